@@ -1,0 +1,67 @@
+"""Accounts, API tokens and login attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ipoc.centers.models import Center
+from ipoc.db import Base, Timestamped, utcnow
+from ipoc.orgs.models import Organisation
+from ipoc.reference.models import Region
+
+
+class User(Base, Timestamped):
+    __tablename__ = "users"
+    __audited__ = True
+    __audit_redact__ = ("password_hash",)
+    __audit_ignore__ = ("last_login_at",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    center_id: Mapped[int | None] = mapped_column(ForeignKey("centers.id"))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    region: Mapped[Region | None] = relationship(lazy="joined")
+    center: Mapped[Center | None] = relationship(lazy="joined")
+    org: Mapped[Organisation | None] = relationship(lazy="joined", foreign_keys=[org_id])
+
+
+class ApiToken(Base):
+    """A bearer token for API clients; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+    __audited__ = True
+    __audit_redact__ = ("token_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), index=True)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    ts: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    success: Mapped[bool] = mapped_column(Boolean)

@@ -1,0 +1,198 @@
+"""Pages: login, logout, password change, API tokens, and the admin's user management."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+
+from ipoc.audit import service as audit
+from ipoc.auth import service as accounts
+from ipoc.auth.models import User
+from ipoc.auth.roles import ACCOUNT_ROLES, ROLE_LABELS, Principal, Role
+from ipoc.auth.schemas import LoginForm, PasswordChange, TokenCreate, UserCreate, UserUpdate
+from ipoc.errors import DomainError
+from ipoc.reference.service import list_regions
+from ipoc.web.deps import DB, SESSION_USER, CurrentPrincipal, LoginRequired, current_user, role_required
+from ipoc.web.forms import parse_form
+from ipoc.web.templating import render
+
+router = APIRouter()
+Admin = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN))]
+ROLE_OPTIONS = [(r.value, ROLE_LABELS[r]) for r in ACCOUNT_ROLES]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so the login page cannot be used to redirect elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/dashboard"
+
+
+def _start_session(request: Request, user: User) -> None:
+    now = time.time()
+    request.session.clear()
+    request.session.update({SESSION_USER: user.id, "epoch": user.session_epoch, "iat": now, "seen": now})
+
+
+@router.get("/login")
+def login_page(request: Request, p: CurrentPrincipal, next: str | None = None):
+    if p.is_authenticated:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "auth/login.html", {"title": "登录", "next": _safe_next(next)})
+
+
+@router.post("/login")
+async def login(request: Request, session: DB, next: str | None = None):
+    form = await parse_form(request, LoginForm)
+    ctx = {"title": "登录", "next": _safe_next(next), "values": form.values, "errors": form.errors}
+    if not form.ok or form.data is None:
+        return render(request, "auth/login.html", ctx, status_code=422)
+    ip = request.client.host if request.client else ""
+    user, error = accounts.authenticate(session, form.data.username, form.data.password, ip=ip)
+    if user is None:
+        ctx["errors"] = {"__all__": error}
+        return render(request, "auth/login.html", ctx, status_code=401)
+    _start_session(request, user)
+    target = "/account/password" if user.must_change_password else _safe_next(next)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, session: DB, user: Annotated[User | None, Depends(current_user)]):
+    if user is not None:
+        audit.log(session, "logout", "users", user.id)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+def _logged_in_user(user: Annotated[User | None, Depends(current_user)]) -> User:
+    """Like login_required, but lets a user who must change the password reach this page."""
+    if user is None:
+        raise LoginRequired("请先登录")
+    return user
+
+
+@router.get("/account/password")
+def password_page(request: Request, user: Annotated[User, Depends(_logged_in_user)], p: CurrentPrincipal):
+    return render(request, "auth/password.html", {"title": "修改密码", "forced": user.must_change_password})
+
+
+@router.post("/account/password")
+async def change_password(
+    request: Request, session: DB, user: Annotated[User, Depends(_logged_in_user)], p: CurrentPrincipal
+):
+    form = await parse_form(request, PasswordChange)
+    if form.ok and form.data is not None:
+        if form.data.new_password != form.data.confirm_password:
+            form.errors["confirm_password"] = "两次输入的新密码不一致"
+        else:
+            try:
+                accounts.change_password(session, user, form.data.old_password, form.data.new_password)
+            except DomainError as exc:
+                form.fail(exc)
+    if form.errors:
+        ctx = {"title": "修改密码", "forced": user.must_change_password, "errors": form.errors}
+        return render(request, "auth/password.html", ctx, status_code=422)
+    _start_session(request, user)
+    return RedirectResponse("/dashboard?changed=1", status_code=303)
+
+
+# --- API tokens ---------------------------------------------------------------------------------------
+
+
+def _tokens_page(request: Request, session: DB, user: User, **extra):
+    ctx = {"title": "API 令牌", "tokens": accounts.list_tokens(session, user), **extra}
+    return render(request, "auth/tokens.html", ctx, status_code=422 if extra.get("errors") else 200)
+
+
+@router.get("/account/tokens")
+def tokens_page(
+    request: Request, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]
+):
+    return _tokens_page(request, session, accounts.get_user(session, p.user_id or 0))
+
+
+@router.post("/account/tokens")
+async def create_token(
+    request: Request, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]
+):
+    user = accounts.get_user(session, p.user_id or 0)
+    form = await parse_form(request, TokenCreate)
+    if not form.ok or form.data is None:
+        return _tokens_page(request, session, user, errors=form.errors, values=form.values)
+    _token, plaintext = accounts.create_token(session, user, form.data.name, days=form.data.days)
+    return _tokens_page(request, session, user, new_token=plaintext)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(token_id: int, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]):
+    accounts.revoke_token(session, p, token_id)
+    return RedirectResponse("/account/tokens", status_code=303)
+
+
+# --- user administration ------------------------------------------------------------------------------
+
+
+def _users_ctx(session: DB, **extra) -> dict:
+    return {
+        "title": "用户管理",
+        "users": accounts.list_users(session),
+        "role_labels": {r.value: label for r, label in ROLE_LABELS.items()},
+        "role_options": ROLE_OPTIONS,
+        "regions": list_regions(session),
+        **extra,
+    }
+
+
+@router.get("/admin/users")
+def users_page(request: Request, session: DB, _admin: Admin):
+    return render(request, "auth/users.html", _users_ctx(session))
+
+
+@router.post("/admin/users")
+async def create_user(request: Request, session: DB, _admin: Admin):
+    form = await parse_form(request, UserCreate)
+    if form.ok and form.data is not None:
+        d = form.data
+        try:
+            accounts.create_user(
+                session,
+                username=d.username,
+                display_name=d.display_name,
+                role=d.role,
+                password=d.password,
+                scope=d.scope,
+            )
+        except DomainError as exc:
+            form.fail(exc)
+    if form.errors:
+        ctx = _users_ctx(session, errors=form.errors, values=form.values)
+        return render(request, "auth/users.html", ctx, status_code=422)
+    return RedirectResponse("/admin/users?created=1", status_code=303)
+
+
+@router.get("/admin/users/{user_id}")
+def user_page(user_id: int, request: Request, session: DB, _admin: Admin):
+    user = accounts.get_user(session, user_id)
+    ctx = {**_users_ctx(session), "title": f"用户：{user.username}", "user": user}
+    ctx["history"] = audit.history(session, "users", user.id)
+    return render(request, "auth/user.html", ctx)
+
+
+@router.post("/admin/users/{user_id}")
+async def update_user(user_id: int, request: Request, session: DB, _admin: Admin):
+    user = accounts.get_user(session, user_id)
+    form = await parse_form(request, UserUpdate)
+    if form.ok and form.data is not None:
+        try:
+            accounts.update_user(session, user, **form.data.model_dump())
+        except DomainError as exc:
+            form.fail(exc)
+    if form.errors:
+        ctx = {**_users_ctx(session, errors=form.errors, values=form.values), "user": user}
+        ctx["history"] = audit.history(session, "users", user.id)
+        return render(request, "auth/user.html", ctx, status_code=422)
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)

@@ -1,0 +1,77 @@
+"""Instance settings, read from IPOC_* environment variables or a .env file.
+
+Everything an instance writes lives under ``data_dir`` so that several instances can run side by side.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IPOC_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    secret_key: str | None = None
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    separately_addressed_cities_recommend: bool = True
+    secure_cookies: bool = False
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.resolved_data_dir / "uploads"
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        return self.resolved_data_dir / "audit-anchor.json"
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        """Normalise the configured URL; a plain postgresql:// URL gets the psycopg 3 driver we install."""
+        url = self.database_url or f"sqlite:///{self.resolved_data_dir / 'ipoc.sqlite3'}"
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data dir (never in the database)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.resolved_data_dir / "secret.key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = Settings()
+    return _settings
+
+
+def set_settings(settings: Settings) -> None:
+    """Used by the CLI and tests to run against a given instance."""
+    global _settings
+    _settings = settings

@@ -1,0 +1,38 @@
+"""JSON API for organisations."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from ipoc.orgs import service as orgs
+from ipoc.orgs.schemas import OrgDetail, OrgPublic, OrgRegistration, OrgReview
+from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
+
+router = APIRouter(tags=["单位"])
+
+
+def _out(p, org) -> OrgPublic:
+    model = OrgDetail if orgs.can_see_details(p, org) else OrgPublic
+    return model.model_validate(org)
+
+
+@router.post("/orgs", status_code=status.HTTP_201_CREATED, response_model=OrgDetail)
+def register_org(data: OrgRegistration, session: DB):
+    """Self-registration of an organisation with its first account; it waits for a bureau's check."""
+    org, _user = orgs.register(session, data)
+    return OrgDetail.model_validate(org)
+
+
+@router.get("/orgs", response_model=list[OrgDetail | OrgPublic])
+def list_orgs(session: DB, p: CurrentPrincipal, status: str | None = None, region_id: int | None = None):
+    return [_out(p, o) for o in orgs.list_orgs(session, p, status=status, region_id=region_id)]
+
+
+@router.get("/orgs/{org_id}", response_model=OrgDetail | OrgPublic)
+def get_org(org_id: int, session: DB, p: CurrentPrincipal):
+    return _out(p, orgs.get_org(session, p, org_id))
+
+
+@router.post("/orgs/{org_id}/review", response_model=OrgDetail)
+def review_org(org_id: int, data: OrgReview, session: DB, p: LoggedIn):
+    return OrgDetail.model_validate(orgs.review(session, p, org_id, approve=data.approve, note=data.note))

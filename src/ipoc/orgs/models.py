@@ -1,0 +1,43 @@
+"""Organisations: enterprises, universities, parks … that register and are verified by a bureau."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ipoc.db import Base, Timestamped
+from ipoc.reference.models import OrgType, Region
+
+ORG_STATUS = {"pending": "待核验", "verified": "已核验", "rejected": "未通过"}
+
+
+class Organisation(Base, Timestamped):
+    __tablename__ = "organisations"
+    __audited__ = True
+    __state_field__ = "status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    type_code: Mapped[str] = mapped_column(ForeignKey("org_types.code"))
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    contact_name: Mapped[str] = mapped_column(String(40), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    region: Mapped[Region] = relationship(lazy="joined")
+    type: Mapped[OrgType] = relationship(lazy="joined")
+
+    @property
+    def status_label(self) -> str:
+        return ORG_STATUS.get(self.status, self.status)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == "verified"

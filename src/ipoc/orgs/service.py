@@ -1,0 +1,132 @@
+"""Organisation registration and verification, with the data rules of who sees what."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from ipoc.audit import service as audit
+from ipoc.auth import service as accounts
+from ipoc.auth.models import User
+from ipoc.auth.roles import Principal, Role
+from ipoc.db import utcnow
+from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.orgs.models import Organisation
+from ipoc.orgs.schemas import OrgRegistration
+from ipoc.reference.models import OrgType, Region
+
+
+def register(session: Session, data: OrgRegistration) -> tuple[Organisation, User]:
+    """An organisation registers itself with its first member account; a bureau verifies it later."""
+    if session.get(OrgType, data.type_code) is None:
+        raise InvalidInput("单位类型不存在", field="type_code")
+    if session.get(Region, data.region_id) is None:
+        raise InvalidInput("所在盟市不存在", field="region_id")
+    if session.scalar(select(Organisation.id).where(Organisation.uscc == data.uscc)):
+        raise Conflict("该统一社会信用代码已注册", field="uscc")
+    org = Organisation(
+        name=data.name,
+        type_code=data.type_code,
+        uscc=data.uscc,
+        region_id=data.region_id,
+        address=data.address,
+        contact_name=data.contact_name,
+        contact_phone=data.contact_phone,
+        status="pending",
+    )
+    session.add(org)
+    session.flush()
+    user = accounts.create_user(
+        session,
+        username=data.username,
+        display_name=data.contact_name,
+        role=Role.MEMBER,
+        password=data.password,
+        scope=str(org.id),
+        must_change_password=False,
+    )
+    return org, user
+
+
+def can_see_details(principal: Principal, org: Organisation) -> bool:
+    """Registration details (code, contacts, review notes) are not public."""
+    if principal.role is Role.REGION_ADMIN:
+        return True
+    if principal.role is Role.BUREAU_OFFICER:
+        return org.region_id in principal.region_ids
+    if principal.role is Role.MEMBER:
+        return org.id == principal.org_id
+    return False
+
+
+def _visible(principal: Principal) -> Select[tuple[Organisation]]:
+    stmt = select(Organisation)
+    if principal.role is Role.REGION_ADMIN:
+        return stmt
+    public = Organisation.status == "verified"
+    if principal.role is Role.BUREAU_OFFICER:
+        return stmt.where(or_(public, Organisation.region_id.in_(principal.region_ids or [-1])))
+    if principal.role is Role.MEMBER and principal.org_id:
+        return stmt.where(or_(public, Organisation.id == principal.org_id))
+    return stmt.where(public)
+
+
+def list_orgs(
+    session: Session, principal: Principal, *, status: str | None = None, region_id: int | None = None
+) -> list[Organisation]:
+    stmt = _visible(principal).order_by(Organisation.status, Organisation.name)
+    if status:
+        stmt = stmt.where(Organisation.status == status)
+    if region_id:
+        stmt = stmt.where(Organisation.region_id == region_id)
+    return list(session.scalars(stmt))
+
+
+def pending_for(session: Session, principal: Principal) -> list[Organisation]:
+    """What waits on this bureau: registrations in its area not yet verified."""
+    if principal.role not in (Role.BUREAU_OFFICER, Role.REGION_ADMIN):
+        return []
+    stmt = _visible(principal).where(Organisation.status == "pending")
+    if principal.role is Role.BUREAU_OFFICER:
+        stmt = stmt.where(Organisation.region_id.in_(principal.region_ids or [-1]))
+    return list(session.scalars(stmt.order_by(Organisation.created_at)))
+
+
+def get_org(session: Session, principal: Principal, org_id: int) -> Organisation:
+    """404, not 403, for a record outside the caller's scope: its existence is not public either."""
+    org = session.scalar(_visible(principal).where(Organisation.id == org_id))
+    if org is None:
+        raise NotFound("单位不存在或无权查看")
+    if can_see_details(principal, org) and principal.user_id and org.id != principal.org_id:
+        audit.log(session, "view", "organisations", org.id)
+    return org
+
+
+def may_review(principal: Principal, org: Organisation) -> bool:
+    return principal.role is Role.REGION_ADMIN or (
+        principal.role is Role.BUREAU_OFFICER and org.region_id in principal.region_ids
+    )
+
+
+def review(session: Session, principal: Principal, org_id: int, *, approve: bool, note: str) -> Organisation:
+    org = get_org(session, principal, org_id)
+    if not may_review(principal, org):
+        raise Forbidden("只有单位所在盟市的主管部门可以核验")
+    if not approve and not note.strip():
+        raise InvalidInput("不予通过时必须填写原因", field="note")
+    if org.status == ("verified" if approve else "rejected"):
+        raise Conflict(f"该单位已是“{org.status_label}”状态")
+    audit.set_reason(session, note.strip() or "核验通过")
+    org.status = "verified" if approve else "rejected"
+    org.review_note = note.strip()
+    org.reviewed_by_id = principal.user_id
+    org.reviewed_at = utcnow()
+    session.flush()
+    return org
+
+
+def require_verified(org: Organisation | None) -> Organisation:
+    """Applying and publishing need a verified organisation."""
+    if org is None or not org.is_verified:
+        raise Forbidden("单位尚未通过主管部门核验，暂不能申报或发布")
+    return org

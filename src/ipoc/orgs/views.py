@@ -1,0 +1,102 @@
+"""Pages: self-registration, the directory, the bureau's verification queue and a record's page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+
+from ipoc.audit import service as audit
+from ipoc.auth.roles import Principal, Role
+from ipoc.errors import DomainError
+from ipoc.orgs import service as orgs
+from ipoc.orgs.schemas import OrgRegistration, OrgReview
+from ipoc.reference.service import list_org_types, list_regions
+from ipoc.web.deps import DB, CurrentPrincipal, role_required
+from ipoc.web.forms import parse_form
+from ipoc.web.templating import render
+
+router = APIRouter()
+Bureau = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN, Role.BUREAU_OFFICER))]
+
+
+def _register_ctx(session: DB, **extra) -> dict:
+    return {
+        "title": "单位注册",
+        "regions": [(r.id, r.name) for r in list_regions(session)],
+        "org_types": [(t.code, t.label) for t in list_org_types(session)],
+        **extra,
+    }
+
+
+@router.get("/register")
+def register_page(request: Request, session: DB):
+    return render(request, "orgs/register.html", _register_ctx(session))
+
+
+@router.post("/register")
+async def register(request: Request, session: DB):
+    form = await parse_form(request, OrgRegistration)
+    if form.ok and form.data is not None:
+        try:
+            orgs.register(session, form.data)
+        except DomainError as exc:
+            form.fail(exc)
+    if form.errors:
+        ctx = _register_ctx(session, errors=form.errors, values=form.values)
+        return render(request, "orgs/register.html", ctx, status_code=422)
+    return render(request, "orgs/registered.html", {"title": "注册已提交"})
+
+
+@router.get("/orgs")
+def directory(request: Request, session: DB, p: CurrentPrincipal, region_id: int | None = None):
+    ctx = {
+        "title": "单位名录",
+        "orgs": orgs.list_orgs(session, p, region_id=region_id),
+        "regions": list_regions(session),
+        "region_id": region_id,
+    }
+    return render(request, "orgs/list.html", ctx)
+
+
+@router.get("/orgs/pending")
+def pending(request: Request, session: DB, p: Bureau):
+    return render(request, "orgs/list.html", {"title": "待核验单位", "orgs": orgs.pending_for(session, p)})
+
+
+@router.get("/orgs/{org_id}")
+def org_page(org_id: int, request: Request, session: DB, p: CurrentPrincipal):
+    org = orgs.get_org(session, p, org_id)
+    details = orgs.can_see_details(p, org)
+    ctx = {
+        "title": org.name,
+        "org": org,
+        "details": details,
+        "history": audit.history(session, "organisations", org.id) if details and p.is_authenticated else [],
+        "may_review": orgs.may_review(p, org),
+    }
+    return render(request, "orgs/detail.html", ctx)
+
+
+@router.post("/orgs/{org_id}/review")
+async def review(org_id: int, request: Request, session: DB, p: Bureau):
+    form = await parse_form(request, OrgReview)
+    if form.ok and form.data is not None:
+        try:
+            orgs.review(session, p, org_id, approve=form.data.approve, note=form.data.note)
+        except DomainError as exc:
+            form.fail(exc)
+    if form.errors:
+        org = orgs.get_org(session, p, org_id)
+        ctx = {
+            "title": org.name,
+            "org": org,
+            "details": True,
+            "may_review": True,
+            "errors": form.errors,
+            "values": form.values,
+            "history": audit.history(session, "organisations", org.id),
+        }
+        return render(request, "orgs/detail.html", ctx, status_code=422)
+    return RedirectResponse(f"/orgs/{org_id}", status_code=303)

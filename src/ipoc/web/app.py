@@ -1,0 +1,153 @@
+"""The FastAPI application: web pages, the JSON API under /api/v1, local static assets."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from ipoc import __version__
+from ipoc.config import Settings, get_settings, set_settings
+from ipoc.errors import DomainError
+from ipoc.web.deps import PasswordChangeRequired, csrf_protect
+from ipoc.web.forms import zh_message
+from ipoc.web.templating import render
+
+log = logging.getLogger("ipoc.web")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+HTTP_MESSAGES = {
+    400: "请求有误",
+    401: "请先登录",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持该操作",
+    409: "与现有数据冲突",
+    413: "上传内容过大",
+    422: "提交的内容有误",
+}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error(request: Request, status: int, message: str, field: str | None = None) -> Response:
+    if _is_api(request):
+        body: dict[str, object] = {"detail": message}
+        if field:
+            body["field"] = field
+        return JSONResponse(body, status_code=status)
+    if status == 401:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PasswordChangeRequired)
+    async def _must_change(request: Request, exc: PasswordChangeRequired) -> Response:
+        if _is_api(request):
+            return _error(request, 403, exc.message)
+        return RedirectResponse("/account/password", status_code=303)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        return _error(request, exc.status_code, exc.message, exc.field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
+        return _error(request, exc.status_code, message or HTTP_MESSAGES.get(exc.status_code, "请求有误"))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        details = [{"loc": list(e["loc"]), "msg": zh_message(e), "type": e["type"]} for e in exc.errors()]
+        if _is_api(request):
+            return JSONResponse({"detail": details}, status_code=422)
+        message = "；".join(f"{d['loc'][-1]}：{d['msg']}" for d in details) or "提交的内容有误"
+        return render(request, "error.html", {"status": 422, "message": message}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", "-")
+        log.exception("unhandled error request_id=%s path=%s", request_id, request.url.path)
+        message = f"系统内部错误，请将编号 {request_id} 告知管理员"
+        if _is_api(request):
+            return JSONResponse({"detail": message, "request_id": request_id}, status_code=500)
+        return render(request, "error.html", {"status": 500, "message": message}, status_code=500)
+
+
+def _web_routers() -> list[APIRouter]:
+    from ipoc.audit.views import router as audit_router
+    from ipoc.auth.views import router as auth_router
+    from ipoc.orgs.views import router as orgs_router
+    from ipoc.reference.views import router as reference_router
+    from ipoc.web.views import router as shell_router
+
+    return [shell_router, auth_router, orgs_router, reference_router, audit_router]
+
+
+def _api_routers() -> list[APIRouter]:
+    from ipoc.audit.api import router as audit_api
+    from ipoc.auth.api import router as auth_api
+    from ipoc.orgs.api import router as orgs_api
+    from ipoc.reference.api import router as reference_api
+
+    return [auth_api, orgs_api, reference_api, audit_api]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    if settings is not None:
+        set_settings(settings)
+    settings = get_settings()
+    app = FastAPI(
+        title="ipoc 产业知识产权运营中心平台 API",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+
+    @app.middleware("http")
+    async def _request_context(request: Request, call_next):
+        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:12]
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key,
+        session_cookie="ipoc_session",
+        max_age=settings.session_max_hours * 3600,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    _install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def _docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="ipoc API 文档",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    for router in _web_routers():
+        app.include_router(router, dependencies=[Depends(csrf_protect)], include_in_schema=False)
+    for router in _api_routers():
+        app.include_router(router, prefix="/api/v1", dependencies=[Depends(csrf_protect)])
+    return app

@@ -1,0 +1,78 @@
+"""Form parsing with errors next to each field, in Chinese."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from ipoc.errors import DomainError
+
+M = TypeVar("M", bound=BaseModel)
+
+_MESSAGES = {
+    "missing": "此项为必填",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不正确",
+    "int_parsing": "请输入整数",
+    "int_type": "请输入整数",
+    "float_parsing": "请输入数字",
+    "decimal_parsing": "请输入数字",
+    "bool_parsing": "请选择是或否",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "greater_than": "必须大于 {gt}",
+    "less_than": "必须小于 {lt}",
+    "enum": "请从列表中选择",
+    "literal_error": "请从列表中选择",
+    "json_invalid": "内容不是有效的 JSON",
+}
+
+
+def zh_message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return _MESSAGES["missing"]
+    template = _MESSAGES.get(kind)
+    return template.format(**ctx) if template else "输入不正确"
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][-1]) if error["loc"] else "__all__"
+        errors.setdefault(field, zh_message(error))
+    return errors
+
+
+class FormResult(Generic[M]):
+    def __init__(self, values: dict[str, Any], data: M | None, errors: dict[str, str]) -> None:
+        self.values = values
+        self.data = data
+        self.errors = errors
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None and not self.errors
+
+    def fail(self, exc: DomainError) -> None:
+        """Show a service-layer refusal next to its field (or above the form)."""
+        self.errors[exc.field or "__all__"] = exc.message
+        self.data = None
+
+
+async def parse_form(request: Request, model: type[M]) -> FormResult[M]:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
+    raw = {k: v for k, v in values.items() if v.strip() != ""}  # blank means "not given"
+    try:
+        return FormResult(values, model.model_validate(raw), {})
+    except ValidationError as exc:
+        return FormResult(values, None, field_errors(exc))
