@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import cache
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -41,14 +40,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-@cache
+_engines: dict[str, Engine] = {}
+_factories: dict[str, sessionmaker[Session]] = {}
+
+
 def engine_for(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    return engine
+    """One engine (and pool) per database URL, so instances side by side never share connections."""
+    if url not in _engines:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        _engines[url] = engine
+    return _engines[url]
+
+
+def dispose_engine(url: str) -> None:
+    engine = _engines.pop(url, None)
+    _factories.pop(url, None)
+    if engine is not None:
+        engine.dispose()
 
 
 def get_engine() -> Engine:
@@ -57,15 +69,13 @@ def get_engine() -> Engine:
     return engine_for(get_settings().sqlalchemy_url)
 
 
-@cache
-def _factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine_for(url), expire_on_commit=False)
-
-
 def session_factory() -> sessionmaker[Session]:
     from ipoc.config import get_settings
 
-    return _factory(get_settings().sqlalchemy_url)
+    url = get_settings().sqlalchemy_url
+    if url not in _factories:
+        _factories[url] = sessionmaker(bind=engine_for(url), expire_on_commit=False)
+    return _factories[url]
 
 
 @contextmanager

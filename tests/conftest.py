@@ -1,0 +1,188 @@
+"""Test instances on real databases: every test that asks for ``instance`` runs on SQLite and on
+PostgreSQL (when its server answers; ``IPOC_REQUIRE_POSTGRES=1``, set by CI, turns a skip into a failure).
+
+Each backend is migrated once into a template; each test gets a fresh copy and its own data dir.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from ipoc.auth import service as accounts
+from ipoc.auth.models import User
+from ipoc.auth.roles import Role
+from ipoc.config import Settings, set_settings
+from ipoc.db import dispose_engine, session_factory
+
+PG_URL = os.environ.get("IPOC_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PASSWORD = "testPassw0rd"
+
+
+def _pg_admin_url() -> str:
+    return Settings(database_url=PG_URL, secret_key="x").sqlalchemy_url
+
+
+def postgres_problem() -> str | None:
+    """None when the PostgreSQL test server answers, else why not."""
+    try:
+        engine = create_engine(_pg_admin_url(), connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure to connect means: no server for this run
+        return f"PostgreSQL at {PG_URL} does not answer ({type(exc).__name__}); PostgreSQL tests skipped"
+    return None
+
+
+def _migrate(settings: Settings) -> None:
+    from ipoc.ops.migrate import upgrade
+
+    set_settings(settings)
+    upgrade()
+    dispose_engine(settings.sqlalchemy_url)
+
+
+def _pg_execute(sql: str) -> None:
+    engine = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+def _pg_url_for(name: str) -> str:
+    return make_url(_pg_admin_url()).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("sqlite-template")
+    db = root / "template.sqlite3"
+    _migrate(Settings(data_dir=root / "var", database_url=f"sqlite:///{db}", secret_key="template"))
+    return db
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory) -> Iterator[str]:
+    problem = postgres_problem()
+    if problem:
+        if os.environ.get("IPOC_REQUIRE_POSTGRES") == "1":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    name = f"ipoc_tpl_{os.getpid()}"
+    _pg_execute(f"DROP DATABASE IF EXISTS {name}")
+    _pg_execute(f"CREATE DATABASE {name}")
+    root = tmp_path_factory.mktemp("pg-template")
+    _migrate(Settings(data_dir=root / "var", database_url=_pg_url_for(name), secret_key="template"))
+    yield name
+    _pg_execute(f"DROP DATABASE IF EXISTS {name}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def instance(request, backend, tmp_path) -> Iterator[Settings]:
+    """A fresh, migrated instance (database + data dir), made current for the app, services and CLI."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    if backend == "sqlite":
+        db = data_dir / "ipoc.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), db)
+        url, cleanup = f"sqlite:///{db}", None
+    else:
+        template = request.getfixturevalue("pg_template")
+        name = f"ipoc_t_{uuid.uuid4().hex[:12]}"
+        _pg_execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+        url, cleanup = _pg_url_for(name), name
+    settings = Settings(data_dir=data_dir, database_url=url, secret_key=f"test-{uuid.uuid4().hex}")
+    set_settings(settings)
+    yield settings
+    dispose_engine(settings.sqlalchemy_url)
+    if cleanup:
+        _pg_execute(f"DROP DATABASE IF EXISTS {cleanup} WITH (FORCE)")
+
+
+@pytest.fixture
+def session(instance) -> Iterator[Session]:
+    s = session_factory()()
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
+def app(instance):
+    from ipoc.web.app import create_app
+
+    return create_app(instance)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as c:
+        yield c
+
+
+def make_user(session: Session, username: str, role: Role, scope: str | None = None) -> User:
+    user = accounts.create_user(
+        session,
+        username=username,
+        display_name=username,
+        role=role,
+        password=PASSWORD,
+        scope=scope,
+        must_change_password=False,
+    )
+    session.commit()
+    return user
+
+
+def csrf_of(client) -> str:
+    """Visit a page so the session holds a CSRF token, then read it from the form."""
+    import re
+
+    page = client.get("/login").text
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "login page carries a CSRF token"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    token = csrf_of(client)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def post_form(client, path: str, data: dict[str, str]):
+    """POST a form the way the browser does, with the token from the session."""
+    page = client.get("/dashboard" if client.cookies.get("ipoc_session") else "/login")
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    token = match.group(1) if match else csrf_of(client)
+    return client.post(path, data={**data, "csrf_token": token})
+
+
+@pytest.fixture
+def demo(session) -> Session:
+    """The shipped demo data, with every demo account's forced password change already done."""
+    from ipoc.ops import demo as demo_data
+
+    demo_data.load(session)
+    for user in session.query(User).all():
+        accounts.reset_password(session, user, PASSWORD)
+        user.must_change_password = False
+    session.commit()
+    return session
