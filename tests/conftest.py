@@ -7,6 +7,7 @@ Each backend is migrated once into a template; each test gets a fresh copy and i
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -105,7 +106,13 @@ def instance(request, backend, tmp_path) -> Iterator[Settings]:
         name = f"ipoc_t_{uuid.uuid4().hex[:12]}"
         _pg_execute(f"CREATE DATABASE {name} TEMPLATE {template}")
         url, cleanup = _pg_url_for(name), name
-    settings = Settings(data_dir=data_dir, database_url=url, secret_key=f"test-{uuid.uuid4().hex}")
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=url,
+        secret_key=f"test-{uuid.uuid4().hex}",
+        password_hash_time_cost=1,  # cheap hashes keep the suite fast; production keeps argon2's defaults
+        password_hash_memory_kib=1024,
+    )
     set_settings(settings)
     yield settings
     dispose_engine(settings.sqlalchemy_url)
@@ -151,12 +158,10 @@ def make_user(session: Session, username: str, role: Role, scope: str | None = N
 
 
 def csrf_of(client) -> str:
-    """Visit a page so the session holds a CSRF token, then read it from the form."""
-    import re
-
-    page = client.get("/login").text
+    """The session's CSRF token, read from a rendered page as the browser would see it."""
+    page = client.get("/login", follow_redirects=True).text
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, "login page carries a CSRF token"
+    assert match, "every page carries the session's CSRF token"
     return match.group(1)
 
 
@@ -167,12 +172,7 @@ def login(client, username: str, password: str = PASSWORD):
 
 def post_form(client, path: str, data: dict[str, str]):
     """POST a form the way the browser does, with the token from the session."""
-    page = client.get("/dashboard" if client.cookies.get("ipoc_session") else "/login")
-    import re
-
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    token = match.group(1) if match else csrf_of(client)
-    return client.post(path, data={**data, "csrf_token": token})
+    return client.post(path, data={**data, "csrf_token": csrf_of(client)})
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(default=12, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
-    separately_addressed_cities_recommend: bool = True
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=8)
     secure_cookies: bool = False
 
     @cached_property

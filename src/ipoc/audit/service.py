@@ -182,7 +182,8 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _entity_id(obj: Any) -> str:
-    return ",".join(str(v) for v in inspect(obj).identity or ())
+    """The primary key as text; read from the row's values, since a new object has no identity yet here."""
+    return ",".join(str(v) for v in inspect(obj).mapper.primary_key_from_instance(obj))
 
 
 def _update_action(obj: Any, before: dict[str, Any], after: dict[str, Any]) -> str:

@@ -46,9 +46,7 @@ def me(p: LoggedIn):
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
-def create_token(
-    data: TokenCreate, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]
-):
+def create_token(data: TokenCreate, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]):
     token, plaintext = accounts.create_token(
         session, accounts.get_user(session, p.user_id or 0), data.name, days=data.days
     )

@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ipoc.config import get_settings
 from ipoc.errors import InvalidInput
 
-_hasher = PasswordHasher()
 MIN_LENGTH = 10
-# Verifying against this keeps a login for an unknown user as slow as one for a known user.
-_DUMMY_HASH = _hasher.hash("ipoc-timing-equaliser")
+
+
+@cache
+def _hasher(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
+    """The hasher for these costs, and a dummy hash to verify against when the user does not exist,
+    so that a login for an unknown name takes as long as one for a known name."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    return hasher, hasher.hash("ipoc-timing-equaliser")
+
+
+def _current() -> tuple[PasswordHasher, str]:
+    settings = get_settings()
+    return _hasher(settings.password_hash_time_cost, settings.password_hash_memory_kib)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _current()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Hashes carry their own parameters, so changing the cost settings keeps old passwords valid."""
+    hasher, dummy = _current()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -13,10 +13,9 @@ from ipoc.auth import service as accounts
 from ipoc.auth.models import User
 from ipoc.auth.roles import ACCOUNT_ROLES, ROLE_LABELS, Principal, Role
 from ipoc.auth.schemas import LoginForm, PasswordChange, TokenCreate, UserCreate, UserUpdate
-from ipoc.errors import DomainError
 from ipoc.reference.service import list_regions
 from ipoc.web.deps import DB, SESSION_USER, CurrentPrincipal, LoginRequired, current_user, role_required
-from ipoc.web.forms import parse_form
+from ipoc.web.forms import attempt, parse_form
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -89,10 +88,8 @@ async def change_password(
         if form.data.new_password != form.data.confirm_password:
             form.errors["confirm_password"] = "两次输入的新密码不一致"
         else:
-            try:
-                accounts.change_password(session, user, form.data.old_password, form.data.new_password)
-            except DomainError as exc:
-                form.fail(exc)
+            d = form.data
+            attempt(session, form, lambda: accounts.change_password(session, user, d.old_password, d.new_password))
     if form.errors:
         ctx = {"title": "修改密码", "forced": user.must_change_password, "errors": form.errors}
         return render(request, "auth/password.html", ctx, status_code=422)
@@ -109,16 +106,12 @@ def _tokens_page(request: Request, session: DB, user: User, **extra):
 
 
 @router.get("/account/tokens")
-def tokens_page(
-    request: Request, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]
-):
+def tokens_page(request: Request, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]):
     return _tokens_page(request, session, accounts.get_user(session, p.user_id or 0))
 
 
 @router.post("/account/tokens")
-async def create_token(
-    request: Request, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]
-):
+async def create_token(request: Request, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]):
     user = accounts.get_user(session, p.user_id or 0)
     form = await parse_form(request, TokenCreate)
     if not form.ok or form.data is None:
@@ -157,17 +150,18 @@ async def create_user(request: Request, session: DB, _admin: Admin):
     form = await parse_form(request, UserCreate)
     if form.ok and form.data is not None:
         d = form.data
-        try:
-            accounts.create_user(
+        attempt(
+            session,
+            form,
+            lambda: accounts.create_user(
                 session,
                 username=d.username,
                 display_name=d.display_name,
                 role=d.role,
                 password=d.password,
                 scope=d.scope,
-            )
-        except DomainError as exc:
-            form.fail(exc)
+            ),
+        )
     if form.errors:
         ctx = _users_ctx(session, errors=form.errors, values=form.values)
         return render(request, "auth/users.html", ctx, status_code=422)
@@ -187,10 +181,8 @@ async def update_user(user_id: int, request: Request, session: DB, _admin: Admin
     user = accounts.get_user(session, user_id)
     form = await parse_form(request, UserUpdate)
     if form.ok and form.data is not None:
-        try:
-            accounts.update_user(session, user, **form.data.model_dump())
-        except DomainError as exc:
-            form.fail(exc)
+        changes = form.data.model_dump()
+        attempt(session, form, lambda: accounts.update_user(session, user, **changes))
     if form.errors:
         ctx = {**_users_ctx(session, errors=form.errors, values=form.values), "user": user}
         ctx["history"] = audit.history(session, "users", user.id)

@@ -9,12 +9,11 @@ from fastapi.responses import RedirectResponse
 
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
-from ipoc.errors import DomainError
 from ipoc.orgs import service as orgs
 from ipoc.orgs.schemas import OrgRegistration, OrgReview
 from ipoc.reference.service import list_org_types, list_regions
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
-from ipoc.web.forms import parse_form
+from ipoc.web.forms import attempt, parse_form
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -39,10 +38,8 @@ def register_page(request: Request, session: DB):
 async def register(request: Request, session: DB):
     form = await parse_form(request, OrgRegistration)
     if form.ok and form.data is not None:
-        try:
-            orgs.register(session, form.data)
-        except DomainError as exc:
-            form.fail(exc)
+        data = form.data
+        attempt(session, form, lambda: orgs.register(session, data))
     if form.errors:
         ctx = _register_ctx(session, errors=form.errors, values=form.values)
         return render(request, "orgs/register.html", ctx, status_code=422)
@@ -83,10 +80,8 @@ def org_page(org_id: int, request: Request, session: DB, p: CurrentPrincipal):
 async def review(org_id: int, request: Request, session: DB, p: Bureau):
     form = await parse_form(request, OrgReview)
     if form.ok and form.data is not None:
-        try:
-            orgs.review(session, p, org_id, approve=form.data.approve, note=form.data.note)
-        except DomainError as exc:
-            form.fail(exc)
+        d = form.data
+        attempt(session, form, lambda: orgs.review(session, p, org_id, approve=d.approve, note=d.note))
     if form.errors:
         org = orgs.get_org(session, p, org_id)
         ctx = {

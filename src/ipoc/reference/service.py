@@ -63,9 +63,7 @@ def get_industry(session: Session, industry_id: int) -> Industry:
 
 def save_industry(session: Session, data: IndustryIn, industry_id: int | None = None) -> Industry:
     """Create or edit an industry; names stay unique."""
-    clash = session.scalar(
-        select(Industry).where(Industry.name == data.name, Industry.id != (industry_id or -1))
-    )
+    clash = session.scalar(select(Industry).where(Industry.name == data.name, Industry.id != (industry_id or -1)))
     if clash is not None:
         raise Conflict("已有同名产业", field="name")
     industry = get_industry(session, industry_id) if industry_id else Industry()

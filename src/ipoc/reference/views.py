@@ -8,11 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from ipoc.auth.roles import Principal, Role
-from ipoc.errors import DomainError
 from ipoc.reference import service
 from ipoc.reference.schemas import IndustryIn
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
-from ipoc.web.forms import parse_form
+from ipoc.web.forms import attempt, parse_form
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -43,10 +42,8 @@ def industries(request: Request, session: DB, p: CurrentPrincipal, edit: int | N
 async def save(request: Request, session: DB, p: Admin, edit: int | None = None):
     form = await parse_form(request, IndustryIn)
     if form.ok and form.data is not None:
-        try:
-            service.save_industry(session, form.data, edit)
-        except DomainError as exc:
-            form.fail(exc)
+        data = form.data
+        attempt(session, form, lambda: service.save_industry(session, data, edit))
     if form.errors:
         return _page(request, session, p, 422, values=form.values, errors=form.errors, edit=edit)
     return RedirectResponse("/industries", status_code=303)

@@ -17,7 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from ipoc import __version__
 from ipoc.config import Settings, get_settings, set_settings
 from ipoc.errors import DomainError
-from ipoc.web.deps import PasswordChangeRequired, csrf_protect
+from ipoc.web.deps import SESSION_COOKIE, PasswordChangeRequired, csrf_protect
 from ipoc.web.forms import zh_message
 from ipoc.web.templating import render
 
@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key,
-        session_cookie="ipoc_session",
+        session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_hours * 3600,
         same_site="lax",
         https_only=settings.secure_cookies,

@@ -21,6 +21,7 @@ from ipoc.errors import DomainError, Forbidden
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SESSION_USER = "uid"
+SESSION_COOKIE = "ipoc_session"
 
 
 class LoginRequired(DomainError):
@@ -88,9 +89,7 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def principal(
-    request: Request, session: DB, user: Annotated[User | None, Depends(current_user)]
-) -> Principal:
+def principal(request: Request, session: DB, user: Annotated[User | None, Depends(current_user)]) -> Principal:
     """The caller as a principal; anonymous when not logged in."""
     p = accounts.principal_for(session, user)
     request.state.principal = p
@@ -136,6 +135,8 @@ async def csrf_protect(request: Request) -> None:
     """Every unsafe request made with the session cookie must carry the session's CSRF token."""
     if request.method not in UNSAFE_METHODS or _bearer(request):
         return
+    if request.url.path.startswith("/api/") and SESSION_COOKIE not in request.cookies:
+        return  # an API client without the cookie carries no ambient authority to abuse
     sent = request.headers.get("x-csrf-token")
     if sent is None and "form" in request.headers.get("content-type", ""):
         sent = (await request.form()).get("csrf_token")

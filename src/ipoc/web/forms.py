@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from ipoc.errors import DomainError
 
@@ -66,6 +68,21 @@ class FormResult(Generic[M]):
         """Show a service-layer refusal next to its field (or above the form)."""
         self.errors[exc.field or "__all__"] = exc.message
         self.data = None
+
+
+def attempt(session: Session, form: FormResult[Any], action: Callable[[], object]) -> None:
+    """Run a service call for a valid form; on refusal undo whatever it wrote and show why.
+
+    The request's transaction is committed after the view returns, so a refusal must roll it back
+    here or a half-done change would be kept.
+    """
+    if not form.ok:
+        return
+    try:
+        action()
+    except DomainError as exc:
+        session.rollback()
+        form.fail(exc)
 
 
 async def parse_form(request: Request, model: type[M]) -> FormResult[M]:

@@ -111,12 +111,8 @@ def upgrade() -> None:
         sa.Column("reviewed_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["region_id"], ["regions.id"], name=op.f("fk_organisations_region_id_regions")
-        ),
-        sa.ForeignKeyConstraint(
-            ["type_code"], ["org_types.code"], name=op.f("fk_organisations_type_code_org_types")
-        ),
+        sa.ForeignKeyConstraint(["region_id"], ["regions.id"], name=op.f("fk_organisations_region_id_regions")),
+        sa.ForeignKeyConstraint(["type_code"], ["org_types.code"], name=op.f("fk_organisations_type_code_org_types")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
         sa.UniqueConstraint("uscc", name=op.f("uq_organisations_uscc")),
     )
@@ -138,9 +134,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["builder_org_id"], ["organisations.id"], name=op.f("fk_centers_builder_org_id_organisations")
         ),
-        sa.ForeignKeyConstraint(
-            ["industry_id"], ["industries.id"], name=op.f("fk_centers_industry_id_industries")
-        ),
+        sa.ForeignKeyConstraint(["industry_id"], ["industries.id"], name=op.f("fk_centers_industry_id_industries")),
         sa.ForeignKeyConstraint(["region_id"], ["regions.id"], name=op.f("fk_centers_region_id_regions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_centers")),
         sa.UniqueConstraint("name", name=op.f("uq_centers_name")),
