@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from ipoc.audit import service
 from ipoc.auth.roles import Principal, Role
+from ipoc.schemas import PageNo
 from ipoc.web.deps import DB, role_required
 from ipoc.web.templating import render
 
@@ -21,7 +22,7 @@ def audit_log(
     request: Request,
     session: DB,
     _admin: Admin,
-    page: int = 1,
+    page: PageNo = 1,
     entity_type: str | None = None,
     entity_id: str | None = None,
     verify: int = 0,

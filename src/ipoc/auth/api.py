@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from ipoc.auth import service as accounts
 from ipoc.auth.roles import ACCOUNT_ROLES, Principal, Role
 from ipoc.auth.schemas import TokenCreate, UserCreate, UserOut, UserUpdate
+from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn, role_required
 
 router = APIRouter(tags=["账号"])
@@ -17,13 +18,13 @@ Admin = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN))]
 
 
 class Me(BaseModel):
-    user_id: int | None
+    user_id: PathId | None
     label: str
     role: str
     role_label: str
     region_id: int | None
     center_id: int | None
-    org_id: int | None
+    org_id: PathId | None
 
 
 class TokenOut(BaseModel):
@@ -71,7 +72,7 @@ def create_user(data: UserCreate, session: DB, _admin: Admin):
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
-def update_user(user_id: int, data: UserUpdate, session: DB, _admin: Admin):
+def update_user(user_id: PathId, data: UserUpdate, session: DB, _admin: Admin):
     user = accounts.get_user(session, user_id)
     accounts.update_user(session, user, **data.model_dump())
     return user

@@ -7,20 +7,21 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from ipoc.auth.roles import Role
+from ipoc.schemas import Input
 
 
-class LoginForm(BaseModel):
+class LoginForm(Input):
     username: str = Field(min_length=1, max_length=60)
     password: str = Field(min_length=1, max_length=200)
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(Input):
     old_password: str = Field(min_length=1, max_length=200)
     new_password: str = Field(min_length=1, max_length=200)
     confirm_password: str = Field(min_length=1, max_length=200)
 
 
-class UserCreate(BaseModel):
+class UserCreate(Input):
     username: str = Field(min_length=3, max_length=60, pattern=r"^[A-Za-z0-9_.@-]+$")
     display_name: str = Field(min_length=1, max_length=60)
     role: Role
@@ -28,7 +29,7 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(Input):
     """Admin changes: disable/enable, or re-scope (role and scope together)."""
 
     active: bool | None = None
@@ -52,6 +53,6 @@ class UserOut(BaseModel):
     last_login_at: datetime | None
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(Input):
     name: str = Field(min_length=1, max_length=60)
     days: int = Field(default=365, ge=1, le=3650)

@@ -14,6 +14,7 @@ from ipoc.auth.models import User
 from ipoc.auth.roles import ACCOUNT_ROLES, ROLE_LABELS, Principal, Role
 from ipoc.auth.schemas import LoginForm, PasswordChange, TokenCreate, UserCreate, UserUpdate
 from ipoc.reference.service import list_regions
+from ipoc.schemas import PathId
 from ipoc.web.deps import DB, SESSION_USER, CurrentPrincipal, LoginRequired, current_user, role_required
 from ipoc.web.forms import attempt, parse_form
 from ipoc.web.templating import render
@@ -121,7 +122,7 @@ async def create_token(request: Request, session: DB, p: Annotated[Principal, De
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]):
+def revoke_token(token_id: PathId, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]):
     accounts.revoke_token(session, p, token_id)
     return RedirectResponse("/account/tokens", status_code=303)
 
@@ -169,7 +170,7 @@ async def create_user(request: Request, session: DB, _admin: Admin):
 
 
 @router.get("/admin/users/{user_id}")
-def user_page(user_id: int, request: Request, session: DB, _admin: Admin):
+def user_page(user_id: PathId, request: Request, session: DB, _admin: Admin):
     user = accounts.get_user(session, user_id)
     ctx = {**_users_ctx(session), "title": f"用户：{user.username}", "user": user}
     ctx["history"] = audit.history(session, "users", user.id)
@@ -177,7 +178,7 @@ def user_page(user_id: int, request: Request, session: DB, _admin: Admin):
 
 
 @router.post("/admin/users/{user_id}")
-async def update_user(user_id: int, request: Request, session: DB, _admin: Admin):
+async def update_user(user_id: PathId, request: Request, session: DB, _admin: Admin):
     user = accounts.get_user(session, user_id)
     form = await parse_form(request, UserUpdate)
     if form.ok and form.data is not None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from ipoc.orgs import service as orgs
-from ipoc.orgs.schemas import OrgDetail, OrgPublic, OrgRegistration, OrgReview
+from ipoc.orgs.schemas import OrgDetail, OrgPublic, OrgRegistration, OrgReview, OrgStatus
+from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 
 router = APIRouter(tags=["单位"])
@@ -24,15 +25,20 @@ def register_org(data: OrgRegistration, session: DB):
 
 
 @router.get("/orgs", response_model=list[OrgDetail | OrgPublic])
-def list_orgs(session: DB, p: CurrentPrincipal, status: str | None = None, region_id: int | None = None):
+def list_orgs(
+    session: DB,
+    p: CurrentPrincipal,
+    status: OrgStatus | None = None,
+    region_id: QueryId = None,
+):
     return [_out(p, o) for o in orgs.list_orgs(session, p, status=status, region_id=region_id)]
 
 
 @router.get("/orgs/{org_id}", response_model=OrgDetail | OrgPublic)
-def get_org(org_id: int, session: DB, p: CurrentPrincipal):
+def get_org(org_id: PathId, session: DB, p: CurrentPrincipal):
     return _out(p, orgs.get_org(session, p, org_id))
 
 
 @router.post("/orgs/{org_id}/review", response_model=OrgDetail)
-def review_org(org_id: int, data: OrgReview, session: DB, p: LoggedIn):
+def review_org(org_id: PathId, data: OrgReview, session: DB, p: LoggedIn):
     return OrgDetail.model_validate(orgs.review(session, p, org_id, approve=data.approve, note=data.note))

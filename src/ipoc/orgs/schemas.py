@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ipoc.orgs.uscc import normalise_uscc, uscc_problem
+from ipoc.schemas import Id, Input
+
+OrgStatus = Literal["pending", "verified", "rejected"]
 
 
-class OrgRegistration(BaseModel):
+class OrgRegistration(Input):
     """What an organisation fills in to register itself, with its first account."""
 
     name: str = Field(min_length=2, max_length=120, title="单位名称")
     type_code: str = Field(min_length=1, title="单位类型")
     uscc: str = Field(title="统一社会信用代码")
-    region_id: int = Field(title="所在盟市")
+    region_id: Id = Field(title="所在盟市")
     address: str = Field(default="", max_length=200, title="地址")
     contact_name: str = Field(min_length=1, max_length=40, title="联系人")
     contact_phone: str = Field(min_length=5, max_length=40, title="联系电话")
@@ -56,6 +61,6 @@ class OrgDetail(OrgPublic):
     review_note: str
 
 
-class OrgReview(BaseModel):
+class OrgReview(Input):
     approve: bool
     note: str = Field(default="", max_length=500)

@@ -12,6 +12,7 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.orgs import service as orgs
 from ipoc.orgs.schemas import OrgRegistration, OrgReview
 from ipoc.reference.service import list_org_types, list_regions
+from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
 from ipoc.web.forms import attempt, parse_form
 from ipoc.web.templating import render
@@ -47,7 +48,7 @@ async def register(request: Request, session: DB):
 
 
 @router.get("/orgs")
-def directory(request: Request, session: DB, p: CurrentPrincipal, region_id: int | None = None):
+def directory(request: Request, session: DB, p: CurrentPrincipal, region_id: QueryId = None):
     ctx = {
         "title": "单位名录",
         "orgs": orgs.list_orgs(session, p, region_id=region_id),
@@ -63,7 +64,7 @@ def pending(request: Request, session: DB, p: Bureau):
 
 
 @router.get("/orgs/{org_id}")
-def org_page(org_id: int, request: Request, session: DB, p: CurrentPrincipal):
+def org_page(org_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
     org = orgs.get_org(session, p, org_id)
     details = orgs.can_see_details(p, org)
     ctx = {
@@ -77,7 +78,7 @@ def org_page(org_id: int, request: Request, session: DB, p: CurrentPrincipal):
 
 
 @router.post("/orgs/{org_id}/review")
-async def review(org_id: int, request: Request, session: DB, p: Bureau):
+async def review(org_id: PathId, request: Request, session: DB, p: Bureau):
     form = await parse_form(request, OrgReview)
     if form.ok and form.data is not None:
         d = form.data

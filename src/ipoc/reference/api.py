@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, status
 from ipoc.auth.roles import Principal, Role
 from ipoc.reference import service
 from ipoc.reference.schemas import IndustryIn, IndustryOut, OrgTypeOut, RegionOut
+from ipoc.schemas import PathId
 from ipoc.web.deps import DB, role_required
 
 router = APIRouter(tags=["基础数据"])
@@ -31,7 +32,7 @@ def create_industry(data: IndustryIn, session: DB, _admin: Admin):
 
 
 @router.put("/industries/{industry_id}", response_model=IndustryOut)
-def update_industry(industry_id: int, data: IndustryIn, session: DB, _admin: Admin):
+def update_industry(industry_id: PathId, data: IndustryIn, session: DB, _admin: Admin):
     return service.save_industry(session, data, industry_id)
 
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ipoc.schemas import Input
+
 
 class RegionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -18,7 +20,7 @@ class RegionOut(BaseModel):
     acts_as_recommender: bool
 
 
-class IndustryIn(BaseModel):
+class IndustryIn(Input):
     name: str = Field(min_length=2, max_length=60)
     naming_term: str = Field(min_length=2, max_length=60)
     category: Literal["重点", "优势特色"]

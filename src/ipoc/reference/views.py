@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from ipoc.auth.roles import Principal, Role
 from ipoc.reference import service
 from ipoc.reference.schemas import IndustryIn
+from ipoc.schemas import QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
 from ipoc.web.forms import attempt, parse_form
 from ipoc.web.templating import render
@@ -33,13 +34,13 @@ def _form_values(industry) -> dict[str, str]:
 
 
 @router.get("/industries")
-def industries(request: Request, session: DB, p: CurrentPrincipal, edit: int | None = None):
+def industries(request: Request, session: DB, p: CurrentPrincipal, edit: QueryId = None):
     values = _form_values(service.get_industry(session, edit)) if edit and p.role is Role.REGION_ADMIN else {}
     return _page(request, session, p, values=values, edit=edit if values else None)
 
 
 @router.post("/industries")
-async def save(request: Request, session: DB, p: Admin, edit: int | None = None):
+async def save(request: Request, session: DB, p: Admin, edit: QueryId = None):
     form = await parse_form(request, IndustryIn)
     if form.ok and form.data is not None:
         data = form.data

@@ -35,6 +35,12 @@ HTTP_MESSAGES = {
 }
 
 
+def _request_id(request: Request) -> str:
+    """The caller's id when it is a short, plain token (it goes into logs), else a fresh one."""
+    given = request.headers.get("x-request-id", "")
+    return given if given.isascii() and given.isalnum() and len(given) <= 64 else uuid.uuid4().hex[:12]
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -117,7 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def _request_context(request: Request, call_next):
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:12]
+        request.state.request_id = _request_id(request)
+        if "%00" in request.url.path + request.url.query or "\x00" in request.url.path:
+            return _error(request, 400, "请求地址中含有不允许的空字符（NUL）")
         response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

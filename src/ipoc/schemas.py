@@ -1,0 +1,36 @@
+"""Shared input rules: ids that fit every database's integer, and no NUL characters in any text."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+from pydantic import BaseModel, Field, model_validator
+
+MAX_ID = 2_147_483_647  # PostgreSQL INTEGER; larger ids cannot exist, so they are refused, not looked up
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class Input(BaseModel):
+    """Base of every input model: PostgreSQL cannot store NUL in text, so it is refused up front."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise ValueError("内容含有不允许的空字符（NUL）")
+        return data
