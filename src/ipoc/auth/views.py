@@ -16,6 +16,7 @@ from ipoc.auth.schemas import LoginForm, PasswordChange, TokenCreate, UserCreate
 from ipoc.reference.service import list_regions
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, SESSION_USER, CurrentPrincipal, LoginRequired, current_user, role_required
+from ipoc.web.export import xlsx_response
 from ipoc.web.forms import attempt, parse_form
 from ipoc.web.templating import render
 
@@ -144,6 +145,22 @@ def _users_ctx(session: DB, **extra) -> dict:
 @router.get("/admin/users")
 def users_page(request: Request, session: DB, _admin: Admin):
     return render(request, "auth/users.html", _users_ctx(session))
+
+
+@router.get("/admin/users.xlsx")
+def users_export(session: DB, _admin: Admin):
+    labels = {r.value: label for r, label in ROLE_LABELS.items()}
+    rows = [
+        [u.username, u.display_name, labels[u.role], _scope_name(u), "正常" if u.active else "已停用", u.last_login_at]
+        for u in accounts.list_users(session)
+    ]
+    headers = ["用户名", "姓名", "角色", "范围", "状态", "最近登录"]
+    return xlsx_response(session, title="用户", filename="用户.xlsx", headers=headers, rows=rows, entity_type="users")
+
+
+def _scope_name(user: User) -> str:
+    scope = user.center or user.org or user.region
+    return scope.name if scope else ""
 
 
 @router.post("/admin/users")

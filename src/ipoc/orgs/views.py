@@ -14,6 +14,7 @@ from ipoc.orgs.schemas import OrgRegistration, OrgReview
 from ipoc.reference.service import list_org_types, list_regions
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
+from ipoc.web.export import xlsx_response
 from ipoc.web.forms import attempt, parse_form
 from ipoc.web.templating import render
 
@@ -56,6 +57,20 @@ def directory(request: Request, session: DB, p: CurrentPrincipal, region_id: Que
         "region_id": region_id,
     }
     return render(request, "orgs/list.html", ctx)
+
+
+@router.get("/orgs.xlsx")
+def directory_export(session: DB, p: CurrentPrincipal, region_id: QueryId = None):
+    """The directory as the caller sees it; registration details only where the caller may see them."""
+    rows = [
+        [o.name, o.type.label, o.region.name, o.status_label]
+        + ([o.uscc, o.contact_name, o.contact_phone] if orgs.can_see_details(p, o) else ["", "", ""])
+        for o in orgs.list_orgs(session, p, region_id=region_id)
+    ]
+    headers = ["单位名称", "类型", "盟市", "状态", "统一社会信用代码", "联系人", "联系电话"]
+    return xlsx_response(
+        session, title="单位名录", filename="单位名录.xlsx", headers=headers, rows=rows, entity_type="organisations"
+    )
 
 
 @router.get("/orgs/pending")

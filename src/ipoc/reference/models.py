@@ -15,6 +15,7 @@ class Region(Base):
     """A league/city (盟市) or a separately addressed city (满洲里市, 二连浩特市)."""
 
     __tablename__ = "regions"
+    __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(6), unique=True)

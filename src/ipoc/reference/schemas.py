@@ -46,3 +46,7 @@ class OrgTypeOut(BaseModel):
 
     code: str
     label: str
+
+
+class RecommenderSetting(Input):
+    acts_as_recommender: bool

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ipoc.errors import Conflict, NotFound
+from ipoc.errors import Conflict, InvalidInput, NotFound
 from ipoc.reference.models import Industry, OrgType, Region
 from ipoc.reference.schemas import IndustryIn
 
@@ -72,3 +72,16 @@ def save_industry(session: Session, data: IndustryIn, industry_id: int | None = 
     session.add(industry)
     session.flush()
     return industry
+
+
+def set_recommender(session: Session, region_id: int, acts: bool) -> Region:
+    """Whether a separately addressed city receives and recommends applications itself (a setting:
+    the guideline addresses 满洲里市 and 二连浩特市 but does not say). The 12 leagues/cities always do."""
+    region = session.get(Region, region_id)
+    if region is None:
+        raise NotFound("盟市不存在")
+    if region.parent_id is None and not acts:
+        raise InvalidInput("盟市局始终负责本辖区的推荐")
+    region.acts_as_recommender = acts
+    session.flush()
+    return region

@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse
 
 from ipoc.auth.roles import Principal, Role
 from ipoc.reference import service
-from ipoc.reference.schemas import IndustryIn
-from ipoc.schemas import QueryId
+from ipoc.reference.schemas import IndustryIn, RecommenderSetting
+from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
 from ipoc.web.forms import attempt, parse_form
 from ipoc.web.templating import render
@@ -48,3 +48,21 @@ async def save(request: Request, session: DB, p: Admin, edit: QueryId = None):
     if form.errors:
         return _page(request, session, p, 422, values=form.values, errors=form.errors, edit=edit)
     return RedirectResponse("/industries", status_code=303)
+
+
+@router.get("/regions")
+def regions(request: Request, session: DB, p: CurrentPrincipal):
+    ctx = {"title": "盟市", "regions": service.list_regions(session), "editable": p.role is Role.REGION_ADMIN}
+    return render(request, "reference/regions.html", ctx)
+
+
+@router.post("/regions/{region_id}")
+async def set_recommender(region_id: PathId, request: Request, session: DB, _admin: Admin):
+    form = await parse_form(request, RecommenderSetting)
+    if form.ok and form.data is not None:
+        acts = form.data.acts_as_recommender
+        attempt(session, form, lambda: service.set_recommender(session, region_id, acts))
+    if form.errors:
+        ctx = {"title": "盟市", "regions": service.list_regions(session), "editable": True, "errors": form.errors}
+        return render(request, "reference/regions.html", ctx, status_code=422)
+    return RedirectResponse("/regions", status_code=303)

@@ -32,6 +32,7 @@ NAV: list[NavItem] = [
     NavItem("单位核验", "/orgs/pending", BUREAUS),
     NavItem("用户管理", "/admin/users", ADMINS),
     NavItem("产业目录", "/industries", None),
+    NavItem("盟市", "/regions", None),
     NavItem("审计日志", "/admin/audit", ADMINS),
 ]
 
