@@ -2,31 +2,31 @@
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMPS := .setup-stamps
 VENDOR := src/ipoc/web/static/vendor
+# Stamps live inside what they vouch for, so deleting .venv or the assets redoes that step.
+PY_STAMP := $(VENV)/.ipoc-installed
+ASSET_STAMP := $(VENDOR)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup system-packages python-packages frontend-assets demo serve test lint bench clean
+.PHONY: setup system-packages python-packages frontend-assets demo serve test lint clean
 
 setup: system-packages python-packages frontend-assets
 
 system-packages:
 	@bash scripts/setup-system.sh
 
-python-packages: $(STAMPS)/python
+python-packages: $(PY_STAMP)
 
-$(STAMPS)/python: pyproject.toml
-	@mkdir -p $(STAMPS)
+$(PY_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-frontend-assets: $(STAMPS)/frontend
+frontend-assets: $(ASSET_STAMP)
 
-$(STAMPS)/frontend: frontend/package.json frontend/package-lock.json scripts/copy-assets.sh
-	@mkdir -p $(STAMPS)
+$(ASSET_STAMP): frontend/package.json frontend/package-lock.json scripts/copy-assets.sh
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	@bash scripts/copy-assets.sh
 	@touch $@
@@ -47,4 +47,4 @@ test: setup lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) $(STAMPS) frontend/node_modules $(VENDOR)
+	rm -rf $(VENV) frontend/node_modules $(VENDOR)

@@ -171,3 +171,20 @@ def test_openapi_lists_the_api(client):
 def test_every_response_has_a_request_id(client):
     response = client.get("/", headers={"x-request-id": "abc123"})
     assert response.headers["x-request-id"] == "abc123"
+
+
+def test_a_crash_shows_an_error_page_with_a_request_id_and_logs_it(app, session, monkeypatch, caplog):
+    from fastapi.testclient import TestClient
+
+    import ipoc.web.views
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    make_user(session, "officer", Role.BUREAU_OFFICER, "包头市")
+    monkeypatch.setattr(ipoc.web.views, "dashboard", broken)
+    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as c:
+        login(c, "officer")
+        page = c.get("/dashboard", headers={"x-request-id": "req42"})
+    assert page.status_code == 500 and "req42" in page.text and "系统内部错误" in page.text
+    assert any("request_id=req42" in r.getMessage() and r.exc_info for r in caplog.records)
