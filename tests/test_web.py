@@ -102,17 +102,19 @@ def test_registration_form_shows_each_error_next_to_its_field(client, session):
     assert 'value="甲"' in response.text, "what was typed is kept"
 
 
+REGISTRATION = {
+    "name": "包头测试企业有限公司",
+    "type_code": "enterprise",
+    "uscc": "91110000600037341L",
+    "region_id": "2",
+    "contact_name": "李四",
+    "contact_phone": "0472-7654321",
+    "username": "bt_test",
+}
+
+
 def test_registration_then_login_shows_pending_status(client, session):
-    data = {
-        "name": "包头测试企业有限公司",
-        "type_code": "enterprise",
-        "uscc": "91110000600037341L",
-        "region_id": "2",
-        "contact_name": "李四",
-        "contact_phone": "0472-7654321",
-        "username": "bt_test",
-        "password": "Register2026",
-    }
+    data = {**REGISTRATION, "password": "Register2026"}
     assert "注册已提交" in post_form(client, "/register", data).text
     login(client, "bt_test", "Register2026")
     assert "待核验" in client.get("/dashboard").text
@@ -123,16 +125,7 @@ def test_weak_password_on_registration_keeps_nothing(client, session):
 
     from ipoc.orgs.models import Organisation
 
-    data = {
-        "name": "包头测试企业有限公司",
-        "type_code": "enterprise",
-        "uscc": "91110000600037341L",
-        "region_id": "2",
-        "contact_name": "李四",
-        "contact_phone": "0472-7654321",
-        "username": "bt_test",
-        "password": "weakpassword",
-    }
+    data = {**REGISTRATION, "password": "weakpassword"}
     response = post_form(client, "/register", data)
     assert response.status_code == 422 and "字母和数字" in response.text
     assert session.scalar(select(func.count(Organisation.id))) == 0, "no half-written organisation"
