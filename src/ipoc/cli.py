@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ipoc.audit.context import Actor, set_actor
+from ipoc.audit.context import Actor, acting_as
 from ipoc.auth.roles import ACCOUNT_ROLES, Role
 from ipoc.errors import DomainError
 
@@ -30,12 +31,21 @@ for sub, name in [
     app.add_typer(sub, name=name)
 
 
+def _os_user() -> str:
+    """Who ran the command; a uid with no passwd entry (common in containers) has no name to give."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid{os.getuid()}"
+
+
 @app.callback()
-def _main() -> None:
-    """Every command acts as the operating-system user who ran it, for the audit trail."""
+def _main(ctx: typer.Context) -> None:
+    """Every command acts as the operating-system user who ran it, for the audit trail; only while the
+    command runs, so that a caller running it in-process (tests) does not go on acting as the CLI."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("ipoc").setLevel(logging.INFO)
-    set_actor(Actor(id=None, label=f"cli:{getpass.getuser()}"))
+    ctx.with_resource(acting_as(Actor(id=None, label=f"cli:{_os_user()}")))
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -103,15 +113,16 @@ def demo_load() -> None:
         typer.echo(f"  {login.username:<10} {ROLE_LABELS[login.role]}{scope}")
 
 
+_PASSWORD_STDIN = typer.Option("--password-stdin", help="read the password from stdin")
+
+
 @user_app.command("create")
 def user_create(
     username: Annotated[str, typer.Option(help="login name")],
     role: Annotated[str, typer.Option(help="|".join(r.value for r in ACCOUNT_ROLES))],
     scope: Annotated[str | None, typer.Option(help="league/city, center or organisation")] = None,
     name: Annotated[str | None, typer.Option(help="display name")] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from stdin")
-    ] = False,
+    password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
 ) -> None:
     """Create an account; the user must change the password at first login."""
     from ipoc.auth import service as accounts
@@ -119,7 +130,8 @@ def user_create(
 
     if role not in {r.value for r in ACCOUNT_ROLES}:
         _fail(f"unknown role {role!r}; choose one of: {', '.join(r.value for r in ACCOUNT_ROLES)}", 2)
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("password: ")
+    # A file written on Windows ends its line with \r\n: neither character is part of the password.
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else getpass.getpass("password: ")
     try:
         with session_scope() as session:
             user = accounts.create_user(
@@ -130,9 +142,9 @@ def user_create(
                 password=password,
                 scope=scope,
             )
-            typer.echo(f"created user {user.username} (id {user.id}, {role})")
     except DomainError as exc:
         _fail(exc.message)
+    typer.echo(f"created user {user.username} (id {user.id}, {role})")  # only once it is committed
 
 
 @token_app.command("create")

@@ -9,6 +9,7 @@ import json
 import shutil
 import tarfile
 import tempfile
+import zlib
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, delete, insert, select, text, update
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 import ipoc.models  # noqa: F401  (every table in the metadata)
@@ -25,6 +27,9 @@ from ipoc.db import Base, get_engine
 from ipoc.errors import InvalidInput
 
 FORMAT = 1
+_FILE_ROOTS = ("audit-anchor.json", "uploads")  # what a backup holds besides the tables
+# What a damaged or foreign file raises while it is read; all of it means "not a usable backup".
+_UNREADABLE = (tarfile.TarError, EOFError, zlib.error, OSError, ValueError, TypeError, KeyError)
 
 
 def _revision() -> str | None:
@@ -41,6 +46,8 @@ def _plain(value: Any) -> Any:
 
 
 def _typed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(row, dict) or not set(row) <= set(table.c.keys()):
+        raise InvalidInput(f"备份中 {table.name} 表的行与当前数据库结构不符")
     out = {}
     for key, value in row.items():
         col_type = table.c[key].type
@@ -57,8 +64,13 @@ def _typed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _late_columns(table: Table) -> list[str]:
-    """Columns of a foreign key that closes a cycle (use_alter): filled after every row exists."""
-    return [fk.parent.name for fk in table.foreign_keys if fk.use_alter or fk.constraint.use_alter]
+    """Columns of a foreign key that closes a cycle (use_alter) or points into its own table (a region's
+    parent): filled after every row exists, since a row may come before the row it refers to."""
+    return [
+        fk.parent.name
+        for fk in table.foreign_keys
+        if fk.use_alter or fk.constraint.use_alter or fk.column.table is table
+    ]
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -67,38 +79,66 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+def _begin_snapshot(session: Session) -> None:
+    """Read every table from one snapshot, so that a backup taken while others write is consistent
+    (PostgreSQL's default reads each statement afresh; SQLite's driver opens no transaction to read)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    elif dialect == "sqlite":
+        session.connection().exec_driver_sql("BEGIN")
+
+
 def backup(session: Session, path: Path) -> dict[str, Any]:
     """Write the backup; the backup itself is recorded in the audit trail before the dump."""
     settings = get_settings()
     audit.log(session, "backup", "instance", "-", meta={"file": str(path)})
     session.commit()
+    # Read before the dump: an anchor behind the dumped chain verifies, one ahead of it would not.
+    anchor = settings.audit_anchor_path.read_bytes() if settings.audit_anchor_path.exists() else None
     counts: dict[str, int] = {}
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:gz") as tar:
-        for table in Base.metadata.sorted_tables:
-            lines = [
-                json.dumps({k: _plain(v) for k, v in row.items()}, ensure_ascii=False)
-                for row in session.execute(select(table)).mappings()
-            ]
-            counts[table.name] = len(lines)
-            _add_bytes(tar, f"db/{table.name}.jsonl", ("\n".join(lines) + "\n" if lines else "").encode())
-        if settings.audit_anchor_path.exists():
-            tar.add(settings.audit_anchor_path, arcname="audit-anchor.json")
-        if settings.uploads_dir.exists():
-            tar.add(settings.uploads_dir, arcname="uploads")
-        manifest = {"format": FORMAT, "revision": _revision(), "tables": counts}
-        _add_bytes(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode())
+    _begin_snapshot(session)
+    try:
+        with tarfile.open(path, "w:gz") as tar:
+            for table in Base.metadata.sorted_tables:
+                lines = [
+                    json.dumps({k: _plain(v) for k, v in row.items()}, ensure_ascii=False)
+                    for row in session.execute(select(table).order_by(*table.primary_key)).mappings()
+                ]
+                counts[table.name] = len(lines)
+                _add_bytes(tar, f"db/{table.name}.jsonl", ("\n".join(lines) + "\n" if lines else "").encode())
+            if anchor is not None:
+                _add_bytes(tar, "audit-anchor.json", anchor)
+            if settings.uploads_dir.exists():
+                tar.add(settings.uploads_dir, arcname="uploads")
+            manifest = {"format": FORMAT, "revision": _revision(), "tables": counts}
+            _add_bytes(tar, "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode())
+    finally:
+        session.commit()  # ends the read-only snapshot
     return manifest
 
 
 def _read_manifest(tar: tarfile.TarFile) -> dict[str, Any]:
+    """The manifest, checked against this instance: same format, same schema revision, every table."""
     try:
         member = tar.extractfile("manifest.json")
     except KeyError:
         member = None
     if member is None:
         raise InvalidInput("不是 ipoc 备份文件：缺少 manifest.json")
-    return json.loads(member.read())
+    manifest = json.loads(member.read())
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InvalidInput("不是 ipoc 备份文件，或备份格式不受支持")
+    current = _revision()
+    if manifest.get("revision") != current:
+        raise InvalidInput(
+            f"备份的数据库版本 {manifest.get('revision')} 与当前 {current} 不一致，请先运行 ipoc db upgrade"
+        )
+    tables = manifest.get("tables")
+    if not isinstance(tables, dict) or set(tables) != {t.name for t in Base.metadata.sorted_tables}:
+        raise InvalidInput("备份的清单与当前数据库的表不一致")
+    return manifest
 
 
 def _clear(session: Session) -> None:
@@ -110,14 +150,27 @@ def _clear(session: Session) -> None:
         session.execute(delete(table))
 
 
-def _load_rows(session: Session, tar: tarfile.TarFile) -> None:
+def _read_rows(tar: tarfile.TarFile, manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every table's rows, parsed and counted against the manifest before the database is touched."""
+    out = {}
+    for table in Base.metadata.sorted_tables:
+        try:
+            member = tar.extractfile(f"db/{table.name}.jsonl")
+        except KeyError:
+            member = None
+        if member is None:
+            raise InvalidInput(f"备份不完整：缺少 {table.name} 表")
+        rows = [_typed(table, json.loads(line)) for line in member.read().decode().splitlines()]
+        if len(rows) != manifest["tables"][table.name]:
+            raise InvalidInput(f"备份不完整：{table.name} 表的行数与清单不符")
+        out[table.name] = rows
+    return out
+
+
+def _load_rows(session: Session, tables: dict[str, list[dict[str, Any]]]) -> None:
     deferred: list[tuple[Table, dict[str, Any]]] = []
     for table in Base.metadata.sorted_tables:
-        member = tar.extractfile(f"db/{table.name}.jsonl")
-        rows = [
-            _typed(table, json.loads(line))
-            for line in (member.read().decode().splitlines() if member else [])
-        ]
+        rows = tables[table.name]
         late = _late_columns(table)
         for row in rows:
             if any(row.get(c) is not None for c in late):
@@ -141,40 +194,41 @@ def _reset_sequences(session: Session) -> None:
         column = pk[0].name
         seq = session.scalar(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": column})
         if seq:
-            session.execute(
-                text(
-                    f"SELECT setval(:seq, COALESCE((SELECT max({column}) FROM {table.name}), 0) + 1, false)"
-                ),
-                {"seq": seq},
-            )
+            after_last = f"COALESCE((SELECT max({column}) FROM {table.name}), 0) + 1"
+            session.execute(text(f"SELECT setval(:seq, {after_last}, false)"), {"seq": seq})
 
 
 def restore(session: Session, path: Path) -> dict[str, Any]:
-    """Replace this instance's data with the backup's, in one transaction; files follow on success."""
+    """Replace this instance's data with the backup's, in one transaction; files follow on success.
+
+    The whole file is read and checked before anything is changed; a failure leaves the data, the
+    files and the caller's session as they were.
+    """
     if not path.is_file():
         raise InvalidInput(f"备份文件不存在：{path}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    current = _revision()
-    try:
-        with tarfile.open(path, "r:gz") as tar, tempfile.TemporaryDirectory() as tmp:
-            manifest = _read_manifest(tar)
-            if manifest.get("revision") != current:
-                raise InvalidInput(
-                    f"备份的数据库版本 {manifest.get('revision')} 与当前 {current} 不一致，"
-                    "请先运行 ipoc db upgrade"
-                )
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            with tarfile.open(path, "r:gz") as tar:
+                manifest = _read_manifest(tar)
+                tables = _read_rows(tar, manifest)
+                files = [m for m in tar.getmembers() if m.name.split("/")[0] in _FILE_ROOTS]
+                tar.extractall(tmp, members=files, filter="data")
+        except _UNREADABLE as exc:
+            raise InvalidInput(f"无法读取备份文件：{exc}") from exc
+        try:
             _clear(session)
-            _load_rows(session, tar)
+            _load_rows(session, tables)
             _reset_sequences(session)
-            session.flush()
-            members = [
-                m for m in tar.getmembers() if m.name == "audit-anchor.json" or m.name.startswith("uploads")
-            ]
-            tar.extractall(tmp, members=members, filter="data")
             session.commit()
-            _replace_files(Path(tmp))
-    except tarfile.TarError as exc:
-        raise InvalidInput(f"无法读取备份文件：{exc}") from exc
+        except (IntegrityError, DataError) as exc:
+            session.rollback()
+            raise InvalidInput(f"备份中的数据无法载入：{exc.orig}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        session.expire_all()  # objects the caller loaded before now show the restored rows
+        _replace_files(Path(tmp))
     audit.log(session, "restore", "instance", "-", meta={"file": str(path), "sha256": digest})
     session.commit()
     return manifest

@@ -1,0 +1,435 @@
+"""Backup and restore: a round trip brings back rows, uploaded files and the audit anchor, the chain still
+verifies and new writes still work; a file that is not a good backup is refused and changes nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import tarfile
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from ipoc.audit import service as audit
+from ipoc.audit.models import AuditRecord
+from ipoc.auth import service as accounts
+from ipoc.auth.models import User
+from ipoc.auth.roles import Role
+from ipoc.config import Settings, set_settings
+from ipoc.db import dispose_engine, session_factory
+from ipoc.errors import InvalidInput
+from ipoc.ops.backup import backup, restore
+from ipoc.ops.demo import demo_uscc
+from ipoc.orgs import service as orgs
+from ipoc.orgs.models import Organisation
+from ipoc.orgs.schemas import OrgRegistration
+from ipoc.reference.models import Industry, Region
+from ipoc.reference.schemas import IndustryIn
+from ipoc.reference.service import find_region, save_industry
+from tests.conftest import PASSWORD, _pg_execute, _pg_url_for, make_user
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3 uploaded bytes \x00\x01\x02\n"
+
+
+def _count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def _snapshot(session: Session) -> dict[str, object]:
+    """What a restore must bring back, and what a refused restore must leave alone."""
+    return {
+        "orgs": _count(session, Organisation),
+        "users": sorted(session.scalars(select(User.username))),
+        "industries": sorted(tuple(row) for row in session.execute(select(Industry.id, Industry.source))),
+        "audit": _count(session, AuditRecord),
+    }
+
+
+def _fresh_view() -> dict[str, object]:
+    """The committed state, seen through a session other than the one under test."""
+    other = session_factory()()
+    try:
+        return _snapshot(other)
+    finally:
+        other.close()
+
+
+def _upload(instance: Settings, name: str = "2026/a.pdf", data: bytes = PDF) -> Path:
+    path = instance.uploads_dir / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def _register_org(session: Session, serial: int) -> Organisation:
+    org, _user = orgs.register(
+        session,
+        OrgRegistration(
+            name=f"包头示例新注册单位{serial}",
+            type_code="enterprise",
+            uscc=demo_uscc(serial, "150200"),
+            region_id=find_region(session, "包头市").id,
+            contact_name="联系人",
+            contact_phone="0472-1234567",
+            username=f"neworg{serial}",
+            password=PASSWORD,
+        ),
+    )
+    session.commit()
+    return org
+
+
+def _edit_industry_source(session: Session, industry: Industry, source: str) -> None:
+    data = IndustryIn(
+        name=industry.name,
+        naming_term=industry.naming_term,
+        category=industry.category,
+        source=source,
+    )
+    save_industry(session, data, industry.id)
+    session.commit()
+
+
+def _last_record(session: Session) -> AuditRecord:
+    return session.scalar(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1))
+
+
+# --- the round trip -----------------------------------------------------------------------------------
+
+
+def test_restore_brings_back_rows_files_and_anchor_and_new_writes_work(instance, demo, tmp_path):
+    session = demo
+    upload = _upload(instance)
+    industry = session.scalar(select(Industry).where(Industry.name == "稀土新材料"))
+    old_source = industry.source
+    archive = tmp_path / "backups" / "ipoc.tar.gz"
+
+    backup(session, archive)
+    before = _snapshot(session)
+    anchor_at_backup = audit.read_anchor()
+    assert anchor_at_backup == (before["audit"], _last_record(session).hash)
+
+    _register_org(session, 90)
+    _edit_industry_source(session, industry, "改动后的来源说明，不应在恢复后留下")
+    upload.unlink()
+    stray = _upload(instance, "2026/added-after-backup.pdf", b"later")
+    assert _snapshot(session) != before
+    assert audit.read_anchor()[0] > anchor_at_backup[0]
+
+    restore(session, archive)
+
+    # the same session sees the restored data, not what it cached before the restore
+    assert session.get(Industry, industry.id).source == old_source
+    assert _count(session, Organisation) == before["orgs"]
+    restored = _snapshot(session)
+    assert {**restored, "audit": before["audit"]} == before
+    assert restored["audit"] == before["audit"] + 1  # the restore itself
+    assert _fresh_view() == restored
+    assert upload.read_bytes() == PDF
+    assert not stray.exists()
+    # the anchor is the backup's, moved on by the restore record only
+    restore_record = _last_record(session)
+    assert restore_record.action == "restore"
+    assert restore_record.id == anchor_at_backup[0] + 1
+    assert restore_record.prev_hash == anchor_at_backup[1]
+    assert audit.read_anchor() == (restore_record.id, restore_record.hash)
+    assert audit.verify_chain(session).ok
+
+    # new writes continue after the restored ids (on PostgreSQL: the sequences were reset)
+    max_user_id = session.scalar(select(func.max(User.id)))
+    user = accounts.create_user(
+        session, username="after_restore", display_name="恢复后新建", role=Role.EXPERT, password=PASSWORD
+    )
+    _register_org(session, 91)
+    session.commit()
+    assert user.id == max_user_id + 1
+    result = audit.verify_chain(session)
+    assert result.ok, result.message
+    assert audit.read_anchor()[0] == result.checked
+
+
+def test_restore_puts_rows_back_whatever_order_they_were_dumped_in(instance, demo, tmp_path):
+    """A league's row edited after its cities' rows (PostgreSQL then returns it last) still restores."""
+    session = demo
+    parent = find_region(session, "呼伦贝尔市")
+    child = find_region(session, "满洲里市")
+    assert child.parent_id == parent.id
+    parent.sort_order = 99
+    session.commit()
+    archive = tmp_path / "ipoc.tar.gz"
+    backup(session, archive)
+
+    restore(session, archive)
+
+    assert find_region(session, "满洲里市").parent_id == parent.id
+    assert session.get(Region, parent.id).sort_order == 99
+    assert audit.verify_chain(session).ok
+
+
+def test_a_backup_taken_while_others_write_is_one_consistent_snapshot(instance, demo, tmp_path):
+    """Another connection registers an organisation (and its user) in the middle of the dump: the backup
+    has neither or both, and it restores with a chain that verifies."""
+    session = demo
+    before = _snapshot(session)
+    engine = session.get_bind()
+    written: list[int] = []
+    started: list[bool] = []
+
+    def write_meanwhile(_conn, _cursor, statement, *_args) -> None:
+        if not started and statement.lstrip().startswith("SELECT") and "FROM organisations" in statement:
+            started.append(True)  # the writer's own statements pass through here too
+            other = session_factory()()
+            try:
+                written.append(_register_org(other, 93).id)
+            finally:
+                other.close()
+
+    archive = tmp_path / "ipoc.tar.gz"
+    event.listen(engine, "before_cursor_execute", write_meanwhile)
+    try:
+        backup(session, archive)
+    finally:
+        event.remove(engine, "before_cursor_execute", write_meanwhile)
+    assert written, "the concurrent write happened during the dump"
+
+    restore(session, archive)
+
+    restored = _snapshot(session)
+    assert {**restored, "audit": before["audit"]} == before
+    assert restored["audit"] == before["audit"] + 2  # the backup and the restore
+    assert audit.verify_chain(session).ok
+
+
+# --- refused restores ---------------------------------------------------------------------------------
+
+
+def _rewrite(archive: Path, target: Path, change: Callable[[str, bytes], bytes | None]) -> Path:
+    """A copy of a real backup with members changed (or dropped, when ``change`` returns None)."""
+    with tarfile.open(archive, "r:gz") as src, tarfile.open(target, "w:gz") as dst:
+        for member in src.getmembers():
+            data = src.extractfile(member).read() if member.isfile() else None
+            if data is not None:
+                data = change(member.name, data)
+                if data is None:
+                    continue
+                member.size = len(data)
+            dst.addfile(member, io.BytesIO(data) if data is not None else None)
+    return target
+
+
+def _with_extra(archive: Path, target: Path, name: str, data: bytes) -> Path:
+    """A copy of a real backup with one more member."""
+    with tarfile.open(archive, "r:gz") as src, tarfile.open(target, "w:gz") as dst:
+        for member in src.getmembers():
+            dst.addfile(member, src.extractfile(member) if member.isfile() else None)
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        dst.addfile(info, io.BytesIO(data))
+    return target
+
+
+def _tar_with(target: Path, files: dict[str, bytes]) -> Path:
+    with tarfile.open(target, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return target
+
+
+def _replace(name: str, data: bytes) -> Callable[[str, bytes], bytes | None]:
+    return lambda member, old: data if member == name else old
+
+
+def _edit(name: str, old: bytes, new: bytes) -> Callable[[str, bytes], bytes | None]:
+    def change(member: str, data: bytes) -> bytes:
+        if member != name:
+            return data
+        assert old in data, f"{old!r} not in {name}"
+        return data.replace(old, new)
+
+    return change
+
+
+def _drop(name: str) -> Callable[[str, bytes], bytes | None]:
+    return lambda member, old: None if member == name else old
+
+
+ESCAPED = f"escaped-{uuid.uuid4().hex}.txt"
+OTHER_REVISION = json.dumps({"format": 1, "revision": "zzz", "tables": {}}).encode()
+BAD_FILES: dict[str, Callable[[Path, Path], Path]] = {
+    "random-bytes": lambda good, t: (t.write_bytes(uuid.uuid4().bytes * 64), t)[1],
+    "empty-file": lambda good, t: (t.write_bytes(b""), t)[1],
+    "truncated": lambda good, t: (t.write_bytes(good.read_bytes()[: good.stat().st_size // 2]), t)[1],
+    "no-manifest": lambda good, t: _rewrite(good, t, _drop("manifest.json")),
+    "tar-of-other-files": lambda good, t: _tar_with(t, {"notes.txt": b"hello", "db/users.jsonl": b""}),
+    "manifest-not-json": lambda good, t: _rewrite(good, t, _replace("manifest.json", b"{not json")),
+    "manifest-not-an-object": lambda good, t: _rewrite(good, t, _replace("manifest.json", b"[1, 2]")),
+    "other-schema-revision": lambda good, t: _rewrite(good, t, _replace("manifest.json", OTHER_REVISION)),
+    "table-missing": lambda good, t: _rewrite(good, t, _drop("db/users.jsonl")),
+    "row-not-json": lambda good, t: _rewrite(good, t, _replace("db/users.jsonl", b'{"id": 1,\n')),
+    "row-count-differs": lambda good, t: _rewrite(good, t, _replace("db/organisations.jsonl", b"")),
+    "row-breaks-a-reference": lambda good, t: _rewrite(
+        good, t, _edit("db/centers.jsonl", b'"builder_org_id": 1,', b'"builder_org_id": 999,')
+    ),
+    "row-of-another-schema": lambda good, t: _rewrite(
+        good, t, _edit("db/centers.jsonl", b'"name":', b'"unknown_column":')
+    ),
+    "upload-outside-the-data-dir": lambda good, t: _with_extra(good, t, f"uploads/../../{ESCAPED}", b"x"),
+}
+
+
+@pytest.mark.parametrize("make_bad", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_a_file_that_is_not_a_good_backup_is_refused_and_changes_nothing(instance, demo, tmp_path, make_bad):
+    session = demo
+    upload = _upload(instance)
+    good = tmp_path / "good.tar.gz"
+    backup(session, good)
+    _register_org(session, 92)  # so that restoring anything at all would show
+    before, anchor = _snapshot(session), instance.audit_anchor_path.read_bytes()
+    bad = make_bad(good, tmp_path / "bad.tar.gz")
+
+    with pytest.raises(InvalidInput):
+        restore(session, bad)
+
+    assert _snapshot(session) == before  # the caller's session holds no half-done restore
+    assert _fresh_view() == before
+    assert upload.read_bytes() == PDF
+    assert instance.audit_anchor_path.read_bytes() == anchor
+    assert audit.verify_chain(session).ok
+    assert not (Path(tempfile.gettempdir()) / ESCAPED).exists()  # where extracting it would have put it
+    make_user(session, "still_writable", Role.EXPERT)  # and the session is still usable
+    assert audit.verify_chain(session).ok
+
+
+def test_a_missing_backup_file_is_refused(instance, session, tmp_path):
+    with pytest.raises(InvalidInput, match="不存在"):
+        restore(session, tmp_path / "nowhere.tar.gz")
+
+
+# --- the audit trail ----------------------------------------------------------------------------------
+
+
+def test_backup_and_restore_are_recorded_in_the_audit_trail(instance, demo, tmp_path):
+    session = demo
+    archive = tmp_path / "ipoc.tar.gz"
+    backup(session, archive)
+    backup_record = _last_record(session)
+    assert (backup_record.action, backup_record.entity_type) == ("backup", "instance")
+    assert audit.decode(backup_record)["meta"]["file"] == str(archive)
+
+    restore(session, archive)
+
+    restore_record = _last_record(session)
+    assert (restore_record.action, restore_record.entity_type) == ("restore", "instance")
+    meta = audit.decode(restore_record)["meta"]
+    assert meta["file"] == str(archive)
+    assert len(meta["sha256"]) == 64
+    # the backup's own record travelled inside the backup, just before the restore's
+    assert session.get(AuditRecord, backup_record.id).action == "backup"
+    assert restore_record.id == backup_record.id + 1
+    assert audit.verify_chain(session).ok
+
+
+# --- restoring into another instance ------------------------------------------------------------------
+
+
+@pytest.fixture
+def second_instance(request, backend, tmp_path, instance) -> Iterator[Callable[[], Settings]]:
+    """A fresh, empty, migrated instance sharing the first one's secret key; call it to make it current."""
+    data_dir = tmp_path / "second"
+    data_dir.mkdir()
+    if backend == "sqlite":
+        url, dropped = f"sqlite:///{data_dir / 'ipoc.sqlite3'}", None
+    else:
+        dropped = f"ipoc_t2_{uuid.uuid4().hex[:12]}"
+        _pg_execute(f"CREATE DATABASE {dropped}")
+        url = _pg_url_for(dropped)
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=url,
+        secret_key=instance.secret_key,
+        password_hash_time_cost=1,
+        password_hash_memory_kib=1024,
+    )
+    set_settings(settings)
+    from ipoc.ops.migrate import upgrade
+
+    upgrade()
+    set_settings(instance)
+    yield lambda: (set_settings(settings), settings)[1]
+    set_settings(instance)
+    dispose_engine(settings.sqlalchemy_url)
+    if dropped:
+        _pg_execute(f"DROP DATABASE IF EXISTS {dropped} WITH (FORCE)")
+
+
+def test_a_backup_restores_into_an_empty_instance_with_the_secret(instance, demo, tmp_path, second_instance):
+    session = demo
+    _upload(instance)
+    archive = tmp_path / "ipoc.tar.gz"
+    backup(session, archive)
+    before = _snapshot(session)
+    session.close()
+
+    second = second_instance()
+    assert second.sqlalchemy_url != instance.sqlalchemy_url
+    target = session_factory()()
+    try:
+        assert _count(target, User) == 0
+        restore(target, archive)
+        assert _snapshot(target) == {**before, "audit": before["audit"] + 1}
+        assert (second.uploads_dir / "2026" / "a.pdf").read_bytes() == PDF
+        assert audit.verify_chain(target).ok
+        user = accounts.create_user(
+            target, username="second_new", display_name="新用户", role=Role.EXPERT, password=PASSWORD
+        )
+        target.commit()  # ids continue after the restored ones (PostgreSQL: sequences reset)
+        assert user.id == max(target.scalars(select(User.id))) == len(before["users"]) + 1
+        assert audit.verify_chain(target).ok
+    finally:
+        target.close()
+
+    # the first instance is untouched
+    set_settings(instance)
+    assert _fresh_view() == before
+
+
+def test_a_backup_does_not_verify_under_another_secret(instance, demo, tmp_path, second_instance):
+    """The chain's key is not in the backup: restoring under another secret shows up at once."""
+    archive = tmp_path / "ipoc.tar.gz"
+    backup(demo, archive)
+    demo.close()
+    second = second_instance()
+    set_settings(Settings(data_dir=second.data_dir, database_url=second.database_url, secret_key="another"))
+    target = session_factory()()
+    try:
+        restore(target, archive)
+        result = audit.verify_chain(target)
+        assert not result.ok
+        assert result.bad_id == 1
+    finally:
+        target.close()
+
+
+def test_a_backup_without_uploads_restores_to_no_uploads(instance, session, tmp_path):
+    """An instance that never had uploads backs up fine, and restoring it removes uploads made since."""
+    make_user(session, "alice", Role.EXPERT)
+    shutil.rmtree(instance.uploads_dir, ignore_errors=True)
+    archive = tmp_path / "ipoc.tar.gz"
+    manifest = backup(session, archive)
+    with tarfile.open(archive, "r:gz") as tar:
+        names = tar.getnames()
+    assert "manifest.json" in names and "audit-anchor.json" in names
+    assert not [n for n in names if n.startswith("uploads")]
+    assert manifest["tables"]["users"] == 1
+    _upload(instance)
+    restore(session, archive)
+    assert not instance.uploads_dir.exists() or not any(instance.uploads_dir.rglob("*.pdf"))
+    assert audit.verify_chain(session).ok
