@@ -41,7 +41,3 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
         yield actor
     finally:
         _current.reset(token)
-
-
-def set_actor(actor: Actor) -> None:
-    _current.set(actor)
