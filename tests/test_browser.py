@@ -137,6 +137,15 @@ def _log_in(site: Site, username: str, password: str) -> None:
     page.locator("form[action^='/login'] button[type=submit]").click()
 
 
+def _submit_password_change(page, confirm: str = NEW_PASSWORD) -> None:
+    from ipoc.ops.demo import DEMO_PASSWORD
+
+    page.fill("#f-old_password", DEMO_PASSWORD)
+    page.fill("#f-new_password", NEW_PASSWORD)
+    page.fill("#f-confirm_password", confirm)
+    page.get_by_role("button", name="保存新密码").click()
+
+
 def _forced_change(site: Site, username: str) -> None:
     """Log in with the demo password and do the forced change; ends on the dashboard."""
     from ipoc.ops.demo import DEMO_PASSWORD
@@ -145,10 +154,7 @@ def _forced_change(site: Site, username: str) -> None:
     _log_in(site, username, DEMO_PASSWORD)
     _wait_for(site, "/account/password")
     sync_api.expect(page.get_by_test_id("forced-change")).to_be_visible()
-    page.fill("#f-old_password", DEMO_PASSWORD)
-    page.fill("#f-new_password", NEW_PASSWORD)
-    page.fill("#f-confirm_password", NEW_PASSWORD)
-    page.get_by_role("button", name="保存新密码").click()
+    _submit_password_change(page)
     _wait_for(site, "/dashboard?changed=1")
     sync_api.expect(page.get_by_role("status")).to_have_text("密码已修改")
 
@@ -170,10 +176,7 @@ def test_admin_forced_password_change_leads_to_dashboard_with_chart(site, tmp_pa
     sync_api.expect(notice).to_be_visible()
     sync_api.expect(notice).to_contain_text("须先修改")
 
-    page.fill("#f-old_password", DEMO_PASSWORD)
-    page.fill("#f-new_password", NEW_PASSWORD)
-    page.fill("#f-confirm_password", NEW_PASSWORD + "x")
-    page.get_by_role("button", name="保存新密码").click()
+    _submit_password_change(page, confirm=NEW_PASSWORD + "x")
     page.wait_for_load_state()
     assert page.url == site.url("/account/password"), "a mismatch stays on the form"
     mismatch = page.locator(".invalid-feedback[data-field=confirm_password]")
@@ -182,10 +185,7 @@ def test_admin_forced_password_change_leads_to_dashboard_with_chart(site, tmp_pa
     sync_api.expect(page.locator("#f-confirm_password")).to_have_class("form-control is-invalid")
     sync_api.expect(page.get_by_test_id("forced-change")).to_be_visible()
 
-    page.fill("#f-old_password", DEMO_PASSWORD)
-    page.fill("#f-new_password", NEW_PASSWORD)
-    page.fill("#f-confirm_password", NEW_PASSWORD)
-    page.get_by_role("button", name="保存新密码").click()
+    _submit_password_change(page)
     _wait_for(site, "/dashboard?changed=1")
 
     title = page.get_by_test_id("dashboard-title")
