@@ -23,6 +23,7 @@ from ipoc.auth.models import User
 from ipoc.auth.roles import Role
 from ipoc.config import Settings, set_settings
 from ipoc.db import dispose_engine, session_factory
+from ipoc.search import index_sync
 
 PG_URL = os.environ.get("IPOC_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "testPassw0rd"
@@ -115,6 +116,7 @@ def instance(request, backend, tmp_path) -> Iterator[Settings]:
     )
     set_settings(settings)
     yield settings
+    index_sync.forget_handles()  # each test's indexes live in its own data dir
     dispose_engine(settings.sqlalchemy_url)
     if cleanup:
         _pg_execute(f"DROP DATABASE IF EXISTS {cleanup} WITH (FORCE)")

@@ -15,13 +15,24 @@ from ipoc.audit.context import Actor, acting_as
 from ipoc.auth.roles import ACCOUNT_ROLES, Role
 from ipoc.errors import DomainError
 
-app = typer.Typer(help="内蒙古产业知识产权运营中心平台 (ipoc)", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="内蒙古产业知识产权运营中心平台 (ipoc)",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database: migrations, backup and restore.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+patents_app = typer.Typer(help="The industry patent database.", no_args_is_help=True)
+index_app = typer.Typer(help="Search indexes (rebuilt from the database, never re-embedding).", no_args_is_help=True)
+embed_app = typer.Typer(help="Semantic vectors of patent passages.", no_args_is_help=True)
 for sub, name in [
+    (patents_app, "patents"),
+    (index_app, "index"),
+    (embed_app, "embed"),
     (db_app, "db"),
     (demo_app, "demo"),
     (user_app, "user"),
@@ -45,6 +56,8 @@ def _main(ctx: typer.Context) -> None:
     command runs, so that a caller running it in-process (tests) does not go on acting as the CLI."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("ipoc").setLevel(logging.INFO)
+    import ipoc.models  # noqa: F401  (every mapper must know every table before the first flush)
+
     ctx.with_resource(acting_as(Actor(id=None, label=f"cli:{_os_user()}")))
 
 
@@ -104,6 +117,7 @@ def demo_load() -> None:
 
     with session_scope() as session:
         logins = demo.load(session)
+    typer.echo(demo.patent_summary(demo.load_patents()))
     if logins is None:
         typer.echo("demo data already loaded (logins as printed then; passwords may have been changed)")
         logins = demo.LOGINS
@@ -185,3 +199,125 @@ def audit_verify() -> None:
     typer.echo(f"audit chain broken at record {result.bad_id}: {result.message}", err=True)
     typer.echo(str(result.bad_id))
     raise typer.Exit(1)
+
+
+@patents_app.command("import")
+def patents_import(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8/GBK/GB18030), XLSX or JSONL export")],
+    report: Annotated[Path | None, typer.Option(help="where to write the rejected-row report (CSV)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print only the counts, as one JSON object")] = False,
+) -> None:
+    """Import patents, upserting by application number; rejected rows go to the report."""
+    import json
+    import shutil
+
+    from tqdm import tqdm
+
+    from ipoc.db import session_scope
+    from ipoc.jobs.service import Progress
+    from ipoc.patents import service as patents
+    from ipoc.patents.reading import FileRefused
+
+    if not file.is_file():
+        _fail(f"文件不存在：{file}", 2)
+    with session_scope() as session:
+        job = patents.start_import(session, owner_id=None, filename=file.name)
+    bar = tqdm(total=file.stat().st_size, unit="B", unit_scale=True, desc="导入", file=sys.stderr, leave=False)
+
+    class _BarProgress(Progress):
+        def update(self, done: int, total: int | None = None, message: str | None = None) -> None:
+            bar.update(done - bar.n)
+            super().update(done, total, message)
+
+    progress = _BarProgress(job.id, min_step=1 << 20)
+    progress.start(message=str(file))
+    try:
+        result = patents.run_import(file, job, progress)
+    except FileRefused as exc:
+        progress.fail(exc.message)
+        _fail(f"文件无法导入：{exc.message}", 2)
+    except BaseException:
+        progress.fail("导入中断：已提交的批次已保存，重新导入同一文件即可补全")
+        raise
+    finally:
+        bar.close()
+    if report is not None:
+        shutil.copyfile(result.report_path, report)
+        result.report_path = str(report)
+    progress.finish(result.summary())
+    counts = {"imported": result.imported, "updated": result.updated, "rejected": result.rejected}
+    if as_json:
+        typer.echo(json.dumps(counts | {"unchanged": result.unchanged, "warnings": result.warnings}))
+    else:
+        typer.echo(
+            f"新增 {result.imported}，更新 {result.updated}，未变 {result.unchanged}，"
+            f"拒绝 {result.rejected}，警告 {result.warnings}"
+        )
+    typer.echo(f"错误报告：{result.report_path}", err=True)
+
+
+@index_app.command("rebuild")
+def index_rebuild() -> None:
+    """Rebuild the lexical and vector indexes from the database and the stored vectors."""
+    from ipoc.search import index_sync
+
+    status = index_sync.rebuild(progress=_stderr_progress("重建索引"))
+    typer.echo(f"索引已重建：{status.documents} 篇专利，{status.vectors} 个向量")
+
+
+@embed_app.command("run")
+def embed_run(
+    batch: Annotated[int, typer.Option(help="passages per committed batch")] = 32,
+    limit: Annotated[int | None, typer.Option(help="stop after this many passages")] = None,
+) -> None:
+    """Embed the passages that have no stored vector yet; safe to interrupt and run again."""
+    from ipoc.search import semantic
+
+    done = semantic.embed_missing(batch=batch, limit=limit, progress=_stderr_progress("计算语义向量"))
+    typer.echo(f"新计算 {done} 个段落向量")
+
+
+def _stderr_progress(label: str):
+    """A progress callback drawing a bar on standard error, so that standard output stays clean."""
+    from tqdm import tqdm
+
+    bar: dict[str, tqdm] = {}
+
+    def update(done: int, total: int | None) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=label, file=sys.stderr, leave=False)
+        bar["bar"].total = total
+        bar["bar"].update(done - bar["bar"].n)
+
+    return update
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help="query text or expression, e.g. TI=(稀土 AND 永磁)")],
+    mode: Annotated[str, typer.Option(help="lexical|semantic|hybrid")] = "hybrid",
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON Lines, one hit per line")] = False,
+) -> None:
+    """Search the patent database and print the hits, best first."""
+    import json
+
+    from ipoc.db import session_scope
+    from ipoc.search import service as search
+    from ipoc.search.schemas import SearchRequest
+
+    try:
+        request = SearchRequest(q=query, mode=mode, limit=limit)
+        with session_scope() as session:
+            answer = search.search(session, request)
+    except DomainError as exc:
+        _fail(exc.message, 2)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if answer.degraded:
+        typer.echo("提示：语义向量尚未就绪，结果仅按关键词检索", err=True)
+    for hit in answer.hits:
+        if as_json:
+            typer.echo(json.dumps(hit.model_dump(mode="json"), ensure_ascii=False))
+        else:
+            typer.echo(f"{hit.application_no}\t{hit.score:.4f}\t{hit.title}")

@@ -11,11 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from ipoc import __version__
 from ipoc.config import Settings, get_settings, set_settings
+from ipoc.db import session_scope
 from ipoc.errors import DomainError
 from ipoc.web.deps import SESSION_COOKIE, PasswordChangeRequired, csrf_protect
 from ipoc.web.forms import zh_message
@@ -93,26 +95,54 @@ def _install_error_handlers(app: FastAPI) -> None:
 def _web_routers() -> list[APIRouter]:
     from ipoc.audit.views import router as audit_router
     from ipoc.auth.views import router as auth_router
+    from ipoc.jobs.views import router as jobs_router
     from ipoc.orgs.views import router as orgs_router
+    from ipoc.patents.views import router as patents_router
     from ipoc.reference.views import router as reference_router
+    from ipoc.search.views import router as search_router
     from ipoc.web.views import router as shell_router
 
-    return [shell_router, auth_router, orgs_router, reference_router, audit_router]
+    return [
+        shell_router,
+        auth_router,
+        orgs_router,
+        reference_router,
+        audit_router,
+        search_router,
+        patents_router,
+        jobs_router,
+    ]
 
 
 def _api_routers() -> list[APIRouter]:
     from ipoc.audit.api import router as audit_api
     from ipoc.auth.api import router as auth_api
+    from ipoc.jobs.api import router as jobs_api
     from ipoc.orgs.api import router as orgs_api
+    from ipoc.patents.api import router as patents_api
     from ipoc.reference.api import router as reference_api
+    from ipoc.search.api import router as search_api
 
-    return [auth_api, orgs_api, reference_api, audit_api]
+    # search before patents: /patents/search must win over /patents/{application_no}
+    return [auth_api, orgs_api, reference_api, audit_api, search_api, patents_api, jobs_api]
+
+
+def _mark_interrupted_jobs() -> None:
+    """Jobs run in this process's threads: one still marked running was cut off by the last shutdown."""
+    from ipoc.jobs.service import mark_interrupted
+
+    try:
+        with session_scope() as session:
+            mark_interrupted(session)
+    except OperationalError:  # database not migrated yet: nothing can have run
+        log.warning("jobs table not available; run `ipoc db upgrade`")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     if settings is not None:
         set_settings(settings)
     settings = get_settings()
+    _mark_interrupted_jobs()
     app = FastAPI(
         title="ipoc 产业知识产权运营中心平台 API",
         version=__version__,

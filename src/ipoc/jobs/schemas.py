@@ -1,0 +1,28 @@
+"""Job status as the API and the progress view show it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class JobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    label: str
+    done: int
+    total: int | None
+    percent: int | None
+    message: str
+    result: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    finished: bool

@@ -1,0 +1,76 @@
+"""JSON API: the patent database (public bibliographic data), imports and core-domain databases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile, status
+from fastapi.responses import FileResponse
+
+from ipoc.audit.context import current_actor
+from ipoc.auth.roles import Principal, Role
+from ipoc.jobs import service as jobs
+from ipoc.jobs.schemas import JobOut
+from ipoc.patents import service as patents
+from ipoc.patents.models import IndustryDatabase
+from ipoc.patents.schemas import IndustryDatabaseIn, IndustryDatabaseOut, PatentOut
+from ipoc.schemas import PathId
+from ipoc.search import service as search
+from ipoc.search.schemas import SearchHit
+from ipoc.web.deps import DB, role_required
+
+router = APIRouter(tags=["专利"])
+Staff = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN, Role.CENTER_STAFF))]
+MAX_UPLOAD = 2 << 30
+
+
+@router.get("/patents/{application_no}", response_model=PatentOut)
+def get_patent(application_no: str, session: DB):
+    """One patent by application number, in any notation (CN/ZL prefix, no dot, full-width digits)."""
+    return PatentOut.model_validate(patents.get_patent(session, application_no))
+
+
+@router.get("/patents/{application_no}/similar", response_model=list[SearchHit])
+def similar_patents(application_no: str, session: DB, limit: int = 10):
+    patent = patents.get_patent(session, application_no)
+    return search.similar(session, patent, limit=max(1, min(limit, 50)))
+
+
+@router.post("/patents/imports", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
+async def upload_import(request: Request, session: DB, p: Staff, file: Annotated[UploadFile, File()]):
+    """Start an import of a CSV/XLSX/JSONL export; poll ``/api/v1/jobs/{id}`` for progress and counts."""
+    job = patents.start_import(session, owner_id=p.user_id, filename=file.filename or "upload")
+    path = patents.upload_path_for(job.id, file.filename or "")
+    await patents.save_upload(file, path, limit=MAX_UPLOAD)
+    session.commit()
+    patents.launch_import(job, path, current_actor(session.info))
+    return JobOut.model_validate(job)
+
+
+@router.get("/patents/imports/{job_id}/report")
+def import_report(job_id: PathId, session: DB, p: Staff):
+    """The rejected-row report of an import (UTF-8 CSV: 行号, 字段, 原因, 原值)."""
+    job = jobs.visible_job(session, p, job_id)
+    return FileResponse(patents.report_path_for(job.id), media_type="text/csv", filename=f"import-{job.id}-report.csv")
+
+
+@router.get("/industry-databases", response_model=list[IndustryDatabaseOut])
+def list_databases(session: DB):
+    return [IndustryDatabaseOut.model_validate(d) for d in patents.list_databases(session)]
+
+
+@router.post("/industry-databases", response_model=IndustryDatabaseOut, status_code=status.HTTP_201_CREATED)
+def create_database(data: IndustryDatabaseIn, session: DB, p: Staff):
+    return IndustryDatabaseOut.model_validate(patents.save_database(session, data))
+
+
+@router.put("/industry-databases/{database_id}", response_model=IndustryDatabaseOut)
+def update_database(database_id: PathId, data: IndustryDatabaseIn, session: DB, p: Staff):
+    return IndustryDatabaseOut.model_validate(patents.save_database(session, data, database_id))
+
+
+@router.post("/industry-databases/{database_id}/patents/{application_no}", response_model=IndustryDatabaseOut)
+def add_patent_to_database(database_id: PathId, application_no: str, session: DB, p: Staff):
+    database: IndustryDatabase = patents.get_database(session, database_id)
+    patents.add_to_database(session, database, patents.get_patent(session, application_no))
+    return IndustryDatabaseOut.model_validate(database)

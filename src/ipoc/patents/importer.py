@@ -1,0 +1,323 @@
+"""Streaming import of patent exports: read, validate, upsert by application number in batches.
+
+Each batch is one transaction, so a row is written whole or not at all and an interrupted import can be
+run again: rows already stored with the same content are counted as unchanged, never duplicated. Every
+rejected row (and every kept row with a warning) goes to a UTF-8 CSV report. Memory stays flat: only one
+batch is held, and duplicates within the file are found through the job id stamped on each stored row.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ipoc.audit import service as audit
+from ipoc.db import session_scope, utcnow
+from ipoc.patents.models import Applicant, LegalEvent, Patent, PatentApplicant
+from ipoc.patents.parsing import parse_row
+from ipoc.patents.reading import open_rows
+from ipoc.patents.records import PatentRecord, RowIssue
+from ipoc.reference.models import Region
+from ipoc.search.changes import next_rev
+from ipoc.search.semantic import passage_key
+
+log = logging.getLogger(__name__)
+
+REPORT_HEADER = ["行号", "字段", "原因", "原值"]
+BATCH_SIZE = 1000
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    rows: int = 0
+    report_path: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Pending:
+    row: int
+    record: PatentRecord
+    digest: str
+
+
+BatchHook = Callable[[], None]  # called after each committed batch (the search index catches up)
+ProgressHook = Callable[[int, int], None]
+
+
+class _Report:
+    """The rejected-row report; written as rows are read so that nothing is held in memory."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._writer = csv.writer(stream)
+        self._writer.writerow(REPORT_HEADER)
+
+    def add(self, issue: RowIssue) -> None:
+        self._writer.writerow([issue.row, issue.field, issue.reason, issue.value[:200]])
+
+
+@contextmanager
+def _report_file(path: Path) -> Iterator[_Report]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        yield _Report(stream)
+
+
+def import_file(
+    path: Path,
+    *,
+    report_path: Path,
+    job_id: int,
+    on_batch: BatchHook | None = None,
+    on_progress: ProgressHook | None = None,
+    batch_size: int | None = None,
+) -> ImportResult:
+    """Import ``path``; raises ``FileRefused`` (nothing written) when the file cannot be read at all."""
+    batch_size = batch_size or BATCH_SIZE
+    result = ImportResult(report_path=str(report_path))
+    with open_rows(path) as source, _report_file(report_path) as report:
+        headers_by_field = {canonical: header for header, canonical in source.mapping.items()}
+        batch: dict[str, _Pending] = {}
+        for item in source:
+            result.rows += 1
+            pending = _validate(item, headers_by_field, report, result)
+            if pending is not None and _admit(pending, batch, report, result) and len(batch) >= batch_size:
+                _flush(batch, job_id, report, result, on_batch)
+                batch = {}
+                if on_progress:
+                    on_progress(source.bytes_read, source.total_bytes)
+        _flush(batch, job_id, report, result, on_batch)
+        if on_progress:
+            on_progress(source.total_bytes, source.total_bytes)
+    with session_scope() as session:
+        audit.log(session, "import", "Job", job_id, meta={"file": path.name, **result.summary()})
+    return result
+
+
+def _validate(
+    item: tuple[int, dict[str, str]] | RowIssue,
+    headers_by_field: dict[str, str],
+    report: _Report,
+    result: ImportResult,
+) -> _Pending | None:
+    if isinstance(item, RowIssue):
+        report.add(item)
+        result.rejected += 1
+        return None
+    row_no, raw = item
+    parsed = parse_row(row_no, raw, headers_by_field)
+    if isinstance(parsed, list):
+        for issue in parsed:
+            report.add(issue)
+        result.rejected += 1
+        return None
+    for warning in parsed.warnings:
+        report.add(warning)
+        result.warnings += 1
+    return _Pending(row_no, parsed, parsed.content_hash())
+
+
+def _admit(pending: _Pending, batch: dict[str, _Pending], report: _Report, result: ImportResult) -> bool:
+    """Keep the first of two rows with one application number; a later identical row is harmless."""
+    first = batch.get(pending.record.application_no)
+    if first is None:
+        batch[pending.record.application_no] = pending
+        return True
+    if first.digest != pending.digest:
+        _reject_duplicate(pending, report, result, f"与第 {first.row} 行申请号重复且内容不同（保留第 {first.row} 行）")
+    else:
+        result.unchanged += 1
+    return False
+
+
+def _reject_duplicate(pending: _Pending, report: _Report, result: ImportResult, reason: str) -> None:
+    report.add(RowIssue(pending.row, "申请号", reason, pending.record.application_no))
+    result.rejected += 1
+
+
+def _flush(
+    batch: dict[str, _Pending], job_id: int, report: _Report, result: ImportResult, on_batch: BatchHook | None
+) -> None:
+    if not batch:
+        return
+    try:
+        with session_scope() as session:
+            _write_batch(session, list(batch.values()), job_id, report, result)
+    except DBAPIError:
+        log.warning("batch of %d rows refused by the database; retrying row by row", len(batch), exc_info=True)
+        for pending in batch.values():
+            _write_single(pending, job_id, report, result)
+    if on_batch:
+        on_batch()
+
+
+def _write_single(pending: _Pending, job_id: int, report: _Report, result: ImportResult) -> None:
+    """Isolates the row the database refused, so the rest of its batch is still kept."""
+    before = (result.imported, result.updated, result.unchanged, result.rejected)
+    try:
+        with session_scope() as session:
+            _write_batch(session, [pending], job_id, report, result)
+    except DBAPIError as exc:
+        result.imported, result.updated, result.unchanged, result.rejected = before
+        report.add(RowIssue(pending.row, "", f"数据库拒绝写入：{type(exc.orig).__name__}", pending.record.title))
+        result.rejected += 1
+
+
+def _write_batch(
+    session: Session,
+    pendings: list[_Pending],
+    job_id: int,
+    report: _Report,
+    result: ImportResult,
+) -> None:
+    existing = {
+        row.application_no: row
+        for row in session.execute(
+            select(Patent.id, Patent.application_no, Patent.content_hash, Patent.last_job_id).where(
+                Patent.application_no.in_([p.record.application_no for p in pendings])
+            )
+        )
+    }
+    new: list[_Pending] = []
+    changed: list[tuple[int, _Pending]] = []
+    same: list[int] = []
+    for pending in pendings:
+        row = existing.get(pending.record.application_no)
+        if row is None:
+            new.append(pending)
+        elif row.content_hash == pending.digest:
+            same.append(row.id)
+        elif row.last_job_id == job_id:
+            _reject_duplicate(pending, report, result, "与本文件前面一行申请号重复且内容不同（保留先出现的一行）")
+        else:
+            changed.append((row.id, pending))
+    if same:
+        session.execute(update(Patent).where(Patent.id.in_(same)).values(last_job_id=job_id))
+    if not new and not changed:
+        result.unchanged += len(same)
+        return
+    rev = next_rev(session)
+    regions = _region_ids(session)
+    written = _insert_new(session, new, job_id, rev, regions) + _update_changed(session, changed, job_id, rev, regions)
+    _link_applicants(session, written)
+    _store_events(session, written)
+    result.imported += len(new)
+    result.updated += len(changed)
+    result.unchanged += len(same)
+
+
+def _columns(record: PatentRecord, digest: str, job_id: int, rev: int, regions: dict[str, int]) -> dict[str, Any]:
+    return {
+        "application_no": record.application_no,
+        "publication_no": record.publication_no,
+        "grant_no": record.grant_no,
+        "kind": record.kind,
+        "title": record.title,
+        "abstract": record.abstract,
+        "claims": record.claims,
+        "first_claim": record.first_claim,
+        "ipc_main": record.ipc_main,
+        "ipc_codes": record.ipc_codes,
+        "ipc_invalid": record.ipc_invalid,
+        "inventors": record.inventors,
+        "address": record.address,
+        "province": record.province,
+        "region_id": regions.get(record.region_name or ""),
+        "application_date": record.application_date,
+        "publication_date": record.publication_date,
+        "grant_date": record.grant_date,
+        "legal_status": record.legal_status,
+        "status_class": record.status_class,
+        "fee_paid_through": record.fee_paid_through,
+        "priority": record.priority,
+        "family": record.family,
+        "family_size": record.family_size,
+        "cited_count": record.cited_count,
+        "citing_count": record.citing_count,
+        "content_hash": digest,
+        "passage_hash": passage_key(record.title, record.abstract),
+        "rev": rev,
+        "last_job_id": job_id,
+        "updated_at": utcnow(),
+    }
+
+
+def _insert_new(
+    session: Session, new: list[_Pending], job_id: int, rev: int, regions: dict[str, int]
+) -> list[tuple[int, _Pending]]:
+    if not new:
+        return []
+    rows = [_columns(p.record, p.digest, job_id, rev, regions) | {"created_at": utcnow()} for p in new]
+    ids = dict(session.execute(insert(Patent).returning(Patent.application_no, Patent.id), rows).all())
+    return [(ids[p.record.application_no], p) for p in new]
+
+
+def _update_changed(
+    session: Session, changed: list[tuple[int, _Pending]], job_id: int, rev: int, regions: dict[str, int]
+) -> list[tuple[int, _Pending]]:
+    if not changed:
+        return []
+    ids = [patent_id for patent_id, _ in changed]
+    session.execute(
+        update(Patent), [{"id": pid, **_columns(p.record, p.digest, job_id, rev, regions)} for pid, p in changed]
+    )
+    session.execute(delete(PatentApplicant).where(PatentApplicant.patent_id.in_(ids)))
+    session.execute(delete(LegalEvent).where(LegalEvent.patent_id.in_(ids), LegalEvent.source == "import"))
+    return changed
+
+
+def _region_ids(session: Session) -> dict[str, int]:
+    return {name: region_id for region_id, name in session.execute(select(Region.id, Region.name))}
+
+
+def _link_applicants(session: Session, written: list[tuple[int, _Pending]]) -> None:
+    kinds: dict[str, str | None] = {}
+    for _, pending in written:
+        for name, kind in zip(pending.record.applicants, pending.record.applicant_types, strict=False):
+            kinds.setdefault(name, kind)
+    ids = applicant_ids(session, kinds)
+    links = [
+        {"patent_id": patent_id, "position": position, "applicant_id": ids[name]}
+        for patent_id, pending in written
+        for position, name in enumerate(dict.fromkeys(pending.record.applicants))
+    ]
+    if links:
+        session.execute(insert(PatentApplicant), links)
+
+
+def applicant_ids(session: Session, kinds: dict[str, str | None]) -> dict[str, int]:
+    """The id of each applicant name, creating the ones not seen before."""
+    if not kinds:
+        return {}
+    names = list(kinds)
+    ids = dict(session.execute(select(Applicant.name, Applicant.id).where(Applicant.name.in_(names))).all())
+    missing = [{"name": name, "kind": kinds[name]} for name in names if name not in ids]
+    if missing:
+        ids.update(session.execute(insert(Applicant).returning(Applicant.name, Applicant.id), missing).all())
+    return ids
+
+
+def _store_events(session: Session, written: list[tuple[int, _Pending]]) -> None:
+    events = [
+        {"patent_id": patent_id, "kind": e.kind, "event_date": e.date, "detail": e.detail, "source": "import"}
+        for patent_id, pending in written
+        for e in pending.record.legal_events
+    ]
+    if events:
+        session.execute(insert(LegalEvent), events)

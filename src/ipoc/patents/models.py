@@ -1,0 +1,164 @@
+"""The industry patent database: patents, their applicants and legal events, and the saved definitions of
+each center's core-domain database (Art. 4(6))."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ipoc.db import Base, Timestamped, utcnow
+from ipoc.reference.models import Industry, Region
+
+KIND_LABELS = {"invention": "发明", "utility_model": "实用新型", "design": "外观设计"}
+STATUS_LABELS = {"valid": "有效", "pending": "审中", "lapsed": "失效"}
+APPLICANT_KIND_LABELS = {
+    "enterprise": "企业",
+    "university": "高校",
+    "institute": "科研院所",
+    "individual": "个人",
+    "other": "其他",
+}
+EVENT_LABELS = {
+    "grant": "授权",
+    "lapse": "失效",
+    "transfer": "转让",
+    "licence": "许可",
+    "pledge": "质押",
+    "pledge_release": "质押解除",
+    "invalidation": "无效宣告",
+    "fee": "年费缴纳",
+}
+
+
+class Applicant(Base):
+    """An applicant name normalised once, so that counts and facets do not split one organisation."""
+
+    __tablename__ = "applicants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str | None] = mapped_column(String(16))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+
+    @property
+    def kind_label(self) -> str:
+        return APPLICANT_KIND_LABELS.get(self.kind or "", "")
+
+
+class PatentApplicant(Base):
+    __tablename__ = "patent_applicants"
+
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id"), index=True)
+
+    applicant: Mapped[Applicant] = relationship(lazy="joined")
+
+
+class Patent(Base, Timestamped):
+    """One patent; ``rev`` orders changes so the search indexes can catch up after any crash."""
+
+    __tablename__ = "patents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_no: Mapped[str] = mapped_column(String(16), unique=True)
+    publication_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    grant_no: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    claims: Mapped[str | None] = mapped_column(Text)
+    first_claim: Mapped[str | None] = mapped_column(Text)
+    ipc_main: Mapped[str | None] = mapped_column(String(32), index=True)
+    ipc_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ipc_invalid: Mapped[list[str]] = mapped_column(JSON, default=list)
+    inventors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    address: Mapped[str | None] = mapped_column(Text)
+    province: Mapped[str | None] = mapped_column(String(32))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    application_date: Mapped[date | None] = mapped_column(Date)
+    publication_date: Mapped[date | None] = mapped_column(Date)
+    grant_date: Mapped[date | None] = mapped_column(Date)
+    legal_status: Mapped[str | None] = mapped_column(String(64))
+    status_class: Mapped[str | None] = mapped_column(String(16))
+    fee_paid_through: Mapped[date | None] = mapped_column(Date)
+    priority: Mapped[str | None] = mapped_column(Text)
+    family: Mapped[str | None] = mapped_column(Text)
+    family_size: Mapped[int | None] = mapped_column(Integer)
+    cited_count: Mapped[int | None] = mapped_column(Integer)
+    citing_count: Mapped[int | None] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    passage_hash: Mapped[str] = mapped_column(String(64), index=True)
+    rev: Mapped[int] = mapped_column(Integer, index=True)
+    last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+
+    region: Mapped[Region | None] = relationship(lazy="joined")
+    applicant_links: Mapped[list[PatentApplicant]] = relationship(
+        order_by=PatentApplicant.position, cascade="all, delete-orphan", lazy="selectin"
+    )
+    events: Mapped[list[LegalEvent]] = relationship(
+        order_by="LegalEvent.event_date", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def applicants(self) -> list[Applicant]:
+        return [link.applicant for link in self.applicant_links]
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind or "", "")
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status_class or "", self.legal_status or "")
+
+
+class LegalEvent(Base):
+    """Grant, lapse, transfer, licence (type and term), pledge (pledgee) and its release, invalidation, fees."""
+
+    __tablename__ = "legal_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    event_date: Mapped[date | None] = mapped_column(Date)
+    detail: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    source: Mapped[str] = mapped_column(String(16), default="import")  # import | manual: a re-import keeps manual
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def kind_label(self) -> str:
+        return EVENT_LABELS.get(self.kind, self.kind)
+
+
+class IndustryDatabase(Base, Timestamped):
+    """A center's core-domain patent database: a saved definition (IPC prefixes, keywords) plus patents
+    added by hand, so that it grows by itself as new patents are imported."""
+
+    __tablename__ = "industry_databases"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    industry_id: Mapped[int] = mapped_column(ForeignKey("industries.id"))
+    center_id: Mapped[int | None] = mapped_column(ForeignKey("centers.id"))
+    ipc_prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    industry: Mapped[Industry] = relationship(lazy="joined")
+
+
+class IndustryDatabasePatent(Base):
+    """A patent added to a database by hand."""
+
+    __tablename__ = "industry_database_patents"
+    __table_args__ = (UniqueConstraint("database_id", "patent_id"),)
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    database_id: Mapped[int] = mapped_column(ForeignKey("industry_databases.id", ondelete="CASCADE"), index=True)
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,192 @@
+"""Patent records and the industry databases defined over them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi import UploadFile
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ipoc.audit.context import Actor
+from ipoc.config import get_settings
+from ipoc.db import session_scope
+from ipoc.errors import Conflict, InvalidInput, NotFound
+from ipoc.jobs import service as jobs
+from ipoc.jobs.models import Job
+from ipoc.patents.importer import ImportResult, import_file
+from ipoc.patents.ipc import normalise_ipc
+from ipoc.patents.models import IndustryDatabase, IndustryDatabasePatent, Patent
+from ipoc.patents.numbers import normalise_application_no
+from ipoc.patents.reading import FileRefused
+from ipoc.patents.schemas import IndustryDatabaseIn
+from ipoc.reference.models import Industry
+from ipoc.search import index_sync, saved
+from ipoc.search.text import fold
+
+ALLOWED_SUFFIXES = {".csv", ".xlsx", ".jsonl", ".txt"}
+
+
+def get_patent(session: Session, application_no: str) -> Patent:
+    """By application number in any notation (prefixes, no dot, full-width digits …)."""
+    patent = session.scalar(select(Patent).where(Patent.application_no == normalise_application_no(application_no)))
+    if patent is None:
+        raise NotFound("专利不存在")
+    return patent
+
+
+def count_patents(session: Session) -> int:
+    return session.scalar(select(func.count(Patent.id))) or 0
+
+
+def report_path_for(job_id: int) -> Path:
+    return get_settings().resolved_data_dir / "import-reports" / f"import-{job_id}-report.csv"
+
+
+def upload_path_for(job_id: int, filename: str) -> Path:
+    suffix = Path(filename).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise InvalidInput("只接受 CSV、XLSX 或 JSONL 文件", field="file")
+    return get_settings().uploads_dir / "imports" / f"import-{job_id}{suffix}"
+
+
+def start_import(session: Session, *, owner_id: int | None, filename: str) -> Job:
+    return jobs.create(session, "import", owner_id=owner_id, label=filename, params={"filename": filename})
+
+
+def run_import(path: Path, job: Job, progress: jobs.Progress | None = None) -> ImportResult:
+    """Import and index together; the index commits after the import so a crash leaves it merely behind."""
+    indexer = index_sync.batch_indexer()
+
+    def report_progress(done: int, total: int) -> None:
+        if progress:
+            progress.update(done, total)
+
+    try:
+        result = import_file(
+            path,
+            report_path=report_path_for(job.id),
+            job_id=job.id,
+            on_batch=indexer.add_batch,
+            on_progress=report_progress,
+        )
+    finally:
+        indexer.close()
+    with session_scope() as session:
+        saved.check_all(session)
+    return result
+
+
+# --- industry databases ---------------------------------------------------------------------------------
+
+
+def list_databases(session: Session) -> list[IndustryDatabase]:
+    return list(session.scalars(select(IndustryDatabase).order_by(IndustryDatabase.name)))
+
+
+def get_database(session: Session, database_id: int) -> IndustryDatabase:
+    database = session.get(IndustryDatabase, database_id)
+    if database is None:
+        raise NotFound("专题库不存在")
+    return database
+
+
+def save_database(session: Session, data: IndustryDatabaseIn, database_id: int | None = None) -> IndustryDatabase:
+    if session.get(Industry, data.industry_id) is None:
+        raise InvalidInput("产业不存在", field="industry_id")
+    prefixes = []
+    for raw in data.ipc_prefixes:
+        code = _ipc_prefix(raw)
+        if code is None:
+            raise InvalidInput(f"IPC 前缀格式不正确：{raw}", field="ipc_prefixes")
+        prefixes.append(code)
+    clash = select(IndustryDatabase.id).where(IndustryDatabase.name == data.name, IndustryDatabase.id != database_id)
+    if session.scalar(clash):
+        raise Conflict("专题库名称已存在", field="name")
+    database = get_database(session, database_id) if database_id else IndustryDatabase()
+    database.name = data.name
+    database.industry_id = data.industry_id
+    database.center_id = data.center_id
+    database.ipc_prefixes = prefixes
+    database.keywords = [k.strip() for k in data.keywords if k.strip()]
+    database.description = data.description
+    session.add(database)
+    session.flush()
+    return database
+
+
+def _ipc_prefix(raw: str) -> str | None:
+    """A prefix may stop at the section, class, subclass or main group; a full code is normalised."""
+    text = re.sub(r"\s+", "", raw.upper())
+    if re.fullmatch(r"[A-H](\d{2}([A-Z](\d{1,4})?)?)?", text):
+        return text
+    return normalise_ipc(raw)
+
+
+def add_to_database(session: Session, database: IndustryDatabase, patent: Patent) -> None:
+    exists = select(IndustryDatabasePatent.id).where(
+        IndustryDatabasePatent.database_id == database.id, IndustryDatabasePatent.patent_id == patent.id
+    )
+    if session.scalar(exists) is None:
+        session.add(IndustryDatabasePatent(database_id=database.id, patent_id=patent.id))
+        session.flush()
+
+
+def hand_added_ids(session: Session, database: IndustryDatabase) -> list[int]:
+    return list(
+        session.scalars(
+            select(IndustryDatabasePatent.patent_id).where(IndustryDatabasePatent.database_id == database.id)
+        )
+    )
+
+
+def matches_definition(database: IndustryDatabase, patent: Patent) -> bool:
+    """Whether the saved definition (IPC prefixes or keywords in title/abstract) takes in this patent."""
+    compact = [code.replace(" ", "") for code in patent.ipc_codes or []]
+    if any(code.startswith(prefix.replace(" ", "")) for prefix in database.ipc_prefixes for code in compact):
+        return True
+    text = fold(f"{patent.title} {patent.abstract or ''}")
+    return any(fold(keyword) in text for keyword in database.keywords)
+
+
+def databases_of(session: Session, patent: Patent) -> list[IndustryDatabase]:
+    added = set(
+        session.scalars(select(IndustryDatabasePatent.database_id).where(IndustryDatabasePatent.patent_id == patent.id))
+    )
+    return [db for db in list_databases(session) if db.id in added or matches_definition(db, patent)]
+
+
+# --- jobs started from the web: import, export ----------------------------------------------------------
+
+UPLOAD_CHUNK = 1 << 20
+
+
+async def save_upload(upload: UploadFile, target: Path, *, limit: int) -> None:
+    """Stream an upload to disk, refusing it (and leaving nothing behind) past ``limit`` bytes."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    try:
+        with target.open("wb") as out:
+            while chunk := await upload.read(UPLOAD_CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise InvalidInput(f"文件超过 {limit >> 20} MB 上限", field="file")
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    if written == 0:
+        target.unlink(missing_ok=True)
+        raise InvalidInput("文件为空", field="file")
+
+
+def launch_import(job: Job, path: Path, actor: Actor) -> None:
+    def work(progress: jobs.Progress) -> dict:
+        try:
+            result = run_import(path, job, progress)
+        except FileRefused as exc:
+            raise InvalidInput(f"文件无法导入：{exc.message}") from exc
+        return result.summary()
+
+    jobs.run_in_background(job.id, actor, work)

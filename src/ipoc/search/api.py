@@ -1,0 +1,135 @@
+"""JSON API: patent search (public), exports, saved searches, the domain dictionary, index and embeddings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import FileResponse
+
+from ipoc.audit.context import current_actor
+from ipoc.auth.roles import Principal, Role
+from ipoc.errors import NotFound
+from ipoc.jobs import service as jobs
+from ipoc.jobs.schemas import JobOut
+from ipoc.patents.export import export_path
+from ipoc.schemas import PathId
+from ipoc.search import dictionary, index_sync, saved, semantic
+from ipoc.search import service as search
+from ipoc.search.schemas import (
+    MAX_LIMIT,
+    DictionaryTermIn,
+    DictionaryTermOut,
+    ExportIn,
+    IndexStatusOut,
+    Mode,
+    SavedSearchIn,
+    SavedSearchOut,
+    SearchAnswer,
+    SearchHit,
+    SearchRequest,
+    Sort,
+)
+from ipoc.web.deps import DB, LoggedIn, role_required
+
+router = APIRouter(tags=["专利检索"])
+Staff = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN, Role.CENTER_STAFF))]
+Values = Annotated[list[str] | None, Query()]
+
+
+@router.get("/patents/search", response_model=SearchAnswer)
+def search_patents(
+    session: DB,
+    q: Annotated[str, Query(max_length=2000, description="检索式，如 TI=(稀土 AND 永磁) 或一段自然语言")] = "",
+    mode: Mode = "hybrid",
+    sort: Sort = "relevance",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    kind: Values = None,
+    status_class: Values = None,
+    year: Values = None,
+    ipc_subclass: Values = None,
+    applicant: Values = None,
+    region_name: Values = None,
+    database_id: Annotated[int | None, Query(ge=1)] = None,
+):
+    """Search public patent data; readable without login. ``degraded`` is true while a hybrid search has to
+    answer lexically because passages still lack vectors; ``stale`` while the index is behind."""
+    filters = {
+        "kind": kind,
+        "status_class": status_class,
+        "year": year,
+        "ipc_subclass": ipc_subclass,
+        "applicant": applicant,
+        "region_name": region_name,
+    }
+    request = SearchRequest(
+        q=q,
+        mode=mode,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        filters={k: v for k, v in filters.items() if v},
+        database_id=database_id,
+    )
+    return search.search(session, request)
+
+
+@router.post("/patents/exports", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
+def export_patents(data: ExportIn, session: DB, p: LoggedIn):
+    """Export a search's result set (up to 100,000 patents) as XLSX or CSV, as a job."""
+    job = search.launch_export(session, data.search, data.format, p.user_id, current_actor(session.info))
+    return JobOut.model_validate(job)
+
+
+@router.get("/patents/exports/{job_id}/file")
+def export_file(job_id: PathId, session: DB, p: LoggedIn):
+    job = jobs.visible_job(session, p, job_id)
+    if job.kind != "export" or job.status != "done":
+        raise NotFound("导出文件尚未生成")
+    fmt = job.params["format"]
+    path = export_path(job.id, fmt)
+    media = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return FileResponse(path, media_type=media, filename=f"专利检索结果-{job.id}.{fmt}")
+
+
+@router.get("/search/status", response_model=IndexStatusOut)
+def index_status(session: DB):
+    return IndexStatusOut.from_status(index_sync.status(session), semantic.count_missing(session))
+
+
+@router.post("/search/embeddings", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
+def start_embedding(session: DB, p: Staff):
+    """Embed the passages that have no vector yet, in the background (resumable)."""
+    return JobOut.model_validate(semantic.launch_embedding(session, p.user_id, current_actor(session.info)))
+
+
+@router.get("/saved-searches", response_model=list[SavedSearchOut])
+def list_saved(session: DB, p: LoggedIn):
+    return [SavedSearchOut.model_validate(s) for s in saved.list_for(session, p)]
+
+
+@router.post("/saved-searches", response_model=SavedSearchOut, status_code=status.HTTP_201_CREATED)
+def create_saved(data: SavedSearchIn, session: DB, p: LoggedIn):
+    return SavedSearchOut.model_validate(saved.create(session, p, data))
+
+
+@router.get("/saved-searches/{saved_id}/new", response_model=list[SearchHit])
+def new_matches(saved_id: PathId, session: DB, p: LoggedIn):
+    """Patents that arrived since the search was saved (or last seen) and match it; reading them marks them seen."""
+    return saved.take_new(session, p, saved_id)
+
+
+@router.delete("/saved-searches/{saved_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_saved(saved_id: PathId, session: DB, p: LoggedIn):
+    saved.delete(session, p, saved_id)
+
+
+@router.get("/dictionary-terms", response_model=list[DictionaryTermOut])
+def list_terms(session: DB):
+    return [DictionaryTermOut.model_validate(t) for t in dictionary.list_terms(session)]
+
+
+@router.post("/dictionary-terms", response_model=DictionaryTermOut, status_code=status.HTTP_201_CREATED)
+def add_term(data: DictionaryTermIn, session: DB, p: Staff):
+    return DictionaryTermOut.model_validate(dictionary.add_term(session, data))

@@ -1,0 +1,64 @@
+"""What search keeps in the database, the source of truth every index is rebuilt from: the editable
+domain dictionary, stored passage vectors, saved searches, and the change counter indexes catch up to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ipoc.db import Base, Timestamped, utcnow
+
+
+class DictionaryTerm(Base, Timestamped):
+    """A term the segmenter must keep whole (e.g. 钕铁硼); edited by staff, applied at the next rebuild."""
+
+    __tablename__ = "dictionary_terms"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str] = mapped_column(String(40), unique=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class PassageVector(Base):
+    """An embedding keyed by the hash of the passage text, so no rebuild or re-import embeds twice."""
+
+    __tablename__ = "passage_vectors"
+
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(40))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ChangeCounter(Base):
+    """A monotonically increasing revision per table; the row is locked while a transaction takes one."""
+
+    __tablename__ = "change_counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SavedSearch(Base, Timestamped):
+    """A user's search, re-run when patents arrive; new matches are shown to the owner in the app."""
+
+    __tablename__ = "saved_searches"
+    __audited__ = True
+    __audit_ignore__ = ("seen_max_id", "new_patent_ids", "updated_at")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text, default="")
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    notify: Mapped[bool] = mapped_column(Boolean, default=True)
+    seen_max_id: Mapped[int] = mapped_column(Integer, default=0)  # patents up to this id were already checked
+    new_patent_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+    @property
+    def new_count(self) -> int:
+        return len(self.new_patent_ids or [])

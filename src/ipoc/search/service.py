@@ -1,0 +1,242 @@
+"""Patent search: lexical (tantivy over segmented text), semantic (e5 vectors with a calibrated floor) and
+hybrid (both fused), with filters, facets, snippets and paging; and "similar patents".
+
+Every answer says whether it is complete: ``stale`` while an index is behind the database or being rebuilt,
+``degraded`` while a hybrid search has to answer lexically because passages still lack vectors.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from ipoc.audit import service as audit
+from ipoc.audit.context import Actor
+from ipoc.db import session_scope
+from ipoc.errors import InvalidInput
+from ipoc.jobs import service as jobs
+from ipoc.jobs.models import Job
+from ipoc.patents.export import FORMATS, MAX_EXPORT_ROWS, export_path, write_export
+from ipoc.patents.models import Patent
+from ipoc.patents.service import get_database, hand_added_ids
+from ipoc.search import index_sync
+from ipoc.search.fusion import fuse
+from ipoc.search.hits import hydrate
+from ipoc.search.query import And, IdSet, Node, Or, Phrase, Term, parse, query_text
+from ipoc.search.schemas import FacetValue, SearchAnswer, SearchHit, SearchRequest
+from ipoc.search.vectors import Embedder, semantic_search
+
+log = logging.getLogger(__name__)
+
+CANDIDATES = 200  # per side, before fusion and paging
+MAX_RESULT_SET = 100_000
+
+
+@dataclass
+class _Ranked:
+    """One ranking before paging: ids best first, with their scores and the per-side details."""
+
+    ids: list[int]
+    scores: dict[int, float]
+    lexical_rank: dict[int, int]
+    semantic_rank: dict[int, int]
+    similarity: dict[int, float]
+
+
+def search(session: Session, request: SearchRequest) -> SearchAnswer:
+    node = parse(request.q)
+    restriction = _restriction(session, request.database_id)
+    status = _fresh_status(session)
+    degraded = request.mode == "hybrid" and not status.embeddings_complete
+    words = query_text(node)
+    if request.mode == "lexical" or degraded or request.sort != "relevance" or not words:
+        answer = _lexical_answer(session, node, restriction, request)
+    else:
+        answer = _ranked_answer(session, node, restriction, request)
+    answer.degraded = degraded
+    answer.stale = status.stale or status.building
+    notices = [status.notice()]
+    if degraded:
+        notices.append(f"语义向量尚未全部就绪（{status.embedded}/{status.patents}），当前结果仅按关键词检索")
+    answer.notice = "；".join(n for n in notices if n) or None
+    return answer
+
+
+def _fresh_status(session: Session) -> index_sync.IndexStatus:
+    """Catch the index up with changes committed elsewhere (another process's import) before answering."""
+    try:
+        index_sync.catch_up(session)
+    except (OSError, ValueError) as exc:  # the writer is held by another process: answer from what is there
+        log.info("index catch-up deferred: %s", exc)
+    return index_sync.status(session)
+
+
+def _restriction(session: Session, database_id: int | None) -> Node | None:
+    """A core-domain database as a query: any of its IPC prefixes or keywords, or added to it by hand."""
+    if database_id is None:
+        return None
+    database = get_database(session, database_id)
+    parts: list[Node] = [Term(prefix, "IPC") for prefix in database.ipc_prefixes]
+    parts += [Phrase(keyword, "TX") for keyword in database.keywords]
+    added = hand_added_ids(session, database)
+    if added:
+        parts.append(IdSet(tuple(added)))
+    if not parts:
+        return IdSet(())
+    return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+
+def _combined(node: Node | None, restriction: Node | None) -> Node | None:
+    if restriction is None:
+        return node
+    return restriction if node is None else And((node, restriction))
+
+
+def _lexical_answer(
+    session: Session, node: Node | None, restriction: Node | None, request: SearchRequest
+) -> SearchAnswer:
+    handle = index_sync.lexical(session)
+    result = handle.index.search(
+        _combined(node, restriction),
+        filters=request.filters,
+        sort=request.sort,
+        offset=request.offset,
+        limit=request.limit,
+    )
+    hits = hydrate(session, [h.patent_id for h in result.hits])
+    by_id = {h.patent_id: h for h in result.hits}
+    for rank, hit in enumerate(hits, start=request.offset + 1):
+        found = by_id[hit.patent_id]
+        hit.title_html, hit.abstract_html = found.title_html, found.abstract_html
+        if request.sort == "relevance":
+            hit.score, hit.lexical_rank = round(found.score, 4), rank
+    return SearchAnswer(total=result.total, hits=hits, mode="lexical", facets=_facets(result.facets))
+
+
+def _ranked_answer(
+    session: Session, node: Node | None, restriction: Node | None, request: SearchRequest
+) -> SearchAnswer:
+    ranked = rank(session, node, restriction, request, depth=max(CANDIDATES, request.offset + request.limit))
+    page = ranked.ids[request.offset : request.offset + request.limit]
+    index = index_sync.lexical(session).index
+    snippets = index.snippets(node, page) if page else {}
+    hits = hydrate(session, page)
+    for hit in hits:
+        pid = hit.patent_id
+        hit.score = round(ranked.scores[pid], 6)
+        hit.lexical_rank = ranked.lexical_rank.get(pid)
+        hit.semantic_rank = ranked.semantic_rank.get(pid)
+        hit.similarity = round(ranked.similarity[pid], 4) if pid in ranked.similarity else None
+        hit.title_html, hit.abstract_html = snippets.get(pid, (None, None))
+    facets = _facets(index.facets_for(ranked.ids)) if ranked.ids else {}
+    return SearchAnswer(total=len(ranked.ids), hits=hits, mode=request.mode, facets=facets)
+
+
+def rank(
+    session: Session, node: Node | None, restriction: Node | None, request: SearchRequest, *, depth: int
+) -> _Ranked:
+    """The semantic or hybrid ranking of a query, filters and database applied, best first.
+
+    The semantic side reads the query's words as one text; its hits must still pass the filters and lie in
+    the database, which the lexical index checks for the candidate ids.
+    """
+    index = index_sync.lexical(session).index
+    semantic = _semantic(query_text(node), depth)
+    if semantic and (request.filters or restriction is not None):
+        allowed = index.filter_ids([pid for pid, _ in semantic], query=restriction, filters=request.filters)
+        semantic = [(pid, sim) for pid, sim in semantic if pid in allowed]
+    if request.mode == "semantic":
+        return _Ranked(
+            ids=[pid for pid, _ in semantic],
+            scores=dict(semantic),
+            lexical_rank={},
+            semantic_rank={pid: r for r, (pid, _) in enumerate(semantic, start=1)},
+            similarity=dict(semantic),
+        )
+    lexical = index.search(
+        _combined(node, restriction), filters=request.filters, limit=depth, with_facets=False, with_snippets=False
+    )
+    fused = fuse([(h.patent_id, h.score) for h in lexical.hits], semantic, k=depth)
+    return _Ranked(
+        ids=[int(h.id) for h in fused],
+        scores={int(h.id): h.score for h in fused},
+        lexical_rank={int(h.id): h.lexical_rank for h in fused if h.lexical_rank},
+        semantic_rank={int(h.id): h.semantic_rank for h in fused if h.semantic_rank},
+        similarity={int(h.id): h.sim for h in fused if h.sim is not None},
+    )
+
+
+def _semantic(text: str, depth: int) -> list[tuple[int, float]]:
+    """Semantic hits that pass the calibrated floor, best first."""
+    index, calibration = index_sync.vector_index(), index_sync.calibration()
+    if not text or index is None or calibration is None or len(index) == 0:
+        return []
+    qvec = Embedder.shared().query(text)
+    found = semantic_search(index, calibration, qvec, depth)
+    return [(int(pid), float(sim)) for pid, sim, passes in found if passes]
+
+
+def similar(session: Session, patent: Patent, *, limit: int = 10) -> list[SearchHit]:
+    """Patents whose passages lie closest to this one's, above the calibrated floor."""
+    index, calibration = index_sync.vector_index(), index_sync.calibration()
+    vector = index.vector(patent.id) if index is not None else None
+    if vector is None or calibration is None:
+        return []
+    found = [
+        (int(pid), float(sim))
+        for pid, sim, passes in semantic_search(index, calibration, np.asarray(vector), limit + 1)
+        if passes and int(pid) != patent.id
+    ][:limit]
+    hits = hydrate(session, [pid for pid, _ in found])
+    for hit, (_, sim) in zip(hits, found, strict=True):
+        hit.score = hit.similarity = round(sim, 4)
+    return hits
+
+
+def result_ids(session: Session, request: SearchRequest, *, cap: int = MAX_RESULT_SET) -> list[int]:
+    """Every hit of a search, best first, up to ``cap`` (for exports)."""
+    node, restriction = parse(request.q), _restriction(session, request.database_id)
+    ranked_mode = request.mode != "lexical" and request.sort == "relevance" and query_text(node)
+    if ranked_mode and index_sync.status(session).embeddings_complete:
+        return rank(session, node, restriction, request, depth=cap).ids
+    result = index_sync.lexical(session).index.search(
+        _combined(node, restriction),
+        filters=request.filters,
+        sort=request.sort,
+        limit=cap,
+        with_facets=False,
+        with_snippets=False,
+    )
+    return [h.patent_id for h in result.hits]
+
+
+def _facets(facets: dict[str, list[tuple[str, int]]]) -> dict[str, list[FacetValue]]:
+    return {name: [FacetValue(value=v, count=c) for v, c in values] for name, values in facets.items()}
+
+
+def launch_export(session: Session, request: SearchRequest, fmt: str, owner_id: int | None, actor: Actor) -> Job:
+    if fmt not in FORMATS:
+        raise InvalidInput("导出格式只能是 xlsx 或 csv", field="format")
+    job = jobs.create(
+        session,
+        "export",
+        owner_id=owner_id,
+        label=request.q or "全部专利",
+        params={"format": fmt, **request.model_dump()},
+    )
+    session.commit()
+
+    def work(progress: jobs.Progress) -> dict:
+        with session_scope() as inner:
+            ids = result_ids(inner, request, cap=MAX_EXPORT_ROWS)
+        progress.update(0, len(ids))
+        count = write_export(ids, export_path(job.id, fmt), fmt, lambda done, total: progress.update(done, total))
+        with session_scope() as inner:
+            audit.log(inner, "export", "Patent", "-", meta={"rows": count, "format": fmt, "job": job.id})
+        return {"rows": count, "format": fmt, "capped": len(ids) >= MAX_EXPORT_ROWS}
+
+    jobs.run_in_background(job.id, actor, work)
+    return job

@@ -1,0 +1,227 @@
+"""Patent import through the database on SQLite and PostgreSQL: counts, the rejected-row report, upserts,
+re-runs without duplicates, refused files, and the search index following the database even when an import
+fails halfway."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from ipoc.cli import app as cli
+from ipoc.db import session_scope
+from ipoc.patents import importer
+from ipoc.patents.models import Applicant, LegalEvent, Patent
+from ipoc.patents.numbers import check_char
+from ipoc.search import index_sync
+from ipoc.search import service as search
+from ipoc.search.schemas import SearchRequest
+
+HEADER = ["申请号", "发明名称", "申请人", "摘要", "申请日", "主分类号", "申请人地址"]
+
+
+def number(serial: int, year: int = 2021, kind: int = 1) -> str:
+    body = f"{year}{kind}{serial:07d}"
+    return f"{body}.{check_char(body)}"
+
+
+def good_row(serial: int, title: str = "一种稀土永磁材料的制备方法", **extra: str) -> dict[str, str]:
+    row = {
+        "申请号": "CN" + number(serial),
+        "发明名称": title,
+        "申请人": "包头稀土研究院；内蒙古大学",
+        "摘要": "本发明公开了一种钕铁硼永磁材料，矫顽力高。",
+        "申请日": "2021-03-05",
+        "主分类号": "H01F 1/057",
+        "申请人地址": "内蒙古自治区包头市昆都仑区",
+    }
+    return row | extra
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=HEADER)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def run_import(path: Path, *args: str):
+    result = CliRunner().invoke(cli, ["patents", "import", str(path), "--json", *args])
+    return result
+
+
+def counts(result) -> dict[str, int]:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def report_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def patent_count() -> int:
+    with session_scope() as session:
+        return session.scalar(select(func.count(Patent.id))) or 0
+
+
+def lexical_total(query: str) -> int:
+    with session_scope() as session:
+        return search.search(session, SearchRequest(q=query, mode="lexical")).total
+
+
+MIXED_ROWS = [
+    good_row(1),  # 1
+    good_row(2, "风电机组叶片的除冰装置"),  # 2
+    good_row(3, 主分类号="H01F1/05X"),  # 3 kept, IPC flagged
+    good_row(4, 申请号=""),  # 4 no number
+    good_row(5, 申请号="202110000005.0"),  # 5 wrong check character (the right one is not 0)
+    good_row(6, 发明名称=""),  # 6 no title
+    good_row(7, 申请日="2021-02-30"),  # 7 impossible date
+    good_row(1, "与第一行内容不同的标题"),  # 8 duplicate number, other content
+    good_row(2, "风电机组叶片的除冰装置"),  # 9 identical repeat of row 2: harmless
+]
+
+
+def test_import_counts_report_and_rerun(instance, tmp_path):
+    assert check_char("2021100000050"[:12]) != "0"
+    source = write_csv(tmp_path / "mixed.csv", MIXED_ROWS)
+    report = tmp_path / "report.csv"
+
+    first = counts(run_import(source, "--report", str(report)))
+    assert (first["imported"], first["updated"], first["rejected"]) == (3, 0, 5)
+
+    rows = report_rows(report)
+    assert list(rows[0]) == ["行号", "字段", "原因", "原值"]
+    by_row = {}
+    for row in rows:
+        by_row.setdefault(int(row["行号"]), []).append(row)
+    assert sorted(by_row) == [3, 4, 5, 6, 7, 8]  # 3 is the IPC warning of a kept row
+    assert by_row[5][0]["字段"] == "申请号" and "校验位" in by_row[5][0]["原因"]
+    assert by_row[6][0]["字段"] == "发明名称"
+    assert by_row[7][0]["字段"] == "申请日" and by_row[7][0]["原值"] == "2021-02-30"
+    assert "第 1 行" in by_row[8][0]["原因"]
+    assert by_row[3][0]["字段"] == "主分类号"
+
+    with session_scope() as session:
+        kept = session.scalar(select(Patent).where(Patent.application_no == number(3)))
+        assert kept.ipc_invalid == ["H01F1/05X"]
+        first_row = session.scalar(select(Patent).where(Patent.application_no == number(1)))
+        assert first_row.title == "一种稀土永磁材料的制备方法"  # the first of two conflicting rows stays
+        assert first_row.region.name == "包头市"
+        assert {a.name for a in first_row.applicants} == {"包头稀土研究院", "内蒙古大学"}
+        assert session.scalar(select(func.count(Applicant.id))) == 2
+
+    again = counts(run_import(source))
+    assert (again["imported"], again["updated"]) == (0, 0)
+    assert again["unchanged"] == 4  # three rows, plus the identical repeat
+    assert patent_count() == 3
+    assert lexical_total("稀土") == 2
+
+
+def test_changed_rows_update_record_and_index(instance, tmp_path):
+    counts(run_import(write_csv(tmp_path / "a.csv", [good_row(1), good_row(2)])))
+    assert lexical_total("TI=除冰") == 0
+
+    changed = counts(run_import(write_csv(tmp_path / "b.csv", [good_row(1, "风电叶片除冰系统"), good_row(2)])))
+    assert (changed["imported"], changed["updated"], changed["unchanged"]) == (0, 1, 1)
+    assert lexical_total("TI=除冰") == 1
+    assert lexical_total("TI=永磁") == 1  # the old title of patent 1 no longer matches
+    assert patent_count() == 2
+
+
+def test_legal_events_from_an_export_are_replaced_on_update(instance, tmp_path):
+    header = ["申请号", "发明名称", "法律状态", "授权公告日"]
+    path = tmp_path / "events.csv"
+    path.write_text(f"{','.join(header)}\n{number(9)},一种储氢合金,有效,2022-05-06\n", encoding="utf-8")
+    counts(run_import(path))
+    with session_scope() as session:
+        patent = session.scalar(select(Patent).where(Patent.application_no == number(9)))
+        assert patent.status_class == "valid"
+        assert patent.grant_date.isoformat() == "2022-05-06"
+        manual = LegalEvent(patent_id=patent.id, kind="pledge", detail={"pledgee": "某银行"}, source="manual")
+        session.add(manual)
+    path.write_text(f"{','.join(header)}\n{number(9)},一种储氢合金,失效,2022-05-06\n", encoding="utf-8")
+    counts(run_import(path))
+    with session_scope() as session:
+        patent = session.scalar(select(Patent).where(Patent.application_no == number(9)))
+        assert patent.status_class == "lapsed"
+        assert [e.source for e in patent.events if e.kind == "pledge"] == ["manual"]  # hand-entered facts survive
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "expected"),
+    [
+        (b"", "empty.csv", "空"),
+        ("标题,作者\n一种方法,张三\n".encode(), "nocolumn.csv", "申请号"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "picture.xlsx", ""),
+    ],
+)
+def test_unreadable_files_are_refused_whole(instance, tmp_path, content, name, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = run_import(path)
+    assert result.exit_code != 0
+    assert result.stdout == ""
+    assert "文件无法导入" in result.stderr and expected in result.stderr
+    assert patent_count() == 0
+
+
+def test_gbk_export_imports(instance, tmp_path):
+    source = write_csv(tmp_path / "gbk.csv", [good_row(11), good_row(12, "乳清蛋白的提取工艺")], encoding="gbk")
+    assert counts(run_import(source))["imported"] == 2
+    assert lexical_total("乳清蛋白") == 1
+
+
+def test_failed_import_leaves_database_and_index_consistent(instance, tmp_path, monkeypatch):
+    """A crash in the middle keeps the batches already committed, the index catches up with exactly those,
+    and a re-run completes the file without duplicates."""
+    rows = [good_row(i, f"稀土抛光粉第{i}号配方") for i in range(1, 31)]
+    source = write_csv(tmp_path / "big.csv", rows)
+    real_parse = importer.parse_row
+
+    def crash_at_row_25(row_no, raw, headers):
+        if row_no == 25:
+            raise RuntimeError("power cut")
+        return real_parse(row_no, raw, headers)
+
+    monkeypatch.setattr(importer, "parse_row", crash_at_row_25)
+    monkeypatch.setattr(importer, "BATCH_SIZE", 10)
+    monkeypatch.setattr(index_sync.LexicalIndex, "commit", _failing_commit)
+    result = run_import(source)
+    assert result.exit_code != 0
+    assert patent_count() == 20  # two whole batches of ten, nothing of the third
+
+    monkeypatch.undo()
+    with session_scope() as session:
+        status = index_sync.status(session)
+        assert status.stale and status.index_rev < status.db_rev
+    assert lexical_total("抛光粉") == 20  # search catches the index up before answering
+    with session_scope() as session:
+        assert not index_sync.status(session).stale
+
+    rerun = counts(run_import(source))
+    assert (rerun["imported"], rerun["unchanged"]) == (10, 20)
+    assert patent_count() == 30
+    assert lexical_total("抛光粉") == 30
+
+
+def _failing_commit(self, meta):
+    raise OSError("disk full while committing the index")
+
+
+def test_rebuild_restores_a_lost_index(instance, tmp_path):
+    counts(run_import(write_csv(tmp_path / "a.csv", [good_row(i) for i in range(1, 6)])))
+    index_dir = instance.resolved_data_dir / "index" / "lexical"
+    index_sync.forget_handles()
+    for child in index_dir.iterdir():
+        child.unlink()
+    result = CliRunner().invoke(cli, ["index", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "5 篇专利" in result.stdout
+    assert lexical_total("稀土") == 5

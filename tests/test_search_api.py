@@ -1,0 +1,137 @@
+"""Search through the JSON API and the CLI: public access, the answer's shape, query syntax errors, the
+degraded flag while vectors are missing, semantic and hybrid answers once they exist, embedding that never
+repeats itself, and similar patents."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from ipoc.auth import service as accounts
+from ipoc.auth.roles import Role
+from ipoc.cli import app as cli
+from ipoc.db import session_scope
+from ipoc.search import vectors
+from ipoc.search.models import PassageVector
+from tests.conftest import make_user
+from tests.test_patent_import import counts, good_row, number, run_import, write_csv
+
+CORPUS = [
+    ("一种稀土永磁材料的制备方法", "本发明公开了一种钕铁硼永磁材料的烧结工艺，提高矫顽力和剩磁。"),
+    ("风力发电机组叶片除冰装置", "利用电加热膜对风电叶片表面进行加热，防止叶片结冰，提高发电效率。"),
+    ("一种高蛋白奶酪及其生产工艺", "以牛乳为原料，经发酵、凝乳和成熟制得高蛋白奶酪，口感细腻。"),
+    ("电解水制氢用催化电极", "一种镍基催化电极，降低碱性电解水制氢的过电位，提高产氢效率。"),
+    ("羊绒纤维的分梳方法", "对山羊绒原料进行开松和分梳，去除粗毛，提高羊绒纤维的长度和洁净度。"),
+    ("光伏组件清洁机器人", "一种沿光伏板阵列行走的清洁机器人，用毛刷和风机清除积灰。"),
+]
+
+
+@pytest.fixture
+def corpus(instance, tmp_path):
+    rows = [good_row(i + 1, title, 摘要=abstract) for i, (title, abstract) in enumerate(CORPUS)]
+    counts(run_import(write_csv(tmp_path / "corpus.csv", rows)))
+    return instance
+
+
+def test_search_is_public_and_answers_in_the_documented_shape(corpus, client):
+    response = client.get("/api/v1/patents/search", params={"q": "TI=(稀土 AND 永磁)", "mode": "lexical"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == 1
+    hit = body["hits"][0]
+    assert hit["application_no"] == number(1)
+    assert hit["title"] == CORPUS[0][0]
+    assert hit["score"] > 0
+    assert "<mark>" in hit["title_html"]
+    assert {f["value"] for f in body["facets"]["region_name"]} == {"包头市"}
+
+
+def test_filters_sort_and_paging(corpus, client):
+    everything = client.get("/api/v1/patents/search", params={"mode": "lexical", "limit": 2}).json()
+    assert everything["total"] == len(CORPUS) and len(everything["hits"]) == 2
+    second = client.get("/api/v1/patents/search", params={"mode": "lexical", "limit": 2, "offset": 2}).json()
+    assert not {h["application_no"] for h in everything["hits"]} & {h["application_no"] for h in second["hits"]}
+    none = client.get("/api/v1/patents/search", params={"mode": "lexical", "year": "1999"}).json()
+    assert none["total"] == 0
+
+
+def test_syntax_error_is_a_clear_422(corpus, client):
+    response = client.get("/api/v1/patents/search", params={"q": "TI=(稀土 AND 永磁", "mode": "lexical"})
+    assert response.status_code == 422
+    assert "括号" in json.dumps(response.json(), ensure_ascii=False)
+
+
+def test_hybrid_without_vectors_answers_lexically_and_says_so(corpus, client):
+    body = client.get("/api/v1/patents/search", params={"q": "奶酪"}).json()
+    assert body["degraded"] is True
+    assert body["mode"] == "lexical"
+    assert [h["application_no"] for h in body["hits"]] == [number(3)]
+    assert "语义向量" in body["notice"]
+
+
+def test_patent_by_any_notation_and_404(corpus, client):
+    body = client.get(f"/api/v1/patents/ZL{number(2).replace('.', '')}").json()
+    assert body["title"] == CORPUS[1][0]
+    assert body["applicants"] == ["包头稀土研究院", "内蒙古大学"]
+    assert client.get(f"/api/v1/patents/{number(999)}").status_code == 404
+    assert client.get("/api/v1/patents/not-a-number").status_code == 422
+
+
+def test_embedding_semantic_hybrid_and_similar(corpus, client, monkeypatch):
+    runner = CliRunner()
+    first = runner.invoke(cli, ["embed", "run"])
+    assert first.exit_code == 0, first.output
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(PassageVector)) == len(CORPUS)
+
+    def no_embedding(*_args, **_kwargs):
+        raise AssertionError("embedded again")
+
+    monkeypatch.setattr(vectors.Embedder, "passages", no_embedding)
+    assert runner.invoke(cli, ["embed", "run"]).exit_code == 0  # nothing missing: nothing embedded
+    rebuilt = runner.invoke(cli, ["index", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output  # rebuild reads stored vectors, never embeds
+
+    semantic = client.get("/api/v1/patents/search", params={"q": "如何防止风机桨叶结冰", "mode": "semantic"}).json()
+    assert semantic["hits"][0]["application_no"] == number(2)
+    unrelated = client.get("/api/v1/patents/search", params={"q": "红烧肉的家常做法", "mode": "semantic"}).json()
+    assert unrelated["hits"] == []
+
+    hybrid = client.get("/api/v1/patents/search", params={"q": "奶酪制作工艺"}).json()
+    assert hybrid["degraded"] is False and hybrid["mode"] == "hybrid"
+    assert hybrid["hits"][0]["application_no"] == number(3)
+
+    result = runner.invoke(cli, ["search", "叶片结冰", "--json", "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[0]["application_no"] == number(2)
+    assert all({"application_no", "score", "title"} <= set(line) for line in lines)
+    assert [line["score"] for line in lines] == sorted((line["score"] for line in lines), reverse=True)
+
+    similar = client.get(f"/api/v1/patents/{number(2)}/similar").json()
+    assert number(2) not in [h["application_no"] for h in similar]
+
+
+def test_cli_search_rejects_bad_syntax(corpus):
+    result = CliRunner().invoke(cli, ["search", "AD=[2020-13-01 TO 2021]", "--json"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+
+
+def test_saved_search_learns_of_new_matches(corpus, client, session, tmp_path):
+    user = make_user(session, "watcher", Role.EXPERT)
+    _token, plaintext = accounts.create_token(session, user, "tests", days=1)
+    session.commit()
+    auth = {"Authorization": f"Bearer {plaintext}"}
+    created = client.post("/api/v1/saved-searches", json={"name": "储氢", "query": "储氢"}, headers=auth)
+    assert created.status_code == 201, created.text
+    saved_id = created.json()["id"]
+    counts(run_import(write_csv(tmp_path / "new.csv", [good_row(50, "一种镁基储氢合金"), good_row(51, "奶粉罐")])))
+    listed = client.get("/api/v1/saved-searches", headers=auth).json()
+    assert listed[0]["new_count"] == 1
+    fresh = client.get(f"/api/v1/saved-searches/{saved_id}/new", headers=auth).json()
+    assert [h["application_no"] for h in fresh] == [number(50)]
+    assert client.get("/api/v1/saved-searches", headers=auth).json()[0]["new_count"] == 0
