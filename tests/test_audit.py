@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from ipoc.audit import service as audit
 from ipoc.audit.models import AuditRecord
 from ipoc.auth.roles import Role
-from ipoc.db import get_engine, session_factory
+from ipoc.db import get_engine, session_factory, session_scope
 from ipoc.reference.models import Industry
 from ipoc.reference.schemas import IndustryIn
 from ipoc.reference.service import save_industry
@@ -116,3 +116,29 @@ def test_concurrent_writers_do_not_fork_the_chain(instance, backend):
     s.close()
     assert result.ok and result.checked == 30
     assert audit.read_anchor()[0] == 30
+
+
+def test_concurrent_log_entries_without_other_writes_do_not_collide(instance):
+    """A record logged by a transaction that wrote nothing else (a view, an export) must still take the
+    chain's write lock before reading the head: on SQLite it once read the head unlocked and two threads
+    took the same id."""
+    errors: list[BaseException] = []
+
+    def log_views(n: int) -> None:
+        for k in range(10):
+            try:
+                with session_scope() as s:
+                    s.execute(select(1))
+                    audit.log(s, "view", "Patent", f"{n}-{k}")
+            except BaseException as exc:  # collected and checked in the main thread
+                errors.append(exc)
+
+    threads = [threading.Thread(target=log_views, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with session_scope() as s:
+        result = audit.verify_chain(s)
+    assert result.ok and result.checked == 40

@@ -225,3 +225,14 @@ def test_rebuild_restores_a_lost_index(instance, tmp_path):
     assert result.exit_code == 0, result.output
     assert "5 篇专利" in result.stdout
     assert lexical_total("稀土") == 5
+
+
+def test_large_files_are_indexed_by_a_second_process(instance, tmp_path, monkeypatch):
+    """Above a size threshold a follower process indexes beside the import; the result is the same index."""
+    monkeypatch.setattr(index_sync, "PARALLEL_INDEX_MIN_BYTES", 0)
+    source = write_csv(tmp_path / "many.csv", [good_row(i, f"羊绒分梳工艺第{i}种") for i in range(1, 41)])
+    assert counts(run_import(source))["imported"] == 40
+    with session_scope() as session:
+        status = index_sync.status(session)
+        assert (status.documents, status.stale) == (40, False)
+    assert lexical_total("羊绒") == 40

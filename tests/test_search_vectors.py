@@ -60,17 +60,17 @@ def test_search_finds_the_perturbed_source(exact_limit):
 def test_exact_and_hnsw_agree_on_top_k():
     rows = unit_rows(800, seed=3)
     ids = np.arange(800) * 7 + 3
-    exact, hnsw = VectorIndex(ids, rows), VectorIndex(ids, rows, exact_limit=100, quantization="f16")
+    exact, hnsw = VectorIndex(ids, rows), VectorIndex(ids, rows, exact_limit=100)
     assert (exact.mode, hnsw.mode) == ("exact", "hnsw")
     top1, overlap = [], []
     for seed in range(20):
         q = near(rows[seed * 13], seed=seed, noise=0.03)
         a, sa = exact.search(q, 10)
         b, sb = hnsw.search(q, 10)
-        top1.append(a[0] == b[0] and abs(sa[0] - sb[0]) < 5e-3)
+        top1.append(a[0] == b[0] and abs(sa[0] - sb[0]) < 0.02)  # i8 quantisation moves similarities a little
         overlap.append(len(set(a) & set(b)) / 10)
     # HNSW is approximate and its multi-threaded build is not deterministic; random 384-d data is its worst case.
-    assert np.mean(top1) >= 0.9 and np.mean(overlap) >= 0.9
+    assert np.mean(top1) >= 0.9 and np.mean(overlap) >= 0.8  # ranks 5-10 of random data are near-ties
 
 
 @pytest.mark.parametrize("exact_limit", [10_000, 50])
@@ -100,7 +100,7 @@ def test_add_replace_and_remove(exact_limit):
     index.add([7], rows[110:111])  # replacing a vector moves the id to the new place
     assert len(index) == 118
     assert index.search(near(rows[110]), 1)[0][0] == 7
-    assert np.allclose(index.vector(7), rows[110], atol=2e-3)
+    assert float(index.vector(7) @ rows[110]) > 0.99
     assert index.vector(110) is None
 
 

@@ -99,6 +99,9 @@ def _append(session: Session, entries: Iterable[Entry]) -> None:
     if not entries:
         return
     conn = session.connection()
+    # Take the write lock before reading the head. PostgreSQL's FOR UPDATE does that; SQLite ignores it and,
+    # when nothing else was written yet, would read the head outside any lock (two writers, one id).
+    conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id))
     head = conn.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
     last_id, last_hash = head.last_id, head.last_hash
     actor = current_actor(session.info)

@@ -1,9 +1,11 @@
-"""Demo data of the project's own: fictional organisations, one recognised center and a login per role."""
+"""Demo data of the project's own: fictional organisations, one recognised center, a login per role and a
+small patent database of Inner Mongolia's industries (fictional records with valid application numbers)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,8 +15,16 @@ from ipoc.auth import service as accounts
 from ipoc.auth.models import User
 from ipoc.auth.roles import Role
 from ipoc.centers.models import Center
-from ipoc.db import utcnow
+from ipoc.db import session_scope, utcnow
+from ipoc.jobs.service import Progress
 from ipoc.orgs.models import Organisation
+from ipoc.patents import service as patents
+from ipoc.patents.importer import ImportResult
+from ipoc.patents.models import IndustryDatabase, Patent
+from ipoc.patents.parsing import parse_row
+from ipoc.patents.reading import open_rows
+from ipoc.patents.records import PatentRecord, RowIssue
+from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.models import Industry, Region
 
 DEMO_PASSWORD = "ipocDemo2026"
@@ -107,3 +117,90 @@ def load(session: Session) -> list[DemoLogin] | None:
             must_change_password=True,
         )
     return LOGINS
+
+
+# ---- patents -----------------------------------------------------------------------------------------
+
+DEMO_PATENTS = Path(__file__).with_name("demo_patents.jsonl")
+DEMO_DATABASE = "稀土新材料专题库"
+
+
+def load_patents() -> dict[str, int]:
+    """Import the demo patents through the real importer (so the search index follows) and define the
+    rare-earth core-domain database. Embedding is left to ``ipoc embed run`` (``make demo`` runs it next), so
+    that loading stays quick. A second run changes nothing: when every demo patent is stored as shipped, the
+    import (its job and audit record included) is skipped."""
+    shipped = _shipped_hashes()
+    result = ImportResult(unchanged=len(shipped)) if _stored_hashes(shipped) == shipped else _import_demo_file()
+    with session_scope() as session:
+        created = _ensure_database(session)
+        total = patents.count_patents(session)
+    return {
+        "patents": total,
+        "imported": result.imported,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "rejected": result.rejected,
+        "databases_created": int(created),
+    }
+
+
+def _shipped_hashes() -> dict[str, str]:
+    """Application number → content hash of every shipped record, parsed as the importer parses it."""
+    hashes = {}
+    with open_rows(DEMO_PATENTS) as source:
+        for item in source:
+            if isinstance(item, RowIssue):
+                continue
+            record = parse_row(*item, source.headers_by_field)
+            if isinstance(record, PatentRecord):
+                hashes[record.application_no] = record.content_hash()
+    return hashes
+
+
+def _stored_hashes(shipped: dict[str, str]) -> dict[str, str]:
+    with session_scope() as session:
+        query = select(Patent.application_no, Patent.content_hash).where(Patent.application_no.in_(shipped))
+        return {no: digest for no, digest in session.execute(query)}
+
+
+def _import_demo_file() -> ImportResult:
+    with session_scope() as session:
+        job = patents.start_import(session, owner_id=None, filename=DEMO_PATENTS.name)
+    progress = Progress(job.id)
+    progress.start(message="演示专利")
+    try:
+        result = patents.run_import(DEMO_PATENTS, job, progress)
+    except BaseException:
+        progress.fail("演示专利导入中断，重新运行 ipoc demo load 即可补全")
+        raise
+    progress.finish(result.summary())
+    return result
+
+
+def patent_summary(counts: dict[str, int]) -> str:
+    """The one line ``ipoc demo load`` prints about the patents."""
+    return (
+        "演示专利：库中共 {patents} 件（本次新增 {imported}、更新 {updated}、未变 {unchanged}、拒收 {rejected}），"
+        "新建专题库 {databases_created} 个；语义向量由 ipoc embed run 计算".format(**counts)
+    )
+
+
+def _ensure_database(session: Session) -> bool:
+    """Create the rare-earth database once; an existing one (perhaps edited since) is left alone."""
+    if session.scalar(select(IndustryDatabase.id).where(IndustryDatabase.name == DEMO_DATABASE)):
+        return False
+    industry = session.scalar(select(Industry).where(Industry.naming_term == "稀土新材料"))
+    if industry is None:
+        raise RuntimeError("reference data missing: run ipoc db upgrade first")
+    center_id = session.scalar(select(Center.id).where(Center.industry_id == industry.id).limit(1))
+    definition = IndustryDatabaseIn(
+        name=DEMO_DATABASE,
+        industry_id=industry.id,
+        center_id=center_id,
+        ipc_prefixes=["H01F", "C22C", "C22B 59", "C09K 3/14"],
+        keywords=["稀土", "钕铁硼", "贮氢合金", "抛光粉"],
+        description="演示用核心领域专利库：稀土永磁、稀土抛光粉、稀土贮氢合金及稀土冶金。",
+    )
+    patents.save_database(session, definition)
+    return True

@@ -9,7 +9,6 @@ from fastapi.responses import FileResponse
 
 from ipoc.audit.context import current_actor
 from ipoc.auth.roles import Principal, Role
-from ipoc.jobs import service as jobs
 from ipoc.jobs.schemas import JobOut
 from ipoc.patents import service as patents
 from ipoc.patents.models import IndustryDatabase
@@ -21,7 +20,6 @@ from ipoc.web.deps import DB, role_required
 
 router = APIRouter(tags=["专利"])
 Staff = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN, Role.CENTER_STAFF))]
-MAX_UPLOAD = 2 << 30
 
 
 @router.get("/patents/{application_no}", response_model=PatentOut)
@@ -39,9 +37,7 @@ def similar_patents(application_no: str, session: DB, limit: int = 10):
 @router.post("/patents/imports", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
 async def upload_import(request: Request, session: DB, p: Staff, file: Annotated[UploadFile, File()]):
     """Start an import of a CSV/XLSX/JSONL export; poll ``/api/v1/jobs/{id}`` for progress and counts."""
-    job = patents.start_import(session, owner_id=p.user_id, filename=file.filename or "upload")
-    path = patents.upload_path_for(job.id, file.filename or "")
-    await patents.save_upload(file, path, limit=MAX_UPLOAD)
+    job, path = await patents.receive_upload(session, file, owner_id=p.user_id)
     session.commit()
     patents.launch_import(job, path, current_actor(session.info))
     return JobOut.model_validate(job)
@@ -50,8 +46,8 @@ async def upload_import(request: Request, session: DB, p: Staff, file: Annotated
 @router.get("/patents/imports/{job_id}/report")
 def import_report(job_id: PathId, session: DB, p: Staff):
     """The rejected-row report of an import (UTF-8 CSV: 行号, 字段, 原因, 原值)."""
-    job = jobs.visible_job(session, p, job_id)
-    return FileResponse(patents.report_path_for(job.id), media_type="text/csv", filename=f"import-{job.id}-report.csv")
+    path = patents.import_report(session, p, job_id)
+    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=f"import-{job_id}-report.csv")
 
 
 @router.get("/industry-databases", response_model=list[IndustryDatabaseOut])

@@ -12,9 +12,10 @@ from ipoc.schemas import Id, Input
 
 
 def _split_list(value: object) -> object:
-    """Forms send one text box: items separated by commas, semicolons, 、 or new lines."""
+    """Forms send one text box: items separated by commas, semicolons, 、 or new lines (not spaces: an IPC
+    code is written "C22C 33/02")."""
     if isinstance(value, str):
-        return [item for item in re.split(r"[,;，；、\s]+", value) if item]
+        return [item.strip() for item in re.split(r"[,;，；、\r\n]+", value) if item.strip()]
     return value
 
 

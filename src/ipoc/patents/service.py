@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 from fastapi import UploadFile
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ipoc.audit.context import Actor
+from ipoc.auth.roles import Principal
 from ipoc.config import get_settings
 from ipoc.db import session_scope
 from ipoc.errors import Conflict, InvalidInput, NotFound
@@ -26,6 +28,7 @@ from ipoc.search import index_sync, saved
 from ipoc.search.text import fold
 
 ALLOWED_SUFFIXES = {".csv", ".xlsx", ".jsonl", ".txt"}
+MAX_UPLOAD = 2 << 30  # bytes; the import streams, so the limit is about disk and patience, not memory
 
 
 def get_patent(session: Session, application_no: str) -> Patent:
@@ -44,6 +47,15 @@ def report_path_for(job_id: int) -> Path:
     return get_settings().resolved_data_dir / "import-reports" / f"import-{job_id}-report.csv"
 
 
+def import_report(session: Session, principal: Principal, job_id: int) -> Path:
+    """The rejected-row report of an import the principal may see; 404 for anything else."""
+    job = jobs.visible_job(session, principal, job_id)
+    path = report_path_for(job.id)
+    if job.kind != "import" or not path.exists():
+        raise NotFound("导入报告不存在")
+    return path
+
+
 def upload_path_for(job_id: int, filename: str) -> Path:
     suffix = Path(filename).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
@@ -57,7 +69,7 @@ def start_import(session: Session, *, owner_id: int | None, filename: str) -> Jo
 
 def run_import(path: Path, job: Job, progress: jobs.Progress | None = None) -> ImportResult:
     """Import and index together; the index commits after the import so a crash leaves it merely behind."""
-    indexer = index_sync.batch_indexer()
+    indexer = index_sync.batch_indexer(path.stat().st_size)
 
     def report_progress(done: int, total: int) -> None:
         if progress:
@@ -162,7 +174,26 @@ def databases_of(session: Session, patent: Patent) -> list[IndustryDatabase]:
 UPLOAD_CHUNK = 1 << 20
 
 
-async def save_upload(upload: UploadFile, target: Path, *, limit: int) -> None:
+async def receive_upload(session: Session, upload: UploadFile, *, owner_id: int | None) -> tuple[Job, Path]:
+    """Store an uploaded export and create its import job.
+
+    The file is written before the job row, so no database transaction stays open (on SQLite: holding the
+    write lock) while a large upload streams in; a refused upload leaves nothing behind.
+    """
+    filename = upload.filename or ""
+    incoming = upload_path_for(0, filename).with_name(f"incoming-{uuid.uuid4().hex}{Path(filename).suffix.lower()}")
+    await _save_upload(upload, incoming, limit=MAX_UPLOAD)
+    try:
+        job = start_import(session, owner_id=owner_id, filename=filename)
+        path = upload_path_for(job.id, filename)
+        incoming.replace(path)
+    except BaseException:
+        incoming.unlink(missing_ok=True)
+        raise
+    return job, path
+
+
+async def _save_upload(upload: UploadFile, target: Path, *, limit: int) -> None:
     """Stream an upload to disk, refusing it (and leaving nothing behind) past ``limit`` bytes."""
     target.parent.mkdir(parents=True, exist_ok=True)
     written = 0

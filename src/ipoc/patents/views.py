@@ -16,7 +16,6 @@ from ipoc.centers.models import Center
 from ipoc.errors import DomainError, InvalidInput, NotFound
 from ipoc.jobs import service as jobs
 from ipoc.patents import service as patents
-from ipoc.patents.api import MAX_UPLOAD
 from ipoc.patents.models import Patent
 from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.service import list_industries
@@ -55,7 +54,7 @@ def _import_page(request: Request, session: Session, p: Principal, status_code: 
     ctx = {
         "title": "专利导入",
         "recent": [j for j in jobs.list_for(session, p.user_id) if j.kind == "import"][:10],
-        "max_mb": MAX_UPLOAD >> 20,
+        "max_mb": patents.MAX_UPLOAD >> 20,
         **extra,
     }
     return render(request, "patents/import.html", ctx, status_code=status_code)
@@ -73,9 +72,7 @@ async def import_upload(request: Request, session: DB, p: Staff):
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput("请选择要导入的文件", field="file")
-        job = patents.start_import(session, owner_id=p.user_id, filename=upload.filename)
-        path = patents.upload_path_for(job.id, upload.filename)
-        await patents.save_upload(upload, path, limit=MAX_UPLOAD)
+        job, path = await patents.receive_upload(session, upload, owner_id=p.user_id)
     except DomainError as exc:
         session.rollback()
         return _import_page(request, session, p, 422, errors={exc.field or "__all__": exc.message})
@@ -87,11 +84,8 @@ async def import_upload(request: Request, session: DB, p: Staff):
 @router.get("/patents/imports/{job_id}/report")
 def import_report(job_id: PathId, session: DB, p: Staff):
     """The rejected-row report (UTF-8 CSV: 行号, 字段, 原因, 原值)."""
-    job = jobs.visible_job(session, p, job_id)
-    path = patents.report_path_for(job.id)
-    if job.kind != "import" or not path.exists():
-        raise NotFound("导入报告不存在")
-    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=f"导入报告-{job.id}.csv")
+    path = patents.import_report(session, p, job_id)
+    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=f"导入报告-{job_id}.csv")
 
 
 # --- industry databases ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import shutil
 import threading
 from collections import defaultdict
@@ -276,8 +277,59 @@ class BatchIndexer:
                 handle.commit()
 
 
-def batch_indexer() -> BatchIndexer:
-    return BatchIndexer()
+class FollowerIndexer:
+    """The same, in a second process: on two cores the import's parsing and database writes then run beside
+    the segmentation and indexing instead of taking turns with them. The follower reads what each committed
+    batch changed from the database, as any catch-up does, so nothing but a nudge crosses the process line."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")  # no inherited engines, threads or index handles
+        self._queue = context.Queue()
+        self._errors = context.Queue()
+        with _lock:  # hand the writer over: this process must hold no uncommitted writes or lock
+            for handle in _lexicals.values():
+                handle.commit()
+                handle.index.close()
+        self._process = context.Process(
+            target=_follow, args=(get_settings().model_dump(), self._queue, self._errors), daemon=True
+        )
+        self._process.start()
+
+    def add_batch(self) -> None:
+        self._queue.put(False)
+
+    def close(self) -> None:
+        self._queue.put(True)
+        self._process.join()
+        if not self._errors.empty():
+            raise RuntimeError(f"indexing process failed: {self._errors.get()}")
+
+
+def _follow(settings: dict, queue: multiprocessing.Queue, errors: multiprocessing.Queue) -> None:
+    """The follower's loop: catch up once per nudge (nudges that piled up meanwhile count as one)."""
+    from ipoc.config import Settings, set_settings
+
+    set_settings(Settings(**settings))
+    import ipoc.models  # noqa: F401  (every table known before the first query)
+
+    try:
+        done = False
+        while not done:
+            done = queue.get()
+            while not queue.empty():
+                done = queue.get() or done
+            with session_scope() as session:
+                catch_up(session, commit=done)
+    except BaseException as exc:  # reported to the importing process, which raises it
+        errors.put(repr(exc))
+        raise
+
+
+PARALLEL_INDEX_MIN_BYTES = 16 << 20  # below this a second process costs more (its start-up) than it saves
+
+
+def batch_indexer(file_size: int = 0) -> BatchIndexer | FollowerIndexer:
+    return FollowerIndexer() if file_size >= PARALLEL_INDEX_MIN_BYTES else BatchIndexer()
 
 
 # --- vectors ---------------------------------------------------------------------------------------------
@@ -340,6 +392,8 @@ def sync_vectors(session: Session, *, progress: ProgressFn | None = None) -> int
 
 CALIBRATION_SAMPLE = 50_000  # vectors enough to estimate the corpus mean and covariance the floor needs
 REFIT_DRIFT = 0.2  # refit when the corpus has grown or shrunk by this share since the last fit
+
+
 def _calibration_path() -> Path:
     return _index_root() / "calibration.json"
 

@@ -55,6 +55,8 @@ class SavedSearch(Base, Timestamped):
     name: Mapped[str] = mapped_column(String(80))
     query: Mapped[str] = mapped_column(Text, default="")
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    mode: Mapped[str] = mapped_column(String(16), default="hybrid")
+    database_id: Mapped[int | None] = mapped_column(ForeignKey("industry_databases.id", ondelete="SET NULL"))
     notify: Mapped[bool] = mapped_column(Boolean, default=True)
     seen_max_id: Mapped[int] = mapped_column(Integer, default=0)  # patents up to this id were already checked
     new_patent_ids: Mapped[list[int]] = mapped_column(JSON, default=list)

@@ -13,7 +13,8 @@ from ipoc.patents.models import Patent
 from ipoc.search import index_sync
 from ipoc.search.hits import hydrate
 from ipoc.search.models import SavedSearch
-from ipoc.search.query import parse
+from ipoc.search.query import And, parse
+from ipoc.search.restriction import database_restriction
 from ipoc.search.schemas import SavedSearchIn, SearchHit
 
 KEEP_NEW = 1000  # newest matches kept per saved search until its owner reads them
@@ -35,11 +36,14 @@ def _own(session: Session, principal: Principal, saved_id: int) -> SavedSearch:
 
 def create(session: Session, principal: Principal, data: SavedSearchIn) -> SavedSearch:
     parse(data.query)  # refuse a query that cannot run, with the parser's message
+    database_restriction(session, data.database_id)  # and one over a database that does not exist
     entry = SavedSearch(
         owner_id=principal.user_id,
         name=data.name,
         query=data.query,
         filters=data.filters,
+        mode=data.mode,
+        database_id=data.database_id,
         notify=data.notify,
         seen_max_id=session.scalar(select(func.max(Patent.id))) or 0,
         new_patent_ids=[],
@@ -84,6 +88,9 @@ def check_all(session: Session) -> int:
 
 def _matches_between(session: Session, index, entry: SavedSearch, after: int, upto: int) -> list[int]:
     node = parse(entry.query)
+    restriction = database_restriction(session, entry.database_id)
+    if restriction is not None:
+        node = restriction if node is None else And((node, restriction))
     matches: list[int] = []
     ids = select(Patent.id).where(Patent.id > after, Patent.id <= upto).order_by(Patent.id)
     batch: list[int] = []

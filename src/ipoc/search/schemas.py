@@ -88,6 +88,8 @@ class SavedSearchIn(Input):
     name: str = Field(min_length=1, max_length=80, title="名称")
     query: str = Field(default="", max_length=2000, title="检索式")
     filters: Filters = Field(default_factory=dict, title="筛选")
+    mode: Mode = Field(default="hybrid", title="检索方式")
+    database_id: int | None = Field(default=None, ge=1, title="专题库")
     notify: bool = Field(default=True, title="有新专利时提醒")
 
 
@@ -98,6 +100,8 @@ class SavedSearchOut(BaseModel):
     name: str
     query: str
     filters: dict[str, list[str]]
+    mode: str
+    database_id: int | None
     notify: bool
     new_count: int
 

@@ -21,11 +21,11 @@ from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job
 from ipoc.patents.export import FORMATS, MAX_EXPORT_ROWS, export_path, write_export
 from ipoc.patents.models import Patent
-from ipoc.patents.service import get_database, hand_added_ids
 from ipoc.search import index_sync
 from ipoc.search.fusion import fuse
 from ipoc.search.hits import hydrate
-from ipoc.search.query import And, IdSet, Node, Or, Phrase, Term, parse, query_text
+from ipoc.search.query import And, Node, parse, query_text
+from ipoc.search.restriction import database_restriction
 from ipoc.search.schemas import FacetValue, SearchAnswer, SearchHit, SearchRequest
 from ipoc.search.vectors import Embedder, semantic_search
 
@@ -48,7 +48,7 @@ class _Ranked:
 
 def search(session: Session, request: SearchRequest) -> SearchAnswer:
     node = parse(request.q)
-    restriction = _restriction(session, request.database_id)
+    restriction = database_restriction(session, request.database_id)
     status = _fresh_status(session)
     degraded = request.mode == "hybrid" and not status.embeddings_complete
     words = query_text(node)
@@ -72,21 +72,6 @@ def _fresh_status(session: Session) -> index_sync.IndexStatus:
     except (OSError, ValueError) as exc:  # the writer is held by another process: answer from what is there
         log.info("index catch-up deferred: %s", exc)
     return index_sync.status(session)
-
-
-def _restriction(session: Session, database_id: int | None) -> Node | None:
-    """A core-domain database as a query: any of its IPC prefixes or keywords, or added to it by hand."""
-    if database_id is None:
-        return None
-    database = get_database(session, database_id)
-    parts: list[Node] = [Term(prefix, "IPC") for prefix in database.ipc_prefixes]
-    parts += [Phrase(keyword, "TX") for keyword in database.keywords]
-    added = hand_added_ids(session, database)
-    if added:
-        parts.append(IdSet(tuple(added)))
-    if not parts:
-        return IdSet(())
-    return parts[0] if len(parts) == 1 else Or(tuple(parts))
 
 
 def _combined(node: Node | None, restriction: Node | None) -> Node | None:
@@ -198,7 +183,7 @@ def similar(session: Session, patent: Patent, *, limit: int = 10) -> list[Search
 
 def result_ids(session: Session, request: SearchRequest, *, cap: int = MAX_RESULT_SET) -> list[int]:
     """Every hit of a search, best first, up to ``cap`` (for exports)."""
-    node, restriction = parse(request.q), _restriction(session, request.database_id)
+    node, restriction = parse(request.q), database_restriction(session, request.database_id)
     ranked_mode = request.mode != "lexical" and request.sort == "relevance" and query_text(node)
     if ranked_mode and index_sync.status(session).embeddings_complete:
         return rank(session, node, restriction, request, depth=cap).ids

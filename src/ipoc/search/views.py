@@ -217,7 +217,8 @@ def _saved_page(request: Request, session: DB, p: Principal, status_code: int = 
 
 
 def _saved_search_url(entry: SavedSearch) -> str:
-    return search_url(SearchRequest(q=entry.query, filters=entry.filters or {}))
+    request = SearchRequest(q=entry.query, filters=entry.filters or {}, mode=entry.mode, database_id=entry.database_id)
+    return search_url(request)
 
 
 @router.get("/search/saved")
@@ -232,6 +233,8 @@ async def saved_create(request: Request, session: DB, p: LoggedIn):
         "name": str(form.get("name") or "").strip(),
         "query": str(form.get("q") or ""),
         "filters": _filters_from(form),
+        "mode": str(form.get("mode") or "hybrid"),
+        "database_id": form.get("database_id") or None,
         "notify": form.get("notify", "true") == "true",
     }
     problem = None

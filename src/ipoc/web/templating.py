@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
 from ipoc.web.deps import csrf_token
@@ -17,6 +19,9 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 ADMINS = (Role.REGION_ADMIN,)
 BUREAUS = (Role.REGION_ADMIN, Role.BUREAU_OFFICER)
+STAFF = (Role.REGION_ADMIN, Role.CENTER_STAFF)
+LOGGED_IN = tuple(r for r in Role if r is not Role.ANONYMOUS)
+SAVED_SEARCHES = "/search/saved"
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,12 @@ class NavItem:
 
 
 NAV: list[NavItem] = [
-    NavItem("工作台", "/dashboard", tuple(r for r in Role if r is not Role.ANONYMOUS)),
+    NavItem("工作台", "/dashboard", LOGGED_IN),
+    NavItem("专利检索", "/patents/search", None),
+    NavItem("我的检索", SAVED_SEARCHES, LOGGED_IN),
+    NavItem("专利导入", "/patents/import", STAFF),
+    NavItem("专题库", "/industry-databases", STAFF),
+    NavItem("领域词典", "/search/dictionary", STAFF),
     NavItem("单位名录", "/orgs", None),
     NavItem("单位核验", "/orgs/pending", BUREAUS),
     NavItem("用户管理", "/admin/users", ADMINS),
@@ -41,11 +51,34 @@ def nav_for(principal: Principal) -> list[NavItem]:
     return [item for item in NAV if item.roles is None or principal.role in item.roles]
 
 
+def _unread_count(principal: Principal) -> int:
+    """New matches of the user's saved searches, shown as a badge in the navigation."""
+    from ipoc.db import session_scope
+    from ipoc.search.saved import unread_count
+
+    try:
+        with session_scope() as session:
+            return unread_count(session, principal)
+    except SQLAlchemyError:  # an error page for a database that is down must still render
+        return 0
+
+
+def nav_with_badges(principal: Principal) -> list[NavItem]:
+    items = nav_for(principal)
+    count = _unread_count(principal) if principal.is_authenticated else 0
+    if not count:
+        return items
+    badge = Markup('{} <span class="badge rounded-pill text-bg-warning" data-testid="saved-unread">{}</span>')
+    return [
+        replace(item, label=badge.format(item.label, count)) if item.path == SAVED_SEARCHES else item for item in items
+    ]
+
+
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200):
     principal = getattr(request.state, "principal", None) or ANONYMOUS
     ctx = {
         "principal": principal,
-        "nav": nav_for(principal),
+        "nav": nav_with_badges(principal),
         "csrf": csrf_token(request),
         "errors": {},
         "values": {},

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-24 20:21:28.271185
+Create Date: 2026-11-24 20:49:14.141790
 """
 
 from __future__ import annotations
@@ -100,11 +100,19 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=80), nullable=False),
         sa.Column("query", sa.Text(), nullable=False),
         sa.Column("filters", sa.JSON(), nullable=False),
+        sa.Column("mode", sa.String(length=16), nullable=False),
+        sa.Column("database_id", sa.Integer(), nullable=True),
         sa.Column("notify", sa.Boolean(), nullable=False),
         sa.Column("seen_max_id", sa.Integer(), nullable=False),
         sa.Column("new_patent_ids", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["database_id"],
+            ["industry_databases.id"],
+            name=op.f("fk_saved_searches_database_id_industry_databases"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["owner_id"], ["users.id"], name=op.f("fk_saved_searches_owner_id_users"), ondelete="CASCADE"
         ),
