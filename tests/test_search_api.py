@@ -104,6 +104,9 @@ def test_embedding_semantic_hybrid_and_similar(corpus, client, monkeypatch):
     assert hybrid["degraded"] is False and hybrid["mode"] == "hybrid"
     assert hybrid["hits"][0]["application_no"] == number(3)
 
+    fielded = client.get("/api/v1/patents/search", params={"q": "TI=(奶酪)"}).json()
+    assert [h["application_no"] for h in fielded["hits"]] == [number(3)]  # field codes bind semantic hits too
+
     result = runner.invoke(cli, ["search", "叶片结冰", "--json", "--limit", "3"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]

@@ -7,7 +7,19 @@ from datetime import date
 import pytest
 
 from ipoc.errors import InvalidInput
-from ipoc.search.query import And, DateRange, IdSet, Not, Or, Phrase, Term, parse, query_terms, query_text
+from ipoc.search.query import (
+    And,
+    DateRange,
+    IdSet,
+    Not,
+    Or,
+    Phrase,
+    Term,
+    is_free_text,
+    parse,
+    query_terms,
+    query_text,
+)
 
 
 def test_free_words_are_an_implicit_and() -> None:
@@ -96,3 +108,19 @@ def test_id_sets_restrict_without_words() -> None:
     node = Or((Term("H01F", "IPC"), Phrase("稀土", "TX"), IdSet((3, 5))))
     assert query_terms(node) == ["稀土"]
     assert query_text(And((Term("永磁"), IdSet((1,))))) == "永磁"
+
+
+@pytest.mark.parametrize(
+    ("query", "free"),
+    [
+        ("稀土 永磁", True),
+        ('"稀土永磁" 材料', True),
+        ("TI=稀土", False),
+        ("稀土 OR 永磁", False),
+        ("稀土 NOT 永磁", False),
+        ("稀土 AD=[2020 TO 2021]", False),
+        ("", True),
+    ],
+)
+def test_free_text_is_told_apart_from_conditions(query, free):
+    assert is_free_text(parse(query)) is free

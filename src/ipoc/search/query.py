@@ -282,6 +282,18 @@ def query_text(node: Node | None) -> str:
     return " ".join(query_terms(node))
 
 
+def is_free_text(node: Node | None) -> bool:
+    """Plain words and phrases over title/abstract/claims, as opposed to a query with field codes, operators
+    or dates: those state exact conditions that every result, semantic ones included, must meet."""
+    if node is None:
+        return True
+    if isinstance(node, Term | Phrase):
+        return node.field == DEFAULT_FIELD
+    if isinstance(node, And):
+        return all(is_free_text(child) for child in node.children)
+    return False
+
+
 def normalise_ipc(code: str) -> str:
     """IPC codes are indexed and matched upper-case without spaces ("H01F 1/057" → "H01F1/057")."""
     return "".join(fold(code).split()).upper()

@@ -24,7 +24,7 @@ from ipoc.patents.models import Patent
 from ipoc.search import index_sync
 from ipoc.search.fusion import fuse
 from ipoc.search.hits import hydrate
-from ipoc.search.query import And, Node, parse, query_text
+from ipoc.search.query import And, Node, is_free_text, parse, query_text
 from ipoc.search.restriction import database_restriction
 from ipoc.search.schemas import FacetValue, SearchAnswer, SearchHit, SearchRequest
 from ipoc.search.vectors import Embedder, semantic_search
@@ -125,13 +125,15 @@ def rank(
 ) -> _Ranked:
     """The semantic or hybrid ranking of a query, filters and database applied, best first.
 
-    The semantic side reads the query's words as one text; its hits must still pass the filters and lie in
-    the database, which the lexical index checks for the candidate ids.
+    The semantic side reads the query's words as one text; its hits must still pass the filters, lie in the
+    database and, when the query states conditions (field codes, operators, dates), meet them: the lexical
+    index checks that for the candidate ids.
     """
     index = index_sync.lexical(session).index
     semantic = _semantic(query_text(node), depth)
-    if semantic and (request.filters or restriction is not None):
-        allowed = index.filter_ids([pid for pid, _ in semantic], query=restriction, filters=request.filters)
+    conditions = restriction if is_free_text(node) else _combined(node, restriction)
+    if semantic and (request.filters or conditions is not None):
+        allowed = index.filter_ids([pid for pid, _ in semantic], query=conditions, filters=request.filters)
         semantic = [(pid, sim) for pid, sim in semantic if pid in allowed]
     if request.mode == "semantic":
         return _Ranked(
