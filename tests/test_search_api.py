@@ -104,6 +104,9 @@ def test_embedding_semantic_hybrid_and_similar(corpus, client, monkeypatch):
     assert hybrid["degraded"] is False and hybrid["mode"] == "hybrid"
     assert hybrid["hits"][0]["application_no"] == number(3)
 
+    sentence = client.get("/api/v1/patents/search", params={"q": "如何防止风机叶片表面结冰"}).json()
+    assert sentence["hits"][0]["application_no"] == number(2)  # no patent has every word; hybrid still finds it
+
     fielded = client.get("/api/v1/patents/search", params={"q": "TI=(奶酪)"}).json()
     assert [h["application_no"] for h in fielded["hits"]] == [number(3)]  # field codes bind semantic hits too
 

@@ -15,6 +15,7 @@ from ipoc.search.query import (
     Or,
     Phrase,
     Term,
+    any_of,
     is_free_text,
     parse,
     query_terms,
@@ -124,3 +125,9 @@ def test_id_sets_restrict_without_words() -> None:
 )
 def test_free_text_is_told_apart_from_conditions(query, free):
     assert is_free_text(parse(query)) is free
+
+
+def test_free_text_reads_as_any_of_its_words_for_hybrid_ranking():
+    assert any_of(parse("风机 叶片 结冰")) == Or((Term("风机"), Term("叶片"), Term("结冰")))
+    assert any_of(parse("TI=叶片 结冰")) == parse("TI=叶片 结冰")  # conditions stay conditions
+    assert any_of(parse("叶片")) == Term("叶片")

@@ -294,6 +294,14 @@ def is_free_text(node: Node | None) -> bool:
     return False
 
 
+def any_of(node: Node | None) -> Node | None:
+    """Free text read as natural language: any of its words may match (ranked by BM25), not all of them.
+    A hybrid search's lexical side uses it, since a sentence rarely has every word in one patent."""
+    if isinstance(node, And) and is_free_text(node):
+        return Or(node.children)
+    return node
+
+
 def normalise_ipc(code: str) -> str:
     """IPC codes are indexed and matched upper-case without spaces ("H01F 1/057" → "H01F1/057")."""
     return "".join(fold(code).split()).upper()

@@ -24,7 +24,7 @@ from ipoc.patents.models import Patent
 from ipoc.search import index_sync
 from ipoc.search.fusion import fuse
 from ipoc.search.hits import hydrate
-from ipoc.search.query import And, Node, is_free_text, parse, query_text
+from ipoc.search.query import And, Node, any_of, is_free_text, parse, query_text
 from ipoc.search.restriction import database_restriction
 from ipoc.search.schemas import FacetValue, SearchAnswer, SearchHit, SearchRequest
 from ipoc.search.vectors import Embedder, semantic_search
@@ -144,7 +144,11 @@ def rank(
             similarity=dict(semantic),
         )
     lexical = index.search(
-        _combined(node, restriction), filters=request.filters, limit=depth, with_facets=False, with_snippets=False
+        _combined(any_of(node), restriction),
+        filters=request.filters,
+        limit=depth,
+        with_facets=False,
+        with_snippets=False,
     )
     fused = fuse([(h.patent_id, h.score) for h in lexical.hits], semantic, k=depth)
     return _Ranked(
