@@ -133,8 +133,8 @@ class _Lexical:
 
 
 _lexicals: dict[Path, _Lexical] = {}
-_vectors: dict[Path, VectorIndex] = {}
-_calibrations: dict[Path, Calibration] = {}
+_vectors: dict[Path, tuple[int, VectorIndex]] = {}  # with the vector meta file's mtime it was loaded at
+_calibrations: dict[Path, tuple[int, Calibration]] = {}
 
 
 def lexical(session: Session) -> _Lexical:
@@ -174,6 +174,7 @@ def forget_handles() -> None:
         _lexicals.clear()
         _vectors.clear()
         _calibrations.clear()
+        _counts.clear()
 
 
 # --- lexical documents -----------------------------------------------------------------------------------
@@ -339,16 +340,25 @@ def _vector_meta_path() -> Path:
     return _index_root() / "vectors.meta"
 
 
+def _written(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
 def vector_index() -> VectorIndex | None:
-    """The loaded vector index, or None while none has been built."""
+    """The vector index, loaded again when another process (``ipoc embed run``) has saved a newer one."""
     path = _vector_dir()
     with _lock:
-        if path not in _vectors:
+        loaded = _vectors.get(path)
+        written = _written(_vector_meta_path())
+        if loaded is None or loaded[0] != written:
             try:
-                _vectors[path] = VectorIndex.load(path)
+                _vectors[path] = (written, VectorIndex.load(path))
             except ValueError:
                 return None
-        return _vectors[path]
+        return _vectors[path][1]
 
 
 def _vectors_for(session: Session, patent_ids: list[int]) -> tuple[list[int], list[int], np.ndarray]:
@@ -382,8 +392,8 @@ def sync_vectors(session: Session, *, progress: ProgressFn | None = None) -> int
             if progress:
                 progress(start + CHUNK, len(ids))
         index.save(_vector_dir())
-        _vectors[_vector_dir()] = index
         _write_vector_meta({"rev": target, "vectors_since": (started - VECTOR_CLOCK_MARGIN).isoformat()})
+        _vectors[_vector_dir()] = (_written(_vector_meta_path()), index)
         _refit_calibration_if_needed(session, len(index))
         return len(ids)
 
@@ -401,12 +411,14 @@ def _calibration_path() -> Path:
 def calibration() -> Calibration | None:
     path = _calibration_path()
     with _lock:
-        if path not in _calibrations:
+        loaded = _calibrations.get(path)
+        written = _written(path)
+        if loaded is None or loaded[0] != written:
             try:
-                _calibrations[path] = Calibration.from_dict(json.loads(path.read_text()))
+                _calibrations[path] = (written, Calibration.from_dict(json.loads(path.read_text())))
             except (OSError, ValueError, KeyError):
                 return None
-        return _calibrations[path]
+        return _calibrations[path][1]
 
 
 @cache
@@ -434,7 +446,7 @@ def _refit_calibration_if_needed(session: Session, size: int) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(fitted.to_dict()))
     tmp.replace(path)
-    _calibrations[path] = fitted
+    _calibrations[path] = (_written(path), fitted)
 
 
 def _read_vector_meta() -> dict:
@@ -454,20 +466,37 @@ def _write_vector_meta(meta: dict) -> None:
 # --- status and rebuild ----------------------------------------------------------------------------------
 
 
-def status(session: Session) -> IndexStatus:
-    handle = lexical(session)
-    vectors = vector_index()
+_counts: dict[Path, tuple[tuple[int, int], tuple[int, int]]] = {}
+
+
+def _patent_counts(session: Session, db_rev: int) -> tuple[int, int]:
+    """(patents, patents with a stored vector). Counting a large table on every search would cost more than
+    the search itself, so the counts are kept until the patents change (a new revision) or vectors are
+    stored (the vector index's meta file is rewritten, by this process or another)."""
+    key = (db_rev, _written(_vector_meta_path()))
+    cached = _counts.get(_index_root())
+    if cached is not None and cached[0] == key:
+        return cached[1]
     patents = session.scalar(select(func.count(Patent.id))) or 0
     embedded = session.scalar(
         select(func.count(Patent.id)).join(PassageVector, PassageVector.text_hash == Patent.passage_hash)
     )
+    _counts[_index_root()] = (key, (patents, embedded or 0))
+    return patents, embedded or 0
+
+
+def status(session: Session) -> IndexStatus:
+    handle = lexical(session)
+    vectors = vector_index()
+    db_rev = current_rev(session)
+    patents, embedded = _patent_counts(session, db_rev)
     return IndexStatus(
-        db_rev=current_rev(session),
+        db_rev=db_rev,
         index_rev=handle.rev,
         documents=handle.index.num_docs,
         patents=patents,
         vectors=len(vectors) if vectors is not None else 0,
-        embedded=embedded or 0,
+        embedded=embedded,
         building="lexical" in _building,
         dictionary_changed=(handle.built_digest or handle.digest) != _dictionary_digest(dictionary_terms(session)),
     )

@@ -127,10 +127,10 @@ class VectorIndex:
     """Nearest passages by cosine similarity of normalised vectors, keyed by int64 patent ids.
 
     Up to `exact_limit` vectors the search is an exact numpy inner product (300k x 384 float32 is 460 MB and
-    ~10 ms a query here); beyond it a usearch HNSW graph keeps memory and latency flat. Its default "i8"
-    quantisation builds ~6x faster than "f16" on CPUs without native half floats (measured: 4,750 vs 840
-    inserts/s on 2 cores) and holds 1M vectors in ~0.4 GB. Every method is serialised by one lock, so readers
-    never see a half-applied update.
+    ~10 ms a query here); beyond it a usearch HNSW graph keeps memory and latency flat. "f16" is the default:
+    on 20k perturbed real vectors it agrees with exact search (recall@10 1.0) where "i8" reaches 0.85; i8
+    builds twice as fast (5,850 vs 2,960 inserts/s on 2 cores) and takes half the memory. Every method is
+    serialised by one lock, so readers never see a half-applied update.
     """
 
     def __init__(
@@ -139,7 +139,7 @@ class VectorIndex:
         matrix: np.ndarray,
         *,
         exact_limit: int = EXACT_LIMIT,
-        quantization: str = "i8",
+        quantization: str = "f16",
     ) -> None:
         ids, matrix = _checked(ids, matrix)
         if quantization not in ("f16", "i8"):
