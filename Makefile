@@ -9,7 +9,7 @@ ASSET_STAMP := $(VENDOR)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup system-packages python-packages frontend-assets demo serve test lint clean
+.PHONY: setup system-packages python-packages frontend-assets demo serve test lint bench quality clean
 
 setup: system-packages python-packages frontend-assets
 
@@ -34,6 +34,7 @@ $(ASSET_STAMP): frontend/package.json frontend/package-lock.json scripts/copy-as
 demo: setup
 	$(BIN)/ipoc db upgrade
 	$(BIN)/ipoc demo load
+	$(BIN)/ipoc embed run
 	$(BIN)/ipoc serve --host $(HOST) --port $(PORT)
 
 serve: setup
@@ -45,6 +46,15 @@ lint: python-packages
 
 test: setup lint
 	$(BIN)/python -m pytest
+
+# Scale benchmark of import and search (issue 3); not part of `test`. `make bench SIZES=20000` for a quick run.
+bench: setup
+	$(BIN)/python benchmarks/search_bench.py $(if $(SIZES),--sizes $(SIZES))
+
+# Search quality on the labelled CCF queries (issue 3); not part of `test`. The 4,097 real patents are embedded once
+# into $IPOC_DATA_DIR/quality-vectors (./var by default, ~15 minutes); later runs take about a minute.
+quality: setup
+	$(BIN)/python benchmarks/search_quality.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules $(VENDOR)

@@ -10,7 +10,7 @@ import pytest
 
 from ipoc.errors import InvalidInput
 from ipoc.search.lexical import IndexDoc, LexicalIndex
-from ipoc.search.query import And, IdSet, Node, Not, Or, Phrase, Term
+from ipoc.search.query import And, IdSet, Node, Not, Or, Phrase, Term, Words
 from ipoc.search.text import Segmenter
 
 DOCS = [
@@ -295,3 +295,13 @@ def test_cached_facets_follow_commits_from_any_handle(tmp_path: Path, segmenter:
     writer.upsert(DOCS[3:4])
     writer.commit({"revision": 2})
     assert dict(reader.search("").facets["kind"]) == {"invention": 2, "utility_model": 1}
+
+
+def test_any_words_ranks_a_sentence_by_its_content_words(index: LexicalIndex) -> None:
+    """A natural-language sentence no patent contains whole still finds, best first, the one sharing most of
+    its words; its single characters (的, 用) match nothing by themselves."""
+    sentence = "如何用电加热防止风电叶片的除冰问题"
+    assert ids(index, sentence) == set()  # all words required: nothing
+    hits = index.search(Words(sentence), limit=100).hits
+    assert hits[0].patent_id == 3
+    assert 5 not in ids(index, Words(sentence))  # shares only 的 with the sentence

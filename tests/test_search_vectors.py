@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ipoc.config import Settings
 from ipoc.search.vectors import (
     DIM,
     VectorIndex,
@@ -179,12 +180,12 @@ def test_calibration_rejects_unrelated_queries_on_a_tiny_corpus(tiny_semantic, q
     assert len([h for h in hits if h[2]]) <= 1
 
 
-CCF_CACHE = Path("/tmp/ipoc-ccf-vectors")
+CCF_CACHE = Settings().data_dir / "quality-vectors"  # written by `make quality` (benchmarks/embed_ccf_cache.py)
 
 
 @pytest.mark.skipif(
     not (CCF_CACHE / "vectors.npy").exists(),
-    reason="no CCF vector cache in /tmp/ipoc-ccf-vectors (run benchmarks/embed_ccf_cache.py, ~15 min)",
+    reason=f"no CCF vector cache in {CCF_CACHE} (`make quality` writes it once, ~15 min)",
 )
 def test_calibration_on_the_real_corpus_rejects_unrelated_and_keeps_related():
     from ipoc.search.vectors import Calibration, Embedder, semantic_search

@@ -38,6 +38,86 @@ _WIDE = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x201C: 
 _STOP = set(' \t\r\n()[]"=:')
 _DATE = re.compile(r"(\d{4})(?:[-./年](\d{1,2})(?:[-./月](\d{1,2})日?)?月?)?年?|(\d{4})(\d{2})(\d{2})")
 _FIELD_TIE = 0.2
+# Words a natural-language need is full of and that say nothing about the technology.
+FUNCTION_WORDS = frozenset(
+    {
+        "的",
+        "地",
+        "得",
+        "了",
+        "着",
+        "和",
+        "与",
+        "及",
+        "或",
+        "而",
+        "并",
+        "在",
+        "是",
+        "有",
+        "用",
+        "于",
+        "对",
+        "将",
+        "把",
+        "被",
+        "为",
+        "从",
+        "以",
+        "由",
+        "向",
+        "到",
+        "中",
+        "上",
+        "下",
+        "等",
+        "其",
+        "该",
+        "此",
+        "这",
+        "那",
+        "一",
+        "一种",
+        "一个",
+        "个",
+        "种",
+        "如何",
+        "怎么",
+        "怎样",
+        "什么",
+        "哪些",
+        "需要",
+        "希望",
+        "能够",
+        "可以",
+        "可",
+        "能",
+        "要",
+        "想",
+        "实现",
+        "问题",
+        "方法",
+        "技术",
+        "我们",
+        "公司",
+        "企业",
+        "目前",
+        "现有",
+        "进行",
+        "通过",
+        "提高",
+        "解决",
+        "寻求",
+        "寻找",
+        "相关",
+        "方面",
+        "以及",
+        "或者",
+        "并且",
+        "及其",
+        "其中",
+    }
+)
 _CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")  # "永磁 材料" means 永磁材料 in a phrase
 
 
@@ -49,6 +129,14 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
+    text: str
+    field: str = DEFAULT_FIELD
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """Any of the words of a text (as segmented), ranked by how many and how rare; never typed by users."""
+
     text: str
     field: str = DEFAULT_FIELD
 
@@ -82,7 +170,7 @@ class Not:
     child: Node
 
 
-Node = Term | Phrase | DateRange | IdSet | And | Or | Not
+Node = Term | Phrase | Words | DateRange | IdSet | And | Or | Not
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +360,7 @@ def query_terms(node: Node | None) -> list[str]:
     """The positive words and phrases of title/abstract/claims/applicant/inventor fields, in query order."""
     if node is None or isinstance(node, (Not, DateRange, IdSet)):
         return []
-    if isinstance(node, (Term, Phrase)):
+    if isinstance(node, (Term, Phrase, Words)):
         return [node.text] if node.field in TEXT_FIELDS else []
     return [term for child in node.children for term in query_terms(child)]
 
@@ -296,9 +384,10 @@ def is_free_text(node: Node | None) -> bool:
 
 def any_of(node: Node | None) -> Node | None:
     """Free text read as natural language: any of its words may match (ranked by BM25), not all of them.
-    A hybrid search's lexical side uses it, since a sentence rarely has every word in one patent."""
-    if isinstance(node, And) and is_free_text(node):
-        return Or(node.children)
+    A hybrid search's lexical side uses it, since a sentence rarely has every one of its words in a patent
+    (and a Chinese sentence is one term to the parser: its words come from the segmenter)."""
+    if node is not None and is_free_text(node):
+        return Words(query_text(node))
     return node
 
 
@@ -324,6 +413,8 @@ class Compiler:
             return self.term(node)
         if isinstance(node, Phrase):
             return self.phrase(node)
+        if isinstance(node, Words):
+            return self.any_words(node)
         if isinstance(node, DateRange):
             return self.date_range(node)
         if isinstance(node, IdSet):
@@ -362,6 +453,16 @@ class Compiler:
                 clauses.append((tantivy.Occur.Should, self.phrase_query(field, words)))
             per_field.append(_boost(_boolean(clauses), boost))
         return _fields(per_field)
+
+    def any_words(self, node: Words) -> tantivy.Query | None:
+        """Should-clauses, one per content word: function words (的, 和, 如何 …) are left out, as they would
+        match nearly every patent; single characters that carry meaning (氢, 煤, 奶) stay."""
+        words = self.segmenter.words(node.text)
+        content = [w for w in words if w[0] not in FUNCTION_WORDS] or words
+        if not content:
+            return None
+        unique = dict.fromkeys(word for word, _, _ in content)
+        return self.node(Or(tuple(Term(word, node.field) for word in unique)))  # each word's best field, summed
 
     def word(self, field: str, word: str) -> tantivy.Query:
         """A word, or its dictionary sub-words in a row: 稀土永磁 also finds 稀土永磁材料 (indexed 稀土/永磁/材料)."""
