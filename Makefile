@@ -42,7 +42,7 @@ serve: setup
 
 lint: python-packages
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff format --check src tests benchmarks
 
 test: setup lint
 	$(BIN)/python -m pytest

@@ -18,7 +18,7 @@ from tests.test_patent_import import counts, good_row, run_import, write_csv
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_export_is_safe_and_cut_visibly(instance, tmp_path, fmt):
-    rows = [good_row(1, "=HYPERLINK(\"http://evil\")", 摘要="长" * 40_000), good_row(2, "普通标题")]
+    rows = [good_row(1, '=HYPERLINK("http://evil")', 摘要="长" * 40_000), good_row(2, "普通标题")]
     counts(run_import(write_csv(tmp_path / "in.csv", rows)))
     with session_scope() as session:
         ids = list(session.scalars(select(Patent.id).order_by(Patent.id)))
