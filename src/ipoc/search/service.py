@@ -149,6 +149,7 @@ def rank(
         limit=depth,
         with_facets=False,
         with_snippets=False,
+        with_count=False,
     )
     fused = fuse([(h.patent_id, h.score) for h in lexical.hits], semantic, k=depth)
     return _Ranked(
