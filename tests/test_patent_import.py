@@ -236,3 +236,17 @@ def test_large_files_are_indexed_by_a_second_process(instance, tmp_path, monkeyp
         status = index_sync.status(session)
         assert (status.documents, status.stale) == (40, False)
     assert lexical_total("羊绒") == 40
+
+
+def test_an_instance_adds_its_own_export_headers_without_code(instance, tmp_path):
+    source = tmp_path / "own.csv"
+    source.write_text(f"本单位申请编号,本单位专利名称\n{number(77)},一种马铃薯种薯脱毒方法\n", encoding="utf-8")
+    assert "申请号" in run_import(source).stderr  # unknown headers: refused, saying which column is missing
+
+    synonyms = instance.resolved_data_dir / "header-synonyms.toml"
+    synonyms.write_text('application_no = ["本单位申请编号"]\ntitle = ["本单位专利名称"]\n', encoding="utf-8")
+    assert counts(run_import(source))["imported"] == 1
+
+    synonyms.write_text('no_such_field = ["x"]\n', encoding="utf-8")
+    broken = run_import(source)
+    assert broken.exit_code == 2 and "no_such_field" in broken.stderr

@@ -216,7 +216,6 @@ def patents_import(
     from ipoc.db import session_scope
     from ipoc.jobs.service import Progress
     from ipoc.patents import service as patents
-    from ipoc.patents.reading import FileRefused
 
     if not file.is_file():
         _fail(f"文件不存在：{file}", 2)
@@ -233,7 +232,7 @@ def patents_import(
     progress.start(message=str(file))
     try:
         result = patents.run_import(file, job, progress)
-    except FileRefused as exc:
+    except DomainError as exc:  # the file refused whole, or the instance's header-synonym file is broken
         progress.fail(exc.message)
         _fail(f"文件无法导入：{exc.message}", 2)
     except BaseException:

@@ -21,10 +21,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ipoc.audit import service as audit
+from ipoc.config import get_settings
 from ipoc.db import session_scope, utcnow
 from ipoc.patents.models import Applicant, LegalEvent, Patent, PatentApplicant
 from ipoc.patents.parsing import parse_row
-from ipoc.patents.reading import open_rows
+from ipoc.patents.reading import load_synonyms, open_rows
 from ipoc.patents.records import PatentRecord, RowIssue
 from ipoc.reference.models import Region
 from ipoc.search.changes import next_rev
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 REPORT_HEADER = ["行号", "字段", "原因", "原值"]
 BATCH_SIZE = 1000
+SYNONYMS_FILE = "header-synonyms.toml"  # in the data dir: an instance's own export headers, added without code
 
 
 @dataclass
@@ -91,7 +93,8 @@ def import_file(
     """Import ``path``; raises ``FileRefused`` (nothing written) when the file cannot be read at all."""
     batch_size = batch_size or BATCH_SIZE
     result = ImportResult(report_path=str(report_path))
-    with open_rows(path) as source, _report_file(report_path) as report:
+    synonyms = load_synonyms(get_settings().resolved_data_dir / SYNONYMS_FILE)
+    with open_rows(path, synonyms=synonyms) as source, _report_file(report_path) as report:
         headers_by_field = {canonical: header for header, canonical in source.mapping.items()}
         batch: dict[str, _Pending] = {}
         for item in source:
