@@ -58,16 +58,9 @@ def _wait_for_port(port: int, thread: threading.Thread, seconds: float = 15.0) -
     raise RuntimeError(f"uvicorn did not answer on port {port} within {seconds} s")
 
 
-@pytest.fixture
-def live_server(instance) -> Iterator[str]:
-    """The app over real HTTP on 127.0.0.1, with the demo data (and its forced password changes)."""
-    from ipoc.db import session_scope
-    from ipoc.ops import demo
-    from ipoc.web.app import create_app
-
-    with session_scope() as s:
-        assert demo.load(s), "a fresh instance has no demo data yet"
-    app = create_app(instance)
+@contextlib.contextmanager
+def serving(app) -> Iterator[str]:
+    """The app over real HTTP on a free port of 127.0.0.1, in a uvicorn thread, stopped afterwards."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="uvicorn-browser-test", daemon=True)
@@ -79,6 +72,19 @@ def live_server(instance) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
     assert not thread.is_alive(), "uvicorn did not stop"
+
+
+@pytest.fixture
+def live_server(instance) -> Iterator[str]:
+    """The app with the demo data (and its forced password changes)."""
+    from ipoc.db import session_scope
+    from ipoc.ops import demo
+    from ipoc.web.app import create_app
+
+    with session_scope() as s:
+        assert demo.load(s), "a fresh instance has no demo data yet"
+    with serving(create_app(instance)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests import test_browser
 from tests.conftest import PASSWORD
-from tests.test_browser import CHROMIUM, DESKTOP, TIMEOUT_MS, Site, _free_port, _wait_for_port
+from tests.test_browser import DESKTOP, TIMEOUT_MS, Site, serving
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the Python playwright package is not installed")
-uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is needed to serve the app to the browser")
 
 pytestmark = pytest.mark.browser
+browser = test_browser.browser  # the same module-scoped Chromium fixture
 JOB_TIMEOUT_MS = 30_000
 
 
@@ -32,28 +33,8 @@ def live_server(instance, tmp_path) -> Iterator[str]:
     counts(run_import(write_csv(tmp_path / "corpus.csv", CORPUS)))
     with session_scope() as session:
         make_user(session, "staff", Role.REGION_ADMIN)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(instance), host="127.0.0.1", port=_free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn-search-test", daemon=True)
-    thread.start()
-    try:
-        _wait_for_port(server.config.port, thread)
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-    assert not thread.is_alive(), "uvicorn did not stop"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield b
-        b.close()
+    with serving(create_app(instance)) as url:
+        yield url
 
 
 @pytest.fixture
