@@ -11,12 +11,13 @@ import pytest
 
 from tests import test_browser
 from tests.conftest import PASSWORD
-from tests.test_browser import DESKTOP, TIMEOUT_MS, Site, serving
+from tests.test_browser import serving
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the Python playwright package is not installed")
 
 pytestmark = pytest.mark.browser
-browser = test_browser.browser  # the same module-scoped Chromium fixture
+# the same Chromium and page fixtures; `site` opens pages on this module's `live_server`
+browser, site = test_browser.browser, test_browser.site
 JOB_TIMEOUT_MS = 30_000
 
 
@@ -35,17 +36,6 @@ def live_server(instance, tmp_path) -> Iterator[str]:
         make_user(session, "staff", Role.REGION_ADMIN)
     with serving(create_app(instance)) as url:
         yield url
-
-
-@pytest.fixture
-def site(browser, live_server) -> Iterator[Site]:
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    s = Site(live_server, page)
-    page.on("request", lambda r: s.requests.append(r.url))
-    yield s
-    context.close()
 
 
 def test_chinese_query_highlights_hits_and_a_facet_narrows_them(site):
