@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile, status
+from fastapi import APIRouter, File, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
 from ipoc.audit.context import current_actor
-from ipoc.auth.roles import Principal, Role
 from ipoc.jobs.schemas import JobOut
 from ipoc.patents import service as patents
 from ipoc.patents.models import IndustryDatabase
@@ -16,10 +15,10 @@ from ipoc.patents.schemas import IndustryDatabaseIn, IndustryDatabaseOut, Patent
 from ipoc.schemas import PathId
 from ipoc.search import service as search
 from ipoc.search.schemas import SearchHit
-from ipoc.web.deps import DB, role_required
+from ipoc.web.deps import DB
+from ipoc.web.deps import PatentStaff as Staff
 
 router = APIRouter(tags=["专利"])
-Staff = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN, Role.CENTER_STAFF))]
 
 
 @router.get("/patents/{application_no}", response_model=PatentOut)

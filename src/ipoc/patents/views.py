@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from ipoc.audit.context import current_actor
-from ipoc.auth.roles import Principal, Role
+from ipoc.auth.roles import Principal
 from ipoc.centers.models import Center
 from ipoc.errors import DomainError, InvalidInput, NotFound
 from ipoc.jobs import service as jobs
@@ -22,13 +20,12 @@ from ipoc.reference.service import list_industries
 from ipoc.schemas import PathId
 from ipoc.search import index_sync
 from ipoc.search import service as search
-from ipoc.web.deps import DB, CurrentPrincipal, role_required
+from ipoc.web.deps import DB, PATENT_STAFF, CurrentPrincipal
+from ipoc.web.deps import PatentStaff as Staff
 from ipoc.web.forms import attempt, parse_form
 from ipoc.web.templating import render
 
 router = APIRouter()
-STAFF_ROLES = (Role.REGION_ADMIN, Role.CENTER_STAFF)
-Staff = Annotated[Principal, Depends(role_required(*STAFF_ROLES))]
 
 LICENCE_TYPES = {"exclusive": "独占许可", "sole": "排他许可", "ordinary": "普通许可"}
 DETAIL_LABELS = {
@@ -115,7 +112,7 @@ def _form_values(database) -> dict[str, str]:
 
 @router.get("/industry-databases")
 def databases(request: Request, session: DB, p: CurrentPrincipal):
-    ctx = {"title": "专题库", "databases": patents.list_databases(session), "editable": p.role in STAFF_ROLES}
+    ctx = {"title": "专题库", "databases": patents.list_databases(session), "editable": p.role in PATENT_STAFF}
     return render(request, "patents/databases.html", ctx)
 
 
@@ -185,7 +182,7 @@ def patent_page(application_no: str, request: Request, session: DB, p: CurrentPr
         "patent": patent,
         "claims_parts": _claims_parts(patent),
         "databases": patents.databases_of(session, patent),
-        "all_databases": patents.list_databases(session) if p.role in STAFF_ROLES else [],
+        "all_databases": patents.list_databases(session) if p.role in PATENT_STAFF else [],
         "similar": search.similar(session, patent, limit=10),
         "has_vector": _has_vector(patent),
         "detail_labels": DETAIL_LABELS,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import FileResponse
 
 from ipoc.audit.context import current_actor
-from ipoc.auth.roles import Principal, Role
 from ipoc.errors import NotFound
 from ipoc.jobs import service as jobs
 from ipoc.jobs.schemas import JobOut
@@ -30,10 +29,10 @@ from ipoc.search.schemas import (
     SearchRequest,
     Sort,
 )
-from ipoc.web.deps import DB, LoggedIn, role_required
+from ipoc.web.deps import DB, LoggedIn
+from ipoc.web.deps import PatentStaff as Staff
 
 router = APIRouter(tags=["专利检索"])
-Staff = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN, Role.CENTER_STAFF))]
 Values = Annotated[list[str] | None, Query()]
 
 

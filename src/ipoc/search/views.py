@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, QueryParams
 
 from ipoc.audit.context import Actor, current_actor
-from ipoc.auth.roles import Principal, Role
+from ipoc.auth.roles import Principal
 from ipoc.errors import DomainError, InvalidInput, NotFound
 from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job
@@ -28,12 +28,12 @@ from ipoc.search import service as search
 from ipoc.search.models import SavedSearch
 from ipoc.search.query import parse
 from ipoc.search.schemas import FACET_LABELS, FACETS, DictionaryTermIn, SavedSearchIn, SearchAnswer, SearchRequest
-from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn, role_required
+from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
+from ipoc.web.deps import PatentStaff as Staff
 from ipoc.web.forms import attempt, field_errors, parse_form
 from ipoc.web.templating import render
 
 router = APIRouter()
-Staff = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN, Role.CENTER_STAFF))]
 
 PER_PAGE = 20
 MAX_PAGE = 100_000 // PER_PAGE + 1  # the deepest offset a search request accepts

@@ -121,6 +121,11 @@ def role_required(*roles: Role):
     return check
 
 
+# Who looks after the patent database: imports, core-domain databases, the dictionary, indexes.
+PATENT_STAFF = (Role.REGION_ADMIN, Role.CENTER_STAFF)
+PatentStaff = Annotated[Principal, Depends(role_required(*PATENT_STAFF))]
+
+
 # --- CSRF ---------------------------------------------------------------------------------------------
 
 
