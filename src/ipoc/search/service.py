@@ -32,7 +32,6 @@ from ipoc.search.vectors import Embedder, semantic_search
 log = logging.getLogger(__name__)
 
 CANDIDATES = 200  # per side, before fusion and paging
-MAX_RESULT_SET = 100_000
 
 
 @dataclass
@@ -188,7 +187,7 @@ def similar(session: Session, patent: Patent, *, limit: int = 10) -> list[Search
     return hits
 
 
-def result_ids(session: Session, request: SearchRequest, *, cap: int = MAX_RESULT_SET) -> list[int]:
+def result_ids(session: Session, request: SearchRequest, *, cap: int = MAX_EXPORT_ROWS) -> list[int]:
     """Every hit of a search, best first, up to ``cap`` (for exports)."""
     node, restriction = parse(request.q), database_restriction(session, request.database_id)
     ranked_mode = request.mode != "lexical" and request.sort == "relevance" and query_text(node)
