@@ -30,6 +30,22 @@ EVENT_LABELS = {
     "invalidation": "无效宣告",
     "fee": "年费缴纳",
 }
+# LegalEvent.detail: licence types and the keys an event's detail may carry
+LICENCE_TYPES = {"exclusive": "独占许可", "sole": "排他许可", "ordinary": "普通许可"}
+DETAIL_LABELS = {
+    "type": "许可类型",
+    "term_start": "期限起",
+    "term_end": "期限止",
+    "licensor": "许可人",
+    "licensee": "被许可人",
+    "pledgor": "出质人",
+    "pledgee": "质权人",
+    "from": "转让人",
+    "to": "受让人",
+    "amount": "金额",
+    "paid_through": "缴至",
+    "note": "说明",
+}
 
 
 class Applicant(Base):
@@ -64,20 +80,20 @@ class Patent(Base, Timestamped):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_no: Mapped[str] = mapped_column(String(16), unique=True)
-    publication_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    publication_no: Mapped[str | None] = mapped_column(String(32))
     grant_no: Mapped[str | None] = mapped_column(String(32))
     kind: Mapped[str | None] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(Text)
     abstract: Mapped[str | None] = mapped_column(Text)
     claims: Mapped[str | None] = mapped_column(Text)
     first_claim: Mapped[str | None] = mapped_column(Text)
-    ipc_main: Mapped[str | None] = mapped_column(String(32), index=True)
+    ipc_main: Mapped[str | None] = mapped_column(String(32))
     ipc_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     ipc_invalid: Mapped[list[str]] = mapped_column(JSON, default=list)
     inventors: Mapped[list[str]] = mapped_column(JSON, default=list)
     address: Mapped[str | None] = mapped_column(Text)
     province: Mapped[str | None] = mapped_column(String(32))
-    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     application_date: Mapped[date | None] = mapped_column(Date)
     publication_date: Mapped[date | None] = mapped_column(Date)
     grant_date: Mapped[date | None] = mapped_column(Date)
@@ -98,9 +114,7 @@ class Patent(Base, Timestamped):
     applicant_links: Mapped[list[PatentApplicant]] = relationship(
         order_by=PatentApplicant.position, cascade="all, delete-orphan", lazy="selectin"
     )
-    events: Mapped[list[LegalEvent]] = relationship(
-        order_by="LegalEvent.event_date", cascade="all, delete-orphan", lazy="selectin"
-    )
+    events: Mapped[list[LegalEvent]] = relationship(order_by="LegalEvent.event_date", cascade="all, delete-orphan")
 
     @property
     def applicants(self) -> list[Applicant]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-24 20:49:14.141790
+Create Date: 2026-11-24 22:09:59.903264
 """
 
 from __future__ import annotations
@@ -164,10 +164,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("application_no", name=op.f("uq_patents_application_no")),
     )
     with op.batch_alter_table("patents", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_patents_ipc_main"), ["ipc_main"], unique=False)
         batch_op.create_index(batch_op.f("ix_patents_passage_hash"), ["passage_hash"], unique=False)
-        batch_op.create_index(batch_op.f("ix_patents_publication_no"), ["publication_no"], unique=False)
-        batch_op.create_index(batch_op.f("ix_patents_region_id"), ["region_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_patents_rev"), ["rev"], unique=False)
 
     op.create_table(
@@ -252,10 +249,7 @@ def downgrade() -> None:
     op.drop_table("industry_database_patents")
     with op.batch_alter_table("patents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_patents_rev"))
-        batch_op.drop_index(batch_op.f("ix_patents_region_id"))
-        batch_op.drop_index(batch_op.f("ix_patents_publication_no"))
         batch_op.drop_index(batch_op.f("ix_patents_passage_hash"))
-        batch_op.drop_index(batch_op.f("ix_patents_ipc_main"))
 
     op.drop_table("patents")
     with op.batch_alter_table("saved_searches", schema=None) as batch_op:
