@@ -7,7 +7,7 @@ work itself commits in batches; a job found ``running`` at start-up was cut off 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -39,10 +39,13 @@ def get(session: Session, job_id: int) -> Job:
     return job
 
 
-def list_for(session: Session, owner_id: int | None, *, limit: int = 20) -> list[Job]:
+def list_for(session: Session, owner_id: int | None, *, kinds: Iterable[str] = (), limit: int = 20) -> list[Job]:
+    """The newest jobs (of one owner, when given; of the given kinds, when given)."""
     stmt = select(Job).order_by(Job.id.desc()).limit(limit)
     if owner_id is not None:
         stmt = stmt.where(Job.owner_id == owner_id)
+    if kinds:
+        stmt = stmt.where(Job.kind.in_(list(kinds)))
     return list(session.scalars(stmt))
 
 

@@ -56,11 +56,12 @@ def import_report(session: Session, principal: Principal, job_id: int) -> Path:
     return path
 
 
-def upload_path_for(job_id: int, filename: str) -> Path:
+def _upload_path(name: str, filename: str) -> Path:
+    """Where an uploaded export is kept, under ``name`` with the upload's own (allowed) suffix."""
     suffix = Path(filename).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
         raise InvalidInput("只接受 CSV、XLSX 或 JSONL 文件", field="file")
-    return get_settings().uploads_dir / "imports" / f"import-{job_id}{suffix}"
+    return get_settings().uploads_dir / "imports" / f"{name}{suffix}"
 
 
 def start_import(session: Session, *, owner_id: int | None, filename: str) -> Job:
@@ -181,11 +182,11 @@ async def receive_upload(session: Session, upload: UploadFile, *, owner_id: int 
     write lock) while a large upload streams in; a refused upload leaves nothing behind.
     """
     filename = upload.filename or ""
-    incoming = upload_path_for(0, filename).with_name(f"incoming-{uuid.uuid4().hex}{Path(filename).suffix.lower()}")
+    incoming = _upload_path(f"incoming-{uuid.uuid4().hex}", filename)
     await _save_upload(upload, incoming, limit=MAX_UPLOAD)
     try:
         job = start_import(session, owner_id=owner_id, filename=filename)
-        path = upload_path_for(job.id, filename)
+        path = _upload_path(f"import-{job.id}", filename)
         incoming.replace(path)
     except BaseException:
         incoming.unlink(missing_ok=True)

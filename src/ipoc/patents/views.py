@@ -14,7 +14,7 @@ from ipoc.centers.models import Center
 from ipoc.errors import DomainError, InvalidInput, NotFound
 from ipoc.jobs import service as jobs
 from ipoc.patents import service as patents
-from ipoc.patents.models import Patent
+from ipoc.patents.models import DETAIL_LABELS, LICENCE_TYPES, Patent
 from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.service import list_industries
 from ipoc.schemas import PathId
@@ -27,22 +27,6 @@ from ipoc.web.templating import render
 
 router = APIRouter()
 
-LICENCE_TYPES = {"exclusive": "独占许可", "sole": "排他许可", "ordinary": "普通许可"}
-DETAIL_LABELS = {
-    "type": "许可类型",
-    "term_start": "期限起",
-    "term_end": "期限止",
-    "licensor": "许可人",
-    "licensee": "被许可人",
-    "pledgor": "出质人",
-    "pledgee": "质权人",
-    "from": "转让人",
-    "to": "受让人",
-    "amount": "金额",
-    "paid_through": "缴至",
-    "note": "说明",
-}
-
 
 # --- import ------------------------------------------------------------------------------------------------
 
@@ -50,7 +34,7 @@ DETAIL_LABELS = {
 def _import_page(request: Request, session: Session, p: Principal, status_code: int = 200, **extra):
     ctx = {
         "title": "专利导入",
-        "recent": [j for j in jobs.list_for(session, p.user_id) if j.kind == "import"][:10],
+        "recent": jobs.list_for(session, p.user_id, kinds=("import",), limit=10),
         "max_mb": patents.MAX_UPLOAD >> 20,
         **extra,
     }

@@ -165,8 +165,7 @@ class LexicalIndex:
 
     @property
     def num_docs(self) -> int:
-        self.index.reload()
-        return self.index.searcher().num_docs
+        return self._searcher().num_docs
 
     def _document(self, doc: IndexDoc) -> tantivy.Document:
         out = tantivy.Document()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Literal
 
@@ -143,17 +144,5 @@ class IndexStatusOut(BaseModel):
 
     @classmethod
     def from_status(cls, status, missing: int) -> IndexStatusOut:
-        return cls(
-            patents=status.patents,
-            documents=status.documents,
-            db_rev=status.db_rev,
-            index_rev=status.index_rev,
-            vectors=status.vectors,
-            embedded=status.embedded,
-            missing_passages=missing,
-            stale=status.stale,
-            building=status.building,
-            dictionary_changed=status.dictionary_changed,
-            embeddings_complete=status.embeddings_complete,
-            notice=status.notice(),
-        )
+        derived = {"stale": status.stale, "embeddings_complete": status.embeddings_complete, "notice": status.notice()}
+        return cls(**asdict(status), **derived, missing_passages=missing)

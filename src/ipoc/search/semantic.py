@@ -49,13 +49,11 @@ def embed_missing(*, batch: int = 32, limit: int | None = None, progress: index_
     done = 0
     while done < total:
         with session_scope() as session:
-            todo = session.execute(_missing(session).limit(min(batch, total - done))).all()
-            passages = {
-                row.passage_hash: passage_text(
-                    *session.execute(select(Patent.title, Patent.abstract).where(Patent.id == row.patent_id)).one()
-                )
-                for row in todo
-            }
+            todo = _missing(session).limit(min(batch, total - done)).subquery()
+            rows = session.execute(
+                select(Patent.passage_hash, Patent.title, Patent.abstract).join(todo, Patent.id == todo.c.patent_id)
+            )
+            passages = {key: passage_text(title, abstract) for key, title, abstract in rows}
         if not passages:
             break
         vectors = Embedder.shared().passages(list(passages.values()))

@@ -282,7 +282,7 @@ def _dictionary_page(request: Request, session: DB, status_code: int = 200, **ex
         "terms": dictionary.list_terms(session),
         "status": index_sync.status(session),
         "missing": semantic.count_missing(session),
-        "recent": [j for j in jobs.list_for(session, None) if j.kind in {"reindex", "embed"}][:5],
+        "recent": jobs.list_for(session, None, kinds=("reindex", "embed"), limit=5),
         **extra,
     }
     return render(request, "search/dictionary.html", ctx, status_code=status_code)
