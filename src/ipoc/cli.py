@@ -14,6 +14,8 @@ import typer
 from ipoc.audit.context import Actor, acting_as
 from ipoc.auth.roles import ACCOUNT_ROLES, Role
 from ipoc.errors import DomainError
+from ipoc.reminders.cli import app as reminders_app
+from ipoc.workdays.cli import app as workdays_app
 
 app = typer.Typer(
     help="内蒙古产业知识产权运营中心平台 (ipoc)",
@@ -30,6 +32,8 @@ patents_app = typer.Typer(help="The industry patent database.", no_args_is_help=
 index_app = typer.Typer(help="Search indexes (rebuilt from the database, never re-embedding).", no_args_is_help=True)
 embed_app = typer.Typer(help="Semantic vectors of patent passages.", no_args_is_help=True)
 for sub, name in [
+    (workdays_app, "workdays"),
+    (reminders_app, "reminders"),
     (patents_app, "patents"),
     (index_app, "index"),
     (embed_app, "embed"),

@@ -27,6 +27,20 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(default=65536, ge=8)
     secure_cookies: bool = False
 
+    # Center lifecycle (Arts. 7, 10, 14); domain-rules §0, §1 and §8 mark these as settings.
+    notice_working_days: int = Field(default=5, ge=1)
+    notice_first_day: str = Field(default="counts", pattern="^(counts|excluded)$")
+    construction_years: int = Field(default=3, ge=1)
+    # A center recognised after this month-day starts its yearly self-evaluations with the next year.
+    late_recognition_cutoff: str = Field(default="10-01", pattern=r"^\d{2}-\d{2}$")
+    self_evaluation_deadline: str = Field(default="12-31", pattern=r"^\d{2}-\d{2}$")
+    reminder_days: str = "30,7,1"
+    national_min_conversion_yuan: int = Field(default=5_000_000, ge=0)
+    national_min_projects: int = Field(default=10, ge=0)
+    # Attachments: size limit, and an optional local virus scanner run as `command path` (exit 0 = clean).
+    attachment_max_mb: int = Field(default=20, ge=1)
+    scan_command: str | None = None
+
     @cached_property
     def resolved_data_dir(self) -> Path:
         path = self.data_dir.expanduser().resolve()

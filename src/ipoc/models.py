@@ -1,9 +1,22 @@
 """Import every domain's models so that the metadata (and Alembic) sees all tables."""
 
+from ipoc.applications.models import Application, ApplicationEvent, Call, ConditionStatement
 from ipoc.audit.models import AuditHead, AuditRecord
 from ipoc.auth.models import ApiToken, LoginAttempt, User
-from ipoc.centers.models import Center
+from ipoc.centers.models import (
+    Center,
+    FundingProject,
+    PerformanceEvaluation,
+    PlanItem,
+    Rectification,
+    Revocation,
+    SelfEvaluation,
+    ServiceItem,
+    WorkPlan,
+)
+from ipoc.files.models import Attachment
 from ipoc.jobs.models import Job
+from ipoc.notices.models import Objection, PublicNotice
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import (
     Applicant,
@@ -14,28 +27,53 @@ from ipoc.patents.models import (
     PatentApplicant,
 )
 from ipoc.reference.models import Industry, OrgType, Region
+from ipoc.reminders.models import Notification
+from ipoc.reviews.models import Panel, PanelMember, Score, ScoreSheet
 from ipoc.search.models import ChangeCounter, DictionaryTerm, PassageVector, SavedSearch
+from ipoc.workdays.models import CalendarDay, CalendarYear
 
 __all__ = [
     "ApiToken",
     "Applicant",
+    "Application",
+    "ApplicationEvent",
+    "Attachment",
     "AuditHead",
     "AuditRecord",
+    "CalendarDay",
+    "CalendarYear",
+    "Call",
     "Center",
     "ChangeCounter",
+    "ConditionStatement",
     "DictionaryTerm",
+    "FundingProject",
     "Industry",
     "IndustryDatabase",
     "IndustryDatabasePatent",
     "Job",
     "LegalEvent",
     "LoginAttempt",
+    "Notification",
+    "Objection",
     "OrgType",
     "Organisation",
+    "Panel",
+    "PanelMember",
     "PassageVector",
     "Patent",
     "PatentApplicant",
+    "PerformanceEvaluation",
+    "PlanItem",
+    "PublicNotice",
+    "Rectification",
     "Region",
+    "Revocation",
     "SavedSearch",
+    "Score",
+    "ScoreSheet",
+    "SelfEvaluation",
+    "ServiceItem",
     "User",
+    "WorkPlan",
 ]

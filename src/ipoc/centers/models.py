@@ -1,11 +1,25 @@
-"""Recognised centers. This issue lays the table that staff accounts are scoped to; the recognition
-workflow that creates centers (Arts. 5–13) builds on it."""
+"""Recognised centers and their 3-year life (Arts. 8–18): yearly self-evaluation and its audit, expert
+performance evaluation, rectification, revocation; the public service catalogue, the yearly work plan and
+funding projects."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped
@@ -15,9 +29,40 @@ from ipoc.reference.models import Industry, Region
 CENTER_STATUS = {
     "recognized": "建设期",
     "rectifying": "整改中",
-    "revoked": "已取消",
-    "cycle_ended": "周期届满",
+    "revoked": "已取消资格",
+    "cycle_ended": "建设期届满",
 }
+ACTIVE_STATUSES = frozenset({"recognized", "rectifying"})
+
+# Art. 4: the nine duties every catalogue item and plan item maps to.
+DUTIES = {
+    1: "促进产业知识产权协同发展",
+    2: "推进产学研深度合作",
+    3: "开展重点项目转化对接",
+    4: "加快推进专利产业化",
+    5: "培育专利池、开展联合运营",
+    6: "专利信息分析、导航、评议、评估与出口预警",
+    7: "知识产权制度建设（强评估、单列管理、收益分享等）",
+    8: "知识产权培训与中小企业服务",
+    9: "其他知识产权运营服务",
+}
+
+# Arts. 10, 11 and 18: the grounds on which a center loses its status.
+REVOCATION_REASONS = {
+    "dishonesty": "严重失信",
+    "data_falsification": "数据造假",
+    "abnormal_filing": "非正常专利申请",
+    "malicious_trademark": "商标恶意注册",
+    "fund_misuse": "弄虚作假、挤占挪用、蒙骗套取或滞留资金",
+    "leaking_secrets": "失泄密",
+    "failed_rectification": "整改不合格",
+}
+
+SELF_EVAL_STATUS = {"draft": "填报中", "submitted": "已报送待审核", "returned": "退回修改", "audited": "审核通过"}
+OUTCOMES = {"showcase": "优秀（典型案例宣传）", "pass": "合格", "rectify": "责令限期整改"}
+RECTIFICATION_STATUS = {"open": "整改中", "reported": "已提交整改报告", "passed": "整改合格", "failed": "整改不合格"}
+FUNDING_SOURCES = {"region_fund": "自治区知识产权专项资金", "league_matching": "盟市配套资金", "other": "其他"}
+PLAN_ITEM_STATUS = {"planned": "计划中", "done": "已完成", "dropped": "已取消"}
 
 
 class Center(Base, Timestamped):
@@ -32,6 +77,14 @@ class Center(Base, Timestamped):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="recognized")
     recognised_on: Mapped[date | None] = mapped_column(Date)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", use_alter=True))
+    # Direct applicants (Art. 7(1)) report their self-evaluation straight to the region bureau (Art. 10).
+    direct: Mapped[bool] = mapped_column(Boolean, default=False)
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    first_eval_year: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
 
     industry: Mapped[Industry] = relationship(lazy="joined")
     builder: Mapped[Organisation] = relationship(lazy="joined")
@@ -40,3 +93,183 @@ class Center(Base, Timestamped):
     @property
     def status_label(self) -> str:
         return CENTER_STATUS.get(self.status, self.status)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class SelfEvaluation(Base, Timestamped):
+    """A center's self-evaluation for one calendar year of its period (Art. 10)."""
+
+    __tablename__ = "self_evaluations"
+    __audited__ = True
+    __state_field__ = "status"
+    __table_args__ = (UniqueConstraint("center_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    # Counts pre-filled from what the center recorded on the platform, as they were when submitted.
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    achievements: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    # Self-reported until the deal records exist; the national threshold check uses them (Art. 14).
+    conversion_amount_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
+    conversion_projects: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    audited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    audited_at: Mapped[datetime | None] = mapped_column(DateTime)
+    audit_note: Mapped[str] = mapped_column(Text, default="")
+
+    center: Mapped[Center] = relationship(lazy="joined")
+
+    @property
+    def status_label(self) -> str:
+        return SELF_EVAL_STATUS.get(self.status, self.status)
+
+
+class PerformanceEvaluation(Base, Timestamped):
+    """The region bureau's yearly performance evaluation of one center, with its outcome (Art. 10)."""
+
+    __tablename__ = "performance_evaluations"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("center_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    panel_id: Mapped[int | None] = mapped_column(ForeignKey("panels.id"))
+    score: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    center: Mapped[Center] = relationship(lazy="joined")
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOMES.get(self.outcome, self.outcome)
+
+
+class Rectification(Base, Timestamped):
+    """A rectification ordered by an evaluation, with its deadline; failing it revokes the status."""
+
+    __tablename__ = "rectifications"
+    __audited__ = True
+    __state_field__ = "status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("performance_evaluations.id"))
+    requirements: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    report: Mapped[str] = mapped_column(Text, default="")
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    center: Mapped[Center] = relationship(lazy="joined")
+
+    @property
+    def status_label(self) -> str:
+        return RECTIFICATION_STATUS.get(self.status, self.status)
+
+
+class Revocation(Base, Timestamped):
+    """The decision that took a center's status away; evidence is in ``attachments`` (owner 'revocation')."""
+
+    __tablename__ = "revocations"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), unique=True)
+    reason: Mapped[str] = mapped_column(String(24))
+    detail: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_on: Mapped[date] = mapped_column(Date)
+
+    @property
+    def reason_label(self) -> str:
+        return REVOCATION_REASONS.get(self.reason, self.reason)
+
+
+class ServiceItem(Base, Timestamped):
+    """One entry of a center's public service catalogue (Art. 12), mapped to Art. 4 duties."""
+
+    __tablename__ = "service_items"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    duties: Mapped[list[int]] = mapped_column(JSON, default=list)
+    audience: Mapped[str] = mapped_column(String(120), default="")
+    charge: Mapped[str] = mapped_column(String(120), default="免费")
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkPlan(Base, Timestamped):
+    """A center's yearly public-service work plan (Art. 12)."""
+
+    __tablename__ = "work_plans"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("center_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    items: Mapped[list[PlanItem]] = relationship(
+        back_populates="plan", order_by="PlanItem.due_on", cascade="all, delete-orphan"
+    )
+
+
+class PlanItem(Base, Timestamped):
+    __tablename__ = "plan_items"
+    __audited__ = True
+    __state_field__ = "status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("work_plans.id"), index=True)
+    title: Mapped[str] = mapped_column(String(160))
+    duty: Mapped[int] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), default="planned")
+    done_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+    plan: Mapped[WorkPlan] = relationship(back_populates="items")
+
+    @property
+    def status_label(self) -> str:
+        return PLAN_ITEM_STATUS.get(self.status, self.status)
+
+
+class FundingProject(Base, Timestamped):
+    """A funding project supporting a center (Art. 15); amounts in yuan."""
+
+    __tablename__ = "funding_projects"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
+    title: Mapped[str] = mapped_column(String(160))
+    year: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))
+    amount_yuan: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def source_label(self) -> str:
+        return FUNDING_SOURCES.get(self.source, self.source)

@@ -93,14 +93,20 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _web_routers() -> list[APIRouter]:
+    from ipoc.applications.views import router as applications_router
     from ipoc.audit.views import router as audit_router
     from ipoc.auth.views import router as auth_router
+    from ipoc.centers.views import router as centers_router
     from ipoc.jobs.views import router as jobs_router
+    from ipoc.notices.views import router as notices_router
     from ipoc.orgs.views import router as orgs_router
     from ipoc.patents.views import router as patents_router
     from ipoc.reference.views import router as reference_router
+    from ipoc.reminders.views import router as reminders_router
+    from ipoc.reviews.views import router as reviews_router
     from ipoc.search.views import router as search_router
     from ipoc.web.views import router as shell_router
+    from ipoc.workdays.views import router as workdays_router
 
     return [
         shell_router,
@@ -111,20 +117,46 @@ def _web_routers() -> list[APIRouter]:
         search_router,
         patents_router,
         jobs_router,
+        applications_router,
+        reviews_router,
+        notices_router,
+        centers_router,
+        workdays_router,
+        reminders_router,
     ]
 
 
 def _api_routers() -> list[APIRouter]:
+    from ipoc.applications.api import router as applications_api
     from ipoc.audit.api import router as audit_api
     from ipoc.auth.api import router as auth_api
+    from ipoc.centers.api import router as centers_api
     from ipoc.jobs.api import router as jobs_api
+    from ipoc.notices.api import router as notices_api
     from ipoc.orgs.api import router as orgs_api
     from ipoc.patents.api import router as patents_api
     from ipoc.reference.api import router as reference_api
+    from ipoc.reminders.api import router as reminders_api
+    from ipoc.reviews.api import router as reviews_api
     from ipoc.search.api import router as search_api
+    from ipoc.workdays.api import router as workdays_api
 
     # search before patents: /patents/search must win over /patents/{application_no}
-    return [auth_api, orgs_api, reference_api, audit_api, search_api, patents_api, jobs_api]
+    return [
+        auth_api,
+        orgs_api,
+        reference_api,
+        audit_api,
+        search_api,
+        patents_api,
+        jobs_api,
+        applications_api,
+        reviews_api,
+        notices_api,
+        centers_api,
+        workdays_api,
+        reminders_api,
+    ]
 
 
 def _mark_interrupted_jobs() -> None:

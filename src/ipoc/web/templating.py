@@ -33,6 +33,13 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("工作台", "/dashboard", LOGGED_IN),
+    NavItem("待办提醒", "/reminders", LOGGED_IN),
+    NavItem("申报", "/applications", (Role.MEMBER, Role.BUREAU_OFFICER, Role.REGION_ADMIN)),
+    NavItem("申报批次", "/calls", ADMINS),
+    NavItem("专家评审", "/reviews", (Role.EXPERT, Role.REGION_ADMIN)),
+    NavItem("公示", "/notices", None),
+    NavItem("运营中心", "/centers", None),
+    NavItem("工作日历", "/admin/calendar", ADMINS),
     NavItem("专利检索", "/patents/search", None),
     NavItem("我的检索", SAVED_SEARCHES, LOGGED_IN),
     NavItem("专利导入", "/patents/import", STAFF),

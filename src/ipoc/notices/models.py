@@ -1,0 +1,49 @@
+"""Public notice of the proposed list for 5 working days (Art. 7(3)) and objections filed during it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ipoc.db import Base, Timestamped
+
+FIRST_DAY_MODES = {"counts": "发布当日为工作日时计入", "excluded": "发布当日不计入"}
+OBJECTION_STATUS = {"open": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}
+
+
+class PublicNotice(Base, Timestamped):
+    __tablename__ = "public_notices"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    title: Mapped[str] = mapped_column(String(160))
+    body: Mapped[str] = mapped_column(Text, default="")
+    working_days: Mapped[int] = mapped_column(Integer, default=5)
+    first_day: Mapped[str] = mapped_column(String(8), default="counts")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Objection(Base, Timestamped):
+    """An objection to one dossier on a notice; filed by anyone with a name and contact, during the window."""
+
+    __tablename__ = "objections"
+    __audited__ = True
+    __state_field__ = "status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("public_notices.id"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    filer_name: Mapped[str] = mapped_column(String(80))
+    filer_contact: Mapped[str] = mapped_column(String(120))
+    content: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)

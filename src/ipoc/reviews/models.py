@@ -1,0 +1,94 @@
+"""Expert review (Art. 7(3)) and expert performance evaluation (Art. 10): panels, versioned score sheets,
+independent scores that stay sealed until the panel closes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ipoc.auth.models import User
+from ipoc.db import Base, Timestamped
+
+PANEL_KINDS = {"recognition": "认定评审", "performance": "绩效评估"}
+PANEL_STATUS = {"open": "评审中", "closed": "已结束"}
+
+
+class ScoreSheet(Base, Timestamped):
+    """One version of a scoring sheet. Editing a sheet adds a version; a panel keeps the version it used.
+
+    ``indicators``: ``[{"code": "A1", "label": "…", "weight": 20, "max": 100}, …]`` with weights summing
+    to 100; an expert gives each indicator 0..max and the total is Σ weight·score/max.
+    """
+
+    __tablename__ = "score_sheets"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(16), default="recognition")
+    indicators: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class Panel(Base, Timestamped):
+    __tablename__ = "panels"
+    __audited__ = True
+    __state_field__ = "status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="recognition")
+    name: Mapped[str] = mapped_column(String(120))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)  # recognition panels
+    year: Mapped[int | None] = mapped_column(Integer)  # performance panels
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("score_sheets.id"))
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    sheet: Mapped[ScoreSheet] = relationship(lazy="joined")
+    members: Mapped[list[PanelMember]] = relationship(back_populates="panel", cascade="all, delete-orphan")
+
+
+class PanelMember(Base, Timestamped):
+    """An expert on a panel, with the organisations they declared a conflict of interest with.
+
+    The expert's own organisation (``users.org_id``) is always a conflict, declared or not.
+    """
+
+    __tablename__ = "panel_members"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("panel_id", "expert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id"))
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    conflict_org_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    conflict_note: Mapped[str] = mapped_column(Text, default="")
+    declared_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    panel: Mapped[Panel] = relationship(back_populates="members")
+    expert: Mapped[User] = relationship(lazy="joined")
+
+
+class Score(Base, Timestamped):
+    """One expert's score of one subject: a dossier (recognition) or a center's year (performance)."""
+
+    __tablename__ = "scores"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("panel_id", "expert_id", "application_id", name="uq_scores_application"),
+        UniqueConstraint("panel_id", "expert_id", "center_id", name="uq_scores_center"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    center_id: Mapped[int | None] = mapped_column(ForeignKey("centers.id"))
+    items: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
