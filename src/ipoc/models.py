@@ -3,16 +3,13 @@
 from ipoc.applications.models import Application, ApplicationEvent, Call, ConditionStatement
 from ipoc.audit.models import AuditHead, AuditRecord
 from ipoc.auth.models import ApiToken, LoginAttempt, User
+from ipoc.catalogue.models import FundingProject, PlanItem, ServiceItem, WorkPlan
 from ipoc.centers.models import (
     Center,
-    FundingProject,
     PerformanceEvaluation,
-    PlanItem,
     Rectification,
     Revocation,
     SelfEvaluation,
-    ServiceItem,
-    WorkPlan,
 )
 from ipoc.files.models import Attachment
 from ipoc.jobs.models import Job

@@ -1,6 +1,5 @@
 """Recognised centers and their 3-year life (Arts. 8–18): yearly self-evaluation and its audit, expert
-performance evaluation, rectification, revocation; the public service catalogue, the yearly work plan and
-funding projects."""
+performance evaluation, rectification, revocation."""
 
 from __future__ import annotations
 
@@ -34,20 +33,6 @@ CENTER_STATUS = {
 }
 ACTIVE_STATUSES = frozenset({"recognized", "rectifying"})
 
-# Art. 4: the nine duties every catalogue item and plan item maps to.
-DUTIES = {
-    1: "促进产业知识产权协同发展",
-    2: "推进产学研深度合作",
-    3: "开展重点项目转化对接",
-    4: "加快推进专利产业化",
-    5: "培育专利池、开展联合运营",
-    6: "专利信息分析、导航、评议、评估与出口预警",
-    7: "知识产权制度建设（强评估、单列管理、收益分享等）",
-    8: "知识产权培训与中小企业服务",
-    9: "其他知识产权运营服务",
-}
-
-# Arts. 10, 11 and 18: the grounds on which a center loses its status.
 REVOCATION_REASONS = {
     "dishonesty": "严重失信",
     "data_falsification": "数据造假",
@@ -61,8 +46,6 @@ REVOCATION_REASONS = {
 SELF_EVAL_STATUS = {"draft": "填报中", "submitted": "已报送待审核", "returned": "退回修改", "audited": "审核通过"}
 OUTCOMES = {"showcase": "优秀（典型案例宣传）", "pass": "合格", "rectify": "责令限期整改"}
 RECTIFICATION_STATUS = {"open": "整改中", "reported": "已提交整改报告", "passed": "整改合格", "failed": "整改不合格"}
-FUNDING_SOURCES = {"region_fund": "自治区知识产权专项资金", "league_matching": "盟市配套资金", "other": "其他"}
-PLAN_ITEM_STATUS = {"planned": "计划中", "done": "已完成", "dropped": "已取消"}
 
 
 class Center(Base, Timestamped):
@@ -197,79 +180,3 @@ class Revocation(Base, Timestamped):
     @property
     def reason_label(self) -> str:
         return REVOCATION_REASONS.get(self.reason, self.reason)
-
-
-class ServiceItem(Base, Timestamped):
-    """One entry of a center's public service catalogue (Art. 12), mapped to Art. 4 duties."""
-
-    __tablename__ = "service_items"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
-    title: Mapped[str] = mapped_column(String(120))
-    description: Mapped[str] = mapped_column(Text, default="")
-    duties: Mapped[list[int]] = mapped_column(JSON, default=list)
-    audience: Mapped[str] = mapped_column(String(120), default="")
-    charge: Mapped[str] = mapped_column(String(120), default="免费")
-    published: Mapped[bool] = mapped_column(Boolean, default=False)
-    sort_order: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class WorkPlan(Base, Timestamped):
-    """A center's yearly public-service work plan (Art. 12)."""
-
-    __tablename__ = "work_plans"
-    __audited__ = True
-    __table_args__ = (UniqueConstraint("center_id", "year"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
-    year: Mapped[int] = mapped_column(Integer)
-    summary: Mapped[str] = mapped_column(Text, default="")
-    published: Mapped[bool] = mapped_column(Boolean, default=False)
-
-    items: Mapped[list[PlanItem]] = relationship(
-        back_populates="plan", order_by="PlanItem.due_on", cascade="all, delete-orphan"
-    )
-
-
-class PlanItem(Base, Timestamped):
-    __tablename__ = "plan_items"
-    __audited__ = True
-    __state_field__ = "status"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("work_plans.id"), index=True)
-    title: Mapped[str] = mapped_column(String(160))
-    duty: Mapped[int] = mapped_column(Integer)
-    target: Mapped[str] = mapped_column(String(200), default="")
-    due_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(8), default="planned")
-    done_on: Mapped[date | None] = mapped_column(Date)
-    outcome: Mapped[str] = mapped_column(Text, default="")
-
-    plan: Mapped[WorkPlan] = relationship(back_populates="items")
-
-    @property
-    def status_label(self) -> str:
-        return PLAN_ITEM_STATUS.get(self.status, self.status)
-
-
-class FundingProject(Base, Timestamped):
-    """A funding project supporting a center (Art. 15); amounts in yuan."""
-
-    __tablename__ = "funding_projects"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
-    title: Mapped[str] = mapped_column(String(160))
-    year: Mapped[int] = mapped_column(Integer)
-    source: Mapped[str] = mapped_column(String(16))
-    amount_yuan: Mapped[int] = mapped_column(BigInteger)
-    note: Mapped[str] = mapped_column(Text, default="")
-
-    @property
-    def source_label(self) -> str:
-        return FUNDING_SOURCES.get(self.source, self.source)

@@ -96,6 +96,7 @@ def _web_routers() -> list[APIRouter]:
     from ipoc.applications.views import router as applications_router
     from ipoc.audit.views import router as audit_router
     from ipoc.auth.views import router as auth_router
+    from ipoc.catalogue.views import router as catalogue_router
     from ipoc.centers.views import router as centers_router
     from ipoc.jobs.views import router as jobs_router
     from ipoc.notices.views import router as notices_router
@@ -121,6 +122,7 @@ def _web_routers() -> list[APIRouter]:
         reviews_router,
         notices_router,
         centers_router,
+        catalogue_router,
         workdays_router,
         reminders_router,
     ]
@@ -130,6 +132,7 @@ def _api_routers() -> list[APIRouter]:
     from ipoc.applications.api import router as applications_api
     from ipoc.audit.api import router as audit_api
     from ipoc.auth.api import router as auth_api
+    from ipoc.catalogue.api import router as catalogue_api
     from ipoc.centers.api import router as centers_api
     from ipoc.jobs.api import router as jobs_api
     from ipoc.notices.api import router as notices_api
@@ -154,6 +157,7 @@ def _api_routers() -> list[APIRouter]:
         reviews_api,
         notices_api,
         centers_api,
+        catalogue_api,
         workdays_api,
         reminders_api,
     ]

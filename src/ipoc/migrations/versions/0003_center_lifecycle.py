@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-24 22:36:24.581210
+Create Date: 2026-11-24 22:37:17.052102
 """
 
 from __future__ import annotations
