@@ -49,12 +49,23 @@ def test_usernames_are_unique_regardless_of_case(session):
         (Role.BUREAU_OFFICER, "火星市", "未找到盟市"),
         (Role.CENTER_STAFF, None, "运营中心"),
         (Role.MEMBER, "不存在的单位", "未找到单位"),
-        (Role.EXPERT, "包头市", "不限定范围"),
+        (Role.EXPERT, "包头市", "未找到单位"),
+        (Role.REGION_ADMIN, "包头市", "不限定范围"),
     ],
 )
 def test_scopes_are_checked(session, role, scope, message):
     with pytest.raises((InvalidInput, NotFound), match=message):
         make_user(session, "scoped", role, scope)
+
+
+def test_an_expert_may_name_the_organisation_they_work_for(session):
+    from ipoc.orgs.models import Organisation
+
+    org = Organisation(name="内蒙古大学", type_code="university", region_id=1, status="verified")
+    session.add(org)
+    session.flush()
+    assert make_user(session, "prof", Role.EXPERT, "内蒙古大学").org_id == org.id
+    assert make_user(session, "free", Role.EXPERT).org_id is None
 
 
 def test_login_succeeds_and_is_audited(session):

@@ -69,7 +69,9 @@ def _find_org(session: Session, key: str) -> Organisation:
 
 
 def resolve_scope(session: Session, role: Role, scope: str | None) -> dict[str, int | None]:
-    """Turn a scope as typed (region name/code, center name/id, org USCC/name/id) into foreign keys."""
+    """Turn a scope as typed (region name/code, center name/id, org USCC/name/id) into foreign keys.
+
+    An expert's scope is optional: the organisation they work for, a standing conflict of interest."""
     keys: dict[str, int | None] = {"region_id": None, "center_id": None, "org_id": None}
     scope = (scope or "").strip()
     needs = {Role.BUREAU_OFFICER: "盟市", Role.CENTER_STAFF: "运营中心", Role.MEMBER: "单位"}
@@ -83,6 +85,9 @@ def resolve_scope(session: Session, role: Role, scope: str | None) -> dict[str, 
     elif role is Role.MEMBER:
         org = _find_org(session, scope)
         keys["org_id"], keys["region_id"] = org.id, org.region_id
+    elif role is Role.EXPERT and scope:
+        # An expert's affiliation: never asked to review their own organisation's dossier or center.
+        keys["org_id"] = _find_org(session, scope).id
     elif scope:
         raise InvalidInput("该角色不限定范围，不应指定 scope", field="scope")
     return keys
