@@ -49,3 +49,15 @@ def test_permissions_table_covers_every_role():
 def test_readme_opens_with_the_two_commands():
     head = (ROOT / "README.md").read_text()[:1500]
     assert "make demo" in head and "make test" in head
+
+
+def test_the_workflow_document_lists_every_state_and_transition():
+    from ipoc.applications import flows
+
+    rows = _rows(ROOT / "docs" / "recognition-workflow.md")
+    keys = {row[0].strip("`") for row in rows}
+    assert set(flows.STATE_LABELS) <= keys
+    assert {t.action for t in flows.TRANSITIONS} <= keys
+    for t in flows.TRANSITIONS:
+        row = next(r for r in rows if r[0] == f"`{t.action}`")
+        assert row[1] == t.label and all(f"`{s}`" in row[2] for s in t.sources), t.action

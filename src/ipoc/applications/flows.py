@@ -56,7 +56,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("resubmit", "补正后重新提交", {"returned"}, None, "applicant"),
     _t("withdraw", "撤回申报", WITHDRAWABLE, "withdrawn", "applicant"),
     _t("accept", "受理并审核资格", {"submitted"}, "prefecture_review", "bureau", route="via_bureau"),
-    _t("return", "退回补正", {"submitted", "prefecture_review"}, "returned", "bureau", reason=True),
+    _t("return", "退回补正", {"submitted", "prefecture_review"}, "returned", "bureau", reason=True, route="via_bureau"),
     _t("recommend", "择优推荐", {"prefecture_review"}, "recommended", "bureau"),
     _t("not_recommend", "不予推荐", {"prefecture_review"}, "not_recommended", "bureau", reason=True),
     _t("accept_direct", "受理直报并复核", {"submitted"}, "region_recheck", "region", route="direct"),
@@ -76,8 +76,6 @@ BY_ACTION = {t.action: t for t in TRANSITIONS}
 # Actions other services take as part of a larger step (publishing a notice, filing an objection,
 # recognising with a generated center); the generic "take an action" endpoint refuses them.
 COMPOUND_ACTIONS = frozenset({"publish", "object", "recognize", "shortlist"})
-# The direct route skips the league/city bureau, so "return" from submitted belongs to the region there.
-_BUREAU_ONLY_ON_ORDINARY_ROUTE = frozenset({"return"})
 
 
 def owners_for(principal: Principal, *, org_id: int, region_id: int, route: str) -> set[str]:
@@ -96,9 +94,7 @@ def applies(t: Transition, state: str, route: str) -> bool:
     """Whether ``t`` can be taken from ``state`` by a dossier on ``route`` (role aside)."""
     if state not in t.sources:
         return False
-    if t.route is not None and t.route != route:
-        return False
-    return not (t.action in _BUREAU_ONLY_ON_ORDINARY_ROUTE and route != "via_bureau")
+    return t.route is None or t.route == route
 
 
 def available(state: str, route: str, owners: set[str]) -> list[Transition]:
