@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages ipoc needs outside Python: Chromium for browser tests, a CJK font so Chinese renders.
+# Debian packages ipoc needs outside Python: Chromium for browser tests, a CJK font so Chinese renders,
+# Pango for WeasyPrint (PDF documents), poppler-utils to read Chinese text back out of PDFs in tests.
 set -euo pipefail
-packages=(chromium fonts-wqy-zenhei)
+packages=(chromium fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

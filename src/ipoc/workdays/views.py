@@ -1,7 +1,121 @@
-"""Pages of the workdays domain."""
+"""The region admin's working-day calendar page: covered years, overrides, upload and a calculator."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from ipoc.auth.roles import Principal, Role
+from ipoc.config import get_settings
+from ipoc.errors import DomainError, InvalidInput
+from ipoc.web.deps import DB, role_required
+from ipoc.web.forms import attempt, field_errors, parse_form
+from ipoc.web.templating import render
+from ipoc.workdays import service as workdays
+from ipoc.workdays.models import DAY_KINDS
+from ipoc.workdays.schemas import CalculationIn, DayIn
 
 router = APIRouter()
+Admin = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN))]
+Year = Annotated[int | None, Query(ge=1900, le=2200)]
+PAGE = "/admin/calendar"
+MAX_UPLOAD = 1 << 20  # a year's schedule is a few dozen lines
+
+
+@dataclass
+class Calculation:
+    """The calculator's state: what was asked, and the end date or why there is none."""
+
+    given: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    end: date | None = None
+    problem: str | None = None
+
+
+def _calculation(session: Session, params: dict[str, str]) -> Calculation:
+    calc = Calculation(given={"first_day": get_settings().notice_first_day, **params})
+    if "start" not in params:
+        return calc
+    try:
+        data = CalculationIn.model_validate({k: v for k, v in params.items() if v.strip()})
+        calc.end = workdays.add_workdays(session, data.start, data.n, data.first_day)
+    except ValidationError as exc:
+        calc.errors = field_errors(exc)
+    except DomainError as exc:
+        calc.problem = exc.message
+    return calc
+
+
+def _page(request: Request, session: Session, year: int | None, status_code: int = 200, **extra):
+    year = year or date.today().year
+    covered = workdays.covered_years(session)
+    calc_params = {k: request.query_params[k] for k in ("start", "n", "first_day") if k in request.query_params}
+    ctx = {
+        "title": "工作日历",
+        "year": year,
+        "covered": covered,
+        "package_source": workdays.PACKAGE_SOURCE,
+        "missing": workdays.years_missing(session),
+        "overrides": workdays.year_overrides(session, year),
+        "kinds": list(DAY_KINDS.items()),
+        "kind_labels": DAY_KINDS,
+        "modes": list(workdays.FIRST_DAY_MODES.items()),
+        "weekday": workdays.weekday_label,
+        "calc": _calculation(session, calc_params),
+        **extra,
+    }
+    return render(request, "workdays/calendar.html", ctx, status_code=status_code)
+
+
+@router.get(PAGE)
+def calendar_page(request: Request, session: DB, _admin: Admin, year: Year = None, edit: date | None = None):
+    extra = {}
+    if edit is not None:
+        row = workdays.get_day(session, edit)
+        if row is not None:
+            extra["values"] = {"day": row.day.isoformat(), "kind": row.kind, "note": row.note}
+    return _page(request, session, year or (edit.year if edit else None), **extra)
+
+
+@router.post(f"{PAGE}/days")
+async def save_day(request: Request, session: DB, p: Admin):
+    form = await parse_form(request, DayIn)
+    if form.ok and form.data is not None:
+        d = form.data
+        attempt(session, form, lambda: workdays.save_day(session, p, d.day, d.kind, d.note))
+    if form.errors or form.data is None:
+        return _page(request, session, None, 422, errors=form.errors, values=form.values)
+    return RedirectResponse(f"{PAGE}?year={form.data.day.year}", status_code=303)
+
+
+@router.post(f"{PAGE}/days/{{day}}/delete")
+def delete_day(day: date, session: DB, p: Admin):
+    workdays.delete_day(session, p, day)
+    return RedirectResponse(f"{PAGE}?year={day.year}", status_code=303)
+
+
+@router.post(f"{PAGE}/upload")
+async def upload(request: Request, session: DB, p: Admin):
+    """Load a schedule file; a refused file shows every bad row and leaves the calendar unchanged."""
+    upload = (await request.form()).get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput("请选择要上传的 CSV 文件", field="file")
+        raw = await upload.read(MAX_UPLOAD + 1)
+        if len(raw) > MAX_UPLOAD:
+            raise InvalidInput("文件过大：一年的节假日安排不应超过 1 MB", field="file")
+        report = workdays.upload_csv(session, p, raw, upload.filename)
+    except workdays.CalendarFileRejected as exc:
+        session.rollback()
+        return _page(request, session, None, 422, problems=exc.problems, errors={"file": "文件未导入，请修正以下各行"})
+    except DomainError as exc:
+        session.rollback()
+        return _page(request, session, None, 422, errors={exc.field or "__all__": exc.message})
+    return _page(request, session, report.years[0], flash=report.summary())
