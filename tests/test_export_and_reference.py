@@ -92,3 +92,9 @@ def test_the_separately_addressed_cities_setting(client, demo):
     assert demo.scalars(select(AuditRecord).where(AuditRecord.entity_type == "regions")).one().entity_id == str(
         manzhouli.id
     )
+
+
+def test_the_all_option_of_a_filter_means_no_filter(client, demo):
+    everyone = client.get("/orgs")
+    assert client.get("/orgs?region_id=").text.count("<tr>") == everyone.text.count("<tr>") > 2
+    assert client.get("/orgs?region_id=abc").status_code == 422

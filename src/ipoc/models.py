@@ -25,7 +25,7 @@ from ipoc.patents.models import (
 )
 from ipoc.reference.models import Industry, OrgType, Region
 from ipoc.reminders.models import Notification
-from ipoc.reviews.models import Panel, PanelMember, Score, ScoreSheet
+from ipoc.reviews.models import Panel, PanelConflict, PanelMember, Score, ScoreSheet
 from ipoc.search.models import ChangeCounter, DictionaryTerm, PassageVector, SavedSearch
 from ipoc.workdays.models import CalendarDay, CalendarYear
 
@@ -56,6 +56,7 @@ __all__ = [
     "OrgType",
     "Organisation",
     "Panel",
+    "PanelConflict",
     "PanelMember",
     "PassageVector",
     "Patent",

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 MAX_ID = 2_147_483_647  # PostgreSQL INTEGER; larger ids cannot exist, so they are refused, not looked up
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+# A filter form's "all" option sends the field empty: that means no filter, not a bad id.
+QueryId = Annotated[Id | None, BeforeValidator(lambda v: None if v == "" else v), Query()]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 
 

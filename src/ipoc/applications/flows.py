@@ -73,9 +73,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("reject_objection", "异议成立，不予认定", {"objection_handling"}, "rejected", "region", reason=True),
 )
 BY_ACTION = {t.action: t for t in TRANSITIONS}
-# Actions other services take as part of a larger step (publishing a notice, filing an objection,
-# recognising with a generated center); the generic "take an action" endpoint refuses them.
-COMPOUND_ACTIONS = frozenset({"publish", "object", "recognize", "shortlist"})
+# Actions other services take as part of a larger step (deciding on a closed expert review, publishing a
+# notice, filing an objection, recognising with a generated center); the generic endpoint refuses them.
+COMPOUND_ACTIONS = frozenset({"publish", "object", "recognize", "shortlist", "reject_review"})
 
 
 def owners_for(principal: Principal, *, org_id: int, region_id: int, route: str) -> set[str]:

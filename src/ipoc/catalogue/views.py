@@ -1,7 +1,339 @@
-"""Pages of the catalogue domain."""
+"""Pages: a center's service catalogue, its yearly work plan and its funding projects, with XLSX exports."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from ipoc.auth.roles import Principal
+from ipoc.catalogue import service as catalogue
+from ipoc.catalogue.models import DUTIES, FUNDING_SOURCES, PLAN_ITEM_STATUS, ServiceItem
+from ipoc.catalogue.schemas import (
+    YUAN_PER_WAN,
+    FundingIn,
+    PlanItemDone,
+    PlanItemDrop,
+    PlanItemIn,
+    PublishIn,
+    ServiceItemForm,
+    WorkPlanIn,
+)
+from ipoc.errors import DomainError
+from ipoc.schemas import PathId
+from ipoc.web.deps import DB, LoggedIn
+from ipoc.web.export import xlsx_response
+from ipoc.web.forms import FormResult, attempt, parse_form
+from ipoc.web.templating import render
 
 router = APIRouter()
+Year = Annotated[int, Path(ge=2000, le=2100)]
+
+
+def wan(yuan: int) -> str:
+    """An amount in yuan shown in 万元, without trailing zeros (12.5, not 12.5000)."""
+    text = f"{Decimal(yuan) / YUAN_PER_WAN:.4f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _submit(session: Session, form: FormResult[Any], action: Callable[[], object]) -> int | None:
+    """``attempt`` that also says how it failed: None when done, else the status to re-render the form
+    with (the refusal's own: 409 for a revoked center, 403, 404; 422 for invalid input)."""
+    refused: list[int] = []
+
+    def run() -> None:
+        try:
+            action()
+        except DomainError as exc:
+            refused.append(exc.status_code)
+            raise
+
+    attempt(session, form, run)
+    if not form.errors:
+        return None
+    return refused[0] if refused else 422
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+# --- service catalogue --------------------------------------------------------------------------------
+
+
+def _item_values(item: ServiceItem) -> dict[str, str]:
+    values = {k: getattr(item, k) for k in ("title", "description", "audience", "charge")}
+    return values | {f"duty_{d}": "on" for d in item.duties}
+
+
+def _catalogue_page(request: Request, session: Session, p: Principal, center_id: int, status: int = 200, **extra):
+    center, manage = catalogue.open_center(session, p, center_id)
+    ctx = {
+        "title": f"{center.name} · 公共服务目录",
+        "center": center,
+        "this_year": date.today().year,
+        "manage": manage and center.is_active,
+        "items": catalogue.list_service_items(session, p, center_id),
+        "duties": DUTIES,
+        **extra,
+    }
+    return render(request, "catalogue/items.html", ctx, status_code=status)
+
+
+@router.get("/centers/{center_id}/catalogue.xlsx")
+def catalogue_export(center_id: PathId, session: DB, p: LoggedIn):
+    center, _ = catalogue.open_center(session, p, center_id)
+    rows = [
+        [i.title, i.description, "；".join(DUTIES[d] for d in i.duties), i.audience, i.charge, _published(i.published)]
+        for i in catalogue.list_service_items(session, p, center_id)
+    ]
+    headers = ["服务名称", "服务内容", "对应职责", "服务对象", "收费标准", "状态"]
+    return xlsx_response(
+        session,
+        title="公共服务目录",
+        filename=f"{center.name}公共服务目录.xlsx",
+        headers=headers,
+        rows=rows,
+        entity_type="service_items",
+    )
+
+
+def _published(flag: bool) -> str:
+    return "已公布" if flag else "未公布"
+
+
+@router.get("/centers/{center_id}/catalogue")
+def catalogue_page(center_id: PathId, request: Request, session: DB, p: LoggedIn):
+    return _catalogue_page(request, session, p, center_id)
+
+
+@router.post("/centers/{center_id}/catalogue")
+async def create_item(center_id: PathId, request: Request, session: DB, p: LoggedIn):
+    form = await parse_form(request, ServiceItemForm)
+    status = _submit(session, form, lambda: catalogue.create_service_item(session, p, center_id, form.data))
+    if status:
+        return _catalogue_page(request, session, p, center_id, status, errors=form.errors, values=form.values)
+    return _redirect(f"/centers/{center_id}/catalogue")
+
+
+def _edit_page(
+    request: Request, session: Session, p: Principal, center_id: int, item_id: int, status: int = 200, **extra
+):
+    center, manage = catalogue.open_center(session, p, center_id)
+    item = catalogue.get_service_item(session, p, center_id, item_id)
+    ctx = {
+        "title": f"修改服务事项 · {item.title}",
+        "center": center,
+        "this_year": date.today().year,
+        "item": item,
+        "manage": manage and center.is_active,
+        "duties": DUTIES,
+        "values": _item_values(item),
+        **extra,
+    }
+    return render(request, "catalogue/item_edit.html", ctx, status_code=status)
+
+
+@router.get("/centers/{center_id}/catalogue/{item_id}")
+def edit_item_page(center_id: PathId, item_id: PathId, request: Request, session: DB, p: LoggedIn):
+    return _edit_page(request, session, p, center_id, item_id)
+
+
+@router.post("/centers/{center_id}/catalogue/{item_id}")
+async def update_item(center_id: PathId, item_id: PathId, request: Request, session: DB, p: LoggedIn):
+    form = await parse_form(request, ServiceItemForm)
+    status = _submit(session, form, lambda: catalogue.update_service_item(session, p, center_id, item_id, form.data))
+    if status:
+        return _edit_page(request, session, p, center_id, item_id, status, errors=form.errors, values=form.values)
+    return _redirect(f"/centers/{center_id}/catalogue")
+
+
+@router.post("/centers/{center_id}/catalogue/{item_id}/publish")
+async def publish_item(center_id: PathId, item_id: PathId, request: Request, session: DB, p: LoggedIn):
+    form = await parse_form(request, PublishIn)
+    status = _submit(
+        session, form, lambda: catalogue.publish_service_item(session, p, center_id, item_id, form.data.published)
+    )
+    if status:
+        return _catalogue_page(request, session, p, center_id, status, errors=form.errors)
+    return _redirect(f"/centers/{center_id}/catalogue")
+
+
+@router.post("/centers/{center_id}/catalogue/{item_id}/delete")
+def delete_item(center_id: PathId, item_id: PathId, session: DB, p: LoggedIn):
+    catalogue.delete_service_item(session, p, center_id, item_id)
+    return _redirect(f"/centers/{center_id}/catalogue")
+
+
+# --- yearly work plan ---------------------------------------------------------------------------------
+
+
+def _plan_page(request: Request, session: Session, p: Principal, center_id: int, year: int, status: int = 200, **extra):
+    center, manage = catalogue.open_center(session, p, center_id)
+    plan = catalogue.get_plan(session, p, center_id, year)
+    done, total = catalogue.plan_progress(plan) if plan else (0, 0)
+    ctx = {
+        "title": f"{center.name} · {year} 年度公共服务工作计划",
+        "center": center,
+        "this_year": date.today().year,
+        "year": year,
+        "years": list(catalogue.plan_years(center)),
+        "plan": plan,
+        "done": done,
+        "total": total,
+        "manage": manage and center.is_active,
+        "duties": DUTIES,
+        **extra,
+    }
+    return render(request, "catalogue/plan.html", ctx, status_code=status)
+
+
+@router.get("/centers/{center_id}/plans/{year}.xlsx")
+def plan_export(center_id: PathId, year: Year, session: DB, p: LoggedIn):
+    center, _ = catalogue.open_center(session, p, center_id)
+    plan = catalogue.get_plan(session, p, center_id, year)
+    rows = [
+        [i.title, DUTIES.get(i.duty, ""), i.target, i.due_on, PLAN_ITEM_STATUS[i.status], i.done_on, i.outcome]
+        for i in (plan.items if plan else [])
+    ]
+    headers = ["工作事项", "对应职责", "预期目标", "计划完成日期", "状态", "完成日期", "完成情况或取消原因"]
+    return xlsx_response(
+        session,
+        title=f"{year}年度工作计划",
+        filename=f"{center.name}{year}年度公共服务工作计划.xlsx",
+        headers=headers,
+        rows=rows,
+        entity_type="plan_items",
+    )
+
+
+@router.get("/centers/{center_id}/plans/{year}")
+def plan_page(center_id: PathId, year: Year, request: Request, session: DB, p: LoggedIn):
+    return _plan_page(request, session, p, center_id, year)
+
+
+@router.post("/centers/{center_id}/plans")
+async def create_plan(center_id: PathId, request: Request, session: DB, p: LoggedIn):
+    form = await parse_form(request, WorkPlanIn)
+    status = _submit(session, form, lambda: catalogue.create_plan(session, p, center_id, form.data))
+    year = form.data.year if form.data else _year_of(form.values)
+    if status:
+        return _plan_page(request, session, p, center_id, year, status, errors=form.errors, values=form.values)
+    return _redirect(f"/centers/{center_id}/plans/{year}")
+
+
+def _year_of(values: dict[str, str]) -> int:
+    """The year typed in a refused plan form, to show that year's page again (this year if unreadable)."""
+    text = values.get("year", "")
+    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else date.today().year
+
+
+@router.post("/centers/{center_id}/plans/{year}/publish")
+async def publish_plan(center_id: PathId, year: Year, request: Request, session: DB, p: LoggedIn):
+    form = await parse_form(request, PublishIn)
+    status = _submit(session, form, lambda: catalogue.publish_plan(session, p, center_id, year, form.data.published))
+    if status:
+        return _plan_page(request, session, p, center_id, year, status, errors=form.errors)
+    return _redirect(f"/centers/{center_id}/plans/{year}")
+
+
+@router.post("/centers/{center_id}/plans/{year}/items")
+async def add_plan_item(center_id: PathId, year: Year, request: Request, session: DB, p: LoggedIn):
+    form = await parse_form(request, PlanItemIn)
+    status = _submit(session, form, lambda: catalogue.add_plan_item(session, p, center_id, year, form.data))
+    if status:
+        return _plan_page(request, session, p, center_id, year, status, errors=form.errors, values=form.values)
+    return _redirect(f"/centers/{center_id}/plans/{year}")
+
+
+@router.post("/centers/{center_id}/plans/{year}/items/{item_id}/done")
+async def complete_plan_item(
+    center_id: PathId, year: Year, item_id: PathId, request: Request, session: DB, p: LoggedIn
+):
+    form = await parse_form(request, PlanItemDone)
+    status = _submit(
+        session, form, lambda: catalogue.complete_plan_item(session, p, center_id, year, item_id, form.data)
+    )
+    if status:
+        ctx = {"errors": form.errors, "values": form.values, "failed_item": item_id}
+        return _plan_page(request, session, p, center_id, year, status, **ctx)
+    return _redirect(f"/centers/{center_id}/plans/{year}")
+
+
+@router.post("/centers/{center_id}/plans/{year}/items/{item_id}/drop")
+async def drop_plan_item(center_id: PathId, year: Year, item_id: PathId, request: Request, session: DB, p: LoggedIn):
+    form = await parse_form(request, PlanItemDrop)
+    status = _submit(session, form, lambda: catalogue.drop_plan_item(session, p, center_id, year, item_id, form.data))
+    if status:
+        ctx = {"errors": form.errors, "values": form.values, "failed_item": item_id}
+        return _plan_page(request, session, p, center_id, year, status, **ctx)
+    return _redirect(f"/centers/{center_id}/plans/{year}")
+
+
+@router.post("/centers/{center_id}/plans/{year}/items/{item_id}/delete")
+def delete_plan_item(center_id: PathId, year: Year, item_id: PathId, session: DB, p: LoggedIn):
+    catalogue.delete_plan_item(session, p, center_id, year, item_id)
+    return _redirect(f"/centers/{center_id}/plans/{year}")
+
+
+# --- funding projects ---------------------------------------------------------------------------------
+
+
+def _funding_page(request: Request, session: Session, p: Principal, center_id: int, status: int = 200, **extra):
+    center, _ = catalogue.open_center(session, p, center_id)
+    projects = catalogue.list_funding(session, p, center_id)
+    sources = catalogue.funding_sources_for(p, center) if center.is_active else []
+    ctx = {
+        "title": f"{center.name} · 资金项目",
+        "center": center,
+        "this_year": date.today().year,
+        "projects": projects,
+        "totals": catalogue.funding_totals(projects),
+        "sources": FUNDING_SOURCES,
+        "may_record": sources,
+        "wan": wan,
+        **extra,
+    }
+    return render(request, "catalogue/funding.html", ctx, status_code=status)
+
+
+@router.get("/centers/{center_id}/funding.xlsx")
+def funding_export(center_id: PathId, session: DB, p: LoggedIn):
+    center, _ = catalogue.open_center(session, p, center_id)
+    rows = [
+        [f.title, f.year, f.source_label, float(Decimal(f.amount_yuan) / YUAN_PER_WAN), f.note]
+        for f in catalogue.list_funding(session, p, center_id)
+    ]
+    return xlsx_response(
+        session,
+        title="资金项目",
+        filename=f"{center.name}资金项目.xlsx",
+        headers=["项目名称", "年度", "资金来源", "金额（万元）", "备注"],
+        rows=rows,
+        entity_type="funding_projects",
+    )
+
+
+@router.get("/centers/{center_id}/funding")
+def funding_page(center_id: PathId, request: Request, session: DB, p: LoggedIn):
+    return _funding_page(request, session, p, center_id)
+
+
+@router.post("/centers/{center_id}/funding")
+async def create_funding(center_id: PathId, request: Request, session: DB, p: LoggedIn):
+    form = await parse_form(request, FundingIn)
+    status = _submit(session, form, lambda: catalogue.create_funding(session, p, center_id, form.data))
+    if status:
+        return _funding_page(request, session, p, center_id, status, errors=form.errors, values=form.values)
+    return _redirect(f"/centers/{center_id}/funding")
+
+
+@router.post("/centers/{center_id}/funding/{project_id}/delete")
+def delete_funding(center_id: PathId, project_id: PathId, session: DB, p: LoggedIn):
+    catalogue.delete_funding(session, p, center_id, project_id)
+    return _redirect(f"/centers/{center_id}/funding")

@@ -14,10 +14,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -52,9 +54,19 @@ class Center(Base, Timestamped):
     __tablename__ = "centers"
     __audited__ = True
     __state_field__ = "status"
+    # Art. 8: a name is unique among centers that are not revoked; a revoked center's name may be reused.
+    __table_args__ = (
+        Index(
+            "uq_centers_name_unrevoked",
+            "name",
+            unique=True,
+            sqlite_where=text("status <> 'revoked'"),
+            postgresql_where=text("status <> 'revoked'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
     industry_id: Mapped[int] = mapped_column(ForeignKey("industries.id"))
     builder_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
@@ -105,6 +117,8 @@ class SelfEvaluation(Base, Timestamped):
     conversion_amount_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
     conversion_projects: Mapped[int] = mapped_column(Integer, default=0)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The (local) day of the first submission, which is what counts against the deadline.
+    submitted_on: Mapped[date | None] = mapped_column(Date)
     audited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     audited_at: Mapped[datetime | None] = mapped_column(DateTime)
     audit_note: Mapped[str] = mapped_column(Text, default="")
@@ -114,6 +128,11 @@ class SelfEvaluation(Base, Timestamped):
     @property
     def status_label(self) -> str:
         return SELF_EVAL_STATUS.get(self.status, self.status)
+
+    @property
+    def late(self) -> bool:
+        """Submitted after its deadline: accepted, but marked 逾期."""
+        return self.submitted_on is not None and self.submitted_on > self.deadline
 
 
 class PerformanceEvaluation(Base, Timestamped):

@@ -1,7 +1,429 @@
-"""Pages of the centers domain."""
+"""Pages of the centers domain: the public list and page of each center, with the internal part (yearly
+self-evaluations, evaluations, rectifications, revocation) for those allowed to read it, and the forms of
+whoever owns each step."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import inspect
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ipoc.audit import service as audit
+from ipoc.auth.roles import Principal, Role
+from ipoc.catalogue.service import public_view
+from ipoc.centers import service as centers
+from ipoc.centers.models import CENTER_STATUS, OUTCOMES, REVOCATION_REASONS, Center
+from ipoc.centers.schemas import (
+    AuditIn,
+    CenterRegistration,
+    EvaluationIn,
+    NoFields,
+    RectificationDecisionIn,
+    RectificationReportIn,
+    RevocationIn,
+    SelfEvaluationIn,
+    SelfEvaluationStart,
+)
+from ipoc.config import get_settings
+from ipoc.documents.render import document_response
+from ipoc.errors import DomainError, Forbidden, InvalidInput, NotFound
+from ipoc.orgs.models import Organisation
+from ipoc.reference.service import list_industries, list_regions
+from ipoc.schemas import PathId
+from ipoc.web.deps import DB, CurrentPrincipal, role_required
+from ipoc.web.export import xlsx_response
+from ipoc.web.forms import FormResult, parse_form
+from ipoc.web.templating import render
 
 router = APIRouter()
+RegionAdmin = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN))]
+MANUAL_REASONS = [(k, v) for k, v in REVOCATION_REASONS.items() if k != "failed_rectification"]
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+async def _run(session: Session, form: FormResult, action: Callable[[Any], Any]) -> tuple[Any, int]:
+    """``forms.attempt`` that also awaits async service calls and keeps the refusal's status: the form is
+    shown again with a wrong state as 409 and bad input as 422, while a record the caller may not see or
+    a step they may not take is answered as the 404 / 403 it is. A refusal rolls back what was written.
+    Returns (what the action returned, status)."""
+    if not form.ok:
+        return None, 422
+    try:
+        value = action(form.data)
+        if inspect.isawaitable(value):
+            value = await value
+    except DomainError as exc:
+        session.rollback()
+        if isinstance(exc, NotFound | Forbidden):
+            raise
+        form.fail(exc)
+        return None, exc.status_code
+    return value, 200
+
+
+# --- the list -----------------------------------------------------------------------------------------
+
+
+def _opt_id(value: str, field: str) -> int | None:
+    """A filter from a GET form: blank means no filter (a select's "全部" sends an empty value)."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 2_147_483_647:
+        raise InvalidInput("筛选条件不正确", field=field)
+    return int(value)
+
+
+class Filters:
+    def __init__(self, status: str = "", region_id: str = "", industry_id: str = "") -> None:
+        if status and status not in CENTER_STATUS:
+            raise InvalidInput("筛选条件不正确", field="status")
+        self.status = status or None
+        self.region_id = _opt_id(region_id, "region_id")
+        self.industry_id = _opt_id(industry_id, "industry_id")
+
+    def listing(self, session: Session, p: Principal) -> list[Center]:
+        return centers.list_centers(
+            session, p, status=self.status, region_id=self.region_id, industry_id=self.industry_id
+        )
+
+    @property
+    def query(self) -> str:
+        pairs = [("status", self.status), ("region_id", self.region_id), ("industry_id", self.industry_id)]
+        return "&".join(f"{k}={v}" for k, v in pairs if v)
+
+
+CenterFilters = Annotated[Filters, Depends()]
+
+
+@router.get("/centers")
+def center_list(request: Request, session: DB, p: CurrentPrincipal, f: CenterFilters):
+    centers.close_ended_periods(session)
+    ctx = {
+        "title": "运营中心",
+        "centers": f.listing(session, p),
+        "filters": f,
+        "statuses": CENTER_STATUS,
+        "regions": list_regions(session),
+        "industries": list_industries(session),
+    }
+    return render(request, "centers/list.html", ctx)
+
+
+@router.get("/centers.xlsx")
+def center_export(session: DB, p: CurrentPrincipal, f: CenterFilters):
+    rows = [
+        [c.name, c.industry.name, c.builder.name, c.region.name, c.status_label, c.period_start, c.period_end]
+        for c in f.listing(session, p)
+    ]
+    headers = ["名称", "所属产业", "建设主体", "所在盟市", "状态", "建设期起", "建设期止"]
+    return xlsx_response(
+        session, title="运营中心", filename="运营中心.xlsx", headers=headers, rows=rows, entity_type="centers"
+    )
+
+
+# --- manual registration of a center recognised before the platform ----------------------------------
+
+
+def _new_ctx(session: DB, **extra: Any) -> dict[str, Any]:
+    orgs = session.scalars(select(Organisation).order_by(Organisation.name))
+    return {
+        "title": "登记已认定的运营中心",
+        "industries": [(i.id, f"{i.name}（{i.category}）") for i in list_industries(session)],
+        "orgs": [(o.id, o.name) for o in orgs],
+        "regions": [(r.id, r.name) for r in list_regions(session)],
+        **extra,
+    }
+
+
+@router.get("/centers/new")
+def new_page(request: Request, session: DB, p: RegionAdmin):
+    return render(request, "centers/new.html", _new_ctx(session))
+
+
+@router.post("/centers/new")
+async def new_center(request: Request, session: DB, p: RegionAdmin):
+    form = await parse_form(request, CenterRegistration)
+    center, status = await _run(session, form, lambda d: centers.register_existing(session, p, d))
+    if form.errors:
+        ctx = _new_ctx(session, errors=form.errors, values=form.values)
+        return render(request, "centers/new.html", ctx, status_code=status)
+    return _redirect(f"/centers/{center.id}")
+
+
+# --- national recommendation (Art. 14) ----------------------------------------------------------------
+
+
+@router.get("/centers/national")
+def national(request: Request, session: DB, p: RegionAdmin):
+    settings = get_settings()
+    ctx = {
+        "title": "国家级运营中心推荐名单",
+        "rows": centers.national_ranking(session, p),
+        "wan": centers.wan,
+        "min_wan": centers.wan(settings.national_min_conversion_yuan),
+        "min_projects": settings.national_min_projects,
+    }
+    return render(request, "centers/national.html", ctx)
+
+
+@router.get("/centers/national.xlsx")
+def national_export(session: DB, p: RegionAdmin):
+    rows = [
+        [
+            rank,
+            r.center.name,
+            r.evaluation.outcome_label if r.evaluation else "",
+            r.evaluation.score if r.evaluation else None,
+            centers.wan(r.conversion_amount_yuan) if r.conversion_amount_yuan is not None else "",
+            r.conversion_projects,
+            "符合" if r.eligible else "不符合",
+            r.source,
+        ]
+        for rank, r in enumerate(centers.national_ranking(session, p), start=1)
+    ]
+    headers = [
+        "序号",
+        "运营中心",
+        "最近绩效评估",
+        "评估得分",
+        "年度转化金额（万元）",
+        "累计项目数",
+        "国家级门槛",
+        "数据来源",
+    ]
+    return xlsx_response(
+        session,
+        title="国家级推荐名单",
+        filename="国家级运营中心推荐名单.xlsx",
+        headers=headers,
+        rows=rows,
+        entity_type="centers",
+    )
+
+
+# --- a center's page ----------------------------------------------------------------------------------
+
+
+def _center_ctx(session: Session, p: Principal, center: Center, **extra: Any) -> dict[str, Any]:
+    internal = centers.sees_internal(p, center)
+    revocation = centers.revocation_of(session, center)
+    region_acts = p.role is Role.REGION_ADMIN and center.is_active
+    this_year = date.today().year
+    return {
+        "title": center.name,
+        "center": center,
+        "catalogue": public_view(session, center.id),
+        "revocation": revocation,
+        "internal": internal,
+        "years": centers.year_rows(session, center) if centers.sees_self_evaluations(session, p, center) else None,
+        "evaluations": centers.evaluations(session, center) if internal else [],
+        "rectifications": centers.rectifications(session, center) if internal else [],
+        "evidence": centers.evidence_of(session, revocation) if internal and revocation else [],
+        "history": audit.history(session, "centers", center.id) if internal else [],
+        "audit_role": centers.audit_role(p, center),
+        "may_start": center.is_active and p.role is Role.CENTER_STAFF and p.center_id == center.id,
+        "may_evaluate": region_acts,
+        "may_revoke": region_acts,
+        "year_options": [(y, str(y)) for y in centers.evaluation_years(center) if y <= this_year],
+        "panel_options": [(x.id, f"{x.year} 年 {x.name}") for x in centers.performance_panels(session)]
+        if region_acts
+        else [],
+        "outcomes": OUTCOMES,
+        "this_year": this_year,
+        **extra,
+    }
+
+
+@router.get("/centers/{center_id}/decision.{fmt}")
+def decision(center_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
+    center = centers.get_center(session, p, center_id)
+    return document_response(centers.recognition_document(session, center.id), fmt, f"{center.name}认定决定")
+
+
+@router.get("/centers/{center_id}")
+def center_page(center_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    center = centers.get_center(session, p, center_id)
+    return render(request, "centers/detail.html", _center_ctx(session, p, center))
+
+
+def _center_form_failed(
+    request: Request, session: DB, p: Principal, center_id: int, form: FormResult, status: int
+) -> Any:
+    center = centers.get_center(session, p, center_id)
+    ctx = _center_ctx(session, p, center, errors=form.errors, values=form.values)
+    return render(request, "centers/detail.html", ctx, status_code=status)
+
+
+@router.post("/centers/{center_id}/self-evaluations")
+async def start_self_evaluation(center_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    form = await parse_form(request, SelfEvaluationStart)
+    ev, status = await _run(session, form, lambda d: centers.start_self_evaluation(session, p, center_id, d.year))
+    if form.errors:
+        return _center_form_failed(request, session, p, center_id, form, status)
+    return _redirect(f"/self-evaluations/{ev.id}")
+
+
+@router.post("/centers/{center_id}/evaluations")
+async def evaluate(center_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    form = await parse_form(request, EvaluationIn)
+    _, status = await _run(session, form, lambda d: centers.evaluate(session, p, center_id, d))
+    if form.errors:
+        return _center_form_failed(request, session, p, center_id, form, status)
+    return _redirect(f"/centers/{center_id}")
+
+
+# --- revocation ---------------------------------------------------------------------------------------
+
+
+def _revoke_ctx(center: Center, **extra: Any) -> dict[str, Any]:
+    return {"title": f"取消资格：{center.name}", "center": center, "reasons": MANUAL_REASONS, **extra}
+
+
+@router.get("/centers/{center_id}/revoke")
+def revoke_page(center_id: PathId, request: Request, session: DB, p: RegionAdmin):
+    center = centers.get_center(session, p, center_id)
+    centers.require_active(center)
+    return render(request, "centers/revoke.html", _revoke_ctx(center))
+
+
+@router.post("/centers/{center_id}/revoke")
+async def revoke(center_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    form = await parse_form(request, RevocationIn)
+    evidence = [f for f in (await request.form()).getlist("evidence") if not isinstance(f, str)]
+    _, status = await _run(
+        session,
+        form,
+        lambda d: centers.revoke(session, p, center_id, reason=d.reason, detail=d.detail, evidence=evidence),
+    )
+    if form.errors:
+        center = centers.get_center(session, p, center_id)
+        ctx = _revoke_ctx(center, errors=form.errors, values=form.values)
+        return render(request, "centers/revoke.html", ctx, status_code=status)
+    return _redirect(f"/centers/{center_id}")
+
+
+# --- self-evaluations ---------------------------------------------------------------------------------
+
+
+def _evaluation_ctx(session: Session, p: Principal, ev_id: int, **extra: Any) -> dict[str, Any]:
+    ev = centers.view_self_evaluation(session, p, ev_id)
+    values = {k: getattr(ev, k) for k in SelfEvaluationIn.model_fields}
+    return {
+        "title": f"{ev.year} 年度自我评价",
+        "ev": ev,
+        "center": ev.center,
+        "figures": centers.figure_rows(ev.figures),
+        "may_edit": centers.may_edit(p, ev),
+        "audit_role": centers.audit_role(p, ev.center) if ev.center.is_active else None,
+        "history": audit.history(session, "self_evaluations", ev.id),
+        "wan": centers.wan,
+        "values": values,
+        **extra,
+    }
+
+
+@router.get("/self-evaluations/{ev_id}.{fmt}")
+def self_evaluation_file(ev_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
+    ev = centers.view_self_evaluation(session, p, ev_id)
+    doc = centers.self_evaluation_document(session, ev.id)
+    return document_response(doc, fmt, f"{ev.center.name}{ev.year}年度自我评价报告")
+
+
+@router.get("/self-evaluations/{ev_id}")
+def self_evaluation_page(ev_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    return render(request, "centers/self_evaluation.html", _evaluation_ctx(session, p, ev_id))
+
+
+def _evaluation_failed(request: Request, session: DB, p: Principal, ev_id: int, form: FormResult, status: int) -> Any:
+    ctx = _evaluation_ctx(session, p, ev_id, errors=form.errors)
+    ctx["values"] = {**ctx["values"], **form.values}
+    return render(request, "centers/self_evaluation.html", ctx, status_code=status)
+
+
+@router.post("/self-evaluations/{ev_id}")
+async def save_self_evaluation(ev_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    form = await parse_form(request, SelfEvaluationIn)
+    _, status = await _run(session, form, lambda d: centers.save_self_evaluation(session, p, ev_id, d))
+    if form.errors:
+        return _evaluation_failed(request, session, p, ev_id, form, status)
+    return _redirect(f"/self-evaluations/{ev_id}")
+
+
+@router.post("/self-evaluations/{ev_id}/submit")
+async def submit_self_evaluation(ev_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    form = await parse_form(request, NoFields)
+    _, status = await _run(session, form, lambda _d: centers.submit_self_evaluation(session, p, ev_id))
+    if form.errors:
+        return _evaluation_failed(request, session, p, ev_id, form, status)
+    return _redirect(f"/self-evaluations/{ev_id}")
+
+
+@router.post("/self-evaluations/{ev_id}/audit")
+async def audit_self_evaluation(ev_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    form = await parse_form(request, AuditIn)
+    _, status = await _run(
+        session, form, lambda d: centers.audit_self_evaluation(session, p, ev_id, approve=d.approve, note=d.note)
+    )
+    if form.errors:
+        return _evaluation_failed(request, session, p, ev_id, form, status)
+    return _redirect(f"/self-evaluations/{ev_id}")
+
+
+# --- rectifications -----------------------------------------------------------------------------------
+
+
+def _rectification_ctx(session: Session, p: Principal, rect_id: int, **extra: Any) -> dict[str, Any]:
+    rect = centers.get_rectification(session, p, rect_id)
+    center = rect.center
+    return {
+        "title": f"整改：{center.name}",
+        "rect": rect,
+        "center": center,
+        "may_report": center.is_active and p.role is Role.CENTER_STAFF and p.center_id == center.id,
+        "may_decide": center.is_active and p.role is Role.REGION_ADMIN,
+        "overdue": rect.status == "open" and date.today() > rect.deadline,
+        "history": audit.history(session, "rectifications", rect.id),
+        **extra,
+    }
+
+
+@router.get("/rectifications/{rect_id}")
+def rectification_page(rect_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    return render(request, "centers/rectification.html", _rectification_ctx(session, p, rect_id))
+
+
+def _rectification_failed(
+    request: Request, session: DB, p: Principal, rect_id: int, form: FormResult, status: int
+) -> Any:
+    ctx = _rectification_ctx(session, p, rect_id, errors=form.errors, values=form.values)
+    return render(request, "centers/rectification.html", ctx, status_code=status)
+
+
+@router.post("/rectifications/{rect_id}/report")
+async def report_rectification(rect_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    form = await parse_form(request, RectificationReportIn)
+    _, status = await _run(session, form, lambda d: centers.report_rectification(session, p, rect_id, d.report))
+    if form.errors:
+        return _rectification_failed(request, session, p, rect_id, form, status)
+    return _redirect(f"/rectifications/{rect_id}")
+
+
+@router.post("/rectifications/{rect_id}/decide")
+async def decide_rectification(rect_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    form = await parse_form(request, RectificationDecisionIn)
+    _, status = await _run(
+        session, form, lambda d: centers.decide_rectification(session, p, rect_id, passed=d.passed, note=d.note)
+    )
+    if form.errors:
+        return _rectification_failed(request, session, p, rect_id, form, status)
+    return _redirect(f"/rectifications/{rect_id}")

@@ -9,8 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ipoc.db import Base, Timestamped
 
-FIRST_DAY_MODES = {"counts": "发布当日为工作日时计入", "excluded": "发布当日不计入"}
 OBJECTION_STATUS = {"open": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}
+
+
+def zh_date(day: date) -> str:
+    """A date as official documents write it: 2025年9月26日."""
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 class PublicNotice(Base, Timestamped):
@@ -28,6 +32,18 @@ class PublicNotice(Base, Timestamped):
     contact: Mapped[str] = mapped_column(String(200), default="")
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def window_label(self) -> str:
+        return f"{zh_date(self.starts_on)}至{zh_date(self.ends_on)}（{self.working_days}个工作日）"
+
+    def is_open(self, today: date) -> bool:
+        """Objections are received on every calendar day of the window, both ends included."""
+        return self.is_published and self.starts_on <= today <= self.ends_on
 
 
 class Objection(Base, Timestamped):
@@ -47,3 +63,12 @@ class Objection(Base, Timestamped):
     resolution: Mapped[str] = mapped_column(Text, default="")
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def status_label(self) -> str:
+        return OBJECTION_STATUS.get(self.status, self.status)
+
+    @property
+    def receipt_no(self) -> str:
+        """What the filer is told to quote when asking after the objection."""
+        return f"YY{self.notice_id:04d}-{self.id:06d}"

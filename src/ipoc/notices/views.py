@@ -1,7 +1,205 @@
-"""Pages of the notices domain."""
+"""Pages: the public notices with their objection form, and the region admin's drafting, objection
+handling and recognition on the same pages."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import RedirectResponse
+
+from ipoc.auth.roles import Principal, Role
+from ipoc.documents.render import document_response
+from ipoc.notices import service as notices
+from ipoc.notices.models import PublicNotice
+from ipoc.notices.schemas import NoticeFields, ObjectionIn, ObjectionResolve
+from ipoc.schemas import Input, PathId, QueryId
+from ipoc.web.deps import DB, CurrentPrincipal, role_required
+from ipoc.web.forms import FormResult, attempt, parse_form
+from ipoc.web.templating import render
 
 router = APIRouter()
+Admin = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN))]
+
+
+class Confirm(Input):
+    """A button with no fields (publish, recognise): parsed only so that refusals show like form errors."""
+
+
+@router.get("/notices")
+def notice_list(request: Request, session: DB, p: CurrentPrincipal):
+    ctx = {"title": "公示", "notices": notices.list_notices(session, p), "is_admin": p.role is Role.REGION_ADMIN}
+    return render(request, "notices/list.html", ctx)
+
+
+# --- drafting (region admin) ---------------------------------------------------------------------------
+
+
+def _form_ctx(session: DB, p: Principal, call_id: int | None, notice: PublicNotice | None = None, **extra) -> dict:
+    call_id = notice.call_id if notice else call_id
+    ctx: dict = {"title": "编辑公示草稿" if notice else "新建公示", "notice": notice, "call_id": call_id}
+    if call_id is None:
+        ctx["calls"] = notices.calls_with_candidates(session, p)
+    else:
+        ctx["candidates"] = notices.candidates(session, p, call_id, notice.id if notice else None)
+        ctx["proposed"] = {a.id: notices.proposed_name(a) for a in ctx["candidates"]}
+    return {**ctx, **extra}
+
+
+async def _draft_form(request: Request) -> tuple[FormResult[NoticeFields], list[int]]:
+    form = await parse_form(request, NoticeFields)
+    raw = (await request.form()).getlist("application_ids")
+    return form, [int(v) for v in raw if isinstance(v, str) and v.isdigit()]
+
+
+@router.get("/notices/new")
+def new_notice_page(request: Request, session: DB, p: Admin, call_id: QueryId = None):
+    values = {"starts_on": date.today().isoformat(), "contact": notices.DEFAULT_CONTACT}
+    return render(request, "notices/form.html", _form_ctx(session, p, call_id, values=values, selected=set()))
+
+
+@router.post("/notices/new")
+async def create_notice(request: Request, session: DB, p: Admin, call_id: QueryId = None):
+    form, ids = await _draft_form(request)
+    created: list[PublicNotice] = []
+    if call_id is None:
+        form.errors["__all__"] = "请先选择申报批次"
+    elif form.data is not None:
+        data = form.data
+        attempt(session, form, lambda: created.append(notices.create_notice(session, p, call_id, data, ids)))
+    if not created:
+        ctx = _form_ctx(session, p, call_id, errors=form.errors, values=form.values, selected=set(ids))
+        return render(request, "notices/form.html", ctx, status_code=422)
+    return RedirectResponse(f"/notices/{created[0].id}", status_code=303)
+
+
+@router.get("/notices/{notice_id}/edit")
+def edit_notice_page(notice_id: PathId, request: Request, session: DB, p: Admin):
+    notice = notices.get_notice(session, p, notice_id)
+    values = {"starts_on": notice.starts_on.isoformat(), "title": notice.title, "contact": notice.contact}
+    selected = {a.id for a in notices.entries(session, notice)}
+    return render(request, "notices/form.html", _form_ctx(session, p, None, notice, values=values, selected=selected))
+
+
+@router.post("/notices/{notice_id}/edit")
+async def edit_notice(notice_id: PathId, request: Request, session: DB, p: Admin):
+    form, ids = await _draft_form(request)
+    if form.data is not None:
+        data = form.data
+        attempt(session, form, lambda: notices.update_notice(session, p, notice_id, data, ids))
+    if form.errors:
+        notice = notices.get_notice(session, p, notice_id)
+        ctx = _form_ctx(session, p, None, notice, errors=form.errors, values=form.values, selected=set(ids))
+        return render(request, "notices/form.html", ctx, status_code=422)
+    return RedirectResponse(f"/notices/{notice_id}", status_code=303)
+
+
+@router.post("/notices/{notice_id}/delete")
+async def delete_notice(notice_id: PathId, request: Request, session: DB, p: Admin):
+    form = await parse_form(request, Confirm)
+    attempt(session, form, lambda: notices.delete_draft(session, p, notice_id))
+    if form.errors:
+        return _detail(request, session, p, notice_id, errors=form.errors, status_code=409)
+    return RedirectResponse("/notices", status_code=303)
+
+
+@router.post("/notices/{notice_id}/publish")
+async def publish_notice(notice_id: PathId, request: Request, session: DB, p: Admin):
+    form = await parse_form(request, Confirm)
+    attempt(session, form, lambda: notices.publish(session, p, notice_id))
+    if form.errors:
+        return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
+    return RedirectResponse(f"/notices/{notice_id}", status_code=303)
+
+
+# --- the notice page (public) --------------------------------------------------------------------------
+
+
+def _above(errors: dict[str, str]) -> dict[str, str]:
+    """A refusal of a button without fields is shown above the page."""
+    return {"__all__": "；".join(errors.values())}
+
+
+def _detail(request: Request, session: DB, p: Principal, notice_id: int, status_code: int = 200, **extra):
+    notice = notices.get_notice(session, p, notice_id)
+    apps = notices.entries(session, notice)
+    today = date.today()
+    is_admin = p.role is Role.REGION_ADMIN
+    ctx = {
+        "title": notice.title,
+        "notice": notice,
+        "apps": apps,
+        "proposed": {a.id: notices.proposed_name(a) for a in apps},
+        "is_open": notice.is_open(today),
+        "is_admin": is_admin,
+        "objections": notices.objections_for(session, p, notice.id) if is_admin else [],
+        "problems": {a.id: notices.recognition_problem(session, a, today) for a in apps} if is_admin else {},
+        **extra,
+    }
+    return render(request, "notices/detail.html", ctx, status_code=status_code)
+
+
+@router.get("/notices/{notice_id}.{fmt}")
+def notice_file(notice_id: PathId, fmt: Annotated[Literal["pdf", "docx"], Path()], session: DB, p: CurrentPrincipal):
+    """The notice as PDF or Word; public once published, like the page."""
+    notice = notices.get_notice(session, p, notice_id)
+    return document_response(notices.notice_document(session, notice.id), fmt, f"公示-{notice.title}")
+
+
+@router.get("/notices/{notice_id}")
+def notice_page(notice_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    return _detail(request, session, p, notice_id)
+
+
+@router.post("/notices/{notice_id}/objections")
+async def file_objection(notice_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    """Anyone, logged in or not, may object during the window; the answer is a receipt number only."""
+    form = await parse_form(request, ObjectionIn)
+    filed = []
+    if form.data is not None:
+        data = form.data
+        attempt(session, form, lambda: filed.append(notices.file_objection(session, p, notice_id, data)))
+    if not filed:
+        return _detail(request, session, p, notice_id, errors=form.errors, values=form.values, status_code=422)
+    ctx = {"title": "异议已提交", "objection": filed[0], "notice": notices.get_notice(session, p, notice_id)}
+    return render(request, "notices/objection_filed.html", ctx)
+
+
+# --- objections and recognition (region admin) ----------------------------------------------------------
+
+
+@router.post("/objections/{objection_id}/resolve")
+async def resolve_objection(objection_id: PathId, request: Request, session: DB, p: Admin):
+    form = await parse_form(request, ObjectionResolve)
+    resolved = []
+    if form.data is not None:
+        d = form.data
+        attempt(
+            session,
+            form,
+            lambda: resolved.append(notices.resolve_objection(session, p, objection_id, d.outcome, d.resolution)),
+        )
+    if not resolved:
+        notice_id = notices.get_objection(session, p, objection_id).notice_id
+        return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=422)
+    return RedirectResponse(f"/notices/{resolved[0].notice_id}#objections", status_code=303)
+
+
+@router.post("/notices/{notice_id}/recognise/{application_id}")
+async def recognise_one(notice_id: PathId, application_id: PathId, request: Request, session: DB, p: Admin):
+    form = await parse_form(request, Confirm)
+    attempt(session, form, lambda: notices.recognise(session, p, application_id, notice_id=notice_id))
+    if form.errors:
+        return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
+    return RedirectResponse(f"/notices/{notice_id}#entries", status_code=303)
+
+
+@router.post("/notices/{notice_id}/recognise")
+async def recognise_all(notice_id: PathId, request: Request, session: DB, p: Admin):
+    form = await parse_form(request, Confirm)
+    reports: list[notices.RecognitionReport] = []
+    attempt(session, form, lambda: reports.append(notices.recognise_all(session, p, notice_id)))
+    if form.errors:
+        return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
+    return _detail(request, session, p, notice_id, report=reports[0])

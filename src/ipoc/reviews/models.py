@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.auth.models import User
 from ipoc.db import Base, Timestamped
+from ipoc.orgs.models import Organisation
 
 PANEL_KINDS = {"recognition": "认定评审", "performance": "绩效评估"}
 PANEL_STATUS = {"open": "评审中", "closed": "已结束"}
@@ -49,13 +50,16 @@ class Panel(Base, Timestamped):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     sheet: Mapped[ScoreSheet] = relationship(lazy="joined")
-    members: Mapped[list[PanelMember]] = relationship(back_populates="panel", cascade="all, delete-orphan")
+    members: Mapped[list[PanelMember]] = relationship(
+        back_populates="panel", cascade="all, delete-orphan", order_by="PanelMember.id"
+    )
 
 
 class PanelMember(Base, Timestamped):
     """An expert on a panel, with the organisations they declared a conflict of interest with.
 
-    The expert's own organisation (``users.org_id``) is always a conflict, declared or not.
+    The expert's own organisation (``users.org_id``) is always a conflict, declared or not. Declaring (even
+    "none") is required before scoring: ``declared_at`` records when.
     """
 
     __tablename__ = "panel_members"
@@ -65,19 +69,41 @@ class PanelMember(Base, Timestamped):
     id: Mapped[int] = mapped_column(primary_key=True)
     panel_id: Mapped[int] = mapped_column(ForeignKey("panels.id"))
     expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    conflict_org_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     conflict_note: Mapped[str] = mapped_column(Text, default="")
     declared_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     panel: Mapped[Panel] = relationship(back_populates="members")
     expert: Mapped[User] = relationship(lazy="joined")
+    conflicts: Mapped[list[PanelConflict]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", order_by="PanelConflict.org_id"
+    )
+
+
+class PanelConflict(Base):
+    """One declared conflict of interest: a row, not a JSON list, so that assignment is a plain SQL query."""
+
+    __tablename__ = "panel_conflicts"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("member_id", "org_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("panel_members.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+
+    member: Mapped[PanelMember] = relationship(back_populates="conflicts")
+    org: Mapped[Organisation] = relationship(lazy="joined")
 
 
 class Score(Base, Timestamped):
-    """One expert's score of one subject: a dossier (recognition) or a center's year (performance)."""
+    """One expert's score of one subject: a dossier (recognition) or a center's year (performance).
+
+    The values are redacted in the audit trail: it is readable by the region admin, who must not see
+    scores before the panel closes; once submitted a score is final, so the row itself is the record.
+    """
 
     __tablename__ = "scores"
     __audited__ = True
+    __audit_redact__ = ("items", "total", "comment")
     __table_args__ = (
         UniqueConstraint("panel_id", "expert_id", "application_id", name="uq_scores_application"),
         UniqueConstraint("panel_id", "expert_id", "center_id", name="uq_scores_center"),

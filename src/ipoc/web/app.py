@@ -98,6 +98,7 @@ def _web_routers() -> list[APIRouter]:
     from ipoc.auth.views import router as auth_router
     from ipoc.catalogue.views import router as catalogue_router
     from ipoc.centers.views import router as centers_router
+    from ipoc.files.views import router as files_router
     from ipoc.jobs.views import router as jobs_router
     from ipoc.notices.views import router as notices_router
     from ipoc.orgs.views import router as orgs_router
@@ -123,6 +124,7 @@ def _web_routers() -> list[APIRouter]:
         notices_router,
         centers_router,
         catalogue_router,
+        files_router,
         workdays_router,
         reminders_router,
     ]

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ipoc.applications import service as applications
+from ipoc.applications.flows import STATE_LABELS
+from ipoc.applications.models import Application, Call
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal, Role
-from ipoc.centers.models import Center
+from ipoc.catalogue import service as catalogue
+from ipoc.centers import service as centers
+from ipoc.centers.models import CENTER_STATUS, Center, SelfEvaluation
 from ipoc.orgs import service as orgs
 from ipoc.orgs.models import Organisation
-from ipoc.reference.models import Region
+from ipoc.reference.models import Industry, Region
+from ipoc.reminders.service import due_items
 
 
 def orgs_by_region(session: Session, region_ids: set[int] | None = None) -> list[tuple[str, int, int]]:
@@ -35,16 +42,80 @@ def orgs_by_region(session: Session, region_ids: set[int] | None = None) -> list
     return [(name, v, p) for name, (v, p) in counts.items()]
 
 
-def dashboard(session: Session, principal: Principal) -> dict[str, Any]:
-    ctx: dict[str, Any] = {"pending": orgs.pending_for(session, principal)}
+def centers_by(session: Session) -> dict[str, list[tuple[str, int]]]:
+    """Centers counted by status, by league/city and by industry (every category, zeros included), for the
+    region dashboard's charts."""
+    by_status = dict(session.execute(select(Center.status, func.count(Center.id)).group_by(Center.status)).all())
+    by_region = session.execute(
+        select(Region.name, func.count(Center.id))
+        .join(Center, Center.region_id == Region.id, isouter=True)
+        .group_by(Region.name, Region.sort_order)
+        .order_by(Region.sort_order)
+    ).all()
+    by_industry = session.execute(
+        select(Industry.name, func.count(Center.id))
+        .join(Center, Center.industry_id == Industry.id, isouter=True)
+        .group_by(Industry.name, Industry.id)
+        .order_by(Industry.id)
+    ).all()
+    return {
+        "status": [(label, by_status.get(code, 0)) for code, label in CENTER_STATUS.items()],
+        "region": [(name, n) for name, n in by_region],
+        "industry": [(name, n) for name, n in by_industry],
+    }
+
+
+def current_call(session: Session) -> Call | None:
+    return session.scalar(select(Call).order_by(Call.year.desc(), Call.opens_on.desc(), Call.id.desc()).limit(1))
+
+
+def dossiers_by_state(session: Session, call: Call) -> list[tuple[str, str, int]]:
+    """(state, label, count) of one call's dossiers, in workflow order, states with none left out."""
+    stmt = select(Application.state, func.count(Application.id)).where(Application.call_id == call.id)
+    counts = dict(session.execute(stmt.group_by(Application.state)).all())
+    return [(state, label, counts[state]) for state, label in STATE_LABELS.items() if counts.get(state)]
+
+
+def _center_staff(session: Session, center: Center, today: date) -> dict[str, Any]:
+    evaluation = session.scalar(
+        select(SelfEvaluation).where(SelfEvaluation.center_id == center.id, SelfEvaluation.year == today.year)
+    )
+    plan = catalogue.find_plan(session, center.id, today.year)
+    done, total = catalogue.plan_progress(plan) if plan else (0, 0)
+    return {
+        "center": center,
+        "year": today.year,
+        "self_evaluation": evaluation,
+        "evaluation_due": center.is_active and today.year in centers.evaluation_years(center),
+        "plan": plan,
+        "plan_done": done,
+        "plan_total": total,
+    }
+
+
+def dashboard(session: Session, principal: Principal, today: date | None = None) -> dict[str, Any]:
+    today = today or date.today()
+    due = due_items(session, principal, today)
+    ctx: dict[str, Any] = {"pending": orgs.pending_for(session, principal), "due": due, "today": today}
     if principal.role is Role.REGION_ADMIN:
         ctx["user_count"] = session.scalar(select(func.count(User.id)).where(User.active)) or 0
         ctx["center_count"] = session.scalar(select(func.count(Center.id))) or 0
         ctx["chart"] = orgs_by_region(session)
+        ctx["center_charts"] = centers_by(session)
+        call = current_call(session)
+        ctx["call"] = call
+        ctx["call_states"] = dossiers_by_state(session, call) if call else []
     elif principal.role is Role.BUREAU_OFFICER:
         ctx["chart"] = orgs_by_region(session, set(principal.region_ids))
+        # The inbox: dossiers waiting on this bureau and self-evaluations to audit (the due list, split).
+        ctx["inbox"] = applications.waiting_on(session, principal)
+        ctx["audits"] = [i for i in due if i.kind == "audit_self_evaluation"]
     elif principal.role is Role.CENTER_STAFF and principal.center_id:
-        ctx["center"] = session.get(Center, principal.center_id)
+        center = session.get(Center, principal.center_id)
+        if center is not None:
+            ctx.update(_center_staff(session, center, today))
+    elif principal.role is Role.EXPERT:
+        ctx["to_score"] = sum(1 for i in due if i.kind == "score")
     elif principal.role is Role.MEMBER and principal.org_id:
         ctx["org"] = session.get(Organisation, principal.org_id)
     return ctx

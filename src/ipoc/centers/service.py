@@ -1,0 +1,826 @@
+"""Recognised centers (Arts. 8–18): naming, the construction period, who sees what, the yearly
+self-evaluation and its audit, the performance evaluation, rectification, revocation and the national
+recommendation list. Every permission check of the domain lives here.
+
+Centers are public records (name, industry, builder, league/city, status, period). Their internal records
+(self-evaluations, evaluations, rectifications, revocation detail and evidence, history) are read by the
+center's own staff, the bureau of its league/city, the region bureau, and, for the self-evaluations only,
+the experts of a performance panel for the center; anyone else gets 404 for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from fastapi import UploadFile
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from ipoc.applications.models import Application
+from ipoc.audit import service as audit
+from ipoc.auth.roles import Principal, Role
+from ipoc.centers import flows
+from ipoc.centers.models import (
+    ACTIVE_STATUSES,
+    OUTCOMES,
+    REVOCATION_REASONS,
+    Center,
+    PerformanceEvaluation,
+    Rectification,
+    Revocation,
+    SelfEvaluation,
+)
+from ipoc.centers.schemas import SUB_CENTER_REFUSAL, CenterRegistration, EvaluationIn, SelfEvaluationIn
+from ipoc.config import get_settings
+from ipoc.db import utcnow
+from ipoc.documents.model import Document, Section, Table
+from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.files import service as files
+from ipoc.files.models import Attachment
+from ipoc.notices.models import zh_date
+from ipoc.orgs.models import Organisation
+from ipoc.reference.models import Industry, Region
+from ipoc.reviews.models import Panel
+
+ISSUER = "内蒙古自治区市场监督管理局（知识产权局）"
+GUIDELINE = "《内蒙古自治区产业知识产权运营中心建设工作指引》"
+READ_ONLY = "该运营中心已被取消资格（或建设期已届满），相关记录只读"
+NOT_FOUND = "运营中心不存在"
+INTERNAL_NOT_FOUND = "记录不存在或无权查看"
+NATIONAL_SOURCE = "自评报告（审核通过）"
+SELF_REPORTED = "自报"
+YUAN_PER_WAN = Decimal(10_000)
+# What catalogue.service.center_figures counts; a key it adds later shows under its own name.
+FIGURE_LABELS = {
+    "service_items_published": "已公布的公共服务事项（项）",
+    "plan_items_total": "年度工作计划事项（项）",
+    "plan_items_done": "其中已完成（项）",
+    "funding_projects": "专项资金支持项目（个）",
+    "funding_yuan": "专项资金金额（万元）",
+}
+
+
+def _today(today: date | None) -> date:
+    return today or date.today()
+
+
+def wan(yuan: int) -> str:
+    """Yuan shown as 万元, exact (4,999,999 → 499.9999)."""
+    return f"{Decimal(yuan) / YUAN_PER_WAN:f}"
+
+
+# --- naming (Arts. 8, 13) -----------------------------------------------------------------------------
+
+
+def center_name(industry: Industry) -> str:
+    """Art. 8: 内蒙古自治区 + the industry's naming term (not its display name) + 知识产权运营中心."""
+    return f"内蒙古自治区{industry.naming_term}知识产权运营中心"
+
+
+def check_center_name(session: Session, name: str, exclude_id: int | None = None) -> None:
+    """No sub-centers (Art. 13); a name is unique among centers that are not revoked (Art. 8)."""
+    if "分中心" in name:
+        raise InvalidInput(SUB_CENTER_REFUSAL, field="name")
+    stmt = select(Center.id).where(Center.name == name, Center.status != "revoked")
+    if exclude_id is not None:
+        stmt = stmt.where(Center.id != exclude_id)
+    if session.scalar(stmt.limit(1)) is not None:
+        raise Conflict(f"名称“{name}”已被其他运营中心使用", field="name")
+
+
+# --- the construction period (Art. 10) ----------------------------------------------------------------
+
+
+def _month_day(setting: str, year: int) -> date:
+    """A "MM-DD" setting in ``year``; 02-29 falls back to 02-28 in a common year."""
+    month, day = (int(part) for part in setting.split("-"))
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return date(year, month, 28)
+
+
+def _anniversary(day: date, years: int) -> date:
+    """The same day ``years`` later; a 29 February's anniversary in a common year is 1 March."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)
+
+
+def period_fields(recognised_on: date) -> dict[str, object]:
+    """The period that starts on the day of recognition and lasts ``construction_years`` years, and the
+    first year that needs a self-evaluation: a center recognised after the cut-off starts the next year."""
+    settings = get_settings()
+    cutoff = _month_day(settings.late_recognition_cutoff, recognised_on.year)
+    return {
+        "recognised_on": recognised_on,
+        "period_start": recognised_on,
+        "period_end": _anniversary(recognised_on, settings.construction_years) - timedelta(days=1),
+        "first_eval_year": recognised_on.year + (1 if recognised_on > cutoff else 0),
+    }
+
+
+def _new_center(
+    session: Session,
+    *,
+    name: str,
+    industry: Industry,
+    builder_org_id: int,
+    region_id: int,
+    recognised_on: date,
+    direct: bool,
+    application_id: int | None = None,
+) -> Center:
+    check_center_name(session, name)
+    center = Center(
+        name=name,
+        industry_id=industry.id,
+        builder_org_id=builder_org_id,
+        region_id=region_id,
+        application_id=application_id,
+        direct=direct,
+        status="recognized",
+        **period_fields(recognised_on),
+    )
+    session.add(center)
+    session.flush()
+    return center
+
+
+def create_from_application(session: Session, app: Application, recognised_on: date) -> Center:
+    """The center a recognised dossier becomes (the notices service guards the recognition itself)."""
+    return _new_center(
+        session,
+        name=center_name(app.industry),
+        industry=app.industry,
+        builder_org_id=app.org_id,
+        region_id=app.region_id,
+        recognised_on=recognised_on,
+        direct=app.route == "direct",
+        application_id=app.id,
+    )
+
+
+def register_existing(
+    session: Session, principal: Principal, data: CenterRegistration, today: date | None = None
+) -> Center:
+    """The region bureau records a center it recognised before the platform, with its original date."""
+    if principal.role is not Role.REGION_ADMIN:
+        raise Forbidden("只有自治区局可以登记已认定的运营中心")
+    industry = session.get(Industry, data.industry_id)
+    if industry is None:
+        raise InvalidInput("产业不存在", field="industry_id")
+    if session.get(Organisation, data.builder_org_id) is None:
+        raise InvalidInput("建设主体单位不存在", field="builder_org_id")
+    if session.get(Region, data.region_id) is None:
+        raise InvalidInput("盟市不存在", field="region_id")
+    if data.recognised_on > _today(today):
+        raise InvalidInput("认定日期不能晚于今天", field="recognised_on")
+    audit.set_reason(session, "登记平台启用前已认定的运营中心")
+    return _new_center(
+        session,
+        name=(data.name or "").strip() or center_name(industry),
+        industry=industry,
+        builder_org_id=data.builder_org_id,
+        region_id=data.region_id,
+        recognised_on=data.recognised_on,
+        direct=data.direct,
+    )
+
+
+def require_active(center: Center) -> None:
+    """A revoked or ended center keeps its records, read-only: every change is refused."""
+    if center.status not in ACTIVE_STATUSES:
+        raise Conflict(READ_ONLY)
+
+
+def close_ended_periods(session: Session, today: date | None = None) -> list[Center]:
+    """Active centers whose period has passed become cycle_ended (run daily and on the centers list)."""
+    stmt = select(Center).where(Center.status.in_(ACTIVE_STATUSES), Center.period_end < _today(today))
+    ended = list(session.scalars(stmt.order_by(Center.id)))
+    for center in ended:
+        flows.take(session, center, flows.CENTER_STEPS, "end_cycle", f"建设期已于{zh_date(center.period_end)}届满")
+    return ended
+
+
+# --- who sees what ------------------------------------------------------------------------------------
+
+
+def visible_centers(principal: Principal) -> Select[tuple[Center]]:
+    """Every center, for everyone: the public part of a center is a public record."""
+    return select(Center)
+
+
+def list_centers(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    region_id: int | None = None,
+    industry_id: int | None = None,
+) -> list[Center]:
+    stmt = visible_centers(principal)
+    if status:
+        stmt = stmt.where(Center.status == status)
+    if region_id:
+        stmt = stmt.where(Center.region_id == region_id)
+    if industry_id:
+        stmt = stmt.where(Center.industry_id == industry_id)
+    return list(session.scalars(stmt.order_by(Center.name, Center.id)))
+
+
+def get_center(session: Session, principal: Principal, center_id: int) -> Center:
+    center = session.scalar(visible_centers(principal).where(Center.id == center_id))
+    if center is None:
+        raise NotFound(NOT_FOUND)
+    return center
+
+
+def sees_internal(principal: Principal, center: Center) -> bool:
+    """The center's own staff, the bureau of its league/city and the region bureau."""
+    if principal.role is Role.REGION_ADMIN:
+        return True
+    if principal.role is Role.BUREAU_OFFICER:
+        return center.region_id in principal.region_ids
+    return principal.role is Role.CENTER_STAFF and principal.center_id == center.id
+
+
+def sees_self_evaluations(session: Session, principal: Principal, center: Center) -> bool:
+    """Those who see the internal records, and the experts evaluating the center's performance."""
+    if sees_internal(principal, center):
+        return True
+    if principal.role is Role.EXPERT and principal.user_id:
+        from ipoc.reviews.service import assigned_center_ids
+
+        return center.id in set(session.scalars(assigned_center_ids(principal)))
+    return False
+
+
+def _internal(session: Session, principal: Principal, center_id: int) -> Center:
+    center = get_center(session, principal, center_id)
+    if not sees_internal(principal, center):
+        raise NotFound(INTERNAL_NOT_FOUND)
+    return center
+
+
+def _is_staff_of(principal: Principal, center: Center) -> bool:
+    return principal.role is Role.CENTER_STAFF and principal.center_id == center.id
+
+
+def _require_staff(principal: Principal, center: Center, what: str) -> None:
+    if not _is_staff_of(principal, center):
+        raise Forbidden(f"{what}由运营中心自行办理")
+
+
+def _require_region(principal: Principal, what: str) -> None:
+    if principal.role is not Role.REGION_ADMIN:
+        raise Forbidden(f"{what}由自治区局办理")
+
+
+# --- the yearly self-evaluation (Art. 10) -------------------------------------------------------------
+
+
+def evaluation_years(center: Center) -> list[int]:
+    """One self-evaluation per year of the period, ``construction_years`` of them at most, from the
+    first evaluation year (the year after recognition for a center recognised after the cut-off)."""
+    if center.first_eval_year is None or center.period_end is None:
+        return []
+    last = min(center.period_end.year, center.first_eval_year + get_settings().construction_years - 1)
+    return list(range(center.first_eval_year, last + 1))
+
+
+def deadline_for(center: Center, year: int) -> date:
+    """The year-end deadline; never after the period's end, when the center's records become read-only."""
+    deadline = _month_day(get_settings().self_evaluation_deadline, year)
+    return min(deadline, center.period_end) if center.period_end else deadline
+
+
+@dataclass(frozen=True)
+class YearRow:
+    year: int
+    deadline: date
+    evaluation: SelfEvaluation | None
+    overdue: bool  # not submitted by the deadline (submitted late, or still not submitted)
+
+
+def self_evaluations(session: Session, center: Center) -> list[SelfEvaluation]:
+    stmt = select(SelfEvaluation).where(SelfEvaluation.center_id == center.id).order_by(SelfEvaluation.year)
+    return list(session.scalars(stmt))
+
+
+def year_rows(session: Session, center: Center, today: date | None = None) -> list[YearRow]:
+    """Each evaluation year with its deadline and where its self-evaluation stands."""
+    today = _today(today)
+    by_year = {e.year: e for e in self_evaluations(session, center)}
+    rows = []
+    for year in evaluation_years(center):
+        ev = by_year.get(year)
+        deadline = ev.deadline if ev else deadline_for(center, year)
+        overdue = ev.late if ev and ev.submitted_on else today > deadline
+        rows.append(YearRow(year, deadline, ev, overdue))
+    return rows
+
+
+def audit_role(principal: Principal, center: Center) -> str | None:
+    """ "audit" for the body that audits the center's self-evaluations (its league/city bureau; the region
+    bureau for a direct applicant), "copy" for a bureau that only receives a copy (Art. 10), else None."""
+    in_area = principal.role is Role.BUREAU_OFFICER and center.region_id in principal.region_ids
+    if center.direct:
+        if principal.role is Role.REGION_ADMIN:
+            return "audit"
+        return "copy" if in_area else None
+    return "audit" if in_area else None
+
+
+def get_self_evaluation(session: Session, principal: Principal, eval_id: int) -> SelfEvaluation:
+    ev = session.get(SelfEvaluation, eval_id)
+    if ev is None or not sees_self_evaluations(session, principal, ev.center):
+        raise NotFound(INTERNAL_NOT_FOUND)
+    return ev
+
+
+def view_self_evaluation(session: Session, principal: Principal, eval_id: int) -> SelfEvaluation:
+    """For reading it: a look by anyone but the center's own staff is recorded."""
+    ev = get_self_evaluation(session, principal, eval_id)
+    if not _is_staff_of(principal, ev.center):
+        audit.log(session, "view", "self_evaluations", ev.id)
+    return ev
+
+
+def may_edit(principal: Principal, ev: SelfEvaluation) -> bool:
+    return ev.center.is_active and _is_staff_of(principal, ev.center) and ev.status in ("draft", "returned")
+
+
+def start_self_evaluation(
+    session: Session, principal: Principal, center_id: int, year: int, today: date | None = None
+) -> SelfEvaluation:
+    """The center opens its self-evaluation of ``year``, pre-filled with what it recorded here."""
+    from ipoc.catalogue.service import center_figures
+
+    center = _internal(session, principal, center_id)
+    require_active(center)
+    _require_staff(principal, center, "自我评价")
+    today = _today(today)
+    if year not in evaluation_years(center):
+        raise InvalidInput("该年度不在本中心的自我评价年度内", field="year")
+    if year > today.year:
+        raise InvalidInput(f"{year} 年度尚未开始", field="year")
+    if session.scalar(
+        select(SelfEvaluation.id).where(SelfEvaluation.center_id == center.id, SelfEvaluation.year == year)
+    ):
+        raise Conflict(f"{year} 年度自我评价已存在", field="year")
+    ev = SelfEvaluation(
+        center_id=center.id,
+        year=year,
+        deadline=deadline_for(center, year),
+        status="draft",
+        figures=center_figures(session, center.id, year),
+    )
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+def _editable(session: Session, principal: Principal, eval_id: int, what: str) -> SelfEvaluation:
+    ev = get_self_evaluation(session, principal, eval_id)
+    require_active(ev.center)
+    _require_staff(principal, ev.center, what)
+    return ev
+
+
+def save_self_evaluation(
+    session: Session, principal: Principal, eval_id: int, data: SelfEvaluationIn
+) -> SelfEvaluation:
+    ev = _editable(session, principal, eval_id, "自我评价")
+    if ev.status not in ("draft", "returned"):
+        raise Conflict(f"自我评价为“{ev.status_label}”状态，不能修改")
+    audit.set_reason(session, "修改自我评价")
+    for key, value in data.model_dump().items():
+        setattr(ev, key, value.strip() if isinstance(value, str) else value)
+    session.flush()
+    return ev
+
+
+def submit_self_evaluation(
+    session: Session, principal: Principal, eval_id: int, today: date | None = None
+) -> SelfEvaluation:
+    """Report it for audit; the figures are refreshed to what the platform holds now. A late submission
+    is accepted (and shown as 逾期): the first submission's day is what counts against the deadline."""
+    from ipoc.catalogue.service import center_figures
+
+    ev = _editable(session, principal, eval_id, "自我评价")
+    flows.check(ev, flows.SELF_EVALUATION_STEPS, "submit")
+    if not ev.summary.strip():
+        raise InvalidInput("请先填写总体情况", field="summary")
+    flows.take(
+        session,
+        ev,
+        flows.SELF_EVALUATION_STEPS,
+        "submit",
+        "重新报送" if ev.status == "returned" else "",
+        figures=center_figures(session, ev.center_id, ev.year),
+        submitted_at=utcnow(),
+        submitted_on=ev.submitted_on or _today(today),
+    )
+    return ev
+
+
+def audit_self_evaluation(
+    session: Session, principal: Principal, eval_id: int, *, approve: bool, note: str
+) -> SelfEvaluation:
+    """The auditor approves, or returns it with the reason; a bureau holding a copy may only read."""
+    ev = get_self_evaluation(session, principal, eval_id)
+    require_active(ev.center)
+    role = audit_role(principal, ev.center)
+    if role != "audit":
+        if role == "copy":
+            raise Forbidden("直接申报单位的自我评价由自治区局审核，盟市局仅抄送备查")
+        raise Forbidden("该自我评价由" + ("自治区局" if ev.center.direct else "中心所在盟市局") + "审核")
+    action = "approve" if approve else "return"
+    flows.check(ev, flows.SELF_EVALUATION_STEPS, action)
+    note = note.strip()
+    if not approve and not note:
+        raise InvalidInput("退回修改必须填写意见", field="note")
+    flows.take(
+        session,
+        ev,
+        flows.SELF_EVALUATION_STEPS,
+        action,
+        note,
+        audit_note=note,
+        audited_by_id=principal.user_id,
+        audited_at=utcnow(),
+    )
+    return ev
+
+
+# --- performance evaluation and rectification (Art. 10) -----------------------------------------------
+
+
+def evaluations(session: Session, center: Center) -> list[PerformanceEvaluation]:
+    stmt = select(PerformanceEvaluation).where(PerformanceEvaluation.center_id == center.id)
+    return list(session.scalars(stmt.order_by(PerformanceEvaluation.year)))
+
+
+def rectifications(session: Session, center: Center) -> list[Rectification]:
+    stmt = select(Rectification).where(Rectification.center_id == center.id)
+    return list(session.scalars(stmt.order_by(Rectification.id)))
+
+
+def performance_panels(session: Session) -> list[Panel]:
+    """Closed performance panels, whose results may give an evaluation its score."""
+    stmt = select(Panel).where(Panel.kind == "performance", Panel.status == "closed")
+    return list(session.scalars(stmt.order_by(Panel.year.desc(), Panel.id.desc())))
+
+
+def _panel_score(session: Session, panel_id: int, center: Center, year: int) -> float:
+    """The center's mean score from a closed performance panel of that year."""
+    from ipoc.reviews.service import center_results
+
+    panel = session.get(Panel, panel_id)
+    if panel is None or panel.kind != "performance":
+        raise InvalidInput("请选择绩效评估专家组", field="panel_id")
+    if panel.year != year:
+        raise InvalidInput(f"该专家组评估的是 {panel.year} 年度", field="panel_id")
+    if panel.status != "closed":
+        raise InvalidInput("该专家组尚未结束评分", field="panel_id")
+    for result in center_results(session, panel_id):
+        if result.subject_id == center.id and result.n:
+            return round(result.mean, 2)
+    raise InvalidInput("该专家组没有本中心的评分", field="panel_id")
+
+
+def evaluate(
+    session: Session, principal: Principal, center_id: int, data: EvaluationIn, today: date | None = None
+) -> PerformanceEvaluation:
+    """The region bureau's yearly outcome: showcase case, pass, or rectification by a deadline."""
+    today = _today(today)
+    center = get_center(session, principal, center_id)
+    _require_region(principal, "绩效评估")
+    require_active(center)
+    if data.year not in evaluation_years(center) or data.year > today.year:
+        raise InvalidInput("该年度不在本中心可评估的年度内", field="year")
+    exists = select(PerformanceEvaluation.id).where(
+        PerformanceEvaluation.center_id == center.id, PerformanceEvaluation.year == data.year
+    )
+    if session.scalar(exists):
+        raise Conflict(f"{data.year} 年度绩效评估已有结果", field="year")
+    requirements = data.requirements.strip()
+    if data.outcome == "rectify":
+        flows.check(center, flows.CENTER_STEPS, "order_rectification")
+        if not requirements:
+            raise InvalidInput("责令整改必须写明整改要求", field="requirements")
+        if data.deadline is None or data.deadline <= today:
+            raise InvalidInput("整改期限必须晚于今天", field="deadline")
+    score = _panel_score(session, data.panel_id, center, data.year) if data.panel_id else None
+    audit.set_reason(session, f"{data.year} 年度绩效评估：{OUTCOMES[data.outcome]}")
+    ev = PerformanceEvaluation(
+        center_id=center.id,
+        year=data.year,
+        panel_id=data.panel_id,
+        score=score,
+        outcome=data.outcome,
+        note=data.note.strip(),
+        decided_by_id=principal.user_id,
+    )
+    session.add(ev)
+    session.flush()
+    if data.outcome == "rectify":
+        session.add(
+            Rectification(center_id=center.id, evaluation_id=ev.id, requirements=requirements, deadline=data.deadline)
+        )
+        flows.take(session, center, flows.CENTER_STEPS, "order_rectification", requirements)
+    return ev
+
+
+def get_rectification(session: Session, principal: Principal, rect_id: int) -> Rectification:
+    rect = session.get(Rectification, rect_id)
+    if rect is None or not sees_internal(principal, rect.center):
+        raise NotFound(INTERNAL_NOT_FOUND)
+    return rect
+
+
+def report_rectification(session: Session, principal: Principal, rect_id: int, report: str) -> Rectification:
+    rect = get_rectification(session, principal, rect_id)
+    require_active(rect.center)
+    _require_staff(principal, rect.center, "整改报告")
+    flows.check(rect, flows.RECTIFICATION_STEPS, "report")
+    if not report.strip():
+        raise InvalidInput("请填写整改报告", field="report")
+    flows.take(session, rect, flows.RECTIFICATION_STEPS, "report", report=report.strip(), reported_at=utcnow())
+    return rect
+
+
+def decide_rectification(
+    session: Session, principal: Principal, rect_id: int, *, passed: bool, note: str, today: date | None = None
+) -> Rectification:
+    """Passed: the center is back in its period. Failed: its status is revoked (Art. 10). An open
+    rectification may be failed without a report once its deadline has passed."""
+    rect = get_rectification(session, principal, rect_id)
+    center = rect.center
+    require_active(center)
+    _require_region(principal, "整改验收")
+    note = note.strip()
+    if passed:
+        flows.check(rect, flows.RECTIFICATION_STEPS, "pass")
+        flows.check(center, flows.CENTER_STEPS, "pass_rectification")
+        flows.take(session, rect, flows.RECTIFICATION_STEPS, "pass", note, decision_note=note, decided_at=utcnow())
+        flows.take(session, center, flows.CENTER_STEPS, "pass_rectification", note)
+        return rect
+    flows.check(rect, flows.RECTIFICATION_STEPS, "fail")
+    flows.check(center, flows.CENTER_STEPS, "revoke")
+    if rect.status == "open" and _today(today) <= rect.deadline:
+        raise Conflict(f"整改期限（{zh_date(rect.deadline)}）未到且尚未提交整改报告，暂不能判定")
+    if not note:
+        raise InvalidInput("判定整改不合格必须写明理由", field="note")
+    flows.take(session, rect, flows.RECTIFICATION_STEPS, "fail", note, decision_note=note, decided_at=utcnow())
+    _revoke(session, principal, center, "failed_rectification", f"整改不合格：{note}", _today(today))
+    return rect
+
+
+# --- revocation (Arts. 11, 18) ------------------------------------------------------------------------
+
+
+def revocation_of(session: Session, center: Center) -> Revocation | None:
+    return session.scalar(select(Revocation).where(Revocation.center_id == center.id))
+
+
+def evidence_of(session: Session, revocation: Revocation) -> list[Attachment]:
+    return files.list_for(session, "revocation", revocation.id)
+
+
+def _revoke(
+    session: Session, principal: Principal, center: Center, reason: str, detail: str, today: date
+) -> Revocation:
+    audit.set_reason(session, f"取消资格：{REVOCATION_REASONS[reason]}")
+    revocation = Revocation(
+        center_id=center.id, reason=reason, detail=detail, decided_by_id=principal.user_id, decided_on=today
+    )
+    session.add(revocation)
+    session.flush()
+    flows.take(session, center, flows.CENTER_STEPS, "revoke", f"取消资格：{REVOCATION_REASONS[reason]}")
+    return revocation
+
+
+async def revoke(
+    session: Session,
+    principal: Principal,
+    center_id: int,
+    *,
+    reason: str,
+    detail: str,
+    evidence: list[UploadFile],
+    today: date | None = None,
+) -> Revocation:
+    """The region bureau takes the status away for one of the guideline's reasons, on evidence."""
+    center = get_center(session, principal, center_id)
+    _require_region(principal, "取消资格")
+    require_active(center)
+    if reason not in REVOCATION_REASONS or reason == "failed_rectification":
+        raise InvalidInput("请从列表中选择取消资格的原因（整改不合格在整改验收中判定）", field="reason")
+    if not detail.strip():
+        raise InvalidInput("请写明事实与依据", field="detail")
+    uploads = [u for u in evidence if u.filename]
+    if not uploads:
+        raise InvalidInput("取消资格必须附证据材料", field="evidence")
+    revocation = _revoke(session, principal, center, reason, detail.strip(), _today(today))
+    for upload in uploads:
+        await files.store(
+            session,
+            upload,
+            owner_type="revocation",
+            owner_id=revocation.id,
+            purpose="evidence",
+            uploader_id=principal.user_id,
+        )
+    return revocation
+
+
+def _revocation_owner(session: Session, principal: Principal, revocation_id: int) -> None:
+    """Evidence files follow the internal-records rule of the revoked center."""
+    revocation = session.get(Revocation, revocation_id)
+    center = session.get(Center, revocation.center_id) if revocation else None
+    if center is None or not sees_internal(principal, center):
+        raise NotFound(INTERNAL_NOT_FOUND)
+
+
+files.register_owner("revocation", _revocation_owner)
+
+
+# --- national recommendation (Art. 14) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NationalRow:
+    center: Center
+    evaluation: PerformanceEvaluation | None  # the latest
+    conversion_amount_yuan: int | None  # of the latest audited self-evaluation
+    conversion_year: int | None
+    conversion_projects: int  # summed over audited self-evaluations
+    eligible: bool
+
+    @property
+    def source(self) -> str:
+        return NATIONAL_SOURCE if self.conversion_year is not None else "—"
+
+
+def national_ranking(session: Session, principal: Principal) -> list[NationalRow]:
+    """Active centers, showcase outcomes first, then by the latest performance score; each with the
+    national threshold check (annual conversion amount or cumulative projects, domain-rules §1)."""
+    _require_region(principal, "国家级推荐名单")
+    settings = get_settings()
+    rows = []
+    for center in session.scalars(select(Center).where(Center.status.in_(ACTIVE_STATUSES))):
+        latest = session.scalar(
+            select(PerformanceEvaluation)
+            .where(PerformanceEvaluation.center_id == center.id)
+            .order_by(PerformanceEvaluation.year.desc())
+            .limit(1)
+        )
+        audited = select(SelfEvaluation).where(
+            SelfEvaluation.center_id == center.id, SelfEvaluation.status == "audited"
+        )
+        last_audited = session.scalar(audited.order_by(SelfEvaluation.year.desc()).limit(1))
+        projects = session.scalar(
+            select(func.coalesce(func.sum(SelfEvaluation.conversion_projects), 0)).where(
+                SelfEvaluation.center_id == center.id, SelfEvaluation.status == "audited"
+            )
+        )
+        amount = last_audited.conversion_amount_yuan if last_audited else None
+        eligible = last_audited is not None and (
+            last_audited.conversion_amount_yuan >= settings.national_min_conversion_yuan
+            or projects >= settings.national_min_projects
+        )
+        rows.append(
+            NationalRow(
+                center=center,
+                evaluation=latest,
+                conversion_amount_yuan=amount,
+                conversion_year=last_audited.year if last_audited else None,
+                conversion_projects=int(projects),
+                eligible=eligible,
+            )
+        )
+
+    def key(row: NationalRow) -> tuple[int, float, str]:
+        ev = row.evaluation
+        score = ev.score if ev is not None and ev.score is not None else float("-inf")
+        return (0 if ev is not None and ev.outcome == "showcase" else 1, -score, row.center.name)
+
+    return sorted(rows, key=key)
+
+
+# --- documents ----------------------------------------------------------------------------------------
+
+
+def _cn_number(n: int) -> str:
+    return "一二三四五六七八九十"[n - 1] if 1 <= n <= 10 else str(n)
+
+
+def _period_text(center: Center) -> str:
+    if center.period_start is None or center.period_end is None:
+        return "—"
+    return f"{zh_date(center.period_start)}至{zh_date(center.period_end)}"
+
+
+def _basics(center: Center) -> Table:
+    return Table(
+        headers=["项目", "内容"],
+        rows=[
+            ["运营中心名称", center.name],
+            ["建设主体", center.builder.name],
+            ["所属产业", center.industry.name],
+            ["所在盟市", center.region.name],
+            ["建设周期", _period_text(center)],
+        ],
+    )
+
+
+def recognition_document(session: Session, center_id: int) -> Document:
+    """认定决定 (Arts. 7–8, 10): public once the center is recognised, as the decision itself was."""
+    center = session.get(Center, center_id)
+    if center is None:
+        raise NotFound(NOT_FOUND)
+    settings = get_settings()
+    region = center.region.name
+    route = (
+        f"建设主体直接向自治区局申报（申报材料已向{region}市场监管局（知识产权局）备案）"
+        if center.direct
+        else f"建设主体申报、{region}市场监管局（知识产权局）推荐"
+    )
+    auditor = (
+        "直接报送自治区局并抄送所在地盟市局"
+        if center.direct
+        else f"经{region}市场监管局（知识产权局）审核后报送自治区局"
+    )
+    years = _cn_number(settings.construction_years)
+    paragraphs = [
+        f"{center.builder.name}：",
+        f"根据{GUIDELINE}第七条规定，经{route}，自治区局复核、专家评审，并向社会公示"
+        f"{settings.notice_working_days}个工作日，公示期满无异议，决定认定{center.builder.name}"
+        f"为自治区产业知识产权运营中心建设主体。",
+        f"根据第八条规定，该运营中心命名为“{center.name}”，所属产业为{center.industry.name}。",
+        f"根据第十条规定，运营中心建设周期为{years}年，自{_period_text(center)}。运营中心应于每年年底前开展"
+        f"自我评价，{auditor}；自治区局每年组织专家开展绩效评估，对运营良好、特色鲜明的通过典型案例形式宣传推广，"
+        "对基础条件不足、未履行或怠于履行工作职责的责令限期整改，整改不合格的取消资格。",
+        "运营中心不得以挂牌、发文等方式自行设立各类分中心（第十三条）。",
+    ]
+    return Document(
+        title=f"关于认定{center.name}的决定",
+        issuer=ISSUER,
+        sections=[Section(paragraphs=paragraphs), Section(heading="认定信息", table=_basics(center))],
+        signatures=[("", ISSUER)],
+        date_line=zh_date(center.recognised_on) if center.recognised_on else "",
+    )
+
+
+def figure_rows(figures: dict[str, int]) -> list[tuple[str, str]]:
+    """(label, value) of the pre-filled figures, money in 万元."""
+    return [
+        (FIGURE_LABELS.get(key, key), wan(value) if key.endswith("_yuan") else str(value))
+        for key, value in figures.items()
+    ]
+
+
+def self_evaluation_document(session: Session, eval_id: int) -> Document:
+    """The self-evaluation report with its figures and text (callers check visibility first)."""
+    ev = session.get(SelfEvaluation, eval_id)
+    if ev is None:
+        raise NotFound(INTERNAL_NOT_FOUND)
+    center = ev.center
+    status = ev.status_label + ("（逾期报送）" if ev.late else "")
+    sections = [
+        Section(heading="一、基本情况", table=_basics(center)),
+        Section(
+            heading="二、平台记录的工作数据",
+            table=Table(headers=["指标", "数值"], rows=[list(r) for r in figure_rows(ev.figures)]),
+        ),
+        Section(
+            heading="三、知识产权转化运营情况（自报）",
+            table=Table(
+                headers=["指标", "数值"],
+                rows=[
+                    ["年度转化运营金额（万元）", wan(ev.conversion_amount_yuan)],
+                    ["转化、产业化项目数（个）", str(ev.conversion_projects)],
+                ],
+                caption="转让、许可、作价入股、投融资等方式实现的金额及项目，交易台账上线前为中心自报数据。",
+            ),
+        ),
+        Section(heading="四、总体情况", paragraphs=ev.summary.splitlines() or ["—"]),
+        Section(heading="五、主要成效", paragraphs=ev.achievements.splitlines() or ["—"]),
+        Section(heading="六、存在问题", paragraphs=ev.problems.splitlines() or ["—"]),
+        Section(heading="七、下一步工作", paragraphs=ev.next_steps.splitlines() or ["—"]),
+    ]
+    if ev.audit_note:
+        sections.append(Section(heading="审核意见", paragraphs=ev.audit_note.splitlines()))
+    return Document(
+        title=f"{center.name}{ev.year}年度自我评价报告",
+        issuer=center.builder.name,
+        reference=f"报送截止日期：{zh_date(ev.deadline)}；状态：{status}",
+        sections=sections,
+        signatures=[("运营中心（盖章）", ""), ("审核单位意见（盖章）", "")],
+        date_line=zh_date(ev.submitted_on) if ev.submitted_on else "",
+    )

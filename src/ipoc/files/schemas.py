@@ -1,0 +1,26 @@
+"""Output shape of an attachment (metadata only; the bytes come from the download route)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+
+class AttachmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    owner_type: str
+    owner_id: int
+    purpose: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+
+    @computed_field
+    @property
+    def url(self) -> str:
+        return f"/files/{self.id}"
