@@ -114,13 +114,17 @@ def db_restore(path: Path) -> None:
 
 @demo_app.command("load")
 def demo_load() -> None:
-    """Load the demo organisations, center and one login per role, then print the logins."""
+    """Load the demo organisations, center, dossiers and one login per role, then print the logins."""
     from ipoc.auth.roles import ROLE_LABELS
     from ipoc.db import session_scope
     from ipoc.ops import demo
+    from ipoc.ops.demo_lifecycle import load_lifecycle
 
     with session_scope() as session:
         logins = demo.load(session)
+    with session_scope() as session:
+        if load_lifecycle(session):
+            typer.echo("demo lifecycle: an open call, a dossier waiting on 赤峰市局, a draft, the center's records")
     typer.echo(demo.patent_summary(demo.load_patents()))
     if logins is None:
         typer.echo("demo data already loaded (logins as printed then; passwords may have been changed)")

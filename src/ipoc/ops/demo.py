@@ -4,7 +4,7 @@ small patent database of Inner Mongolia's industries (fictional records with val
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,8 +13,10 @@ from stdnum.cn import uscc
 
 from ipoc.auth import service as accounts
 from ipoc.auth.models import User
-from ipoc.auth.roles import Role
+from ipoc.auth.roles import Principal, Role
+from ipoc.centers import service as centers
 from ipoc.centers.models import Center
+from ipoc.centers.schemas import CenterRegistration
 from ipoc.db import session_scope, utcnow
 from ipoc.jobs.service import Progress
 from ipoc.orgs.models import Organisation
@@ -62,6 +64,8 @@ LOGINS = [
     DemoLogin("expert", "评审专家", Role.EXPERT, None),
     DemoLogin("center", "稀土中心工作人员", Role.CENTER_STAFF, "内蒙古自治区稀土新材料知识产权运营中心"),
     DemoLogin("member", "示例大学科技处", Role.MEMBER, "内蒙古示例大学"),
+    DemoLogin("dairy", "赤峰示例乳业知识产权部", Role.MEMBER, "赤峰示例乳业有限公司"),
+    DemoLogin("expert2", "评审专家（示例大学）", Role.EXPERT, "内蒙古示例大学"),
 ]
 
 
@@ -86,7 +90,7 @@ def _orgs(session: Session) -> dict[str, Organisation]:
     return created
 
 
-def load(session: Session) -> list[DemoLogin] | None:
+def load(session: Session, today: date | None = None) -> list[DemoLogin] | None:
     """Load once; returns the logins, or None when demo data is already there."""
     if session.scalar(select(User.id).where(User.username == "admin")):
         return None
@@ -95,17 +99,12 @@ def load(session: Session) -> list[DemoLogin] | None:
     industry = session.scalar(select(Industry).where(Industry.naming_term == "稀土新材料"))
     if industry is None:
         raise RuntimeError("reference data missing: run ipoc db upgrade first")
-    session.add(
-        Center(
-            name=f"内蒙古自治区{industry.naming_term}知识产权运营中心",
-            industry_id=industry.id,
-            builder_org_id=builder.id,
-            region_id=builder.region_id,
-            status="recognized",
-            recognised_on=date(2026, 9, 1),
-        )
+    admin = Principal(role=Role.REGION_ADMIN, label="示例数据")
+    recognised_on = (today or date.today()) - timedelta(days=90)
+    registration = CenterRegistration(
+        industry_id=industry.id, builder_org_id=builder.id, region_id=builder.region_id, recognised_on=recognised_on
     )
-    session.flush()
+    centers.register_existing(session, admin, registration, today)
     for login in LOGINS:
         accounts.create_user(
             session,
