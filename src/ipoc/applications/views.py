@@ -52,6 +52,19 @@ def calls_page(request: Request, session: DB, p: LoggedIn):
     return render(request, "calls/list.html", _calls_ctx(session, p))
 
 
+@router.get("/calls.xlsx")
+def calls_export(session: DB, p: LoggedIn):
+    """The calls exactly as the caller sees them (drafts for the region admin only)."""
+    headers = ["年度", "批次", "申报开始日期", "申报截止日期", "状态", "说明"]
+    rows = [
+        [c.year, c.title, c.opens_on, c.closes_on, CALL_STATUS[applications.call_status(c)], c.note]
+        for c in applications.list_calls(session, p)
+    ]
+    return xlsx_response(
+        session, title="申报批次", filename="申报批次.xlsx", headers=headers, rows=rows, entity_type="calls"
+    )
+
+
 @router.post("/calls")
 async def create_call(request: Request, session: DB, p: Admin):
     form = await parse_form(request, CallIn)

@@ -24,7 +24,6 @@ from ipoc.catalogue.schemas import (
     ServiceItemForm,
     WorkPlanIn,
 )
-from ipoc.errors import DomainError
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.export import xlsx_response
@@ -42,21 +41,9 @@ def wan(yuan: int) -> str:
 
 
 def _submit(session: Session, form: FormResult[Any], action: Callable[[], object]) -> int | None:
-    """``attempt`` that also says how it failed: None when done, else the status to re-render the form
-    with (the refusal's own: 409 for a revoked center, 403, 404; 422 for invalid input)."""
-    refused: list[int] = []
-
-    def run() -> None:
-        try:
-            action()
-        except DomainError as exc:
-            refused.append(exc.status_code)
-            raise
-
-    attempt(session, form, run)
-    if not form.errors:
-        return None
-    return refused[0] if refused else 422
+    """``attempt``, answering None when done, else the status to show the form again with."""
+    attempt(session, form, action)
+    return form.status if form.errors else None
 
 
 def _redirect(path: str) -> RedirectResponse:

@@ -66,7 +66,7 @@ async def _run(session: Session, form: FormResult, action: Callable[[Any], Any])
         if isinstance(exc, NotFound | Forbidden):
             raise
         form.fail(exc)
-        return None, exc.status_code
+        return None, form.status
     return value, 200
 
 

@@ -16,6 +16,7 @@ from ipoc.notices.models import PublicNotice
 from ipoc.notices.schemas import NoticeFields, ObjectionIn, ObjectionResolve
 from ipoc.schemas import Input, PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
+from ipoc.web.export import xlsx_response
 from ipoc.web.forms import FormResult, attempt, parse_form
 from ipoc.web.templating import render
 
@@ -31,6 +32,19 @@ class Confirm(Input):
 def notice_list(request: Request, session: DB, p: CurrentPrincipal):
     ctx = {"title": "公示", "notices": notices.list_notices(session, p), "is_admin": p.role is Role.REGION_ADMIN}
     return render(request, "notices/list.html", ctx)
+
+
+@router.get("/notices.xlsx")
+def notices_export(session: DB, p: CurrentPrincipal):
+    """The notices exactly as the caller sees them (drafts for the region admin only)."""
+    headers = ["标题", "公示开始日期", "公示截止日期", "工作日数", "状态"]
+    rows = [
+        [n.title, n.starts_on, n.ends_on, n.working_days, "已发布" if n.is_published else "草稿"]
+        for n in notices.list_notices(session, p)
+    ]
+    return xlsx_response(
+        session, title="公示", filename="公示.xlsx", headers=headers, rows=rows, entity_type="public_notices"
+    )
 
 
 # --- drafting (region admin) ---------------------------------------------------------------------------
@@ -167,6 +181,36 @@ async def file_objection(notice_id: PathId, request: Request, session: DB, p: Cu
 
 
 # --- objections and recognition (region admin) ----------------------------------------------------------
+
+
+@router.get("/notices/{notice_id}/objections.xlsx")
+def objections_export(notice_id: PathId, session: DB, p: CurrentPrincipal):
+    """The objections with their filers' contacts: the region admin's only, like the list on the page."""
+    notice = notices.get_notice(session, p, notice_id)
+    found = notices.objections_for(session, p, notice.id)
+    proposed = {a.id: notices.proposed_name(a) for a in notices.entries(session, notice)}
+    headers = ["回执编号", "异议对象", "异议人", "联系方式", "提交时间（UTC）", "异议内容", "状态", "处理意见"]
+    rows = [
+        [
+            o.receipt_no,
+            proposed.get(o.application_id, ""),
+            o.filer_name,
+            o.filer_contact,
+            o.created_at,
+            o.content,
+            o.status_label,
+            o.resolution,
+        ]
+        for o in found
+    ]
+    return xlsx_response(
+        session,
+        title="公示异议",
+        filename=f"公示异议-{notice.title}.xlsx",
+        headers=headers,
+        rows=rows,
+        entity_type="objections",
+    )
 
 
 @router.post("/objections/{objection_id}/resolve")

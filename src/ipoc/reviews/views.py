@@ -75,6 +75,27 @@ def index(request: Request, session: DB, p: Reviewer):
     return render(request, "reviews/admin_index.html", ctx)
 
 
+@router.get("/reviews/panels.xlsx")
+def panels_export(session: DB, p: Admin):
+    """The region admin's list of panels, as on the overview page."""
+    headers = ["评审组", "类型", "申报批次 / 年度", "评分表", "评分表版本", "专家人数", "状态"]
+    rows = [
+        [
+            panel.name,
+            PANEL_KINDS[panel.kind],
+            f"申报批次 #{panel.call_id}" if panel.kind == "recognition" else f"{panel.year} 年度",
+            panel.sheet.name,
+            panel.sheet.version,
+            len(panel.members),
+            PANEL_STATUS[panel.status],
+        ]
+        for panel in reviews.list_panels(session, p)
+    ]
+    return xlsx_response(
+        session, title="评审组", filename="评审组.xlsx", headers=headers, rows=rows, entity_type="panels"
+    )
+
+
 # --- score sheets -------------------------------------------------------------------------------------
 
 

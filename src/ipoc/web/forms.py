@@ -59,15 +59,23 @@ class FormResult(Generic[M]):
         self.values = values
         self.data = data
         self.errors = errors
+        self._refusal_status: int | None = None
 
     @property
     def ok(self) -> bool:
         return self.data is not None and not self.errors
 
+    @property
+    def status(self) -> int:
+        """The status a refused form is shown again with: the refusal's own (409 for a wrong state …),
+        422 for invalid input."""
+        return self._refusal_status or 422
+
     def fail(self, exc: DomainError) -> None:
         """Show a service-layer refusal next to its field (or above the form)."""
         self.errors[exc.field or "__all__"] = exc.message
         self.data = None
+        self._refusal_status = exc.status_code
 
 
 def attempt(session: Session, form: FormResult[Any], action: Callable[[], object]) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.config import get_settings
 from ipoc.errors import DomainError, InvalidInput
 from ipoc.web.deps import DB, role_required
+from ipoc.web.export import xlsx_response
 from ipoc.web.forms import attempt, field_errors, parse_form
 from ipoc.web.templating import render
 from ipoc.workdays import service as workdays
@@ -25,6 +26,7 @@ from ipoc.workdays.schemas import CalculationIn, DayIn
 router = APIRouter()
 Admin = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN))]
 Year = Annotated[int | None, Query(ge=1900, le=2200)]
+YearPath = Annotated[int, Path(ge=1900, le=2200)]
 PAGE = "/admin/calendar"
 MAX_UPLOAD = 1 << 20  # a year's schedule is a few dozen lines
 
@@ -82,6 +84,24 @@ def calendar_page(request: Request, session: DB, _admin: Admin, year: Year = Non
         if row is not None:
             extra["values"] = {"day": row.day.isoformat(), "kind": row.kind, "note": row.note}
     return _page(request, session, year or (edit.year if edit else None), **extra)
+
+
+@router.get(f"{PAGE}/{{year}}.xlsx")
+def overrides_export(year: YearPath, session: DB, _admin: Admin):
+    """A year's single-day overrides, as listed on the page."""
+    headers = ["日期", "星期", "类型", "备注"]
+    rows = [
+        [d.day, workdays.weekday_label(d.day), DAY_KINDS[d.kind], d.note]
+        for d in workdays.year_overrides(session, year)
+    ]
+    return xlsx_response(
+        session,
+        title=f"{year}年工作日历调整",
+        filename=f"工作日历调整-{year}.xlsx",
+        headers=headers,
+        rows=rows,
+        entity_type="calendar_days",
+    )
 
 
 @router.post(f"{PAGE}/days")
