@@ -44,8 +44,10 @@ lint: python-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks
 
+# Three workers, one test file each at a time: the suite waits on PostgreSQL and Chromium as much as on
+# the two CPUs, and whole files keep their module fixtures (browsers, templates) to one worker.
 test: setup lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 3 --dist loadfile
 
 # Scale benchmark of import and search (issue 3); not part of `test`. `make bench SIZES=20000` for a quick run.
 bench: setup
