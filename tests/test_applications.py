@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.applications import flows
 from ipoc.applications import service as applications
 from ipoc.applications.models import CONDITIONS, Application, ApplicationEvent, Call
@@ -26,7 +27,7 @@ from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
 from tests.conftest import csrf_of, login, make_user, post_form
 
-TODAY = date.today()
+TODAY = clock.today()
 
 # --- a small world shared by the dossier tests (test_application_flow and test_attachments use it too) ---
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from ipoc import clock
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Role
 from ipoc.centers import service as centers
@@ -138,7 +139,7 @@ def test_a_late_submission_is_accepted_and_marked(session, roles):
 
 
 def test_the_cycle_over_the_web(client, session):
-    this_year = date.today().year
+    this_year = clock.today().year
     center = make_center(session, date(this_year, 1, 2))
     make_user(session, "staff", Role.CENTER_STAFF, str(center.id))
     make_user(session, "bt", Role.BUREAU_OFFICER, "包头市")
@@ -281,7 +282,7 @@ def test_the_score_comes_from_the_performance_panel_and_its_experts_read_the_sel
 
 
 def test_rectification_over_the_web(client, session):
-    this_year = date.today().year
+    this_year = clock.today().year
     center = make_center(session, date(this_year, 1, 2))
     make_user(session, "admin1", Role.REGION_ADMIN)
     make_user(session, "staff", Role.CENTER_STAFF, str(center.id))
@@ -291,7 +292,7 @@ def test_rectification_over_the_web(client, session):
     form = {"year": str(this_year), "outcome": "rectify", "requirements": "补齐人才队伍"}
     refused = post_form(client, f"/centers/{center.id}/evaluations", form)
     assert refused.status_code == 422 and "整改期限" in refused.text
-    deadline = (date.today().replace(day=1) + timedelta(days=95)).isoformat()
+    deadline = (clock.today().replace(day=1) + timedelta(days=95)).isoformat()
     assert post_form(client, f"/centers/{center.id}/evaluations", {**form, "deadline": deadline}).status_code == 303
     rect = session.scalar(select(Rectification))
     assert 'data-testid="decide-form"' not in client.get(f"/rectifications/{rect.id}").text, "nothing to decide yet"

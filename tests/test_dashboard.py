@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from ipoc import clock
 from ipoc.applications.models import Application, Call
 from ipoc.auth.roles import Role
 from ipoc.catalogue.models import PlanItem, WorkPlan
@@ -22,7 +23,7 @@ from ipoc.web.dashboard import centers_by, dashboard
 from tests.conftest import login, make_user
 from tests.test_catalogue import as_principal, make_center
 
-THIS_YEAR = date.today().year
+THIS_YEAR = clock.today().year
 START = date(THIS_YEAR - 1, 3, 1)  # a center in the second year of its period, whatever today is
 
 

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from ipoc import clock
 from ipoc.applications.schemas import CallIn
 from ipoc.applications.service import save_call
 from ipoc.audit.models import AuditRecord
@@ -45,7 +46,7 @@ def lists(session) -> Lists:
     call = save_call(
         session, admin, CallIn(year=2025, title="2025年度申报", opens_on=date(2025, 6, 1), closes_on=date(2025, 8, 31))
     )
-    later = date.today() + timedelta(days=30)
+    later = clock.today() + timedelta(days=30)
     save_call(session, admin, CallIn(year=later.year, title="下一批次", opens_on=later, closes_on=later))
     apps = [
         _shortlisted(session, call, admin, "包头稀土研究院有限公司", "稀土新材料"),

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from ipoc import clock
 from ipoc.applications.models import Application, ApplicationEvent, Call
 from ipoc.applications.service import transition
 from ipoc.auth import service as accounts
@@ -281,9 +282,9 @@ def test_recognising_a_whole_notice_reports_each_skipped_dossier(session, world)
 
 def _live(session, w: World) -> PublicNotice:
     """A notice published today, so that its window contains the real current date."""
-    _cover(session, date.today().year)
-    _cover(session, (date.today() + timedelta(days=14)).year)
-    return _published(session, w, date.today())
+    _cover(session, clock.today().year)
+    _cover(session, (clock.today() + timedelta(days=14)).year)
+    return _published(session, w, clock.today())
 
 
 def test_anyone_objects_on_the_page_and_the_filer_stays_private(client, session, world):
@@ -365,11 +366,11 @@ def _past_world(session, w: World) -> World:
 
 
 def test_the_admin_drafts_publishes_and_recognises_on_the_pages(client, session, world):
-    _cover(session, date.today().year)
+    _cover(session, clock.today().year)
     login(client, "region")
     form = client.get(f"/notices/new?call_id={world.call.id}")
     assert form.status_code == 200 and f'value="{world.apps[0].id}"' in form.text
-    data = {"starts_on": date(date.today().year + 6, 3, 1).isoformat(), "contact": CONTACT}
+    data = {"starts_on": date(clock.today().year + 6, 3, 1).isoformat(), "contact": CONTACT}
     data["application_ids"] = [str(a.id) for a in world.apps]
     refused = post_form(client, f"/notices/new?call_id={world.call.id}", data)
     assert (
@@ -378,7 +379,7 @@ def test_the_admin_drafts_publishes_and_recognises_on_the_pages(client, session,
     assert _count(session, PublicNotice) == 0
 
     created = post_form(
-        client, f"/notices/new?call_id={world.call.id}", {**data, "starts_on": date.today().isoformat()}
+        client, f"/notices/new?call_id={world.call.id}", {**data, "starts_on": clock.today().isoformat()}
     )
     assert created.status_code == 303
     notice_id = int(created.headers["location"].rsplit("/", 1)[1])
@@ -399,8 +400,8 @@ def test_the_admin_drafts_publishes_and_recognises_on_the_pages(client, session,
 
 
 def test_the_api_serves_the_public_and_the_region_admin(app, session, world):
-    _cover(session, date.today().year)
-    _cover(session, (date.today() + timedelta(days=14)).year)
+    _cover(session, clock.today().year)
+    _cover(session, (clock.today() + timedelta(days=14)).year)
     admin_user = session.get(User, world.admin.user_id)
     _token, plaintext = accounts.create_token(session, admin_user, "test")
     bureau_user = session.get(User, world.bureau.user_id)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from ipoc import clock
 from ipoc.applications.models import Application, Call
 from ipoc.auth.roles import Role
 from ipoc.catalogue.models import PlanItem, WorkPlan
@@ -284,7 +285,7 @@ def test_the_cli_sends_and_prints_the_count(instance, session):
 
 
 def test_the_reminders_page_lists_due_items_and_marks_notifications_read(client, session):
-    this_year = date.today().year
+    this_year = clock.today().year
     center = make_center(session, "包头市", "内蒙古自治区稀土测试知识产权运营中心", start=date(this_year - 1, 3, 1))
     staff = make_user(session, "staff", Role.CENTER_STAFF, center.name)
     other = make_user(session, "staff2", Role.CENTER_STAFF, center.name)

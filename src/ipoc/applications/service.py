@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from ipoc import clock
 from ipoc.applications import flows
 from ipoc.applications.models import CONDITIONS, Application, ApplicationEvent, Call, ConditionStatement
 from ipoc.applications.schemas import ApplicationIn, ApplicationPatch, CallIn, DossierIn
@@ -117,7 +118,7 @@ def timeline(session: Session, app: Application) -> list[ApplicationEvent]:
 
 def call_status(call: Call, today: date | None = None) -> str:
     """Not yet published before its window opens, open within it, closed after it."""
-    today = today or date.today()
+    today = today or clock.today()
     if today < call.opens_on:
         return "draft"
     return "open" if today <= call.closes_on else "closed"
@@ -127,7 +128,7 @@ def list_calls(
     session: Session, principal: Principal, *, open_only: bool = False, today: date | None = None
 ) -> list[Call]:
     """The region bureau sees every call; everyone else those whose window has opened."""
-    today = today or date.today()
+    today = today or clock.today()
     stmt = select(Call).order_by(Call.year.desc(), Call.opens_on.desc(), Call.id.desc())
     if principal.role is not Role.REGION_ADMIN or open_only:
         stmt = stmt.where(Call.opens_on <= today)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.catalogue.models import DUTIES, FUNDING_SOURCES, FundingProject, PlanItem, ServiceItem, WorkPlan
@@ -239,7 +240,7 @@ def complete_plan_item(
 ) -> PlanItem:
     """Mark an item done, with the date and what came of it (the public page shows the progress)."""
     item = _planned_item(session, principal, center_id, year, item_id)
-    if data.done_on > (today or date.today()):
+    if data.done_on > (today or clock.today()):
         raise InvalidInput("完成日期不能晚于今天", field="done_on")
     audit.set_reason(session, data.outcome)
     item.status, item.done_on, item.outcome = "done", data.done_on, data.outcome
@@ -353,7 +354,7 @@ def public_view(session: Session, center_id: int, today: date | None = None) -> 
 
     Rendered by ``catalogue/_center_public.html``, which expects this dict as ``catalogue``.
     """
-    year = (today or date.today()).year
+    year = (today or clock.today()).year
     items = session.scalars(
         select(ServiceItem)
         .where(ServiceItem.center_id == center_id, ServiceItem.published.is_(True))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.auth.roles import Principal
 from ipoc.catalogue import service as catalogue
 from ipoc.catalogue.models import DUTIES, FUNDING_SOURCES, PLAN_ITEM_STATUS, ServiceItem
@@ -63,7 +63,7 @@ def _catalogue_page(request: Request, session: Session, p: Principal, center_id:
     ctx = {
         "title": f"{center.name} · 公共服务目录",
         "center": center,
-        "this_year": date.today().year,
+        "this_year": clock.today().year,
         "manage": manage and center.is_active,
         "items": catalogue.list_service_items(session, p, center_id),
         "duties": DUTIES,
@@ -116,7 +116,7 @@ def _edit_page(
     ctx = {
         "title": f"修改服务事项 · {item.title}",
         "center": center,
-        "this_year": date.today().year,
+        "this_year": clock.today().year,
         "item": item,
         "manage": manage and center.is_active,
         "duties": DUTIES,
@@ -167,7 +167,7 @@ def _plan_page(request: Request, session: Session, p: Principal, center_id: int,
     ctx = {
         "title": f"{center.name} · {year} 年度公共服务工作计划",
         "center": center,
-        "this_year": date.today().year,
+        "this_year": clock.today().year,
         "year": year,
         "years": list(catalogue.plan_years(center)),
         "plan": plan,
@@ -217,7 +217,7 @@ async def create_plan(center_id: PathId, request: Request, session: DB, p: Logge
 def _year_of(values: dict[str, str]) -> int:
     """The year typed in a refused plan form, to show that year's page again (this year if unreadable)."""
     text = values.get("year", "")
-    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else date.today().year
+    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else clock.today().year
 
 
 @router.post("/centers/{center_id}/plans/{year}/publish")
@@ -278,7 +278,7 @@ def _funding_page(request: Request, session: Session, p: Principal, center_id: i
     ctx = {
         "title": f"{center.name} · 资金项目",
         "center": center,
-        "this_year": date.today().year,
+        "this_year": clock.today().year,
         "projects": projects,
         "totals": catalogue.funding_totals(projects),
         "sources": FUNDING_SOURCES,

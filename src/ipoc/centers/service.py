@@ -18,6 +18,7 @@ from fastapi import UploadFile
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.applications.models import Application
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
@@ -63,7 +64,7 @@ FIGURE_LABELS = {
 
 
 def _today(today: date | None) -> date:
-    return today or date.today()
+    return today or clock.today()
 
 
 def wan(yuan: int) -> str:

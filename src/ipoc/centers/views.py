@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.catalogue.service import public_view
@@ -218,7 +218,7 @@ def _center_ctx(session: Session, p: Principal, center: Center, **extra: Any) ->
     internal = centers.sees_internal(p, center)
     revocation = centers.revocation_of(session, center)
     region_acts = p.role is Role.REGION_ADMIN and center.is_active
-    this_year = date.today().year
+    this_year = clock.today().year
     return {
         "title": center.name,
         "center": center,
@@ -391,7 +391,7 @@ def _rectification_ctx(session: Session, p: Principal, rect_id: int, **extra: An
         "center": center,
         "may_report": center.is_active and p.role is Role.CENTER_STAFF and p.center_id == center.id,
         "may_decide": center.is_active and p.role is Role.REGION_ADMIN,
-        "overdue": rect.status == "open" and date.today() > rect.deadline,
+        "overdue": rect.status == "open" and clock.today() > rect.deadline,
         "history": audit.history(session, "rectifications", rect.id),
         **extra,
     }

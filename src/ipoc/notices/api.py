@@ -3,11 +3,10 @@ drafting, publishing, objection handling and recognition."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.auth.roles import Principal, Role
 from ipoc.notices import service as notices
 from ipoc.notices.models import PublicNotice
@@ -44,7 +43,7 @@ def _out(session: Session, p: Principal, notice: PublicNotice) -> NoticeOut:
     ]
     public = NoticeSummary.model_validate(notice).model_dump()
     fields = {**public, "body": notice.body, "contact": notice.contact, "entries": entries}
-    fields["open_for_objections"] = notice.is_open(date.today())
+    fields["open_for_objections"] = notice.is_open(clock.today())
     if p.role is not Role.REGION_ADMIN:
         return NoticeOut(**fields)
     objections = [ObjectionOut.model_validate(o) for o in notices.objections_for(session, p, notice.id)]

@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.applications.models import Application, Call
 from ipoc.applications.service import get_application, transition
 from ipoc.audit import service as audit
@@ -202,7 +203,7 @@ def create_notice(
         raise NotFound("申报批次不存在")
     audit.set_reason(session, "拟定公示")
     notice = PublicNotice(call_id=call.id)
-    return _save(session, notice, call, fields, application_ids, today or date.today())
+    return _save(session, notice, call, fields, application_ids, today or clock.today())
 
 
 def _draft(session: Session, principal: Principal, notice_id: int) -> PublicNotice:
@@ -224,7 +225,7 @@ def update_notice(
     """Edit a draft; the window and the text are recomputed."""
     notice = _draft(session, principal, notice_id)
     audit.set_reason(session, "修改公示草稿")
-    return _save(session, notice, session.get(Call, notice.call_id), fields, application_ids, today or date.today())
+    return _save(session, notice, session.get(Call, notice.call_id), fields, application_ids, today or clock.today())
 
 
 def delete_draft(session: Session, principal: Principal, notice_id: int) -> None:
@@ -242,7 +243,7 @@ def publish(session: Session, principal: Principal, notice_id: int, today: date 
     """Publish a draft: its dates are recomputed on today's calendar data, and every dossier on it goes
     to public notice. A start date already past would shorten the window, so it is refused."""
     notice = _draft(session, principal, notice_id)
-    today = today or date.today()
+    today = today or clock.today()
     if notice.starts_on < today:
         raise Conflict(f"公示开始日期{zh_date(notice.starts_on)}已过，请修改开始日期后再发布")
     apps = entries(session, notice)
@@ -273,7 +274,7 @@ def file_objection(
     """Anyone may object to one dossier on a published notice, on any day of its window. The first
     objection puts the dossier into objection handling; later ones are recorded against it."""
     notice = get_notice(session, principal, notice_id)
-    if not notice.is_open(today or date.today()):
+    if not notice.is_open(today or clock.today()):
         raise Conflict(_window_closed_message(notice))
     app = session.get(Application, data.application_id)
     if app is None or app.notice_id != notice.id:
@@ -357,7 +358,7 @@ def recognise(
     generated name and construction period, then the dossier is marked recognised. ``notice_id``, when
     given, must be the dossier's notice (the pages and the API address a dossier through its notice)."""
     _require_admin(principal, "正式认定")
-    today = today or date.today()
+    today = today or clock.today()
     app = get_application(session, principal, application_id)
     if notice_id is not None and app.notice_id != notice_id:
         raise NotFound("该申报不在本公示名单中")

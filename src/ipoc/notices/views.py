@@ -3,12 +3,12 @@ handling and recognition on the same pages."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse
 
+from ipoc import clock
 from ipoc.auth.roles import Principal, Role
 from ipoc.documents.render import document_response
 from ipoc.notices import service as notices
@@ -69,7 +69,7 @@ async def _draft_form(request: Request) -> tuple[FormResult[NoticeFields], list[
 
 @router.get("/notices/new")
 def new_notice_page(request: Request, session: DB, p: Admin, call_id: QueryId = None):
-    values = {"starts_on": date.today().isoformat(), "contact": notices.DEFAULT_CONTACT}
+    values = {"starts_on": clock.today().isoformat(), "contact": notices.DEFAULT_CONTACT}
     return render(request, "notices/form.html", _form_ctx(session, p, call_id, values=values, selected=set()))
 
 
@@ -138,7 +138,7 @@ def _above(errors: dict[str, str]) -> dict[str, str]:
 def _detail(request: Request, session: DB, p: Principal, notice_id: int, status_code: int = 200, **extra):
     notice = notices.get_notice(session, p, notice_id)
     apps = notices.entries(session, notice)
-    today = date.today()
+    today = clock.today()
     is_admin = p.role is Role.REGION_ADMIN
     ctx = {
         "title": notice.title,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc
 
+from ipoc import clock
 from ipoc.auth import service as accounts
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal, Role
@@ -100,7 +101,7 @@ def load(session: Session, today: date | None = None) -> list[DemoLogin] | None:
     if industry is None:
         raise RuntimeError("reference data missing: run ipoc db upgrade first")
     admin = Principal(role=Role.REGION_ADMIN, label="示例数据")
-    recognised_on = (today or date.today()) - timedelta(days=90)
+    recognised_on = (today or clock.today()) - timedelta(days=90)
     registration = CenterRegistration(
         industry_id=industry.id, builder_org_id=builder.id, region_id=builder.region_id, recognised_on=recognised_on
     )

@@ -12,6 +12,7 @@ from fastapi import UploadFile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.applications import service as applications
 from ipoc.applications.models import Call
 from ipoc.applications.schemas import ApplicationIn, CallIn
@@ -137,7 +138,7 @@ def load_lifecycle(session: Session, today: date | None = None) -> bool:
     """Load once (after ``demo.load``); False when a call already exists."""
     if session.scalar(select(Call.id)):
         return False
-    today = today or date.today()
+    today = today or clock.today()
     ensure_default_sheets(session)
     call = _call(session, _principal(session, "admin"), today)
     _submitted_dossier(session, call, today)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 
+from ipoc import clock
 from ipoc.errors import InvalidInput
 
 _WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
@@ -47,7 +47,7 @@ def normalise_application_no(raw: str | None) -> str:
     type_digit = body[4] if len(body) == 12 else body[2]
     if type_digit not in _KINDS:
         raise InvalidInput("申请号的专利类型位不对（应为 1、2、3、8 或 9）", field="application_no")
-    if len(body) == 12 and not 2003 <= int(body[:4]) <= date.today().year + 1:
+    if len(body) == 12 and not 2003 <= int(body[:4]) <= clock.today().year + 1:
         raise InvalidInput("申请号的年份不对", field="application_no")
     if check_char(body) != check:
         raise InvalidInput("申请号校验位错误", field="application_no")

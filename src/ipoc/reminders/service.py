@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.applications import service as applications
 from ipoc.applications.models import Application
 from ipoc.auth.models import User
@@ -168,7 +169,7 @@ def _expert(session: Session, principal: Principal, today: date) -> Iterable[Due
 
 def due_items(session: Session, principal: Principal, today: date | None = None) -> list[DueItem]:
     """What the caller has to do, soonest deadline first; items without a deadline come last."""
-    today = today or date.today()
+    today = today or clock.today()
     items: Iterable[DueItem] = ()
     if principal.role is Role.CENTER_STAFF and principal.center_id:
         center = session.get(Center, principal.center_id)
@@ -198,7 +199,7 @@ def send_reminders(session: Session, today: date | None = None) -> int:
     """Run daily: close ended periods, then notify every active user of each deadline that is N days away
     (N in ``reminder_days``) or overdue. A notification's key makes a second run the same day add nothing,
     and an overdue item is notified once, not every day."""
-    today = today or date.today()
+    today = today or clock.today()
     centers.close_ended_periods(session, today)
     days = reminder_days()
     created = 0

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, extract, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from ipoc import clock
 from ipoc.applications import service as applications
 from ipoc.applications.models import Application, ApplicationEvent, Call
 from ipoc.audit import service as audit
@@ -780,5 +781,5 @@ def score_sheet_document(session: Session, score_id: int, today: date | None = N
             Section(heading="评审意见", paragraphs=[score.comment or "（无）"]),
         ],
         signatures=[("评审专家（签字）", ""), ("专家姓名", expert.display_name)],
-        date_line=zh_date(score.submitted_at.date() if score.submitted_at else today or date.today()),
+        date_line=zh_date(score.submitted_at.date() if score.submitted_at else today or clock.today()),
     )

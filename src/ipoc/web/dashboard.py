@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.applications import service as applications
 from ipoc.applications.flows import STATE_LABELS
 from ipoc.applications.models import Application, Call
@@ -94,7 +95,7 @@ def _center_staff(session: Session, center: Center, today: date) -> dict[str, An
 
 
 def dashboard(session: Session, principal: Principal, today: date | None = None) -> dict[str, Any]:
-    today = today or date.today()
+    today = today or clock.today()
     due = due_items(session, principal, today)
     ctx: dict[str, Any] = {"pending": orgs.pending_for(session, principal), "due": due, "today": today}
     if principal.role is Role.REGION_ADMIN:

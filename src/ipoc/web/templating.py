@@ -11,11 +11,13 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
+from ipoc import clock
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
 from ipoc.web.deps import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters["beijing"] = clock.beijing
 
 ADMINS = (Role.REGION_ADMIN,)
 BUREAUS = (Role.REGION_ADMIN, Role.BUREAU_OFFICER)

@@ -24,6 +24,7 @@ import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.audit.service import set_reason
 from ipoc.auth.roles import Principal, Role
 from ipoc.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -127,7 +128,7 @@ def covered_years(session: Session) -> dict[int, str]:
 def years_missing(session: Session, today: date | None = None) -> list[int]:
     """Years an admin must load now: this year if uncovered, and next year from November on (the State
     Council usually publishes the next year's schedule in October or November)."""
-    today = today or date.today()
+    today = today or clock.today()
     covered = covered_years(session)
     wanted = [today.year] + ([today.year + 1] if today.month >= 11 else [])
     return [year for year in wanted if year not in covered]

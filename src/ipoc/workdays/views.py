@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from ipoc import clock
 from ipoc.auth.roles import Principal, Role
 from ipoc.config import get_settings
 from ipoc.errors import DomainError, InvalidInput
@@ -56,7 +57,7 @@ def _calculation(session: Session, params: dict[str, str]) -> Calculation:
 
 
 def _page(request: Request, session: Session, year: int | None, status_code: int = 200, **extra):
-    year = year or date.today().year
+    year = year or clock.today().year
     covered = workdays.covered_years(session)
     calc_params = {k: request.query_params[k] for k in ("start", "n", "first_day") if k in request.query_params}
     ctx = {

@@ -1,0 +1,22 @@
+"""The platform's day is China's, whatever the server's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import time_machine
+
+from ipoc import clock
+
+
+def test_today_is_the_date_in_china_not_on_the_server():
+    with time_machine.travel(datetime(2026, 11, 24, 20, 0, tzinfo=UTC), tick=False):
+        assert clock.today() == date(2026, 11, 25)
+    with time_machine.travel(datetime(2026, 11, 24, 15, 59, tzinfo=UTC), tick=False):
+        assert clock.today() == date(2026, 11, 24)
+
+
+def test_stored_utc_timestamps_are_shown_in_beijing_time():
+    assert clock.beijing(datetime(2026, 11, 24, 20, 0)) == "2026-11-25 04:00"
+    assert clock.beijing(datetime(2026, 11, 24, 20, 0, 5), "%H:%M:%S") == "04:00:05"
+    assert clock.beijing(None) == "—"
