@@ -93,6 +93,23 @@ def test_an_ordinary_center_is_audited_by_its_bureau(session, roles):
         centers.audit_self_evaluation(session, roles["bureau"], ev.id, approve=False, note="再看看")
 
 
+def test_the_last_report_is_audited_after_the_period_has_ended(session, roles):
+    """The last year's report falls due at the end of the period, so its audit comes after it."""
+    earlier = _filed(session, roles, 2027, date(2027, 12, 20))
+    ev = _filed(session, roles, 2028, date(2028, 12, 20))
+    centers.close_ended_periods(session, date(2029, 3, 2))
+    assert roles["center"].status == "cycle_ended"
+    with pytest.raises(Conflict):
+        centers.audit_self_evaluation(session, roles["bureau"], ev.id, approve=False, note="请补充")
+    assert ev.status == "submitted"
+    centers.audit_self_evaluation(session, roles["bureau"], ev.id, approve=True, note="")
+    assert ev.status == "audited"
+    roles["center"].status = "revoked"
+    with pytest.raises(Conflict):
+        centers.audit_self_evaluation(session, roles["bureau"], earlier.id, approve=True, note="")
+    assert earlier.status == "submitted"
+
+
 def test_a_direct_center_is_audited_by_the_region_and_copied_to_its_bureau(client, session):
     center = make_center(session, date(2026, 3, 2), route="direct")
     r = {"center": center, "staff": who(session, "staff", Role.CENTER_STAFF, str(center.id))}

@@ -111,3 +111,16 @@ def test_document_response_is_a_download_with_a_utf8_name(fmt, media_type, magic
 def test_an_unknown_format_is_refused():
     with pytest.raises(InvalidInput):
         document_response(DOC, "html", "x")
+
+
+def test_a_signature_without_a_label_is_the_name_alone():
+    """The recognition decision is signed by the issuer: no dangling "：" before its name."""
+    from dataclasses import replace
+
+    doc = replace(DOC, signatures=[("", "内蒙古自治区市场监督管理局（知识产权局）"), ("评审专家（签字）", "")])
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(to_docx(doc))).paragraphs]
+    assert "内蒙古自治区市场监督管理局（知识产权局）" in paragraphs
+    assert not [p for p in paragraphs if p.startswith("：")]
+    assert "评审专家（签字）：" + "　" * 8 in paragraphs
+    html = to_html(doc)
+    assert "<p>内蒙古自治区市场监督管理局（知识产权局）</p>" in html and "<p>：" not in html

@@ -215,6 +215,15 @@ def test_objections_are_received_during_the_window_only(session, world):
     assert world.apps[1].state == "public_notice", "only the dossier objected to changes"
 
 
+def test_a_logged_in_objector_is_not_named_on_the_dossier_timeline(session, world):
+    """The applicant, its bureau and the experts read the timeline; the filer is the region admin's to know."""
+    notice = _published(session, world, FRI)
+    rival = accounts.principal_for(session, make_user(session, "rival", Role.EXPERT))
+    notices.file_objection(session, rival, notice.id, _objection(world.apps[0]), today=FRI)
+    [event] = _events(session, world.apps[0], "object")
+    assert (event.actor_id, event.actor_label) == (None, "社会公众")
+
+
 # --- recognition ---------------------------------------------------------------------------------------
 
 
@@ -427,7 +436,11 @@ def test_the_api_serves_the_public_and_the_region_admin(app, session, world):
         receipt = http.post(f"/api/v1/notices/{notice_id}/objections", json=objection)
         assert receipt.status_code == 201 and "filer_contact" not in receipt.json() and receipt.json()["receipt_no"]
 
-        [listed] = http.get(f"/api/v1/notices/{notice_id}", headers=admin).json()["objections"]
+        after = http.get(f"/api/v1/notices/{notice_id}").json()["entries"]
+        assert {(e["state"], e["state_label"]) for e in after} == {(None, None)}, "an objection is not public"
+        as_admin = http.get(f"/api/v1/notices/{notice_id}", headers=admin).json()
+        assert as_admin["entries"][0]["state"] == "objection_handling"
+        [listed] = as_admin["objections"]
         assert listed["filer_contact"] == FILER_CONTACT
         resolve = {"outcome": "upheld", "resolution": "情况属实"}
         bureau = {"Authorization": f"Bearer {bureau_plain}"}

@@ -192,6 +192,12 @@ def test_bureaus_audit_their_ordinary_centers_and_the_region_the_direct_ones(ses
     ]
     audits = [i.link for i in reminders.due_items(session, admin, today) if i.kind == "audit_self_evaluation"]
     assert audits == [f"/self-evaluations/{direct.id}"]
+    direct.center.status = "cycle_ended"  # the last report is audited after the period: still due
+    ordinary.center.status = "revoked"  # read-only: the audit would be a 409
+    session.flush()
+    assert [i.kind for i in reminders.due_items(session, baotou, today)] == ["application"]
+    audits = [i.link for i in reminders.due_items(session, admin, today) if i.kind == "audit_self_evaluation"]
+    assert audits == [f"/self-evaluations/{direct.id}"]
 
 
 def test_the_region_admin_is_told_of_ended_notices_late_rectifications_and_a_missing_calendar(session):
@@ -219,6 +225,10 @@ def test_the_region_admin_is_told_of_ended_notices_late_rectifications_and_a_mis
     assert [(i.kind, i.link, i.due_on) for i in items] == [("recognise", f"/notices/{notice.id}", date(2025, 10, 9))]
     items = reminders.due_items(session, admin, date(2025, 10, 21))
     assert _kinds(items) == ["recognise", "rectification_decision"] and items[1].link == f"/rectifications/{rect.id}"
+    center.status = "revoked"  # revoked for another reason while the rectification was open: nothing to decide
+    session.flush()
+    assert _kinds(reminders.due_items(session, admin, date(2025, 10, 21))) == ["recognise"]
+    center.status = "rectifying"
     on_notice.state = "recognized"
     rect.status = "failed"
     session.flush()

@@ -381,6 +381,23 @@ def test_close_is_refused_until_every_subject_is_scored_then_results_are_ranked(
         reviews.close_panel(session, w.admin, panel.id)
 
 
+def test_after_close_an_expert_sees_no_result_of_a_subject_they_had_to_avoid(session):
+    w = _world(session, n_experts=2, n_dossiers=2)
+    d1, d2 = w.dossiers
+    session.get(User, w.experts[0].user_id).org_id = w.orgs[0].id  # expert1 works for the first applicant
+    session.commit()
+    own = principal_for(session, session.get(User, w.experts[0].user_id))
+    panel = _panel(session, w)
+    _score(session, w.experts[1], panel, d1.id, 66)
+    _score(session, w.experts[1], panel, d2.id, 70)
+    _score(session, own, panel, d2.id, 74)
+    reviews.close_panel(session, w.admin, panel.id)
+    session.commit()
+    assert [r.subject_id for r in reviews.panel_results(session, own, panel.id)[1]] == [d2.id]
+    assert {r.subject_id for r in reviews.panel_results(session, w.experts[1], panel.id)[1]} == {d1.id, d2.id}
+    assert {r.subject_id for r in reviews.panel_results(session, w.admin, panel.id)[1]} == {d1.id, d2.id}
+
+
 def test_out_of_range_scores_name_the_indicator_and_scoring_after_close_is_409(session, client):
     w = _world(session, n_experts=1, n_dossiers=1)
     sheet = next(s for s in reviews.ensure_default_sheets(session) if s.kind == "recognition")

@@ -2,8 +2,9 @@
 
 Who may do what: the center's own staff and the region bureau manage the catalogue and the plan; the
 bureau of the center's league/city reads them; funding is recorded by whoever pays (the region bureau
-for the region fund, the league/city bureau for its matching funds) and read by the center too. Staff of
-another center and bureaus of another area get 404 (these records are not public); other roles get 403.
+for the region fund, the league/city bureau for its matching funds) and read by the center too. Anyone
+else (staff of another center, bureaus of another area, members, experts) gets 404: these are internal
+records of the center (docs/permissions.md).
 Every change needs an active center: a revoked or ended one keeps its records read-only.
 """
 
@@ -34,24 +35,10 @@ from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 # --- who may do what ----------------------------------------------------------------------------------
 
 
-def _in_scope(principal: Principal, center: Center) -> bool:
-    """Whether the caller is one of the center's own overseers or its staff; other roles are not asked."""
-    if principal.role is Role.REGION_ADMIN:
-        return True
-    if principal.role is Role.CENTER_STAFF:
-        return principal.center_id == center.id
-    if principal.role is Role.BUREAU_OFFICER:
-        return center.region_id in principal.region_ids
-    return False
-
-
 def _center(session: Session, principal: Principal, center_id: int) -> Center:
-    """The center, if the caller may read its internal records: 404 outside their scope, 403 for a role
-    that never reads them (members, experts, the public)."""
+    """The center, if the caller may read its internal records (``centers.sees_internal``), else 404."""
     center = centers.get_center(session, principal, center_id)
-    if principal.role not in (Role.REGION_ADMIN, Role.CENTER_STAFF, Role.BUREAU_OFFICER):
-        raise Forbidden("无权查看运营中心的内部记录")
-    if not _in_scope(principal, center):
+    if not centers.sees_internal(principal, center):
         raise NotFound("运营中心不存在或无权查看")
     return center
 

@@ -24,6 +24,7 @@ from ipoc.catalogue.schemas import (
     ServiceItemForm,
     WorkPlanIn,
 )
+from ipoc.centers.service import wan
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.export import xlsx_response
@@ -32,12 +33,6 @@ from ipoc.web.templating import render
 
 router = APIRouter()
 Year = Annotated[int, Path(ge=2000, le=2100)]
-
-
-def wan(yuan: int) -> str:
-    """An amount in yuan shown in 万元, without trailing zeros (12.5, not 12.5000)."""
-    text = f"{Decimal(yuan) / YUAN_PER_WAN:.4f}".rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def _submit(session: Session, form: FormResult[Any], action: Callable[[], object]) -> int | None:

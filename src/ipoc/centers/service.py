@@ -432,9 +432,14 @@ def submit_self_evaluation(
 def audit_self_evaluation(
     session: Session, principal: Principal, eval_id: int, *, approve: bool, note: str
 ) -> SelfEvaluation:
-    """The auditor approves, or returns it with the reason; a bureau holding a copy may only read."""
+    """The auditor approves, or returns it with the reason; a bureau holding a copy may only read.
+
+    The last year's report is due at the end of the period, so it is usually audited after the center
+    has ended: an ended center's report may still be approved, but no longer returned (nobody could act
+    on it). A revoked center's records stay read-only."""
     ev = get_self_evaluation(session, principal, eval_id)
-    require_active(ev.center)
+    if ev.center.status != "cycle_ended" or not approve:
+        require_active(ev.center)
     role = audit_role(principal, ev.center)
     if role != "audit":
         if role == "copy":

@@ -124,7 +124,8 @@ def to_docx(doc: Document) -> bytes:
     if doc.signatures:
         docx.add_paragraph()
         for label, value in doc.signatures:
-            _paragraph(docx, f"{label}：{value or '　' * 8}").paragraph_format.left_indent = Mm(78)
+            text = f"{label}：{value or '　' * 8}" if label else value  # no label: the issuer's name alone
+            _paragraph(docx, text).paragraph_format.left_indent = Mm(78)
     if doc.date_line:
         _paragraph(docx, doc.date_line, WD_ALIGN_PARAGRAPH.RIGHT)
     out = io.BytesIO()

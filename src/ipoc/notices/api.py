@@ -29,6 +29,7 @@ router = APIRouter(tags=["公示"])
 
 
 def _out(session: Session, p: Principal, notice: PublicNotice) -> NoticeOut:
+    is_admin = p.role is Role.REGION_ADMIN
     entries = [
         NoticeEntry(
             application_id=a.id,
@@ -36,15 +37,15 @@ def _out(session: Session, p: Principal, notice: PublicNotice) -> NoticeOut:
             org_name=a.org.name,
             industry=a.industry.name,
             region=a.region.name,
-            state=a.state,
-            state_label=a.state_label,
+            state=a.state if is_admin else None,
+            state_label=a.state_label if is_admin else None,
         )
         for a in notices.entries(session, notice)
     ]
     public = NoticeSummary.model_validate(notice).model_dump()
     fields = {**public, "body": notice.body, "contact": notice.contact, "entries": entries}
     fields["open_for_objections"] = notice.is_open(clock.today())
-    if p.role is not Role.REGION_ADMIN:
+    if not is_admin:
         return NoticeOut(**fields)
     objections = [ObjectionOut.model_validate(o) for o in notices.objections_for(session, p, notice.id)]
     return NoticeAdminOut(**fields, objections=objections)

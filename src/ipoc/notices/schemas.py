@@ -30,15 +30,16 @@ class NoticeCreate(NoticeFields):
 
 
 class NoticeEntry(BaseModel):
-    """One dossier on a notice, with the name the center will carry once recognised."""
+    """One dossier on a notice, with the name the center will carry once recognised. Its workflow state
+    (which would tell the public that an objection was filed or upheld) is for the region admin only."""
 
     application_id: int
     proposed_name: str
     org_name: str
     industry: str
     region: str
-    state: str
-    state_label: str
+    state: str | None = Field(default=None, description="仅自治区局可见")
+    state_label: str | None = Field(default=None, description="仅自治区局可见")
 
 
 class NoticeSummary(BaseModel):

@@ -19,7 +19,7 @@ from ipoc import clock
 from ipoc.applications.models import Application, Call
 from ipoc.applications.service import get_application, transition
 from ipoc.audit import service as audit
-from ipoc.auth.roles import Principal, Role
+from ipoc.auth.roles import ANONYMOUS, Principal, Role
 from ipoc.centers.models import Center
 from ipoc.centers.service import center_name, create_from_application
 from ipoc.config import get_settings
@@ -292,7 +292,9 @@ def file_objection(
     session.add(objection)
     session.flush()
     if app.state == "public_notice":
-        transition(session, principal, app, "object", reason="收到异议")
+        # The dossier's timeline is read by the applicant, its bureau and the experts: it names the public,
+        # never the filer (who may be logged in), whose identity is for the region admin only.
+        transition(session, ANONYMOUS, app, "object", reason="收到异议")
     return objection
 
 

@@ -22,7 +22,7 @@ from ipoc.auth.service import principal_for
 from ipoc.catalogue.models import PlanItem, WorkPlan
 from ipoc.catalogue.service import plan_years
 from ipoc.centers import service as centers
-from ipoc.centers.models import Center, Rectification, SelfEvaluation
+from ipoc.centers.models import ACTIVE_STATUSES, Center, Rectification, SelfEvaluation
 from ipoc.config import get_settings
 from ipoc.db import utcnow
 from ipoc.errors import NotFound
@@ -110,11 +110,16 @@ def _center_staff(session: Session, center: Center, today: date) -> Iterable[Due
 
 def _to_audit(session: Session, *, direct: bool, region_ids: Iterable[int] | None, today: date) -> Iterable[DueItem]:
     """Self-evaluations submitted and not yet audited: ordinary centers' by their bureau, direct ones'
-    by the region bureau (Art. 10)."""
+    by the region bureau (Art. 10); an ended center's last report still waits for its audit, a revoked
+    one's never will."""
     stmt = (
         select(SelfEvaluation)
         .join(Center, SelfEvaluation.center_id == Center.id)
-        .where(SelfEvaluation.status == "submitted", Center.direct.is_(direct))
+        .where(
+            SelfEvaluation.status == "submitted",
+            Center.direct.is_(direct),
+            Center.status != "revoked",
+        )
         .order_by(SelfEvaluation.deadline)
     )
     if region_ids is not None:
@@ -144,7 +149,12 @@ def _region_admin(session: Session, today: date) -> Iterable[DueItem]:
         yield _due("recognise", notice.id, title, notice.ends_on, f"/notices/{notice.id}", today)
     late = (
         select(Rectification)
-        .where(Rectification.status.in_(("open", "reported")), Rectification.deadline < today)
+        .join(Center, Rectification.center_id == Center.id)
+        .where(
+            Rectification.status.in_(("open", "reported")),
+            Rectification.deadline < today,
+            Center.status.in_(ACTIVE_STATUSES),  # a revoked or ended center's are read-only (409)
+        )
         .order_by(Rectification.deadline)
     )
     for r in session.scalars(late):

@@ -478,11 +478,15 @@ class Assignment:
     subjects: list[tuple[Any, Score | None]]
 
 
+def _subject_ids(panel: Panel, expert_id: int | None) -> Select[tuple[int]]:
+    """The subjects one expert is given on one panel (conflicts excluded)."""
+    model = _SUBJECT[panel.kind][0]
+    return _pairs(panel.kind, model.id).where(PanelMember.panel_id == panel.id, PanelMember.expert_id == expert_id)
+
+
 def _assignment(session: Session, panel: Panel, member: PanelMember) -> Assignment:
     model, column, _ = _SUBJECT[panel.kind]
-    ids = _pairs(panel.kind, model.id).where(
-        PanelMember.panel_id == panel.id, PanelMember.expert_id == member.expert_id
-    )
+    ids = _subject_ids(panel, member.expert_id)
     items = list(session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)))
     own = select(Score).where(Score.panel_id == panel.id, Score.expert_id == member.expert_id)
     scores = {getattr(s, column.key): s for s in session.scalars(own)}
@@ -656,16 +660,17 @@ def center_results(session: Session, panel_id: int) -> list[Result]:
 
 def panel_results(session: Session, principal: Principal, panel_id: int) -> tuple[Panel, list[Result]]:
     """Results once the panel is closed: experts named for the region admin, anonymised for the panel's
-    experts (专家1…n, in the order they joined) except themselves."""
+    experts (专家1…n, in the order they joined) except themselves. An expert sees only the subjects they
+    were given: the others' scores and comments on a subject they had to avoid stay hidden from them."""
     panel = get_panel(session, principal, panel_id)
     if panel.status != "closed":
         raise Conflict("评审尚未结束，评分结果暂不公开")
     if principal.role is Role.REGION_ADMIN:
-        labels = _names(panel)
-    else:
-        labels = {m.expert_id: f"专家{i}" for i, m in enumerate(panel.members, 1)}
-        labels[principal.user_id or -1] = f"本人（{principal.label}）"
-    return panel, _results(session, panel, labels)
+        return panel, _results(session, panel, _names(panel))
+    labels = {m.expert_id: f"专家{i}" for i, m in enumerate(panel.members, 1)}
+    labels[principal.user_id or -1] = f"本人（{principal.label}）"
+    mine = set(session.scalars(_subject_ids(panel, principal.user_id)))
+    return panel, [r for r in _results(session, panel, labels) if r.subject_id in mine]
 
 
 def close_panel(session: Session, principal: Principal, panel_id: int) -> list[Result]:
