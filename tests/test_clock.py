@@ -20,3 +20,10 @@ def test_stored_utc_timestamps_are_shown_in_beijing_time():
     assert clock.beijing(datetime(2026, 11, 24, 20, 0)) == "2026-11-25 04:00"
     assert clock.beijing(datetime(2026, 11, 24, 20, 0, 5), "%H:%M:%S") == "04:00:05"
     assert clock.beijing(None) == "—"
+
+
+def test_add_months_clamps_to_the_end_of_the_month():
+    assert clock.add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    assert clock.add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
+    assert clock.add_months(date(2026, 1, 15), 3) == date(2026, 4, 15)
+    assert clock.add_months(date(2026, 10, 31), 12 * 3) == date(2029, 10, 31)

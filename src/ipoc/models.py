@@ -3,6 +3,7 @@
 from ipoc.applications.models import Application, ApplicationEvent, Call, ConditionStatement
 from ipoc.audit.models import AuditHead, AuditRecord
 from ipoc.auth.models import ApiToken, LoginAttempt, User
+from ipoc.benefits.models import BenefitPolicy
 from ipoc.catalogue.models import FundingProject, PlanItem, ServiceItem, WorkPlan
 from ipoc.centers.models import (
     Center,
@@ -13,6 +14,7 @@ from ipoc.centers.models import (
 )
 from ipoc.files.models import Attachment
 from ipoc.jobs.models import Job
+from ipoc.licensing.models import EvaluationReport, OpenLicence, OpenLicenceDeclaration
 from ipoc.notices.models import Objection, PublicNotice
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import (
@@ -37,6 +39,7 @@ __all__ = [
     "Attachment",
     "AuditHead",
     "AuditRecord",
+    "BenefitPolicy",
     "CalendarDay",
     "CalendarYear",
     "Call",
@@ -44,6 +47,7 @@ __all__ = [
     "ChangeCounter",
     "ConditionStatement",
     "DictionaryTerm",
+    "EvaluationReport",
     "FundingProject",
     "Industry",
     "IndustryDatabase",
@@ -53,6 +57,8 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "Objection",
+    "OpenLicence",
+    "OpenLicenceDeclaration",
     "OrgType",
     "Organisation",
     "Panel",

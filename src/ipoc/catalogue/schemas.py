@@ -9,9 +9,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from ipoc.catalogue.models import DUTIES
+from ipoc.money import YUAN_PER_WAN
 from ipoc.schemas import Input
 
-YUAN_PER_WAN = 10_000
 FundingSource = Literal["region_fund", "league_matching", "other"]
 
 

@@ -24,7 +24,7 @@ from ipoc.catalogue.schemas import (
     ServiceItemForm,
     WorkPlanIn,
 )
-from ipoc.centers.service import wan
+from ipoc.money import wan
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.export import xlsx_response

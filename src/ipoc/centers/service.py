@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from fastapi import UploadFile
 from sqlalchemy import Select, func, select
@@ -40,6 +39,7 @@ from ipoc.documents.model import Document, Section, Table
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.files import service as files
 from ipoc.files.models import Attachment
+from ipoc.money import wan
 from ipoc.notices.models import zh_date
 from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry, Region
@@ -52,7 +52,6 @@ NOT_FOUND = "运营中心不存在"
 INTERNAL_NOT_FOUND = "记录不存在或无权查看"
 NATIONAL_SOURCE = "自评报告（审核通过）"
 SELF_REPORTED = "自报"
-YUAN_PER_WAN = Decimal(10_000)
 # What catalogue.service.center_figures counts; a key it adds later shows under its own name.
 FIGURE_LABELS = {
     "service_items_published": "已公布的公共服务事项（项）",
@@ -65,11 +64,6 @@ FIGURE_LABELS = {
 
 def _today(today: date | None) -> date:
     return today or clock.today()
-
-
-def wan(yuan: int) -> str:
-    """Yuan shown as 万元, exact (4,999,999 → 499.9999)."""
-    return f"{Decimal(yuan) / YUAN_PER_WAN:f}"
 
 
 # --- naming (Arts. 8, 13) -----------------------------------------------------------------------------

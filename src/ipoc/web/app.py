@@ -96,10 +96,12 @@ def _web_routers() -> list[APIRouter]:
     from ipoc.applications.views import router as applications_router
     from ipoc.audit.views import router as audit_router
     from ipoc.auth.views import router as auth_router
+    from ipoc.benefits.views import router as benefits_router
     from ipoc.catalogue.views import router as catalogue_router
     from ipoc.centers.views import router as centers_router
     from ipoc.files.views import router as files_router
     from ipoc.jobs.views import router as jobs_router
+    from ipoc.licensing.views import router as licensing_router
     from ipoc.notices.views import router as notices_router
     from ipoc.orgs.views import router as orgs_router
     from ipoc.patents.views import router as patents_router
@@ -125,6 +127,8 @@ def _web_routers() -> list[APIRouter]:
         centers_router,
         catalogue_router,
         files_router,
+        licensing_router,
+        benefits_router,
         workdays_router,
         reminders_router,
     ]
@@ -134,9 +138,11 @@ def _api_routers() -> list[APIRouter]:
     from ipoc.applications.api import router as applications_api
     from ipoc.audit.api import router as audit_api
     from ipoc.auth.api import router as auth_api
+    from ipoc.benefits.api import router as benefits_api
     from ipoc.catalogue.api import router as catalogue_api
     from ipoc.centers.api import router as centers_api
     from ipoc.jobs.api import router as jobs_api
+    from ipoc.licensing.api import router as licensing_api
     from ipoc.notices.api import router as notices_api
     from ipoc.orgs.api import router as orgs_api
     from ipoc.patents.api import router as patents_api
@@ -162,6 +168,8 @@ def _api_routers() -> list[APIRouter]:
         catalogue_api,
         workdays_api,
         reminders_api,
+        licensing_api,
+        benefits_api,
     ]
 
 

@@ -1,0 +1,102 @@
+"""Open licensing (专利开放许可, 专利法 50–52): declarations, licences taken by written notice, and the
+evaluation reports (专利权评价报告) a utility model or design needs. Licences, pledges and fees of a patent
+stay LegalEvents of the patent module; an evaluation report has no place there, so it has its own table."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ipoc.db import Base, Timestamped, utcnow
+from ipoc.patents.models import Patent
+from ipoc.reference.models import Industry
+
+DECLARATION_STATES = {"draft": "草稿", "submitted": "已提交", "announced": "已公告（实施中）", "withdrawn": "已撤回"}
+FEE_METHODS = {"lump_sum": "一次性支付", "royalty": "按销售额提成（设年度最低额）", "yearly": "按年支付固定费用"}
+LICENCE_STATUS = {"effective": "已生效，待备案", "recorded": "已备案"}
+
+
+class OpenLicenceDeclaration(Base, Timestamped):
+    """A patentee's open-licence declaration; it binds only once CNIPA has announced it."""
+
+    __tablename__ = "open_licence_declarations"
+    __audited__ = True
+    __state_field__ = "state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id"), index=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    patentee: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    fee_method: Mapped[str] = mapped_column(String(16))
+    fee_amount_yuan: Mapped[int | None] = mapped_column(Integer)  # lump sum, or the fee per year
+    royalty_bp: Mapped[int | None] = mapped_column(Integer)  # royalty in basis points of sales (350 = 3.5 %)
+    minimum_yuan: Mapped[int | None] = mapped_column(Integer)  # royalty: minimum per year
+    term_years: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(200))
+    products: Mapped[str] = mapped_column(Text)
+    industry_id: Mapped[int | None] = mapped_column(ForeignKey("industries.id"))
+    other_terms: Mapped[str] = mapped_column(Text, default="")
+    prepared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    announced_on: Mapped[date | None] = mapped_column(Date)
+    announcement_no: Mapped[str] = mapped_column(String(64), default="")
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+
+    patent: Mapped[Patent] = relationship(lazy="joined")
+    industry: Mapped[Industry | None] = relationship(lazy="joined")
+    licences: Mapped[list[OpenLicence]] = relationship(order_by="OpenLicence.notice_date", back_populates="declaration")
+
+    @property
+    def state_label(self) -> str:
+        return DECLARATION_STATES.get(self.state, self.state)
+
+    @property
+    def fee_method_label(self) -> str:
+        return FEE_METHODS.get(self.fee_method, self.fee_method)
+
+
+class OpenLicence(Base):
+    """An ordinary licence taken by written notice (专利法51): effective on the notice date."""
+
+    __tablename__ = "open_licences"
+    __audited__ = True
+    __state_field__ = "status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("open_licence_declarations.id"), index=True)
+    licensee_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    licensee: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(120))
+    notice_date: Mapped[date] = mapped_column(Date)
+    start_date: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    recordal_due: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="effective")
+    recorded_on: Mapped[date | None] = mapped_column(Date)
+    recordal_no: Mapped[str] = mapped_column(String(64), default="")
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    declaration: Mapped[OpenLicenceDeclaration] = relationship(back_populates="licences")
+
+    @property
+    def status_label(self) -> str:
+        return LICENCE_STATUS.get(self.status, self.status)
+
+
+class EvaluationReport(Base):
+    """A 专利权评价报告 on a utility model or design, entered by hand (number and date)."""
+
+    __tablename__ = "patent_evaluation_reports"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(64))
+    issued_on: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

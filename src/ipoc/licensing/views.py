@@ -1,0 +1,213 @@
+"""Pages of open licensing: the public listing and detail with the fee calculator, the declaration form,
+the workflow buttons, the written notice, and the hand entry of the facts the legal bars depend on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from ipoc.audit import service as audit
+from ipoc.errors import DomainError
+from ipoc.licensing import service as lic
+from ipoc.licensing.models import FEE_METHODS
+from ipoc.licensing.schemas import (
+    AnnounceIn,
+    DeclarationIn,
+    FactIn,
+    FeeQuery,
+    NoticeIn,
+    RecordalIn,
+    SubmitIn,
+    WithdrawIn,
+)
+from ipoc.patents.models import LICENCE_TYPES
+from ipoc.patents.service import get_patent
+from ipoc.reference.models import Industry
+from ipoc.schemas import PathId, QueryId
+from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
+from ipoc.web.forms import FormResult, attempt, field_errors, parse_form
+from ipoc.web.templating import render
+
+router = APIRouter()
+FACT_KINDS = {
+    "licence": "许可",
+    "pledge": "质押",
+    "pledge_release": "质押解除",
+    "fee": "年费缴纳",
+    "evaluation_report": "专利权评价报告",
+}
+
+
+def _industries(session: DB) -> list[tuple[int, str]]:
+    return [(i.id, i.name) for i in session.query(Industry).order_by(Industry.id)]
+
+
+@router.get("/open-licences")
+def listing(
+    request: Request, session: DB, p: CurrentPrincipal, q: str = "", ipc: str = "", industry_id: QueryId = None
+):
+    ctx = {
+        "title": "专利开放许可",
+        "declarations": lic.list_public(session, q=q.strip(), ipc=ipc, industry_id=industry_id),
+        "managed": lic.list_managed(session, p),
+        "industries": _industries(session),
+        "filters": {"q": q, "ipc": ipc, "industry_id": industry_id},
+        "fee_standard": lic.fee_standard,
+    }
+    return render(request, "licensing/list.html", ctx)
+
+
+def _form_ctx(session: DB, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": "起草开放许可声明",
+        "fee_methods": list(FEE_METHODS.items()),
+        "industries": _industries(session),
+        "errors": {},
+        "values": {},
+        **extra,
+    }
+
+
+@router.get("/open-licences/new")
+def new_page(request: Request, session: DB, p: LoggedIn, patent: str = ""):
+    return render(request, "licensing/form.html", _form_ctx(session, values={"application_no": patent}))
+
+
+@router.post("/open-licences/new")
+async def create(request: Request, session: DB, p: LoggedIn):
+    form = await parse_form(request, DeclarationIn)
+    created: list[int] = []
+    if form.ok and form.data is not None:
+        data = form.data
+        attempt(session, form, lambda: created.append(lic.create_declaration(session, p, data).id))
+    if form.errors:
+        ctx = _form_ctx(session, errors=form.errors, values=form.values)
+        return render(request, "licensing/form.html", ctx, status_code=form.status)
+    return RedirectResponse(f"/open-licences/{created[0]}", status_code=303)
+
+
+def _fee_query(request: Request) -> tuple[FeeQuery | None, dict[str, str]]:
+    raw = {k: v for k, v in request.query_params.items() if k in FeeQuery.model_fields and v.strip()}
+    try:
+        return FeeQuery.model_validate(raw), {}
+    except ValidationError as exc:
+        return None, field_errors(exc)
+
+
+def _detail(request: Request, session: DB, p: CurrentPrincipal, declaration_id: int, form: FormResult | None = None):
+    d = lic.get_declaration(session, p, declaration_id)
+    query, errors = _fee_query(request)
+    quote = None
+    if query is not None and request.query_params:
+        try:
+            quote = lic.fee_quote(d, query)
+        except DomainError as exc:
+            errors[exc.field or "__all__"] = exc.message
+    manage = lic.may_manage(session, p, d)
+    ctx = {
+        "title": f"开放许可声明：{d.patent.title}",
+        "d": d,
+        "fee_standard": lic.fee_standard(d),
+        "quote": quote,
+        "fee_errors": errors,
+        "fee_values": dict(request.query_params),
+        "manage": manage,
+        "staff": p.is_(*lic.STAFF),
+        "licences": lic.licences_visible_to(session, p, d),
+        "bars": lic.bars(session, d.patent, *lic.declaration_texts(d))
+        if manage and d.state in ("draft", "submitted")
+        else [],
+        "history": audit.history(session, "open_licence_declarations", d.id) if manage else [],
+        "errors": form.errors if form else {},
+        "values": form.values if form else {},
+    }
+    return render(request, "licensing/detail.html", ctx, status_code=form.status if form and form.errors else 200)
+
+
+@router.get("/open-licences/{declaration_id}")
+def detail(declaration_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    return _detail(request, session, p, declaration_id)
+
+
+async def _act(request: Request, session: DB, p: LoggedIn, declaration_id: int, model, action):
+    """Parse a workflow form, run the service action, show the page again with any refusal."""
+    form = await parse_form(request, model)
+    if form.ok and form.data is not None:
+        data = form.data
+        attempt(session, form, lambda: action(data))
+    if form.errors:
+        return _detail(request, session, p, declaration_id, form)
+    return RedirectResponse(f"/open-licences/{declaration_id}", status_code=303)
+
+
+@router.post("/open-licences/{declaration_id}/submit")
+async def submit(declaration_id: PathId, request: Request, session: DB, p: LoggedIn):
+    return await _act(request, session, p, declaration_id, SubmitIn, lambda _d: lic.submit(session, p, declaration_id))
+
+
+@router.post("/open-licences/{declaration_id}/announce")
+async def announce(declaration_id: PathId, request: Request, session: DB, p: LoggedIn):
+    def action(data: AnnounceIn) -> None:
+        lic.announce(session, p, declaration_id, data)
+
+    return await _act(request, session, p, declaration_id, AnnounceIn, action)
+
+
+@router.post("/open-licences/{declaration_id}/withdraw")
+async def withdraw(declaration_id: PathId, request: Request, session: DB, p: LoggedIn):
+    def action(data: WithdrawIn) -> None:
+        lic.withdraw(session, p, declaration_id, data)
+
+    return await _act(request, session, p, declaration_id, WithdrawIn, action)
+
+
+@router.post("/open-licences/{declaration_id}/licences")
+async def take_licence(declaration_id: PathId, request: Request, session: DB, p: LoggedIn):
+    def action(data: NoticeIn) -> None:
+        lic.take_licence(session, p, declaration_id, data)
+
+    return await _act(request, session, p, declaration_id, NoticeIn, action)
+
+
+@router.post("/open-licences/{declaration_id}/licences/{licence_id}/recordal")
+async def recordal(declaration_id: PathId, licence_id: PathId, request: Request, session: DB, p: LoggedIn):
+    def action(data: RecordalIn) -> None:
+        lic.record_recordal(session, p, licence_id, data)
+
+    return await _act(request, session, p, declaration_id, RecordalIn, action)
+
+
+def _facts_ctx(session: DB, p: LoggedIn, application_no: str, **extra: Any) -> dict[str, Any]:
+    patent = get_patent(session, application_no)
+    return {
+        "title": f"开放许可条件：{patent.title}",
+        "patent": patent,
+        "may_act": lic.may_act_for(session, p, patent),
+        "reports": lic.evaluation_reports(session, patent),
+        "bars": lic.bars(session, patent),
+        "kinds": list(FACT_KINDS.items()),
+        "licence_types": list(LICENCE_TYPES.items()),
+        "errors": {},
+        "values": {},
+        **extra,
+    }
+
+
+@router.get("/open-licences/facts/{application_no}")
+def facts_page(application_no: str, request: Request, session: DB, p: LoggedIn):
+    return render(request, "licensing/facts.html", _facts_ctx(session, p, application_no))
+
+
+@router.post("/open-licences/facts/{application_no}")
+async def record_fact(application_no: str, request: Request, session: DB, p: LoggedIn):
+    form = await parse_form(request, FactIn)
+    if form.ok and form.data is not None:
+        data = form.data
+        attempt(session, form, lambda: lic.record_fact(session, p, application_no, data))
+    if form.errors:
+        ctx = _facts_ctx(session, p, application_no, errors=form.errors, values=form.values)
+        return render(request, "licensing/facts.html", ctx, status_code=form.status)
+    return RedirectResponse(f"/open-licences/facts/{get_patent(session, application_no).application_no}", 303)
