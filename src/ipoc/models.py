@@ -29,6 +29,7 @@ from ipoc.reference.models import Industry, OrgType, Region
 from ipoc.reminders.models import Notification
 from ipoc.reviews.models import Panel, PanelConflict, PanelMember, Score, ScoreSheet
 from ipoc.search.models import ChangeCounter, DictionaryTerm, PassageVector, SavedSearch
+from ipoc.transfer.models import Demand, Offer, OfferPatent
 from ipoc.workdays.models import CalendarDay, CalendarYear
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "Center",
     "ChangeCounter",
     "ConditionStatement",
+    "Demand",
     "DictionaryTerm",
     "EvaluationReport",
     "FundingProject",
@@ -57,6 +59,8 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "Objection",
+    "Offer",
+    "OfferPatent",
     "OpenLicence",
     "OpenLicenceDeclaration",
     "OrgType",

@@ -109,6 +109,7 @@ def _web_routers() -> list[APIRouter]:
     from ipoc.reminders.views import router as reminders_router
     from ipoc.reviews.views import router as reviews_router
     from ipoc.search.views import router as search_router
+    from ipoc.transfer.views import router as transfer_router
     from ipoc.web.views import router as shell_router
     from ipoc.workdays.views import router as workdays_router
 
@@ -129,6 +130,7 @@ def _web_routers() -> list[APIRouter]:
         files_router,
         licensing_router,
         benefits_router,
+        transfer_router,
         workdays_router,
         reminders_router,
     ]
@@ -150,6 +152,7 @@ def _api_routers() -> list[APIRouter]:
     from ipoc.reminders.api import router as reminders_api
     from ipoc.reviews.api import router as reviews_api
     from ipoc.search.api import router as search_api
+    from ipoc.transfer.api import router as transfer_api
     from ipoc.workdays.api import router as workdays_api
 
     # search before patents: /patents/search must win over /patents/{application_no}
@@ -170,6 +173,7 @@ def _api_routers() -> list[APIRouter]:
         reminders_api,
         licensing_api,
         benefits_api,
+        transfer_api,
     ]
 
 

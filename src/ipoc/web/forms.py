@@ -93,10 +93,12 @@ def attempt(session: Session, form: FormResult[Any], action: Callable[[], object
         form.fail(exc)
 
 
-async def parse_form(request: Request, model: type[M]) -> FormResult[M]:
+async def parse_form(request: Request, model: type[M], *, lists: tuple[str, ...] = ()) -> FormResult[M]:
+    """Validate a posted form; the fields named in ``lists`` (checkbox groups) arrive as lists."""
     form = await request.form()
-    values = {k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
-    raw = {k: v for k, v in values.items() if v.strip() != ""}  # blank means "not given"
+    values: dict[str, Any] = {k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
+    values.update({name: [v for v in form.getlist(name) if isinstance(v, str)] for name in lists})
+    raw = {k: v for k, v in values.items() if (v.strip() if isinstance(v, str) else v)}  # blank: "not given"
     try:
         return FormResult(values, model.model_validate(raw), {})
     except ValidationError as exc:

@@ -43,6 +43,8 @@ NAV: list[NavItem] = [
     NavItem("运营中心", "/centers", None),
     NavItem("工作日历", "/admin/calendar", ADMINS),
     NavItem("专利检索", "/patents/search", None),
+    NavItem("技术需求", "/demands", None),
+    NavItem("技术供给", "/offers", None),
     NavItem("开放许可", "/open-licences", None),
     NavItem("收益分享", "/benefits", None),
     NavItem("我的检索", SAVED_SEARCHES, LOGGED_IN),

@@ -1,0 +1,231 @@
+"""Pages of demands and offers: lists with filters and XLSX export, detail pages, new/edit forms and the
+publish/close/withdraw buttons. Confidential detail is shown only through ``service.reveal``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+
+from ipoc.centers.models import ACTIVE_STATUSES, Center
+from ipoc.errors import NotFound
+from ipoc.reference.models import Industry
+from ipoc.schemas import PathId, QueryId
+from ipoc.transfer import service as svc
+from ipoc.transfer.models import DEMAND_STATES, MODES, OFFER_STATES, TRL_LABELS
+from ipoc.transfer.schemas import DemandIn, OfferIn
+from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
+from ipoc.web.export import xlsx_response
+from ipoc.web.forms import FormResult, attempt, parse_form
+from ipoc.web.templating import render
+
+router = APIRouter()
+
+
+def _choices(session: DB) -> dict[str, Any]:
+    centers = session.query(Center).filter(Center.status.in_(ACTIVE_STATUSES)).order_by(Center.id)
+    return {
+        "industries": [(i.id, i.name) for i in session.query(Industry).order_by(Industry.id)],
+        "centers": [(c.id, c.name) for c in centers],
+        "modes": list(MODES.items()),
+        "trls": list(TRL_LABELS.items()),
+    }
+
+
+def _filters(industry_id: int | None, mode: str, status: str) -> dict[str, Any]:
+    return {"industry_id": industry_id, "mode": mode or None, "status": status or None}
+
+
+# --- demands ------------------------------------------------------------------------------------------
+
+
+@router.get("/demands")
+def demands(
+    request: Request, session: DB, p: CurrentPrincipal, industry_id: QueryId = None, mode: str = "", status: str = ""
+):
+    ctx = {
+        "title": "技术需求",
+        "demands": svc.list_demands(session, p, **_filters(industry_id, mode, status)),
+        "states": list(DEMAND_STATES.items()),
+        "filter_values": {"industry_id": industry_id, "mode": mode, "status": status},
+        **_choices(session),
+    }
+    return render(request, "transfer/demands.html", ctx)
+
+
+@router.get("/demands/export")
+def export_demands(session: DB, p: CurrentPrincipal, industry_id: QueryId = None, mode: str = "", status: str = ""):
+    rows = svc.demand_rows(svc.list_demands(session, p, **_filters(industry_id, mode, status)))
+    return xlsx_response(
+        session,
+        title="技术需求",
+        filename="技术需求.xlsx",
+        headers=svc.DEMAND_HEADERS,
+        rows=rows,
+        entity_type="tech_demands",
+    )
+
+
+def _demand_form(
+    request: Request, session: DB, p: CurrentPrincipal, action: str, form: FormResult | None = None, values=None
+):
+    ctx = {
+        "title": "登记技术需求" if action.endswith("new") else "修改技术需求",
+        "action": action,
+        "staff": p.is_(*svc.ON_BEHALF),
+        "errors": form.errors if form else {},
+        "values": form.values if form else (values or {}),
+        **_choices(session),
+    }
+    return render(request, "transfer/demand_form.html", ctx, status_code=form.status if form else 200)
+
+
+@router.get("/demands/new")
+def new_demand(request: Request, session: DB, p: LoggedIn):
+    return _demand_form(request, session, p, "/demands/new")
+
+
+async def _save(request: Request, session: DB, model: type[BaseModel], action: Callable[[Any], Any], again):
+    form = await parse_form(request, model, lists=("modes",))
+    saved: list[int] = []
+    if form.ok:
+        data = form.data
+        attempt(session, form, lambda: saved.append(action(data).id))
+    if form.errors:
+        return again(form)
+    return saved[0]
+
+
+@router.post("/demands/new")
+async def create_demand(request: Request, session: DB, p: LoggedIn):
+    result = await _save(
+        request, session, DemandIn, lambda data: svc.create_demand(session, p, data),
+        lambda form: _demand_form(request, session, p, "/demands/new", form),
+    )  # fmt: skip
+    return result if not isinstance(result, int) else RedirectResponse(f"/demands/{result}", status_code=303)
+
+
+@router.get("/demands/{demand_id}")
+def demand_detail(demand_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    demand = svc.get_demand(session, p, demand_id)
+    ctx = {
+        "title": demand.title,
+        "d": demand,
+        "confidential": svc.reveal(session, p, demand),
+        "manage": svc.may_manage_demand(p, demand),
+    }
+    return render(request, "transfer/demand.html", ctx)
+
+
+@router.get("/demands/{demand_id}/edit")
+def edit_demand(demand_id: PathId, request: Request, session: DB, p: LoggedIn):
+    demand = svc.managed_demand(session, p, demand_id)
+    return _demand_form(request, session, p, f"/demands/{demand_id}/edit", values=svc.demand_input(demand))
+
+
+@router.post("/demands/{demand_id}/edit")
+async def update_demand(demand_id: PathId, request: Request, session: DB, p: LoggedIn):
+    result = await _save(
+        request, session, DemandIn, lambda data: svc.update_demand(session, p, demand_id, data),
+        lambda form: _demand_form(request, session, p, f"/demands/{demand_id}/edit", form),
+    )  # fmt: skip
+    return result if not isinstance(result, int) else RedirectResponse(f"/demands/{result}", status_code=303)
+
+
+@router.post("/demands/{demand_id}/{verb}")
+def demand_action(demand_id: PathId, verb: str, session: DB, p: LoggedIn):
+    actions = {"publish": svc.publish_demand, "close": svc.close_demand}
+    if verb not in actions:
+        raise NotFound("页面不存在")
+    actions[verb](session, p, demand_id)
+    return RedirectResponse(f"/demands/{demand_id}", status_code=303)
+
+
+# --- offers -------------------------------------------------------------------------------------------
+
+
+@router.get("/offers")
+def offers(
+    request: Request, session: DB, p: CurrentPrincipal, industry_id: QueryId = None, mode: str = "", status: str = ""
+):
+    ctx = {
+        "title": "技术供给",
+        "offers": svc.list_offers(session, p, **_filters(industry_id, mode, status)),
+        "states": list(OFFER_STATES.items()),
+        "filter_values": {"industry_id": industry_id, "mode": mode, "status": status},
+        **_choices(session),
+    }
+    return render(request, "transfer/offers.html", ctx)
+
+
+@router.get("/offers/export")
+def export_offers(session: DB, p: CurrentPrincipal, industry_id: QueryId = None, mode: str = "", status: str = ""):
+    rows = svc.offer_rows(svc.list_offers(session, p, **_filters(industry_id, mode, status)))
+    return xlsx_response(
+        session,
+        title="技术供给",
+        filename="技术供给.xlsx",
+        headers=svc.OFFER_HEADERS,
+        rows=rows,
+        entity_type="tech_offers",
+    )
+
+
+def _offer_form(request: Request, session: DB, action: str, form: FormResult | None = None, values=None):
+    ctx = {
+        "title": "登记技术供给" if action.endswith("new") else "修改技术供给",
+        "action": action,
+        "errors": form.errors if form else {},
+        "values": form.values if form else (values or {}),
+        **_choices(session),
+    }
+    return render(request, "transfer/offer_form.html", ctx, status_code=form.status if form else 200)
+
+
+@router.get("/offers/new")
+def new_offer(request: Request, session: DB, p: LoggedIn):
+    return _offer_form(request, session, "/offers/new")
+
+
+@router.post("/offers/new")
+async def create_offer(request: Request, session: DB, p: LoggedIn):
+    result = await _save(
+        request, session, OfferIn, lambda data: svc.create_offer(session, p, data),
+        lambda form: _offer_form(request, session, "/offers/new", form),
+    )  # fmt: skip
+    return result if not isinstance(result, int) else RedirectResponse(f"/offers/{result}", status_code=303)
+
+
+@router.get("/offers/{offer_id}")
+def offer_detail(offer_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    offer = svc.get_offer(session, p, offer_id)
+    ctx = {"title": offer.title, "o": offer, "manage": svc.may_manage_offer(p, offer)}
+    return render(request, "transfer/offer.html", ctx)
+
+
+@router.get("/offers/{offer_id}/edit")
+def edit_offer(offer_id: PathId, request: Request, session: DB, p: LoggedIn):
+    values = svc.offer_input(svc.managed_offer(session, p, offer_id))
+    values["application_nos"] = " ".join(values["application_nos"])
+    return _offer_form(request, session, f"/offers/{offer_id}/edit", values=values)
+
+
+@router.post("/offers/{offer_id}/edit")
+async def update_offer(offer_id: PathId, request: Request, session: DB, p: LoggedIn):
+    result = await _save(
+        request, session, OfferIn, lambda data: svc.update_offer(session, p, offer_id, data),
+        lambda form: _offer_form(request, session, f"/offers/{offer_id}/edit", form),
+    )  # fmt: skip
+    return result if not isinstance(result, int) else RedirectResponse(f"/offers/{result}", status_code=303)
+
+
+@router.post("/offers/{offer_id}/{verb}")
+def offer_action(offer_id: PathId, verb: str, session: DB, p: LoggedIn):
+    actions = {"publish": svc.publish_offer, "withdraw": svc.withdraw_offer}
+    if verb not in actions:
+        raise NotFound("页面不存在")
+    actions[verb](session, p, offer_id)
+    return RedirectResponse(f"/offers/{offer_id}", status_code=303)
