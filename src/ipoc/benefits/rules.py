@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal, Protocol
 
 from ipoc import clock
-from ipoc.money import wan
+from ipoc.money import round_yuan, wan
 
 Mode = Literal["transfer_licence", "equity", "profit"]
 PatentKind = Literal["invention", "utility_model", "design"]
@@ -122,11 +122,6 @@ class GrantReward:
     @property
     def kind_label(self) -> str:
         return PATENT_KINDS[self.kind]
-
-
-def round_yuan(value: Decimal) -> int:
-    """Half up to the whole yuan (a half yuan is paid in the inventors' favour)."""
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _pct_of(amount_yuan: int, pct: Decimal) -> int:

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from ipoc import clock
@@ -28,7 +27,7 @@ from ipoc.money import wan
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, attempt, parse_form
+from ipoc.web.forms import FormResult, attempt, parse_form, see_other
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -39,10 +38,6 @@ def _submit(session: Session, form: FormResult[Any], action: Callable[[], object
     """``attempt``, answering None when done, else the status to show the form again with."""
     attempt(session, form, action)
     return form.status if form.errors else None
-
-
-def _redirect(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 # --- service catalogue --------------------------------------------------------------------------------
@@ -100,7 +95,7 @@ async def create_item(center_id: PathId, request: Request, session: DB, p: Logge
     status = _submit(session, form, lambda: catalogue.create_service_item(session, p, center_id, form.data))
     if status:
         return _catalogue_page(request, session, p, center_id, status, errors=form.errors, values=form.values)
-    return _redirect(f"/centers/{center_id}/catalogue")
+    return see_other(f"/centers/{center_id}/catalogue")
 
 
 def _edit_page(
@@ -132,7 +127,7 @@ async def update_item(center_id: PathId, item_id: PathId, request: Request, sess
     status = _submit(session, form, lambda: catalogue.update_service_item(session, p, center_id, item_id, form.data))
     if status:
         return _edit_page(request, session, p, center_id, item_id, status, errors=form.errors, values=form.values)
-    return _redirect(f"/centers/{center_id}/catalogue")
+    return see_other(f"/centers/{center_id}/catalogue")
 
 
 @router.post("/centers/{center_id}/catalogue/{item_id}/publish")
@@ -143,13 +138,13 @@ async def publish_item(center_id: PathId, item_id: PathId, request: Request, ses
     )
     if status:
         return _catalogue_page(request, session, p, center_id, status, errors=form.errors)
-    return _redirect(f"/centers/{center_id}/catalogue")
+    return see_other(f"/centers/{center_id}/catalogue")
 
 
 @router.post("/centers/{center_id}/catalogue/{item_id}/delete")
 def delete_item(center_id: PathId, item_id: PathId, session: DB, p: LoggedIn):
     catalogue.delete_service_item(session, p, center_id, item_id)
-    return _redirect(f"/centers/{center_id}/catalogue")
+    return see_other(f"/centers/{center_id}/catalogue")
 
 
 # --- yearly work plan ---------------------------------------------------------------------------------
@@ -206,7 +201,7 @@ async def create_plan(center_id: PathId, request: Request, session: DB, p: Logge
     year = form.data.year if form.data else _year_of(form.values)
     if status:
         return _plan_page(request, session, p, center_id, year, status, errors=form.errors, values=form.values)
-    return _redirect(f"/centers/{center_id}/plans/{year}")
+    return see_other(f"/centers/{center_id}/plans/{year}")
 
 
 def _year_of(values: dict[str, str]) -> int:
@@ -221,7 +216,7 @@ async def publish_plan(center_id: PathId, year: Year, request: Request, session:
     status = _submit(session, form, lambda: catalogue.publish_plan(session, p, center_id, year, form.data.published))
     if status:
         return _plan_page(request, session, p, center_id, year, status, errors=form.errors)
-    return _redirect(f"/centers/{center_id}/plans/{year}")
+    return see_other(f"/centers/{center_id}/plans/{year}")
 
 
 @router.post("/centers/{center_id}/plans/{year}/items")
@@ -230,7 +225,7 @@ async def add_plan_item(center_id: PathId, year: Year, request: Request, session
     status = _submit(session, form, lambda: catalogue.add_plan_item(session, p, center_id, year, form.data))
     if status:
         return _plan_page(request, session, p, center_id, year, status, errors=form.errors, values=form.values)
-    return _redirect(f"/centers/{center_id}/plans/{year}")
+    return see_other(f"/centers/{center_id}/plans/{year}")
 
 
 @router.post("/centers/{center_id}/plans/{year}/items/{item_id}/done")
@@ -244,7 +239,7 @@ async def complete_plan_item(
     if status:
         ctx = {"errors": form.errors, "values": form.values, "failed_item": item_id}
         return _plan_page(request, session, p, center_id, year, status, **ctx)
-    return _redirect(f"/centers/{center_id}/plans/{year}")
+    return see_other(f"/centers/{center_id}/plans/{year}")
 
 
 @router.post("/centers/{center_id}/plans/{year}/items/{item_id}/drop")
@@ -254,13 +249,13 @@ async def drop_plan_item(center_id: PathId, year: Year, item_id: PathId, request
     if status:
         ctx = {"errors": form.errors, "values": form.values, "failed_item": item_id}
         return _plan_page(request, session, p, center_id, year, status, **ctx)
-    return _redirect(f"/centers/{center_id}/plans/{year}")
+    return see_other(f"/centers/{center_id}/plans/{year}")
 
 
 @router.post("/centers/{center_id}/plans/{year}/items/{item_id}/delete")
 def delete_plan_item(center_id: PathId, year: Year, item_id: PathId, session: DB, p: LoggedIn):
     catalogue.delete_plan_item(session, p, center_id, year, item_id)
-    return _redirect(f"/centers/{center_id}/plans/{year}")
+    return see_other(f"/centers/{center_id}/plans/{year}")
 
 
 # --- funding projects ---------------------------------------------------------------------------------
@@ -312,10 +307,10 @@ async def create_funding(center_id: PathId, request: Request, session: DB, p: Lo
     status = _submit(session, form, lambda: catalogue.create_funding(session, p, center_id, form.data))
     if status:
         return _funding_page(request, session, p, center_id, status, errors=form.errors, values=form.values)
-    return _redirect(f"/centers/{center_id}/funding")
+    return see_other(f"/centers/{center_id}/funding")
 
 
 @router.post("/centers/{center_id}/funding/{project_id}/delete")
 def delete_funding(center_id: PathId, project_id: PathId, session: DB, p: LoggedIn):
     catalogue.delete_funding(session, p, center_id, project_id)
-    return _redirect(f"/centers/{center_id}/funding")
+    return see_other(f"/centers/{center_id}/funding")

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,16 +37,12 @@ from ipoc.reference.service import list_industries, list_regions
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, parse_form
+from ipoc.web.forms import FormResult, parse_form, see_other
 from ipoc.web.templating import render
 
 router = APIRouter()
 RegionAdmin = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN))]
 MANUAL_REASONS = [(k, v) for k, v in REVOCATION_REASONS.items() if k != "failed_rectification"]
-
-
-def _redirect(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 async def _run(session: Session, form: FormResult, action: Callable[[Any], Any]) -> tuple[Any, int]:
@@ -157,7 +152,7 @@ async def new_center(request: Request, session: DB, p: RegionAdmin):
     if form.errors:
         ctx = _new_ctx(session, errors=form.errors, values=form.values)
         return render(request, "centers/new.html", ctx, status_code=status)
-    return _redirect(f"/centers/{center.id}")
+    return see_other(f"/centers/{center.id}")
 
 
 # --- national recommendation (Art. 14) ----------------------------------------------------------------
@@ -270,7 +265,7 @@ async def start_self_evaluation(center_id: PathId, request: Request, session: DB
     ev, status = await _run(session, form, lambda d: centers.start_self_evaluation(session, p, center_id, d.year))
     if form.errors:
         return _center_form_failed(request, session, p, center_id, form, status)
-    return _redirect(f"/self-evaluations/{ev.id}")
+    return see_other(f"/self-evaluations/{ev.id}")
 
 
 @router.post("/centers/{center_id}/evaluations")
@@ -279,7 +274,7 @@ async def evaluate(center_id: PathId, request: Request, session: DB, p: CurrentP
     _, status = await _run(session, form, lambda d: centers.evaluate(session, p, center_id, d))
     if form.errors:
         return _center_form_failed(request, session, p, center_id, form, status)
-    return _redirect(f"/centers/{center_id}")
+    return see_other(f"/centers/{center_id}")
 
 
 # --- revocation ---------------------------------------------------------------------------------------
@@ -309,7 +304,7 @@ async def revoke(center_id: PathId, request: Request, session: DB, p: CurrentPri
         center = centers.get_center(session, p, center_id)
         ctx = _revoke_ctx(center, errors=form.errors, values=form.values)
         return render(request, "centers/revoke.html", ctx, status_code=status)
-    return _redirect(f"/centers/{center_id}")
+    return see_other(f"/centers/{center_id}")
 
 
 # --- self-evaluations ---------------------------------------------------------------------------------
@@ -356,7 +351,7 @@ async def save_self_evaluation(ev_id: PathId, request: Request, session: DB, p: 
     _, status = await _run(session, form, lambda d: centers.save_self_evaluation(session, p, ev_id, d))
     if form.errors:
         return _evaluation_failed(request, session, p, ev_id, form, status)
-    return _redirect(f"/self-evaluations/{ev_id}")
+    return see_other(f"/self-evaluations/{ev_id}")
 
 
 @router.post("/self-evaluations/{ev_id}/submit")
@@ -365,7 +360,7 @@ async def submit_self_evaluation(ev_id: PathId, request: Request, session: DB, p
     _, status = await _run(session, form, lambda _d: centers.submit_self_evaluation(session, p, ev_id))
     if form.errors:
         return _evaluation_failed(request, session, p, ev_id, form, status)
-    return _redirect(f"/self-evaluations/{ev_id}")
+    return see_other(f"/self-evaluations/{ev_id}")
 
 
 @router.post("/self-evaluations/{ev_id}/audit")
@@ -376,7 +371,7 @@ async def audit_self_evaluation(ev_id: PathId, request: Request, session: DB, p:
     )
     if form.errors:
         return _evaluation_failed(request, session, p, ev_id, form, status)
-    return _redirect(f"/self-evaluations/{ev_id}")
+    return see_other(f"/self-evaluations/{ev_id}")
 
 
 # --- rectifications -----------------------------------------------------------------------------------
@@ -415,7 +410,7 @@ async def report_rectification(rect_id: PathId, request: Request, session: DB, p
     _, status = await _run(session, form, lambda d: centers.report_rectification(session, p, rect_id, d.report))
     if form.errors:
         return _rectification_failed(request, session, p, rect_id, form, status)
-    return _redirect(f"/rectifications/{rect_id}")
+    return see_other(f"/rectifications/{rect_id}")
 
 
 @router.post("/rectifications/{rect_id}/decide")
@@ -426,4 +421,4 @@ async def decide_rectification(rect_id: PathId, request: Request, session: DB, p
     )
     if form.errors:
         return _rectification_failed(request, session, p, rect_id, form, status)
-    return _redirect(f"/rectifications/{rect_id}")
+    return see_other(f"/rectifications/{rect_id}")

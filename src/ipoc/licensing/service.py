@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 
@@ -484,10 +484,6 @@ class FeeQuote:
         return None if self.licence_fee_yuan is None else wan(self.licence_fee_yuan)
 
 
-def _yuan(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 def licence_fee(d: OpenLicenceDeclaration, query: FeeQuery) -> tuple[int | None, str]:
     """The licensee's fee under the declared standard for the given years (and, for a royalty, sales)."""
     years = query.years or d.term_years
@@ -500,7 +496,10 @@ def licence_fee(d: OpenLicenceDeclaration, query: FeeQuery) -> tuple[int | None,
         return amount, f"每年 {wan(d.fee_amount_yuan or 0)} 万元 × {years} 年"
     if query.annual_sales_wan is None:
         return None, "请填写预计年销售额"
-    per_year = max(_yuan(query.annual_sales_wan * 10_000 * (d.royalty_bp or 0) / 10_000), d.minimum_yuan or 0)
+    per_year = max(
+        money.round_yuan(query.annual_sales_wan * money.YUAN_PER_WAN * (d.royalty_bp or 0) / 10_000),
+        d.minimum_yuan or 0,
+    )
     return per_year * years, f"每年 max(销售额 × 提成比例, 年度最低额) = {wan(per_year)} 万元 × {years} 年"
 
 
@@ -512,7 +511,7 @@ def patentee_fee_reduction(query: FeeQuery) -> tuple[int | None, Decimal, str]:
     note = f"开放许可实施期间年费减缴 15%，不与其他减缴叠加，择优适用：按{which}"
     if query.annual_fee_yuan is None:
         return None, rate, note
-    return _yuan(query.annual_fee_yuan * (100 - rate) / 100), rate, note
+    return money.round_yuan(query.annual_fee_yuan * (100 - rate) / 100), rate, note
 
 
 def fee_quote(d: OpenLicenceDeclaration, query: FeeQuery) -> FeeQuote:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 
 from ipoc.auth.roles import Principal, Role
@@ -17,7 +16,7 @@ from ipoc.reviews.schemas import ConflictIn, DecisionForm, MemberIn, PanelIn, Sc
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, attempt, parse_form, zh_message
+from ipoc.web.forms import FormResult, attempt, parse_form, see_other, zh_message
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -28,10 +27,6 @@ Reviewer = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN, Role.EX
 INDICATOR_FIELDS = {"code": "代码", "label": "指标", "weight": "权重", "max": "满分"}
 BLANK_ROW = dict.fromkeys(INDICATOR_FIELDS, "")
 KINDS = list(PANEL_KINDS.items())
-
-
-def _redirect(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 def _texts(form: Any, name: str) -> list[str]:
@@ -138,7 +133,7 @@ async def new_sheet(request: Request, session: DB, p: Admin):
     if not add_row:
         attempt(session, form, lambda: reviews.create_sheet(session, p, form.data))
         if form.ok:
-            return _redirect("/reviews/sheets")
+            return see_other("/reviews/sheets")
     return _sheet_page(request, {"title": "新建评分表", "kinds": KINDS}, form, add_row)
 
 
@@ -160,7 +155,7 @@ async def edit_sheet(sheet_id: PathId, request: Request, session: DB, p: Admin):
     if not add_row:
         attempt(session, form, lambda: reviews.revise_sheet(session, p, sheet_id, form.data))
         if form.ok:
-            return _redirect("/reviews/sheets")
+            return see_other("/reviews/sheets")
     return _sheet_page(request, _edit_ctx(sheet), form, add_row)
 
 
@@ -189,7 +184,7 @@ async def new_panel(request: Request, session: DB, p: Admin):
     if form.errors:
         ctx = _new_panel_ctx(session, p, errors=form.errors, values=form.values)
         return render(request, "reviews/panel_form.html", ctx, status_code=422)
-    return _redirect(f"/reviews/panels/{created[0]}")
+    return see_other(f"/reviews/panels/{created[0]}")
 
 
 def _panel_page(request: Request, session: DB, p: Principal, panel_id: int, status_code: int = 200, **extra):
@@ -215,13 +210,13 @@ async def add_member(panel_id: PathId, request: Request, session: DB, p: Admin):
     attempt(session, form, lambda: reviews.add_member(session, p, panel_id, form.data.expert_id))
     if form.errors:
         return _panel_page(request, session, p, panel_id, 422, errors=form.errors, values=form.values)
-    return _redirect(f"/reviews/panels/{panel_id}")
+    return see_other(f"/reviews/panels/{panel_id}")
 
 
 @router.post("/reviews/panels/{panel_id}/members/{member_id}/remove")
 def remove_member(panel_id: PathId, member_id: PathId, session: DB, p: Admin):
     reviews.remove_member(session, p, panel_id, member_id)
-    return _redirect(f"/reviews/panels/{panel_id}")
+    return see_other(f"/reviews/panels/{panel_id}")
 
 
 @router.post("/reviews/panels/{panel_id}/close")
@@ -232,7 +227,7 @@ def close_panel(panel_id: PathId, request: Request, session: DB, p: Admin):
     except Conflict as exc:
         session.rollback()
         return _panel_page(request, session, p, panel_id, exc.status_code, errors={"__all__": exc.message})
-    return _redirect(f"/reviews/panels/{panel_id}/results")
+    return see_other(f"/reviews/panels/{panel_id}/results")
 
 
 # --- the expert's declaration and scores --------------------------------------------------------------
@@ -261,7 +256,7 @@ async def declare_conflicts(panel_id: PathId, request: Request, session: DB, p: 
     attempt(session, result, lambda: reviews.declare_conflicts(session, p, panel_id, result.data))
     if result.errors:
         return _conflicts_page(request, session, p, panel_id, 422, errors=result.errors, values=values)
-    return _redirect(f"/reviews/panels/{panel_id}")
+    return see_other(f"/reviews/panels/{panel_id}")
 
 
 def _score_page(request: Request, session: DB, p: Principal, panel_id: int, subject_id: int, status_code=200, **extra):
@@ -289,7 +284,7 @@ async def save_score(panel_id: PathId, subject_id: PathId, request: Request, ses
     if result.errors:
         return _score_page(request, session, p, panel_id, subject_id, 422, errors=result.errors, values=values)
     if raw["submit"]:
-        return _redirect(f"/reviews/panels/{panel_id}")
+        return see_other(f"/reviews/panels/{panel_id}")
     return _score_page(request, session, p, panel_id, subject_id, flash="评分已保存（尚未提交，可继续修改）")
 
 
@@ -378,4 +373,4 @@ async def decide(panel_id: PathId, application_id: PathId, request: Request, ses
     if form.errors:
         errors = {"__all__": next(iter(form.errors.values()))}
         return _results_page(request, session, p, panel_id, 422, errors=errors, values=form.values)
-    return _redirect(f"/reviews/panels/{panel_id}/results")
+    return see_other(f"/reviews/panels/{panel_id}/results")

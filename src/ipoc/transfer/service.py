@@ -99,12 +99,21 @@ def visible_demands(p: Principal) -> Select[tuple[Demand]]:
     return stmt.where(or_(*scope))
 
 
-def _matches(item: Demand | Offer, industry_id: int | None, mode: str | None, status: str | None) -> bool:
-    return (
-        (industry_id is None or item.industry_id == industry_id)
-        and (not mode or mode in item.modes)
-        and (not status or item.status == status)
-    )
+def _filtered(
+    session: Session,
+    stmt: Select,
+    model: type[Demand] | type[Offer],
+    industry_id: int | None,
+    mode: str | None,
+    status: str | None,
+) -> list:
+    """Industry and status narrow the query itself; the mode is looked up in the JSON list of each row,
+    which SQLite and PostgreSQL would each query their own way."""
+    if industry_id is not None:
+        stmt = stmt.where(model.industry_id == industry_id)
+    if status:
+        stmt = stmt.where(model.status == status)
+    return [item for item in session.scalars(stmt) if not mode or mode in item.modes]
 
 
 def list_demands(
@@ -115,7 +124,7 @@ def list_demands(
     mode: str | None = None,
     status: str | None = None,
 ) -> list[Demand]:
-    return [d for d in session.scalars(visible_demands(p)) if _matches(d, industry_id, mode, status)]
+    return _filtered(session, visible_demands(p), Demand, industry_id, mode, status)
 
 
 def get_demand(session: Session, p: Principal, demand_id: int) -> Demand:
@@ -259,7 +268,7 @@ def list_offers(
     mode: str | None = None,
     status: str | None = None,
 ) -> list[Offer]:
-    return [o for o in session.scalars(visible_offers(p)) if _matches(o, industry_id, mode, status)]
+    return _filtered(session, visible_offers(p), Offer, industry_id, mode, status)
 
 
 def get_offer(session: Session, p: Principal, offer_id: int) -> Offer:

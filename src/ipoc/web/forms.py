@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
@@ -103,3 +104,8 @@ async def parse_form(request: Request, model: type[M], *, lists: tuple[str, ...]
         return FormResult(values, model.model_validate(raw), {})
     except ValidationError as exc:
         return FormResult(values, None, field_errors(exc))
+
+
+def see_other(path: str) -> RedirectResponse:
+    """Where a successful form post goes next (303, so a reload does not post it again)."""
+    return RedirectResponse(path, status_code=303)
