@@ -12,9 +12,12 @@ from ipoc.centers.models import (
     Revocation,
     SelfEvaluation,
 )
+from ipoc.deals.models import Contact, Deal
+from ipoc.events.models import TechEvent
 from ipoc.files.models import Attachment
 from ipoc.jobs.models import Job
 from ipoc.licensing.models import EvaluationReport, OpenLicence, OpenLicenceDeclaration
+from ipoc.matching.models import Match
 from ipoc.notices.models import Objection, PublicNotice
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import (
@@ -29,6 +32,7 @@ from ipoc.reference.models import Industry, OrgType, Region
 from ipoc.reminders.models import Notification
 from ipoc.reviews.models import Panel, PanelConflict, PanelMember, Score, ScoreSheet
 from ipoc.search.models import ChangeCounter, DictionaryTerm, PassageVector, SavedSearch
+from ipoc.stock.models import StockBatch, StockPatent
 from ipoc.transfer.models import Demand, Offer, OfferPatent
 from ipoc.workdays.models import CalendarDay, CalendarYear
 
@@ -47,6 +51,8 @@ __all__ = [
     "Center",
     "ChangeCounter",
     "ConditionStatement",
+    "Contact",
+    "Deal",
     "Demand",
     "DictionaryTerm",
     "EvaluationReport",
@@ -57,6 +63,7 @@ __all__ = [
     "Job",
     "LegalEvent",
     "LoginAttempt",
+    "Match",
     "Notification",
     "Objection",
     "Offer",
@@ -82,6 +89,9 @@ __all__ = [
     "ScoreSheet",
     "SelfEvaluation",
     "ServiceItem",
+    "StockBatch",
+    "StockPatent",
+    "TechEvent",
     "User",
     "WorkPlan",
 ]

@@ -99,9 +99,12 @@ def _web_routers() -> list[APIRouter]:
     from ipoc.benefits.views import router as benefits_router
     from ipoc.catalogue.views import router as catalogue_router
     from ipoc.centers.views import router as centers_router
+    from ipoc.deals.views import router as deals_router
+    from ipoc.events.views import router as events_router
     from ipoc.files.views import router as files_router
     from ipoc.jobs.views import router as jobs_router
     from ipoc.licensing.views import router as licensing_router
+    from ipoc.matching.views import router as matching_router
     from ipoc.notices.views import router as notices_router
     from ipoc.orgs.views import router as orgs_router
     from ipoc.patents.views import router as patents_router
@@ -109,6 +112,7 @@ def _web_routers() -> list[APIRouter]:
     from ipoc.reminders.views import router as reminders_router
     from ipoc.reviews.views import router as reviews_router
     from ipoc.search.views import router as search_router
+    from ipoc.stock.views import router as stock_router
     from ipoc.transfer.views import router as transfer_router
     from ipoc.web.views import router as shell_router
     from ipoc.workdays.views import router as workdays_router
@@ -131,6 +135,10 @@ def _web_routers() -> list[APIRouter]:
         licensing_router,
         benefits_router,
         transfer_router,
+        matching_router,
+        deals_router,
+        events_router,
+        stock_router,
         workdays_router,
         reminders_router,
     ]
@@ -143,8 +151,11 @@ def _api_routers() -> list[APIRouter]:
     from ipoc.benefits.api import router as benefits_api
     from ipoc.catalogue.api import router as catalogue_api
     from ipoc.centers.api import router as centers_api
+    from ipoc.deals.api import router as deals_api
+    from ipoc.events.api import router as events_api
     from ipoc.jobs.api import router as jobs_api
     from ipoc.licensing.api import router as licensing_api
+    from ipoc.matching.api import router as matching_api
     from ipoc.notices.api import router as notices_api
     from ipoc.orgs.api import router as orgs_api
     from ipoc.patents.api import router as patents_api
@@ -152,6 +163,7 @@ def _api_routers() -> list[APIRouter]:
     from ipoc.reminders.api import router as reminders_api
     from ipoc.reviews.api import router as reviews_api
     from ipoc.search.api import router as search_api
+    from ipoc.stock.api import router as stock_api
     from ipoc.transfer.api import router as transfer_api
     from ipoc.workdays.api import router as workdays_api
 
@@ -174,6 +186,10 @@ def _api_routers() -> list[APIRouter]:
         licensing_api,
         benefits_api,
         transfer_api,
+        matching_api,
+        deals_api,
+        events_api,
+        stock_api,
     ]
 
 

@@ -1,0 +1,7 @@
+"""Routes of the stock domain; the rules live in service.py."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
