@@ -117,7 +117,7 @@ def demo_load() -> None:
     """Load the demo organisations, center, dossiers and one login per role, then print the logins."""
     from ipoc.auth.roles import ROLE_LABELS
     from ipoc.db import session_scope
-    from ipoc.ops import demo
+    from ipoc.ops import demo, demo_transfer
     from ipoc.ops.demo_lifecycle import load_lifecycle
 
     with session_scope() as session:
@@ -126,6 +126,9 @@ def demo_load() -> None:
         if load_lifecycle(session):
             typer.echo("demo lifecycle: an open call, a dossier waiting on 赤峰市局, a draft, the center's records")
     typer.echo(demo.patent_summary(demo.load_patents()))
+    with session_scope() as session:
+        if demo_transfer.load(session):
+            typer.echo("demo technology transfer: demands of 包头示例稀土新材料有限公司, offers of 内蒙古示例大学")
     if logins is None:
         typer.echo("demo data already loaded (logins as printed then; passwords may have been changed)")
         logins = demo.LOGINS

@@ -46,7 +46,7 @@ DAIRY_DOSSIER = {
 }
 
 
-def _principal(session: Session, username: str) -> Principal:
+def demo_principal(session: Session, username: str) -> Principal:
     return accounts.principal_for(session, session.scalar(select(User).where(User.username == username)))
 
 
@@ -70,7 +70,7 @@ def _industry(session: Session, naming_term: str) -> Industry:
 
 
 def _submitted_dossier(session: Session, call: Call, today: date) -> None:
-    dairy = _principal(session, "dairy")
+    dairy = demo_principal(session, "dairy")
     data = ApplicationIn(
         call_id=call.id, builder_type="leading_enterprise", industry_id=_industry(session, "乳业").id, **DAIRY_DOSSIER
     )
@@ -89,11 +89,11 @@ def _draft_dossier(session: Session, call: Call, today: date) -> None:
         construction_plan="依托学校种业学科，盘活存量专利并对接盟市种业企业。",
         conditions={1: "服务自治区重点产业现代农牧业（种业）。", 2: "由学校技术转移中心承担。"},
     )
-    applications.create_application(session, _principal(session, "member"), data, today)
+    applications.create_application(session, demo_principal(session, "member"), data, today)
 
 
 def _center_records(session: Session, center: Center, today: date) -> None:
-    staff, admin, bureau = (_principal(session, u) for u in ("center", "admin", "baotou"))
+    staff, admin, bureau = (demo_principal(session, u) for u in ("center", "admin", "baotou"))
     items = [
         ("稀土专利检索与分析", "面向稀土企业的专利检索、技术路线分析和侵权风险提示。", [6]),
         ("稀土技术供需对接", "收集企业技术需求，对接高校院所存量专利，组织路演。", [2, 3]),
@@ -140,7 +140,7 @@ def load_lifecycle(session: Session, today: date | None = None) -> bool:
         return False
     today = today or clock.today()
     ensure_default_sheets(session)
-    call = _call(session, _principal(session, "admin"), today)
+    call = _call(session, demo_principal(session, "admin"), today)
     _submitted_dossier(session, call, today)
     _draft_dossier(session, call, today)
     center = session.scalars(select(Center)).first()
