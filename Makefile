@@ -9,7 +9,7 @@ ASSET_STAMP := $(VENDOR)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup system-packages python-packages frontend-assets demo serve test lint bench quality clean
+.PHONY: setup system-packages python-packages frontend-assets demo serve test lint bench quality match-quality clean
 
 setup: system-packages python-packages frontend-assets
 
@@ -57,6 +57,10 @@ bench: setup
 # into $IPOC_DATA_DIR/quality-vectors (./var by default, ~15 minutes); later runs take about a minute.
 quality: setup
 	$(BIN)/python benchmarks/search_quality.py
+
+# Demand→patent matching quality on the labelled CCF needs (issue 5); not part of `test`. Same vector cache as `quality`.
+match-quality: setup
+	$(BIN)/python benchmarks/matching_quality.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules $(VENDOR)

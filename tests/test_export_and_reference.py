@@ -22,7 +22,7 @@ def test_formula_like_text_is_neutralised(text):
 def test_long_text_is_cut_with_a_visible_marker():
     cell = safe_cell("专" * 40_000)
     assert len(cell) == EXCEL_CELL_LIMIT and cell.endswith(CUT_MARKER)
-    content, count = xlsx_bytes("t", ["a"], [["专" * 40_000], [42]])
+    content, count = xlsx_bytes([("t", ["a"], [["专" * 40_000], [42]])])
     sheet = load_workbook(io.BytesIO(content)).active
     assert count == 2 and sheet["A2"].value.endswith(CUT_MARKER) and sheet["A3"].value == 42
 

@@ -307,3 +307,35 @@ def test_edit_pages_show_stored_values_and_owner_actions(client, session, world)
         assert refused.status_code == 403 and SECRET not in refused.text
         patch = client.patch(f"/api/v1/demands/{demand_id}", json={"title": "x" * 5}, headers=_csrf(client))
         assert patch.status_code == 403 and SECRET not in patch.text
+
+
+def test_center_staff_prepare_a_draft_offer_that_the_organisation_publishes(session, world):
+    univ = session.scalar(select(Organisation).where(Organisation.name == "内蒙古科技大学"))
+    pending = session.scalar(select(Organisation).where(Organisation.name == "未核验科技有限公司"))
+    data = OfferIn.model_validate(
+        {
+            "title": "稀土永磁体",
+            "problem_solved": "高温退磁",
+            "advantage": "矫顽力更高",
+            "trl": 5,
+            "field": "永磁材料",
+            "products": "电机磁钢",
+            "modes": "transfer",
+            "application_nos": _no(1),
+        }
+    )
+    staff = world.people["staff"]
+    with pytest.raises(Forbidden):
+        svc.create_offer(session, staff, data)  # on whose behalf?
+    with pytest.raises(Forbidden):
+        svc.create_offer(session, staff, data, on_behalf_of=pending.id)
+    with pytest.raises(InvalidInput):
+        svc.create_offer(session, staff, data, on_behalf_of=10_000)
+    offer = svc.create_offer(session, staff, data, on_behalf_of=univ.id)
+    assert offer.org_id == univ.id and offer.status == "draft"
+    assert svc.get_offer(session, staff, offer.id) is offer  # the preparer reads the draft
+    with pytest.raises(NotFound):
+        svc.get_offer(session, world.people["other_staff"], offer.id)
+    with pytest.raises(Forbidden):
+        svc.publish_offer(session, staff, offer.id)
+    assert svc.publish_offer(session, world.people["univ"], offer.id).status == "published"

@@ -51,3 +51,20 @@ def ipc_subclass(code: str | None) -> str | None:
     if canonical is not None:
         return canonical[:4]
     return folded if _SUBCLASS.fullmatch(folded) else None
+
+
+IPC_SECTIONS = {
+    "A": "A 人类生活必需",
+    "B": "B 作业；运输",
+    "C": "C 化学；冶金",
+    "D": "D 纺织；造纸",
+    "E": "E 固定建筑物",
+    "F": "F 机械工程；照明；加热；武器；爆破",
+    "G": "G 物理",
+    "H": "H 电学",
+}
+
+
+def section_label(section: str | None) -> str:
+    """The IPC section's name for reports ("H 电学"); "未分类" when there is no main IPC."""
+    return IPC_SECTIONS.get(section or "", "未分类")

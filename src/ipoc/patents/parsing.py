@@ -254,6 +254,14 @@ def first_independent_claim(claims: str | None) -> str | None:
     return next((claim for claim in _numbered_claims(claims) if not _DEPENDENT.search(claim)), None)
 
 
+def claim_counts(claims: str | None) -> tuple[int | None, int | None]:
+    """(claims, independent claims) from the claims text; (None, None) when the record has none."""
+    if not claims or not claims.strip():
+        return None, None
+    numbered = list(_numbered_claims(claims))
+    return len(numbered), sum(1 for claim in numbered if not _DEPENDENT.search(claim))
+
+
 _LINK_PUBLICATION = re.compile(r"(?:filename=|/patent/)([A-Z]{2}\d{6,12}[A-Z]\d?)")
 
 # ---- legal events ------------------------------------------------------------------------------------

@@ -253,10 +253,13 @@ def close_demand(session: Session, p: Principal, demand_id: int) -> Demand:
 
 
 def visible_offers(p: Principal) -> Select[tuple[Offer]]:
-    """Published offers for all; drafts and withdrawn ones only for the owner's members."""
+    """Published offers for all; drafts and withdrawn ones for the owner's members and for the center staff
+    member who prepared the draft on the owner's behalf."""
     stmt = select(Offer).order_by(Offer.id.desc())
     if p.is_(Role.MEMBER) and p.org_id:
         return stmt.where(or_(Offer.status == "published", Offer.org_id == p.org_id))
+    if p.is_(Role.CENTER_STAFF) and p.user_id is not None:
+        return stmt.where(or_(Offer.status == "published", Offer.created_by_id == p.user_id))
     return stmt.where(Offer.status == "published")
 
 
@@ -296,10 +299,21 @@ def _offer_values(session: Session, data: OfferIn) -> tuple[dict[str, Any], list
     return fields | {"price_min_yuan": low, "price_max_yuan": high, "modes": list(dict.fromkeys(data.modes))}, links
 
 
-def create_offer(session: Session, p: Principal, data: OfferIn) -> Offer:
-    if not (p.is_(Role.MEMBER) and p.org_id):
-        raise Forbidden("只有会员单位可以发布技术供给")
-    org = require_verified(session.get(Organisation, p.org_id))
+def _offer_owner(session: Session, p: Principal, on_behalf_of: int | None) -> Organisation:
+    """A member records for its own organisation; a center's staff may prepare a draft for one (a university's
+    stock patents, say), which the organisation's members then check and publish."""
+    if p.is_(Role.MEMBER) and p.org_id:
+        return require_verified(session.get(Organisation, p.org_id))
+    if p.is_(Role.CENTER_STAFF) and p.center_id and on_behalf_of is not None:
+        org = session.get(Organisation, on_behalf_of)
+        if org is None:
+            raise InvalidInput("供给单位不存在", field="org_id")
+        return require_verified(org)
+    raise Forbidden("只有会员单位可以发布技术供给")
+
+
+def create_offer(session: Session, p: Principal, data: OfferIn, *, on_behalf_of: int | None = None) -> Offer:
+    org = _offer_owner(session, p, on_behalf_of)
     if org.type_code not in OFFER_ORG_TYPES:
         raise Forbidden("技术供给由高等院校、科研院所或企业发布")
     values, links = _offer_values(session, data)

@@ -31,14 +31,19 @@ def safe_cell(value: object) -> object:
     return text
 
 
-def xlsx_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> tuple[bytes, int]:
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[object]]]  # (title, headers, rows)
+
+
+def xlsx_bytes(sheets: Sequence[Sheet]) -> tuple[bytes, int]:
+    """The workbook and the number of data rows written over all its sheets."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(list(headers))
     count = 0
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
-        count += 1
+    for title, headers, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.append(list(headers))
+        for row in rows:
+            sheet.append([safe_cell(v) for v in row])
+            count += 1
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue(), count
@@ -53,8 +58,13 @@ def xlsx_response(
     rows: Iterable[Sequence[object]],
     entity_type: str,
 ) -> Response:
+    """One sheet of a list; see ``xlsx_workbook_response``."""
+    return xlsx_workbook_response(session, filename=filename, sheets=[(title, headers, rows)], entity_type=entity_type)
+
+
+def xlsx_workbook_response(session: Session, *, filename: str, sheets: Sequence[Sheet], entity_type: str) -> Response:
     """Build the file and record the export (what, how many rows) in the audit trail."""
-    content, count = xlsx_bytes(title, headers, rows)
+    content, count = xlsx_bytes(sheets)
     audit.log(session, "export", entity_type, "-", meta={"rows": count, "file": filename})
     disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
