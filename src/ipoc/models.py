@@ -12,8 +12,8 @@ from ipoc.centers.models import (
     Revocation,
     SelfEvaluation,
 )
-from ipoc.deals.models import Contact, Deal
-from ipoc.events.models import TechEvent
+from ipoc.deals.models import Contact, Deal, DealPatent, DealStep
+from ipoc.events.models import TechEvent, TechEventItem, TechEventSignup
 from ipoc.files.models import Attachment
 from ipoc.jobs.models import Job
 from ipoc.licensing.models import EvaluationReport, OpenLicence, OpenLicenceDeclaration
@@ -32,7 +32,7 @@ from ipoc.reference.models import Industry, OrgType, Region
 from ipoc.reminders.models import Notification
 from ipoc.reviews.models import Panel, PanelConflict, PanelMember, Score, ScoreSheet
 from ipoc.search.models import ChangeCounter, DictionaryTerm, PassageVector, SavedSearch
-from ipoc.stock.models import StockBatch, StockPatent
+from ipoc.stock.models import StockBatch, StockIntake, StockPatent
 from ipoc.transfer.models import Demand, Offer, OfferPatent
 from ipoc.workdays.models import CalendarDay, CalendarYear
 
@@ -53,6 +53,8 @@ __all__ = [
     "ConditionStatement",
     "Contact",
     "Deal",
+    "DealPatent",
+    "DealStep",
     "Demand",
     "DictionaryTerm",
     "EvaluationReport",
@@ -90,8 +92,11 @@ __all__ = [
     "SelfEvaluation",
     "ServiceItem",
     "StockBatch",
+    "StockIntake",
     "StockPatent",
     "TechEvent",
+    "TechEventItem",
+    "TechEventSignup",
     "User",
     "WorkPlan",
 ]

@@ -1,14 +1,50 @@
 """Contacts (a match, an event or a walk-in brought two parties together) and the deals that grow out of
-them, through intention, negotiation, signed contract and recordal. Amounts are yuan."""
+them, through intention, negotiation, signed contract and recordal. Amounts are yuan.
+
+A party of a deal is either a registered organisation (``*_org_id``, which lets its members read the deal)
+or a plain name for one that is not on the platform; the provider is the assignor/licensor/pledgor side, the
+seeker the assignee/licensee/investor side. Each stage change also leaves a ``DealStep`` row, the deal's
+timeline; the audit trail keeps the field-level history besides."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ipoc.db import Base, Timestamped
+from ipoc import money
+from ipoc.centers.models import Center
+from ipoc.db import Base, Timestamped, utcnow
+from ipoc.orgs.models import Organisation
+from ipoc.patents.models import Patent
+
+CHANNELS = {"meeting": "面谈", "phone": "电话", "online": "线上", "visit": "上门走访", "event": "对接活动"}
+CONTACT_STATES = {"open": "跟进中", "deal": "已形成交易", "closed": "已关闭"}
+STAGES = {
+    "intention": "意向",
+    "negotiation": "洽谈",
+    "signed": "合同签订",
+    "recorded": "备案/登记",
+    "abandoned": "终止",
+}
+MODES = {
+    "transfer": "转让",
+    "licence_exclusive": "独占许可",
+    "licence_sole": "排他许可",
+    "licence_ordinary": "普通许可",
+    "equity": "作价入股",
+    "pledge": "质押融资",
+    "investment": "投资",
+}
+PARTY_LABELS = {
+    "provider": "转让方/许可方/出质方",
+    "seeker": "受让方/被许可方/投资方",
+}
+
+
+def _party(org: Organisation | None, name: str) -> str:
+    return org.name if org is not None else (name or "—")
 
 
 class Contact(Base, Timestamped):
@@ -22,11 +58,47 @@ class Contact(Base, Timestamped):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("tech_events.id"), index=True)
     demand_id: Mapped[int | None] = mapped_column(ForeignKey("tech_demands.id"), index=True)
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("tech_offers.id"), index=True)
+    patent_id: Mapped[int | None] = mapped_column(ForeignKey("patents.id"))
     seeker_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    seeker_name: Mapped[str] = mapped_column(String(200), default="")
     provider_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    provider_name: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(String(200))
     contacted_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(16))
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    close_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    center: Mapped[Center] = relationship(lazy="joined")
+    seeker_org: Mapped[Organisation | None] = relationship(foreign_keys=[seeker_org_id], lazy="joined")
+    provider_org: Mapped[Organisation | None] = relationship(foreign_keys=[provider_org_id], lazy="joined")
+    patent: Mapped[Patent | None] = relationship(lazy="joined")
+
+    @property
+    def seeker(self) -> str:
+        return _party(self.seeker_org, self.seeker_name)
+
+    @property
+    def provider(self) -> str:
+        return _party(self.provider_org, self.provider_name)
+
+    @property
+    def source_label(self) -> str:
+        if self.match_id:
+            return f"推荐匹配 #{self.match_id}"
+        if self.event_id:
+            return f"对接活动 #{self.event_id}"
+        return "自行来访"
+
+    @property
+    def status_label(self) -> str:
+        return CONTACT_STATES.get(self.status, self.status)
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNELS.get(self.channel, self.channel)
 
 
 class Deal(Base, Timestamped):
@@ -40,5 +112,85 @@ class Deal(Base, Timestamped):
     title: Mapped[str] = mapped_column(String(200))
     stage: Mapped[str] = mapped_column(String(16), default="intention", index=True)
     mode: Mapped[str] = mapped_column(String(24))
-    amount_yuan: Mapped[int | None] = mapped_column(Integer)
+    amount_yuan: Mapped[int | None] = mapped_column(BigInteger)
     signed_on: Mapped[date | None] = mapped_column(Date, index=True)
+    provider_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    provider_name: Mapped[str] = mapped_column(String(200), default="")
+    seeker_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    seeker_name: Mapped[str] = mapped_column(String(200), default="")
+    intention_on: Mapped[date] = mapped_column(Date)
+    negotiation_on: Mapped[date | None] = mapped_column(Date)
+    recorded_on: Mapped[date | None] = mapped_column(Date)
+    abandoned_on: Mapped[date | None] = mapped_column(Date)
+    contract_no: Mapped[str] = mapped_column(String(64), default="")
+    record_no: Mapped[str] = mapped_column(String(64), default="")
+    abandon_reason: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # The business date of the latest stage (intention, negotiation, signing ...): "stalest first" sorts on it.
+    last_step_on: Mapped[date] = mapped_column(Date, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    center: Mapped[Center] = relationship(lazy="joined")
+    provider_org: Mapped[Organisation | None] = relationship(foreign_keys=[provider_org_id], lazy="joined")
+    seeker_org: Mapped[Organisation | None] = relationship(foreign_keys=[seeker_org_id], lazy="joined")
+    patent_links: Mapped[list[DealPatent]] = relationship(
+        order_by="DealPatent.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    steps: Mapped[list[DealStep]] = relationship(order_by="DealStep.id", cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def patents(self) -> list[Patent]:
+        return [link.patent for link in self.patent_links]
+
+    @property
+    def provider(self) -> str:
+        return _party(self.provider_org, self.provider_name)
+
+    @property
+    def seeker(self) -> str:
+        return _party(self.seeker_org, self.seeker_name)
+
+    @property
+    def stage_label(self) -> str:
+        return STAGES.get(self.stage, self.stage)
+
+    @property
+    def mode_label(self) -> str:
+        return MODES.get(self.mode, self.mode)
+
+    @property
+    def amount_wan(self) -> str:
+        """For tables: two decimals of 万元, "—" while no amount is agreed."""
+        return "—" if self.amount_yuan is None else money.wan(self.amount_yuan, 2)
+
+
+class DealPatent(Base):
+    __tablename__ = "tech_deal_patents"
+    __table_args__ = (UniqueConstraint("deal_id", "patent_id", name="uq_tech_deal_patents_deal_patent"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("tech_deals.id", ondelete="CASCADE"), index=True)
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    patent: Mapped[Patent] = relationship(lazy="joined")
+
+
+class DealStep(Base):
+    """One entry of a deal's timeline: the stage it moved to, on which (business) day, by whom and why."""
+
+    __tablename__ = "tech_deal_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("tech_deals.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    from_stage: Mapped[str | None] = mapped_column(String(16))
+    to_stage: Mapped[str] = mapped_column(String(16))
+    on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def to_label(self) -> str:
+        return STAGES.get(self.to_stage, self.to_stage)

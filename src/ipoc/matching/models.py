@@ -12,6 +12,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ipoc.db import Base, Timestamped
 
 MATCH_STATES = {"proposed": "待审核", "accepted": "已采纳", "rejected": "已否决", "forwarded": "已转交"}
+TARGET_KINDS = {"patent": "专利", "offer": "技术供给", "demand": "技术需求", "org": "企业"}
+# Why a match was rejected; "field" (the target lies in the wrong technical field) also lowers the later
+# candidates of the same source that share the rejected patent's IPC main group (service.FIELD_PENALTY).
+REJECT_REASONS = {
+    "field": "领域不符",
+    "immature": "技术不成熟",
+    "price": "价格不符",
+    "status": "权利状态不符",
+    "other": "其他",
+}
 
 
 class Match(Base, Timestamped):
@@ -34,6 +44,8 @@ class Match(Base, Timestamped):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    reason_code: Mapped[str | None] = mapped_column(String(16))  # a REJECT_REASONS key on a rejection
+    confidence_label: Mapped[str] = mapped_column(String(4), default="低")
     forwarded_to_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -41,3 +53,15 @@ class Match(Base, Timestamped):
     @property
     def status_label(self) -> str:
         return MATCH_STATES.get(self.status, self.status)
+
+    @property
+    def kind_label(self) -> str:
+        return TARGET_KINDS.get(self.target_kind, self.target_kind)
+
+    @property
+    def reason_label(self) -> str:
+        return REJECT_REASONS.get(self.reason_code or "", "")
+
+    @property
+    def source_path(self) -> str:
+        return f"/demands/{self.demand_id}" if self.demand_id else f"/offers/{self.offer_id}"

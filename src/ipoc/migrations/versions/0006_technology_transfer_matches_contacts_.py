@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-25 01:17:03.575820
+Create Date: 2026-11-25 01:22:13.693540
 """
 
 from __future__ import annotations
@@ -22,13 +22,19 @@ def upgrade() -> None:
         "stock_batches",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("center_id", sa.Integer(), nullable=True),
         sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["center_id"], ["centers.id"], name=op.f("fk_stock_batches_center_id_centers")),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_stock_batches_created_by_id_users")),
         sa.ForeignKeyConstraint(["org_id"], ["organisations.id"], name=op.f("fk_stock_batches_org_id_organisations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_batches")),
     )
     with op.batch_alter_table("stock_batches", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_stock_batches_center_id"), ["center_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_stock_batches_org_id"), ["org_id"], unique=False)
 
     op.create_table(
@@ -43,8 +49,11 @@ def upgrade() -> None:
         sa.Column("organisers", sa.Text(), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("capacity", sa.Integer(), nullable=True),
+        sa.Column("signup_deadline", sa.DateTime(), nullable=True),
         sa.Column("public", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("opened_at", sa.DateTime(), nullable=True),
+        sa.Column("cancel_reason", sa.Text(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
@@ -57,25 +66,133 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_tech_events_status"), ["status"], unique=False)
 
     op.create_table(
+        "stock_intakes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("added", sa.Integer(), nullable=False),
+        sa.Column("linked", sa.Integer(), nullable=False),
+        sa.Column("duplicates", sa.Integer(), nullable=False),
+        sa.Column("bad", sa.Integer(), nullable=False),
+        sa.Column("issues", sa.JSON(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["stock_batches.id"], name=op.f("fk_stock_intakes_batch_id_stock_batches"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_stock_intakes_created_by_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_intakes")),
+    )
+    with op.batch_alter_table("stock_intakes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_stock_intakes_batch_id"), ["batch_id"], unique=False)
+
+    op.create_table(
+        "tech_event_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("demand_id", sa.Integer(), nullable=True),
+        sa.Column("offer_id", sa.Integer(), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("presenter", sa.String(length=100), nullable=False),
+        sa.Column("slot_start", sa.Time(), nullable=True),
+        sa.Column("slot_end", sa.Time(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["demand_id"], ["tech_demands.id"], name=op.f("fk_tech_event_items_demand_id_tech_demands")
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["tech_events.id"], name=op.f("fk_tech_event_items_event_id_tech_events"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["offer_id"], ["tech_offers.id"], name=op.f("fk_tech_event_items_offer_id_tech_offers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tech_event_items")),
+        sa.UniqueConstraint("event_id", "demand_id", name="uq_tech_event_items_demand"),
+        sa.UniqueConstraint("event_id", "offer_id", name="uq_tech_event_items_offer"),
+    )
+    with op.batch_alter_table("tech_event_items", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tech_event_items_demand_id"), ["demand_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tech_event_items_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tech_event_items_offer_id"), ["offer_id"], unique=False)
+
+    op.create_table(
+        "tech_event_signups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=True),
+        sa.Column("org_name", sa.String(length=120), nullable=False),
+        sa.Column("person_name", sa.String(length=40), nullable=False),
+        sa.Column("phone", sa.String(length=40), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("attended", sa.Boolean(), nullable=True),
+        sa.Column("signed_up_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["tech_events.id"],
+            name=op.f("fk_tech_event_signups_event_id_tech_events"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_tech_event_signups_org_id_organisations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["signed_up_by_id"], ["users.id"], name=op.f("fk_tech_event_signups_signed_up_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tech_event_signups")),
+        sa.UniqueConstraint("event_id", "org_id", name="uq_tech_event_signups_org"),
+    )
+    with op.batch_alter_table("tech_event_signups", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tech_event_signups_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tech_event_signups_org_id"), ["org_id"], unique=False)
+
+    op.create_table(
         "stock_patents",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=False),
         sa.Column("application_no", sa.String(length=32), nullable=False),
         sa.Column("patent_id", sa.Integer(), nullable=True),
         sa.Column("offer_id", sa.Integer(), nullable=True),
+        sa.Column("college", sa.String(length=100), nullable=False),
+        sa.Column("contact", sa.String(length=200), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("listed_title", sa.String(length=500), nullable=False),
+        sa.Column("screened_on", sa.Date(), nullable=True),
+        sa.Column("status_class", sa.String(length=16), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=True),
+        sa.Column("ipc_section", sa.String(length=1), nullable=True),
+        sa.Column("ipc_class", sa.String(length=3), nullable=True),
+        sa.Column("expires_on", sa.Date(), nullable=True),
+        sa.Column("remaining_days", sa.Integer(), nullable=True),
+        sa.Column("indicators", sa.JSON(), nullable=False),
+        sa.Column("suggestion", sa.String(length=16), nullable=True),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("override", sa.String(length=16), nullable=True),
+        sa.Column("override_note", sa.Text(), nullable=False),
+        sa.Column("overridden_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["stock_batches.id"], name=op.f("fk_stock_patents_batch_id_stock_batches"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(["offer_id"], ["tech_offers.id"], name=op.f("fk_stock_patents_offer_id_tech_offers")),
+        sa.ForeignKeyConstraint(
+            ["overridden_by_id"], ["users.id"], name=op.f("fk_stock_patents_overridden_by_id_users")
+        ),
         sa.ForeignKeyConstraint(["patent_id"], ["patents.id"], name=op.f("fk_stock_patents_patent_id_patents")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_patents")),
+        sa.UniqueConstraint("batch_id", "application_no", name="uq_stock_patents_batch_application"),
     )
     with op.batch_alter_table("stock_patents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_stock_patents_batch_id"), ["batch_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_stock_patents_offer_id"), ["offer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_stock_patents_patent_id"), ["patent_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_stock_patents_status_class"), ["status_class"], unique=False)
 
     op.create_table(
         "tech_matches",
@@ -94,6 +211,8 @@ def upgrade() -> None:
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("decision_reason", sa.Text(), nullable=False),
+        sa.Column("reason_code", sa.String(length=16), nullable=True),
+        sa.Column("confidence_label", sa.String(length=4), nullable=False),
         sa.Column("forwarded_to_org_id", sa.Integer(), nullable=True),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
@@ -137,20 +256,29 @@ def upgrade() -> None:
         sa.Column("event_id", sa.Integer(), nullable=True),
         sa.Column("demand_id", sa.Integer(), nullable=True),
         sa.Column("offer_id", sa.Integer(), nullable=True),
+        sa.Column("patent_id", sa.Integer(), nullable=True),
         sa.Column("seeker_org_id", sa.Integer(), nullable=True),
+        sa.Column("seeker_name", sa.String(length=200), nullable=False),
         sa.Column("provider_org_id", sa.Integer(), nullable=True),
+        sa.Column("provider_name", sa.String(length=200), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("contacted_on", sa.Date(), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("notes", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("close_reason", sa.Text(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["center_id"], ["centers.id"], name=op.f("fk_tech_contacts_center_id_centers")),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_tech_contacts_created_by_id_users")),
         sa.ForeignKeyConstraint(
             ["demand_id"], ["tech_demands.id"], name=op.f("fk_tech_contacts_demand_id_tech_demands")
         ),
         sa.ForeignKeyConstraint(["event_id"], ["tech_events.id"], name=op.f("fk_tech_contacts_event_id_tech_events")),
         sa.ForeignKeyConstraint(["match_id"], ["tech_matches.id"], name=op.f("fk_tech_contacts_match_id_tech_matches")),
         sa.ForeignKeyConstraint(["offer_id"], ["tech_offers.id"], name=op.f("fk_tech_contacts_offer_id_tech_offers")),
+        sa.ForeignKeyConstraint(["patent_id"], ["patents.id"], name=op.f("fk_tech_contacts_patent_id_patents")),
         sa.ForeignKeyConstraint(
             ["provider_org_id"], ["organisations.id"], name=op.f("fk_tech_contacts_provider_org_id_organisations")
         ),
@@ -175,30 +303,103 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("stage", sa.String(length=16), nullable=False),
         sa.Column("mode", sa.String(length=24), nullable=False),
-        sa.Column("amount_yuan", sa.Integer(), nullable=True),
+        sa.Column("amount_yuan", sa.BigInteger(), nullable=True),
         sa.Column("signed_on", sa.Date(), nullable=True),
+        sa.Column("provider_org_id", sa.Integer(), nullable=True),
+        sa.Column("provider_name", sa.String(length=200), nullable=False),
+        sa.Column("seeker_org_id", sa.Integer(), nullable=True),
+        sa.Column("seeker_name", sa.String(length=200), nullable=False),
+        sa.Column("intention_on", sa.Date(), nullable=False),
+        sa.Column("negotiation_on", sa.Date(), nullable=True),
+        sa.Column("recorded_on", sa.Date(), nullable=True),
+        sa.Column("abandoned_on", sa.Date(), nullable=True),
+        sa.Column("contract_no", sa.String(length=64), nullable=False),
+        sa.Column("record_no", sa.String(length=64), nullable=False),
+        sa.Column("abandon_reason", sa.Text(), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("last_step_on", sa.Date(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["center_id"], ["centers.id"], name=op.f("fk_tech_deals_center_id_centers")),
         sa.ForeignKeyConstraint(
             ["contact_id"], ["tech_contacts.id"], name=op.f("fk_tech_deals_contact_id_tech_contacts")
         ),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_tech_deals_created_by_id_users")),
+        sa.ForeignKeyConstraint(
+            ["provider_org_id"], ["organisations.id"], name=op.f("fk_tech_deals_provider_org_id_organisations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["seeker_org_id"], ["organisations.id"], name=op.f("fk_tech_deals_seeker_org_id_organisations")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tech_deals")),
     )
     with op.batch_alter_table("tech_deals", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tech_deals_center_id"), ["center_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tech_deals_contact_id"), ["contact_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tech_deals_last_step_on"), ["last_step_on"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tech_deals_provider_org_id"), ["provider_org_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tech_deals_seeker_org_id"), ["seeker_org_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tech_deals_signed_on"), ["signed_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_tech_deals_stage"), ["stage"], unique=False)
+
+    op.create_table(
+        "tech_deal_patents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("deal_id", sa.Integer(), nullable=False),
+        sa.Column("patent_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["deal_id"], ["tech_deals.id"], name=op.f("fk_tech_deal_patents_deal_id_tech_deals"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["patent_id"], ["patents.id"], name=op.f("fk_tech_deal_patents_patent_id_patents")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tech_deal_patents")),
+        sa.UniqueConstraint("deal_id", "patent_id", name="uq_tech_deal_patents_deal_patent"),
+    )
+    with op.batch_alter_table("tech_deal_patents", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tech_deal_patents_deal_id"), ["deal_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tech_deal_patents_patent_id"), ["patent_id"], unique=False)
+
+    op.create_table(
+        "tech_deal_steps",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("deal_id", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("from_stage", sa.String(length=16), nullable=True),
+        sa.Column("to_stage", sa.String(length=16), nullable=False),
+        sa.Column("on", sa.Date(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("by_id", sa.Integer(), nullable=True),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["by_id"], ["users.id"], name=op.f("fk_tech_deal_steps_by_id_users")),
+        sa.ForeignKeyConstraint(
+            ["deal_id"], ["tech_deals.id"], name=op.f("fk_tech_deal_steps_deal_id_tech_deals"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tech_deal_steps")),
+    )
+    with op.batch_alter_table("tech_deal_steps", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tech_deal_steps_deal_id"), ["deal_id"], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("tech_deal_steps", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tech_deal_steps_deal_id"))
+
+    op.drop_table("tech_deal_steps")
+    with op.batch_alter_table("tech_deal_patents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tech_deal_patents_patent_id"))
+        batch_op.drop_index(batch_op.f("ix_tech_deal_patents_deal_id"))
+
+    op.drop_table("tech_deal_patents")
     with op.batch_alter_table("tech_deals", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tech_deals_stage"))
         batch_op.drop_index(batch_op.f("ix_tech_deals_signed_on"))
+        batch_op.drop_index(batch_op.f("ix_tech_deals_seeker_org_id"))
+        batch_op.drop_index(batch_op.f("ix_tech_deals_provider_org_id"))
+        batch_op.drop_index(batch_op.f("ix_tech_deals_last_step_on"))
         batch_op.drop_index(batch_op.f("ix_tech_deals_contact_id"))
         batch_op.drop_index(batch_op.f("ix_tech_deals_center_id"))
 
@@ -221,11 +422,27 @@ def downgrade() -> None:
 
     op.drop_table("tech_matches")
     with op.batch_alter_table("stock_patents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_stock_patents_status_class"))
         batch_op.drop_index(batch_op.f("ix_stock_patents_patent_id"))
         batch_op.drop_index(batch_op.f("ix_stock_patents_offer_id"))
         batch_op.drop_index(batch_op.f("ix_stock_patents_batch_id"))
 
     op.drop_table("stock_patents")
+    with op.batch_alter_table("tech_event_signups", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tech_event_signups_org_id"))
+        batch_op.drop_index(batch_op.f("ix_tech_event_signups_event_id"))
+
+    op.drop_table("tech_event_signups")
+    with op.batch_alter_table("tech_event_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tech_event_items_offer_id"))
+        batch_op.drop_index(batch_op.f("ix_tech_event_items_event_id"))
+        batch_op.drop_index(batch_op.f("ix_tech_event_items_demand_id"))
+
+    op.drop_table("tech_event_items")
+    with op.batch_alter_table("stock_intakes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_stock_intakes_batch_id"))
+
+    op.drop_table("stock_intakes")
     with op.batch_alter_table("tech_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tech_events_status"))
         batch_op.drop_index(batch_op.f("ix_tech_events_center_id"))
@@ -233,6 +450,7 @@ def downgrade() -> None:
     op.drop_table("tech_events")
     with op.batch_alter_table("stock_batches", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_stock_batches_org_id"))
+        batch_op.drop_index(batch_op.f("ix_stock_batches_center_id"))
 
     op.drop_table("stock_batches")
     # ### end Alembic commands ###
