@@ -48,7 +48,7 @@ class _Ranked:
 def search(session: Session, request: SearchRequest) -> SearchAnswer:
     node = parse(request.q)
     restriction = database_restriction(session, request.database_id)
-    status = _fresh_status(session)
+    status = fresh_status(session)
     degraded = request.mode == "hybrid" and not status.embeddings_complete
     words = query_text(node)
     if request.mode == "lexical" or degraded or request.sort != "relevance" or not words:
@@ -64,7 +64,7 @@ def search(session: Session, request: SearchRequest) -> SearchAnswer:
     return answer
 
 
-def _fresh_status(session: Session) -> index_sync.IndexStatus:
+def fresh_status(session: Session) -> index_sync.IndexStatus:
     """Catch the index up with changes committed elsewhere (another process's import) before answering."""
     try:
         index_sync.catch_up(session)
@@ -129,7 +129,7 @@ def rank(
     index checks that for the candidate ids.
     """
     index = index_sync.lexical(session).index
-    semantic = _semantic(query_text(node), depth)
+    semantic = semantic_hits(query_text(node), depth)
     conditions = restriction if is_free_text(node) else _combined(node, restriction)
     if semantic and (request.filters or conditions is not None):
         allowed = index.filter_ids([pid for pid, _ in semantic], query=conditions, filters=request.filters)
@@ -160,7 +160,7 @@ def rank(
     )
 
 
-def _semantic(text: str, depth: int) -> list[tuple[int, float]]:
+def semantic_hits(text: str, depth: int) -> list[tuple[int, float]]:
     """Semantic hits that pass the calibrated floor, best first."""
     index, calibration = index_sync.vector_index(), index_sync.calibration()
     if not text or index is None or calibration is None or len(index) == 0:
