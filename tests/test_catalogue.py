@@ -341,6 +341,8 @@ def test_center_figures_count_what_the_center_recorded_that_year(session, world)
         "plan_items_done": 1,
         "funding_projects": 2,
         "funding_yuan": 700_000,
+        "ledger_conversion_yuan": 0,
+        "ledger_conversion_deals": 0,
     }
     assert catalogue.center_figures(session, c, 2027) == {
         "service_items_published": 2,
@@ -348,6 +350,8 @@ def test_center_figures_count_what_the_center_recorded_that_year(session, world)
         "plan_items_done": 0,
         "funding_projects": 0,
         "funding_yuan": 0,
+        "ledger_conversion_yuan": 0,
+        "ledger_conversion_deals": 0,
     }
 
 

@@ -27,6 +27,7 @@ from ipoc.centers.models import (
     SelfEvaluation,
 )
 from ipoc.centers.schemas import CenterRegistration, EvaluationIn, SelfEvaluationIn
+from ipoc.deals.models import Deal
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.files import service as files
 from ipoc.files.models import Attachment
@@ -317,33 +318,40 @@ def _audited(session, center: Center, year: int, amount: int, projects: int) -> 
     session.commit()
 
 
+def _contracts(session, center: Center, signed: dict[int, tuple[int, int]], stage: str = "signed") -> None:
+    """Ledger rows: per signing year, (total amount in yuan, number of contracts)."""
+    for year, (amount, n) in signed.items():
+        for i in range(n):
+            day = date(year, 6, 1)
+            session.add(
+                Deal(center_id=center.id, title=f"合同{year}-{i}", mode="transfer", stage=stage,
+                     amount_yuan=amount if i == 0 else 0, signed_on=day, intention_on=day, last_step_on=day)
+            )  # fmt: skip
+    session.commit()
+
+
 @pytest.mark.parametrize(
-    ("years", "eligible"),
+    ("signed", "eligible", "year"),
     [
-        ({2024: (6_000_000, 0), 2025: (4_999_999, 0)}, False),
-        ({2024: (0, 0), 2025: (5_000_000, 0)}, True),
-        ({2024: (0, 4), 2025: (0, 5)}, False),
-        ({2024: (0, 5), 2025: (0, 5)}, True),
+        ({2024: (6_000_000, 1), 2025: (4_999_999, 1)}, False, 2025),
+        ({2024: (0, 1), 2025: (5_000_000, 1)}, True, 2025),
+        ({2025: (1, 1), 2026: (4_999_999, 1)}, False, 2026),
+        ({2025: (4_999_999, 1), 2026: (5_000_000, 1)}, True, 2026),
+        ({2024: (0, 4), 2025: (0, 5)}, False, 2025),
+        ({2024: (0, 5), 2025: (0, 5)}, True, 2025),
     ],
 )
-def test_the_national_threshold_boundaries(session, years, eligible):
+def test_the_national_threshold_boundaries(session, signed, eligible, year):
+    """From the deal ledger (domain-rules §1): the better of the last full year and this year so far, or
+    every counted contract; the self-reported figures are only shown beside them."""
     center = make_center(session, date(2024, 3, 1))
-    for year, (amount, projects) in years.items():
-        _audited(session, center, year, amount, projects)
-    session.add(  # not audited: never counted
-        SelfEvaluation(
-            center_id=center.id,
-            year=2026,
-            deadline=date(2026, 12, 31),
-            status="submitted",
-            conversion_amount_yuan=9_000_000,
-            conversion_projects=20,
-        )
-    )
-    session.commit()
-    [row] = centers.national_ranking(session, who(session, "admin1", Role.REGION_ADMIN))
-    assert row.eligible is eligible and row.conversion_year == 2025
-    assert row.conversion_projects == sum(p for _, p in years.values())
+    _contracts(session, center, signed)
+    _contracts(session, center, {2026: (9_000_000, 20)}, stage="negotiation")  # not signed: never counted
+    _audited(session, center, 2025, 9_000_000, 20)  # self-reported: shown, never counted
+    [row] = centers.national_ranking(session, who(session, "admin1", Role.REGION_ADMIN), today=date(2026, 11, 30))
+    assert row.eligible is eligible and row.conversion_year == year and row.source == "台账"
+    assert row.conversion_projects == sum(n for _, n in signed.values())
+    assert (row.reported_amount_yuan, row.reported_year, row.reported_projects) == (9_000_000, 2025, 20)
     assert centers.wan(4_999_999) == "499.9999" and centers.wan(5_000_000) == "500"
 
 

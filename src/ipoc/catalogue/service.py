@@ -11,7 +11,7 @@ Every change needs an active center: a revoked or ended one keeps its records re
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,6 +31,9 @@ from ipoc.catalogue.schemas import (
 from ipoc.centers import service as centers
 from ipoc.centers.models import Center
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from ipoc.deals.service import ConversionYear
 
 # --- who may do what ----------------------------------------------------------------------------------
 
@@ -316,7 +319,10 @@ def delete_funding(session: Session, principal: Principal, center_id: int, proje
 
 
 def center_figures(session: Session, center_id: int, year: int) -> dict[str, int]:
-    """What the center recorded here, for pre-filling its self-evaluation of ``year``."""
+    """What the center recorded here, for pre-filling its self-evaluation of ``year``: its catalogue, plan
+    and funding, and the deal ledger's conversion amount and contract count of that signing year."""
+    from ipoc.deals.service import conversion_by_year
+
     published = select(func.count(ServiceItem.id)).where(
         ServiceItem.center_id == center_id, ServiceItem.published.is_(True)
     )
@@ -333,6 +339,14 @@ def center_figures(session: Session, center_id: int, year: int) -> dict[str, int
         "plan_items_done": done,
         "funding_projects": int(n),
         "funding_yuan": int(yuan),
+    } | _ledger_figures(conversion_by_year(session, center_id).get(year))
+
+
+def _ledger_figures(year: ConversionYear | None) -> dict[str, int]:
+    """The ledger's year (a ``deals.service.ConversionYear``, None when nothing was signed that year)."""
+    return {
+        "ledger_conversion_yuan": year.amount_yuan if year else 0,
+        "ledger_conversion_deals": year.deals if year else 0,
     }
 
 

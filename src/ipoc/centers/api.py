@@ -104,6 +104,9 @@ def national(session: DB, p: LoggedIn):
             conversion_projects=r.conversion_projects,
             eligible=r.eligible,
             source=r.source,
+            reported_amount_yuan=r.reported_amount_yuan,
+            reported_year=r.reported_year,
+            reported_projects=r.reported_projects,
         )
         for r in centers.national_ranking(session, p)
     ]

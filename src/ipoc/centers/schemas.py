@@ -198,3 +198,6 @@ class NationalRowOut(BaseModel):
     conversion_projects: int
     eligible: bool
     source: str
+    reported_amount_yuan: int | None  # the audited self-evaluations' own figures, for comparison
+    reported_year: int | None
+    reported_projects: int

@@ -50,7 +50,8 @@ GUIDELINE = "《内蒙古自治区产业知识产权运营中心建设工作指�
 READ_ONLY = "该运营中心已被取消资格（或建设期已届满），相关记录只读"
 NOT_FOUND = "运营中心不存在"
 INTERNAL_NOT_FOUND = "记录不存在或无权查看"
-NATIONAL_SOURCE = "自评报告（审核通过）"
+NATIONAL_SOURCE = "台账"  # the deal ledger: signed and recorded technology contracts
+REPORTED_SOURCE = "自评报告（审核通过）"
 SELF_REPORTED = "自报"
 # What catalogue.service.center_figures counts; a key it adds later shows under its own name.
 FIGURE_LABELS = {
@@ -59,6 +60,8 @@ FIGURE_LABELS = {
     "plan_items_done": "其中已完成（项）",
     "funding_projects": "专项资金支持项目（个）",
     "funding_yuan": "专项资金金额（万元）",
+    "ledger_conversion_yuan": "技术合同台账：本年度转化运营金额（万元）",
+    "ledger_conversion_deals": "技术合同台账：本年度签订合同（项）",
 }
 
 
@@ -367,12 +370,16 @@ def start_self_evaluation(
         select(SelfEvaluation.id).where(SelfEvaluation.center_id == center.id, SelfEvaluation.year == year)
     ):
         raise Conflict(f"{year} 年度自我评价已存在", field="year")
+    figures = center_figures(session, center.id, year)
     ev = SelfEvaluation(
         center_id=center.id,
         year=year,
         deadline=deadline_for(center, year),
         status="draft",
-        figures=center_figures(session, center.id, year),
+        figures=figures,
+        # Pre-filled from the deal ledger; the center may still correct what it reports.
+        conversion_amount_yuan=figures.get("ledger_conversion_yuan", 0),
+        conversion_projects=figures.get("ledger_conversion_deals", 0),
     )
     session.add(ev)
     session.flush()
@@ -655,21 +662,45 @@ files.register_owner("revocation", _revocation_owner)
 
 @dataclass(frozen=True)
 class NationalRow:
+    """One center on the national list. The threshold is checked on the ledger of signed contracts
+    (``conversion_*``, source 台账); the figures the center reported in its audited self-evaluations
+    (``reported_*``) stay beside them for comparison."""
+
     center: Center
     evaluation: PerformanceEvaluation | None  # the latest
-    conversion_amount_yuan: int | None  # of the latest audited self-evaluation
-    conversion_year: int | None
-    conversion_projects: int  # summed over audited self-evaluations
+    conversion_amount_yuan: int  # ledger: of the year deals.service.threshold_year picks
+    conversion_year: int
+    conversion_projects: int  # ledger: every counted deal so far
     eligible: bool
+    reported_amount_yuan: int | None = None  # of the latest audited self-evaluation
+    reported_year: int | None = None
+    reported_projects: int = 0  # summed over audited self-evaluations
 
     @property
     def source(self) -> str:
-        return NATIONAL_SOURCE if self.conversion_year is not None else "—"
+        return NATIONAL_SOURCE
+
+    @property
+    def reported_source(self) -> str:
+        return REPORTED_SOURCE if self.reported_year is not None else "—"
 
 
-def national_ranking(session: Session, principal: Principal) -> list[NationalRow]:
+def _reported(session: Session, center_id: int) -> tuple[SelfEvaluation | None, int]:
+    """The latest audited self-evaluation and the projects summed over all audited ones."""
+    audited = (SelfEvaluation.center_id == center_id, SelfEvaluation.status == "audited")
+    last = session.scalar(select(SelfEvaluation).where(*audited).order_by(SelfEvaluation.year.desc()).limit(1))
+    projects = session.scalar(select(func.coalesce(func.sum(SelfEvaluation.conversion_projects), 0)).where(*audited))
+    return last, int(projects or 0)
+
+
+def national_ranking(session: Session, principal: Principal, today: date | None = None) -> list[NationalRow]:
     """Active centers, showcase outcomes first, then by the latest performance score; each with the
-    national threshold check (annual conversion amount or cumulative projects, domain-rules §1)."""
+    national threshold check (domain-rules §1: annual conversion amount ≥ the configured minimum, or
+    cumulative projects ≥ the configured number), computed from the deal ledger: the amount of the better
+    of the last full calendar year and the current year so far (``deals.service.threshold_year`` says
+    why), and every counted deal for the projects."""
+    from ipoc.deals import service as deals
+
     _require_region(principal, "国家级推荐名单")
     settings = get_settings()
     rows = []
@@ -680,28 +711,21 @@ def national_ranking(session: Session, principal: Principal) -> list[NationalRow
             .order_by(PerformanceEvaluation.year.desc())
             .limit(1)
         )
-        audited = select(SelfEvaluation).where(
-            SelfEvaluation.center_id == center.id, SelfEvaluation.status == "audited"
-        )
-        last_audited = session.scalar(audited.order_by(SelfEvaluation.year.desc()).limit(1))
-        projects = session.scalar(
-            select(func.coalesce(func.sum(SelfEvaluation.conversion_projects), 0)).where(
-                SelfEvaluation.center_id == center.id, SelfEvaluation.status == "audited"
-            )
-        )
-        amount = last_audited.conversion_amount_yuan if last_audited else None
-        eligible = last_audited is not None and (
-            last_audited.conversion_amount_yuan >= settings.national_min_conversion_yuan
-            or projects >= settings.national_min_projects
-        )
+        year = deals.threshold_year(session, center.id, today)
+        projects = deals.cumulative_projects(session, center.id)
+        reported, reported_projects = _reported(session, center.id)
         rows.append(
             NationalRow(
                 center=center,
                 evaluation=latest,
-                conversion_amount_yuan=amount,
-                conversion_year=last_audited.year if last_audited else None,
-                conversion_projects=int(projects),
-                eligible=eligible,
+                conversion_amount_yuan=year.amount_yuan,
+                conversion_year=year.year,
+                conversion_projects=projects,
+                eligible=year.amount_yuan >= settings.national_min_conversion_yuan
+                or projects >= settings.national_min_projects,
+                reported_amount_yuan=reported.conversion_amount_yuan if reported else None,
+                reported_year=reported.year if reported else None,
+                reported_projects=reported_projects,
             )
         )
 
@@ -806,7 +830,7 @@ def self_evaluation_document(session: Session, eval_id: int) -> Document:
                     ["年度转化运营金额（万元）", wan(ev.conversion_amount_yuan)],
                     ["转化、产业化项目数（个）", str(ev.conversion_projects)],
                 ],
-                caption="转让、许可、作价入股、投融资等方式实现的金额及项目，交易台账上线前为中心自报数据。",
+                caption="转让、许可、作价入股、投融资等方式实现的金额及项目，按技术合同台账预填，由中心确认。",
             ),
         ),
         Section(heading="四、总体情况", paragraphs=ev.summary.splitlines() or ["—"]),

@@ -183,6 +183,8 @@ def national_export(session: DB, p: RegionAdmin):
             r.conversion_projects,
             "符合" if r.eligible else "不符合",
             r.source,
+            centers.wan(r.reported_amount_yuan) if r.reported_amount_yuan is not None else "",
+            r.reported_projects if r.reported_year is not None else "",
         ]
         for rank, r in enumerate(centers.national_ranking(session, p), start=1)
     ]
@@ -195,6 +197,8 @@ def national_export(session: DB, p: RegionAdmin):
         "累计项目数",
         "国家级门槛",
         "数据来源",
+        "自报年度转化金额（万元）",
+        "自报累计项目数",
     ]
     return xlsx_response(
         session,

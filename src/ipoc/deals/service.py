@@ -1,0 +1,637 @@
+"""Contacts and deals: who records them, who sees what, the stage steps and the center's conversion ledger.
+
+The center's staff record contacts and move deals; the region bureau sees every center's records, a
+league/city bureau those of the centers in its area, and a member organisation the deals it is a party to;
+all of these only read. Experts and the public see nothing (404), and amounts are never on a public page.
+
+A contact's notes are the center's working record: they stay with the center and the bureaus, never with
+members. Nothing taken from a demand here is more than its public fields (title, organisation); its
+confidential detail is never copied into a contact or a deal.
+
+The ledger (``conversion_by_year``, ``cumulative_projects``) counts deals with a signed contract (signed or
+recorded) in the modes domain-rules §1 names: transfer, licence, equity and financing (pledge, investment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from ipoc import clock, money
+from ipoc.audit import service as audit
+from ipoc.auth.roles import Principal, Role
+from ipoc.centers.models import Center
+from ipoc.deals import flows
+from ipoc.deals.models import Contact, Deal, DealPatent, DealStep
+from ipoc.deals.schemas import ContactIn, DealIn, StepIn
+from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.events.models import TechEvent
+from ipoc.matching.models import Match
+from ipoc.orgs.models import Organisation
+from ipoc.patents.models import Applicant, Patent
+from ipoc.patents.numbers import normalise_application_no
+from ipoc.transfer import service as transfer
+from ipoc.transfer.models import Demand, Offer
+
+# Every mode the ledger knows counts (domain-rules §1: 转让、许可、作价入股、投融资); listed on purpose so that a
+# mode added later (say, technical services) is not counted by accident.
+COUNTED_MODES = frozenset(
+    {"transfer", "licence_exclusive", "licence_sole", "licence_ordinary", "equity", "pledge", "investment"}
+)
+CONTACT_NOT_FOUND = "对接记录不存在"
+DEAL_NOT_FOUND = "交易记录不存在"
+STAFF_ONLY = "只有本运营中心的工作人员可以办理"
+
+
+# --- who sees what ------------------------------------------------------------------------------------
+
+
+def _area_centers(p: Principal) -> Select[tuple[int]]:
+    return select(Center.id).where(Center.region_id.in_(p.region_ids))
+
+
+def _scoped(stmt: Select, model: type[Contact] | type[Deal], p: Principal) -> Select:
+    """Narrow a query to the caller's records; experts, the public and (for contacts) members see none."""
+    if p.is_(Role.REGION_ADMIN):
+        return stmt
+    if p.is_(Role.CENTER_STAFF) and p.center_id:
+        return stmt.where(model.center_id == p.center_id)
+    if p.is_(Role.BUREAU_OFFICER) and p.region_ids:
+        return stmt.where(model.center_id.in_(_area_centers(p)))
+    if model is Deal and p.is_(Role.MEMBER) and p.org_id:
+        return stmt.where(or_(Deal.provider_org_id == p.org_id, Deal.seeker_org_id == p.org_id))
+    raise NotFound("页面不存在")
+
+
+def may_see_deals(p: Principal) -> bool:
+    return p.is_(Role.REGION_ADMIN, Role.CENTER_STAFF, Role.BUREAU_OFFICER, Role.MEMBER)
+
+
+def may_see_contacts(p: Principal) -> bool:
+    return p.is_(Role.REGION_ADMIN, Role.CENTER_STAFF, Role.BUREAU_OFFICER)
+
+
+def manages(p: Principal, center_id: int) -> bool:
+    """Only the center's own staff record and move its contacts and deals."""
+    return p.is_(Role.CENTER_STAFF) and p.center_id == center_id
+
+
+def _require_staff(p: Principal, what: str) -> int:
+    if not (p.is_(Role.CENTER_STAFF) and p.center_id):
+        raise Forbidden(f"只有运营中心工作人员可以{what}")
+    return p.center_id
+
+
+def _today(today: date | None) -> date:
+    return today or clock.today()
+
+
+def _not_future(day: date, today: date, field: str, label: str) -> date:
+    if day > today:
+        raise InvalidInput(f"{label}不能晚于今天", field=field)
+    return day
+
+
+def _org_id(session: Session, org_id: int | None, field: str) -> int | None:
+    if org_id is not None and session.get(Organisation, org_id) is None:
+        raise InvalidInput("单位不存在", field=field)
+    return org_id
+
+
+def _parties(session: Session, values: dict[str, Any]) -> dict[str, Any]:
+    """Each side is a registered organisation or a name; both sides are needed."""
+    out = {}
+    for side, label in (("provider", "供给方（转让方/许可方）"), ("seeker", "需求方（受让方/被许可方）")):
+        org_id = _org_id(session, values.get(f"{side}_org_id"), f"{side}_org_id")
+        name = (values.get(f"{side}_name") or "").strip()
+        if org_id is None and len(name) < 2:
+            raise InvalidInput(f"请选择{label}单位或填写其名称", field=f"{side}_name")
+        out[f"{side}_org_id"] = org_id
+        out[f"{side}_name"] = "" if org_id is not None else name
+    return out
+
+
+# --- contacts -----------------------------------------------------------------------------------------
+
+
+def visible_contacts(p: Principal) -> Select[tuple[Contact]]:
+    return _scoped(select(Contact).order_by(Contact.contacted_on.desc(), Contact.id.desc()), Contact, p)
+
+
+def list_contacts(
+    session: Session, p: Principal, *, status: str | None = None, channel: str | None = None, year: int | None = None
+) -> list[Contact]:
+    stmt = visible_contacts(p)
+    if status:
+        stmt = stmt.where(Contact.status == status)
+    if channel:
+        stmt = stmt.where(Contact.channel == channel)
+    if year:
+        stmt = stmt.where(Contact.contacted_on.between(date(year, 1, 1), date(year, 12, 31)))
+    return list(session.scalars(stmt))
+
+
+def get_contact(session: Session, p: Principal, contact_id: int) -> Contact:
+    if not may_see_contacts(p):
+        raise NotFound(CONTACT_NOT_FOUND)
+    contact = session.scalar(visible_contacts(p).where(Contact.id == contact_id))
+    if contact is None:
+        raise NotFound(CONTACT_NOT_FOUND)
+    return contact
+
+
+def contacts_for_event(session: Session, p: Principal, event_id: int) -> list[Contact]:
+    """The contacts that came out of an event, as far as the caller may see them (none for the public)."""
+    if not may_see_contacts(p):
+        return []
+    return list(session.scalars(visible_contacts(p).where(Contact.event_id == event_id)))
+
+
+def _accepted_match(session: Session, p: Principal, match_id: int) -> Match:
+    match = session.get(Match, match_id)
+    if match is None or match.center_id != p.center_id:
+        raise InvalidInput("推荐匹配不存在", field="match_id")
+    if match.status != "accepted":
+        raise Conflict("只有已采纳的推荐匹配可以转为对接", field="match_id")
+    return match
+
+
+def _applicant_party(session: Session, patent: Patent) -> dict[str, Any]:
+    """A patent's first applicant as the provider: the registered organisation of that name, or the name."""
+    first: Applicant | None = patent.applicants[0] if patent.applicants else None
+    if first is None:
+        return {}
+    org_id = first.organisation_id or session.scalar(select(Organisation.id).where(Organisation.name == first.name))
+    return {"provider_org_id": org_id} if org_id else {"provider_name": first.name}
+
+
+def match_defaults(session: Session, p: Principal, match_id: int) -> dict[str, Any]:
+    """What an accepted match says about the contact: demand, offer, patent and both parties (public fields
+    of the demand only)."""
+    match = _accepted_match(session, p, match_id)
+    demand_id = match.demand_id or match.target_demand_id
+    offer_id = match.offer_id or match.target_offer_id
+    demand = session.get(Demand, demand_id) if demand_id else None
+    offer = session.get(Offer, offer_id) if offer_id else None
+    patent = session.get(Patent, match.patent_id) if match.patent_id else None
+    values: dict[str, Any] = {"match_id": match.id, "demand_id": demand_id, "offer_id": offer_id}
+    values["patent_id"] = patent.id if patent else None
+    if demand is not None:
+        values["seeker_org_id"] = demand.org_id
+    elif match.target_kind == "org" and match.target_org_id:
+        values["seeker_org_id"] = match.target_org_id
+    if offer is not None:
+        values["provider_org_id"] = offer.org_id
+    elif patent is not None:
+        values |= _applicant_party(session, patent)
+    parts = [x.title for x in (demand, offer, patent) if x is not None]
+    values["subject"] = " — ".join(parts)[:200]
+    return values
+
+
+def _event(session: Session, event_id: int) -> TechEvent:
+    event = session.get(TechEvent, event_id)
+    if event is None:
+        raise InvalidInput("对接活动不存在", field="event_id")
+    if event.status in ("draft", "cancelled"):
+        raise Conflict("该对接活动尚未发布或已取消，不能登记对接成果", field="event_id")
+    return event
+
+
+def contact_defaults(
+    session: Session,
+    p: Principal,
+    *,
+    match_id: int | None = None,
+    event_id: int | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """The new-contact form pre-filled from a match or an event."""
+    _require_staff(p, "登记对接")
+    values: dict[str, Any] = {"contacted_on": _today(today).isoformat(), "channel": "meeting"}
+    if match_id is not None:
+        values |= {k: v for k, v in match_defaults(session, p, match_id).items() if v is not None}
+    if event_id is not None:
+        event = _event(session, event_id)
+        values |= {"event_id": event.id, "channel": "event", "subject": values.get("subject") or event.title}
+    return values
+
+
+def _linked(session: Session, p: Principal, data: ContactIn) -> dict[str, Any]:
+    """Demand, offer and patent the contact concerns, checked against what the staff member may see."""
+    if data.match_id is not None:
+        found = match_defaults(session, p, data.match_id)
+        return {k: found.get(k) for k in ("match_id", "demand_id", "offer_id", "patent_id")} | {"found": found}
+    linked: dict[str, Any] = {"match_id": None, "patent_id": None, "found": {}}
+    for key, getter in (("demand_id", transfer.get_demand), ("offer_id", transfer.get_offer)):
+        record_id = getattr(data, key)
+        if record_id is not None:
+            try:
+                getter(session, p, record_id)
+            except NotFound:
+                raise InvalidInput("所选记录不存在", field=key) from None
+        linked[key] = record_id
+    return linked
+
+
+def create_contact(session: Session, p: Principal, data: ContactIn, today: date | None = None) -> Contact:
+    center_id = _require_staff(p, "登记对接")
+    today = _today(today)
+    _not_future(data.contacted_on, today, "contacted_on", "对接日期")
+    linked = _linked(session, p, data)
+    found = linked.pop("found")
+    given = data.model_dump(include={"seeker_org_id", "seeker_name", "provider_org_id", "provider_name"})
+    for side in ("seeker", "provider"):  # the match's party unless the staff member named another
+        if given[f"{side}_org_id"] is None and not given[f"{side}_name"]:
+            given[f"{side}_org_id"] = found.get(f"{side}_org_id")
+            given[f"{side}_name"] = found.get(f"{side}_name", "")
+    event_id = _event(session, data.event_id).id if data.event_id is not None else None
+    contact = Contact(
+        center_id=center_id,
+        event_id=event_id,
+        subject=data.subject,
+        contacted_on=data.contacted_on,
+        channel=data.channel,
+        notes=data.notes,
+        created_by_id=p.user_id,
+        **linked,
+        **_parties(session, given),
+    )
+    audit.set_reason(session, "登记对接")
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def managed_contact(session: Session, p: Principal, contact_id: int) -> Contact:
+    contact = get_contact(session, p, contact_id)
+    if not manages(p, contact.center_id):
+        raise Forbidden(STAFF_ONLY)
+    return contact
+
+
+def close_contact(session: Session, p: Principal, contact_id: int, reason: str) -> Contact:
+    contact = managed_contact(session, p, contact_id)
+    if contact.status != "open":
+        raise Conflict(f"对接为“{contact.status_label}”状态，不能关闭")
+    if len(reason.strip()) < 2:
+        raise InvalidInput("请填写关闭原因", field="reason")
+    audit.set_reason(session, f"关闭对接：{reason.strip()}")
+    contact.status = "closed"
+    contact.close_reason = reason.strip()
+    session.flush()
+    return contact
+
+
+# --- deals --------------------------------------------------------------------------------------------
+
+
+def visible_deals(p: Principal) -> Select[tuple[Deal]]:
+    return _scoped(select(Deal).order_by(Deal.id.desc()), Deal, p)
+
+
+def list_deals(
+    session: Session, p: Principal, *, stage: str | None = None, mode: str | None = None, year: int | None = None
+) -> list[Deal]:
+    """``year`` is the contract's signing year, the year the ledger counts it in."""
+    stmt = visible_deals(p)
+    if stage:
+        stmt = stmt.where(Deal.stage == stage)
+    if mode:
+        stmt = stmt.where(Deal.mode == mode)
+    if year:
+        stmt = stmt.where(Deal.signed_on.between(date(year, 1, 1), date(year, 12, 31)))
+    return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Of a list of deals: how many, and the contracts among them (signed or recorded) with their amount."""
+
+    deals: int
+    contracts: int
+    amount_yuan: int
+
+    @property
+    def amount_wan(self) -> str:
+        return money.wan(self.amount_yuan, 2)
+
+
+def totals(deals: Iterable[Deal]) -> Totals:
+    deals = list(deals)
+    contracts = [d for d in deals if d.stage in flows.CONTRACT_STAGES]
+    return Totals(len(deals), len(contracts), sum(d.amount_yuan or 0 for d in contracts))
+
+
+def get_deal(session: Session, p: Principal, deal_id: int) -> Deal:
+    if not may_see_deals(p):
+        raise NotFound(DEAL_NOT_FOUND)
+    deal = session.scalar(visible_deals(p).where(Deal.id == deal_id))
+    if deal is None:
+        raise NotFound(DEAL_NOT_FOUND)
+    return deal
+
+
+def available_steps(p: Principal, deal: Deal) -> list[flows.Transition]:
+    return flows.available(deal.stage, flows.owners_for(p, deal.center_id))
+
+
+def _yuan(wan: Decimal | None) -> int | None:
+    return None if wan is None else money.round_yuan(wan * money.YUAN_PER_WAN)
+
+
+def _patent_links(session: Session, numbers: Iterable[str]) -> tuple[list[DealPatent], list[str]]:
+    """Application numbers in any notation, each checked and found in the patent database; the links and
+    the canonical numbers (for the audit record)."""
+    links: list[DealPatent] = []
+    canonical: list[str] = []
+    for raw in dict.fromkeys(numbers):
+        try:
+            number = normalise_application_no(raw)
+        except InvalidInput as exc:
+            raise InvalidInput(f"申请号 {raw} 有误：{exc.message}", field="application_nos") from None
+        patent_id = session.scalar(select(Patent.id).where(Patent.application_no == number))
+        if patent_id is None:
+            raise InvalidInput(f"专利库中没有申请号 {number} 的专利", field="application_nos")
+        if all(link.patent_id != patent_id for link in links):
+            links.append(DealPatent(patent_id=patent_id, position=len(links)))
+            canonical.append(number)
+    return links, canonical
+
+
+def _source_contact(session: Session, p: Principal, contact_id: int | None) -> Contact | None:
+    if contact_id is None:
+        return None
+    try:
+        contact = managed_contact(session, p, contact_id)
+    except NotFound:
+        raise InvalidInput(CONTACT_NOT_FOUND, field="contact_id") from None
+    if contact.status == "closed":
+        raise Conflict("对接已关闭，不能转为交易", field="contact_id")
+    return contact
+
+
+def _contact_patents(session: Session, contact: Contact) -> list[str]:
+    numbers = [contact.patent.application_no] if contact.patent is not None else []
+    offer = session.get(Offer, contact.offer_id) if contact.offer_id else None
+    return numbers + ([pt.application_no for pt in offer.patents] if offer else [])
+
+
+def deal_defaults(session: Session, p: Principal, contact_id: int | None, today: date | None = None) -> dict[str, Any]:
+    """The new-deal form, pre-filled from the contact it grows out of."""
+    _require_staff(p, "登记交易")
+    values: dict[str, Any] = {"intention_on": _today(today).isoformat()}
+    contact = _source_contact(session, p, contact_id)
+    if contact is not None:
+        values |= {
+            "contact_id": contact.id,
+            "title": contact.subject,
+            "seeker_org_id": contact.seeker_org_id or "",
+            "seeker_name": contact.seeker_name,
+            "provider_org_id": contact.provider_org_id or "",
+            "provider_name": contact.provider_name,
+            "application_nos": " ".join(dict.fromkeys(_contact_patents(session, contact))),
+        }
+    return values
+
+
+def create_deal(session: Session, p: Principal, data: DealIn, today: date | None = None) -> Deal:
+    center_id = _require_staff(p, "登记交易")
+    today = _today(today)
+    contact = _source_contact(session, p, data.contact_id)
+    intention_on = _not_future(data.intention_on or today, today, "intention_on", "意向日期")
+    given = data.model_dump(include={"seeker_org_id", "seeker_name", "provider_org_id", "provider_name"})
+    if contact is not None:  # the contact's parties unless others are named
+        for side in ("seeker", "provider"):
+            if given[f"{side}_org_id"] is None and not given[f"{side}_name"]:
+                given[f"{side}_org_id"] = getattr(contact, f"{side}_org_id")
+                given[f"{side}_name"] = getattr(contact, f"{side}_name")
+    parties = _parties(session, given)
+    links, numbers = _patent_links(session, data.application_nos or [])
+    deal = Deal(
+        center_id=center_id,
+        contact_id=contact.id if contact else None,
+        title=data.title,
+        mode=data.mode,
+        amount_yuan=_yuan(data.amount_wan),
+        intention_on=intention_on,
+        last_step_on=intention_on,
+        contract_no=data.contract_no,
+        notes=data.notes,
+        created_by_id=p.user_id,
+        patent_links=links,
+        steps=[DealStep(action="create", from_stage=None, to_stage="intention", on=intention_on, by_id=p.user_id)],
+        **parties,
+    )
+    audit.set_reason(session, "登记交易意向", application_nos=numbers)
+    session.add(deal)
+    if contact is not None and contact.status == "open":
+        contact.status = "deal"
+    session.flush()
+    return deal
+
+
+def _replace_patents(deal: Deal, links: list[DealPatent]) -> None:
+    """Keep the links that stay, drop the others, add the new ones: no flush in between, so the step's
+    changes reach the audit trail as one record with its reason."""
+    wanted = {link.patent_id: link for link in links}
+    for link in list(deal.patent_links):
+        if link.patent_id not in wanted:
+            deal.patent_links.remove(link)
+    kept = {link.patent_id: link for link in deal.patent_links}
+    for patent_id, link in wanted.items():
+        if patent_id in kept:
+            kept[patent_id].position = link.position
+        else:
+            deal.patent_links.append(link)
+    deal.patent_links.sort(key=lambda link: link.position)
+
+
+def _present(deal: Deal, data: StepIn, name: str) -> bool:
+    """A required field is given with the step, or (for contract data) already on the deal."""
+    value = getattr(data, name)
+    if value not in (None, "", []):
+        return True
+    stored = {"amount_wan": deal.amount_yuan, "contract_no": deal.contract_no, "application_nos": deal.patent_links}
+    return name in stored and stored[name] not in (None, "", [])
+
+
+def _earliest(deal: Deal, t: flows.Transition) -> tuple[date, str]:
+    """The day a step may not precede, and what that day is, for the message."""
+    if t.action == "record":
+        return deal.signed_on or deal.intention_on, "合同签订日期"
+    if t.action == "sign" and deal.negotiation_on:
+        return deal.negotiation_on, "洽谈日期"
+    if t.action == "abandon":
+        return deal.last_step_on, "上一阶段日期"
+    return deal.intention_on, "意向日期"
+
+
+def _check_step(deal: Deal, t: flows.Transition, data: StepIn, today: date) -> date:
+    """Everything a step needs, checked before anything changes."""
+    for name in t.requires:
+        if not _present(deal, data, name):
+            raise InvalidInput(f"请填写{flows.FIELD_LABELS[name]}", field=name)
+    if t.action == "abandon" and len(data.reason) < 2:
+        raise InvalidInput("请填写终止原因", field="reason")
+    on = getattr(data, t.date_field) or today
+    _not_future(on, today, t.date_field, flows.FIELD_LABELS[t.date_field])
+    earliest, what = _earliest(deal, t)
+    if on < earliest:
+        raise InvalidInput(f"{flows.FIELD_LABELS[t.date_field]}不能早于{what}（{earliest}）", field=t.date_field)
+    return on
+
+
+def transition(session: Session, p: Principal, deal_id: int, data: StepIn, today: date | None = None) -> Deal:
+    """Take one step of ``flows.TRANSITIONS``: 404 out of scope, 403 for a reader, 409 from the wrong stage,
+    422 naming the missing or wrong field; nothing is written unless the whole step holds."""
+    deal = get_deal(session, p, deal_id)
+    t = flows.BY_ACTION[data.action]
+    if t.owner not in flows.owners_for(p, deal.center_id):
+        raise Forbidden(STAFF_ONLY)
+    if deal.stage not in t.sources:
+        raise Conflict(f"交易处于“{deal.stage_label}”阶段，不能{t.label}")
+    on = _check_step(deal, t, data, _today(today))
+    links, numbers = _patent_links(session, data.application_nos) if data.application_nos else (None, [])
+    note = data.reason if t.action == "abandon" else ""
+    meta = {"application_nos": numbers} if numbers else {}
+    audit.set_reason(session, f"{t.label}：{note}" if note else t.label, **meta)
+    if t.action == "negotiate":
+        deal.negotiation_on = on
+    elif t.action == "sign":
+        deal.signed_on = on
+        deal.amount_yuan = _yuan(data.amount_wan) if data.amount_wan is not None else deal.amount_yuan
+        deal.contract_no = data.contract_no or deal.contract_no
+    elif t.action == "record":
+        deal.recorded_on, deal.record_no = on, data.record_no
+    else:
+        deal.abandoned_on, deal.abandon_reason = on, data.reason
+    if links is not None:
+        _replace_patents(deal, links)
+    deal.steps.append(
+        DealStep(action=t.action, from_stage=deal.stage, to_stage=t.target, on=on, note=note, by_id=p.user_id)
+    )
+    deal.stage = t.target
+    deal.last_step_on = on
+    session.flush()
+    return deal
+
+
+def deals_to_follow(session: Session, p: Principal) -> list[Deal]:
+    """Open deals, stalest first (longest since their last stage): the staff's own center, every center for
+    the region admin, none for anyone else."""
+    stmt = select(Deal).where(Deal.stage.in_(flows.OPEN_STAGES)).order_by(Deal.last_step_on, Deal.id)
+    if p.is_(Role.CENTER_STAFF) and p.center_id:
+        return list(session.scalars(stmt.where(Deal.center_id == p.center_id)))
+    if p.is_(Role.REGION_ADMIN):
+        return list(session.scalars(stmt))
+    return []
+
+
+# --- the ledger ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversionYear:
+    year: int
+    amount_yuan: int
+    deals: int
+
+    @property
+    def amount_wan(self) -> str:
+        return money.wan(self.amount_yuan)
+
+
+def _ledger(center_id: int) -> Select:
+    return select(Deal.signed_on, Deal.amount_yuan).where(
+        Deal.center_id == center_id,
+        Deal.stage.in_(flows.CONTRACT_STAGES),
+        Deal.mode.in_(COUNTED_MODES),
+        Deal.signed_on.is_not(None),
+    )
+
+
+def conversion_by_year(session: Session, center_id: int) -> dict[int, ConversionYear]:
+    """Per calendar year of the contract's signing date: the amount and the number of counted deals."""
+    amounts: dict[int, list[int]] = {}
+    for signed_on, amount in session.execute(_ledger(center_id)):
+        amounts.setdefault(signed_on.year, []).append(amount or 0)
+    return {year: ConversionYear(year, sum(v), len(v)) for year, v in sorted(amounts.items())}
+
+
+def cumulative_projects(session: Session, center_id: int) -> int:
+    """Every counted deal of the center so far (domain-rules §1: 累计转化项目)."""
+    return session.scalar(select(func.count()).select_from(_ledger(center_id).subquery())) or 0
+
+
+def threshold_year(session: Session, center_id: int, today: date | None = None) -> ConversionYear:
+    """The year whose conversion amount the national threshold check uses: the better of the last full
+    calendar year and the current year so far.
+
+    Why both: the last full year is the latest complete record, but a center that passes the threshold in
+    the spring would otherwise wait until next January to show as eligible; the current year so far is a
+    lower bound of its full year, so once it passes the mark the year will too (unless contracts are
+    terminated, which removes them from the ledger and the check follows). On a tie the full year is shown,
+    being final."""
+    current = _today(today).year
+    years = conversion_by_year(session, center_id)
+    full = years.get(current - 1, ConversionYear(current - 1, 0, 0))
+    now = years.get(current, ConversionYear(current, 0, 0))
+    return now if now.amount_yuan > full.amount_yuan else full
+
+
+def center_conversion(session: Session, p: Principal, center_id: int) -> tuple[dict[int, ConversionYear], int]:
+    """A center's ledger for its staff, the region admin and its league/city bureau; 404 for anyone else."""
+    center = session.get(Center, center_id)
+    allowed = center is not None and (
+        p.is_(Role.REGION_ADMIN)
+        or manages(p, center.id)
+        or (p.is_(Role.BUREAU_OFFICER) and center.region_id in p.region_ids)
+    )
+    if not allowed:
+        raise NotFound("记录不存在或无权查看")
+    return conversion_by_year(session, center_id), cumulative_projects(session, center_id)
+
+
+# --- exports ------------------------------------------------------------------------------------------
+
+CONTACT_HEADERS = ["编号", "对接事项", "来源", "需求方", "供给方", "对接日期", "对接方式", "状态"]
+DEAL_HEADERS = [
+    "编号",
+    "项目名称",
+    "运营中心",
+    "交易方式",
+    "阶段",
+    "转让方/许可方",
+    "受让方/被许可方",
+    "合同金额（万元）",
+    "意向日期",
+    "合同签订日期",
+    "备案/登记日期",
+    "合同编号",
+    "备案/登记号",
+    "涉及专利",
+]
+
+
+def contact_rows(contacts: list[Contact]) -> list[list[object]]:
+    """Without the notes: a list export travels further than the center."""
+    return [
+        [c.id, c.subject, c.source_label, c.seeker, c.provider, c.contacted_on, c.channel_label, c.status_label]
+        for c in contacts
+    ]
+
+
+def deal_rows(deals: list[Deal]) -> list[list[object]]:
+    return [
+        [d.id, d.title, d.center.name, d.mode_label, d.stage_label, d.provider, d.seeker,
+         "" if d.amount_yuan is None else money.wan(d.amount_yuan), d.intention_on, d.signed_on, d.recorded_on,
+         d.contract_no, d.record_no, "、".join(pt.application_no for pt in d.patents)]
+        for d in deals
+    ]  # fmt: skip
