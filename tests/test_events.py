@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from ipoc import clock
 from ipoc.audit import service as audit
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
 from ipoc.auth.service import principal_for
@@ -122,7 +123,7 @@ def world(session) -> World:
     offer = transfer.create_offer(session, people["univ"], OfferIn.model_validate(offer_data))
     transfer.publish_offer(session, people["univ"], offer.id)
     session.commit()
-    now = svc.beijing_now().replace(second=0, microsecond=0)
+    now = clock.beijing_now().replace(second=0, microsecond=0)
     return World(center, people, demand.id, offer.id, now)
 
 

@@ -15,6 +15,11 @@ def today() -> date:
     return datetime.now(CHINA).date()
 
 
+def beijing_now() -> datetime:
+    """China's wall-clock time, naive: how event times are entered and stored."""
+    return datetime.now(UTC).astimezone(CHINA).replace(tzinfo=None)
+
+
 def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored (naive UTC) timestamp as Beijing time; "—" when there is none."""
     if moment is None:

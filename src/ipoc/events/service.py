@@ -10,7 +10,7 @@ an event page, API answer or export."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
@@ -34,11 +34,6 @@ from ipoc.transfer.models import Demand, Offer
 
 NOT_FOUND = "活动不存在"
 FULL, ORGS, OWN, NONE = "full", "orgs", "own", "none"  # how much of the participant list a caller sees
-
-
-def beijing_now() -> datetime:
-    """China's wall-clock time, naive like the stored event times."""
-    return datetime.now(UTC).astimezone(clock.CHINA).replace(tzinfo=None)
 
 
 def fmt(moment: datetime | None) -> str:
@@ -108,7 +103,7 @@ def list_events(
 
 def split_by_time(events: list[TechEvent], now: datetime | None = None) -> tuple[list[TechEvent], list[TechEvent]]:
     """(upcoming or under way, soonest first; past, latest first)."""
-    now = now or beijing_now()
+    now = now or clock.beijing_now()
     upcoming = [e for e in events if (e.ends_at or e.starts_at) >= now]
     past = [e for e in events if (e.ends_at or e.starts_at) < now]
     return sorted(upcoming, key=lambda e: (e.starts_at, e.id)), past
@@ -209,7 +204,7 @@ def transition(
     event = managed_event(session, p, event_id)
     if event.status not in step.sources:
         raise Conflict(flows.refusal(step, event.status))
-    now = now or beijing_now()
+    now = now or clock.beijing_now()
     reason = reason.strip()
     if action in ("open", "reopen") and signup_closes_at(event) <= now:
         raise InvalidInput("报名截止时间已过，请先修改报名截止时间或开始时间", field="signup_deadline")
@@ -369,7 +364,7 @@ def signup(
     if not (p.is_(Role.MEMBER) and p.org_id):
         raise Forbidden("只有会员单位用户可以为本单位报名")
     org = require_verified(session.get(Organisation, p.org_id))
-    _check_signup_window(event, now or beijing_now())
+    _check_signup_window(event, now or clock.beijing_now())
     if _has_org(event, org.id, org.name):
         raise Conflict("本单位已报名该活动，不能重复报名")
     if event.capacity is not None and event.signup_count >= event.capacity:
@@ -387,7 +382,7 @@ def signup(
 
 def attendance_open(event: TechEvent, now: datetime | None = None) -> bool:
     """Whether attendance and walk-ins may be recorded now: an announced event, on its day or after."""
-    return event.status in flows.PUBLISHED and (now or beijing_now()).date() >= event.starts_at.date()
+    return event.status in flows.PUBLISHED and (now or clock.beijing_now()).date() >= event.starts_at.date()
 
 
 def _check_on_the_day(event: TechEvent, now: datetime, what: str) -> None:
@@ -404,7 +399,7 @@ def walk_in(
     """The staff enter an organisation that came without signing up; it counts as attended. Capacity
     limits sign-up, not who is in the room, so a walk-in is never refused for being over it."""
     event = managed_event(session, p, event_id)
-    _check_on_the_day(event, now or beijing_now(), "登记现场参会单位")
+    _check_on_the_day(event, now or clock.beijing_now(), "登记现场参会单位")
     if data.org_id is not None:
         org = session.get(Organisation, data.org_id)
         if org is None:
@@ -433,7 +428,7 @@ def mark_attendance(
 ) -> TechEvent:
     """The organising staff tick who came; every other sign-up is marked absent."""
     event = managed_event(session, p, event_id)
-    _check_on_the_day(event, now or beijing_now(), "登记出席情况")
+    _check_on_the_day(event, now or clock.beijing_now(), "登记出席情况")
     came = set(data.attended)
     if came - {s.id for s in event.signups}:
         raise InvalidInput("出席名单中有不属于本活动的报名", field="attended")

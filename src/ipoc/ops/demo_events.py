@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.auth.models import User
 from ipoc.events import service as events
 from ipoc.events.models import TechEvent
@@ -96,7 +97,7 @@ def load(session: Session, now: datetime | None = None) -> bool:
         return False
     if session.scalar(select(User.id).where(User.username == "center")) is None:
         return False
-    now = now or events.beijing_now()
+    now = now or clock.beijing_now()
     _roadshow(session, now)
     _matchmaking(session, now)
     session.flush()
