@@ -117,7 +117,7 @@ def demo_load() -> None:
     """Load the demo organisations, center, dossiers and one login per role, then print the logins."""
     from ipoc.auth.roles import ROLE_LABELS
     from ipoc.db import session_scope
-    from ipoc.ops import demo, demo_transfer
+    from ipoc.ops import demo, demo_deals, demo_events, demo_matching, demo_stock, demo_transfer
     from ipoc.ops.demo_lifecycle import load_lifecycle
 
     with session_scope() as session:
@@ -129,6 +129,15 @@ def demo_load() -> None:
     with session_scope() as session:
         if demo_transfer.load(session):
             typer.echo("demo technology transfer: demands of 包头示例稀土新材料有限公司, offers of 内蒙古示例大学")
+    for loader, summary in [
+        (demo_stock.load, "demo stock patents: 内蒙古示例大学's inventory, screened, one group made a draft offer"),
+        (demo_matching.load, "demo matches: proposals for the demands and offers, one accepted, one forwarded"),
+        (demo_events.load, "demo events: a held roadshow with attendance, an open matchmaking event"),
+        (demo_deals.load, "demo deals: four of the rare-earth center's, signed, recorded, negotiating, abandoned"),
+    ]:
+        with session_scope() as session:
+            if loader(session):
+                typer.echo(summary)
     if logins is None:
         typer.echo("demo data already loaded (logins as printed then; passwords may have been changed)")
         logins = demo.LOGINS
@@ -331,3 +340,40 @@ def search_command(
             typer.echo(json.dumps(hit.model_dump(mode="json"), ensure_ascii=False))
         else:
             typer.echo(f"{hit.application_no}\t{hit.score:.4f}\t{hit.title}")
+
+
+@app.command("match")
+def match_command(
+    query: Annotated[str, typer.Argument(help="a need written as free text, e.g. 风机叶片冬季结冰影响发电")],
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON Lines, best first")] = False,
+) -> None:
+    """Rank patents for a need written as free text, with the reasons of each match."""
+    import json
+
+    from ipoc.db import session_scope
+    from ipoc.matching import service as matching
+
+    if not query.strip():
+        _fail("需求描述不能为空", 2)
+    try:
+        with session_scope() as session:
+            semantic = matching.semantic_ready(session)
+            candidates = matching.rank_patents_for_text(session, query, limit=limit)
+    except DomainError as exc:
+        _fail(exc.message, 2)
+    if not semantic:
+        typer.echo("提示：语义向量尚未就绪，结果仅按关键词匹配", err=True)
+    for c in candidates:
+        if as_json:
+            line = {
+                "application_no": c.application_no,
+                "score": c.score,
+                "reasons": c.reasons,
+                "title": c.title,
+                "confidence": c.confidence,
+                "confidence_label": c.confidence_label,
+            }
+            typer.echo(json.dumps(line, ensure_ascii=False))
+        else:
+            typer.echo(f"{c.application_no}\t{c.score:.4f}\t{c.confidence_label}\t{c.title}\t{'；'.join(c.reasons)}")

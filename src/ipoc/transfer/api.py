@@ -10,9 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from ipoc.schemas import PathId, QueryId
+from ipoc.transfer import inbox as desk
 from ipoc.transfer import service as svc
 from ipoc.transfer.models import Demand, Offer
-from ipoc.transfer.schemas import DemandIn, DemandOut, OfferIn, OfferOut
+from ipoc.transfer.schemas import DemandIn, DemandOut, InboxDeal, InboxItem, InboxMatch, InboxOut, OfferIn, OfferOut
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 
 router = APIRouter(tags=["技术需求与供给"])
@@ -118,3 +119,27 @@ def publish_offer(offer_id: PathId, session: DB, p: LoggedIn):
 @router.post("/offers/{offer_id}/withdraw", response_model=OfferOut)
 def withdraw_offer(offer_id: PathId, session: DB, p: LoggedIn):
     return offer_out(svc.withdraw_offer(session, p, offer_id))
+
+
+@router.get("/inbox", response_model=InboxOut)
+def inbox(session: DB, p: LoggedIn):
+    """What the center's staff have to act on: matches to review, deals to follow, unmatched demands, events."""
+    box = desk.inbox(session, p)
+    return InboxOut(
+        matches=[
+            InboxMatch(
+                id=r.match.id,
+                source=r.source,
+                target=r.target.label,
+                score=r.match.score,
+                confidence=r.match.confidence,
+                reasons=r.match.reasons,
+            )
+            for r in box.matches
+        ],
+        deals=[
+            InboxDeal(id=r.deal.id, title=r.deal.title, stage=r.deal.stage, idle_days=r.idle_days) for r in box.deals
+        ],
+        unmatched_demands=[InboxItem(id=d.id, title=d.title) for d in box.unmatched],
+        events=[InboxItem(id=e.id, title=e.title) for e in box.events],
+    )

@@ -107,3 +107,31 @@ class OfferOut(BaseModel):
     price_max_yuan: int | None
     application_nos: list[str]
     status: str
+
+
+class InboxMatch(BaseModel):
+    id: int
+    source: str
+    target: str
+    score: float
+    confidence: float
+    reasons: list[str]
+
+
+class InboxDeal(BaseModel):
+    id: int
+    title: str
+    stage: str
+    idle_days: int
+
+
+class InboxItem(BaseModel):
+    id: int
+    title: str
+
+
+class InboxOut(BaseModel):
+    matches: list[InboxMatch]
+    deals: list[InboxDeal]
+    unmatched_demands: list[InboxItem]
+    events: list[InboxItem]

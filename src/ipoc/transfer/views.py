@@ -12,8 +12,10 @@ from pydantic import BaseModel
 
 from ipoc.centers.models import ACTIVE_STATUSES, Center
 from ipoc.errors import NotFound
+from ipoc.matching import service as matching
 from ipoc.reference.models import Industry
 from ipoc.schemas import PathId, QueryId
+from ipoc.transfer import inbox as desk
 from ipoc.transfer import service as svc
 from ipoc.transfer.models import DEMAND_STATES, MODES, OFFER_STATES, TRL_LABELS
 from ipoc.transfer.schemas import DemandIn, OfferIn
@@ -116,6 +118,7 @@ def demand_detail(demand_id: PathId, request: Request, session: DB, p: CurrentPr
         "d": demand,
         "confidential": svc.reveal(session, p, demand),
         "manage": svc.may_manage_demand(p, demand),
+        "matches": matching.may_view_demand_matches(p, demand),
     }
     return render(request, "transfer/demand.html", ctx)
 
@@ -202,7 +205,12 @@ async def create_offer(request: Request, session: DB, p: LoggedIn):
 @router.get("/offers/{offer_id}")
 def offer_detail(offer_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
     offer = svc.get_offer(session, p, offer_id)
-    ctx = {"title": offer.title, "o": offer, "manage": svc.may_manage_offer(p, offer)}
+    ctx = {
+        "title": offer.title,
+        "o": offer,
+        "manage": svc.may_manage_offer(p, offer),
+        "matches": matching.may_view_offer_matches(session, p, offer),
+    }
     return render(request, "transfer/offer.html", ctx)
 
 
@@ -229,3 +237,17 @@ def offer_action(offer_id: PathId, verb: str, session: DB, p: LoggedIn):
         raise NotFound("页面不存在")
     actions[verb](session, p, offer_id)
     return RedirectResponse(f"/offers/{offer_id}", status_code=303)
+
+
+@router.get("/inbox")
+def inbox_page(request: Request, session: DB, p: LoggedIn):
+    return render(request, "transfer/inbox.html", {"title": "对接工作台", "box": desk.inbox(session, p)})
+
+
+@router.get("/inbox.xlsx")
+def inbox_export(session: DB, p: LoggedIn):
+    rows = desk.export_rows(desk.inbox(session, p))
+    name = "对接工作台"
+    return xlsx_response(
+        session, title=name, filename=f"{name}.xlsx", headers=desk.EXPORT_HEADERS, rows=rows, entity_type="inbox"
+    )

@@ -47,7 +47,7 @@ NAV: list[NavItem] = [
     NavItem("技术供给", "/offers", None),
     NavItem("对接工作台", "/inbox", (Role.CENTER_STAFF, Role.REGION_ADMIN)),
     NavItem("对接活动", "/events", None),
-    NavItem("技术合同", "/deals", LOGGED_IN),
+    NavItem("技术合同", "/deals", (Role.MEMBER, Role.CENTER_STAFF, Role.BUREAU_OFFICER, Role.REGION_ADMIN)),
     NavItem("存量专利", "/stock", (Role.MEMBER, Role.CENTER_STAFF, Role.REGION_ADMIN)),
     NavItem("开放许可", "/open-licences", None),
     NavItem("收益分享", "/benefits", None),
