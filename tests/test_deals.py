@@ -28,18 +28,13 @@ from ipoc.events.models import TechEvent
 from ipoc.matching.models import Match
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Applicant, Patent, PatentApplicant
-from ipoc.patents.numbers import check_char
 from ipoc.transfer.models import Demand
 from tests.conftest import csrf_of, login, make_user, post_form
 from tests.test_centers import make_center, org, who
+from tests.test_patent_import import number
 
 TODAY = date(2026, 11, 30)
 SECRET = "保密：目标牌号 52SH，年产 3000 吨"
-
-
-def number(serial: int) -> str:
-    body = f"20231{serial:07d}"
-    return f"{body}.{check_char(body)}"
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from ipoc import clock
 from ipoc.audit import service as audit
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
-from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center
 from ipoc.deals.models import Contact
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -26,12 +25,11 @@ from ipoc.events.models import TechEvent, TechEventSignup
 from ipoc.events.schemas import AttendanceIn, EventIn, ItemIn, SignupIn, WalkInIn
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Patent
-from ipoc.patents.numbers import check_char
-from ipoc.reference.models import Industry
-from ipoc.reference.service import find_region
 from ipoc.transfer import service as transfer
 from ipoc.transfer.schemas import DemandIn, OfferIn
-from tests.conftest import csrf_of, login, make_user, post_form
+from tests.conftest import csrf_of, login, post_form
+from tests.factories import active_center, make_org, principals
+from tests.test_patent_import import number
 
 SECRET = "保密配方：钕铁硼晶界扩散温度九百一十度"
 PHONE = "13912345678"
@@ -47,48 +45,23 @@ class World:
     now: datetime
 
 
-def _org(session, name: str, *, city: str = "包头市", type_code: str = "enterprise", status: str = "verified"):
-    org = Organisation(name=name, type_code=type_code, region_id=find_region(session, city).id, status=status)
-    session.add(org)
-    session.flush()
-    return org
-
-
-def _center(session, name: str, builder: Organisation) -> Center:
-    start = date(2025, 3, 1)
-    center = Center(
-        name=name,
-        industry_id=session.scalars(select(Industry).order_by(Industry.id)).first().id,
-        builder_org_id=builder.id,
-        region_id=builder.region_id,
-        status="recognized",
-        recognised_on=start,
-        period_start=start,
-        period_end=date(2028, 2, 28),
-        first_eval_year=2025,
-    )
-    session.add(center)
-    session.flush()
-    return center
-
-
-def _no(serial: int) -> str:
-    body = f"20231{serial:07d}"
-    return f"{body}.{check_char(body)}"
-
-
 @pytest.fixture
 def world(session) -> World:
-    owner = _org(session, "包头稀土永磁有限公司")
-    _org(session, "鄂尔多斯装备制造有限公司")
-    _org(session, "内蒙古科技大学", type_code="university")
-    _org(session, "未核验科技有限公司", status="pending")
-    dairy_builder = _org(session, "赤峰乳业集团", city="赤峰市")
-    center = _center(session, "稀土产业知识产权运营中心", owner)
-    _center(session, "乳业知识产权运营中心", dairy_builder)
+    owner = make_org(session, "包头稀土永磁有限公司")
+    make_org(session, "鄂尔多斯装备制造有限公司")
+    make_org(session, "内蒙古科技大学", type_code="university")
+    make_org(session, "未核验科技有限公司", status="pending")
+    dairy_builder = make_org(session, "赤峰乳业集团", city="赤峰市")
+    center = active_center(session, "稀土产业知识产权运营中心", owner)
+    active_center(session, "乳业知识产权运营中心", dairy_builder)
     session.add(
         Patent(
-            application_no=_no(1), kind="invention", title="一种稀土永磁体", content_hash="x", passage_hash="x", rev=1
+            application_no=number(1),
+            kind="invention",
+            title="一种稀土永磁体",
+            content_hash="x",
+            passage_hash="x",
+            rev=1,
         )
     )
     session.commit()
@@ -104,9 +77,7 @@ def world(session) -> World:
         "expert": (Role.EXPERT, None),
         "admin": (Role.REGION_ADMIN, None),
     }
-    people = {
-        name: principal_for(session, make_user(session, name, role, scope)) for name, (role, scope) in scopes.items()
-    }
+    people = principals(session, scopes)
     demand = transfer.create_demand(
         session,
         people["owner"],
@@ -119,7 +90,7 @@ def world(session) -> World:
     transfer.publish_demand(session, people["owner"], demand.id)
     offer_data = {"title": "稀土永磁晶界扩散技术", "problem_solved": "重稀土用量大", "advantage": "镝用量减少一半",
                   "trl": 6, "field": "新能源汽车电机", "products": "驱动电机磁钢", "modes": ["licence"],
-                  "application_nos": [_no(1)]}  # fmt: skip
+                  "application_nos": [number(1)]}  # fmt: skip
     offer = transfer.create_offer(session, people["univ"], OfferIn.model_validate(offer_data))
     transfer.publish_offer(session, people["univ"], offer.id)
     session.commit()

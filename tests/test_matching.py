@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
-from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center
 from ipoc.cli import app as cli
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -31,9 +30,9 @@ from ipoc.reference.models import Industry
 from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand, Offer
 from ipoc.transfer.schemas import DemandIn, OfferIn
-from tests.conftest import csrf_of, login, make_user, post_form
+from tests.conftest import csrf_of, login, post_form
+from tests.factories import active_center, make_org, principals
 from tests.test_patent_import import number, run_import
-from tests.test_transfer import _center, _org
 
 TODAY = date(2026, 11, 30)
 SECRET = "保密：羊绒分梳机的梳针排布参数"
@@ -78,11 +77,11 @@ class World:
 def world(session, tmp_path) -> World:
     result = run_import(_write_corpus(tmp_path / "corpus.csv"))
     assert result.exit_code == 0, result.output
-    owner = _org(session, OWNER)
-    _org(session, MAKER)
-    _org(session, "内蒙古科技大学", type_code="university")
-    center = _center(session, "稀土产业知识产权运营中心", owner)
-    _center(session, "乳业知识产权运营中心", owner).industry_id = (
+    owner = make_org(session, OWNER)
+    make_org(session, MAKER)
+    make_org(session, "内蒙古科技大学", type_code="university")
+    center = active_center(session, "稀土产业知识产权运营中心", owner)
+    active_center(session, "乳业知识产权运营中心", owner).industry_id = (
         session.scalars(select(Industry).where(Industry.id != center.industry_id)).first().id
     )
     session.commit()
@@ -96,9 +95,7 @@ def world(session, tmp_path) -> World:
         "expert": (Role.EXPERT, None),
         "admin": (Role.REGION_ADMIN, None),
     }
-    people = {
-        name: principal_for(session, make_user(session, name, role, scope)) for name, (role, scope) in scopes.items()
-    }
+    people = principals(session, scopes)
     return World(center, owner, people)
 
 

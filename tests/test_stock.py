@@ -22,23 +22,17 @@ from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
 from ipoc.patents import term
 from ipoc.patents.models import LegalEvent, Patent
-from ipoc.patents.numbers import check_char
-from ipoc.reference.models import Industry
-from ipoc.reference.service import find_region
 from ipoc.stock import screening
 from ipoc.stock import service as svc
 from ipoc.stock.models import StockBatch, StockIntake, StockPatent
 from ipoc.stock.schemas import BatchIn, GroupIn, OverrideIn, StockRowIn
 from ipoc.transfer.models import Offer
 from tests.conftest import csrf_of, login, make_user, post_form
+from tests.factories import active_center, make_org
+from tests.test_patent_import import number
 
 TODAY = date(2026, 11, 30)
 REAL_LIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-patent-list" / "patents-no-header.csv"
-
-
-def no(year: int, kind_digit: int, serial: int) -> str:
-    body = f"{year}{kind_digit}{serial:07d}"
-    return f"{body}.{check_char(body)}"
 
 
 def bad_check(number: str) -> str:
@@ -56,14 +50,14 @@ CLAIMS = (
 
 # key → (number, kind, status, application date, IPC, extra fields)
 PATENTS = {
-    "magnet": (no(2015, 1, 1), "invention", "valid", date(2015, 3, 10), "H01F 1/057", {"cited_count": 6}),
-    "design_new": (no(2021, 3, 2), "design", "valid", date(2021, 6, 1), None, {}),
-    "design_old": (no(2021, 3, 3), "design", "valid", date(2021, 5, 31), None, {}),
-    "old_um": (no(2017, 2, 4), "utility_model", "valid", date(2017, 1, 10), "B01D 53/00", {}),
-    "lapsed": (no(2016, 1, 5), "invention", "lapsed", date(2016, 4, 1), "C22C 38/00", {}),
-    "pending": (no(2024, 1, 6), "invention", "pending", date(2024, 2, 1), "H01M 8/00", {}),
-    "licensed_um": (no(2020, 2, 7), "utility_model", "valid", date(2020, 5, 1), "F03D 1/00", {}),
-    "veteran": (no(2012, 1, 8), "invention", "valid", date(2012, 1, 1), "C01F 17/00", {}),
+    "magnet": (number(1, 2015, 1), "invention", "valid", date(2015, 3, 10), "H01F 1/057", {"cited_count": 6}),
+    "design_new": (number(2, 2021, 3), "design", "valid", date(2021, 6, 1), None, {}),
+    "design_old": (number(3, 2021, 3), "design", "valid", date(2021, 5, 31), None, {}),
+    "old_um": (number(4, 2017, 2), "utility_model", "valid", date(2017, 1, 10), "B01D 53/00", {}),
+    "lapsed": (number(5, 2016, 1), "invention", "lapsed", date(2016, 4, 1), "C22C 38/00", {}),
+    "pending": (number(6, 2024, 1), "invention", "pending", date(2024, 2, 1), "H01M 8/00", {}),
+    "licensed_um": (number(7, 2020, 2), "utility_model", "valid", date(2020, 5, 1), "F03D 1/00", {}),
+    "veteran": (number(8, 2012, 1), "invention", "valid", date(2012, 1, 1), "C01F 17/00", {}),
 }
 
 
@@ -73,31 +67,6 @@ class World:
     center: Center
     people: dict[str, Principal]
     patents: dict[str, Patent]
-
-
-def _org(session, name: str, type_code: str, status: str = "verified") -> Organisation:
-    org = Organisation(name=name, type_code=type_code, region_id=find_region(session, "包头市").id, status=status)
-    session.add(org)
-    session.flush()
-    return org
-
-
-def _center(session, name: str, builder: Organisation) -> Center:
-    start = date(2025, 3, 1)
-    center = Center(
-        name=name,
-        industry_id=session.scalars(select(Industry).order_by(Industry.id)).first().id,
-        builder_org_id=builder.id,
-        region_id=builder.region_id,
-        status="recognized",
-        recognised_on=start,
-        period_start=start,
-        period_end=date(2028, 2, 28),
-        first_eval_year=2025,
-    )
-    session.add(center)
-    session.flush()
-    return center
 
 
 def _patent(key: str) -> Patent:
@@ -120,12 +89,12 @@ def _patent(key: str) -> Patent:
 
 @pytest.fixture
 def world(session) -> World:
-    univ = _org(session, "内蒙古科技大学", "university")
-    _org(session, "内蒙古工业大学", "university")
-    firm = _org(session, "包头稀土永磁有限公司", "enterprise")
-    _org(session, "未核验大学", "university", status="pending")
-    center = _center(session, "稀土产业知识产权运营中心", firm)
-    _center(session, "乳业知识产权运营中心", firm)
+    univ = make_org(session, "内蒙古科技大学", type_code="university")
+    make_org(session, "内蒙古工业大学", type_code="university")
+    firm = make_org(session, "包头稀土永磁有限公司", type_code="enterprise")
+    make_org(session, "未核验大学", type_code="university", status="pending")
+    center = active_center(session, "稀土产业知识产权运营中心", firm)
+    active_center(session, "乳业知识产权运营中心", firm)
     patents = {key: _patent(key) for key in PATENTS}
     patents["licensed_um"].events = [
         LegalEvent(kind="licence", event_date=date(2022, 1, 1), detail={"type": "exclusive", "term_end": "2029-12-31"})
@@ -248,7 +217,7 @@ def test_pledge_and_overseas_family_criteria():
 def test_intake_reports_bad_duplicate_and_unknown_rows_and_keeps_the_good(client, session, world):
     batch = _batch(session, world)
     magnet, lapsed = PATENTS["magnet"][0], PATENTS["lapsed"][0]
-    unknown = no(2019, 1, 99)
+    unknown = number(99, 2019, 1)
     csv_text = (
         "申请号,学院,发明人联系方式,备注\n"
         f"ZL{magnet},材料学院,王老师 13800000000,重点\n"  # 1 good, linked
@@ -258,7 +227,7 @@ def test_intake_reports_bad_duplicate_and_unknown_rows_and_keeps_the_good(client
         f"{magnet},材料学院,,\n"  # 5 duplicate of row 1
         ",材料学院,,只有学院\n"  # 6 empty number
         "2019ABC,材料学院,,\n"  # 7 illegal characters
-        f"{no(2020, 1, 98)},{'学' * 101},,\n"  # 8 college too long
+        f"{number(98, 2020, 1)},{'学' * 101},,\n"  # 8 college too long
     )
     _as(client, "univ")
     response = _upload(client, batch.id, "清单.csv", csv_text.encode("utf-8"))
@@ -281,7 +250,7 @@ def test_intake_reports_bad_duplicate_and_unknown_rows_and_keeps_the_good(client
     assert rows[unknown].patent_id is None and rows[unknown].suggestion is None
     page = client.get(f"/stock/{batch.id}")
     assert "未入库" in page.text and f'data-row="{unknown}" data-status="unlinked"' in page.text
-    again = _upload(client, batch.id, "again.csv", f"专利号\n{magnet}\n{no(2019, 1, 97)}\n".encode())
+    again = _upload(client, batch.id, "again.csv", f"专利号\n{magnet}\n{number(97, 2019, 1)}\n".encode())
     assert again.status_code == 303
     second = session.scalars(select(StockIntake).order_by(StockIntake.id.desc())).first()
     assert (second.added, second.duplicates, second.issues) == (1, 1, [[1, "专利号", "批次中已有该专利", magnet]])
@@ -352,7 +321,7 @@ def test_gbk_csv_xlsx_paste_and_json(client, session, world):
 
 def test_relink_after_the_patent_is_imported(client, session, world):
     batch = _batch(session, world)
-    later = no(2022, 1, 55)
+    later = number(55, 2022, 1)
     svc.intake_records(session, world.people["univ"], batch.id, [StockRowIn(application_no=later)], today=TODAY)
     session.commit()
     assert _stored(session, batch.id)[later].patent_id is None
@@ -396,11 +365,11 @@ def test_real_headerless_list_reports_the_two_bad_numbers(session, world):
 def _filled(session, world: World) -> tuple[StockBatch, dict[str, StockPatent]]:
     batch = _batch(session, world)
     rows = [StockRowIn(application_no=PATENTS[k][0], college="材料学院") for k in PATENTS]
-    rows.append(StockRowIn(application_no=no(2019, 1, 77), college="化工学院"))
+    rows.append(StockRowIn(application_no=number(77, 2019, 1), college="化工学院"))
     svc.intake_records(session, world.people["univ"], batch.id, rows, today=TODAY)
     session.commit()
     stored = _stored(session, batch.id)
-    return batch, {k: stored[PATENTS[k][0]] for k in PATENTS} | {"unknown": stored[no(2019, 1, 77)]}
+    return batch, {k: stored[PATENTS[k][0]] for k in PATENTS} | {"unknown": stored[number(77, 2019, 1)]}
 
 
 def test_override_needs_a_reason_and_is_audited(client, session, world):
@@ -566,7 +535,7 @@ def test_permissions_per_role(client, session, world):
     _as(client, "admin")  # reads, does not handle
     page = client.get(f"/stock/{batch.id}")
     assert 'data-testid="intake-form"' not in page.text
-    assert _upload(client, batch.id, "x.csv", f"申请号\n{no(2019, 1, 66)}\n".encode()).status_code == 403
+    assert _upload(client, batch.id, "x.csv", f"申请号\n{number(66, 2019, 1)}\n".encode()).status_code == 403
     assert post_form(client, f"/stock/{batch.id}/relink", {}).status_code == 403
     for who in ("firm", "pending", "bureau", "expert", "admin"):
         with pytest.raises(Forbidden):
@@ -580,7 +549,7 @@ def test_permissions_per_role(client, session, world):
     with pytest.raises(NotFound):
         svc.get_batch(session, p["other_staff"], staff_batch.id)
     _as(client, "staff")
-    assert _upload(client, staff_batch.id, "x.csv", f"申请号\n{no(2019, 1, 66)}\n".encode()).status_code == 303
+    assert _upload(client, staff_batch.id, "x.csv", f"申请号\n{number(66, 2019, 1)}\n".encode()).status_code == 303
 
 
 def test_new_batch_form_refuses_bad_input(client, session, world):

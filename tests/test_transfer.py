@@ -13,25 +13,18 @@ from sqlalchemy import select
 
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
-from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center
 from ipoc.errors import Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Patent
-from ipoc.patents.numbers import check_char
-from ipoc.reference.models import Industry
-from ipoc.reference.service import find_region
 from ipoc.transfer import service as svc
 from ipoc.transfer.schemas import DemandIn, OfferIn
-from tests.conftest import login, make_user, post_form
+from tests.conftest import login, post_form
+from tests.factories import active_center, make_org, principals
+from tests.test_patent_import import number
 
 SECRET = "保密配方：钕铁硼晶界扩散温度九百一十度"
 TODAY = date(2026, 11, 30)
-
-
-def _no(serial: int) -> str:
-    body = f"20231{serial:07d}"
-    return f"{body}.{check_char(body)}"
 
 
 @dataclass
@@ -41,42 +34,22 @@ class World:
     people: dict[str, Principal]
 
 
-def _org(session, name: str, *, type_code: str = "enterprise", status: str = "verified") -> Organisation:
-    org = Organisation(name=name, type_code=type_code, region_id=find_region(session, "包头市").id, status=status)
-    session.add(org)
-    session.flush()
-    return org
-
-
-def _center(session, name: str, builder: Organisation) -> Center:
-    start = date(2025, 3, 1)
-    center = Center(
-        name=name,
-        industry_id=session.scalars(select(Industry).order_by(Industry.id)).first().id,
-        builder_org_id=builder.id,
-        region_id=builder.region_id,
-        status="recognized",
-        recognised_on=start,
-        period_start=start,
-        period_end=date(2028, 2, 28),
-        first_eval_year=2025,
-    )
-    session.add(center)
-    session.flush()
-    return center
-
-
 @pytest.fixture
 def world(session) -> World:
-    owner = _org(session, "包头稀土永磁有限公司")
-    _org(session, "鄂尔多斯装备制造有限公司")
-    _org(session, "内蒙古科技大学", type_code="university")
-    _org(session, "未核验科技有限公司", status="pending")
-    center = _center(session, "稀土产业知识产权运营中心", owner)
-    _center(session, "乳业知识产权运营中心", owner)
+    owner = make_org(session, "包头稀土永磁有限公司")
+    make_org(session, "鄂尔多斯装备制造有限公司")
+    make_org(session, "内蒙古科技大学", type_code="university")
+    make_org(session, "未核验科技有限公司", status="pending")
+    center = active_center(session, "稀土产业知识产权运营中心", owner)
+    active_center(session, "乳业知识产权运营中心", owner)
     session.add(
         Patent(
-            application_no=_no(1), kind="invention", title="一种稀土永磁体", content_hash="x", passage_hash="x", rev=1
+            application_no=number(1),
+            kind="invention",
+            title="一种稀土永磁体",
+            content_hash="x",
+            passage_hash="x",
+            rev=1,
         )
     )
     session.commit()
@@ -91,9 +64,7 @@ def world(session) -> World:
         "expert": (Role.EXPERT, None),
         "admin": (Role.REGION_ADMIN, None),
     }
-    people = {
-        name: principal_for(session, make_user(session, name, role, scope)) for name, (role, scope) in scopes.items()
-    }
+    people = principals(session, scopes)
     return World(owner, center, people)
 
 
@@ -197,26 +168,26 @@ def _offer_data(**over) -> dict:
         "field": "新能源汽车电机",
         "products": "驱动电机磁钢",
         "modes": ["licence"],
-        "application_nos": [_no(1).replace(".", "")],
+        "application_nos": [number(1).replace(".", "")],
     } | over
 
 
 def test_offer_refuses_unknown_patent_numbers_naming_them(client, session, world):
-    unknown = _no(2)
+    unknown = number(2)
     with pytest.raises(InvalidInput, match=unknown.replace(".", r"\.")):
         svc.create_offer(
-            session, world.people["univ"], OfferIn.model_validate(_offer_data(application_nos=[_no(1), unknown]))
+            session, world.people["univ"], OfferIn.model_validate(_offer_data(application_nos=[number(1), unknown]))
         )
     session.rollback()
     _as(client, "univ")
-    form = {k: str(v) for k, v in _offer_data(application_nos=f"{_no(1)} {unknown}").items() if k != "modes"}
+    form = {k: str(v) for k, v in _offer_data(application_nos=f"{number(1)} {unknown}").items() if k != "modes"}
     response = post_form(client, "/offers/new", form | {"modes": "licence"})
     assert response.status_code == 422
     assert unknown in response.text and 'data-field="application_nos"' in response.text
     assert client.get("/api/v1/offers").json() == []
-    good = post_form(client, "/offers/new", form | {"application_nos": _no(1), "modes": "licence"})
+    good = post_form(client, "/offers/new", form | {"application_nos": number(1), "modes": "licence"})
     assert good.status_code == 303
-    assert client.get(good.headers["location"]).text.count(_no(1)) == 1
+    assert client.get(good.headers["location"]).text.count(number(1)) == 1
 
 
 def test_bad_budget_and_past_deadline_are_refused_next_to_their_fields(client, session, world):
@@ -321,7 +292,7 @@ def test_center_staff_prepare_a_draft_offer_that_the_organisation_publishes(sess
             "field": "永磁材料",
             "products": "电机磁钢",
             "modes": "transfer",
-            "application_nos": _no(1),
+            "application_nos": number(1),
         }
     )
     staff = world.people["staff"]
