@@ -1,5 +1,6 @@
 """Builders the domain tests share: an organisation, a center in its construction period, and the principals of
-a set of test accounts. Valid application numbers come from ``tests.test_patent_import.number``."""
+a set of test accounts, and the small world the transfer tests share. Valid application numbers come from
+``tests.test_patent_import.number``."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center
 from ipoc.orgs.models import Organisation
+from ipoc.patents.models import Patent
 from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
 from tests.conftest import make_user
+from tests.test_patent_import import number
 
 
 def make_org(
@@ -49,3 +52,30 @@ def principals(session, scopes: dict[str, tuple[Role, str | None]]) -> dict[str,
     return {
         name: principal_for(session, make_user(session, name, role, scope)) for name, (role, scope) in scopes.items()
     }
+
+
+def transfer_world(session) -> tuple[Organisation, Center, dict[str, Principal]]:
+    """The owner of a demand, the center handling it, another center elsewhere, one patent, and an account for
+    every role around them: (owner, center, principals)."""
+    owner = make_org(session, "包头稀土永磁有限公司")
+    make_org(session, "鄂尔多斯装备制造有限公司")
+    make_org(session, "内蒙古科技大学", type_code="university")
+    make_org(session, "未核验科技有限公司", status="pending")
+    center = active_center(session, "稀土产业知识产权运营中心", owner)
+    active_center(session, "乳业知识产权运营中心", make_org(session, "赤峰乳业集团", city="赤峰市"))
+    hashes = {"content_hash": "x", "passage_hash": "x", "rev": 1}
+    session.add(Patent(application_no=number(1), kind="invention", title="一种稀土永磁体", **hashes))
+    session.commit()
+    scopes = {
+        "owner": (Role.MEMBER, "包头稀土永磁有限公司"),
+        "other": (Role.MEMBER, "鄂尔多斯装备制造有限公司"),
+        "univ": (Role.MEMBER, "内蒙古科技大学"),
+        "pending": (Role.MEMBER, "未核验科技有限公司"),
+        "staff": (Role.CENTER_STAFF, "稀土产业知识产权运营中心"),
+        "other_staff": (Role.CENTER_STAFF, "乳业知识产权运营中心"),
+        "bureau": (Role.BUREAU_OFFICER, "包头市"),
+        "far_bureau": (Role.BUREAU_OFFICER, "赤峰市"),
+        "expert": (Role.EXPERT, None),
+        "admin": (Role.REGION_ADMIN, None),
+    }
+    return owner, center, principals(session, scopes)

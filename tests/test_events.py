@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from ipoc import clock
 from ipoc.audit import service as audit
-from ipoc.auth.roles import ANONYMOUS, Principal, Role
+from ipoc.auth.roles import ANONYMOUS, Principal
 from ipoc.centers.models import Center
 from ipoc.deals.models import Contact
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -24,11 +24,10 @@ from ipoc.events import service as svc
 from ipoc.events.models import TechEvent, TechEventSignup
 from ipoc.events.schemas import AttendanceIn, EventIn, ItemIn, SignupIn, WalkInIn
 from ipoc.orgs.models import Organisation
-from ipoc.patents.models import Patent
 from ipoc.transfer import service as transfer
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from tests.conftest import csrf_of, login, post_form
-from tests.factories import active_center, make_org, principals
+from tests.factories import transfer_world
 from tests.test_patent_import import number
 
 SECRET = "保密配方：钕铁硼晶界扩散温度九百一十度"
@@ -47,37 +46,7 @@ class World:
 
 @pytest.fixture
 def world(session) -> World:
-    owner = make_org(session, "包头稀土永磁有限公司")
-    make_org(session, "鄂尔多斯装备制造有限公司")
-    make_org(session, "内蒙古科技大学", type_code="university")
-    make_org(session, "未核验科技有限公司", status="pending")
-    dairy_builder = make_org(session, "赤峰乳业集团", city="赤峰市")
-    center = active_center(session, "稀土产业知识产权运营中心", owner)
-    active_center(session, "乳业知识产权运营中心", dairy_builder)
-    session.add(
-        Patent(
-            application_no=number(1),
-            kind="invention",
-            title="一种稀土永磁体",
-            content_hash="x",
-            passage_hash="x",
-            rev=1,
-        )
-    )
-    session.commit()
-    scopes = {
-        "owner": (Role.MEMBER, "包头稀土永磁有限公司"),
-        "other": (Role.MEMBER, "鄂尔多斯装备制造有限公司"),
-        "univ": (Role.MEMBER, "内蒙古科技大学"),
-        "pending": (Role.MEMBER, "未核验科技有限公司"),
-        "staff": (Role.CENTER_STAFF, "稀土产业知识产权运营中心"),
-        "other_staff": (Role.CENTER_STAFF, "乳业知识产权运营中心"),
-        "bureau": (Role.BUREAU_OFFICER, "包头市"),
-        "far_bureau": (Role.BUREAU_OFFICER, "赤峰市"),
-        "expert": (Role.EXPERT, None),
-        "admin": (Role.REGION_ADMIN, None),
-    }
-    people = principals(session, scopes)
+    _, center, people = transfer_world(session)
     demand = transfer.create_demand(
         session,
         people["owner"],

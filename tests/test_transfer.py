@@ -12,15 +12,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from ipoc.audit import service as audit
-from ipoc.auth.roles import Principal, Role
+from ipoc.auth.roles import Principal
 from ipoc.centers.models import Center
 from ipoc.errors import Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
-from ipoc.patents.models import Patent
 from ipoc.transfer import service as svc
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from tests.conftest import login, post_form
-from tests.factories import active_center, make_org, principals
+from tests.factories import transfer_world
 from tests.test_patent_import import number
 
 SECRET = "保密配方：钕铁硼晶界扩散温度九百一十度"
@@ -36,36 +35,7 @@ class World:
 
 @pytest.fixture
 def world(session) -> World:
-    owner = make_org(session, "包头稀土永磁有限公司")
-    make_org(session, "鄂尔多斯装备制造有限公司")
-    make_org(session, "内蒙古科技大学", type_code="university")
-    make_org(session, "未核验科技有限公司", status="pending")
-    center = active_center(session, "稀土产业知识产权运营中心", owner)
-    active_center(session, "乳业知识产权运营中心", owner)
-    session.add(
-        Patent(
-            application_no=number(1),
-            kind="invention",
-            title="一种稀土永磁体",
-            content_hash="x",
-            passage_hash="x",
-            rev=1,
-        )
-    )
-    session.commit()
-    scopes = {
-        "owner": (Role.MEMBER, "包头稀土永磁有限公司"),
-        "other": (Role.MEMBER, "鄂尔多斯装备制造有限公司"),
-        "univ": (Role.MEMBER, "内蒙古科技大学"),
-        "pending": (Role.MEMBER, "未核验科技有限公司"),
-        "staff": (Role.CENTER_STAFF, "稀土产业知识产权运营中心"),
-        "other_staff": (Role.CENTER_STAFF, "乳业知识产权运营中心"),
-        "bureau": (Role.BUREAU_OFFICER, "包头市"),
-        "expert": (Role.EXPERT, None),
-        "admin": (Role.REGION_ADMIN, None),
-    }
-    people = principals(session, scopes)
-    return World(owner, center, people)
+    return World(*transfer_world(session))
 
 
 def _demand_in(**over) -> DemandIn:
