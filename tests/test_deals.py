@@ -339,7 +339,8 @@ def test_amounts_are_entered_in_wan_stored_in_yuan_and_shown_in_wan(client, worl
     assert new_deal(world, amount_wan="12.34565").amount_yuan == 123_457, "half a yuan is rounded up"
     assert new_deal(world, amount_wan="0.00004").amount_yuan == 0
     login(client, "staff")
-    assert "12.35 万元" in client.get(f"/deals/{deal.id}").text
+    assert "12.3456 万元" in client.get(f"/deals/{deal.id}").text  # to the yuan on its own page
+    assert "12.35" in client.get("/deals").text  # two decimals in the table
     listed = client.get(f"/api/v1/deals/{deal.id}").json()
     assert (listed["amount_yuan"], listed["amount_wan"]) == (123_456, "12.3456")
 

@@ -163,6 +163,11 @@ class Deal(Base, Timestamped):
         """For tables: two decimals of 万元, "—" while no amount is agreed."""
         return "—" if self.amount_yuan is None else money.wan(self.amount_yuan, 2)
 
+    @property
+    def amount_exact_wan(self) -> str:
+        """On the deal's own page: the contract's amount to the yuan, as the national list counts it."""
+        return "—" if self.amount_yuan is None else money.wan(self.amount_yuan)
+
 
 class DealPatent(Base):
     __tablename__ = "tech_deal_patents"
