@@ -127,3 +127,11 @@ def test_the_demand_page_links_its_matches_for_those_who_may_read_them(client, f
         login(client, username)
     assert ('data-testid="demand-matches-link"' in client.get(f"/demands/{demand_id}").text) is shown
     assert client.get(f"/demands/{demand_id}/matches").status_code == (200 if shown else 404)
+
+
+def test_the_staff_dashboard_counts_what_the_desk_holds(client, full_demo):
+    login(client, "center")
+    box = client.get("/api/v1/inbox").json()
+    counts = [len(box[k]) for k in ("matches", "deals", "unmatched_demands", "events")]
+    expected = "技术转移：待审核匹配 {} 项，跟进中的交易 {} 项，尚未匹配的需求 {} 项，近期活动 {} 场".format(*counts)
+    assert expected in client.get("/dashboard").text

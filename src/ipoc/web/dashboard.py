@@ -21,6 +21,7 @@ from ipoc.orgs import service as orgs
 from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry, Region
 from ipoc.reminders.service import due_items
+from ipoc.transfer import inbox as desk
 
 
 def orgs_by_region(session: Session, region_ids: set[int] | None = None) -> list[tuple[str, int, int]]:
@@ -115,6 +116,7 @@ def dashboard(session: Session, principal: Principal, today: date | None = None)
         center = session.get(Center, principal.center_id)
         if center is not None:
             ctx.update(_center_staff(session, center, today))
+            ctx["desk"] = desk.inbox(session, principal, today)
     elif principal.role is Role.EXPERT:
         ctx["to_score"] = sum(1 for i in due if i.kind == "score")
     elif principal.role is Role.MEMBER and principal.org_id:
