@@ -475,3 +475,22 @@ def test_demo_matches_load_once(demo):
     assert secrets and all(s not in r for s in secrets for m in matches for r in m.reasons)
     accepted = next(m for m in matches if m.status == "accepted")
     assert "晶界扩散" in " ".join(accepted.reasons) or "钕铁硼" in " ".join(accepted.reasons)
+
+
+def test_a_demand_whose_best_patent_far_outscores_the_rest_keeps_its_neighbours(demo):
+    """The demo's magnet demand matches one patent on almost every word and three NdFeB patents on a few: a
+    shortlist for a person keeps all four (search would drop the three, under 0.3 of the best word score)."""
+    from ipoc.ops import demo as demo_data
+    from ipoc.ops import demo_matching, demo_transfer
+
+    demo_data.load_patents()
+    demo_transfer.load(demo)
+    demo_matching.load(demo)
+    demand = demo.scalars(select(Demand).order_by(Demand.id)).first()
+    patents = demo.scalars(select(Match.patent_id).where(Match.demand_id == demand.id, Match.target_kind == "patent"))
+    numbers = {demo.get(Patent, pid).application_no for pid in patents}
+    neighbours = {"202221534749.0", "202111321720.4", "201710412165.3"}  # mould, Ce-La magnet, bonded NdFeB
+    assert numbers >= {"201910209849.2"} | neighbours
+    for match in demo.scalars(select(Match).where(Match.demand_id == demand.id, Match.target_kind == "patent")):
+        if demo.get(Patent, match.patent_id).application_no == "201710412165.3":
+            assert "专利已失效，排序靠后" in match.reasons
