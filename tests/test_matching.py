@@ -482,6 +482,7 @@ def test_a_demand_whose_best_patent_far_outscores_the_rest_keeps_its_neighbours(
     shortlist for a person keeps all four (search would drop the three, under 0.3 of the best word score)."""
     from ipoc.ops import demo as demo_data
     from ipoc.ops import demo_matching, demo_transfer
+    from ipoc.ops.demo_lifecycle import demo_principal
 
     demo_data.load_patents()
     demo_transfer.load(demo)
@@ -494,3 +495,6 @@ def test_a_demand_whose_best_patent_far_outscores_the_rest_keeps_its_neighbours(
     for match in demo.scalars(select(Match).where(Match.demand_id == demand.id, Match.target_kind == "patent")):
         if demo.get(Patent, match.patent_id).application_no == "201710412165.3":
             assert "专利已失效，排序靠后" in match.reasons
+    svc.propose_for_demand(demo, demo_principal(demo, "center"), demand.id)  # a refresh after the acceptance
+    ranks = demo.scalars(select(Match.rank).where(Match.demand_id == demand.id, Match.target_kind == "patent"))
+    assert sorted(ranks) == list(range(1, 5)), "the accepted best keeps rank 1, the proposals rank after it"

@@ -491,6 +491,7 @@ def _store(session: Session, source: Select, base: dict, proposals: list[Proposa
     open_ = {(m.target_kind, target_id(m)): m for m in existing if m.status == "proposed"}
     kept: set[tuple[str, int]] = set()
     ranks: dict[str, int] = {}
+    decided_scores = [(m.target_kind, m.score) for m in existing if m.status != "proposed"]
     for proposal in proposals:
         key = (proposal.target_kind, proposal.target_id)
         if key in decided or key in kept:
@@ -502,7 +503,8 @@ def _store(session: Session, source: Select, base: dict, proposals: list[Proposa
             match = Match(target_kind=proposal.target_kind, **base, **{_TARGET_COLUMN[proposal.target_kind]: key[1]})
             session.add(match)
         match.score, match.confidence, match.confidence_label = proposal.score, proposal.confidence, proposal.label
-        match.rank, match.reasons = ranks[proposal.target_kind], list(proposal.reasons)
+        above = sum(1 for kind, score in decided_scores if kind == proposal.target_kind and score > proposal.score)
+        match.rank, match.reasons = ranks[proposal.target_kind] + above, list(proposal.reasons)  # decided keep theirs
     for key, match in open_.items():
         if key not in kept:
             session.delete(match)
