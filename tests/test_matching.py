@@ -25,7 +25,7 @@ from ipoc.matching import scoring
 from ipoc.matching import service as svc
 from ipoc.matching.models import Match
 from ipoc.orgs.models import Organisation
-from ipoc.patents.models import Patent
+from ipoc.patents.models import IndustryDatabase, Patent
 from ipoc.reference.models import Industry
 from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand, Offer
@@ -498,3 +498,19 @@ def test_a_demand_whose_best_patent_far_outscores_the_rest_keeps_its_neighbours(
     svc.propose_for_demand(demo, demo_principal(demo, "center"), demand.id)  # a refresh after the acceptance
     ranks = demo.scalars(select(Match.rank).where(Match.demand_id == demand.id, Match.target_kind == "patent"))
     assert sorted(ranks) == list(range(1, 5)), "the accepted best keeps rank 1, the proposals rank after it"
+
+
+@pytest.mark.parametrize(("prefix", "proposed"), [(None, True), ("H02K", True), ("H01F", False)])
+def test_enterprises_for_an_offer_are_those_of_its_industry(world, session, prefix, proposed):
+    """With no core-domain database for the offer's industry every close enterprise counts; with one, only the
+    enterprises whose close patents lie in it (the motor maker's patent is H02K)."""
+    if prefix:
+        session.add(IndustryDatabase(name="本产业专题库", industry_id=world.center.industry_id, ipc_prefixes=[prefix]))
+        session.commit()
+    offer_id = _offer(session, world, application_nos=number(5))
+    matches = svc.propose_for_offer(session, world.people["staff"], offer_id, today=TODAY)
+    maker = session.scalar(select(Organisation.id).where(Organisation.name == MAKER))
+    orgs = {m.target_org_id: m for m in matches if m.target_kind == "org"}
+    assert (maker in orgs) is proposed
+    if prefix and proposed:
+        assert "相近专利属于本产业专题库（本产业专题库）" in orgs[maker].reasons

@@ -35,11 +35,12 @@ from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.matching import scoring
 from ipoc.matching.models import REJECT_REASONS, Match
 from ipoc.orgs.models import Organisation
-from ipoc.patents.models import Applicant, Patent, PatentApplicant
+from ipoc.patents.models import Applicant, IndustryDatabase, Patent, PatentApplicant
 from ipoc.search import index_sync
 from ipoc.search import service as search_service
 from ipoc.search.fusion import fuse
-from ipoc.search.query import FUNCTION_WORDS, Words
+from ipoc.search.query import FUNCTION_WORDS, And, IdSet, Words
+from ipoc.search.restriction import database_restriction
 from ipoc.search.text import fold
 from ipoc.transfer.models import Demand, Offer
 
@@ -309,10 +310,27 @@ def _demands_for_offer(session: Session, offer: Offer, skip: set[int]) -> list[P
     return sorted(out, key=lambda p: -p.score)[:DEMANDS_PER_OFFER]
 
 
+def _in_industry(session: Session, industry_id: int | None, patent_ids: list[int]) -> tuple[set[int], list[str]]:
+    """Which of these patents lie in the industry, by its core-domain databases (IPC prefixes, keywords, patents
+    added by hand), and the databases' names; every patent and no name where the industry has none defined."""
+    databases = session.scalars(select(IndustryDatabase).where(IndustryDatabase.industry_id == industry_id)).all()
+    if industry_id is None or not databases:
+        return set(patent_ids), []
+    index, inside = index_sync.lexical(session).index, set()
+    for database in databases:
+        node = And((IdSet(tuple(patent_ids)), database_restriction(session, database.id)))
+        found = index.search(node, limit=len(patent_ids), with_facets=False, with_snippets=False, with_count=False)
+        inside |= {hit.patent_id for hit in found.hits}
+    return inside, [d.name for d in databases]
+
+
 def _enterprises_for_offer(session: Session, offer: Offer, skip: set[int], today: date | None) -> list[Proposal]:
-    """Enterprises whose own patents lie close to the offer: patents whose applicant is linked to the
+    """Enterprises of the offer's industry whose own patents lie close to it: close patents of the industry's
+    core-domain databases (all close patents while the industry has none) whose applicant is linked to the
     organisation, or is spelled exactly as the organisation's registered name (imports link nothing by hand)."""
     candidates = rank_patents_for_text(session, offer_text(offer), limit=DEPTH, today=today)
+    inside, databases = _in_industry(session, offer.industry_id, [c.patent_id for c in candidates])
+    candidates = [c for c in candidates if c.patent_id in inside]
     if not candidates:
         return []
     rows = session.execute(
@@ -341,6 +359,8 @@ def _enterprises_for_offer(session: Session, offer: Offer, skip: set[int], today
         close.sort(key=lambda c: -c.relevance)
         relevance = min(close[0].relevance + 0.1 * (len(close) - 1), 1.0)
         reasons = [f"本企业专利与供给相近：{c.title}（{c.application_no}）" for c in close[:2]]
+        if databases:
+            reasons.append("相近专利属于本产业专题库（" + "、".join(databases) + "）")
         if len(close) > 2:
             reasons.append(f"相近专利共{len(close)}件")
         out.append(Proposal("org", org.id, relevance, max(c.confidence for c in close), reasons))
