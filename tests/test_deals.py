@@ -702,3 +702,38 @@ def test_the_demo_deals_load_once(demo):
     assert {y: v.amount_yuan for y, v in years.items()} == {2025: 5_200_000, 2026: 1_800_000}
     assert demo.scalar(select(func.count(Contact.id))) == 1
     assert demo_deals.load(demo, TODAY) is False
+
+
+def test_an_open_deals_basic_data_is_corrected_by_its_staff_and_a_final_one_is_not(client, world: World):
+    deal = new_deal(world)
+    login(client, "staff")
+    page = client.get(f"/deals/{deal.id}/edit")
+    assert page.status_code == 200 and "储能电池专利独占许可" in page.text and 'name="amount_wan"' not in page.text
+    form = {"title": "储能电池专利普通许可", "mode": "licence_ordinary", "provider_org_id": "", "provider_name": "",
+            "seeker_org_id": str(world.ent.id), "seeker_name": "", "notes": "许可方式改为普通许可"}  # fmt: skip
+    refused = post_form(client, f"/deals/{deal.id}/edit", form)  # the provider side left empty
+    assert refused.status_code == 422 and 'data-field="provider_name"' in refused.text
+    world.session.expire_all()
+    assert world.session.get(Deal, deal.id).title == "储能电池专利独占许可"
+    saved = post_form(client, f"/deals/{deal.id}/edit", form | {"provider_name": "包头示例大学技术转移中心"})
+    assert saved.status_code == 303
+    world.session.expire_all()
+    stored = world.session.get(Deal, deal.id)
+    assert (stored.title, stored.mode, stored.provider, stored.amount_yuan) == (
+        "储能电池专利普通许可", "licence_ordinary", "包头示例大学技术转移中心", 1_200_000
+    )  # fmt: skip
+    reasons = [audit.decode(r)["meta"].get("reason") for r in audit.history(world.session, "tech_deals", deal.id)]
+    assert reasons[-1] == "修改交易信息"
+    api = form | {"provider_org_id": world.univ.id, "seeker_org_id": world.ent.id}
+    for role, status in (("bureau", 403), ("other_staff", 404), ("expert", 404)):
+        login(client, role)
+        assert (
+            client.put(f"/api/v1/deals/{deal.id}", json=api, headers={"X-CSRF-Token": csrf_of(client)}).status_code
+            == status
+        )
+    svc.transition(world.session, world.staff, deal.id, StepIn(action="abandon", reason="对方撤回"), today=TODAY)
+    world.session.commit()
+    login(client, "staff")
+    assert (
+        client.put(f"/api/v1/deals/{deal.id}", json=api, headers={"X-CSRF-Token": csrf_of(client)}).status_code == 409
+    )

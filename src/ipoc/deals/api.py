@@ -17,6 +17,7 @@ from ipoc.deals.schemas import (
     ContactOut,
     ConversionOut,
     ConversionYearOut,
+    DealEditIn,
     DealIn,
     DealOut,
     StepIn,
@@ -114,6 +115,12 @@ def create_deal(data: DealIn, session: DB, p: LoggedIn):
 @router.get("/deals/{deal_id}", response_model=DealOut)
 def get_deal(deal_id: PathId, session: DB, p: CurrentPrincipal):
     return deal_out(svc.get_deal(session, p, deal_id))
+
+
+@router.put("/deals/{deal_id}", response_model=DealOut)
+def update_deal(deal_id: PathId, data: DealEditIn, session: DB, p: LoggedIn):
+    """Correct an open deal's title, mode, parties and notes (the whole set, as the edit form sends it)."""
+    return deal_out(svc.update_deal(session, p, deal_id, data))
 
 
 @router.post("/deals/{deal_id}/transition", response_model=DealOut)

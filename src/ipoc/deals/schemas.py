@@ -42,21 +42,26 @@ class CloseContactIn(_Stripped):
     reason: str = Field(min_length=2, max_length=2000, title="关闭原因")
 
 
-class DealIn(_Stripped):
-    """A deal at intention; the contract data may be filled in now or when it is signed."""
+class DealEditIn(_Stripped):
+    """What may be corrected while a deal is open; its dates, amount, patents and numbers move with its steps."""
 
-    contact_id: Id | None = Field(default=None, title="来源对接")
     title: str = Field(min_length=2, max_length=200, title="项目名称")
     mode: Mode = Field(title="交易方式")
     provider_org_id: Id | None = Field(default=None, title="转让方/许可方单位")
     provider_name: Name = ""
     seeker_org_id: Id | None = Field(default=None, title="受让方/被许可方单位")
     seeker_name: Name = ""
+    notes: str = Field(default="", max_length=4000, title="备注")
+
+
+class DealIn(DealEditIn):
+    """A deal at intention; the contract data may be filled in now or when it is signed."""
+
+    contact_id: Id | None = Field(default=None, title="来源对接")
     intention_on: date | None = Field(default=None, title="意向日期")
     amount_wan: Wan = None
     application_nos: NumberList | None = Field(default=None, title="涉及专利（申请号）")
     contract_no: str = Field(default="", max_length=64, title="合同编号")
-    notes: str = Field(default="", max_length=4000, title="备注")
 
 
 class StepIn(_Stripped):

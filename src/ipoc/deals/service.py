@@ -29,7 +29,7 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import Center
 from ipoc.deals import flows
 from ipoc.deals.models import Contact, Deal, DealPatent, DealStep
-from ipoc.deals.schemas import ContactIn, DealIn, StepIn
+from ipoc.deals.schemas import ContactIn, DealEditIn, DealIn, StepIn
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.events.models import TechEvent
 from ipoc.matching.models import Match
@@ -246,7 +246,7 @@ def create_contact(session: Session, p: Principal, data: ContactIn, today: date 
     _not_future(data.contacted_on, today, "contacted_on", "对接日期")
     linked = _linked(session, p, data)
     found = linked.pop("found")
-    given = data.model_dump(include={"seeker_org_id", "seeker_name", "provider_org_id", "provider_name"})
+    given = data.model_dump(include=PARTY_FIELDS)
     for side in ("seeker", "provider"):  # the match's party unless the staff member named another
         if given[f"{side}_org_id"] is None and not given[f"{side}_name"]:
             given[f"{side}_org_id"] = found.get(f"{side}_org_id")
@@ -433,6 +433,31 @@ def create_deal(session: Session, p: Principal, data: DealIn, today: date | None
     session.add(deal)
     if contact is not None and contact.status == "open":
         contact.status = "deal"
+    session.flush()
+    return deal
+
+
+PARTY_FIELDS = {"seeker_org_id", "seeker_name", "provider_org_id", "provider_name"}
+
+
+def deal_edit_values(deal: Deal) -> dict[str, Any]:
+    """The stored basic data as the edit form shows it."""
+    values = {name: getattr(deal, name) for name in DealEditIn.model_fields}
+    return {k: "" if v is None else v for k, v in values.items()}
+
+
+def update_deal(session: Session, p: Principal, deal_id: int, data: DealEditIn) -> Deal:
+    """Correct an open deal's title, mode, parties or notes (audited); a recorded or abandoned deal is final."""
+    deal = get_deal(session, p, deal_id)
+    if not manages(p, deal.center_id):
+        raise Forbidden("只有承办该交易的运营中心工作人员可以修改")
+    if deal.stage not in flows.OPEN_STAGES:
+        raise Conflict(f"交易已{deal.stage_label}，不能再修改")
+    values = {"title": data.title, "mode": data.mode, "notes": data.notes}
+    values |= _parties(session, data.model_dump(include=PARTY_FIELDS))
+    for name, value in values.items():
+        setattr(deal, name, value)
+    audit.set_reason(session, "修改交易信息")
     session.flush()
     return deal
 

@@ -12,7 +12,7 @@ from pydantic import BeforeValidator
 from ipoc.deals import flows
 from ipoc.deals import service as svc
 from ipoc.deals.models import CHANNELS, CONTACT_STATES, MODES, STAGES, Deal
-from ipoc.deals.schemas import CloseContactIn, ContactIn, DealIn, StepIn
+from ipoc.deals.schemas import CloseContactIn, ContactIn, DealEditIn, DealIn, StepIn
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import xlsx_response
@@ -151,9 +151,12 @@ def export_deals(session: DB, p: CurrentPrincipal, stage: str = "", mode: str = 
     )
 
 
-def _deal_form(request: Request, values: dict[str, Any], form: FormResult | None = None):
+def _deal_form(request: Request, values: dict[str, Any], form: FormResult | None = None, *, deal: Deal | None = None):
+    """The new-deal form, or (``deal``) the form correcting an open deal's basic data."""
     ctx = {
-        "title": "登记交易",
+        "title": f"修改交易：{deal.title}" if deal else "登记交易",
+        "action": f"/deals/{deal.id}/edit" if deal else "/deals/new",
+        "edit": deal is not None,
         "errors": form.errors if form else {},
         "values": form.values if form else values,
         "modes": list(MODES.items()),
@@ -190,6 +193,19 @@ def _deal_page(request: Request, session: DB, p: CurrentPrincipal, deal: Deal, f
 @router.get("/deals/{deal_id}")
 def deal_detail(deal_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
     return _deal_page(request, session, p, svc.get_deal(session, p, deal_id))
+
+
+@router.get("/deals/{deal_id}/edit")
+def edit_deal(deal_id: PathId, request: Request, session: DB, p: LoggedIn):
+    deal = svc.get_deal(session, p, deal_id)
+    return _deal_form(request, svc.deal_edit_values(deal), deal=deal)
+
+
+@router.post("/deals/{deal_id}/edit")
+async def save_deal(deal_id: PathId, request: Request, session: DB, p: LoggedIn):
+    deal = svc.get_deal(session, p, deal_id)  # 404 out of scope, before reading the form
+    form, done = await _saved(request, session, DealEditIn, lambda data: svc.update_deal(session, p, deal_id, data))
+    return see_other(f"/deals/{deal_id}") if done else _deal_form(request, {}, form, deal=deal)
 
 
 @router.post("/deals/{deal_id}/transition")
