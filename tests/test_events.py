@@ -262,6 +262,31 @@ def test_member_signs_up_through_the_page_and_sees_only_its_own_entry(client, se
     assert [(s["org_name"], s["phone"]) for s in own] == [("包头稀土永磁有限公司", PHONE)]
 
 
+def test_a_member_withdraws_its_sign_up_before_the_start_and_not_after(client, session, world):
+    event = _event(session, world, state="open")
+    _sign(session, world, event.id, "owner")
+    with pytest.raises(NotFound):  # nothing to withdraw for an organisation that did not sign up
+        svc.withdraw_signup(session, world.people["other"], event.id, now=world.now)
+    with pytest.raises(Forbidden):
+        svc.withdraw_signup(session, world.people["staff"], event.id, now=world.now)
+    with pytest.raises(Conflict, match="不能撤回"):
+        svc.withdraw_signup(session, world.people["owner"], event.id, now=event.starts_at)
+    session.rollback()
+    assert _signups(session) == 1
+    _as(client, "owner")
+    assert 'data-testid="withdraw-signup"' in client.get(f"/events/{event.id}").text
+    assert post_form(client, f"/events/{event.id}/signup/withdraw", {}).status_code == 303
+    assert _signups(session) == 0
+    actions = [
+        (r.action, audit.decode(r)["meta"].get("reason")) for r in audit.history(session, "tech_event_signups", 1)
+    ]
+    assert actions[-1] == ("delete", "撤回报名")
+    assert client.delete(f"/api/v1/events/{event.id}/signups/mine", headers=_csrf(client)).status_code == 404
+    _sign(session, world, event.id, "owner")  # the place is free again, for the same organisation too
+    assert client.delete(f"/api/v1/events/{event.id}/signups/mine", headers=_csrf(client)).status_code == 204
+    assert _signups(session) == 0
+
+
 # --- attendance ---------------------------------------------------------------------------------------
 
 

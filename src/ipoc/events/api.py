@@ -122,6 +122,13 @@ def add_signup(event_id: PathId, session: DB, p: LoggedIn, body: dict[str, Any] 
     return SignupOut(**svc.signup_fields(entry, svc.OWN))
 
 
+@router.delete("/events/{event_id}/signups/mine", status_code=http.HTTP_204_NO_CONTENT)
+def withdraw_signup(event_id: PathId, session: DB, p: LoggedIn):
+    """A member takes back its organisation's sign-up before the event starts."""
+    svc.withdraw_signup(session, p, event_id)
+    return Response(status_code=http.HTTP_204_NO_CONTENT)
+
+
 @router.get("/events/{event_id}/attendance", response_model=AttendanceOut)
 def get_attendance(event_id: PathId, session: DB, p: CurrentPrincipal):
     return _attendance(svc.get_event(session, p, event_id))

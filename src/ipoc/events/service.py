@@ -380,6 +380,23 @@ def signup(
     return entry
 
 
+def withdraw_signup(session: Session, p: Principal, event_id: int, now: datetime | None = None) -> TechEvent:
+    """A member takes back its organisation's online sign-up before the event starts; the place is freed."""
+    event = get_event(session, p, event_id)
+    if not (p.is_(Role.MEMBER) and p.org_id):
+        raise Forbidden("只有会员单位用户可以撤回本单位的报名")
+    entry = next((s for s in event.signups if s.org_id == p.org_id and s.source == "signup"), None)
+    if entry is None:
+        raise NotFound("本单位未报名该活动")
+    if event.status not in ("open", "closed") or event.starts_at <= (now or clock.beijing_now()):
+        raise Conflict(f"活动{event.status_label}，已不能撤回报名")
+    audit.set_reason(session, "撤回报名")
+    session.delete(entry)
+    session.flush()
+    session.expire(event, ["signups"])
+    return event
+
+
 def attendance_open(event: TechEvent, now: datetime | None = None) -> bool:
     """Whether attendance and walk-ins may be recorded now: an announced event, on its day or after."""
     return event.status in flows.PUBLISHED and (now or clock.beijing_now()).date() >= event.starts_at.date()

@@ -158,6 +158,12 @@ async def signup(event_id: PathId, request: Request, session: DB, p: LoggedIn):
     return await _on_page(request, session, p, event_id, "signup", SignupIn, action)
 
 
+@router.post("/events/{event_id}/signup/withdraw")
+def withdraw_signup(event_id: PathId, session: DB, p: LoggedIn):
+    svc.withdraw_signup(session, p, event_id)
+    return see_other(f"/events/{event_id}")
+
+
 @router.post("/events/{event_id}/walk-in")
 async def walk_in(event_id: PathId, request: Request, session: DB, p: LoggedIn):
     action = lambda data: svc.walk_in(session, p, event_id, data)  # noqa: E731
