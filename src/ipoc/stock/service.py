@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Select, false, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ipoc import clock
 from ipoc.audit import service as audit
@@ -136,7 +136,10 @@ def _patents_by_number(session: Session, numbers: Iterable[str]) -> dict[str, Pa
     for start in range(0, len(wanted), _LOOKUP_CHUNK):
         chunk = wanted[start : start + _LOOKUP_CHUNK]
         found.update(
-            (pt.application_no, pt) for pt in session.scalars(select(Patent).where(Patent.application_no.in_(chunk)))
+            (pt.application_no, pt)
+            for pt in session.scalars(  # screening reads every patent's legal events: load them with the patents
+                select(Patent).where(Patent.application_no.in_(chunk)).options(selectinload(Patent.events))
+            )
         )
     return found
 
