@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
 from ipoc.applications import flows
@@ -20,7 +19,7 @@ from ipoc.reference.service import list_industries, recommending_regions
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, LoggedIn, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import attempt, parse_form
+from ipoc.web.forms import attempt, parse_form, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -28,10 +27,6 @@ Admin = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN))]
 Applicant = Annotated[Principal, Depends(role_required(Role.MEMBER))]
 StateFilter = Annotated[str | None, Query(max_length=24)]
 ActionName = Annotated[str, Path(max_length=32)]
-
-
-def _see_other(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 # --- calls ----------------------------------------------------------------------------------------------
@@ -74,7 +69,7 @@ async def create_call(request: Request, session: DB, p: Admin):
     if form.errors:
         ctx = _calls_ctx(session, p, errors=form.errors, values=form.values)
         return render(request, "calls/list.html", ctx, status_code=422)
-    return _see_other("/calls")
+    return see_other("/calls")
 
 
 @router.get("/calls/{call_id}/edit")
@@ -94,7 +89,7 @@ async def edit_call(call_id: PathId, request: Request, session: DB, p: Admin):
         call = applications.get_call(session, p, call_id)
         ctx = {"title": f"修改批次：{call.title}", "call": call, "errors": form.errors, "values": form.values}
         return render(request, "calls/edit.html", ctx, status_code=422)
-    return _see_other("/calls")
+    return see_other("/calls")
 
 
 # --- lists ----------------------------------------------------------------------------------------------
@@ -181,15 +176,13 @@ def new_page(request: Request, session: DB, p: Applicant, call_id: QueryId = Non
 
 @router.post("/applications")
 async def create(request: Request, session: DB, p: Applicant):
-    form = await parse_form(request, ApplicationIn)
-    created: list[Application] = []
-    if form.ok and form.data is not None:
-        data = form.data
-        attempt(session, form, lambda: created.append(applications.create_application(session, p, data)))
-    if form.errors:
+    form, created = await submit(
+        request, session, ApplicationIn, lambda data: applications.create_application(session, p, data)
+    )
+    if created is None:
         ctx = _form_ctx(session, p, title="新建申报", errors=form.errors, values=form.values)
         return render(request, "applications/form.html", ctx, status_code=422)
-    return _see_other(f"/applications/{created[0].id}")
+    return see_other(f"/applications/{created.id}")
 
 
 @router.get("/applications/{app_id}/edit")
@@ -210,7 +203,7 @@ async def edit(app_id: PathId, request: Request, session: DB, p: LoggedIn):
         app = applications.get_application(session, p, app_id)
         ctx = _form_ctx(session, p, title="修改申报材料", app=app, errors=form.errors, values=form.values)
         return render(request, "applications/form.html", ctx, status_code=422)
-    return _see_other(f"/applications/{app_id}")
+    return see_other(f"/applications/{app_id}")
 
 
 # --- the dossier page -----------------------------------------------------------------------------------
@@ -267,7 +260,7 @@ async def act(app_id: PathId, action: ActionName, request: Request, session: DB,
         applications.take_action(session, p, app_id, action, form.data.reason)
     except DomainError as exc:
         return _refused(request, session, p, app_id, exc)
-    return _see_other(f"/applications/{app_id}")
+    return see_other(f"/applications/{app_id}")
 
 
 @router.post("/applications/{app_id}/attachments")
@@ -280,10 +273,10 @@ async def upload(app_id: PathId, request: Request, session: DB, p: LoggedIn):
         await applications.add_attachment(session, p, app_id, file, purpose)
     except DomainError as exc:
         return _refused(request, session, p, app_id, exc)
-    return _see_other(f"/applications/{app_id}#evidence")
+    return see_other(f"/applications/{app_id}#evidence")
 
 
 @router.post("/applications/{app_id}/attachments/{att_id}/delete")
 def delete_attachment(app_id: PathId, att_id: PathId, session: DB, p: LoggedIn):
     applications.remove_attachment(session, p, app_id, att_id)
-    return _see_other(f"/applications/{app_id}#evidence")
+    return see_other(f"/applications/{app_id}#evidence")

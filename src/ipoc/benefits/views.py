@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
 
 from ipoc.auth.roles import Principal, Role
 from ipoc.benefits import service as benefits
@@ -12,7 +11,7 @@ from ipoc.benefits.rules import LAW_RULES_93, MODES, PATENT_KINDS, ROUNDING_NOTE
 from ipoc.benefits.schemas import CalcInput, PolicyInput
 from ipoc.schemas import QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
-from ipoc.web.forms import attempt, parse_form
+from ipoc.web.forms import attempt, parse_form, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -39,12 +38,8 @@ def calculator(request: Request, session: DB, p: CurrentPrincipal):
 
 @router.post("/benefits")
 async def calculate(request: Request, session: DB, p: CurrentPrincipal):
-    form = await parse_form(request, CalcInput)
-    result: list[benefits.Calculation] = []
-    if form.ok and form.data is not None:
-        data = form.data
-        attempt(session, form, lambda: result.append(benefits.compute(session, p, data)))
-    ctx = _calc_ctx(session, p, errors=form.errors, values=form.values, result=result[0] if result else None)
+    form, result = await submit(request, session, CalcInput, lambda data: benefits.compute(session, p, data))
+    ctx = _calc_ctx(session, p, errors=form.errors, values=form.values, result=result)
     return render(request, "benefits/calculator.html", ctx, status_code=form.status if form.errors else 200)
 
 
@@ -92,4 +87,4 @@ async def save_policy(request: Request, session: DB, p: LoggedIn):
         ctx = _policy_ctx(state, p, errors=form.errors)
         ctx["values"] = form.values
         return render(request, "benefits/policy.html", ctx, status_code=form.status)
-    return RedirectResponse("/benefits/policy?saved=1", status_code=303)
+    return see_other("/benefits/policy?saved=1")

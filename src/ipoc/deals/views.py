@@ -16,20 +16,12 @@ from ipoc.deals.schemas import CloseContactIn, ContactIn, DealEditIn, DealIn, St
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, attempt, parse_form, see_other
+from ipoc.web.forms import FormResult, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
 # A filter form's "all" option sends the year empty: no filter.
 QueryYear = Annotated[int | None, BeforeValidator(lambda v: None if v == "" else v), Query(ge=1985, le=2100)]
-
-
-async def _saved(request: Request, session: DB, model, action) -> tuple[FormResult, int | None]:
-    """Validate the posted form and run ``action`` on it; the new record's id, or the form with errors."""
-    form = await parse_form(request, model)
-    saved: list[int] = []
-    attempt(session, form, lambda: saved.append(action(form.data).id))
-    return form, (saved[0] if saved and not form.errors else None)
 
 
 # --- contacts -----------------------------------------------------------------------------------------
@@ -84,8 +76,8 @@ def new_contact(request: Request, session: DB, p: LoggedIn, match_id: QueryId = 
 
 @router.post("/contacts/new")
 async def create_contact(request: Request, session: DB, p: LoggedIn):
-    form, new_id = await _saved(request, session, ContactIn, lambda data: svc.create_contact(session, p, data))
-    return see_other(f"/contacts/{new_id}") if new_id else _contact_form(request, {}, form)
+    form, contact = await submit(request, session, ContactIn, lambda data: svc.create_contact(session, p, data))
+    return see_other(f"/contacts/{contact.id}") if contact else _contact_form(request, {}, form)
 
 
 def _contact_page(request: Request, session: DB, p: CurrentPrincipal, contact_id: int, form: FormResult | None = None):
@@ -110,7 +102,7 @@ def contact_detail(contact_id: PathId, request: Request, session: DB, p: Current
 @router.post("/contacts/{contact_id}/close")
 async def close_contact(contact_id: PathId, request: Request, session: DB, p: LoggedIn):
     svc.managed_contact(session, p, contact_id)  # 404/403 before reading the form
-    form, done = await _saved(
+    form, done = await submit(
         request, session, CloseContactIn, lambda data: svc.close_contact(session, p, contact_id, data.reason)
     )
     return see_other(f"/contacts/{contact_id}") if done else _contact_page(request, session, p, contact_id, form)
@@ -171,8 +163,8 @@ def new_deal(request: Request, session: DB, p: LoggedIn, contact_id: QueryId = N
 
 @router.post("/deals/new")
 async def create_deal(request: Request, session: DB, p: LoggedIn):
-    form, new_id = await _saved(request, session, DealIn, lambda data: svc.create_deal(session, p, data))
-    return see_other(f"/deals/{new_id}") if new_id else _deal_form(request, {}, form)
+    form, deal = await submit(request, session, DealIn, lambda data: svc.create_deal(session, p, data))
+    return see_other(f"/deals/{deal.id}") if deal else _deal_form(request, {}, form)
 
 
 def _deal_page(request: Request, session: DB, p: CurrentPrincipal, deal: Deal, form: FormResult | None = None):
@@ -204,14 +196,14 @@ def edit_deal(deal_id: PathId, request: Request, session: DB, p: LoggedIn):
 @router.post("/deals/{deal_id}/edit")
 async def save_deal(deal_id: PathId, request: Request, session: DB, p: LoggedIn):
     deal = svc.get_deal(session, p, deal_id)  # 404 out of scope, before reading the form
-    form, done = await _saved(request, session, DealEditIn, lambda data: svc.update_deal(session, p, deal_id, data))
+    form, done = await submit(request, session, DealEditIn, lambda data: svc.update_deal(session, p, deal_id, data))
     return see_other(f"/deals/{deal_id}") if done else _deal_form(request, {}, form, deal=deal)
 
 
 @router.post("/deals/{deal_id}/transition")
 async def deal_step(deal_id: PathId, request: Request, session: DB, p: LoggedIn):
     svc.get_deal(session, p, deal_id)  # 404 out of scope, before reading the form
-    form, done = await _saved(request, session, StepIn, lambda data: svc.transition(session, p, deal_id, data))
+    form, done = await submit(request, session, StepIn, lambda data: svc.transition(session, p, deal_id, data))
     if done:
         return see_other(f"/deals/{deal_id}")
     return _deal_page(request, session, p, svc.get_deal(session, p, deal_id), form)

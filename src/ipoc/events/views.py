@@ -4,11 +4,9 @@ A refused form on the event page is shown again on that page, next to its field.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
 from ipoc.centers.models import Center
 from ipoc.errors import NotFound
@@ -19,7 +17,7 @@ from ipoc.events.schemas import AttendanceIn, CancelIn, EventIn, ItemIn, SignupI
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, attempt, parse_form, see_other
+from ipoc.web.forms import FormResult, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -67,18 +65,6 @@ def _event_form(request: Request, action: str, form: FormResult | None = None, v
     return render(request, "events/form.html", ctx, status_code=form.status if form else 200)
 
 
-async def _submit(
-    request: Request, session: DB, model: type[BaseModel], action: Callable[[Any], Any], lists: tuple[str, ...] = ()
-) -> tuple[FormResult, list[Any]]:
-    """Parse and validate a form, then run the service call; a refusal is rolled back and kept on the form."""
-    form = await parse_form(request, model, lists=lists)
-    done: list[Any] = []
-    if form.ok:
-        data = form.data
-        attempt(session, form, lambda: done.append(action(data)))
-    return form, done
-
-
 @router.get("/events/new")
 def new_event(request: Request, p: LoggedIn):
     return _event_form(request, "/events/new")
@@ -86,8 +72,8 @@ def new_event(request: Request, p: LoggedIn):
 
 @router.post("/events/new")
 async def create_event(request: Request, session: DB, p: LoggedIn):
-    form, done = await _submit(request, session, EventIn, lambda data: svc.create_event(session, p, data))
-    return see_other(f"/events/{done[0].id}") if done else _event_form(request, "/events/new", form)
+    form, event = await submit(request, session, EventIn, lambda data: svc.create_event(session, p, data))
+    return see_other(f"/events/{event.id}") if event else _event_form(request, "/events/new", form)
 
 
 @router.get("/events/{event_id}")
@@ -130,8 +116,8 @@ def edit_event(event_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 @router.post("/events/{event_id}/edit")
 async def update_event(event_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form, done = await _submit(request, session, EventIn, lambda data: svc.update_event(session, p, event_id, data))
-    return see_other(f"/events/{event_id}") if done else _event_form(request, f"/events/{event_id}/edit", form)
+    form, _ = await submit(request, session, EventIn, lambda data: svc.update_event(session, p, event_id, data))
+    return _event_form(request, f"/events/{event_id}/edit", form) if form.errors else see_other(f"/events/{event_id}")
 
 
 @router.get("/events/{event_id}/signups/export")
@@ -146,10 +132,8 @@ def export_participants(event_id: PathId, session: DB, p: LoggedIn):
 
 async def _on_page(request: Request, session: DB, p, event_id: int, name: str, model, action, lists=()):
     """A form posted from the event page: back to the page on success, the page with the error otherwise."""
-    form, done = await _submit(request, session, model, action, lists)
-    if done:
-        return see_other(f"/events/{event_id}")
-    return _detail(request, session, p, event_id, name, form)
+    form, _ = await submit(request, session, model, action, lists=lists)
+    return _detail(request, session, p, event_id, name, form) if form.errors else see_other(f"/events/{event_id}")
 
 
 @router.post("/events/{event_id}/signup")

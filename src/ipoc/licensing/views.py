@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from ipoc.audit import service as audit
@@ -28,7 +27,7 @@ from ipoc.patents.service import get_patent
 from ipoc.reference.models import Industry
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
-from ipoc.web.forms import FormResult, attempt, field_errors, parse_form
+from ipoc.web.forms import FormResult, attempt, field_errors, parse_form, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -78,15 +77,11 @@ def new_page(request: Request, session: DB, p: LoggedIn, patent: str = ""):
 
 @router.post("/open-licences/new")
 async def create(request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, DeclarationIn)
-    created: list[int] = []
-    if form.ok and form.data is not None:
-        data = form.data
-        attempt(session, form, lambda: created.append(lic.create_declaration(session, p, data).id))
-    if form.errors:
+    form, created = await submit(request, session, DeclarationIn, lambda data: lic.create_declaration(session, p, data))
+    if created is None:
         ctx = _form_ctx(session, errors=form.errors, values=form.values)
         return render(request, "licensing/form.html", ctx, status_code=form.status)
-    return RedirectResponse(f"/open-licences/{created[0]}", status_code=303)
+    return see_other(f"/open-licences/{created.id}")
 
 
 def _fee_query(request: Request) -> tuple[FeeQuery | None, dict[str, str]]:
@@ -134,17 +129,14 @@ def detail(declaration_id: PathId, request: Request, session: DB, p: CurrentPrin
 
 async def _act(request: Request, session: DB, p: LoggedIn, declaration_id: int, model, action):
     """Parse a workflow form, run the service action, show the page again with any refusal."""
-    form = await parse_form(request, model)
-    if form.ok and form.data is not None:
-        data = form.data
-        attempt(session, form, lambda: action(data))
+    form, _ = await submit(request, session, model, action)
     if form.errors:
         return _detail(request, session, p, declaration_id, form)
-    return RedirectResponse(f"/open-licences/{declaration_id}", status_code=303)
+    return see_other(f"/open-licences/{declaration_id}")
 
 
 @router.post("/open-licences/{declaration_id}/submit")
-async def submit(declaration_id: PathId, request: Request, session: DB, p: LoggedIn):
+async def submit_declaration(declaration_id: PathId, request: Request, session: DB, p: LoggedIn):
     return await _act(request, session, p, declaration_id, SubmitIn, lambda _d: lic.submit(session, p, declaration_id))
 
 
@@ -210,4 +202,4 @@ async def record_fact(application_no: str, request: Request, session: DB, p: Log
     if form.errors:
         ctx = _facts_ctx(session, p, application_no, errors=form.errors, values=form.values)
         return render(request, "licensing/facts.html", ctx, status_code=form.status)
-    return RedirectResponse(f"/open-licences/facts/{get_patent(session, application_no).application_no}", 303)
+    return see_other(f"/open-licences/facts/{get_patent(session, application_no).application_no}")

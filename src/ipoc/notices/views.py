@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import RedirectResponse
 
 from ipoc import clock
 from ipoc.auth.roles import Principal, Role
@@ -17,7 +16,7 @@ from ipoc.notices.schemas import NoticeFields, ObjectionIn, ObjectionResolve
 from ipoc.schemas import Input, PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, attempt, parse_form
+from ipoc.web.forms import FormResult, attempt, parse_form, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -76,16 +75,15 @@ def new_notice_page(request: Request, session: DB, p: Admin, call_id: QueryId = 
 @router.post("/notices/new")
 async def create_notice(request: Request, session: DB, p: Admin, call_id: QueryId = None):
     form, ids = await _draft_form(request)
-    created: list[PublicNotice] = []
+    created: PublicNotice | None = None
     if call_id is None:
         form.errors["__all__"] = "请先选择申报批次"
-    elif form.data is not None:
-        data = form.data
-        attempt(session, form, lambda: created.append(notices.create_notice(session, p, call_id, data, ids)))
-    if not created:
+    elif (data := form.data) is not None:
+        created = attempt(session, form, lambda: notices.create_notice(session, p, call_id, data, ids))
+    if created is None:
         ctx = _form_ctx(session, p, call_id, errors=form.errors, values=form.values, selected=set(ids))
         return render(request, "notices/form.html", ctx, status_code=422)
-    return RedirectResponse(f"/notices/{created[0].id}", status_code=303)
+    return see_other(f"/notices/{created.id}")
 
 
 @router.get("/notices/{notice_id}/edit")
@@ -106,7 +104,7 @@ async def edit_notice(notice_id: PathId, request: Request, session: DB, p: Admin
         notice = notices.get_notice(session, p, notice_id)
         ctx = _form_ctx(session, p, None, notice, errors=form.errors, values=form.values, selected=set(ids))
         return render(request, "notices/form.html", ctx, status_code=422)
-    return RedirectResponse(f"/notices/{notice_id}", status_code=303)
+    return see_other(f"/notices/{notice_id}")
 
 
 @router.post("/notices/{notice_id}/delete")
@@ -115,7 +113,7 @@ async def delete_notice(notice_id: PathId, request: Request, session: DB, p: Adm
     attempt(session, form, lambda: notices.delete_draft(session, p, notice_id))
     if form.errors:
         return _detail(request, session, p, notice_id, errors=form.errors, status_code=409)
-    return RedirectResponse("/notices", status_code=303)
+    return see_other("/notices")
 
 
 @router.post("/notices/{notice_id}/publish")
@@ -124,7 +122,7 @@ async def publish_notice(notice_id: PathId, request: Request, session: DB, p: Ad
     attempt(session, form, lambda: notices.publish(session, p, notice_id))
     if form.errors:
         return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
-    return RedirectResponse(f"/notices/{notice_id}", status_code=303)
+    return see_other(f"/notices/{notice_id}")
 
 
 # --- the notice page (public) --------------------------------------------------------------------------
@@ -169,14 +167,12 @@ def notice_page(notice_id: PathId, request: Request, session: DB, p: CurrentPrin
 @router.post("/notices/{notice_id}/objections")
 async def file_objection(notice_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
     """Anyone, logged in or not, may object during the window; the answer is a receipt number only."""
-    form = await parse_form(request, ObjectionIn)
-    filed = []
-    if form.data is not None:
-        data = form.data
-        attempt(session, form, lambda: filed.append(notices.file_objection(session, p, notice_id, data)))
-    if not filed:
+    form, filed = await submit(
+        request, session, ObjectionIn, lambda data: notices.file_objection(session, p, notice_id, data)
+    )
+    if filed is None:
         return _detail(request, session, p, notice_id, errors=form.errors, values=form.values, status_code=422)
-    ctx = {"title": "异议已提交", "objection": filed[0], "notice": notices.get_notice(session, p, notice_id)}
+    ctx = {"title": "异议已提交", "objection": filed, "notice": notices.get_notice(session, p, notice_id)}
     return render(request, "notices/objection_filed.html", ctx)
 
 
@@ -215,19 +211,14 @@ def objections_export(notice_id: PathId, session: DB, p: CurrentPrincipal):
 
 @router.post("/objections/{objection_id}/resolve")
 async def resolve_objection(objection_id: PathId, request: Request, session: DB, p: Admin):
-    form = await parse_form(request, ObjectionResolve)
-    resolved = []
-    if form.data is not None:
-        d = form.data
-        attempt(
-            session,
-            form,
-            lambda: resolved.append(notices.resolve_objection(session, p, objection_id, d.outcome, d.resolution)),
-        )
-    if not resolved:
+    form, resolved = await submit(
+        request, session, ObjectionResolve,
+        lambda d: notices.resolve_objection(session, p, objection_id, d.outcome, d.resolution),
+    )  # fmt: skip
+    if resolved is None:
         notice_id = notices.get_objection(session, p, objection_id).notice_id
         return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=422)
-    return RedirectResponse(f"/notices/{resolved[0].notice_id}#objections", status_code=303)
+    return see_other(f"/notices/{resolved.notice_id}#objections")
 
 
 @router.post("/notices/{notice_id}/recognise/{application_id}")
@@ -236,14 +227,12 @@ async def recognise_one(notice_id: PathId, application_id: PathId, request: Requ
     attempt(session, form, lambda: notices.recognise(session, p, application_id, notice_id=notice_id))
     if form.errors:
         return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
-    return RedirectResponse(f"/notices/{notice_id}#entries", status_code=303)
+    return see_other(f"/notices/{notice_id}#entries")
 
 
 @router.post("/notices/{notice_id}/recognise")
 async def recognise_all(notice_id: PathId, request: Request, session: DB, p: Admin):
-    form = await parse_form(request, Confirm)
-    reports: list[notices.RecognitionReport] = []
-    attempt(session, form, lambda: reports.append(notices.recognise_all(session, p, notice_id)))
+    form, report = await submit(request, session, Confirm, lambda _: notices.recognise_all(session, p, notice_id))
     if form.errors:
         return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
-    return _detail(request, session, p, notice_id, report=reports[0])
+    return _detail(request, session, p, notice_id, report=report)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
 
 from ipoc.reminders import service as reminders
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.export import xlsx_response
+from ipoc.web.forms import see_other
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -40,10 +40,10 @@ def due_export(session: DB, p: LoggedIn):
 @router.post("/reminders/notifications/read")
 def mark_all_read(session: DB, p: LoggedIn):
     reminders.mark_read(session, p)
-    return RedirectResponse("/reminders", status_code=303)
+    return see_other("/reminders")
 
 
 @router.post("/reminders/notifications/{notification_id}/read")
 def mark_read(notification_id: PathId, session: DB, p: LoggedIn):
     reminders.mark_read(session, p, notification_id)
-    return RedirectResponse("/reminders", status_code=303)
+    return see_other("/reminders")

@@ -16,7 +16,7 @@ from ipoc.reviews.schemas import ConflictIn, DecisionForm, MemberIn, PanelIn, Sc
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, attempt, parse_form, see_other, zh_message
+from ipoc.web.forms import FormResult, attempt, parse_form, see_other, submit, zh_message
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -178,13 +178,11 @@ def new_panel_page(request: Request, session: DB, p: Admin):
 
 @router.post("/reviews/panels/new")
 async def new_panel(request: Request, session: DB, p: Admin):
-    form = await parse_form(request, PanelIn)
-    created: list[int] = []
-    attempt(session, form, lambda: created.append(reviews.create_panel(session, p, form.data).id))
-    if form.errors:
+    form, created = await submit(request, session, PanelIn, lambda data: reviews.create_panel(session, p, data))
+    if created is None:
         ctx = _new_panel_ctx(session, p, errors=form.errors, values=form.values)
         return render(request, "reviews/panel_form.html", ctx, status_code=422)
-    return see_other(f"/reviews/panels/{created[0]}")
+    return see_other(f"/reviews/panels/{created.id}")
 
 
 def _panel_page(request: Request, session: DB, p: Principal, panel_id: int, status_code: int = 200, **extra):

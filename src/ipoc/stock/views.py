@@ -28,7 +28,7 @@ from ipoc.stock.screening import HIGH_VALUE_LABELS, UNDECIDABLE_HIGH_VALUE
 from ipoc.transfer.models import MODES, TRL_LABELS
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.export import xlsx_workbook_response
-from ipoc.web.forms import FormResult, attempt, parse_form, see_other
+from ipoc.web.forms import FormResult, attempt, parse_form, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -69,12 +69,10 @@ def new_batch(request: Request, session: DB, p: LoggedIn):
 
 @router.post("/stock/new")
 async def create_batch(request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, BatchIn)
-    made: list[int] = []
-    attempt(session, form, lambda: made.append(svc.create_batch(session, p, form.data).id))
-    if form.errors:
+    form, made = await submit(request, session, BatchIn, lambda data: svc.create_batch(session, p, data))
+    if made is None:
         return _batch_form(request, session, p, form)
-    return see_other(f"/stock/{made[0]}")
+    return see_other(f"/stock/{made.id}")
 
 
 def _filters(request: Request) -> dict[str, str | None]:
@@ -238,13 +236,12 @@ def group_form(batch_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 @router.post("/stock/{batch_id}/group")
 async def group(batch_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, GroupIn, lists=("modes", "row_ids"))
-    made: list[int] = []
-    attempt(session, form, lambda: made.append(svc.group_into_offer(session, p, batch_id, form.data).id))
-    if form.errors:
+    action = lambda data: svc.group_into_offer(session, p, batch_id, data)  # noqa: E731
+    form, made = await submit(request, session, GroupIn, action, lists=("modes", "row_ids"))
+    if made is None:
         return _group_page(request, session, p, batch_id, _ids(form.values.get("row_ids", [])), form)
     # a draft offer is seen by the organisation's members only: staff who made it on its behalf go back to the batch
-    return see_other(f"/offers/{made[0]}" if p.is_(Role.MEMBER) else f"/stock/{batch_id}")
+    return see_other(f"/offers/{made.id}" if p.is_(Role.MEMBER) else f"/stock/{batch_id}")
 
 
 # --- report -------------------------------------------------------------------------------------------

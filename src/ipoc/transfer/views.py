@@ -3,12 +3,9 @@ publish/close/withdraw buttons. Confidential detail is shown only through ``serv
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
-from pydantic import BaseModel
 
 from ipoc.centers.models import ACTIVE_STATUSES, Center
 from ipoc.errors import NotFound
@@ -21,7 +18,7 @@ from ipoc.transfer.models import DEMAND_STATES, MODES, OFFER_STATES, TRL_LABELS
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, attempt, parse_form
+from ipoc.web.forms import FormResult, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -90,24 +87,12 @@ def new_demand(request: Request, session: DB, p: LoggedIn):
     return _demand_form(request, session, p, "/demands/new")
 
 
-async def _save(request: Request, session: DB, model: type[BaseModel], action: Callable[[Any], Any], again):
-    form = await parse_form(request, model, lists=("modes",))
-    saved: list[int] = []
-    if form.ok:
-        data = form.data
-        attempt(session, form, lambda: saved.append(action(data).id))
-    if form.errors:
-        return again(form)
-    return saved[0]
-
-
 @router.post("/demands/new")
 async def create_demand(request: Request, session: DB, p: LoggedIn):
-    result = await _save(
-        request, session, DemandIn, lambda data: svc.create_demand(session, p, data),
-        lambda form: _demand_form(request, session, p, "/demands/new", form),
-    )  # fmt: skip
-    return result if not isinstance(result, int) else RedirectResponse(f"/demands/{result}", status_code=303)
+    form, saved = await submit(
+        request, session, DemandIn, lambda data: svc.create_demand(session, p, data), lists=("modes",)
+    )
+    return see_other(f"/demands/{saved.id}") if saved else _demand_form(request, session, p, "/demands/new", form)
 
 
 @router.get("/demands/{demand_id}")
@@ -131,11 +116,14 @@ def edit_demand(demand_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 @router.post("/demands/{demand_id}/edit")
 async def update_demand(demand_id: PathId, request: Request, session: DB, p: LoggedIn):
-    result = await _save(
-        request, session, DemandIn, lambda data: svc.update_demand(session, p, demand_id, data),
-        lambda form: _demand_form(request, session, p, f"/demands/{demand_id}/edit", form),
-    )  # fmt: skip
-    return result if not isinstance(result, int) else RedirectResponse(f"/demands/{result}", status_code=303)
+    form, saved = await submit(
+        request, session, DemandIn, lambda data: svc.update_demand(session, p, demand_id, data), lists=("modes",)
+    )
+    return (
+        see_other(f"/demands/{saved.id}")
+        if saved
+        else _demand_form(request, session, p, f"/demands/{demand_id}/edit", form)
+    )
 
 
 @router.post("/demands/{demand_id}/{verb}")
@@ -144,7 +132,7 @@ def demand_action(demand_id: PathId, verb: str, session: DB, p: LoggedIn):
     if verb not in actions:
         raise NotFound("页面不存在")
     actions[verb](session, p, demand_id)
-    return RedirectResponse(f"/demands/{demand_id}", status_code=303)
+    return see_other(f"/demands/{demand_id}")
 
 
 # --- offers -------------------------------------------------------------------------------------------
@@ -195,11 +183,10 @@ def new_offer(request: Request, session: DB, p: LoggedIn):
 
 @router.post("/offers/new")
 async def create_offer(request: Request, session: DB, p: LoggedIn):
-    result = await _save(
-        request, session, OfferIn, lambda data: svc.create_offer(session, p, data),
-        lambda form: _offer_form(request, session, "/offers/new", form),
-    )  # fmt: skip
-    return result if not isinstance(result, int) else RedirectResponse(f"/offers/{result}", status_code=303)
+    form, saved = await submit(
+        request, session, OfferIn, lambda data: svc.create_offer(session, p, data), lists=("modes",)
+    )
+    return see_other(f"/offers/{saved.id}") if saved else _offer_form(request, session, "/offers/new", form)
 
 
 @router.get("/offers/{offer_id}")
@@ -223,11 +210,12 @@ def edit_offer(offer_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 @router.post("/offers/{offer_id}/edit")
 async def update_offer(offer_id: PathId, request: Request, session: DB, p: LoggedIn):
-    result = await _save(
-        request, session, OfferIn, lambda data: svc.update_offer(session, p, offer_id, data),
-        lambda form: _offer_form(request, session, f"/offers/{offer_id}/edit", form),
-    )  # fmt: skip
-    return result if not isinstance(result, int) else RedirectResponse(f"/offers/{result}", status_code=303)
+    form, saved = await submit(
+        request, session, OfferIn, lambda data: svc.update_offer(session, p, offer_id, data), lists=("modes",)
+    )
+    return (
+        see_other(f"/offers/{saved.id}") if saved else _offer_form(request, session, f"/offers/{offer_id}/edit", form)
+    )
 
 
 @router.post("/offers/{offer_id}/{verb}")
@@ -236,7 +224,7 @@ def offer_action(offer_id: PathId, verb: str, session: DB, p: LoggedIn):
     if verb not in actions:
         raise NotFound("页面不存在")
     actions[verb](session, p, offer_id)
-    return RedirectResponse(f"/offers/{offer_id}", status_code=303)
+    return see_other(f"/offers/{offer_id}")
 
 
 @router.get("/inbox")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ipoc.errors import DomainError
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 _MESSAGES = {
     "missing": "此项为必填",
@@ -79,19 +80,21 @@ class FormResult(Generic[M]):
         self._refusal_status = exc.status_code
 
 
-def attempt(session: Session, form: FormResult[Any], action: Callable[[], object]) -> None:
-    """Run a service call for a valid form; on refusal undo whatever it wrote and show why.
+def attempt(session: Session, form: FormResult[Any], action: Callable[[], T]) -> T | None:
+    """Run a service call for a valid form and answer what it returned; on refusal undo whatever it wrote,
+    show why on the form and answer None (``form.errors`` tells a refusal from a call that returns nothing).
 
     The request's transaction is committed after the view returns, so a refusal must roll it back
     here or a half-done change would be kept.
     """
     if not form.ok:
-        return
+        return None
     try:
-        action()
+        return action()
     except DomainError as exc:
         session.rollback()
         form.fail(exc)
+        return None
 
 
 async def parse_form(request: Request, model: type[M], *, lists: tuple[str, ...] = ()) -> FormResult[M]:
@@ -104,6 +107,15 @@ async def parse_form(request: Request, model: type[M], *, lists: tuple[str, ...]
         return FormResult(values, model.model_validate(raw), {})
     except ValidationError as exc:
         return FormResult(values, None, field_errors(exc))
+
+
+async def submit(
+    request: Request, session: Session, model: type[M], action: Callable[[M], T], *, lists: tuple[str, ...] = ()
+) -> tuple[FormResult[M], T | None]:
+    """Parse and validate a posted form, then ``attempt`` the service call on its data: (the form, the result)."""
+    form = await parse_form(request, model, lists=lists)
+    data = form.data
+    return form, (attempt(session, form, lambda: action(data)) if data is not None else None)
 
 
 def see_other(path: str) -> RedirectResponse:

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -18,7 +17,7 @@ from ipoc.config import get_settings
 from ipoc.errors import DomainError, InvalidInput
 from ipoc.web.deps import DB, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import attempt, field_errors, parse_form
+from ipoc.web.forms import attempt, field_errors, parse_form, see_other
 from ipoc.web.templating import render
 from ipoc.workdays import service as workdays
 from ipoc.workdays.models import DAY_KINDS
@@ -113,13 +112,13 @@ async def save_day(request: Request, session: DB, p: Admin):
         attempt(session, form, lambda: workdays.save_day(session, p, d.day, d.kind, d.note))
     if form.errors or form.data is None:
         return _page(request, session, None, 422, errors=form.errors, values=form.values)
-    return RedirectResponse(f"{PAGE}?year={form.data.day.year}", status_code=303)
+    return see_other(f"{PAGE}?year={form.data.day.year}")
 
 
 @router.post(f"{PAGE}/days/{{day}}/delete")
 def delete_day(day: date, session: DB, p: Admin):
     workdays.delete_day(session, p, day)
-    return RedirectResponse(f"{PAGE}?year={day.year}", status_code=303)
+    return see_other(f"{PAGE}?year={day.year}")
 
 
 @router.post(f"{PAGE}/upload")
