@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Body, Response
 from fastapi import status as http
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
 
 from ipoc.auth.roles import Role
 from ipoc.events import service as svc
@@ -24,18 +22,10 @@ from ipoc.events.schemas import (
     SignupOut,
     WalkInIn,
 )
-from ipoc.schemas import PathId, QueryId
+from ipoc.schemas import PathId, QueryId, request_input
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 
 router = APIRouter(tags=["对接活动"])
-M = TypeVar("M", bound=BaseModel)
-
-
-def _validated(model: type[M], data: dict[str, Any]) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
 
 
 def event_out(e: TechEvent) -> EventOut:
@@ -86,7 +76,7 @@ def get_event(event_id: PathId, session: DB, p: CurrentPrincipal):
 @router.patch("/events/{event_id}", response_model=EventOut)
 def update_event(event_id: PathId, session: DB, p: LoggedIn, changes: dict[str, Any] = Body()):
     current = svc.event_input(svc.managed_event(session, p, event_id))
-    return event_out(svc.update_event(session, p, event_id, _validated(EventIn, current | changes)))
+    return event_out(svc.update_event(session, p, event_id, request_input(EventIn, current | changes)))
 
 
 @router.get("/events/{event_id}/items", response_model=list[ItemOut])
@@ -116,9 +106,9 @@ def list_signups(event_id: PathId, session: DB, p: LoggedIn):
 def add_signup(event_id: PathId, session: DB, p: LoggedIn, body: dict[str, Any] = Body()):
     """A member signs up its own organisation; the organising staff enter a walk-in (org_id or org_name)."""
     if p.is_(Role.CENTER_STAFF):
-        entry = svc.walk_in(session, p, event_id, _validated(WalkInIn, body))
+        entry = svc.walk_in(session, p, event_id, request_input(WalkInIn, body))
         return SignupOut(**svc.signup_fields(entry, svc.FULL))
-    entry = svc.signup(session, p, event_id, _validated(SignupIn, body))
+    entry = svc.signup(session, p, event_id, request_input(SignupIn, body))
     return SignupOut(**svc.signup_fields(entry, svc.OWN))
 
 
@@ -142,5 +132,5 @@ def mark_attendance(event_id: PathId, data: AttendanceIn, session: DB, p: Logged
 @router.post("/events/{event_id}/{action}", response_model=EventOut)
 def transition(event_id: PathId, action: str, session: DB, p: LoggedIn, body: dict[str, Any] | None = Body(None)):
     """open, close, reopen, hold, cancel (with {"reason": …})."""
-    reason = _validated(CancelIn, body or {}).reason if action == "cancel" else ""
+    reason = request_input(CancelIn, body or {}).reason if action == "cancel" else ""
     return event_out(svc.transition(session, p, event_id, action, reason))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Body
 from fastapi import status as http
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
 
-from ipoc.schemas import PathId, QueryId
+from ipoc.schemas import PathId, QueryId, request_input
 from ipoc.transfer import inbox as desk
 from ipoc.transfer import service as svc
 from ipoc.transfer.models import Demand, Offer
@@ -17,15 +15,6 @@ from ipoc.transfer.schemas import DemandIn, DemandOut, InboxDeal, InboxItem, Inb
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 
 router = APIRouter(tags=["技术需求与供给"])
-M = TypeVar("M", bound=BaseModel)
-
-
-def _merged(model: type[M], current: dict[str, Any], changes: dict[str, Any]) -> M:
-    """A partial update: the stored record's input with the sent fields over it, validated as a whole."""
-    try:
-        return model.model_validate(current | changes)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
 
 
 def demand_out(session: DB, p: CurrentPrincipal, d: Demand, *, single: bool) -> DemandOut:
@@ -75,7 +64,7 @@ def get_demand(demand_id: PathId, session: DB, p: CurrentPrincipal):
 @router.patch("/demands/{demand_id}", response_model=DemandOut)
 def update_demand(demand_id: PathId, session: DB, p: LoggedIn, changes: dict[str, Any] = Body()):
     current = svc.demand_input(svc.managed_demand(session, p, demand_id))
-    demand = svc.update_demand(session, p, demand_id, _merged(DemandIn, current, changes))
+    demand = svc.update_demand(session, p, demand_id, request_input(DemandIn, current | changes))
     return demand_out(session, p, demand, single=True)
 
 
@@ -108,7 +97,7 @@ def get_offer(offer_id: PathId, session: DB, p: CurrentPrincipal):
 @router.patch("/offers/{offer_id}", response_model=OfferOut)
 def update_offer(offer_id: PathId, session: DB, p: LoggedIn, changes: dict[str, Any] = Body()):
     current = svc.offer_input(svc.managed_offer(session, p, offer_id))
-    return offer_out(svc.update_offer(session, p, offer_id, _merged(OfferIn, current, changes)))
+    return offer_out(svc.update_offer(session, p, offer_id, request_input(OfferIn, current | changes)))
 
 
 @router.post("/offers/{offer_id}/publish", response_model=OfferOut)
