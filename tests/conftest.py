@@ -172,9 +172,23 @@ def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
 
 
+def act_as(client, username: str | None) -> None:
+    """Switch the client to another account, or to the public (None)."""
+    client.cookies.clear()
+    if username:
+        login(client, username)
+
+
 def post_form(client, path: str, data: dict[str, str]):
     """POST a form the way the browser does, with the token from the session."""
     return client.post(path, data={**data, "csrf_token": csrf_of(client)})
+
+
+def _ready_to_log_in(session: Session) -> None:
+    """Every account's password is PASSWORD and its forced first-login change is done."""
+    for user in session.query(User).all():
+        accounts.reset_password(session, user, PASSWORD)
+        user.must_change_password = False
 
 
 @pytest.fixture
@@ -183,8 +197,24 @@ def demo(session) -> Session:
     from ipoc.ops import demo as demo_data
 
     demo_data.load(session)
-    for user in session.query(User).all():
-        accounts.reset_password(session, user, PASSWORD)
-        user.must_change_password = False
+    _ready_to_log_in(session)
     session.commit()
     return session
+
+
+def load_full_demo() -> None:
+    """What ``ipoc demo load`` loads (patents, transfer, matches, events, deals, stock), ready to log in."""
+    from typer.testing import CliRunner
+
+    from ipoc.cli import app as cli
+    from ipoc.db import session_scope
+
+    result = CliRunner().invoke(cli, ["demo", "load"])
+    assert result.exit_code == 0, result.output
+    with session_scope() as session:
+        _ready_to_log_in(session)
+
+
+@pytest.fixture
+def full_demo(instance) -> None:
+    load_full_demo()

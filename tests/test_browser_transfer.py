@@ -19,7 +19,8 @@ from datetime import timedelta
 import pytest
 
 from ipoc.ops.demo_transfer import DEMANDS
-from tests import test_browser, test_inbox
+from tests import test_browser
+from tests.conftest import load_full_demo
 from tests.test_browser import serving
 from tests.test_browser_lifecycle import Users, _nav
 
@@ -60,11 +61,10 @@ class LocalUsers(Users):
 
 @pytest.fixture
 def full_demo(instance) -> None:
-    """``tests.test_inbox.full_demo`` (the CLI's ``demo load``, every password reset to tests.conftest.PASSWORD),
-    run in a thread of its own: the demo loader calls ``asyncio.run``, which refuses to run in this thread
-    while Playwright's sync API keeps its event loop running here."""
+    """``tests.conftest.full_demo`` in a thread of its own: the demo loader calls ``asyncio.run``, which refuses
+    to run in this thread while Playwright's sync API keeps its event loop running here."""
     with ThreadPoolExecutor(max_workers=1) as worker:
-        worker.submit(test_inbox.full_demo.__wrapped__, instance).result()
+        worker.submit(load_full_demo).result()
 
 
 @pytest.fixture

@@ -13,14 +13,10 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from ipoc.auth import service as accounts
-from ipoc.auth.models import User
-from ipoc.cli import app as cli
 from ipoc.db import session_scope
 from ipoc.transfer.models import Demand
-from tests.conftest import PASSWORD, login
+from tests.conftest import login
 
 SKIPPED_PREFIXES = ("/static/", "/logout", "/api/docs", "/api/openapi", "/patents/exports/", "/files/")
 PER_PATTERN = 2  # pages of one shape (digits folded) visited per role: the same template twice is enough
@@ -29,13 +25,9 @@ LINK = re.compile(r'(?:href|hx-get|action|formaction)="(/[^"]*)"')  # a GET form
 
 
 @pytest.fixture
-def full_demo(instance):
-    result = CliRunner().invoke(cli, ["demo", "load"])
-    assert result.exit_code == 0, result.output
+def secret_demand(full_demo) -> tuple[int, str]:
+    """The demo demand with a confidential detail: (its id, the detail)."""
     with session_scope() as session:
-        for user in session.scalars(select(User)):
-            accounts.reset_password(session, user, PASSWORD)
-            user.must_change_password = False
         demand = session.scalars(select(Demand).where(Demand.confidential_detail != "")).first()
         return demand.id, demand.confidential_detail
 
@@ -77,8 +69,8 @@ def _starts(demand_id: int) -> list[str]:
 
 
 @pytest.mark.parametrize("username", [None, "member", "dairy", "baotou", "chifeng", "expert", "expert2"])
-def test_no_one_outside_the_circle_reads_the_detail_anywhere(client, full_demo, username):
-    demand_id, secret = full_demo
+def test_no_one_outside_the_circle_reads_the_detail_anywhere(client, secret_demand, username):
+    demand_id, secret = secret_demand
     if username:
         login(client, username)
     pages = _walk(client, _starts(demand_id))
@@ -88,7 +80,7 @@ def test_no_one_outside_the_circle_reads_the_detail_anywhere(client, full_demo, 
 
 
 @pytest.mark.parametrize("username", ["center", "admin"])
-def test_the_circle_reads_the_detail(client, full_demo, username):
-    demand_id, secret = full_demo
+def test_the_circle_reads_the_detail(client, secret_demand, username):
+    demand_id, secret = secret_demand
     login(client, username)
     assert secret in client.get(f"/demands/{demand_id}").text

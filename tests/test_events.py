@@ -26,7 +26,7 @@ from ipoc.events.schemas import AttendanceIn, EventIn, ItemIn, SignupIn, WalkInI
 from ipoc.orgs.models import Organisation
 from ipoc.transfer import service as transfer
 from ipoc.transfer.schemas import DemandIn, OfferIn
-from tests.conftest import csrf_of, login, post_form
+from tests.conftest import act_as, csrf_of, post_form
 from tests.factories import transfer_world
 from tests.test_patent_import import number
 
@@ -106,12 +106,6 @@ def _sign(session, world: World, event_id: int, who: str = "owner", *, now: date
     entry = svc.signup(session, world.people[who], event_id, data, now=now or world.now)
     session.commit()
     return entry
-
-
-def _as(client, username: str | None) -> None:
-    client.cookies.clear()
-    if username:
-        login(client, username)
 
 
 def _csrf(client) -> dict[str, str]:
@@ -227,7 +221,7 @@ def test_signup_refusals_in_chinese_and_nothing_written(session, world):
 def test_signup_over_http_refused_with_message_on_the_page(client, session, world):
     event = _event(session, world, state="open", capacity=1)
     _sign(session, world, event.id, "other")
-    _as(client, "owner")
+    act_as(client, "owner")
     response = post_form(
         client, f"/events/{event.id}/signup", {"person_name": PERSON, "phone": PHONE, "role": "seeker"}
     )
@@ -241,7 +235,7 @@ def test_signup_over_http_refused_with_message_on_the_page(client, session, worl
     )
     assert api.status_code == 422 and {d["loc"][-1] for d in api.json()["detail"]} == {"phone", "role"}
     assert _signups(session) == 1
-    _as(client, None)
+    act_as(client, None)
     anonymous = client.post(f"/events/{event.id}/signup", data={"person_name": PERSON})
     assert anonymous.status_code in (303, 403)
     assert _signups(session) == 1
@@ -250,7 +244,7 @@ def test_signup_over_http_refused_with_message_on_the_page(client, session, worl
 def test_member_signs_up_through_the_page_and_sees_only_its_own_entry(client, session, world):
     event = _event(session, world, state="open")
     _sign(session, world, event.id, "other", phone="13800000001", person_name="赵其他")
-    _as(client, "owner")
+    act_as(client, "owner")
     response = post_form(
         client, f"/events/{event.id}/signup", {"person_name": PERSON, "phone": PHONE, "role": "seeker"}
     )
@@ -273,7 +267,7 @@ def test_a_member_withdraws_its_sign_up_before_the_start_and_not_after(client, s
         svc.withdraw_signup(session, world.people["owner"], event.id, now=event.starts_at)
     session.rollback()
     assert _signups(session) == 1
-    _as(client, "owner")
+    act_as(client, "owner")
     assert 'data-testid="withdraw-signup"' in client.get(f"/events/{event.id}").text
     assert post_form(client, f"/events/{event.id}/signup/withdraw", {}).status_code == 303
     assert _signups(session) == 0
@@ -321,7 +315,7 @@ def test_attendance_only_by_the_organising_staff_on_or_after_the_day(session, wo
 
 def test_walk_ins_and_attendance_over_http(client, session, world):
     event = _event(session, world, state="held")
-    _as(client, "staff")
+    act_as(client, "staff")
     page = client.get(f"/events/{event.id}").text
     assert 'data-testid="walk-in-form"' in page and 'data-testid="attendance-form"' not in page  # nobody yet
     missing = post_form(
@@ -343,7 +337,7 @@ def test_walk_ins_and_attendance_over_http(client, session, world):
     put = client.put(f"/api/v1/events/{event.id}/attendance", json={"attended": [entry.id]}, headers=_csrf(client))
     assert put.json()["attendance_rate"] == 1.0
     assert "出席 1 / 报名 1（100%）" in client.get(f"/events/{event.id}").text
-    _as(client, "admin")
+    act_as(client, "admin")
     refused = client.put(f"/api/v1/events/{event.id}/attendance", json={"attended": []}, headers=_csrf(client))
     assert refused.status_code == 403
 
@@ -355,7 +349,7 @@ def test_participant_names_and_phones_stay_with_the_organising_center_and_the_re
     event = _event(session, world, state="open")
     _sign(session, world, event.id, "owner")
     for who in (None, "other", "univ", "other_staff", "far_bureau", "bureau", "expert"):
-        _as(client, who)
+        act_as(client, who)
         page = client.get(f"/events/{event.id}")
         listing = client.get("/events")
         export = client.get("/events/export")
@@ -367,16 +361,16 @@ def test_participant_names_and_phones_stay_with_the_organising_center_and_the_re
         api = client.get(f"/api/v1/events/{event.id}/signups")
         assert PHONE not in api.text and PERSON not in api.text, who
         assert client.get(f"/events/{event.id}/signups/export").status_code == 403, who
-    _as(client, "bureau")  # the center's own league/city sees which organisations take part, not who
+    act_as(client, "bureau")  # the center's own league/city sees which organisations take part, not who
     api = client.get(f"/api/v1/events/{event.id}/signups").json()
     assert [(s["org_name"], s["person_name"], s["phone"]) for s in api] == [("包头稀土永磁有限公司", None, None)]
     for who in ("other", "other_staff", "far_bureau", "expert"):
-        _as(client, who)
+        act_as(client, who)
         api = client.get(f"/api/v1/events/{event.id}/signups")
         assert api.status_code == 200 if who == "other" else api.status_code == 403, who
         assert "包头稀土永磁有限公司" not in api.text, who
     for who in ("staff", "admin"):
-        _as(client, who)
+        act_as(client, who)
         assert PHONE in client.get(f"/events/{event.id}").text, who
         assert client.get(f"/api/v1/events/{event.id}/signups").json()[0]["phone"] == PHONE, who
         export = client.get(f"/events/{event.id}/signups/export")
@@ -391,7 +385,7 @@ def test_a_presented_demand_shows_its_public_fields_only(client, session, world)
     svc.transition(session, staff, event.id, "open", now=world.now)
     session.commit()
     for who in (None, "owner", "other", "staff", "admin", "bureau", "expert"):
-        _as(client, who)
+        act_as(client, who)
         page = client.get(f"/events/{event.id}")
         items = client.get(f"/api/v1/events/{event.id}/items")
         assert page.status_code == 200 and "寻求高温稳定的稀土永磁工艺" in page.text, who
@@ -421,7 +415,7 @@ def test_visibility_per_role(client, session, world):
     }
     every = {draft, members_only, public, dropped_draft, cancelled}
     for who, seen in expect.items():
-        _as(client, who)
+        act_as(client, who)
         listed = {e["id"] for e in client.get("/api/v1/events").json()}
         assert listed == {e.id for e in seen}, who
         page = client.get("/events").text
@@ -429,7 +423,7 @@ def test_visibility_per_role(client, session, world):
             detail = client.get(f"/events/{event.id}")
             assert detail.status_code == (200 if event in seen else 404), (who, event.title)
             assert (event.title in page) == (event in seen), (who, event.title)
-    _as(client, None)
+    act_as(client, None)
     assert "场地临时不可用" in client.get(f"/events/{cancelled.id}").text
 
 
@@ -446,10 +440,10 @@ def test_only_the_organising_staff_create_and_change_events(client, session, wor
         with pytest.raises(Forbidden):
             svc.add_item(session, world.people[who], event.id, ItemIn(offer_id=world.offer_id))
     session.rollback()
-    _as(client, "other_staff")
+    act_as(client, "other_staff")
     assert client.get(f"/events/{event.id}/edit").status_code == 403
     assert client.post(f"/api/v1/events/{event.id}/close", headers=_csrf(client)).status_code == 403
-    _as(client, "staff")
+    act_as(client, "staff")
     assert client.post(f"/api/v1/events/{event.id}/close", headers=_csrf(client)).json()["status"] == "closed"
     wrong = client.post(f"/api/v1/events/{event.id}/close", headers=_csrf(client))
     assert wrong.status_code == 409 and "报名截止" in wrong.json()["detail"]
@@ -463,7 +457,7 @@ def test_only_the_organising_staff_create_and_change_events(client, session, wor
 
 
 def test_event_form_refuses_bad_input_naming_the_field(client, session, world):
-    _as(client, "staff")
+    act_as(client, "staff")
     starts = world.now + timedelta(days=5)
     good = {"kind": "roadshow", "title": "高校成果路演", "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
             "place": "呼和浩特", "organisers": "自治区知识产权局"}  # fmt: skip
@@ -505,7 +499,7 @@ def test_capacity_cannot_drop_below_signups_and_held_events_are_frozen(client, s
     assert exc.value.field == "capacity" and "已报名的 2 家单位" in exc.value.message
     session.rollback()
     held = _event(session, world, state="held")
-    _as(client, "staff")
+    act_as(client, "staff")
     patch = client.patch(f"/api/v1/events/{held.id}", json={"title": "改名"}, headers=_csrf(client))
     assert patch.status_code == 409
     item = client.post(f"/api/v1/events/{held.id}/items", json={"offer_id": world.offer_id}, headers=_csrf(client))
@@ -522,7 +516,7 @@ def test_item_form_refuses_bad_input_and_keeps_the_running_order(client, session
                                  "public_summary": "摘要", "modes": "licence"}),
     )  # fmt: skip
     session.commit()
-    _as(client, "staff")
+    act_as(client, "staff")
     cases = [
         ({}, "demand_id", "请选择一项技术需求或一项技术供给"),
         ({"demand_id": str(world.demand_id), "offer_id": str(world.offer_id)}, "demand_id", "只选一项"),
@@ -551,7 +545,7 @@ def test_item_form_refuses_bad_input_and_keeps_the_running_order(client, session
 
 def test_cancel_form_needs_a_reason(client, session, world):
     event = _event(session, world, state="open")
-    _as(client, "staff")
+    act_as(client, "staff")
     response = post_form(client, f"/events/{event.id}/cancel", {"reason": ""})
     assert response.status_code == 422 and 'data-field="reason"' in response.text and "请填写取消原因" in response.text
     assert session.get(TechEvent, event.id).status == "open"
@@ -574,7 +568,7 @@ def test_list_filters_upcoming_and_past_and_xlsx_export(client, session, world):
         now=world.now,
     )
     session.commit()
-    _as(client, None)
+    act_as(client, None)
     page = client.get("/events").text
     upcoming = page.split('data-testid="events-upcoming"')[1].split('data-testid="events-past"')[0]
     assert "下月对接会" in upcoming and "上周路演" not in upcoming
@@ -603,13 +597,13 @@ def test_contacts_from_the_event_are_listed_for_the_organising_staff(client, ses
     )
     session.add(contact)
     session.commit()
-    _as(client, "staff")
+    act_as(client, "staff")
     page = client.get(f"/events/{event.id}").text
     assert f"/contacts/new?event_id={event.id}" in page
     contacts = page.split('data-testid="event-contacts"')[1]
     assert "包头稀土永磁有限公司" in contacts and "内蒙古科技大学" in contacts
     for who in (None, "owner", "other_staff"):
-        _as(client, who)
+        act_as(client, who)
         page = client.get(f"/events/{event.id}").text
         assert 'data-testid="event-contacts"' not in page and "/contacts/new" not in page, who
 

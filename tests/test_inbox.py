@@ -9,11 +9,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from ipoc.auth import service as accounts
-from ipoc.auth.models import User
-from ipoc.cli import app as cli
 from ipoc.db import session_scope
 from ipoc.deals.flows import OPEN_STAGES
 from ipoc.deals.models import Deal
@@ -22,17 +18,7 @@ from ipoc.matching.models import Match
 from ipoc.ops.demo_lifecycle import demo_principal
 from ipoc.transfer import service as transfer
 from ipoc.transfer.schemas import DemandIn
-from tests.conftest import PASSWORD, login
-
-
-@pytest.fixture
-def full_demo(instance) -> None:
-    result = CliRunner().invoke(cli, ["demo", "load"])
-    assert result.exit_code == 0, result.output
-    with session_scope() as session:
-        for user in session.scalars(select(User)):
-            accounts.reset_password(session, user, PASSWORD)
-            user.must_change_password = False
+from tests.conftest import login
 
 
 def _new_demand() -> int:

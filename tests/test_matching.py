@@ -30,7 +30,7 @@ from ipoc.reference.models import Industry
 from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand, Offer
 from ipoc.transfer.schemas import DemandIn, OfferIn
-from tests.conftest import csrf_of, login, post_form
+from tests.conftest import act_as, csrf_of, login, post_form
 from tests.factories import active_center, make_org, principals
 from tests.test_patent_import import number, run_import
 
@@ -324,9 +324,7 @@ def test_who_sees_an_offers_matches(world, session, client):
 
 
 def _get(client, who: str | None, path: str):
-    client.cookies.clear()
-    if who:
-        login(client, who)
+    act_as(client, who)
     return client.get(path)
 
 

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
-from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
@@ -27,8 +26,8 @@ from ipoc.stock import service as svc
 from ipoc.stock.models import StockBatch, StockIntake, StockPatent
 from ipoc.stock.schemas import BatchIn, GroupIn, OverrideIn, StockRowIn
 from ipoc.transfer.models import Offer
-from tests.conftest import csrf_of, login, make_user, post_form
-from tests.factories import active_center, make_org
+from tests.conftest import act_as, csrf_of, post_form
+from tests.factories import active_center, make_org, principals
 from tests.test_patent_import import number
 
 TODAY = date(2026, 11, 30)
@@ -112,8 +111,7 @@ def world(session) -> World:
         "expert": (Role.EXPERT, None),
         "admin": (Role.REGION_ADMIN, None),
     }
-    people = {n: principal_for(session, make_user(session, n, role, scope)) for n, (role, scope) in scopes.items()}
-    return World(univ, center, people, patents)
+    return World(univ, center, principals(session, scopes), patents)
 
 
 def _batch(session, world: World, who: str = "univ") -> StockBatch:
@@ -122,12 +120,6 @@ def _batch(session, world: World, who: str = "univ") -> StockBatch:
     batch = svc.create_batch(session, world.people[who], data)
     session.commit()
     return batch
-
-
-def _as(client, username: str | None) -> None:
-    client.cookies.clear()
-    if username:
-        login(client, username)
 
 
 def _upload(client, batch_id: int, name: str, content: bytes):
@@ -229,7 +221,7 @@ def test_intake_reports_bad_duplicate_and_unknown_rows_and_keeps_the_good(client
         "2019ABC,材料学院,,\n"  # 7 illegal characters
         f"{number(98, 2020, 1)},{'学' * 101},,\n"  # 8 college too long
     )
-    _as(client, "univ")
+    act_as(client, "univ")
     response = _upload(client, batch.id, "清单.csv", csv_text.encode("utf-8"))
     assert response.status_code == 303, response.text
     report = client.get(response.headers["location"])
@@ -269,7 +261,7 @@ def test_intake_reports_bad_duplicate_and_unknown_rows_and_keeps_the_good(client
 )
 def test_broken_files_write_nothing(client, session, world, name, content, message):
     batch = _batch(session, world)
-    _as(client, "univ")
+    act_as(client, "univ")
     response = _upload(client, batch.id, name, content)
     assert response.status_code == 422 and message in response.text, response.text
     assert _count(session, StockPatent) == 0 and _count(session, StockIntake) == 0
@@ -280,7 +272,7 @@ def test_gbk_csv_xlsx_paste_and_json(client, session, world):
     magnet, design_new, design_old, old_um, pending = (
         PATENTS[k][0] for k in ("magnet", "design_new", "design_old", "old_um", "pending")
     )
-    _as(client, "univ")
+    act_as(client, "univ")
     gbk = f"专利号,所属学院\n{magnet},稀土材料学院\n".encode("gbk")
     assert _upload(client, batch.id, "gbk.csv", gbk).status_code == 303
     gb18030 = f"专利号,所属学院,备注\n{design_old},蒙古学学院,ᠮᠣᠩᠭᠣᠯ 图案\n".encode("gb18030")  # beyond GBK
@@ -339,7 +331,7 @@ def test_relink_after_the_patent_is_imported(client, session, world):
         )
     )
     session.commit()
-    _as(client, "univ")
+    act_as(client, "univ")
     assert post_form(client, f"/stock/{batch.id}/relink", {}).status_code == 303
     row = _stored(session, batch.id)[later]
     assert row.patent_id is not None and row.ipc_class == "G06" and row.suggestion == "open_licence"
@@ -375,7 +367,7 @@ def _filled(session, world: World) -> tuple[StockBatch, dict[str, StockPatent]]:
 def test_override_needs_a_reason_and_is_audited(client, session, world):
     batch, rows = _filled(session, world)
     target = rows["old_um"]
-    _as(client, "univ")
+    act_as(client, "univ")
     refused = post_form(client, f"/stock/{batch.id}/rows/{target.id}", {"action": "recommend", "note": ""})
     assert refused.status_code == 422 and 'data-field="note"' in refused.text
     done = post_form(client, f"/stock/{batch.id}/rows/{target.id}", {"action": "recommend", "note": "已有企业洽谈"})
@@ -406,7 +398,7 @@ def _group_form(rows: list[StockPatent], **over) -> dict:
 
 def test_grouping_into_a_draft_offer_and_its_refusals(client, session, world):
     batch, rows = _filled(session, world)
-    _as(client, "univ")
+    act_as(client, "univ")
     page = client.get(f"/stock/{batch.id}/group", params={"row_ids": [rows["lapsed"].id, rows["unknown"].id]})
     assert page.status_code == 422 and "已失效" in page.text and "未入库" in page.text
     token = csrf_of(client)
@@ -442,7 +434,7 @@ def test_grouping_into_a_draft_offer_and_its_refusals(client, session, world):
     )
     assert (staff_offer.org_id, staff_offer.status) == (world.univ.id, "draft")
     session.commit()
-    _as(client, "staff")
+    act_as(client, "staff")
     by_page = client.post(
         f"/stock/{batch.id}/group", data=_group_form([rows["licensed_um"]]) | {"csrf_token": csrf_of(client)}
     )
@@ -470,7 +462,7 @@ def test_inventory_report_counts_page_and_xlsx(client, session, world):
         OverrideIn(action="open_licence", note="学院要求保留"),
     )
     session.commit()
-    _as(client, "univ")
+    act_as(client, "univ")
     data = client.get(f"/api/v1/stock/batches/{batch.id}/report").json()
     b = {k: dict(v) for k, v in data["breakdowns"].items()}
     assert data["total"] == 9
@@ -514,17 +506,17 @@ def test_permissions_per_role(client, session, world):
         with pytest.raises(NotFound):
             svc.get_batch(session, p[who], batch.id)
         assert svc.list_batches(session, p[who]) == []
-        _as(client, who)
+        act_as(client, who)
         for path in (f"/stock/{batch.id}", f"/stock/{batch.id}/report", f"/stock/{batch.id}/rows/{rows['magnet'].id}",
                      f"/api/v1/stock/batches/{batch.id}/rows", f"/stock/{batch.id}/report.xlsx"):  # fmt: skip
             response = client.get(path)
             assert response.status_code == 404 and PATENTS["magnet"][0] not in response.text, (who, path)
         assert "2026 年度存量专利盘点" not in client.get("/stock").text
-    _as(client, None)
+    act_as(client, None)
     assert client.get(f"/stock/{batch.id}").status_code == 303  # to the login page
     assert client.get(f"/api/v1/stock/batches/{batch.id}").status_code == 401
     for who in ("univ", "staff", "admin"):
-        _as(client, who)
+        act_as(client, who)
         assert PATENTS["magnet"][0] in client.get(f"/stock/{batch.id}").text, who
         listing = client.get("/stock")
         assert listing.status_code == 200 and f'href="/stock/{batch.id}"' in listing.text, who
@@ -532,7 +524,7 @@ def test_permissions_per_role(client, session, world):
         assert "维持年限超过 10 年" in row_page.text and "推荐转化" in row_page.text, who
         assert ('data-testid="override-form"' in row_page.text) is (who != "admin"), who
         assert [b["id"] for b in client.get("/api/v1/stock/batches").json()] == [batch.id], who
-    _as(client, "admin")  # reads, does not handle
+    act_as(client, "admin")  # reads, does not handle
     page = client.get(f"/stock/{batch.id}")
     assert 'data-testid="intake-form"' not in page.text
     assert _upload(client, batch.id, "x.csv", f"申请号\n{number(66, 2019, 1)}\n".encode()).status_code == 403
@@ -548,14 +540,14 @@ def test_permissions_per_role(client, session, world):
     assert svc.get_batch(session, p["univ"], staff_batch.id).id == staff_batch.id  # the university sees it
     with pytest.raises(NotFound):
         svc.get_batch(session, p["other_staff"], staff_batch.id)
-    _as(client, "staff")
+    act_as(client, "staff")
     assert _upload(client, staff_batch.id, "x.csv", f"申请号\n{number(66, 2019, 1)}\n".encode()).status_code == 303
 
 
 def test_new_batch_form_refuses_bad_input(client, session, world):
-    _as(client, "staff")
+    act_as(client, "staff")
     assert "代为登记的高校或科研院所" in client.get("/stock/new").text
-    _as(client, "univ")
+    act_as(client, "univ")
     assert "协助盘活的运营中心" in client.get("/stock/new").text
     response = post_form(client, "/stock/new", {"title": "x"})
     assert response.status_code == 422 and 'data-field="title"' in response.text
@@ -570,7 +562,7 @@ def test_new_batch_form_refuses_bad_input(client, session, world):
     assert [r.action for r in history] == ["create"] and _reasons(session, "stock_batches", batch.id) == [
         "登记存量专利批次"
     ]
-    _as(client, "firm")
+    act_as(client, "firm")
     assert post_form(client, "/stock/new", {"title": "企业盘点"}).status_code == 403
 
 

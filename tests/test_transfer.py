@@ -18,7 +18,7 @@ from ipoc.errors import Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
 from ipoc.transfer import service as svc
 from ipoc.transfer.schemas import DemandIn, OfferIn
-from tests.conftest import login, post_form
+from tests.conftest import act_as, post_form
 from tests.factories import transfer_world
 from tests.test_patent_import import number
 
@@ -60,12 +60,6 @@ def _published(session, world: World, **over) -> int:
     return demand.id
 
 
-def _as(client, username: str | None) -> None:
-    client.cookies.clear()
-    if username:
-        login(client, username)
-
-
 def _export_text(response) -> str:
     sheet = load_workbook(io.BytesIO(response.content)).active
     return " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
@@ -74,7 +68,7 @@ def _export_text(response) -> str:
 def test_confidential_detail_reaches_only_owner_handling_center_and_region(client, session, world):
     demand_id = _published(session, world)
     for who in (None, "other", "bureau", "other_staff", "expert"):
-        _as(client, who)
+        act_as(client, who)
         pages = [client.get("/demands"), client.get(f"/demands/{demand_id}"), client.get("/api/v1/demands")]
         api = client.get(f"/api/v1/demands/{demand_id}")
         export = client.get("/demands/export")
@@ -84,7 +78,7 @@ def test_confidential_detail_reaches_only_owner_handling_center_and_region(clien
         assert api.json()["confidential_detail"] is None, who
         assert SECRET not in _export_text(export) and "寻求高温稳定" in _export_text(export), who
     for who in ("owner", "staff", "admin"):
-        _as(client, who)
+        act_as(client, who)
         assert SECRET in client.get(f"/demands/{demand_id}").text, who
         assert client.get(f"/api/v1/demands/{demand_id}").json()["confidential_detail"] == SECRET, who
         assert SECRET not in _export_text(client.get("/demands/export")), who  # list exports carry public fields
@@ -93,7 +87,7 @@ def test_confidential_detail_reaches_only_owner_handling_center_and_region(clien
 def test_views_of_confidential_detail_by_others_than_the_owner_are_audited(client, session, world):
     demand_id = _published(session, world)
     for who in ("owner", "staff", "admin", "other"):
-        _as(client, who)
+        act_as(client, who)
         client.get(f"/demands/{demand_id}")
     views = [r for r in audit.history(session, "tech_demands", demand_id) if r.action == "view"]
     assert sorted(r.actor_label for r in views) == ["admin", "staff"]
@@ -113,13 +107,13 @@ def test_drafts_are_seen_only_by_owner_handling_center_and_region(client, sessio
         with pytest.raises(NotFound):
             svc.get_offer(session, p[who], offer.id)
     assert svc.get_offer(session, p["univ"], offer.id).status == "draft"
-    _as(client, None)
+    act_as(client, None)
     assert client.get(f"/demands/{demand.id}").status_code == 404
     assert client.get(f"/api/v1/offers/{offer.id}").status_code == 404
     assert "高矫顽力" not in client.get("/demands").text
-    _as(client, "univ")
+    act_as(client, "univ")
     assert client.post(f"/api/v1/offers/{offer.id}/publish", headers=_csrf(client)).json()["status"] == "published"
-    _as(client, None)
+    act_as(client, None)
     assert client.get(f"/offers/{offer.id}").status_code == 200
 
 
@@ -149,7 +143,7 @@ def test_offer_refuses_unknown_patent_numbers_naming_them(client, session, world
             session, world.people["univ"], OfferIn.model_validate(_offer_data(application_nos=[number(1), unknown]))
         )
     session.rollback()
-    _as(client, "univ")
+    act_as(client, "univ")
     form = {k: str(v) for k, v in _offer_data(application_nos=f"{number(1)} {unknown}").items() if k != "modes"}
     response = post_form(client, "/offers/new", form | {"modes": "licence"})
     assert response.status_code == 422
@@ -167,7 +161,7 @@ def test_bad_budget_and_past_deadline_are_refused_next_to_their_fields(client, s
     with pytest.raises(InvalidInput) as exc:
         svc.create_demand(session, world.people["owner"], _demand_in(deadline=TODAY - timedelta(days=1)), today=TODAY)
     assert exc.value.field == "deadline"
-    _as(client, "owner")
+    act_as(client, "owner")
     form = {
         "title": "测试需求",
         "problem": "问题",
@@ -205,7 +199,7 @@ def test_only_verified_members_and_center_staff_record_demands(client, session, 
 
 
 def test_api_create_patch_and_filters(client, session, world):
-    _as(client, "owner")
+    act_as(client, "owner")
     body = {"title": "低成本磁体", "problem": "成本高", "desired_effect": "降本", "public_summary": "摘要",
             "modes": ["joint_rd"], "confidential_detail": SECRET}  # fmt: skip
     created = client.post("/api/v1/demands", json=body, headers=_csrf(client))
@@ -216,14 +210,14 @@ def test_api_create_patch_and_filters(client, session, world):
     bad = client.patch(f"/api/v1/demands/{demand_id}", json={"modes": []}, headers=_csrf(client))
     assert bad.status_code == 422
     client.post(f"/api/v1/demands/{demand_id}/publish", headers=_csrf(client))
-    _as(client, None)
+    act_as(client, None)
     assert [d["id"] for d in client.get("/api/v1/demands?mode=joint_rd").json()] == [demand_id]
     assert client.get("/api/v1/demands?mode=equity").json() == []
 
 
 def test_edit_pages_show_stored_values_and_owner_actions(client, session, world):
     demand_id = _published(session, world)
-    _as(client, "staff")
+    act_as(client, "staff")
     page = client.get(f"/demands/{demand_id}/edit")
     assert (
         page.status_code == 200
@@ -243,7 +237,7 @@ def test_edit_pages_show_stored_values_and_owner_actions(client, session, world)
     assert response.status_code == 303
     assert "改过的需求" in client.get(f"/demands/{demand_id}").text
     for who in ("other", "admin"):  # the edit form carries the confidential detail: managers only
-        _as(client, who)
+        act_as(client, who)
         refused = client.get(f"/demands/{demand_id}/edit")
         assert refused.status_code == 403 and SECRET not in refused.text
         patch = client.patch(f"/api/v1/demands/{demand_id}", json={"title": "x" * 5}, headers=_csrf(client))
