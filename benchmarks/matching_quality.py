@@ -12,7 +12,6 @@ Exit status 1 when the combined ranking does not beat both baselines on both met
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from collections.abc import Callable
@@ -22,7 +21,7 @@ import numpy as np
 from embed_ccf_cache import CCF_PATENTS, DEFAULT_OUT, ensure_cache, load_ccf
 from matching_needs import NEEDS, LabelledNeed, load_matching_labels, load_needs, precision_at, reciprocal_rank
 from matching_pool import bm25_top, cosine_top
-from search_quality import import_ccf, log, store_vectors, use_instance
+from search_quality import import_ccf, log, report, store_vectors, use_instance, verdict
 
 DEPTH = 100
 RANKINGS = ("combined", "bm25", "embedding")
@@ -66,25 +65,6 @@ def evaluate(
     return figures, per_need
 
 
-def verdict(figures: dict[str, dict[str, float]]) -> list[str]:
-    return [
-        f"combined {metric} {figures['combined'][metric]:.3f} <= {other} {figures[other][metric]:.3f}"
-        for other in ("bm25", "embedding")
-        for metric in METRICS
-        if figures["combined"][metric] <= figures[other][metric]
-    ]
-
-
-def report(figures: dict[str, dict[str, float]], needs: int, records: int) -> None:
-    for name, by_metric in figures.items():
-        for metric, value in by_metric.items():
-            line = {"ranking": name, "metric": metric, "value": round(value, 4), "needs": needs, "records": records}
-            print(json.dumps(line))
-    print(f"\n{'ranking':<12} {'MRR':>6} {'P@5':>6}", file=sys.stderr)
-    for name, by_metric in figures.items():
-        print(f"{name:<12} {by_metric['mrr']:>6.3f} {by_metric['p@5']:>6.3f}", file=sys.stderr)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cache", type=Path, default=DEFAULT_OUT, help="default $IPOC_DATA_DIR/quality-vectors")
@@ -104,8 +84,9 @@ def main() -> int:
     if args.per_need:
         for row in per_need:
             log(" ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
-    report(figures, len(labels), len(rows))
-    failures = verdict(figures)
+    headings = {"mrr": "MRR", "p@5": "P@5"}
+    report(figures, keys=("ranking", "needs"), count=len(labels), records=len(rows), headings=headings, width=12)
+    failures = verdict(figures, "combined", ("bm25", "embedding"))
     for failure in failures:
         print(f"the combined ranking does not beat both baselines: {failure}", file=sys.stderr)
     return 1 if failures else 0

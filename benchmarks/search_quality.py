@@ -129,24 +129,39 @@ def evaluate(labels: list[QualityQuery], ccf_of: dict[str, str], per_query: bool
     return {name: {m: float(np.mean(v)) for m, v in by_metric.items()} for name, by_metric in scores.items()}
 
 
-def verdict(figures: dict[str, dict[str, float]]) -> list[str]:
-    """Where hybrid fails to beat a single method (empty when it beats both on both metrics)."""
+def verdict(figures: dict[str, dict[str, float]], winner: str, others: tuple[str, ...]) -> list[str]:
+    """Where ``winner`` fails to beat another ranking on a metric (empty when it beats them all on all)."""
     return [
-        f"hybrid {metric} {figures['hybrid'][metric]:.3f} <= {other} {figures[other][metric]:.3f}"
-        for other in ("lexical", "lexical_any", "semantic")
-        for metric in METRICS
-        if figures["hybrid"][metric] <= figures[other][metric]
+        f"{winner} {metric} {figures[winner][metric]:.3f} <= {other} {figures[other][metric]:.3f}"
+        for other in others
+        for metric in figures[winner]
+        if figures[winner][metric] <= figures[other][metric]
     ]
 
 
-def report(figures: dict[str, dict[str, float]], queries: int, records: int) -> None:
+def report(
+    figures: dict[str, dict[str, float]],
+    *,
+    keys: tuple[str, str],
+    count: int,
+    records: int,
+    headings: dict[str, str],
+    width: int,
+) -> None:
+    """One JSON line per ranking and metric on stdout (``keys``: what the ranking's name and the number of labelled
+    items are called), a table on stderr with ``headings`` over the metrics' columns."""
+    name_key, count_key = keys
     for name, by_metric in figures.items():
         for metric, value in by_metric.items():
-            line = {"mode": name, "metric": metric, "value": round(value, 4), "queries": queries, "records": records}
+            line = {name_key: name, "metric": metric, "value": round(value, 4), count_key: count, "records": records}
             print(json.dumps(line))
-    print(f"\n{'ranking':<18} {'nDCG@10':>8} {'Recall@100':>11}", file=sys.stderr)
+    columns = {metric: max(len(heading) + 1, 6) for metric, heading in headings.items()}
+    print(
+        "\n" + f"{'ranking':<{width}} " + " ".join(f"{h:>{columns[m]}}" for m, h in headings.items()), file=sys.stderr
+    )
     for name, by_metric in figures.items():
-        print(f"{name:<18} {by_metric['ndcg@10']:>8.3f} {by_metric['recall@100']:>11.3f}", file=sys.stderr)
+        cells = " ".join(f"{by_metric[m]:>{columns[m]}.3f}" for m in headings)
+        print(f"{name:<{width}} {cells}", file=sys.stderr)
 
 
 def main() -> int:
@@ -165,8 +180,9 @@ def main() -> int:
         numbers = import_ccf(rows, Path(tmp))
         store_vectors(numbers, ids, matrix)
         figures = evaluate(labels, numbers, args.per_query)
-    report(figures, len(labels), len(rows))
-    failures = verdict(figures)
+    headings = {"ndcg@10": "nDCG@10", "recall@100": "Recall@100"}
+    report(figures, keys=("mode", "queries"), count=len(labels), records=len(rows), headings=headings, width=18)
+    failures = verdict(figures, "hybrid", ("lexical", "lexical_any", "semantic"))
     for failure in failures:
         print(f"hybrid does not beat both single methods: {failure}", file=sys.stderr)
     return 1 if failures else 0
