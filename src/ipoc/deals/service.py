@@ -548,15 +548,18 @@ def transition(session: Session, p: Principal, deal_id: int, data: StepIn, today
     return deal
 
 
-def deals_to_follow(session: Session, p: Principal) -> list[Deal]:
+def follow_query(p: Principal) -> Select[tuple[Deal]] | None:
     """Open deals, stalest first (longest since their last stage): the staff's own center, every center for
-    the region admin, none for anyone else."""
+    the region admin; None for anyone else."""
     stmt = select(Deal).where(Deal.stage.in_(flows.OPEN_STAGES)).order_by(Deal.last_step_on, Deal.id)
     if p.is_(Role.CENTER_STAFF) and p.center_id:
-        return list(session.scalars(stmt.where(Deal.center_id == p.center_id)))
-    if p.is_(Role.REGION_ADMIN):
-        return list(session.scalars(stmt))
-    return []
+        return stmt.where(Deal.center_id == p.center_id)
+    return stmt if p.is_(Role.REGION_ADMIN) else None
+
+
+def deals_to_follow(session: Session, p: Principal) -> list[Deal]:
+    query = follow_query(p)
+    return [] if query is None else list(session.scalars(query))
 
 
 # --- the ledger ---------------------------------------------------------------------------------------

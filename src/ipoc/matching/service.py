@@ -479,12 +479,17 @@ def may_decide(p: Principal, m: Match) -> bool:
     return _staff_of(p, m.center_id) and m.status in ("proposed", "forwarded")
 
 
-def inbox_matches(session: Session, p: Principal) -> list[Match]:
-    """The proposed matches a center's staff member has to review, best first."""
+def inbox_query(p: Principal) -> Select[tuple[Match]] | None:
+    """The proposed matches a center's staff member has to review, best first; None for anyone else."""
     if not p.is_(Role.CENTER_STAFF) or p.center_id is None:
-        return []
+        return None
     stmt = select(Match).where(Match.center_id == p.center_id, Match.status == "proposed")
-    return list(session.scalars(stmt.order_by(Match.confidence.desc(), Match.score.desc(), Match.id)))
+    return stmt.order_by(Match.confidence.desc(), Match.score.desc(), Match.id)
+
+
+def inbox_matches(session: Session, p: Principal) -> list[Match]:
+    query = inbox_query(p)
+    return [] if query is None else list(session.scalars(query))
 
 
 # --- proposing and deciding ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypeVar
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ipoc import clock
@@ -57,19 +57,29 @@ def _scoped(stmt: Select[tuple[T]], column: InstrumentedAttribute[int | None], p
     return stmt.where(column == p.center_id) if p.is_(Role.CENTER_STAFF) else stmt
 
 
-def _unmatched(session: Session, p: Principal) -> list[Demand]:
+def _unmatched_query(p: Principal) -> Select[tuple[Demand]]:
     """Published demands a center handles that no match was ever proposed for: matching has not been run."""
     stmt = select(Demand).where(
         Demand.status == "published",
         Demand.center_id.is_not(None),
         ~exists().where(Match.demand_id == Demand.id),
     )
-    return list(session.scalars(_scoped(stmt, Demand.center_id, p).order_by(Demand.published_at, Demand.id)))
+    return _scoped(stmt, Demand.center_id, p).order_by(Demand.published_at, Demand.id)
 
 
-def _coming_events(session: Session, p: Principal, now: datetime) -> list[TechEvent]:
+def _coming_query(p: Principal, now: datetime) -> Select[tuple[TechEvent]]:
     stmt = select(TechEvent).where(TechEvent.status.in_(COMING_EVENT_STATES), TechEvent.starts_at >= now)
-    return list(session.scalars(_scoped(stmt, TechEvent.center_id, p).order_by(TechEvent.starts_at)))
+    return _scoped(stmt, TechEvent.center_id, p).order_by(TechEvent.starts_at)
+
+
+def _queries(p: Principal, now: datetime | None) -> dict[str, Select | None]:
+    """What the desk holds, by part: the queries its lists come from, so that the counts agree with them."""
+    return {
+        "matches": matching.inbox_query(p),
+        "deals": deals.follow_query(p),
+        "unmatched": _unmatched_query(p),
+        "events": _coming_query(p, now or clock.beijing_now()),
+    }
 
 
 def inbox(session: Session, p: Principal, today: date | None = None, now: datetime | None = None) -> Inbox:
@@ -81,9 +91,18 @@ def inbox(session: Session, p: Principal, today: date | None = None, now: dateti
             for m in matching.inbox_matches(session, p)
         ],
         deals=[DealRow(d, (today - d.last_step_on).days) for d in deals.deals_to_follow(session, p)],
-        unmatched=_unmatched(session, p),
-        events=_coming_events(session, p, now or clock.beijing_now()),
+        unmatched=list(session.scalars(_unmatched_query(p))),
+        events=list(session.scalars(_coming_query(p, now or clock.beijing_now()))),
     )
+
+
+def counts(session: Session, p: Principal, now: datetime | None = None) -> dict[str, int]:
+    """How many items each part of the desk holds, counted in the database (for the dashboard)."""
+    _require_desk(p)
+    return {
+        part: 0 if q is None else session.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
+        for part, q in _queries(p, now).items()
+    }
 
 
 EXPORT_HEADERS = ["类别", "事项", "对象", "状态", "说明", "链接"]

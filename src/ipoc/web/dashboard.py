@@ -116,7 +116,7 @@ def dashboard(session: Session, principal: Principal, today: date | None = None)
         center = session.get(Center, principal.center_id)
         if center is not None:
             ctx.update(_center_staff(session, center, today))
-            ctx["desk"] = desk.inbox(session, principal, today)
+            ctx["desk"] = desk.counts(session, principal)
     elif principal.role is Role.EXPERT:
         ctx["to_score"] = sum(1 for i in due if i.kind == "score")
     elif principal.role is Role.MEMBER and principal.org_id:
