@@ -10,6 +10,7 @@ from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipoc.db import Base, Timestamped
+from ipoc.matching.scoring import confidence_label
 
 MATCH_STATES = {"proposed": "待审核", "accepted": "已采纳", "rejected": "已否决", "forwarded": "已转交"}
 TARGET_KINDS = {"patent": "专利", "offer": "技术供给", "demand": "技术需求", "org": "企业"}
@@ -45,7 +46,6 @@ class Match(Base, Timestamped):
     status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     reason_code: Mapped[str | None] = mapped_column(String(16))  # a REJECT_REASONS key on a rejection
-    confidence_label: Mapped[str] = mapped_column(String(4), default="低")
     forwarded_to_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -53,6 +53,10 @@ class Match(Base, Timestamped):
     @property
     def status_label(self) -> str:
         return MATCH_STATES.get(self.status, self.status)
+
+    @property
+    def confidence_label(self) -> str:
+        return confidence_label(self.confidence)
 
     @property
     def kind_label(self) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, or_, select
@@ -67,9 +67,12 @@ class PatentCandidate:
     score: float
     confidence: float
     reasons: list[str]
-    confidence_label: str = "低"
     relevance: float = 0.0  # the text side alone, in [0, 1]
     ipc_main: str | None = None
+
+    @property
+    def confidence_label(self) -> str:
+        return scoring.confidence_label(self.confidence)
 
 
 @dataclass
@@ -81,12 +84,10 @@ class Proposal:
     score: float
     confidence: float
     reasons: list[str]
-    label: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.confidence = round(min(max(self.confidence, 0.0), 1.0), 4)
         self.score = round(self.score, 4)
-        self.label = scoring.confidence_label(self.confidence)
 
 
 @dataclass
@@ -195,7 +196,6 @@ def rank_patents_for_text(
                 score=round(relevance * factor, 4),
                 confidence=round(confidence, 4),
                 reasons=reasons,
-                confidence_label=scoring.confidence_label(confidence),
                 relevance=relevance,
                 ipc_main=patent.ipc_main,
             )
@@ -527,7 +527,7 @@ def _store(session: Session, source: Select, base: dict, proposals: list[Proposa
         if match is None:
             match = Match(target_kind=proposal.target_kind, **base, **{_TARGET_COLUMN[proposal.target_kind]: key[1]})
             session.add(match)
-        match.score, match.confidence, match.confidence_label = proposal.score, proposal.confidence, proposal.label
+        match.score, match.confidence = proposal.score, proposal.confidence
         above = sum(1 for kind, score in decided_scores if kind == proposal.target_kind and score > proposal.score)
         match.rank, match.reasons = ranks[proposal.target_kind] + above, list(proposal.reasons)  # decided keep theirs
     for key, match in open_.items():

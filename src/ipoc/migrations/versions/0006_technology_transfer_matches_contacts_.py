@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-25 01:22:13.693540
+Create Date: 2026-11-25 02:56:16.038050
 """
 
 from __future__ import annotations
@@ -212,7 +212,6 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("decision_reason", sa.Text(), nullable=False),
         sa.Column("reason_code", sa.String(length=16), nullable=True),
-        sa.Column("confidence_label", sa.String(length=4), nullable=False),
         sa.Column("forwarded_to_org_id", sa.Integer(), nullable=True),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
