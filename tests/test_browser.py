@@ -35,6 +35,11 @@ CHART_DATA = """() => {
   return {series: option.series.map(s => s.name), bars};
 }"""
 # resolves once ECharts' entry animation is over (or after 2 s, if it was over already)
+COUNT_CHARTS = """() => Object.fromEntries([...document.querySelectorAll("[data-count-chart]")].map(node => {
+  const series = echarts.getInstanceByDom(node).getOption().series[0];
+  return [node.id, {type: series.type, name: series.name}];
+}))"""
+
 CHART_SETTLED = """() => new Promise(done => {
   echarts.getInstanceByDom(document.getElementById("orgs-chart")).on("finished", done);
   setTimeout(done, 2000);
@@ -208,6 +213,9 @@ def test_admin_forced_password_change_leads_to_dashboard_with_chart(site, tmp_pa
     assert chart["series"] == ["已核验", "待核验"], chart
     assert chart["bars"]["包头市"] == [1, 1] and chart["bars"]["满洲里市"] == [0, 1], chart
     assert chart["bars"]["乌海市"] == [0, 0], chart
+    counts = page.evaluate(COUNT_CHARTS)  # drawn by /static/charts.js from the same data attributes
+    assert counts["centers-status-chart"] == {"type": "pie", "name": "运营中心"}, counts
+    assert counts["centers-region-chart"] == {"type": "bar", "name": "运营中心"}, counts
     nav = _nav_labels(page)
     assert "用户管理" in nav and "审计日志" in nav and "单位核验" in nav, nav
 
