@@ -47,6 +47,11 @@ def active_center(session, name: str, builder: Organisation) -> Center:
     return center
 
 
+def who(session, username: str, role: Role, scope: str | None = None) -> Principal:
+    """A new account, as the principal it acts as."""
+    return principal_for(session, make_user(session, username, role, scope))
+
+
 def principals(session, scopes: dict[str, tuple[Role, str | None]]) -> dict[str, Principal]:
     """An account per name (username = name) with the role and scope given, as the principal it acts as."""
     return {

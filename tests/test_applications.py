@@ -19,13 +19,13 @@ from ipoc.applications.models import CONDITIONS, Application, ApplicationEvent, 
 from ipoc.applications.schemas import ApplicationIn, ApplicationPatch, CallIn, DossierIn
 from ipoc.audit.models import AuditRecord
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
-from ipoc.auth.service import principal_for
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.files.models import Attachment
 from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
-from tests.conftest import csrf_of, login, make_user, post_form
+from tests.conftest import csrf_of, login, post_form
+from tests.factories import make_org, who
 
 TODAY = clock.today()
 
@@ -49,17 +49,6 @@ class World:
     anonymous: Principal
 
 
-def _org(session: Session, name: str, region: str, type_code: str = "enterprise", status: str = "verified"):
-    org = Organisation(name=name, type_code=type_code, region_id=find_region(session, region).id, status=status)
-    session.add(org)
-    session.flush()
-    return org
-
-
-def _principal(session: Session, username: str, role: Role, scope: str | None = None) -> Principal:
-    return principal_for(session, make_user(session, username, role, scope))
-
-
 def open_call(session: Session, title: str = "2026 年度认定申报", **dates) -> Call:
     data = {"opens_on": TODAY - timedelta(days=10), "closes_on": TODAY + timedelta(days=10), **dates}
     admin = Principal(role=Role.REGION_ADMIN)
@@ -68,8 +57,8 @@ def open_call(session: Session, title: str = "2026 年度认定申报", **dates)
 
 @pytest.fixture(name="world")
 def world_fixture(session) -> World:
-    org = _org(session, "包头测试稀土有限公司", "包头市")
-    other = _org(session, "赤峰测试乳业有限公司", "赤峰市")
+    org = make_org(session, "包头测试稀土有限公司", city="包头市")
+    other = make_org(session, "赤峰测试乳业有限公司", city="赤峰市")
     call = open_call(session)
     session.commit()
     return World(
@@ -78,12 +67,12 @@ def world_fixture(session) -> World:
         industry=session.scalar(select(Industry).where(Industry.naming_term == "稀土新材料")),
         org=org,
         other_org=other,
-        applicant=_principal(session, "applicant", Role.MEMBER, str(org.id)),
-        other_member=_principal(session, "other_member", Role.MEMBER, str(other.id)),
-        bureau=_principal(session, "baotou", Role.BUREAU_OFFICER, "包头市"),
-        other_bureau=_principal(session, "chifeng", Role.BUREAU_OFFICER, "赤峰市"),
-        region=_principal(session, "admin", Role.REGION_ADMIN),
-        expert=_principal(session, "expert", Role.EXPERT),
+        applicant=who(session, "applicant", Role.MEMBER, str(org.id)),
+        other_member=who(session, "other_member", Role.MEMBER, str(other.id)),
+        bureau=who(session, "baotou", Role.BUREAU_OFFICER, "包头市"),
+        other_bureau=who(session, "chifeng", Role.BUREAU_OFFICER, "赤峰市"),
+        region=who(session, "admin", Role.REGION_ADMIN),
+        expert=who(session, "expert", Role.EXPERT),
         center_staff=Principal(role=Role.CENTER_STAFF, label="中心工作人员", center_id=1),
         anonymous=ANONYMOUS,
     )
@@ -335,8 +324,8 @@ def test_the_inbox_holds_what_waits_on_each_role(world):
 def test_the_list_is_ranked_within_a_call(world):
     first = make_dossier(world)
     second = make_dossier(world, complete=False, call_id=open_call(world.session, title="另一批次").id)
-    third_org = _org(world.session, "包头测试第三家", "包头市")
-    third_member = _principal(world.session, "third", Role.MEMBER, str(third_org.id))
+    third_org = make_org(world.session, "包头测试第三家", city="包头市")
+    third_member = who(world.session, "third", Role.MEMBER, str(third_org.id))
     third = applications.create_application(world.session, third_member, dossier_in(world))
     first.expert_rank, third.expert_rank = 2, 1
     world.session.commit()
@@ -419,7 +408,7 @@ def test_the_applicant_follows_its_dossier_with_reasons(client, world):
 def test_a_bureau_sees_its_inbox_and_marked_filing_copies(client, world):
     ordinary = make_dossier(world)
     applications.take_action(world.session, world.applicant, ordinary.id, "submit")
-    other = _principal(world.session, "third", Role.MEMBER, str(_org(world.session, "包头第二家", "包头市").id))
+    other = who(world.session, "third", Role.MEMBER, str(make_org(world.session, "包头第二家", city="包头市").id))
     direct = applications.create_application(world.session, other, dossier_in(world, route="direct"))
     add_evidence(world.session, direct, *ALL_EVIDENCE, "route")
     applications.take_action(world.session, other, direct.id, "submit")

@@ -17,8 +17,8 @@ from ipoc.benefits.schemas import PolicyInput
 from ipoc.clock import add_months
 from ipoc.errors import Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
-from ipoc.reference.service import find_region
 from tests.conftest import csrf_of, login, make_user, post_form
+from tests.factories import make_org
 
 OWN = StatutoryTerms(Decimal("70"), Decimal("60"), Decimal("10"), 5, 3000, 1000)
 
@@ -76,13 +76,6 @@ def test_statutory_numbers_live_in_one_table_with_their_source():
 # --- policies (service, both databases) -----------------------------------------------------------------
 
 
-def _org(session, name: str, type_code: str) -> Organisation:
-    org = Organisation(name=name, type_code=type_code, region_id=find_region(session, "包头市").id, status="verified")
-    session.add(org)
-    session.flush()
-    return org
-
-
 def _member(org: Organisation) -> Principal:
     return Principal(role=Role.MEMBER, user_id=None, org_id=org.id)
 
@@ -110,8 +103,8 @@ BELOW_THE_LINE = [
 
 
 def test_state_university_minimums_refused_enterprise_accepted(session):
-    university = _org(session, "内蒙古测试大学", "university")
-    enterprise = _org(session, "包头测试稀土有限公司", "enterprise")
+    university = make_org(session, "内蒙古测试大学", type_code="university")
+    enterprise = make_org(session, "包头测试稀土有限公司", type_code="enterprise")
     for field, value in BELOW_THE_LINE:
         with pytest.raises(InvalidInput, match="国家设立的研究开发机构、高等院校") as refused:
             benefits.save_policy(session, _member(university), PolicyInput(**{**RULE, field: value}))
@@ -124,18 +117,18 @@ def test_state_university_minimums_refused_enterprise_accepted(session):
 
 
 def test_private_university_and_institute_flag(session):
-    private = _org(session, "测试民办学院", "university")
+    private = make_org(session, "测试民办学院", type_code="university")
     state = benefits.save_policy(
         session, _member(private), PolicyInput(**{**RULE, "state_established": False, "transfer_licence_pct": "30"})
     )
     assert not state.bound and not state.policy.state_established
-    institute = _org(session, "测试研究所", "research_institute")
+    institute = make_org(session, "测试研究所", type_code="research_institute")
     with pytest.raises(InvalidInput, match="第2款"):
         benefits.save_policy(session, _member(institute), PolicyInput(**{**RULE, "equity_pct": "20"}))
 
 
 def test_statutory_source_forces_the_minimums(session):
-    org = _org(session, "测试企业", "enterprise")
+    org = make_org(session, "测试企业", type_code="enterprise")
     blank = {"source": "statutory", "effective_on": "2026-01-01"}
     policy = benefits.save_policy(session, _member(org), PolicyInput(**blank)).policy
     assert (policy.transfer_licence_pct, policy.equity_pct, policy.profit_pct) == (50, 50, 5)
@@ -152,14 +145,14 @@ def test_statutory_source_forces_the_minimums(session):
 
 
 def test_reward_below_the_default_under_a_rule_warns_but_is_kept(session):
-    org = _org(session, "测试企业", "enterprise")
+    org = make_org(session, "测试企业", type_code="enterprise")
     state = benefits.save_policy(session, _member(org), PolicyInput(**{**RULE, "utility_design_reward_yuan": 800}))
     assert state.policy.utility_design_reward_yuan == 800
     assert len(state.warnings) == 1 and "1500 元" in state.warnings[0] and "第93条" in state.warnings[0]
 
 
 def test_own_rule_needs_every_figure_and_a_document(session):
-    org = _org(session, "测试企业", "enterprise")
+    org = make_org(session, "测试企业", type_code="enterprise")
     with pytest.raises(InvalidInput) as missing:
         benefits.save_policy(session, _member(org), PolicyInput(**{**RULE, "equity_pct": None}))
     assert missing.value.field == "equity_pct"
@@ -169,7 +162,10 @@ def test_own_rule_needs_every_figure_and_a_document(session):
 
 
 def test_who_reads_and_who_writes_a_policy(session):
-    mine, other = _org(session, "甲大学", "university"), _org(session, "乙公司", "enterprise")
+    mine, other = (
+        make_org(session, "甲大学", type_code="university"),
+        make_org(session, "乙公司", type_code="enterprise"),
+    )
     benefits.save_policy(session, _member(mine), PolicyInput(**RULE))
     with pytest.raises(NotFound):
         benefits.get_policy(session, _member(other), mine.id)
@@ -193,7 +189,7 @@ def test_who_reads_and_who_writes_a_policy(session):
 
 
 def _member_login(session, client, username: str, type_code: str = "university") -> Organisation:
-    org = _org(session, f"{username}单位", type_code)
+    org = make_org(session, f"{username}单位", type_code=type_code)
     make_user(session, username, Role.MEMBER, str(org.id))
     login(client, username)
     return org
@@ -258,7 +254,7 @@ def test_api_policy_and_calculate_shapes(session, client):
     share = r.json()["share"]
     assert r.json()["basis"] == "policy" and share["per_year_yuan"] == [100_001] * 3 and share["share_wan"] == "30.0003"
     assert len(client.get("/api/v1/benefits/statute").json()) == len(STATUTE)
-    other = _org(session, "别家单位", "enterprise")
+    other = make_org(session, "别家单位", type_code="enterprise")
     session.commit()
     assert client.get(f"/api/v1/benefits/policy?org_id={other.id}").status_code == 404
 

@@ -19,7 +19,8 @@ from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.reviews.models import Panel, PanelMember, Score, ScoreSheet
 from tests.conftest import login, make_user, post_form
-from tests.test_centers import make_center, token, who
+from tests.factories import who
+from tests.test_centers import make_center, token
 
 TODAY = date(2026, 6, 1)
 

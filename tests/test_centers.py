@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from ipoc.applications.models import Application, Call
 from ipoc.auth import service as accounts
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
-from ipoc.auth.service import principal_for
 from ipoc.centers import service as centers
 from ipoc.centers.models import (
     Center,
@@ -35,6 +34,7 @@ from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
 from tests.conftest import login, make_user, post_form
+from tests.factories import who
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SUB_CENTER = "运营中心不得自行设立分中心（第十三条）"
@@ -85,10 +85,6 @@ def make_center(session, recognised_on: date = date(2026, 3, 2), **kw) -> Center
     center = centers.create_from_application(session, application(session, **kw), recognised_on)
     session.commit()
     return center
-
-
-def who(session, username: str, role: Role, scope: str | None = None) -> Principal:
-    return principal_for(session, make_user(session, username, role, scope))
 
 
 def evidence(name: str = "证据.pdf", content: bytes = PDF) -> UploadFile:

@@ -30,7 +30,8 @@ from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Applicant, Patent, PatentApplicant
 from ipoc.transfer.models import Demand
 from tests.conftest import csrf_of, login, make_user, post_form
-from tests.test_centers import make_center, org, who
+from tests.factories import principals
+from tests.test_centers import make_center, org
 from tests.test_patent_import import number
 
 TODAY = date(2026, 11, 30)
@@ -79,7 +80,7 @@ def world(session) -> World:
         "stranger": (Role.MEMBER, "呼和浩特无关有限公司"),
         "expert": (Role.EXPERT, None),
     }
-    people = {name: who(session, name, role, scope) for name, (role, scope) in scopes.items()}
+    people = principals(session, scopes)
     people["anonymous"] = ANONYMOUS
     return World(session, center, other_center, univ, ent, people)
 

@@ -15,11 +15,10 @@ from ipoc.errors import Conflict, Forbidden, NotFound
 from ipoc.licensing import service as lic
 from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
 from ipoc.licensing.schemas import AnnounceIn, DeclarationIn, FactIn, FeeQuery, NoticeIn, WithdrawIn
-from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Applicant, LegalEvent, Patent, PatentApplicant
 from ipoc.patents.numbers import check_char
-from ipoc.reference.service import find_region
 from tests.conftest import login, make_user, post_form
+from tests.factories import make_org
 
 TODAY = date(2026, 11, 30)
 OWNER = "内蒙古稀土新材料(包头)有限公司"  # as the patent record spells it
@@ -29,15 +28,6 @@ OWNER_ORG = "内蒙古稀土新材料（包头） 有限公司"  # as the organi
 def _no(kind_digit: str, serial: int) -> str:
     body = f"2023{kind_digit}{serial:07d}"
     return f"{body}.{check_char(body)}"
-
-
-def _org(session, name: str) -> Organisation:
-    org = Organisation(
-        name=name, type_code="enterprise", region_id=find_region(session, "包头市").id, status="verified"
-    )
-    session.add(org)
-    session.flush()
-    return org
 
 
 def _patent(session, serial: int = 1, *, kind: str = "invention", granted: bool = True, paid=date(2027, 6, 30)):
@@ -70,8 +60,8 @@ def _event(session, patent, kind, day, **detail):
 @pytest.fixture
 def people(session):
     """The patentee's member (name matched with full-width brackets and spaces), another member, staff."""
-    _org(session, OWNER_ORG)
-    _org(session, "鄂尔多斯装备制造有限公司")
+    make_org(session, OWNER_ORG)
+    make_org(session, "鄂尔多斯装备制造有限公司")
     session.commit()
     users = {
         "owner": make_user(session, "owner", Role.MEMBER, OWNER_ORG),

@@ -21,11 +21,11 @@ from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center, Revocation
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
-from ipoc.reference.service import find_region
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import ScoreSheet
 from ipoc.reviews.schemas import ConflictIn, IndicatorIn, PanelIn, ScoreIn, SheetIn, SheetRevision
 from tests.conftest import csrf_of, login, make_user, post_form
+from tests.factories import make_org
 
 # --- pure rules -------------------------------------------------------------------------------------------
 
@@ -87,15 +87,6 @@ class World:
     sheet: ScoreSheet
 
 
-def _org(session, name: str) -> Organisation:
-    org = Organisation(
-        name=name, type_code="enterprise", region_id=find_region(session, "包头市").id, status="verified"
-    )
-    session.add(org)
-    session.flush()
-    return org
-
-
 def _dossier(session, call: Call, org: Organisation, state: str = "expert_review") -> Application:
     app = Application(
         call_id=call.id,
@@ -117,7 +108,7 @@ def _world(session, n_experts: int = 2, n_dossiers: int = 2) -> World:
     call = Call(year=2026, title="2026年度认定", opens_on=date(2026, 3, 1), closes_on=date(2026, 4, 30))
     session.add(call)
     session.flush()
-    orgs = [_org(session, f"包头申报单位{i}") for i in range(1, n_dossiers + 1)]
+    orgs = [make_org(session, f"包头申报单位{i}") for i in range(1, n_dossiers + 1)]
     dossiers = [_dossier(session, call, org) for org in orgs]
     experts = [principal_for(session, make_user(session, f"expert{i}", Role.EXPERT)) for i in range(1, n_experts + 1)]
     sheet = reviews.create_sheet(
@@ -244,7 +235,7 @@ def test_a_late_conflict_drops_drafts_but_not_a_submitted_score(session):
 
 def test_performance_panels_review_the_centers_active_that_year(session):
     w = _world(session, n_experts=2, n_dossiers=0)
-    builders = [_org(session, f"建设单位{i}") for i in range(4)]
+    builders = [make_org(session, f"建设单位{i}") for i in range(4)]
 
     def center(i: int, start: date, end: date, first: int, status: str = "recognized") -> Center:
         c = Center(
