@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
+from ipoc import money
 from ipoc.catalogue.models import DUTIES
 from ipoc.money import YUAN_PER_WAN
 from ipoc.schemas import Input
@@ -104,7 +105,7 @@ class FundingIn(_Text):
 
     @property
     def amount_yuan(self) -> int:
-        return int(self.amount_wan * YUAN_PER_WAN)
+        return money.yuan(self.amount_wan)
 
 
 class ServiceItemOut(BaseModel):

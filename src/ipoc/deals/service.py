@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -342,10 +341,6 @@ def available_steps(p: Principal, deal: Deal) -> list[flows.Transition]:
     return flows.available(deal.stage, flows.owners_for(p, deal.center_id))
 
 
-def _yuan(wan: Decimal | None) -> int | None:
-    return None if wan is None else money.round_yuan(wan * money.YUAN_PER_WAN)
-
-
 def _patent_links(session: Session, numbers: Iterable[str]) -> tuple[list[DealPatent], list[str]]:
     """Application numbers in any notation, each checked and found in the patent database; the links and
     the canonical numbers (for the audit record)."""
@@ -419,7 +414,7 @@ def create_deal(session: Session, p: Principal, data: DealIn, today: date | None
         contact_id=contact.id if contact else None,
         title=data.title,
         mode=data.mode,
-        amount_yuan=_yuan(data.amount_wan),
+        amount_yuan=money.yuan(data.amount_wan),
         intention_on=intention_on,
         last_step_on=intention_on,
         contract_no=data.contract_no,
@@ -531,7 +526,7 @@ def transition(session: Session, p: Principal, deal_id: int, data: StepIn, today
         deal.negotiation_on = on
     elif t.action == "sign":
         deal.signed_on = on
-        deal.amount_yuan = _yuan(data.amount_wan) if data.amount_wan is not None else deal.amount_yuan
+        deal.amount_yuan = money.yuan(data.amount_wan) if data.amount_wan is not None else deal.amount_yuan
         deal.contract_no = data.contract_no or deal.contract_no
     elif t.action == "record":
         deal.recorded_on, deal.record_no = on, data.record_no

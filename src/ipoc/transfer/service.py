@@ -134,14 +134,10 @@ def get_demand(session: Session, p: Principal, demand_id: int) -> Demand:
     return demand
 
 
-def _yuan(wan: Decimal | None) -> int | None:
-    return None if wan is None else int(wan * money.YUAN_PER_WAN)
-
-
 def _range(low: Decimal | None, high: Decimal | None, field: str, what: str) -> tuple[int | None, int | None]:
     if low is not None and high is not None and low > high:
         raise InvalidInput(f"{what}下限不能高于上限", field=field)
-    return _yuan(low), _yuan(high)
+    return money.yuan(low), money.yuan(high)
 
 
 def _check_center(session: Session, center_id: int | None) -> int | None:
