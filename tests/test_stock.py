@@ -201,6 +201,8 @@ def test_pledge_and_overseas_family_criteria():
     p.family = "CN105000000A"
     ind = screening.indicators_of(p, TODAY)
     assert ind["high_value"] == ["high_pledge"] and not ind["pledged"]
+    assert screening._amount_yuan({"amount": "0.57万元"}) == 5_700  # as a float it came out 5,699
+    assert screening._amount_yuan({"amount": "1,250,000.5 元"}) == 1_250_001
 
 
 # --- intake -------------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
-from ipoc import clock
+from ipoc import clock, money
 from ipoc.patents.ipc import ipc_subclass
 from ipoc.patents.models import LegalEvent, Patent
 from ipoc.patents.parsing import claim_counts
@@ -57,8 +58,8 @@ def _amount_yuan(detail: dict[str, str]) -> int | None:
     match = _AMOUNT.search((detail or {}).get("amount", "").replace(",", ""))
     if match is None:
         return None
-    value = float(match.group(0))
-    return int(value * 10_000) if "万" in detail["amount"] else int(value)
+    value = Decimal(match.group(0))  # not float: 0.57 万元 is 5,700 yuan, not 5,699
+    return money.yuan(value) if "万" in detail["amount"] else money.round_yuan(value)
 
 
 def _licence_in_force(event: LegalEvent, today: date) -> bool:
