@@ -452,6 +452,26 @@ def test_fused_ranking_once_vectors_exist(world, session):
     assert result.exit_code == 0 and "仅按关键词" not in result.stderr
 
 
+def test_an_offers_demands_are_ranked_by_words_and_meaning_once_vectors_exist(world, session):
+    demand_id = _demand(session, world)
+    offer_id = _offer(session, world, application_nos=number(5))
+    staff = world.people["staff"]
+
+    def demand_match():
+        matches = svc.propose_for_offer(session, staff, offer_id, today=TODAY)
+        session.commit()
+        return next(m for m in matches if m.target_kind == "demand" and m.target_demand_id == demand_id)
+
+    words_only = demand_match()
+    assert not any(r.startswith("语义相近") for r in words_only.reasons)
+    words_confidence = words_only.confidence
+    assert CliRunner().invoke(cli, ["embed", "run"]).exit_code == 0
+    session.expire_all()
+    fused = demand_match()
+    assert "语义相近（语义排名第1）" in fused.reasons
+    assert fused.confidence > words_confidence  # first on both sides: the meaning agrees with the words
+
+
 # --- demo ---------------------------------------------------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ from ipoc.search.fusion import fuse
 from ipoc.search.query import FUNCTION_WORDS, And, IdSet, Words
 from ipoc.search.restriction import database_restriction
 from ipoc.search.text import fold
+from ipoc.search.vectors import Embedder
 from ipoc.transfer.models import Demand, Offer
 
 DEPTH = 100  # candidates per side before the adjustments re-order them
@@ -292,20 +293,46 @@ def demand_proposals(session: Session, demand: Demand, today: date | None = None
     return proposals + _offers_for_demand(session, demand, ranking, by_patent, decided["offer"])
 
 
+def _semantic_ranks(session: Session, offer: Offer, demands: list[Demand]) -> dict[int, tuple[int, float]]:
+    """Each demand's rank and cosine similarity to the offer by the e5 vectors, closest first (both texts embedded
+    as e5 "query:" texts, the symmetric use); empty while the patent vectors are incomplete, as search does."""
+    if not demands or not semantic_ready(session):
+        return {}
+    embedder = Embedder.shared()
+    target = embedder.query(offer_text(offer))
+    similarity = {d.id: float(embedder.query(demand_text(d)) @ target) for d in demands}
+    order = sorted(similarity, key=lambda demand_id: -similarity[demand_id])
+    return {demand_id: (rank, similarity[demand_id]) for rank, demand_id in enumerate(order, start=1)}
+
+
 def _demands_for_offer(session: Session, offer: Offer, skip: set[int]) -> list[Proposal]:
+    """Published demands sharing words (or an IPC hint) with the offer; once vectors exist the word overlap and
+    the semantic similarity are fused by rank (search.fusion) as the patent ranking is."""
     terms = content_terms(session, offer_text(offer))
     codes = _offer_codes(offer)
-    out = []
+    candidates = []
     for demand in session.scalars(select(Demand).where(Demand.status == "published", Demand.org_id != offer.org_id)):
         if demand.id in skip:
             continue
         shared = _matched_terms(terms, demand_text(demand))
         ipc = scoring.ipc_overlap(scoring.ipc_hints(demand.ipc_hints), codes)
-        if len(shared) < MIN_SHARED_TERMS and not ipc:
-            continue
-        relevance = _overlap(shared)
+        if len(shared) >= MIN_SHARED_TERMS or ipc:
+            candidates.append((demand, shared, ipc))
+    dense = _semantic_ranks(session, offer, [demand for demand, _, _ in candidates])
+    lexical = sorted(((d.id, _overlap(shared)) for d, shared, _ in candidates), key=lambda hit: -hit[1])
+    semantic = sorted(((i, similarity) for i, (_, similarity) in dense.items()), key=lambda hit: -hit[1])
+    fused = {hit.id: hit.score for hit in fuse(lexical, semantic, k=len(lexical), strong_lexical=0.0)}
+    out = []
+    for demand, shared, ipc in candidates:
         adjust, factor, reasons = _terms_reasons(demand, offer, shared, codes)
-        confidence = relevance * TEXT_CONFIDENCE + (scoring.IPC_CONFIDENCE if ipc else 0.0)
+        if dense:
+            relevance = fused[demand.id] / scoring.max_fused(True)
+            reasons.insert(1 if shared else 0, f"语义相近（语义排名第{dense[demand.id][0]}）")
+            confidence = relevance
+        else:
+            relevance = _overlap(shared)
+            confidence = relevance * TEXT_CONFIDENCE
+        confidence += scoring.IPC_CONFIDENCE if ipc else 0.0
         out.append(Proposal("demand", demand.id, relevance * factor + adjust, confidence, reasons))
     return sorted(out, key=lambda p: -p.score)[:DEMANDS_PER_OFFER]
 
