@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from sqlalchemy import select, text
@@ -142,3 +143,124 @@ def test_concurrent_log_entries_without_other_writes_do_not_collide(instance):
     with session_scope() as s:
         result = audit.verify_chain(s)
     assert result.ok and result.checked == 40
+
+
+# --- appends hold the head only from the commit's append to its COMMIT ---------------------------------
+
+
+def _actions(session, *actions):
+    return session.scalars(select(AuditRecord).where(AuditRecord.action.in_(actions)).order_by(AuditRecord.id)).all()
+
+
+def test_records_keep_the_order_of_the_changes_and_a_savepoint_rollback_drops_only_its_own(session):
+    session.add(Industry(name="先", naming_term="先", category="重点", source="x"))
+    session.flush()
+    audit.log(session, "view", "Patent", 1)
+    with session.begin_nested() as savepoint:
+        session.add(Industry(name="撤回", naming_term="撤回", category="重点", source="x"))
+        audit.log(session, "view", "Patent", 2)
+        session.flush()
+        savepoint.rollback()
+    session.add(Industry(name="后", naming_term="后", category="重点", source="x"))
+    session.flush()  # a change is recorded when it reaches the database, as before
+    audit.log(session, "export", "Patent", 3)
+    session.commit()
+    rows = session.scalars(
+        select(AuditRecord).where(AuditRecord.entity_type.in_(["industries", "Patent"])).order_by(AuditRecord.id)
+    ).all()
+    tail = [(r.action, r.entity_id if r.entity_type == "Patent" else json.loads(r.after_json)["name"]) for r in rows]
+    assert tail[-4:] == [("create", "先"), ("view", "1"), ("create", "后"), ("export", "3")]
+    assert ("view", "2") not in tail and ("create", "撤回") not in tail
+    assert audit.verify_chain(session).ok
+
+
+def test_a_rolled_back_log_entry_is_never_written(session):
+    before = audit.verify_chain(session).checked
+    audit.log(session, "view", "Patent", 1)
+    session.rollback()
+    session.commit()
+    assert audit.verify_chain(session).checked == before
+
+
+def test_an_open_transaction_does_not_hold_up_other_audited_commits(instance, backend):
+    """One request holds an audited change (flushed on PostgreSQL; on SQLite, whose one writer at a time would
+    serialise any two flushes, logged and staged) and sleeps, as password hashing or file work would; another
+    logs a login and commits meanwhile, without waiting for the first."""
+    holding, done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    took: list[float] = []
+
+    def slow() -> None:
+        try:
+            with session_scope() as s:
+                s.add(Industry(name="慢", naming_term="慢", category="重点", source="x"))
+                audit.log(s, "view", "Patent", "slow")
+                if backend == "postgresql":
+                    s.flush()
+                holding.set()
+                done.wait(10)
+        except BaseException as exc:  # collected and checked in the main thread
+            errors.append(exc)
+
+    def fast() -> None:
+        try:
+            holding.wait(10)
+            start = time.monotonic()
+            with session_scope() as s:
+                audit.log(s, "login", "users", 1)
+            took.append(time.monotonic() - start)
+        except BaseException as exc:  # collected and checked in the main thread
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threads = [threading.Thread(target=slow), threading.Thread(target=fast)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert took and took[0] < 2.0, f"the second commit waited {took} s for the first transaction"
+    with session_scope() as s:
+        assert audit.verify_chain(s).ok
+        login, view = _actions(s, "login", "view")
+        assert login.id < view.id  # appended at commit: the one committed first comes first
+        assert s.scalar(select(Industry).where(Industry.name == "慢")) is not None
+
+
+def test_concurrent_logins_failed_logins_and_logouts_complete_and_verify(app, session):
+    """Eight browsers at once: a failed login, a login and a logout each; every record is written, none waits on
+    another's transaction, and the chain verifies."""
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import csrf_of, login
+
+    for n in range(8):
+        make_user(session, f"peer{n}", Role.EXPERT)
+    errors: list[BaseException] = []
+    statuses: list[tuple[int, int, int]] = []
+
+    def visit(n: int) -> None:
+        try:
+            client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+            failed = login(client, f"peer{n}", "wrong-password").status_code
+            ok = login(client, f"peer{n}").status_code
+            out = client.post("/logout", data={"csrf_token": csrf_of(client)}).status_code
+            statuses.append((failed, ok, out))
+        except BaseException as exc:  # collected and checked in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=visit, args=(n,)) for n in range(8)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), "logins deadlocked"
+    assert errors == []
+    assert sorted(statuses) == [(401, 303, 303)] * 8
+    assert time.monotonic() - start < 120
+    session.expire_all()
+    for action in ("login_failed", "login", "logout"):
+        assert len(_actions(session, action)) == 8
+    assert audit.verify_chain(session).ok

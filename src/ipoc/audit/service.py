@@ -13,7 +13,7 @@ import hmac
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
-from ipoc.audit.context import current_actor
+from ipoc.audit.context import Actor, current_actor
 from ipoc.audit.models import GENESIS_HASH, AuditHead, AuditRecord
 from ipoc.config import get_settings
 from ipoc.db import utcnow
@@ -81,6 +81,16 @@ def _link_hash(key: bytes, row: dict[str, Any]) -> str:
 
 
 # --- appending ----------------------------------------------------------------------------------------
+#
+# Changes and logged events are only buffered in ``session.info`` while a transaction runs; they reach the chain
+# in one append right before the commit (``before_commit``: flush, lock the head, insert, move the head), so the
+# head's lock is held from that append to the COMMIT that follows at once, never across password hashing, file
+# work or a request's other steps. A rollback drops the buffer; a savepoint rollback drops what was buffered
+# since the savepoint began.
+
+_BUFFER = "ipoc_audit_buffer"
+_MARKS = "ipoc_audit_marks"
+_COMMITTING = "ipoc_audit_committing"
 
 
 @dataclass
@@ -91,11 +101,30 @@ class Entry:
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     meta: dict[str, Any] | None = None
+    actor: Actor | None = None
 
 
-def _append(session: Session, entries: Iterable[Entry]) -> None:
-    """Write entries at the chain's head, holding the head row's lock until the transaction ends."""
-    entries = list(entries)
+def _buffer(session: Session, entries: Iterable[Entry]) -> None:
+    """Queue entries for the commit, with the actor and context of the moment they happened."""
+    actor = current_actor(session.info)
+    context = dict(session.info.get(_META) or {})
+    if actor.ip:
+        context["ip"] = actor.ip
+    if actor.request_id:
+        context["request_id"] = actor.request_id
+    queued = [replace(e, actor=e.actor or actor, meta={**context, **(e.meta or {})} or None) for e in entries]
+    if not queued:
+        return
+    if session.info.get(_COMMITTING):
+        # Something flushed after this commit's append (another before_commit hook): append it now, the COMMIT
+        # follows at once.
+        _append(session, queued)
+        return
+    session.info.setdefault(_BUFFER, []).extend(queued)
+
+
+def _append(session: Session, entries: list[Entry]) -> None:
+    """Write entries at the chain's head; the head row stays locked until the commit that follows."""
     if not entries:
         return
     conn = session.connection()
@@ -104,20 +133,15 @@ def _append(session: Session, entries: Iterable[Entry]) -> None:
     conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id))
     head = conn.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
     last_id, last_hash = head.last_id, head.last_hash
-    actor = current_actor(session.info)
     key = _chain_key()
-    extra = dict(session.info.get(_META) or {})
-    if actor.ip:
-        extra["ip"] = actor.ip
-    if actor.request_id:
-        extra["request_id"] = actor.request_id
     rows = []
+    ts = utcnow()
     for entry in entries:
         last_id += 1
-        meta = {**extra, **(entry.meta or {})}
+        actor = entry.actor or current_actor(session.info)
         row = {
             "id": last_id,
-            "ts": utcnow(),
+            "ts": ts,
             "actor_id": actor.id,
             "actor_label": actor.label,
             "entity_type": entry.entity_type,
@@ -125,7 +149,7 @@ def _append(session: Session, entries: Iterable[Entry]) -> None:
             "action": entry.action,
             "before_json": _dumps(entry.before),
             "after_json": _dumps(entry.after),
-            "meta_json": _dumps(meta or None),
+            "meta_json": _dumps(entry.meta or None),
             "prev_hash": last_hash,
         }
         row["hash"] = last_hash = _link_hash(key, row)
@@ -144,8 +168,10 @@ def log(
     meta: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    """Record an event that changes no audited row: a login, an export, a view of a confidential record."""
-    _append(session, [Entry(entity_type, str(entity_id), action, after=after, meta=meta)])
+    """Record an event that changes no audited row: a login, an export, a view of a confidential record.
+
+    Written when the session commits, in the order of the other changes of its transaction."""
+    _buffer(session, [Entry(entity_type, str(entity_id), action, after=after, meta=meta)])
 
 
 def set_reason(session: Session, reason: str, **meta: Any) -> None:
@@ -211,8 +237,49 @@ def _audit_flush(session: Session, _ctx: Any) -> None:
     for obj in session.deleted:
         if getattr(obj, "__audited__", False):
             entries.append(Entry(type(obj).__tablename__, _entity_id(obj), "delete", before=_snapshot(obj)))
-    _append(session, entries)
+    _buffer(session, entries)
     session.info.pop(_META, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_buffered(session: Session) -> None:
+    """Flush, then append everything this transaction buffered: the head is locked only from here to COMMIT.
+
+    Also runs when a savepoint is released (no code uses savepoints): its entries are then appended inside it."""
+    session.flush()
+    _append(session, session.info.pop(_BUFFER, []))
+    if not session.in_nested_transaction():
+        session.info[_COMMITTING] = True
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_MARKS, {})
+        marks[transaction] = (len(session.info.get(_BUFFER, [])), session.info.get(_PENDING_HEAD))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    """A savepoint rollback drops only what was buffered since the savepoint; a full rollback drops all."""
+    mark = session.info.get(_MARKS, {}).pop(previous, None)
+    if previous.nested and mark is not None:
+        length, pending = mark
+        del session.info.get(_BUFFER, [])[length:]
+        session.info[_PENDING_HEAD] = pending
+        if pending is None:
+            session.info.pop(_PENDING_HEAD, None)
+    elif previous.parent is None:
+        _forget(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        # Whatever is still buffered belongs to a transaction that did not commit (closed, rolled back).
+        session.info.pop(_BUFFER, None)
+        session.info.pop(_MARKS, None)
+        session.info.pop(_COMMITTING, None)
 
 
 @event.listens_for(Session, "after_commit")
@@ -222,10 +289,15 @@ def _write_anchor(session: Session) -> None:
         write_anchor(*pending)
 
 
+def _forget(session: Session) -> None:
+    for key in (_PENDING_HEAD, _META, _BUFFER, _MARKS, _COMMITTING):
+        session.info.pop(key, None)
+
+
 @event.listens_for(Session, "after_rollback")
 def _forget_head(session: Session) -> None:
-    session.info.pop(_PENDING_HEAD, None)
-    session.info.pop(_META, None)
+    if not session.in_nested_transaction():
+        _forget(session)
 
 
 # --- the anchor file ----------------------------------------------------------------------------------
