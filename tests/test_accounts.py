@@ -23,6 +23,10 @@ from tests.conftest import PASSWORD, make_user
         ("onlyletters", "字母和数字"),
         ("1234567890", "字母和数字"),
         ("xalice12345", "用户名"),
+        ("password12", "常见或已泄露"),
+        ("qwerty1234", "常见或已泄露"),
+        ("Password12", "常见或已泄露"),
+        ("ipocDemo2026", "演示"),
     ],
 )
 def test_password_rule(password, reason):
@@ -74,6 +78,7 @@ def test_login_succeeds_and_is_audited(session):
     make_user(session, "alice", Role.EXPERT)
     user, error = accounts.authenticate(session, "Alice", PASSWORD, ip="10.0.0.1")
     assert user is not None and error == ""
+    session.commit()  # audit records join the chain at commit
     assert recent(session, limit=1)[0].action == "login"
 
 
@@ -81,15 +86,18 @@ def test_login_is_throttled_after_repeated_failures(session, instance):
     make_user(session, "alice", Role.EXPERT)
     for _ in range(instance.login_max_failures):
         user, error = accounts.authenticate(session, "alice", "wrong-password1")
+        session.commit()  # as the request does: the attempts themselves are committed on their own
         assert user is None and "用户名或密码错误" in error
-    user, error = accounts.authenticate(session, "alice", PASSWORD)
-    assert user is None and "失败次数过多" in error
+    with pytest.raises(accounts.TooManyAttempts, match="失败次数过多") as refused:
+        accounts.authenticate(session, "alice", PASSWORD)
+    assert refused.value.status_code == 429 and refused.value.retry_after >= 1
 
 
 def test_a_disabled_user_cannot_log_in_and_loses_sessions(session):
     user = make_user(session, "alice", Role.EXPERT)
     epoch = user.session_epoch
     accounts.set_active(session, user, False, reason="离职")
+    session.commit()
     assert user.session_epoch == epoch + 1
     assert accounts.authenticate(session, "alice", PASSWORD)[0] is None
 

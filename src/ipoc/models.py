@@ -2,7 +2,7 @@
 
 from ipoc.applications.models import Application, ApplicationEvent, Call, ConditionStatement
 from ipoc.audit.models import AuditHead, AuditRecord
-from ipoc.auth.models import ApiToken, LoginAttempt, User
+from ipoc.auth.models import ApiToken, LoginAttempt, User, UserSession
 from ipoc.benefits.models import BenefitPolicy
 from ipoc.catalogue.models import FundingProject, PlanItem, ServiceItem, WorkPlan
 from ipoc.centers.models import (
@@ -98,5 +98,6 @@ __all__ = [
     "TechEventItem",
     "TechEventSignup",
     "User",
+    "UserSession",
     "WorkPlan",
 ]

@@ -1,4 +1,4 @@
-"""Accounts, API tokens and login attempts."""
+"""Accounts, API tokens, server-side login sessions and login attempts."""
 
 from __future__ import annotations
 
@@ -57,11 +57,30 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class UserSession(Base):
+    """A browser login. The signed cookie carries a random token; only its SHA-256 is kept, as the id.
+
+    Each request looks the row up, so logging out (or a password change, or disabling the account) ends the
+    session on the server: a copied cookie is worthless afterwards. Not audited: login and logout are."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+
 class LoginAttempt(Base):
+    """One checked login (throttled attempts are not checked, so not recorded here); the throttle counts these."""
+
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(60), index=True)
-    ip: Mapped[str] = mapped_column(String(64), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="", index=True)
     ts: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     success: Mapped[bool] = mapped_column(Boolean)

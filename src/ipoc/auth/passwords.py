@@ -40,10 +40,33 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def check_password_rule(password: str, *, username: str = "") -> None:
+@cache
+def common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of leaked password dumps, bundled with zxcvbn (nothing is fetched)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def _demo_password() -> str:
+    from ipoc.ops.demo import DEMO_PASSWORD  # printed by `make demo`, so known to everyone who saw it
+
+    return DEMO_PASSWORD
+
+
+def check_password_rule(password: str, *, username: str = "", field: str = "password", initial: bool = False) -> None:
+    """Refuse a weak new password with a message that names the rule it breaks (on ``field`` of the form).
+
+    An ``initial`` password, which must be changed at first login, may be the demo password: that is how the
+    demo accounts are made. A password the user chooses never may."""
+    lowered = password.lower()
     if len(password) < MIN_LENGTH:
-        raise InvalidInput(f"密码至少 {MIN_LENGTH} 个字符", field="password")
+        raise InvalidInput(f"密码至少 {MIN_LENGTH} 个字符", field=field)
     if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
-        raise InvalidInput("密码须同时包含字母和数字", field="password")
-    if username and username.lower() in password.lower():
-        raise InvalidInput("密码不能包含用户名", field="password")
+        raise InvalidInput("密码须同时包含字母和数字", field=field)
+    if username and username.lower() in lowered:
+        raise InvalidInput("密码不能包含用户名", field=field)
+    if not initial and lowered == _demo_password().lower():
+        raise InvalidInput("不能使用演示环境公开的初始密码", field=field)
+    if lowered in common_passwords():
+        raise InvalidInput("该密码属于常见或已泄露的密码，容易被猜中，请换一个", field=field)

@@ -1,22 +1,23 @@
-"""Accounts: login with throttling, passwords, scopes, API tokens. Scope rules live here, not in views."""
+"""Accounts: login with throttling, server-side sessions, passwords, scopes, API tokens. Scope rules live here."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ipoc.audit import service as audit
-from ipoc.auth.models import ApiToken, LoginAttempt, User
+from ipoc.auth.models import ApiToken, LoginAttempt, User, UserSession
 from ipoc.auth.passwords import check_password_rule, hash_password, verify_password
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
 from ipoc.centers.models import Center
 from ipoc.config import get_settings
-from ipoc.db import utcnow
-from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.db import session_scope, utcnow
+from ipoc.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
 from ipoc.reference.service import find_region, visible_region_ids
 
@@ -111,7 +112,7 @@ def create_user(
         raise InvalidInput("用户名不能为空", field="username")
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise Conflict(f"用户名已存在：{username}", field="username")
-    check_password_rule(password, username=username)
+    check_password_rule(password, username=username, initial=must_change_password)
     user = User(
         username=username,
         display_name=display_name.strip() or username,
@@ -140,6 +141,7 @@ def set_active(session: Session, user: User, active: bool, *, reason: str = "") 
     audit.set_reason(session, reason or ("启用账号" if active else "停用账号"))
     user.active = active
     user.session_epoch += 1
+    revoke_sessions(session, user)
     session.flush()
 
 
@@ -148,6 +150,7 @@ def rescope(session: Session, user: User, role: Role, scope: str | None) -> None
         setattr(user, key, value)
     user.role = role.value
     user.session_epoch += 1
+    revoke_sessions(session, user)
     session.flush()
 
 
@@ -174,58 +177,184 @@ def change_password(session: Session, user: User, old: str, new: str) -> None:
         raise InvalidInput("原密码不正确", field="old_password")
     if old == new:
         raise InvalidInput("新密码不能与原密码相同", field="new_password")
-    check_password_rule(new, username=user.username)
+    check_password_rule(new, username=user.username, field="new_password")
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.session_epoch += 1
+    revoke_sessions(session, user)  # every session, this one too: the caller starts a fresh one
     session.flush()
 
 
 def reset_password(session: Session, user: User, new: str) -> None:
     """An admin sets an initial password; the user must change it at next login."""
-    check_password_rule(new, username=user.username)
+    check_password_rule(new, username=user.username, initial=True)
     user.password_hash = hash_password(new)
     user.must_change_password = True
     user.session_epoch += 1
+    revoke_sessions(session, user)
     session.flush()
+
+
+# --- login throttling ----------------------------------------------------------------------------------
+#
+# Growing delays instead of a lockout, counted from the recorded attempts over the last day:
+# - per (username, address): after ``login_max_failures`` failures since the last success there;
+# - per address, whatever the username: spraying many names from one place is slowed;
+# - per username from addresses where it never logged in: a spray against ``admin`` from elsewhere slows those
+#   addresses, while an address where ``admin`` has logged in before (a known address) is not slowed by it.
+# A throttled attempt is answered 429 without checking the password and is not counted, so waiting always helps.
+# Attempts are written in their own short transaction: never under the request's locks (the audit head).
+
+THROTTLE_WINDOW = timedelta(days=1)
+ADDRESS_FREE_FAILURES = 20
+USERNAME_FREE_FAILURES = 10
+BASE_DELAY_SECONDS = 2
+
+
+class TooManyAttempts(DomainError):
+    """A login refused before its password is checked; ``retry_after`` is in whole seconds."""
+
+    status_code = 429
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes, seconds = divmod(retry_after, 60)
+        wait = f"{minutes} 分 {seconds} 秒" if minutes else f"{seconds} 秒"
+        super().__init__(f"登录失败次数过多，请 {wait} 后再试")
+        self.retry_after = retry_after
+
+
+def throttle_delay(failures: int, free: int) -> float:
+    """Seconds to wait after the last failure: none for the first ``free``, then doubling up to the cap."""
+    if failures < free:
+        return 0.0
+    cap = get_settings().login_lock_minutes * 60
+    return float(min(BASE_DELAY_SECONDS * 2 ** min(failures - free, 30), cap))
+
+
+def _failures(session: Session, *conditions) -> tuple[int, datetime | None]:
+    stmt = select(func.count(), func.max(LoginAttempt.ts)).where(LoginAttempt.success.is_(False), *conditions)
+    count, last = session.execute(stmt).one()
+    return count or 0, last
+
+
+def _wait_seconds(session: Session, username: str, ip: str, now: datetime) -> float:
+    """How long this (username, address) must still wait; 0 when it may try now."""
+    since = now - THROTTLE_WINDOW
+    known = select(LoginAttempt.ip).where(LoginAttempt.username == username, LoginAttempt.success).distinct()
+    pair_success = session.scalar(
+        select(func.max(LoginAttempt.ts)).where(
+            LoginAttempt.username == username, LoginAttempt.ip == ip, LoginAttempt.success
+        )
+    )
+    pair_since = max(since, pair_success) if pair_success else since
+    checks = [
+        (
+            _failures(session, LoginAttempt.username == username, LoginAttempt.ip == ip, LoginAttempt.ts > pair_since),
+            get_settings().login_max_failures,
+        ),
+        (_failures(session, LoginAttempt.ip == ip, LoginAttempt.ts > since), ADDRESS_FREE_FAILURES),
+    ]
+    if pair_success is None:  # not a known address for this user: failures from all unknown addresses count
+        unknown = _failures(
+            session, LoginAttempt.username == username, LoginAttempt.ts > since, LoginAttempt.ip.not_in(known)
+        )
+        checks.append((unknown, USERNAME_FREE_FAILURES))
+    wait = 0.0
+    for (count, last), free in checks:
+        if last is not None:
+            wait = max(wait, throttle_delay(count, free) - (now - last).total_seconds())
+    return wait
+
+
+def check_throttle(username: str, ip: str) -> None:
+    """Raise ``TooManyAttempts`` when this login must wait; reads in its own short session."""
+    with session_scope() as own:
+        wait = _wait_seconds(own, username.strip().lower(), ip, utcnow())
+    if wait > 0:
+        raise TooManyAttempts(math.ceil(wait))
+
+
+def record_attempt(username: str, ip: str, success: bool) -> None:
+    """Committed at once in its own transaction, so it counts even if the request fails, and holds no lock."""
+    with session_scope() as own:
+        own.add(LoginAttempt(username=username.strip().lower()[:60], ip=ip[:64], success=success))
 
 
 # --- login --------------------------------------------------------------------------------------------
 
 
-def _recent_failures(session: Session, username: str) -> int:
-    settings = get_settings()
-    since = utcnow() - timedelta(minutes=settings.login_lock_minutes)
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.ts)).where(LoginAttempt.username == username, LoginAttempt.success)
-    )
-    if last_success and last_success > since:
-        since = last_success
-    stmt = select(func.count()).where(
-        LoginAttempt.username == username, LoginAttempt.ts > since, LoginAttempt.success.is_(False)
-    )
-    return session.scalar(stmt) or 0
-
-
 def authenticate(session: Session, username: str, password: str, *, ip: str = "") -> tuple[User | None, str]:
-    """Check a login and record the attempt; the caller commits either way, so failures are counted.
+    """Check a login, record the attempt and audit it; the caller commits ``session``.
 
-    After too many failures the account is locked for a while, whatever the password.
+    Raises ``TooManyAttempts`` (audited) before checking the password when the throttle says wait. Call it
+    before writing anything in ``session``: the attempt is committed through a connection of its own.
     """
     username = username.strip().lower()
-    settings = get_settings()
-    if _recent_failures(session, username) >= settings.login_max_failures:
-        audit.log(session, "login_locked", "users", username, meta={"ip": ip})
-        return None, f"登录失败次数过多，请 {settings.login_lock_minutes} 分钟后再试"
+    try:
+        check_throttle(username, ip)
+    except TooManyAttempts as exc:
+        audit.log(session, "login_throttled", "users", username, meta={"ip": ip, "retry_after": exc.retry_after})
+        raise
     user = session.scalar(select(User).where(func.lower(User.username) == username))
     ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
-    session.add(LoginAttempt(username=username, ip=ip, success=ok))
+    record_attempt(username, ip, ok)
     if not ok or user is None:
         audit.log(session, "login_failed", "users", user.id if user else username, meta={"ip": ip})
         return None, "用户名或密码错误，或账号已停用"
     user.last_login_at = utcnow()
     audit.log(session, "login", "users", user.id, meta={"ip": ip})
     return user, ""
+
+
+# --- server-side sessions -------------------------------------------------------------------------------
+
+SESSION_TOUCH = timedelta(minutes=1)  # last_seen_at is written at most this often per session
+
+
+def start_session(session: Session, user: User, *, ip: str = "", user_agent: str = "") -> str:
+    """A new login session; returns the token for the signed cookie (only its digest is stored)."""
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(id=_token_digest(token), user_id=user.id, ip=ip[:64], user_agent=user_agent[:300]))
+    session.flush()
+    return token
+
+
+def session_user(session: Session, token: str) -> User | None:
+    """The active user of a live session, or None (revoked, idle too long, past its maximum age, unknown)."""
+    row = session.get(UserSession, _token_digest(token))
+    if row is None or row.revoked_at is not None:
+        return None
+    settings = get_settings()
+    now = utcnow()
+    if now - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes) or now - row.created_at > timedelta(
+        hours=settings.session_max_hours
+    ):
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    if now - row.last_seen_at > SESSION_TOUCH:
+        with session_scope() as own:  # its own short write: a page view holds no lock for its whole length
+            own.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+    return user
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == _token_digest(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_sessions(session: Session, user: User) -> None:
+    """End every open session of the user (password change, disabling, re-scoping, password reset)."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 # --- API tokens ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ipoc.auth.roles import ACCOUNT_ROLES, ROLE_LABELS, Principal, Role
 from ipoc.auth.schemas import LoginForm, PasswordChange, TokenCreate, UserCreate, UserUpdate
 from ipoc.reference.service import list_regions
 from ipoc.schemas import PathId
-from ipoc.web.deps import DB, SESSION_USER, CurrentPrincipal, LoginRequired, current_user, role_required
+from ipoc.web.deps import DB, SESSION_TOKEN, SESSION_USER, CurrentPrincipal, LoginRequired, current_user, role_required
 from ipoc.web.export import xlsx_response
 from ipoc.web.forms import attempt, parse_form
 from ipoc.web.templating import render
@@ -32,10 +32,15 @@ def _safe_next(target: str | None) -> str:
     return "/dashboard"
 
 
-def _start_session(request: Request, user: User) -> None:
+def _start_session(request: Request, session: DB, user: User) -> None:
+    """A fresh server-side session (and CSRF token) at each login, so a cookie planted earlier is worth nothing."""
     now = time.time()
+    ip = request.client.host if request.client else ""
+    token = accounts.start_session(session, user, ip=ip, user_agent=request.headers.get("user-agent", ""))
     request.session.clear()
-    request.session.update({SESSION_USER: user.id, "epoch": user.session_epoch, "iat": now, "seen": now})
+    request.session.update(
+        {SESSION_USER: user.id, SESSION_TOKEN: token, "epoch": user.session_epoch, "iat": now, "seen": now}
+    )
 
 
 @router.get("/login")
@@ -52,11 +57,17 @@ async def login(request: Request, session: DB, next: str | None = None):
     if not form.ok or form.data is None:
         return render(request, "auth/login.html", ctx, status_code=422)
     ip = request.client.host if request.client else ""
-    user, error = accounts.authenticate(session, form.data.username, form.data.password, ip=ip)
+    try:
+        user, error = accounts.authenticate(session, form.data.username, form.data.password, ip=ip)
+    except accounts.TooManyAttempts as exc:
+        ctx["errors"] = {"__all__": exc.message}
+        response = render(request, "auth/login.html", ctx, status_code=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if user is None:
         ctx["errors"] = {"__all__": error}
         return render(request, "auth/login.html", ctx, status_code=401)
-    _start_session(request, user)
+    _start_session(request, session, user)
     target = "/account/password" if user.must_change_password else _safe_next(next)
     return RedirectResponse(target, status_code=303)
 
@@ -65,6 +76,9 @@ async def login(request: Request, session: DB, next: str | None = None):
 def logout(request: Request, session: DB, user: Annotated[User | None, Depends(current_user)]):
     if user is not None:
         audit.log(session, "logout", "users", user.id)
+    token = request.session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        accounts.end_session(session, token)  # the cookie, even if copied, no longer opens a session
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
@@ -95,7 +109,7 @@ async def change_password(
     if form.errors:
         ctx = {"title": "修改密码", "forced": user.must_change_password, "errors": form.errors}
         return render(request, "auth/password.html", ctx, status_code=422)
-    _start_session(request, user)
+    _start_session(request, session, user)
     return RedirectResponse("/dashboard?changed=1", status_code=303)
 
 

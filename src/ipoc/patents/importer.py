@@ -30,6 +30,7 @@ from ipoc.patents.records import PatentRecord, RowIssue
 from ipoc.reference.models import Region
 from ipoc.search.changes import next_rev
 from ipoc.search.semantic import passage_key
+from ipoc.web.export import safe_cell
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,8 @@ class _Report:
         self._writer.writerow(REPORT_HEADER)
 
     def add(self, issue: RowIssue) -> None:
-        self._writer.writerow([issue.row, issue.field, issue.reason, issue.value[:200]])
+        # Same formula guard as every other export: the original value is hostile input by definition.
+        self._writer.writerow([safe_cell(v) for v in (issue.row, issue.field, issue.reason, issue.value[:200])])
 
 
 @contextmanager

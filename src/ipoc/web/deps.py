@@ -21,6 +21,7 @@ from ipoc.errors import DomainError, Forbidden
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SESSION_USER = "uid"
+SESSION_TOKEN = "sid"  # the server-side session's token (ipoc.auth.models.UserSession)
 SESSION_COOKIE = "ipoc_session"
 
 
@@ -56,10 +57,15 @@ def _bearer(request: Request) -> str | None:
 
 
 def _session_user(request: Request, session: Session) -> User | None:
-    """The user of a valid, unexpired cookie session; an expired or revoked one is cleared."""
+    """The user of a valid, unexpired cookie session whose server-side row is live; any other is cleared."""
     data = request.session
     uid = data.get(SESSION_USER)
+    token = data.get(SESSION_TOKEN)
     if uid is None:
+        return None
+    if not isinstance(token, str) or (live := accounts.session_user(session, token)) is None or live.id != uid:
+        data.pop(SESSION_USER, None)
+        data.pop(SESSION_TOKEN, None)
         return None
     settings = get_settings()
     now = time.time()
