@@ -46,6 +46,12 @@ CHART_SETTLED = """() => new Promise(done => {
 })"""
 
 
+# every page records what the Content-Security-Policy refused (injected by the browser, so not itself refused)
+CSP_WATCH = """window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  e => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));"""
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -108,9 +114,16 @@ class Site:
     base: str
     page: sync_api.Page
     requests: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         return self.base + path
+
+    def assert_no_csp_violations(self) -> None:
+        """Nothing the pages need was refused by the Content-Security-Policy (console or violation events)."""
+        logged = [m for m in self.console if "Content Security Policy" in m]
+        events = self.page.evaluate("() => window.__cspViolations || []")
+        assert not logged and not events, f"CSP refused something: {logged} {events}"
 
     def assert_only_local_requests(self) -> None:
         assert self.requests, "the browser made no requests at all"
@@ -122,9 +135,11 @@ class Site:
 def site(browser, live_server) -> Iterator[Site]:
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(CSP_WATCH)
     page = context.new_page()
     s = Site(live_server, page)
     page.on("request", lambda r: s.requests.append(r.url))
+    page.on("console", lambda m: s.console.append(m.text))
     yield s
     context.close()
 
@@ -233,6 +248,7 @@ def test_admin_forced_password_change_leads_to_dashboard_with_chart(site, tmp_pa
     sync_api.expect(page.get_by_test_id("dashboard-title")).to_contain_text("工作台")
 
     site.assert_only_local_requests()
+    site.assert_no_csp_violations()
     assert any(u.endswith("/static/vendor/echarts.min.js") for u in site.requests), site.requests
     assert any(u.endswith("/static/vendor/bootstrap.min.css") for u in site.requests), site.requests
 
@@ -292,4 +308,27 @@ def test_bureau_officer_sees_review_but_not_user_admin(site):
     assert response is not None and response.status == 403
     sync_api.expect(page.get_by_test_id("error-message")).to_have_text("无权访问此页面")
     sync_api.expect(page.locator("main h1")).to_have_text("403")
+    site.assert_only_local_requests()
+
+
+def test_key_pages_run_under_the_content_security_policy(site):
+    """No inline script is left to refuse: charts draw, list filters submit, deletions ask, Swagger UI starts."""
+    page = site.page
+    _forced_change(site, "admin")
+    for path in ("/", "/dashboard", "/orgs", "/admin/users", "/patents/search", "/search/saved", "/patents/import"):
+        response = page.goto(site.url(path))
+        assert response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+        page.wait_for_load_state("load")
+        site.assert_no_csp_violations()
+    page.goto(site.url("/dashboard"))
+    sync_api.expect(page.locator("#orgs-chart canvas, #orgs-chart svg").first).to_be_visible()
+
+    page.goto(site.url("/orgs"))
+    page.select_option("select[name=region_id]", label="包头市")  # data-autosubmit, handled by /static/ipoc.js
+    page.wait_for_url(lambda url: "region_id=" in url)
+    sync_api.expect(page.get_by_test_id("org-table")).not_to_contain_text("满洲里示例口岸贸易有限公司")
+
+    page.goto(site.url("/api/docs"))
+    sync_api.expect(page.locator(".swagger-ui .info .title")).to_contain_text("ipoc")
+    site.assert_no_csp_violations()
     site.assert_only_local_requests()

@@ -1,11 +1,13 @@
 """Sessions and logins through real HTTP: a copied cookie is refused after logout, password changes and
 disabling end other sessions, logins slow down with growing delays per username and per address (never a
-lockout of a known address), weak new passwords are refused saying why, and the import's rejected-row report
-is formula-safe."""
+lockout of a known address), weak new passwords are refused saying why, the import's rejected-row report
+is formula-safe, and every page carries a Content-Security-Policy that no template needs to break."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -233,3 +235,37 @@ def test_the_import_report_is_formula_safe(instance, tmp_path):
     values = [row["原值"] for row in report_rows(report)]
     assert "'" + hyperlink in values and "'" + command in values
     assert not any(v.startswith(("=", "+", "-", "@")) for row in report_rows(report) for v in row.values())
+
+
+# --- Content-Security-Policy ----------------------------------------------------------------------------
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "src" / "ipoc" / "web" / "templates"
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+HANDLER = re.compile(r"\s(on[a-z]+|hx-on[:\w-]*)\s*=", re.IGNORECASE)
+
+
+def test_pages_carry_a_policy_without_inline_scripts(client, session):
+    make_user(session, "root", Role.REGION_ADMIN)
+    login(client, "root")
+    for path in ("/", "/login", "/dashboard", "/orgs", "/admin/users", "/api/docs", "/api/v1/me", "/no-such-page"):
+        answer = client.get(path)
+        policy = answer.headers.get("content-security-policy", "")
+        assert "script-src 'self';" in policy and "'unsafe-eval'" not in policy, (path, policy)
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy and "form-action 'self'" in policy
+        if answer.headers.get("content-type", "").startswith("text/html"):
+            assert not INLINE_SCRIPT.search(answer.text), path
+            assert not HANDLER.search(answer.text), path
+    docs = client.get("/api/docs").text
+    assert '<script src="/static/swagger-init.js">' in docs
+    assert client.get("/static/swagger-init.js").status_code == 200
+
+
+def test_no_template_has_an_inline_script_or_event_handler():
+    checked = 0
+    for template in TEMPLATES.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert not INLINE_SCRIPT.search(text), f"{template.name}: inline <script> (move it to /static)"
+        assert not HANDLER.search(text), f"{template.name}: on*/hx-on handler (use data-* and /static/ipoc.js)"
+        checked += 1
+    assert checked > 50
+    assert "allowEval" in (TEMPLATES / "base.html").read_text(encoding="utf-8")

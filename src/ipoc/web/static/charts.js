@@ -24,3 +24,20 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   window.addEventListener("resize", () => charts.forEach(c => c.resize()));
 });
+
+// The dashboard's registrations per league/city (#orgs-chart, data-chart='[["盟市", verified, pending], ...]').
+document.addEventListener("DOMContentLoaded", () => {
+  const el = document.getElementById("orgs-chart");
+  if (!window.echarts || !el) return;
+  const rows = JSON.parse(el.dataset.chart);
+  const chart = echarts.init(el);
+  chart.setOption({
+    tooltip: {trigger: "axis"}, legend: {top: 0, data: ["已核验", "待核验"]},
+    grid: {left: 40, right: 10, top: 30, bottom: 70},
+    xAxis: {type: "category", data: rows.map(r => r[0]), axisLabel: {rotate: 40}},
+    yAxis: {type: "value", minInterval: 1},
+    series: [{name: "已核验", type: "bar", stack: "n", data: rows.map(r => r[1])},
+             {name: "待核验", type: "bar", stack: "n", data: rows.map(r => r[2])}]
+  });
+  window.addEventListener("resize", () => chart.resize());
+});
