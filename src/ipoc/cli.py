@@ -207,18 +207,30 @@ def token_create(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Exit 0 when the audit chain is intact; 1, naming the first bad record, when it is not."""
+    """Exit 0 when the audit chain is intact and every audited row matches it; 1 otherwise, naming the first
+    bad record and each row edited, inserted or deleted behind the application's back (table, id, fields)."""
+    from ipoc.audit.rows import uncovered_patents, verify_rows
     from ipoc.audit.service import verify_chain
     from ipoc.db import session_scope
 
     with session_scope() as session:
         result = verify_chain(session)
+        findings = [f.describe() for f in verify_rows(session)]
+        findings += [f"inserted patents {pid}: no import batch record" for pid in uncovered_patents(session)]
     if result.ok:
         typer.echo(f"audit chain intact: {result.checked} records")
-        return
-    typer.echo(f"audit chain broken at record {result.bad_id}: {result.message}", err=True)
-    typer.echo(str(result.bad_id))
-    raise typer.Exit(1)
+    else:
+        typer.echo(f"audit chain broken at record {result.bad_id}: {result.message}", err=True)
+    for line in findings:  # on stderr when the chain is broken: stdout then names only the bad record
+        typer.echo(f"row changed outside the application: {line}", err=not result.ok)
+    if findings:
+        typer.echo(f"{len(findings)} rows differ from the audit trail", err=True)
+    elif result.ok:
+        typer.echo("audited rows match the audit trail")
+    if not result.ok:
+        typer.echo(str(result.bad_id))
+    if findings or not result.ok:
+        raise typer.Exit(1)
 
 
 @patents_app.command("import")

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ipoc.audit import service as audit
+from ipoc.audit.rows import IMPORT_BATCH, batch_meta
 from ipoc.config import get_settings
 from ipoc.db import session_scope, utcnow
 from ipoc.patents.models import Applicant, LegalEvent, Patent, PatentApplicant
@@ -219,9 +220,15 @@ def _write_batch(
         return
     rev = next_rev(session)
     regions = _region_ids(session)
-    written = _insert_new(session, new, job_id, rev, regions) + _update_changed(session, changed, job_id, rev, regions)
+    inserted = _insert_new(session, new, job_id, rev, regions)
+    updated = _update_changed(session, changed, job_id, rev, regions)
+    written = inserted + updated
     _link_applicants(session, written)
     _store_events(session, written)
+    # Bulk statements write no per-row record: one per batch, committed with its rows (a killed import leaves
+    # exactly the batches it committed, each with its record; see ipoc.audit.rows).
+    meta = batch_meta([pid for pid, _ in inserted], [pid for pid, _ in updated])
+    audit.log(session, IMPORT_BATCH, "Job", job_id, meta=meta)
     result.imported += len(new)
     result.updated += len(changed)
     result.unchanged += len(same)
