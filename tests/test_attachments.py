@@ -3,7 +3,6 @@ always attachments and only for those who may see the owning record."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import struct
 import zipfile
@@ -63,7 +62,7 @@ def _zip(members: dict[str, str]) -> bytes:
 
 def _store(w: World, app_id: int, filename: str, content: bytes, purpose: str = "condition:1") -> Attachment:
     upload = UploadFile(file=io.BytesIO(content), filename=filename)
-    return asyncio.run(applications.add_attachment(w.session, w.applicant, app_id, upload, purpose))
+    return applications.add_attachment(w.session, w.applicant, app_id, upload, purpose)
 
 
 def _stored_files(instance) -> list[Path]:

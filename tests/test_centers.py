@@ -4,7 +4,6 @@ recognition decision as PDF/DOCX."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import zipfile
 from datetime import date
@@ -94,7 +93,7 @@ def evidence(name: str = "证据.pdf", content: bytes = PDF) -> UploadFile:
 def revoke(session, admin: Principal, center: Center, files_: list[UploadFile] | None = None, **kw) -> Revocation:
     kw = {"reason": "dishonesty", "detail": "经核查存在严重失信行为", **kw}
     files_ = [evidence()] if files_ is None else files_
-    return asyncio.run(centers.revoke(session, admin, center.id, evidence=files_, **kw))
+    return centers.revoke(session, admin, center.id, evidence=files_, **kw)
 
 
 def token(session, username: str, role: Role, scope: str | None = None) -> dict[str, str]:

@@ -166,14 +166,14 @@ def patch_application(app_id: PathId, data: ApplicationPatch, session: DB, p: Lo
 
 
 @router.post("/applications/{app_id}/attachments", response_model=AttachmentOut, status_code=status.HTTP_201_CREATED)
-async def upload_attachment(
+def upload_attachment(
     app_id: PathId,
     session: DB,
     p: LoggedIn,
     file: UploadFile,
     purpose: Annotated[str, Form(max_length=40, description="condition:1 … condition:5、route 或 other")],
 ):
-    att = await applications.add_attachment(session, p, app_id, file, purpose)
+    att = applications.add_attachment(session, p, app_id, file, purpose)
     return AttachmentOut.model_validate(att)
 
 

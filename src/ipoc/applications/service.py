@@ -314,14 +314,12 @@ def attachments(session: Session, app: Application) -> dict[str, list[Attachment
     return grouped
 
 
-async def add_attachment(
-    session: Session, principal: Principal, app_id: int, upload: UploadFile, purpose: str
-) -> Attachment:
+def add_attachment(session: Session, principal: Principal, app_id: int, upload: UploadFile, purpose: str) -> Attachment:
     app = get_application(session, principal, app_id)
     require_editable(principal, app)
     if purpose not in PURPOSES:
         raise InvalidInput("请选择材料用途", field="purpose")
-    return await files.store(
+    return files.store(
         session, upload, owner_type="application", owner_id=app.id, purpose=purpose, uploader_id=principal.user_id
     )
 

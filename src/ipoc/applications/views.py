@@ -19,7 +19,7 @@ from ipoc.reference.service import list_industries, recommending_regions
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, LoggedIn, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import attempt, parse_form, see_other, submit
+from ipoc.web.forms import Posted, attempt, parse_form, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -61,8 +61,8 @@ def calls_export(session: DB, p: LoggedIn):
 
 
 @router.post("/calls")
-async def create_call(request: Request, session: DB, p: Admin):
-    form = await parse_form(request, CallIn)
+def create_call(request: Request, posted: Posted, session: DB, p: Admin):
+    form = parse_form(posted, CallIn)
     if form.ok and form.data is not None:
         data = form.data
         attempt(session, form, lambda: applications.save_call(session, p, data))
@@ -80,8 +80,8 @@ def edit_call_page(call_id: PathId, request: Request, session: DB, p: Admin):
 
 
 @router.post("/calls/{call_id}")
-async def edit_call(call_id: PathId, request: Request, session: DB, p: Admin):
-    form = await parse_form(request, CallIn)
+def edit_call(call_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
+    form = parse_form(posted, CallIn)
     if form.ok and form.data is not None:
         data = form.data
         attempt(session, form, lambda: applications.save_call(session, p, data, call_id))
@@ -175,9 +175,9 @@ def new_page(request: Request, session: DB, p: Applicant, call_id: QueryId = Non
 
 
 @router.post("/applications")
-async def create(request: Request, session: DB, p: Applicant):
-    form, created = await submit(
-        request, session, ApplicationIn, lambda data: applications.create_application(session, p, data)
+def create(request: Request, posted: Posted, session: DB, p: Applicant):
+    form, created = submit(
+        posted, session, ApplicationIn, lambda data: applications.create_application(session, p, data)
     )
     if created is None:
         ctx = _form_ctx(session, p, title="新建申报", errors=form.errors, values=form.values)
@@ -194,8 +194,8 @@ def edit_page(app_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/applications/{app_id}/edit")
-async def edit(app_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, DossierIn)
+def edit(app_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, DossierIn)
     if form.ok and form.data is not None:
         data = form.data
         attempt(session, form, lambda: applications.update_application(session, p, app_id, data))
@@ -252,8 +252,8 @@ def detail(app_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/applications/{app_id}/actions/{action}")
-async def act(app_id: PathId, action: ActionName, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, ActionIn)
+def act(app_id: PathId, action: ActionName, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, ActionIn)
     if not form.ok or form.data is None:
         return _refused(request, session, p, app_id, InvalidInput(next(iter(form.errors.values())), field="reason"))
     try:
@@ -264,13 +264,12 @@ async def act(app_id: PathId, action: ActionName, request: Request, session: DB,
 
 
 @router.post("/applications/{app_id}/attachments")
-async def upload(app_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form = await request.form()
-    file, purpose = form.get("file"), form.get("purpose")
+def upload(app_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    file, purpose = posted.get("file"), posted.get("purpose")
     try:
         if not isinstance(file, UploadFile) or not isinstance(purpose, str):
             raise InvalidInput("请选择要上传的文件", field="file")
-        await applications.add_attachment(session, p, app_id, file, purpose)
+        applications.add_attachment(session, p, app_id, file, purpose)
     except DomainError as exc:
         return _refused(request, session, p, app_id, exc)
     return see_other(f"/applications/{app_id}#evidence")

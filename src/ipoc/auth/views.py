@@ -17,7 +17,7 @@ from ipoc.reference.service import list_regions
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, SESSION_TOKEN, SESSION_USER, CurrentPrincipal, LoginRequired, current_user, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import attempt, parse_form
+from ipoc.web.forms import Posted, attempt, parse_form
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -51,8 +51,8 @@ def login_page(request: Request, p: CurrentPrincipal, next: str | None = None):
 
 
 @router.post("/login")
-async def login(request: Request, session: DB, next: str | None = None):
-    form = await parse_form(request, LoginForm)
+def login(request: Request, posted: Posted, session: DB, next: str | None = None):
+    form = parse_form(posted, LoginForm)
     ctx = {"title": "登录", "next": _safe_next(next), "values": form.values, "errors": form.errors}
     if not form.ok or form.data is None:
         return render(request, "auth/login.html", ctx, status_code=422)
@@ -96,10 +96,10 @@ def password_page(request: Request, user: Annotated[User, Depends(_logged_in_use
 
 
 @router.post("/account/password")
-async def change_password(
-    request: Request, session: DB, user: Annotated[User, Depends(_logged_in_user)], p: CurrentPrincipal
+def change_password(
+    request: Request, posted: Posted, session: DB, user: Annotated[User, Depends(_logged_in_user)], p: CurrentPrincipal
 ):
-    form = await parse_form(request, PasswordChange)
+    form = parse_form(posted, PasswordChange)
     if form.ok and form.data is not None:
         if form.data.new_password != form.data.confirm_password:
             form.errors["confirm_password"] = "两次输入的新密码不一致"
@@ -127,9 +127,11 @@ def tokens_page(request: Request, session: DB, p: Annotated[Principal, Depends(r
 
 
 @router.post("/account/tokens")
-async def create_token(request: Request, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]):
+def create_token(
+    request: Request, posted: Posted, session: DB, p: Annotated[Principal, Depends(role_required(*ACCOUNT_ROLES))]
+):
     user = accounts.get_user(session, p.user_id or 0)
-    form = await parse_form(request, TokenCreate)
+    form = parse_form(posted, TokenCreate)
     if not form.ok or form.data is None:
         return _tokens_page(request, session, user, errors=form.errors, values=form.values)
     _token, plaintext = accounts.create_token(session, user, form.data.name, days=form.data.days)
@@ -178,8 +180,8 @@ def _scope_name(user: User) -> str:
 
 
 @router.post("/admin/users")
-async def create_user(request: Request, session: DB, _admin: Admin):
-    form = await parse_form(request, UserCreate)
+def create_user(request: Request, posted: Posted, session: DB, _admin: Admin):
+    form = parse_form(posted, UserCreate)
     if form.ok and form.data is not None:
         d = form.data
         attempt(
@@ -209,9 +211,9 @@ def user_page(user_id: PathId, request: Request, session: DB, _admin: Admin):
 
 
 @router.post("/admin/users/{user_id}")
-async def update_user(user_id: PathId, request: Request, session: DB, _admin: Admin):
+def update_user(user_id: PathId, request: Request, posted: Posted, session: DB, _admin: Admin):
     user = accounts.get_user(session, user_id)
-    form = await parse_form(request, UserUpdate)
+    form = parse_form(posted, UserUpdate)
     if form.ok and form.data is not None:
         changes = form.data.model_dump()
         attempt(session, form, lambda: accounts.update_user(session, user, **changes))

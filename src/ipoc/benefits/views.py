@@ -11,7 +11,7 @@ from ipoc.benefits.rules import LAW_RULES_93, MODES, PATENT_KINDS, ROUNDING_NOTE
 from ipoc.benefits.schemas import CalcInput, PolicyInput
 from ipoc.schemas import QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
-from ipoc.web.forms import attempt, parse_form, see_other, submit
+from ipoc.web.forms import Posted, attempt, parse_form, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -37,8 +37,8 @@ def calculator(request: Request, session: DB, p: CurrentPrincipal):
 
 
 @router.post("/benefits")
-async def calculate(request: Request, session: DB, p: CurrentPrincipal):
-    form, result = await submit(request, session, CalcInput, lambda data: benefits.compute(session, p, data))
+def calculate(request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
+    form, result = submit(posted, session, CalcInput, lambda data: benefits.compute(session, p, data))
     ctx = _calc_ctx(session, p, errors=form.errors, values=form.values, result=result)
     return render(request, "benefits/calculator.html", ctx, status_code=form.status if form.errors else 200)
 
@@ -77,8 +77,8 @@ def policy_page(request: Request, session: DB, p: LoggedIn, org_id: QueryId = No
 
 
 @router.post("/benefits/policy")
-async def save_policy(request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, PolicyInput)
+def save_policy(request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, PolicyInput)
     if form.ok and form.data is not None:
         data = form.data
         attempt(session, form, lambda: benefits.save_policy(session, p, data))

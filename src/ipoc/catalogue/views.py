@@ -27,7 +27,7 @@ from ipoc.money import wan
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, attempt, parse_form, see_other
+from ipoc.web.forms import FormResult, Posted, attempt, parse_form, see_other
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -90,8 +90,8 @@ def catalogue_page(center_id: PathId, request: Request, session: DB, p: LoggedIn
 
 
 @router.post("/centers/{center_id}/catalogue")
-async def create_item(center_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, ServiceItemForm)
+def create_item(center_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, ServiceItemForm)
     status = _submit(session, form, lambda: catalogue.create_service_item(session, p, center_id, form.data))
     if status:
         return _catalogue_page(request, session, p, center_id, status, errors=form.errors, values=form.values)
@@ -122,8 +122,8 @@ def edit_item_page(center_id: PathId, item_id: PathId, request: Request, session
 
 
 @router.post("/centers/{center_id}/catalogue/{item_id}")
-async def update_item(center_id: PathId, item_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, ServiceItemForm)
+def update_item(center_id: PathId, item_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, ServiceItemForm)
     status = _submit(session, form, lambda: catalogue.update_service_item(session, p, center_id, item_id, form.data))
     if status:
         return _edit_page(request, session, p, center_id, item_id, status, errors=form.errors, values=form.values)
@@ -131,8 +131,8 @@ async def update_item(center_id: PathId, item_id: PathId, request: Request, sess
 
 
 @router.post("/centers/{center_id}/catalogue/{item_id}/publish")
-async def publish_item(center_id: PathId, item_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, PublishIn)
+def publish_item(center_id: PathId, item_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, PublishIn)
     status = _submit(
         session, form, lambda: catalogue.publish_service_item(session, p, center_id, item_id, form.data.published)
     )
@@ -195,8 +195,8 @@ def plan_page(center_id: PathId, year: Year, request: Request, session: DB, p: L
 
 
 @router.post("/centers/{center_id}/plans")
-async def create_plan(center_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, WorkPlanIn)
+def create_plan(center_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, WorkPlanIn)
     status = _submit(session, form, lambda: catalogue.create_plan(session, p, center_id, form.data))
     year = form.data.year if form.data else _year_of(form.values)
     if status:
@@ -211,8 +211,8 @@ def _year_of(values: dict[str, str]) -> int:
 
 
 @router.post("/centers/{center_id}/plans/{year}/publish")
-async def publish_plan(center_id: PathId, year: Year, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, PublishIn)
+def publish_plan(center_id: PathId, year: Year, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, PublishIn)
     status = _submit(session, form, lambda: catalogue.publish_plan(session, p, center_id, year, form.data.published))
     if status:
         return _plan_page(request, session, p, center_id, year, status, errors=form.errors)
@@ -220,8 +220,8 @@ async def publish_plan(center_id: PathId, year: Year, request: Request, session:
 
 
 @router.post("/centers/{center_id}/plans/{year}/items")
-async def add_plan_item(center_id: PathId, year: Year, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, PlanItemIn)
+def add_plan_item(center_id: PathId, year: Year, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, PlanItemIn)
     status = _submit(session, form, lambda: catalogue.add_plan_item(session, p, center_id, year, form.data))
     if status:
         return _plan_page(request, session, p, center_id, year, status, errors=form.errors, values=form.values)
@@ -229,10 +229,10 @@ async def add_plan_item(center_id: PathId, year: Year, request: Request, session
 
 
 @router.post("/centers/{center_id}/plans/{year}/items/{item_id}/done")
-async def complete_plan_item(
-    center_id: PathId, year: Year, item_id: PathId, request: Request, session: DB, p: LoggedIn
+def complete_plan_item(
+    center_id: PathId, year: Year, item_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn
 ):
-    form = await parse_form(request, PlanItemDone)
+    form = parse_form(posted, PlanItemDone)
     status = _submit(
         session, form, lambda: catalogue.complete_plan_item(session, p, center_id, year, item_id, form.data)
     )
@@ -243,8 +243,10 @@ async def complete_plan_item(
 
 
 @router.post("/centers/{center_id}/plans/{year}/items/{item_id}/drop")
-async def drop_plan_item(center_id: PathId, year: Year, item_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, PlanItemDrop)
+def drop_plan_item(
+    center_id: PathId, year: Year, item_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn
+):
+    form = parse_form(posted, PlanItemDrop)
     status = _submit(session, form, lambda: catalogue.drop_plan_item(session, p, center_id, year, item_id, form.data))
     if status:
         ctx = {"errors": form.errors, "values": form.values, "failed_item": item_id}
@@ -302,8 +304,8 @@ def funding_page(center_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/centers/{center_id}/funding")
-async def create_funding(center_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, FundingIn)
+def create_funding(center_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, FundingIn)
     status = _submit(session, form, lambda: catalogue.create_funding(session, p, center_id, form.data))
     if status:
         return _funding_page(request, session, p, center_id, status, errors=form.errors, values=form.values)

@@ -130,7 +130,7 @@ def evaluate(center_id: PathId, data: EvaluationIn, session: DB, p: LoggedIn):
 
 
 @router.post("/centers/{center_id}/revoke", status_code=status.HTTP_201_CREATED, response_model=RevocationOut)
-async def revoke(
+def revoke(
     center_id: PathId,
     session: DB,
     p: LoggedIn,
@@ -139,7 +139,7 @@ async def revoke(
     evidence: Annotated[list[UploadFile], File()] = [],  # noqa: B006 (FastAPI copies defaults)
 ):
     """Multipart: ``reason`` (a key of REVOCATION_REASONS), ``detail``, one or more ``evidence`` files."""
-    revocation = await centers.revoke(session, p, center_id, reason=reason, detail=detail, evidence=evidence)
+    revocation = centers.revoke(session, p, center_id, reason=reason, detail=detail, evidence=evidence)
     return _revocation(session, revocation)
 
 

@@ -612,7 +612,7 @@ def _revoke(
     return revocation
 
 
-async def revoke(
+def revoke(
     session: Session,
     principal: Principal,
     center_id: int,
@@ -635,7 +635,7 @@ async def revoke(
         raise InvalidInput("取消资格必须附证据材料", field="evidence")
     revocation = _revoke(session, principal, center, reason, detail.strip(), _today(today))
     for upload in uploads:
-        await files.store(
+        files.store(
             session,
             upload,
             owner_type="revocation",

@@ -4,7 +4,6 @@ whoever owns each step."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -37,7 +36,7 @@ from ipoc.reference.service import list_industries, list_regions
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, parse_form, see_other
+from ipoc.web.forms import FormResult, Posted, parse_form, see_other
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -45,17 +44,14 @@ RegionAdmin = Annotated[Principal, Depends(role_required(Role.REGION_ADMIN))]
 MANUAL_REASONS = [(k, v) for k, v in REVOCATION_REASONS.items() if k != "failed_rectification"]
 
 
-async def _run(session: Session, form: FormResult, action: Callable[[Any], Any]) -> tuple[Any, int]:
-    """``forms.attempt`` that also awaits async service calls and keeps the refusal's status: the form is
-    shown again with a wrong state as 409 and bad input as 422, while a record the caller may not see or
-    a step they may not take is answered as the 404 / 403 it is. A refusal rolls back what was written.
-    Returns (what the action returned, status)."""
+def _run(session: Session, form: FormResult, action: Callable[[Any], Any]) -> tuple[Any, int]:
+    """``forms.attempt`` that keeps the refusal's status: the form is shown again with a wrong state as 409
+    and bad input as 422, while a record the caller may not see or a step they may not take is answered as
+    the 404 / 403 it is. A refusal rolls back what was written. Returns (what the action returned, status)."""
     if not form.ok:
         return None, 422
     try:
         value = action(form.data)
-        if inspect.isawaitable(value):
-            value = await value
     except DomainError as exc:
         session.rollback()
         if isinstance(exc, NotFound | Forbidden):
@@ -146,9 +142,9 @@ def new_page(request: Request, session: DB, p: RegionAdmin):
 
 
 @router.post("/centers/new")
-async def new_center(request: Request, session: DB, p: RegionAdmin):
-    form = await parse_form(request, CenterRegistration)
-    center, status = await _run(session, form, lambda d: centers.register_existing(session, p, d))
+def new_center(request: Request, posted: Posted, session: DB, p: RegionAdmin):
+    form = parse_form(posted, CenterRegistration)
+    center, status = _run(session, form, lambda d: centers.register_existing(session, p, d))
     if form.errors:
         ctx = _new_ctx(session, errors=form.errors, values=form.values)
         return render(request, "centers/new.html", ctx, status_code=status)
@@ -264,18 +260,18 @@ def _center_form_failed(
 
 
 @router.post("/centers/{center_id}/self-evaluations")
-async def start_self_evaluation(center_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
-    form = await parse_form(request, SelfEvaluationStart)
-    ev, status = await _run(session, form, lambda d: centers.start_self_evaluation(session, p, center_id, d.year))
+def start_self_evaluation(center_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
+    form = parse_form(posted, SelfEvaluationStart)
+    ev, status = _run(session, form, lambda d: centers.start_self_evaluation(session, p, center_id, d.year))
     if form.errors:
         return _center_form_failed(request, session, p, center_id, form, status)
     return see_other(f"/self-evaluations/{ev.id}")
 
 
 @router.post("/centers/{center_id}/evaluations")
-async def evaluate(center_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
-    form = await parse_form(request, EvaluationIn)
-    _, status = await _run(session, form, lambda d: centers.evaluate(session, p, center_id, d))
+def evaluate(center_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
+    form = parse_form(posted, EvaluationIn)
+    _, status = _run(session, form, lambda d: centers.evaluate(session, p, center_id, d))
     if form.errors:
         return _center_form_failed(request, session, p, center_id, form, status)
     return see_other(f"/centers/{center_id}")
@@ -296,10 +292,10 @@ def revoke_page(center_id: PathId, request: Request, session: DB, p: RegionAdmin
 
 
 @router.post("/centers/{center_id}/revoke")
-async def revoke(center_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
-    form = await parse_form(request, RevocationIn)
-    evidence = [f for f in (await request.form()).getlist("evidence") if not isinstance(f, str)]
-    _, status = await _run(
+def revoke(center_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
+    form = parse_form(posted, RevocationIn)
+    evidence = [f for f in posted.getlist("evidence") if not isinstance(f, str)]
+    _, status = _run(
         session,
         form,
         lambda d: centers.revoke(session, p, center_id, reason=d.reason, detail=d.detail, evidence=evidence),
@@ -350,27 +346,27 @@ def _evaluation_failed(request: Request, session: DB, p: Principal, ev_id: int, 
 
 
 @router.post("/self-evaluations/{ev_id}")
-async def save_self_evaluation(ev_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
-    form = await parse_form(request, SelfEvaluationIn)
-    _, status = await _run(session, form, lambda d: centers.save_self_evaluation(session, p, ev_id, d))
+def save_self_evaluation(ev_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
+    form = parse_form(posted, SelfEvaluationIn)
+    _, status = _run(session, form, lambda d: centers.save_self_evaluation(session, p, ev_id, d))
     if form.errors:
         return _evaluation_failed(request, session, p, ev_id, form, status)
     return see_other(f"/self-evaluations/{ev_id}")
 
 
 @router.post("/self-evaluations/{ev_id}/submit")
-async def submit_self_evaluation(ev_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
-    form = await parse_form(request, NoFields)
-    _, status = await _run(session, form, lambda _d: centers.submit_self_evaluation(session, p, ev_id))
+def submit_self_evaluation(ev_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
+    form = parse_form(posted, NoFields)
+    _, status = _run(session, form, lambda _d: centers.submit_self_evaluation(session, p, ev_id))
     if form.errors:
         return _evaluation_failed(request, session, p, ev_id, form, status)
     return see_other(f"/self-evaluations/{ev_id}")
 
 
 @router.post("/self-evaluations/{ev_id}/audit")
-async def audit_self_evaluation(ev_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
-    form = await parse_form(request, AuditIn)
-    _, status = await _run(
+def audit_self_evaluation(ev_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
+    form = parse_form(posted, AuditIn)
+    _, status = _run(
         session, form, lambda d: centers.audit_self_evaluation(session, p, ev_id, approve=d.approve, note=d.note)
     )
     if form.errors:
@@ -409,18 +405,18 @@ def _rectification_failed(
 
 
 @router.post("/rectifications/{rect_id}/report")
-async def report_rectification(rect_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
-    form = await parse_form(request, RectificationReportIn)
-    _, status = await _run(session, form, lambda d: centers.report_rectification(session, p, rect_id, d.report))
+def report_rectification(rect_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
+    form = parse_form(posted, RectificationReportIn)
+    _, status = _run(session, form, lambda d: centers.report_rectification(session, p, rect_id, d.report))
     if form.errors:
         return _rectification_failed(request, session, p, rect_id, form, status)
     return see_other(f"/rectifications/{rect_id}")
 
 
 @router.post("/rectifications/{rect_id}/decide")
-async def decide_rectification(rect_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
-    form = await parse_form(request, RectificationDecisionIn)
-    _, status = await _run(
+def decide_rectification(rect_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
+    form = parse_form(posted, RectificationDecisionIn)
+    _, status = _run(
         session, form, lambda d: centers.decide_rectification(session, p, rect_id, passed=d.passed, note=d.note)
     )
     if form.errors:

@@ -16,7 +16,7 @@ from ipoc.deals.schemas import CloseContactIn, ContactIn, DealEditIn, DealIn, St
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, see_other, submit
+from ipoc.web.forms import FormResult, Posted, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -75,8 +75,8 @@ def new_contact(request: Request, session: DB, p: LoggedIn, match_id: QueryId = 
 
 
 @router.post("/contacts/new")
-async def create_contact(request: Request, session: DB, p: LoggedIn):
-    form, contact = await submit(request, session, ContactIn, lambda data: svc.create_contact(session, p, data))
+def create_contact(request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form, contact = submit(posted, session, ContactIn, lambda data: svc.create_contact(session, p, data))
     return see_other(f"/contacts/{contact.id}") if contact else _contact_form(request, {}, form)
 
 
@@ -100,10 +100,10 @@ def contact_detail(contact_id: PathId, request: Request, session: DB, p: Current
 
 
 @router.post("/contacts/{contact_id}/close")
-async def close_contact(contact_id: PathId, request: Request, session: DB, p: LoggedIn):
-    svc.managed_contact(session, p, contact_id)  # 404/403 before reading the form
-    form, done = await submit(
-        request, session, CloseContactIn, lambda data: svc.close_contact(session, p, contact_id, data.reason)
+def close_contact(contact_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    svc.managed_contact(session, p, contact_id)  # 404/403 before validating the form
+    form, done = submit(
+        posted, session, CloseContactIn, lambda data: svc.close_contact(session, p, contact_id, data.reason)
     )
     return see_other(f"/contacts/{contact_id}") if done else _contact_page(request, session, p, contact_id, form)
 
@@ -162,8 +162,8 @@ def new_deal(request: Request, session: DB, p: LoggedIn, contact_id: QueryId = N
 
 
 @router.post("/deals/new")
-async def create_deal(request: Request, session: DB, p: LoggedIn):
-    form, deal = await submit(request, session, DealIn, lambda data: svc.create_deal(session, p, data))
+def create_deal(request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form, deal = submit(posted, session, DealIn, lambda data: svc.create_deal(session, p, data))
     return see_other(f"/deals/{deal.id}") if deal else _deal_form(request, {}, form)
 
 
@@ -194,16 +194,16 @@ def edit_deal(deal_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/deals/{deal_id}/edit")
-async def save_deal(deal_id: PathId, request: Request, session: DB, p: LoggedIn):
-    deal = svc.get_deal(session, p, deal_id)  # 404 out of scope, before reading the form
-    form, done = await submit(request, session, DealEditIn, lambda data: svc.update_deal(session, p, deal_id, data))
+def save_deal(deal_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    deal = svc.get_deal(session, p, deal_id)  # 404 out of scope, before validating the form
+    form, done = submit(posted, session, DealEditIn, lambda data: svc.update_deal(session, p, deal_id, data))
     return see_other(f"/deals/{deal_id}") if done else _deal_form(request, {}, form, deal=deal)
 
 
 @router.post("/deals/{deal_id}/transition")
-async def deal_step(deal_id: PathId, request: Request, session: DB, p: LoggedIn):
-    svc.get_deal(session, p, deal_id)  # 404 out of scope, before reading the form
-    form, done = await submit(request, session, StepIn, lambda data: svc.transition(session, p, deal_id, data))
+def deal_step(deal_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    svc.get_deal(session, p, deal_id)  # 404 out of scope, before validating the form
+    form, done = submit(posted, session, StepIn, lambda data: svc.transition(session, p, deal_id, data))
     if done:
         return see_other(f"/deals/{deal_id}")
     return _deal_page(request, session, p, svc.get_deal(session, p, deal_id), form)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import FormData
 
 from ipoc.centers.models import Center
 from ipoc.errors import NotFound
@@ -17,7 +18,7 @@ from ipoc.events.schemas import AttendanceIn, CancelIn, EventIn, ItemIn, SignupI
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, see_other, submit
+from ipoc.web.forms import FormResult, Posted, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -71,8 +72,8 @@ def new_event(request: Request, p: LoggedIn):
 
 
 @router.post("/events/new")
-async def create_event(request: Request, session: DB, p: LoggedIn):
-    form, event = await submit(request, session, EventIn, lambda data: svc.create_event(session, p, data))
+def create_event(request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form, event = submit(posted, session, EventIn, lambda data: svc.create_event(session, p, data))
     return see_other(f"/events/{event.id}") if event else _event_form(request, "/events/new", form)
 
 
@@ -115,8 +116,8 @@ def edit_event(event_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/events/{event_id}/edit")
-async def update_event(event_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form, _ = await submit(request, session, EventIn, lambda data: svc.update_event(session, p, event_id, data))
+def update_event(event_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form, _ = submit(posted, session, EventIn, lambda data: svc.update_event(session, p, event_id, data))
     return _event_form(request, f"/events/{event_id}/edit", form) if form.errors else see_other(f"/events/{event_id}")
 
 
@@ -130,16 +131,16 @@ def export_participants(event_id: PathId, session: DB, p: LoggedIn):
     )  # fmt: skip
 
 
-async def _on_page(request: Request, session: DB, p, event_id: int, name: str, model, action, lists=()):
+def _on_page(request: Request, posted: FormData, session: DB, p, event_id: int, name: str, model, action, lists=()):
     """A form posted from the event page: back to the page on success, the page with the error otherwise."""
-    form, _ = await submit(request, session, model, action, lists=lists)
+    form, _ = submit(posted, session, model, action, lists=lists)
     return _detail(request, session, p, event_id, name, form) if form.errors else see_other(f"/events/{event_id}")
 
 
 @router.post("/events/{event_id}/signup")
-async def signup(event_id: PathId, request: Request, session: DB, p: LoggedIn):
+def signup(event_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     action = lambda data: svc.signup(session, p, event_id, data)  # noqa: E731
-    return await _on_page(request, session, p, event_id, "signup", SignupIn, action)
+    return _on_page(request, posted, session, p, event_id, "signup", SignupIn, action)
 
 
 @router.post("/events/{event_id}/signup/withdraw")
@@ -149,21 +150,21 @@ def withdraw_signup(event_id: PathId, session: DB, p: LoggedIn):
 
 
 @router.post("/events/{event_id}/walk-in")
-async def walk_in(event_id: PathId, request: Request, session: DB, p: LoggedIn):
+def walk_in(event_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     action = lambda data: svc.walk_in(session, p, event_id, data)  # noqa: E731
-    return await _on_page(request, session, p, event_id, "walk_in", WalkInIn, action)
+    return _on_page(request, posted, session, p, event_id, "walk_in", WalkInIn, action)
 
 
 @router.post("/events/{event_id}/attendance")
-async def attendance(event_id: PathId, request: Request, session: DB, p: LoggedIn):
+def attendance(event_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     action = lambda data: svc.mark_attendance(session, p, event_id, data)  # noqa: E731
-    return await _on_page(request, session, p, event_id, "attendance", AttendanceIn, action, ("attended",))
+    return _on_page(request, posted, session, p, event_id, "attendance", AttendanceIn, action, ("attended",))
 
 
 @router.post("/events/{event_id}/items")
-async def add_item(event_id: PathId, request: Request, session: DB, p: LoggedIn):
+def add_item(event_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     action = lambda data: svc.add_item(session, p, event_id, data)  # noqa: E731
-    return await _on_page(request, session, p, event_id, "item", ItemIn, action)
+    return _on_page(request, posted, session, p, event_id, "item", ItemIn, action)
 
 
 @router.post("/events/{event_id}/items/{item_id}/{verb}")
@@ -178,11 +179,11 @@ def item_action(event_id: PathId, item_id: PathId, verb: str, session: DB, p: Lo
 
 
 @router.post("/events/{event_id}/{verb}")
-async def event_action(event_id: PathId, verb: str, request: Request, session: DB, p: LoggedIn):
+def event_action(event_id: PathId, verb: str, request: Request, posted: Posted, session: DB, p: LoggedIn):
     if verb not in flows.BY_ACTION:
         raise NotFound("页面不存在")
     if verb == "cancel":
         action = lambda data: svc.transition(session, p, event_id, "cancel", data.reason)  # noqa: E731
-        return await _on_page(request, session, p, event_id, "cancel", CancelIn, action)
+        return _on_page(request, posted, session, p, event_id, "cancel", CancelIn, action)
     svc.transition(session, p, event_id, verb)
     return see_other(f"/events/{event_id}")

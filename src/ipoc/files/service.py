@@ -26,7 +26,6 @@ import filetype
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ipoc.audit import service as audit
@@ -102,14 +101,16 @@ def _extension(filename: str) -> str:
     return ext
 
 
-async def _spool(upload: UploadFile, limit: int) -> tuple[Path, int, str]:
-    """Copy the upload to a temporary file next to the store, refusing it as soon as it passes the limit."""
+def _spool(upload: UploadFile, limit: int) -> tuple[Path, int, str]:
+    """Copy the upload to a temporary file next to the store, refusing it as soon as it passes the limit.
+
+    Reads the spooled upload synchronously: callers run in the thread pool, never on the event loop."""
     fd, name = tempfile.mkstemp(dir=store_dir(), prefix=".upload-")
     tmp = Path(name)
     digest, size = hashlib.sha256(), 0
     try:
         with os.fdopen(fd, "wb") as out:
-            while chunk := await upload.read(CHUNK):
+            while chunk := upload.file.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
                     raise InvalidInput(f"文件超过 {limit // (1024 * 1024)} MB 的大小上限", field="file")
@@ -153,7 +154,7 @@ def scan(path: Path) -> None:
         raise InvalidInput("文件未通过病毒扫描，已拒收", field="file")
 
 
-async def store(
+def store(
     session: Session, upload: UploadFile, *, owner_type: str, owner_id: int, purpose: str, uploader_id: int | None
 ) -> Attachment:
     """Check and keep one uploaded file; a refused file leaves nothing behind."""
@@ -161,12 +162,12 @@ async def store(
     if not filename:
         raise InvalidInput("请选择要上传的文件", field="file")
     kind = KINDS[_extension(filename)]
-    tmp, size, sha256 = await _spool(upload, get_settings().attachment_max_mb * 1024 * 1024)
+    tmp, size, sha256 = _spool(upload, get_settings().attachment_max_mb * 1024 * 1024)
     try:
         if size == 0:
             raise InvalidInput("文件为空", field="file")
         _check_content(tmp, kind)
-        await run_in_threadpool(scan, tmp)
+        scan(tmp)
         att = Attachment(
             owner_type=owner_type,
             owner_id=owner_id,

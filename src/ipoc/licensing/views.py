@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from ipoc.audit import service as audit
 from ipoc.errors import DomainError
@@ -27,7 +28,7 @@ from ipoc.patents.service import get_patent
 from ipoc.reference.models import Industry
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
-from ipoc.web.forms import FormResult, attempt, field_errors, parse_form, see_other, submit
+from ipoc.web.forms import FormResult, Posted, attempt, field_errors, parse_form, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -76,8 +77,8 @@ def new_page(request: Request, session: DB, p: LoggedIn, patent: str = ""):
 
 
 @router.post("/open-licences/new")
-async def create(request: Request, session: DB, p: LoggedIn):
-    form, created = await submit(request, session, DeclarationIn, lambda data: lic.create_declaration(session, p, data))
+def create(request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form, created = submit(posted, session, DeclarationIn, lambda data: lic.create_declaration(session, p, data))
     if created is None:
         ctx = _form_ctx(session, errors=form.errors, values=form.values)
         return render(request, "licensing/form.html", ctx, status_code=form.status)
@@ -127,49 +128,51 @@ def detail(declaration_id: PathId, request: Request, session: DB, p: CurrentPrin
     return _detail(request, session, p, declaration_id)
 
 
-async def _act(request: Request, session: DB, p: LoggedIn, declaration_id: int, model, action):
+def _act(request: Request, posted: FormData, session: DB, p: LoggedIn, declaration_id: int, model, action):
     """Parse a workflow form, run the service action, show the page again with any refusal."""
-    form, _ = await submit(request, session, model, action)
+    form, _ = submit(posted, session, model, action)
     if form.errors:
         return _detail(request, session, p, declaration_id, form)
     return see_other(f"/open-licences/{declaration_id}")
 
 
 @router.post("/open-licences/{declaration_id}/submit")
-async def submit_declaration(declaration_id: PathId, request: Request, session: DB, p: LoggedIn):
-    return await _act(request, session, p, declaration_id, SubmitIn, lambda _d: lic.submit(session, p, declaration_id))
+def submit_declaration(declaration_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    return _act(
+        request, posted, session, p, declaration_id, SubmitIn, lambda _d: lic.submit(session, p, declaration_id)
+    )
 
 
 @router.post("/open-licences/{declaration_id}/announce")
-async def announce(declaration_id: PathId, request: Request, session: DB, p: LoggedIn):
+def announce(declaration_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     def action(data: AnnounceIn) -> None:
         lic.announce(session, p, declaration_id, data)
 
-    return await _act(request, session, p, declaration_id, AnnounceIn, action)
+    return _act(request, posted, session, p, declaration_id, AnnounceIn, action)
 
 
 @router.post("/open-licences/{declaration_id}/withdraw")
-async def withdraw(declaration_id: PathId, request: Request, session: DB, p: LoggedIn):
+def withdraw(declaration_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     def action(data: WithdrawIn) -> None:
         lic.withdraw(session, p, declaration_id, data)
 
-    return await _act(request, session, p, declaration_id, WithdrawIn, action)
+    return _act(request, posted, session, p, declaration_id, WithdrawIn, action)
 
 
 @router.post("/open-licences/{declaration_id}/licences")
-async def take_licence(declaration_id: PathId, request: Request, session: DB, p: LoggedIn):
+def take_licence(declaration_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     def action(data: NoticeIn) -> None:
         lic.take_licence(session, p, declaration_id, data)
 
-    return await _act(request, session, p, declaration_id, NoticeIn, action)
+    return _act(request, posted, session, p, declaration_id, NoticeIn, action)
 
 
 @router.post("/open-licences/{declaration_id}/licences/{licence_id}/recordal")
-async def recordal(declaration_id: PathId, licence_id: PathId, request: Request, session: DB, p: LoggedIn):
+def recordal(declaration_id: PathId, licence_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     def action(data: RecordalIn) -> None:
         lic.record_recordal(session, p, licence_id, data)
 
-    return await _act(request, session, p, declaration_id, RecordalIn, action)
+    return _act(request, posted, session, p, declaration_id, RecordalIn, action)
 
 
 def _facts_ctx(session: DB, p: LoggedIn, application_no: str, **extra: Any) -> dict[str, Any]:
@@ -194,8 +197,8 @@ def facts_page(application_no: str, request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/open-licences/facts/{application_no}")
-async def record_fact(application_no: str, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, FactIn)
+def record_fact(application_no: str, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, FactIn)
     if form.ok and form.data is not None:
         data = form.data
         attempt(session, form, lambda: lic.record_fact(session, p, application_no, data))

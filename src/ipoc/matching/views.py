@@ -11,7 +11,7 @@ from ipoc.matching.schemas import DecisionIn
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, attempt, parse_form, see_other
+from ipoc.web.forms import FormResult, Posted, attempt, parse_form, see_other
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -102,9 +102,9 @@ def match_detail(match_id: PathId, request: Request, session: DB, p: CurrentPrin
 
 
 @router.post("/matches/{match_id}/decision")
-async def decide(match_id: PathId, request: Request, session: DB, p: LoggedIn):
+def decide(match_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     match = svc.get_match(session, p, match_id)
-    form = await parse_form(request, DecisionIn)
+    form = parse_form(posted, DecisionIn)
     if form.ok:
         data = form.data
         attempt(

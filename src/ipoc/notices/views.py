@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
+from starlette.datastructures import FormData
 
 from ipoc import clock
 from ipoc.auth.roles import Principal, Role
@@ -16,7 +17,7 @@ from ipoc.notices.schemas import NoticeFields, ObjectionIn, ObjectionResolve
 from ipoc.schemas import Input, PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, attempt, parse_form, see_other, submit
+from ipoc.web.forms import FormResult, Posted, attempt, parse_form, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -60,9 +61,9 @@ def _form_ctx(session: DB, p: Principal, call_id: int | None, notice: PublicNoti
     return {**ctx, **extra}
 
 
-async def _draft_form(request: Request) -> tuple[FormResult[NoticeFields], list[int]]:
-    form = await parse_form(request, NoticeFields)
-    raw = (await request.form()).getlist("application_ids")
+def _draft_form(posted: FormData) -> tuple[FormResult[NoticeFields], list[int]]:
+    form = parse_form(posted, NoticeFields)
+    raw = posted.getlist("application_ids")
     return form, [int(v) for v in raw if isinstance(v, str) and v.isdigit()]
 
 
@@ -73,8 +74,8 @@ def new_notice_page(request: Request, session: DB, p: Admin, call_id: QueryId = 
 
 
 @router.post("/notices/new")
-async def create_notice(request: Request, session: DB, p: Admin, call_id: QueryId = None):
-    form, ids = await _draft_form(request)
+def create_notice(request: Request, posted: Posted, session: DB, p: Admin, call_id: QueryId = None):
+    form, ids = _draft_form(posted)
     created: PublicNotice | None = None
     if call_id is None:
         form.errors["__all__"] = "请先选择申报批次"
@@ -95,8 +96,8 @@ def edit_notice_page(notice_id: PathId, request: Request, session: DB, p: Admin)
 
 
 @router.post("/notices/{notice_id}/edit")
-async def edit_notice(notice_id: PathId, request: Request, session: DB, p: Admin):
-    form, ids = await _draft_form(request)
+def edit_notice(notice_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
+    form, ids = _draft_form(posted)
     if form.data is not None:
         data = form.data
         attempt(session, form, lambda: notices.update_notice(session, p, notice_id, data, ids))
@@ -108,8 +109,8 @@ async def edit_notice(notice_id: PathId, request: Request, session: DB, p: Admin
 
 
 @router.post("/notices/{notice_id}/delete")
-async def delete_notice(notice_id: PathId, request: Request, session: DB, p: Admin):
-    form = await parse_form(request, Confirm)
+def delete_notice(notice_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
+    form = parse_form(posted, Confirm)
     attempt(session, form, lambda: notices.delete_draft(session, p, notice_id))
     if form.errors:
         return _detail(request, session, p, notice_id, errors=form.errors, status_code=409)
@@ -117,8 +118,8 @@ async def delete_notice(notice_id: PathId, request: Request, session: DB, p: Adm
 
 
 @router.post("/notices/{notice_id}/publish")
-async def publish_notice(notice_id: PathId, request: Request, session: DB, p: Admin):
-    form = await parse_form(request, Confirm)
+def publish_notice(notice_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
+    form = parse_form(posted, Confirm)
     attempt(session, form, lambda: notices.publish(session, p, notice_id))
     if form.errors:
         return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
@@ -165,11 +166,9 @@ def notice_page(notice_id: PathId, request: Request, session: DB, p: CurrentPrin
 
 
 @router.post("/notices/{notice_id}/objections")
-async def file_objection(notice_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+def file_objection(notice_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
     """Anyone, logged in or not, may object during the window; the answer is a receipt number only."""
-    form, filed = await submit(
-        request, session, ObjectionIn, lambda data: notices.file_objection(session, p, notice_id, data)
-    )
+    form, filed = submit(posted, session, ObjectionIn, lambda data: notices.file_objection(session, p, notice_id, data))
     if filed is None:
         return _detail(request, session, p, notice_id, errors=form.errors, values=form.values, status_code=422)
     ctx = {"title": "异议已提交", "objection": filed, "notice": notices.get_notice(session, p, notice_id)}
@@ -210,9 +209,8 @@ def objections_export(notice_id: PathId, session: DB, p: CurrentPrincipal):
 
 
 @router.post("/objections/{objection_id}/resolve")
-async def resolve_objection(objection_id: PathId, request: Request, session: DB, p: Admin):
-    form, resolved = await submit(
-        request, session, ObjectionResolve,
+def resolve_objection(objection_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
+    form, resolved = submit(posted, session, ObjectionResolve,
         lambda d: notices.resolve_objection(session, p, objection_id, d.outcome, d.resolution),
     )  # fmt: skip
     if resolved is None:
@@ -222,8 +220,8 @@ async def resolve_objection(objection_id: PathId, request: Request, session: DB,
 
 
 @router.post("/notices/{notice_id}/recognise/{application_id}")
-async def recognise_one(notice_id: PathId, application_id: PathId, request: Request, session: DB, p: Admin):
-    form = await parse_form(request, Confirm)
+def recognise_one(notice_id: PathId, application_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
+    form = parse_form(posted, Confirm)
     attempt(session, form, lambda: notices.recognise(session, p, application_id, notice_id=notice_id))
     if form.errors:
         return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
@@ -231,8 +229,8 @@ async def recognise_one(notice_id: PathId, application_id: PathId, request: Requ
 
 
 @router.post("/notices/{notice_id}/recognise")
-async def recognise_all(notice_id: PathId, request: Request, session: DB, p: Admin):
-    form, report = await submit(request, session, Confirm, lambda _: notices.recognise_all(session, p, notice_id))
+def recognise_all(notice_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
+    form, report = submit(posted, session, Confirm, lambda _: notices.recognise_all(session, p, notice_id))
     if form.errors:
         return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
     return _detail(request, session, p, notice_id, report=report)

@@ -4,7 +4,6 @@ the default score sheets, and the demo center's catalogue, work plan, funding an
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import date, timedelta
 
@@ -77,7 +76,7 @@ def _submitted_dossier(session: Session, call: Call, today: date) -> None:
     app = applications.create_application(session, dairy, data, today)
     for n in DAIRY_DOSSIER["conditions"]:
         upload = _upload(f"条件{n}证明材料.pdf")
-        asyncio.run(applications.add_attachment(session, dairy, app.id, upload, f"condition:{n}"))
+        applications.add_attachment(session, dairy, app.id, upload, f"condition:{n}")
     applications.take_action(session, dairy, app.id, "submit", today=today)
 
 

@@ -15,7 +15,7 @@ from ipoc.reference.service import list_org_types, list_regions
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import attempt, parse_form
+from ipoc.web.forms import Posted, attempt, parse_form
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -37,8 +37,8 @@ def register_page(request: Request, session: DB):
 
 
 @router.post("/register")
-async def register(request: Request, session: DB):
-    form = await parse_form(request, OrgRegistration)
+def register(request: Request, posted: Posted, session: DB):
+    form = parse_form(posted, OrgRegistration)
     if form.ok and form.data is not None:
         data = form.data
         attempt(session, form, lambda: orgs.register(session, data))
@@ -93,8 +93,8 @@ def org_page(org_id: PathId, request: Request, session: DB, p: CurrentPrincipal)
 
 
 @router.post("/orgs/{org_id}/review")
-async def review(org_id: PathId, request: Request, session: DB, p: Bureau):
-    form = await parse_form(request, OrgReview)
+def review(org_id: PathId, request: Request, posted: Posted, session: DB, p: Bureau):
+    form = parse_form(posted, OrgReview)
     if form.ok and form.data is not None:
         d = form.data
         attempt(session, form, lambda: orgs.review(session, p, org_id, approve=d.approve, note=d.note))

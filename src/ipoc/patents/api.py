@@ -34,9 +34,9 @@ def similar_patents(application_no: str, session: DB, limit: int = 10):
 
 
 @router.post("/patents/imports", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
-async def upload_import(request: Request, session: DB, p: Staff, file: Annotated[UploadFile, File()]):
+def upload_import(request: Request, session: DB, p: Staff, file: Annotated[UploadFile, File()]):
     """Start an import of a CSV/XLSX/JSONL export; poll ``/api/v1/jobs/{id}`` for progress and counts."""
-    job, path = await patents.receive_upload(session, file, owner_id=p.user_id)
+    job, path = patents.receive_upload(session, file, owner_id=p.user_id)
     session.commit()
     patents.launch_import(job, path, current_actor(session.info))
     return JobOut.model_validate(job)

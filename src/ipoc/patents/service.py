@@ -175,7 +175,7 @@ def databases_of(session: Session, patent: Patent) -> list[IndustryDatabase]:
 UPLOAD_CHUNK = 1 << 20
 
 
-async def receive_upload(session: Session, upload: UploadFile, *, owner_id: int | None) -> tuple[Job, Path]:
+def receive_upload(session: Session, upload: UploadFile, *, owner_id: int | None) -> tuple[Job, Path]:
     """Store an uploaded export and create its import job.
 
     The file is written before the job row, so no database transaction stays open (on SQLite: holding the
@@ -183,7 +183,7 @@ async def receive_upload(session: Session, upload: UploadFile, *, owner_id: int 
     """
     filename = upload.filename or ""
     incoming = _upload_path(f"incoming-{uuid.uuid4().hex}", filename)
-    await _save_upload(upload, incoming, limit=MAX_UPLOAD)
+    _save_upload(upload, incoming, limit=MAX_UPLOAD)
     try:
         job = start_import(session, owner_id=owner_id, filename=filename)
         path = _upload_path(f"import-{job.id}", filename)
@@ -194,13 +194,14 @@ async def receive_upload(session: Session, upload: UploadFile, *, owner_id: int 
     return job, path
 
 
-async def _save_upload(upload: UploadFile, target: Path, *, limit: int) -> None:
-    """Stream an upload to disk, refusing it (and leaving nothing behind) past ``limit`` bytes."""
+def _save_upload(upload: UploadFile, target: Path, *, limit: int) -> None:
+    """Stream an upload to disk, refusing it (and leaving nothing behind) past ``limit`` bytes (in the thread
+    pool: the spooled upload is read synchronously)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     try:
         with target.open("wb") as out:
-            while chunk := await upload.read(UPLOAD_CHUNK):
+            while chunk := upload.file.read(UPLOAD_CHUNK):
                 written += len(chunk)
                 if written > limit:
                     raise InvalidInput(f"文件超过 {limit >> 20} MB 上限", field="file")

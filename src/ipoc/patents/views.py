@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from ipoc.audit.context import current_actor
 from ipoc.auth.roles import Principal
@@ -22,7 +22,7 @@ from ipoc.search import index_sync
 from ipoc.search import service as search
 from ipoc.web.deps import DB, PATENT_STAFF, CurrentPrincipal
 from ipoc.web.deps import PatentStaff as Staff
-from ipoc.web.forms import attempt, parse_form
+from ipoc.web.forms import Posted, attempt, parse_form
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -47,13 +47,13 @@ def import_page(request: Request, session: DB, p: Staff):
 
 
 @router.post("/patents/import")
-async def import_upload(request: Request, session: DB, p: Staff):
+def import_upload(request: Request, posted: Posted, session: DB, p: Staff):
     """Store the upload, start the import job and show its progress page."""
-    upload = (await request.form()).get("file")
+    upload = posted.get("file")
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput("请选择要导入的文件", field="file")
-        job, path = await patents.receive_upload(session, upload, owner_id=p.user_id)
+        job, path = patents.receive_upload(session, upload, owner_id=p.user_id)
     except DomainError as exc:
         session.rollback()
         return _import_page(request, session, p, 422, errors={exc.field or "__all__": exc.message})
@@ -112,8 +112,8 @@ def database_edit(database_id: PathId, request: Request, session: DB, _staff: St
     )
 
 
-async def _save_database(request: Request, session: Session, database_id: int | None):
-    form = await parse_form(request, IndustryDatabaseIn)
+def _save_database(request: Request, posted: FormData, session: Session, database_id: int | None):
+    form = parse_form(posted, IndustryDatabaseIn)
     if form.ok and form.data is not None:
         data = form.data
         attempt(session, form, lambda: patents.save_database(session, data, database_id))
@@ -123,14 +123,14 @@ async def _save_database(request: Request, session: Session, database_id: int | 
 
 
 @router.post("/industry-databases")
-async def database_create(request: Request, session: DB, _staff: Staff):
-    return await _save_database(request, session, None)
+def database_create(request: Request, posted: Posted, session: DB, _staff: Staff):
+    return _save_database(request, posted, session, None)
 
 
 @router.post("/industry-databases/{database_id}")
-async def database_update(database_id: PathId, request: Request, session: DB, _staff: Staff):
+def database_update(database_id: PathId, request: Request, posted: Posted, session: DB, _staff: Staff):
     patents.get_database(session, database_id)
-    return await _save_database(request, session, database_id)
+    return _save_database(request, posted, session, database_id)
 
 
 # --- one patent --------------------------------------------------------------------------------------------
@@ -176,9 +176,9 @@ def patent_page(application_no: str, request: Request, session: DB, p: CurrentPr
 
 
 @router.post("/patents/{application_no}/databases")
-async def add_to_database(application_no: str, request: Request, session: DB, _staff: Staff):
+def add_to_database(application_no: str, posted: Posted, session: DB, _staff: Staff):
     """Add a patent to a core-domain database by hand."""
-    raw = (await request.form()).get("database_id")
+    raw = posted.get("database_id")
     if not isinstance(raw, str) or not raw.isdigit():
         raise InvalidInput("请选择专题库", field="database_id")
     patent = _patent(session, application_no)

@@ -12,7 +12,7 @@ from ipoc.reference import service
 from ipoc.reference.schemas import IndustryIn, RecommenderSetting
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
-from ipoc.web.forms import attempt, parse_form
+from ipoc.web.forms import Posted, attempt, parse_form
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -40,8 +40,8 @@ def industries(request: Request, session: DB, p: CurrentPrincipal, edit: QueryId
 
 
 @router.post("/industries")
-async def save(request: Request, session: DB, p: Admin, edit: QueryId = None):
-    form = await parse_form(request, IndustryIn)
+def save(request: Request, posted: Posted, session: DB, p: Admin, edit: QueryId = None):
+    form = parse_form(posted, IndustryIn)
     if form.ok and form.data is not None:
         data = form.data
         attempt(session, form, lambda: service.save_industry(session, data, edit))
@@ -57,8 +57,8 @@ def regions(request: Request, session: DB, p: CurrentPrincipal):
 
 
 @router.post("/regions/{region_id}")
-async def set_recommender(region_id: PathId, request: Request, session: DB, _admin: Admin):
-    form = await parse_form(request, RecommenderSetting)
+def set_recommender(region_id: PathId, request: Request, posted: Posted, session: DB, _admin: Admin):
+    form = parse_form(posted, RecommenderSetting)
     if form.ok and form.data is not None:
         acts = form.data.acts_as_recommender
         attempt(session, form, lambda: service.set_recommender(session, region_id, acts))

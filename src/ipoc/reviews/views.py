@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
 
 from ipoc.auth.roles import Principal, Role
 from ipoc.documents.render import document_response
@@ -16,7 +17,7 @@ from ipoc.reviews.schemas import ConflictIn, DecisionForm, MemberIn, PanelIn, Sc
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, attempt, parse_form, see_other, submit, zh_message
+from ipoc.web.forms import FormResult, Posted, attempt, parse_form, see_other, submit, zh_message
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -100,9 +101,8 @@ def sheets(request: Request, session: DB, p: Admin):
     return render(request, "reviews/sheets.html", ctx)
 
 
-async def _sheet_form(request: Request, model: type[SheetIn | SheetRevision]) -> tuple[FormResult[Any], bool]:
+def _sheet_form(form: FormData, model: type[SheetIn | SheetRevision]) -> tuple[FormResult[Any], bool]:
     """The sheet form's rows (blank rows dropped) validated, and whether "add a row" was pressed."""
-    form = await request.form()
     columns = [_texts(form, name) for name in INDICATOR_FIELDS]
     rows = [dict(zip(INDICATOR_FIELDS, cells, strict=True)) for cells in zip(*columns, strict=False)]
     rows = [row for row in rows if any(cell.strip() for cell in row.values())]
@@ -128,8 +128,8 @@ def new_sheet_page(request: Request, p: Admin):
 
 
 @router.post("/reviews/sheets/new")
-async def new_sheet(request: Request, session: DB, p: Admin):
-    form, add_row = await _sheet_form(request, SheetIn)
+def new_sheet(request: Request, posted: Posted, session: DB, p: Admin):
+    form, add_row = _sheet_form(posted, SheetIn)
     if not add_row:
         attempt(session, form, lambda: reviews.create_sheet(session, p, form.data))
         if form.ok:
@@ -149,9 +149,9 @@ def edit_sheet_page(sheet_id: PathId, request: Request, session: DB, p: Admin):
 
 
 @router.post("/reviews/sheets/{sheet_id}/edit")
-async def edit_sheet(sheet_id: PathId, request: Request, session: DB, p: Admin):
+def edit_sheet(sheet_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
     sheet = reviews.get_sheet(session, p, sheet_id)
-    form, add_row = await _sheet_form(request, SheetRevision)
+    form, add_row = _sheet_form(posted, SheetRevision)
     if not add_row:
         attempt(session, form, lambda: reviews.revise_sheet(session, p, sheet_id, form.data))
         if form.ok:
@@ -177,8 +177,8 @@ def new_panel_page(request: Request, session: DB, p: Admin):
 
 
 @router.post("/reviews/panels/new")
-async def new_panel(request: Request, session: DB, p: Admin):
-    form, created = await submit(request, session, PanelIn, lambda data: reviews.create_panel(session, p, data))
+def new_panel(request: Request, posted: Posted, session: DB, p: Admin):
+    form, created = submit(posted, session, PanelIn, lambda data: reviews.create_panel(session, p, data))
     if created is None:
         ctx = _new_panel_ctx(session, p, errors=form.errors, values=form.values)
         return render(request, "reviews/panel_form.html", ctx, status_code=422)
@@ -203,8 +203,8 @@ def panel_page(panel_id: PathId, request: Request, session: DB, p: Reviewer):
 
 
 @router.post("/reviews/panels/{panel_id}/members")
-async def add_member(panel_id: PathId, request: Request, session: DB, p: Admin):
-    form = await parse_form(request, MemberIn)
+def add_member(panel_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
+    form = parse_form(posted, MemberIn)
     attempt(session, form, lambda: reviews.add_member(session, p, panel_id, form.data.expert_id))
     if form.errors:
         return _panel_page(request, session, p, panel_id, 422, errors=form.errors, values=form.values)
@@ -246,10 +246,9 @@ def conflicts_page(panel_id: PathId, request: Request, session: DB, p: Expert):
 
 
 @router.post("/reviews/panels/{panel_id}/conflicts")
-async def declare_conflicts(panel_id: PathId, request: Request, session: DB, p: Expert):
-    form = await request.form()
-    org_ids = _texts(form, "org_id")
-    values = {"org_ids": set(org_ids), "note": _text(form, "note")}
+def declare_conflicts(panel_id: PathId, request: Request, posted: Posted, session: DB, p: Expert):
+    org_ids = _texts(posted, "org_id")
+    values = {"org_ids": set(org_ids), "note": _text(posted, "note")}
     result = _validate(ConflictIn, {"org_ids": org_ids, "note": values["note"]}, values)
     attempt(session, result, lambda: reviews.declare_conflicts(session, p, panel_id, result.data))
     if result.errors:
@@ -272,9 +271,8 @@ def score_page(panel_id: PathId, subject_id: PathId, request: Request, session: 
 
 
 @router.post("/reviews/panels/{panel_id}/score/{subject_id}")
-async def save_score(panel_id: PathId, subject_id: PathId, request: Request, session: DB, p: Expert):
-    form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+def save_score(panel_id: PathId, subject_id: PathId, request: Request, posted: Posted, session: DB, p: Expert):
+    values = {k: v for k, v in posted.items() if isinstance(v, str) and k != "csrf_token"}
     items = {k.removeprefix("item_"): v for k, v in values.items() if k.startswith("item_") and v.strip()}
     raw = {"items": items, "comment": values.get("comment", ""), "submit": values.get("action") == "submit"}
     result = _validate(ScoreIn, raw, values)
@@ -356,9 +354,9 @@ def results_export(panel_id: PathId, session: DB, p: Reviewer):
 
 
 @router.post("/reviews/panels/{panel_id}/decide/{application_id}")
-async def decide(panel_id: PathId, application_id: PathId, request: Request, session: DB, p: Admin):
+def decide(panel_id: PathId, application_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
     """Shortlist or reject a reviewed dossier from the ranked list."""
-    form = await parse_form(request, DecisionForm)
+    form = parse_form(posted, DecisionForm)
 
     def act() -> None:
         d = form.data

@@ -30,7 +30,7 @@ from ipoc.search.query import parse
 from ipoc.search.schemas import FACET_LABELS, FACETS, DictionaryTermIn, SavedSearchIn, SearchAnswer, SearchRequest
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.deps import PatentStaff as Staff
-from ipoc.web.forms import attempt, field_errors, parse_form
+from ipoc.web.forms import Posted, attempt, field_errors, parse_form
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -184,11 +184,10 @@ def _request_from_form(form: FormData) -> SearchRequest:
 
 
 @router.post("/patents/exports")
-async def export_results(request: Request, session: DB, p: LoggedIn):
+def export_results(request: Request, posted: Posted, session: DB, p: LoggedIn):
     """Export the whole result set (up to 100,000 patents) as a job; its page shows progress and the file."""
-    form = await request.form()
-    fmt = str(form.get("format") or "xlsx")
-    job = search.launch_export(session, _request_from_form(form), fmt, p.user_id, current_actor(session.info))
+    fmt = str(posted.get("format") or "xlsx")
+    job = search.launch_export(session, _request_from_form(posted), fmt, p.user_id, current_actor(session.info))
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -227,15 +226,14 @@ def saved_list(request: Request, session: DB, p: LoggedIn, created: int = 0):
 
 
 @router.post("/search/saved")
-async def saved_create(request: Request, session: DB, p: LoggedIn):
-    form = await request.form()
+def saved_create(request: Request, posted: Posted, session: DB, p: LoggedIn):
     raw = {
-        "name": str(form.get("name") or "").strip(),
-        "query": str(form.get("q") or ""),
-        "filters": _filters_from(form),
-        "mode": str(form.get("mode") or "hybrid"),
-        "database_id": form.get("database_id") or None,
-        "notify": form.get("notify", "true") == "true",
+        "name": str(posted.get("name") or "").strip(),
+        "query": str(posted.get("q") or ""),
+        "filters": _filters_from(posted),
+        "mode": str(posted.get("mode") or "hybrid"),
+        "database_id": posted.get("database_id") or None,
+        "notify": posted.get("notify", "true") == "true",
     }
     problem = None
     try:
@@ -294,8 +292,8 @@ def dictionary_page(request: Request, session: DB, _staff: Staff):
 
 
 @router.post("/search/dictionary")
-async def dictionary_add(request: Request, session: DB, _staff: Staff):
-    form = await parse_form(request, DictionaryTermIn)
+def dictionary_add(request: Request, posted: Posted, session: DB, _staff: Staff):
+    form = parse_form(posted, DictionaryTermIn)
     if form.ok and form.data is not None:
         data = form.data
         attempt(session, form, lambda: dictionary.add_term(session, data))

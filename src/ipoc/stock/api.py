@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi import status as http
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from ipoc.errors import InvalidInput
 from ipoc.schemas import PathId
@@ -99,22 +100,29 @@ def list_rows(
     return [row_out(r) for r in rows]
 
 
+async def _posted_rows(request: Request) -> bytes | FormData:
+    """The body as sent, read on the event loop: JSON bytes, or the parsed multipart form."""
+    if "json" in request.headers.get("content-type", ""):
+        return await request.body()
+    return await request.form()
+
+
 @router.post("/stock/batches/{batch_id}/rows", status_code=http.HTTP_201_CREATED, response_model=IntakeOut)
-async def add_rows(batch_id: PathId, request: Request, session: DB, p: LoggedIn):
+def add_rows(batch_id: PathId, session: DB, p: LoggedIn, posted: Annotated[bytes | FormData, Depends(_posted_rows)]):
     """multipart/form-data with ``file`` (CSV/XLSX), or a JSON list of {application_no, college, contact,
     note, title}. The answer is the intake report: kept rows counted, every refused row listed."""
     svc.managed_batch(session, p, batch_id)
-    if "json" in request.headers.get("content-type", ""):
+    if isinstance(posted, bytes):
         try:
-            records = _ROWS.validate_json(await request.body())
+            records = _ROWS.validate_json(posted)
         except ValidationError as exc:
             raise RequestValidationError(exc.errors()) from None
         return intake_out(svc.intake_records(session, p, batch_id, records))
-    upload = (await request.form()).get("file")
+    upload = posted.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InvalidInput("请上传文件（file）或提交 JSON 清单", field="file")
     with tempfile.TemporaryDirectory() as folder:
-        path = await save_upload(upload, Path(folder))
+        path = save_upload(upload, Path(folder))
         return intake_out(svc.intake_file(session, p, batch_id, path, upload.filename))
 
 

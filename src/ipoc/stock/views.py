@@ -28,7 +28,7 @@ from ipoc.stock.screening import HIGH_VALUE_LABELS, UNDECIDABLE_HIGH_VALUE
 from ipoc.transfer.models import MODES, TRL_LABELS
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.export import xlsx_workbook_response
-from ipoc.web.forms import FormResult, attempt, parse_form, see_other, submit
+from ipoc.web.forms import FormResult, Posted, attempt, parse_form, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -68,8 +68,8 @@ def new_batch(request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/stock/new")
-async def create_batch(request: Request, session: DB, p: LoggedIn):
-    form, made = await submit(request, session, BatchIn, lambda data: svc.create_batch(session, p, data))
+def create_batch(request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form, made = submit(posted, session, BatchIn, lambda data: svc.create_batch(session, p, data))
     if made is None:
         return _batch_form(request, session, p, form)
     return see_other(f"/stock/{made.id}")
@@ -106,13 +106,14 @@ def batch_detail(batch_id: PathId, request: Request, session: DB, p: LoggedIn):
     return _batch_page(request, session, p, svc.get_batch(session, p, batch_id))
 
 
-async def save_upload(upload: UploadFile, folder: Path) -> Path:
-    """The upload in a private temporary folder, refused past MAX_UPLOAD; the caller removes the folder."""
+def save_upload(upload: UploadFile, folder: Path) -> Path:
+    """The upload in a private temporary folder, refused past MAX_UPLOAD; the caller removes the folder.
+    Reads the spooled upload synchronously (callers run in the thread pool)."""
     suffix = intake.check_suffix(upload.filename or "")
     target = folder / f"list{suffix}"
     written = 0
     with target.open("wb") as out:
-        while chunk := await upload.read(1 << 20):
+        while chunk := upload.file.read(1 << 20):
             written += len(chunk)
             if written > intake.MAX_UPLOAD:
                 raise InvalidInput(f"文件超过 {intake.MAX_UPLOAD >> 20} MB 上限", field="file")
@@ -121,15 +122,14 @@ async def save_upload(upload: UploadFile, folder: Path) -> Path:
 
 
 @router.post("/stock/{batch_id}/intake")
-async def intake_page(batch_id: PathId, request: Request, session: DB, p: LoggedIn):
+def intake_page(batch_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     """A file or pasted text; the report page follows. A refused file is shown on the batch page, unwritten."""
     batch = svc.managed_batch(session, p, batch_id)
-    form = await request.form()
-    upload, text = form.get("file"), form.get("text")
+    upload, text = posted.get("file"), posted.get("text")
     try:
         if isinstance(upload, UploadFile) and upload.filename:
             with tempfile.TemporaryDirectory() as folder:
-                path = await save_upload(upload, Path(folder))
+                path = save_upload(upload, Path(folder))
                 record = svc.intake_file(session, p, batch.id, path, upload.filename)
         elif isinstance(text, str) and text.strip():
             record = svc.intake_text(session, p, batch.id, text)
@@ -190,8 +190,8 @@ def row_detail(batch_id: PathId, row_id: PathId, request: Request, session: DB, 
 
 
 @router.post("/stock/{batch_id}/rows/{row_id}")
-async def row_override(batch_id: PathId, row_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form = await parse_form(request, OverrideIn)
+def row_override(batch_id: PathId, row_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form = parse_form(posted, OverrideIn)
     attempt(session, form, lambda: svc.override(session, p, batch_id, row_id, form.data))
     if form.errors:
         return _row_page(request, session, p, batch_id, row_id, form)
@@ -235,9 +235,9 @@ def group_form(batch_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/stock/{batch_id}/group")
-async def group(batch_id: PathId, request: Request, session: DB, p: LoggedIn):
+def group(batch_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     action = lambda data: svc.group_into_offer(session, p, batch_id, data)  # noqa: E731
-    form, made = await submit(request, session, GroupIn, action, lists=("modes", "row_ids"))
+    form, made = submit(posted, session, GroupIn, action, lists=("modes", "row_ids"))
     if made is None:
         return _group_page(request, session, p, batch_id, _ids(form.values.get("row_ids", [])), form)
     # a draft offer is seen by the organisation's members only: staff who made it on its behalf go back to the batch

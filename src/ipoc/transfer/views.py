@@ -18,7 +18,7 @@ from ipoc.transfer.models import DEMAND_STATES, MODES, OFFER_STATES, TRL_LABELS
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, see_other, submit
+from ipoc.web.forms import FormResult, Posted, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -88,10 +88,8 @@ def new_demand(request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/demands/new")
-async def create_demand(request: Request, session: DB, p: LoggedIn):
-    form, saved = await submit(
-        request, session, DemandIn, lambda data: svc.create_demand(session, p, data), lists=("modes",)
-    )
+def create_demand(request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form, saved = submit(posted, session, DemandIn, lambda data: svc.create_demand(session, p, data), lists=("modes",))
     return see_other(f"/demands/{saved.id}") if saved else _demand_form(request, session, p, "/demands/new", form)
 
 
@@ -115,9 +113,9 @@ def edit_demand(demand_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/demands/{demand_id}/edit")
-async def update_demand(demand_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form, saved = await submit(
-        request, session, DemandIn, lambda data: svc.update_demand(session, p, demand_id, data), lists=("modes",)
+def update_demand(demand_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form, saved = submit(
+        posted, session, DemandIn, lambda data: svc.update_demand(session, p, demand_id, data), lists=("modes",)
     )
     return (
         see_other(f"/demands/{saved.id}")
@@ -182,10 +180,8 @@ def new_offer(request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/offers/new")
-async def create_offer(request: Request, session: DB, p: LoggedIn):
-    form, saved = await submit(
-        request, session, OfferIn, lambda data: svc.create_offer(session, p, data), lists=("modes",)
-    )
+def create_offer(request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form, saved = submit(posted, session, OfferIn, lambda data: svc.create_offer(session, p, data), lists=("modes",))
     return see_other(f"/offers/{saved.id}") if saved else _offer_form(request, session, "/offers/new", form)
 
 
@@ -209,9 +205,9 @@ def edit_offer(offer_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 
 @router.post("/offers/{offer_id}/edit")
-async def update_offer(offer_id: PathId, request: Request, session: DB, p: LoggedIn):
-    form, saved = await submit(
-        request, session, OfferIn, lambda data: svc.update_offer(session, p, offer_id, data), lists=("modes",)
+def update_offer(offer_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form, saved = submit(
+        posted, session, OfferIn, lambda data: svc.update_offer(session, p, offer_id, data), lists=("modes",)
     )
     return (
         see_other(f"/offers/{saved.id}") if saved else _offer_form(request, session, f"/offers/{offer_id}/edit", form)

@@ -17,7 +17,7 @@ from ipoc.config import get_settings
 from ipoc.errors import DomainError, InvalidInput
 from ipoc.web.deps import DB, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import attempt, field_errors, parse_form, see_other
+from ipoc.web.forms import Posted, attempt, field_errors, parse_form, see_other
 from ipoc.web.templating import render
 from ipoc.workdays import service as workdays
 from ipoc.workdays.models import DAY_KINDS
@@ -105,8 +105,8 @@ def overrides_export(year: YearPath, session: DB, _admin: Admin):
 
 
 @router.post(f"{PAGE}/days")
-async def save_day(request: Request, session: DB, p: Admin):
-    form = await parse_form(request, DayIn)
+def save_day(request: Request, posted: Posted, session: DB, p: Admin):
+    form = parse_form(posted, DayIn)
     if form.ok and form.data is not None:
         d = form.data
         attempt(session, form, lambda: workdays.save_day(session, p, d.day, d.kind, d.note))
@@ -122,13 +122,13 @@ def delete_day(day: date, session: DB, p: Admin):
 
 
 @router.post(f"{PAGE}/upload")
-async def upload(request: Request, session: DB, p: Admin):
+def upload(request: Request, posted: Posted, session: DB, p: Admin):
     """Load a schedule file; a refused file shows every bad row and leaves the calendar unchanged."""
-    upload = (await request.form()).get("file")
+    upload = posted.get("file")
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput("请选择要上传的 CSV 文件", field="file")
-        raw = await upload.read(MAX_UPLOAD + 1)
+        raw = upload.file.read(MAX_UPLOAD + 1)
         if len(raw) > MAX_UPLOAD:
             raise InvalidInput("文件过大：一年的节假日安排不应超过 1 MB", field="file")
         report = workdays.upload_csv(session, p, raw, upload.filename)
