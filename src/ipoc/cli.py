@@ -93,22 +93,41 @@ def db_backup(path: Path) -> None:
     from ipoc.db import session_scope
     from ipoc.ops.backup import backup
 
-    with session_scope() as session:
-        manifest = backup(session, path)
+    try:
+        with session_scope() as session:
+            manifest = backup(session, path)
+    except DomainError as exc:  # BackupFailed: nothing was left at PATH
+        _fail(exc.message)
     typer.echo(f"backup written to {path}: {sum(manifest['tables'].values())} rows")
 
 
 @db_app.command("restore")
-def db_restore(path: Path) -> None:
-    """Replace this instance's data with a backup made by `ipoc db backup`."""
+def db_restore(
+    path: Path,
+    accept_other_key: Annotated[
+        bool,
+        typer.Option(
+            "--accept-other-key",
+            help="restore a backup made under another secret key (when that key is lost for good); "
+            "the restored audit chain will then fail verification",
+        ),
+    ] = False,
+) -> None:
+    """Replace this instance's data with a backup made by `ipoc db backup`; the search index is rebuilt."""
     from ipoc.db import session_scope
-    from ipoc.ops.backup import restore
+    from ipoc.ops.backup import OTHER_KEY_MESSAGE, restore, same_key
 
     try:
         with session_scope() as session:
-            manifest = restore(session, path)
+            manifest = restore(session, path, accept_other_key=accept_other_key)
     except DomainError as exc:
+        if exc.message == OTHER_KEY_MESSAGE:
+            _fail(f"{exc.message}。若该密钥已无法找回，可加 --accept-other-key 仍然恢复（恢复的审计链将无法通过校验）")
         _fail(exc.message)
+    if same_key(manifest) is False:
+        typer.echo(
+            "警告：备份由另一密钥的实例生成，恢复的审计链在本实例无法通过校验（ipoc audit verify 将报错）", err=True
+        )
     typer.echo(f"restored {sum(manifest['tables'].values())} rows from {path}")
 
 
