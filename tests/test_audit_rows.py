@@ -101,3 +101,18 @@ def test_a_patent_written_outside_the_import_is_reported(instance, deal_world):
     assert uncovered_patents(session) == [pid]
     result = _verify(instance)
     assert result.exit_code == 1 and f"inserted patents {pid}" in result.stdout
+
+
+def test_the_applications_own_unrecorded_writes_are_not_reported(instance, demo):
+    """Writes made without a record on purpose (a token's last use, a user's last login) are not tampering."""
+    from ipoc.auth import service as accounts
+
+    admin = demo.scalar(select(User).where(User.username == "admin"))
+    _token, plaintext = accounts.create_token(demo, admin, "脚本")
+    demo.commit()
+    assert accounts.user_for_token(demo, plaintext) is not None
+    demo.commit()
+    user, _ = accounts.authenticate(demo, "admin", "testPassw0rd")
+    assert user is not None
+    demo.commit()
+    assert verify_rows(demo) == []

@@ -43,6 +43,7 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
     __audited__ = True
     __audit_redact__ = ("token_hash",)
+    __audit_ignore__ = ("last_used_at",)  # written by each use without a record (see user_for_token)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
