@@ -71,11 +71,30 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="web processes (more than 1 needs PostgreSQL)")] = 1,
+) -> None:
     """Serve the platform over HTTP."""
     import uvicorn
 
-    uvicorn.run("ipoc.web.app:create_app", factory=True, host=host, port=port, proxy_headers=False)
+    from ipoc.config import get_settings
+
+    if workers > 1 and get_settings().sqlalchemy_url.startswith("sqlite"):
+        _fail("SQLite 数据库只能由一个进程写入：--workers 大于 1 需要 PostgreSQL（设置 IPOC_DATABASE_URL）", 2)
+    uvicorn.run("ipoc.web.app:create_app", factory=True, host=host, port=port, proxy_headers=False, workers=workers)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="jobs run at the same time")] = 1,
+    grace: Annotated[float, typer.Option(min=0, help="seconds a stop waits for running jobs")] = 60.0,
+) -> None:
+    """Run queued jobs (imports, exports, embedding, index rebuilds) and keep the search index current."""
+    from ipoc.jobs import worker as job_worker
+
+    raise typer.Exit(job_worker.run(concurrency, grace))
 
 
 @db_app.command("upgrade")

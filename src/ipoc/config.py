@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # Attachments: size limit, and an optional local virus scanner run as `command path` (exit 0 = clean).
     attachment_max_mb: int = Field(default=20, ge=1)
     scan_command: str | None = None
+    # Jobs (imports, exports, embedding, index rebuilds) run from a queue in the database. On the SQLite default
+    # the web process runs them itself; with PostgreSQL and `ipoc worker` processes, set this to false.
+    run_jobs_in_web: bool = True
+    web_job_slots: int = Field(default=2, ge=1)
 
     @cached_property
     def resolved_data_dir(self) -> Path:

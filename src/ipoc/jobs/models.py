@@ -1,5 +1,5 @@
 """Long-running work (imports, embedding, exports, index rebuilds) recorded so that the UI can show its
-progress and a restart can tell what was interrupted."""
+progress, any worker process can claim it from the queue, and a dead worker's job is seen as interrupted."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The process running the job (a ``workers`` row); the sweep marks the job interrupted once it is gone.
+    worker_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     @property
     def status_label(self) -> str:
@@ -55,3 +58,17 @@ class Job(Base):
     @property
     def finished(self) -> bool:
         return self.status in {"done", "failed", "interrupted"}
+
+
+class Worker(Base):
+    """A process that runs jobs (``ipoc worker``, a web process's in-process runner, an inline CLI import),
+    alive as long as it keeps its heartbeat fresh."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -1,35 +1,107 @@
-"""Jobs: create, report progress, finish; and run one in a background thread of the web process.
+"""Jobs: create, report progress, finish; the queue that runs them lives in ``ipoc.jobs.queue``.
 
-Progress is committed in its own short transactions so that a page polling the job sees it move while the
-work itself commits in batches; a job found ``running`` at start-up was cut off and is marked interrupted.
+A job is a row with a kind and JSON params (who started it included), never a closure, so that any worker
+process can run it. Progress is committed in its own short transactions so that a page polling the job sees it
+move while the work itself commits in batches. A job run inline (the CLI's import, the demo load) is created
+``running`` and belongs to this process's inline heartbeat while it runs.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+import time
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from ipoc.audit.context import Actor, acting_as
+from ipoc.audit.context import Actor, current_actor
 from ipoc.auth.roles import Principal, Role
 from ipoc.db import session_scope, utcnow
-from ipoc.errors import DomainError, NotFound
+from ipoc.errors import NotFound
 from ipoc.jobs.models import Job
 
 log = logging.getLogger(__name__)
-INTERRUPTED = "服务重启时任务被中断，可重新发起（已完成部分不会重复）"
-_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ipoc-job")
+INTERRUPTED = "执行任务的进程已停止，任务被中断，可重新发起（已完成部分不会重复）"
+FINISHED = ("done", "failed", "interrupted")
+
+# Wakes this process's job slots as soon as a new job is committed (they also poll the table).
+_wakeup = threading.Condition()
+_generation = 0
 
 
-def create(session: Session, kind: str, *, owner_id: int | None, label: str, params: dict[str, Any]) -> Job:
-    job = Job(kind=kind, owner_id=owner_id, label=label, params=params)
+def wake() -> None:
+    global _generation
+    with _wakeup:
+        _generation += 1
+        _wakeup.notify_all()
+
+
+def generation() -> int:
+    return _generation
+
+
+def wait_for_work(seen: int, timeout: float) -> None:
+    """Sleep until ``wake`` is called after ``seen`` was read, or ``timeout`` seconds pass."""
+    with _wakeup:
+        if _generation == seen:
+            _wakeup.wait(timeout)
+
+
+def actor_params(actor: Actor) -> dict[str, Any]:
+    return {"id": actor.id, "label": actor.label, "ip": actor.ip, "request_id": actor.request_id}
+
+
+def actor_of(job: Job) -> Actor:
+    """Who the job acts as: the user who started it, as recorded in its params."""
+    data = (job.params or {}).get("actor") or {}
+    return Actor(
+        id=data.get("id"), label=data.get("label") or "system", ip=data.get("ip"), request_id=data.get("request_id")
+    )
+
+
+def create(
+    session: Session,
+    kind: str,
+    *,
+    owner_id: int | None,
+    label: str,
+    params: dict[str, Any],
+    actor: Actor | None = None,
+    inline: bool = False,
+) -> Job:
+    """Queue a job (claimed by a worker once the session commits), or, ``inline``, record one that the caller
+    runs itself (created ``running`` so that no worker takes it). A queued job acts as ``actor``, by default
+    the one bound to the session (the request's user)."""
+    actor = actor or current_actor(session.info)
+    job = Job(
+        kind=kind,
+        owner_id=owner_id,
+        label=label,
+        params={**params, "actor": actor_params(actor)},
+        status="running" if inline else "queued",
+        started_at=utcnow() if inline else None,
+    )
     session.add(job)
     session.flush()
+    if not inline:
+        event.listen(session, "after_commit", lambda _s: wake(), once=True)
     return job
+
+
+def wait(job_id: int, timeout: float = 30.0, *, poll: float = 0.05) -> Job:
+    """Block until the job has ended (for the CLI and tests); raises TimeoutError past ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope() as session:
+            job = get(session, job_id)
+            if job.status in FINISHED:
+                return job
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job {job_id} still {job.status} after {timeout} s")
+        time.sleep(poll)
 
 
 def get(session: Session, job_id: int) -> Job:
@@ -52,13 +124,22 @@ def list_for(session: Session, owner_id: int | None, *, kinds: Iterable[str] = (
 class Progress:
     """Reports a job's progress from inside the work, committing it apart from the work's own transaction."""
 
-    def __init__(self, job_id: int | None, *, min_step: int = 1) -> None:
+    def __init__(self, job_id: int | None, *, min_step: int = 1, worker_id: str | None = None) -> None:
         self.job_id = job_id
+        self.worker_id = worker_id  # when given, updates apply only while the job is still this worker's
         self.min_step = min_step
         self._last = -min_step
+        self._inline = False
 
     def start(self, total: int | None = None, message: str = "") -> None:
-        self._set(status="running", total=total, started_at=utcnow(), message=message)
+        """Run an inline job here: it belongs to this process's heartbeat until ``finish`` or ``fail``."""
+        from ipoc.jobs import queue
+
+        values: dict[str, Any] = {"status": "running", "total": total, "started_at": utcnow(), "message": message}
+        if self.job_id is not None and not self._inline:
+            values["worker_id"] = queue.inline_acquire()
+            self._inline = True
+        self._set(**values)
 
     def update(self, done: int, total: int | None = None, message: str | None = None) -> None:
         if done - self._last < self.min_step:
@@ -73,43 +154,27 @@ class Progress:
 
     def finish(self, result: dict[str, Any], message: str = "") -> None:
         self._set(status="done", result=result, message=message, finished_at=utcnow())
+        self._release()
 
     def fail(self, message: str) -> None:
         self._set(status="failed", message=message, finished_at=utcnow())
+        self._release()
+
+    def _release(self) -> None:
+        if self._inline:
+            from ipoc.jobs import queue
+
+            self._inline = False
+            queue.inline_release()
 
     def _set(self, **values: Any) -> None:
         if self.job_id is None:
             return
+        stmt = update(Job).where(Job.id == self.job_id)
+        if self.worker_id is not None:
+            stmt = stmt.where(Job.worker_id == self.worker_id)
         with session_scope() as session:
-            session.execute(update(Job).where(Job.id == self.job_id).values(**values))
-
-
-def run_in_background(job_id: int, actor: Actor, work: Callable[[Progress], dict[str, Any]]) -> Future[None]:
-    """Run ``work`` for the job in a worker thread, acting as the user who started it."""
-    return _executor.submit(_run, job_id, actor, work)
-
-
-def _run(job_id: int, actor: Actor, work: Callable[[Progress], dict[str, Any]]) -> None:
-    progress = Progress(job_id)
-    with acting_as(actor):
-        try:
-            progress.start()
-            progress.finish(work(progress))
-        except DomainError as exc:
-            progress.fail(exc.message)
-        except Exception:  # the job must end in a state the user can read, whatever went wrong
-            log.exception("job %s failed", job_id)
-            progress.fail("任务执行出错，详情见服务器日志")
-
-
-def mark_interrupted(session: Session) -> int:
-    """At start-up: a job still marked running or queued was cut off by the last shutdown."""
-    result = session.execute(
-        update(Job)
-        .where(Job.status.in_(["running", "queued"]))
-        .values(status="interrupted", message=INTERRUPTED, finished_at=utcnow())
-    )
-    return result.rowcount or 0
+            session.execute(stmt.values(**values))
 
 
 def visible_job(session: Session, principal: Principal, job_id: int) -> Job:

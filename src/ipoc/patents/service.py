@@ -64,8 +64,11 @@ def _upload_path(name: str, filename: str) -> Path:
     return get_settings().uploads_dir / "imports" / f"{name}{suffix}"
 
 
-def start_import(session: Session, *, owner_id: int | None, filename: str) -> Job:
-    return jobs.create(session, "import", owner_id=owner_id, label=filename, params={"filename": filename})
+def start_import(session: Session, *, owner_id: int | None, filename: str, queued: bool = False) -> Job:
+    """The import's job: ``queued`` for a worker to run (an upload), else run inline by the caller (the CLI)."""
+    return jobs.create(
+        session, "import", owner_id=owner_id, label=filename, params={"filename": filename}, inline=not queued
+    )
 
 
 def run_import(path: Path, job: Job, progress: jobs.Progress | None = None) -> ImportResult:
@@ -185,7 +188,7 @@ def receive_upload(session: Session, upload: UploadFile, *, owner_id: int | None
     incoming = _upload_path(f"incoming-{uuid.uuid4().hex}", filename)
     _save_upload(upload, incoming, limit=MAX_UPLOAD)
     try:
-        job = start_import(session, owner_id=owner_id, filename=filename)
+        job = start_import(session, owner_id=owner_id, filename=filename, queued=True)
         path = _upload_path(f"import-{job.id}", filename)
         incoming.replace(path)
     except BaseException:
@@ -215,11 +218,16 @@ def _save_upload(upload: UploadFile, target: Path, *, limit: int) -> None:
 
 
 def launch_import(job: Job, path: Path, actor: Actor) -> None:
-    def work(progress: jobs.Progress) -> dict:
-        try:
-            result = run_import(path, job, progress)
-        except FileRefused as exc:
-            raise InvalidInput(f"文件无法导入：{exc.message}") from exc
-        return result.summary()
+    """The upload's job was queued (acting as ``actor``) when its row was committed, with the file at ``path``;
+    this only wakes this process's job runner, where there is one, without waiting for its next poll."""
+    jobs.wake()
 
-    jobs.run_in_background(job.id, actor, work)
+
+def import_job(job: Job, progress: jobs.Progress) -> dict:
+    """The queue's handler of ``import``: the uploaded file kept under the data dir by the job's id."""
+    path = _upload_path(f"import-{job.id}", job.params["filename"])
+    try:
+        result = run_import(path, job, progress)
+    except FileRefused as exc:
+        raise InvalidInput(f"文件无法导入：{exc.message}") from exc
+    return result.summary()

@@ -74,12 +74,11 @@ def embed_missing(*, batch: int = 32, limit: int | None = None, progress: index_
 
 def launch_embedding(session: Session, owner_id: int | None, actor: Actor) -> Job:
     """Start ``embed_missing`` as a background job (the same work as ``ipoc embed run``)."""
-    job = jobs.create(session, "embed", owner_id=owner_id, label="计算缺失的段落向量", params={})
+    job = jobs.create(session, "embed", owner_id=owner_id, label="计算缺失的段落向量", params={}, actor=actor)
     session.commit()
-
-    def work(progress: jobs.Progress) -> dict:
-        done = embed_missing(progress=lambda n, total: progress.update(n, total))
-        return {"embedded": done}
-
-    jobs.run_in_background(job.id, actor, work)
     return job
+
+
+def embedding_job(_job: Job, progress: jobs.Progress) -> dict:
+    """The queue's handler of ``embed``."""
+    return {"embedded": embed_missing(progress=lambda n, total: progress.update(n, total))}

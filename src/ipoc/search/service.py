@@ -216,18 +216,21 @@ def launch_export(session: Session, request: SearchRequest, fmt: str, owner_id: 
         "export",
         owner_id=owner_id,
         label=request.q or "全部专利",
-        params={"format": fmt, **request.model_dump()},
+        params={"format": fmt, **request.model_dump(mode="json")},
+        actor=actor,
     )
     session.commit()
-
-    def work(progress: jobs.Progress) -> dict:
-        with session_scope() as inner:
-            ids = result_ids(inner, request, cap=MAX_EXPORT_ROWS)
-        progress.update(0, len(ids))
-        count = write_export(ids, export_path(job.id, fmt), fmt, lambda done, total: progress.update(done, total))
-        with session_scope() as inner:
-            audit.log(inner, "export", "Patent", "-", meta={"rows": count, "format": fmt, "job": job.id})
-        return {"rows": count, "format": fmt, "capped": len(ids) >= MAX_EXPORT_ROWS}
-
-    jobs.run_in_background(job.id, actor, work)
     return job
+
+
+def export_job(job: Job, progress: jobs.Progress) -> dict:
+    """The queue's handler of ``export``: the search request and format rebuilt from the job's params."""
+    fmt = job.params["format"]
+    request = SearchRequest.model_validate({k: v for k, v in job.params.items() if k in SearchRequest.model_fields})
+    with session_scope() as inner:
+        ids = result_ids(inner, request, cap=MAX_EXPORT_ROWS)
+    progress.update(0, len(ids))
+    count = write_export(ids, export_path(job.id, fmt), fmt, lambda done, total: progress.update(done, total))
+    with session_scope() as inner:
+        audit.log(inner, "export", "Patent", "-", meta={"rows": count, "format": fmt, "job": job.id})
+    return {"rows": count, "format": fmt, "capped": len(ids) >= MAX_EXPORT_ROWS}

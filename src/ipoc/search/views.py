@@ -310,15 +310,15 @@ def dictionary_remove(term_id: PathId, session: DB, _staff: Staff):
 
 def launch_rebuild(session: Session, owner_id: int | None, actor: Actor) -> Job:
     """``ipoc index rebuild`` as a background job: from the database and stored vectors, never re-embedding."""
-    job = jobs.create(session, "reindex", owner_id=owner_id, label="重建检索索引", params={})
+    job = jobs.create(session, "reindex", owner_id=owner_id, label="重建检索索引", params={}, actor=actor)
     session.commit()
-
-    def work(progress: jobs.Progress) -> dict:
-        status = index_sync.rebuild(progress=lambda done, total: progress.update(done, total))
-        return {"documents": status.documents, "vectors": status.vectors}
-
-    jobs.run_in_background(job.id, actor, work)
     return job
+
+
+def rebuild_job(_job: Job, progress: jobs.Progress) -> dict:
+    """The queue's handler of ``reindex``."""
+    status = index_sync.rebuild(progress=lambda done, total: progress.update(done, total))
+    return {"documents": status.documents, "vectors": status.vectors}
 
 
 @router.post("/search/index/rebuild")

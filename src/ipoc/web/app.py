@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -205,23 +208,37 @@ def _api_routers() -> list[APIRouter]:
     ]
 
 
-def _mark_interrupted_jobs() -> None:
-    """Jobs run in this process's threads: one still marked running was cut off by the last shutdown."""
-    from ipoc.jobs.service import mark_interrupted
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Jobs: on the embedded default this process runs them (its runner first marks interrupted the jobs of
+    processes that are gone, never those of a live one); else only the ``ipoc worker`` processes do."""
+    from sqlalchemy.exc import ProgrammingError
 
+    from ipoc.jobs import queue
+
+    runs_jobs = get_settings().run_jobs_in_web
     try:
-        with session_scope() as session:
-            mark_interrupted(session)
-    except OperationalError:  # database not migrated yet: nothing can have run
+        if runs_jobs:
+            queue.start_in_process(get_settings().web_job_slots)
+        else:
+            with session_scope() as session:
+                queue.sweep(session)
+    except (OperationalError, ProgrammingError):  # database not migrated yet: nothing can have run
         log.warning("jobs table not available; run `ipoc db upgrade`")
+        runs_jobs = False
+    try:
+        yield
+    finally:
+        if runs_jobs:
+            await asyncio.to_thread(queue.stop_in_process)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     if settings is not None:
         set_settings(settings)
     settings = get_settings()
-    _mark_interrupted_jobs()
     app = FastAPI(
+        lifespan=_lifespan,
         title="ipoc 产业知识产权运营中心平台 API",
         version=__version__,
         docs_url=None,

@@ -1,0 +1,297 @@
+"""The job queue in the database: workers claim queued jobs, run them by kind, and keep a heartbeat.
+
+Every process that runs jobs (``ipoc worker``, the web process's in-process runner on the SQLite default, an
+inline CLI import) has a ``workers`` row whose heartbeat it refreshes every few seconds. A running job names its
+worker; the sweep, run by every runner at start and periodically, marks interrupted the running jobs whose worker
+is gone: its heartbeat stale, or it ran on this host under a pid that is no longer alive. A live process's jobs
+are never touched, so a second web process or worker starting up leaves the first one's work alone.
+
+Claiming is one ``UPDATE … WHERE id = (SELECT … LIMIT 1) … RETURNING``: on PostgreSQL the inner select takes
+``FOR UPDATE SKIP LOCKED`` so concurrent claimers pass over each other's row; SQLite has one writer at a time and
+the ``status = 'queued'`` guard makes a second claim of the same row a no-op.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from ipoc.audit.context import acting_as
+from ipoc.db import session_scope, utcnow
+from ipoc.errors import DomainError
+from ipoc.jobs import service as jobs
+from ipoc.jobs.models import Job, Worker
+
+log = logging.getLogger(__name__)
+HOSTNAME = socket.gethostname()[:200]
+HEARTBEAT_S = 5.0  # how often a worker refreshes its heartbeat
+STALE_S = 30.0  # a heartbeat older than this means the worker is gone
+SWEEP_S = 15.0  # how often a runner looks for jobs of dead workers
+POLL_S = 1.0  # how often an idle slot looks at the table when not woken
+
+Handler = Callable[[Job, jobs.Progress], dict[str, Any]]
+# kind → "module:function"; imported on first use so that the queue depends on no domain module.
+HANDLERS: dict[str, str] = {
+    "import": "ipoc.patents.service:import_job",
+    "export": "ipoc.search.service:export_job",
+    "reindex": "ipoc.search.views:rebuild_job",
+    "embed": "ipoc.search.semantic:embedding_job",
+}
+_registered: dict[str, Handler] = {}
+
+
+def register(kind: str, handler: Handler) -> None:
+    """Add (or, in tests, replace) the handler of a kind."""
+    _registered[kind] = handler
+
+
+def handler_for(kind: str) -> Handler:
+    if kind not in _registered:
+        target = HANDLERS.get(kind)
+        if target is None:
+            raise LookupError(f"no handler for job kind {kind!r}")
+        module, name = target.split(":")
+        _registered[kind] = getattr(importlib.import_module(module), name)
+    return _registered[kind]
+
+
+# --- workers and their heartbeat ------------------------------------------------------------------------------
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, under another user
+        return True
+    return True
+
+
+class Heartbeat:
+    """This process's ``workers`` row, refreshed by a daemon thread (which also sweeps) until ``stop``."""
+
+    def __init__(self, kind: str, *, interval: float | None = None, sweep_every: float | None = None) -> None:
+        self.kind = kind
+        self.id = f"{HOSTNAME}:{os.getpid()}:{kind}:{uuid.uuid4().hex[:8]}"
+        self.interval = HEARTBEAT_S if interval is None else interval
+        self.sweep_every = sweep_every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Heartbeat:
+        with session_scope() as session:
+            session.add(Worker(id=self.id, kind=self.kind, hostname=HOSTNAME, pid=os.getpid()))
+        self._thread = threading.Thread(target=self._loop, name=f"ipoc-heartbeat-{self.kind}", daemon=True)
+        self._thread.start()
+        return self
+
+    def beat(self) -> None:
+        """Refresh the heartbeat; a row swept away meanwhile (the process was paused past the timeout) returns."""
+        with session_scope() as session:
+            found = session.execute(update(Worker).where(Worker.id == self.id).values(heartbeat_at=utcnow()))
+            if not found.rowcount:
+                session.add(Worker(id=self.id, kind=self.kind, hostname=HOSTNAME, pid=os.getpid()))
+
+    def _loop(self) -> None:
+        since_sweep = 0.0
+        while not self._stop.wait(self.interval):
+            try:
+                self.beat()
+                since_sweep += self.interval
+                if self.sweep_every is not None and since_sweep >= self.sweep_every:
+                    since_sweep = 0.0
+                    with session_scope() as session:
+                        sweep(session, me=self.id)
+            except Exception:  # a database hiccup must not end the heartbeat; the next beat tries again
+                log.warning("heartbeat of %s failed", self.id, exc_info=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.interval + 5)
+        try:
+            with session_scope() as session:
+                session.execute(delete(Worker).where(Worker.id == self.id))
+        except Exception:
+            log.warning("could not remove worker %s", self.id, exc_info=True)
+
+
+def sweep(session: Session, *, me: str | None = None, stale_after: float | None = None) -> int:
+    """Forget the workers that are gone and mark their running jobs interrupted; returns how many jobs."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=STALE_S if stale_after is None else stale_after)
+    gone = [
+        worker.id
+        for worker in session.scalars(select(Worker))
+        if worker.id != me
+        and (worker.heartbeat_at < cutoff or (worker.hostname == HOSTNAME and not pid_alive(worker.pid)))
+    ]
+    if gone:
+        session.execute(delete(Worker).where(Worker.id.in_(gone)))
+    orphaned = or_(
+        and_(Job.worker_id.is_not(None), Job.worker_id.not_in(select(Worker.id))),
+        # an inline job whose process died between creating it and starting it
+        and_(Job.worker_id.is_(None), Job.created_at < cutoff),
+    )
+    result = session.execute(
+        update(Job)
+        .where(Job.status == "running", orphaned)
+        .values(status="interrupted", message=jobs.INTERRUPTED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount:
+        log.warning("marked %s job(s) of stopped workers interrupted", result.rowcount)
+    return result.rowcount or 0
+
+
+# --- inline jobs (the CLI's import, the demo load) -----------------------------------------------------------
+
+_inline_lock = threading.Lock()
+_inline: dict[str, Any] = {"count": 0, "heartbeat": None}
+
+
+def inline_acquire() -> str:
+    """The worker id of this process's inline jobs, its heartbeat started by the first of them."""
+    with _inline_lock:
+        if _inline["heartbeat"] is None:
+            _inline["heartbeat"] = Heartbeat("inline").start()
+        _inline["count"] += 1
+        return _inline["heartbeat"].id
+
+
+def inline_release() -> None:
+    with _inline_lock:
+        _inline["count"] -= 1
+        if _inline["count"] <= 0 and _inline["heartbeat"] is not None:
+            _inline["heartbeat"].stop()
+            _inline.update(count=0, heartbeat=None)
+
+
+# --- claiming and running ---------------------------------------------------------------------------------------
+
+
+def claim(worker_id: str) -> Job | None:
+    """Take the oldest queued job for ``worker_id``, or None when there is none (or another claimer won it)."""
+    with session_scope() as session:
+        oldest = select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1)
+        if session.get_bind().dialect.name == "postgresql":
+            oldest = oldest.with_for_update(skip_locked=True)
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == oldest.scalar_subquery(), Job.status == "queued")
+            .values(status="running", worker_id=worker_id, started_at=utcnow(), attempts=Job.attempts + 1)
+            .returning(Job.id)
+        ).scalar()
+        if claimed is None:
+            return None
+        return session.get(Job, claimed, populate_existing=True)
+
+
+def execute(job: Job) -> None:
+    """Run a claimed job by its kind's handler, acting as the user who started it; it always ends readable."""
+    progress = jobs.Progress(job.id, worker_id=job.worker_id)
+    with acting_as(jobs.actor_of(job)):
+        try:
+            progress.finish(handler_for(job.kind)(job, progress))
+        except DomainError as exc:
+            progress.fail(exc.message)
+        except Exception:  # the job must end in a state the user can read, whatever went wrong
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            progress.fail("任务执行出错，详情见服务器日志")
+
+
+class Runner:
+    """``concurrency`` job slots and a heartbeat: the body of ``ipoc worker`` and of the web's in-process runner."""
+
+    def __init__(self, kind: str, *, concurrency: int = 1, poll: float | None = None) -> None:
+        self.heartbeat = Heartbeat(kind, sweep_every=SWEEP_S)
+        self.concurrency = max(1, concurrency)
+        self.poll = POLL_S if poll is None else poll
+        self._stopping = threading.Event()
+        self._slots: list[threading.Thread] = []
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+
+    @property
+    def id(self) -> str:
+        return self.heartbeat.id
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    def start(self) -> Runner:
+        self.heartbeat.start()
+        with session_scope() as session:
+            sweep(session, me=self.id)
+        for n in range(self.concurrency):
+            slot = threading.Thread(target=self._slot, name=f"ipoc-job-{n}", daemon=True)
+            slot.start()
+            self._slots.append(slot)
+        return self
+
+    def _slot(self) -> None:
+        while not self._stopping.is_set():
+            seen = jobs.generation()
+            try:
+                job = claim(self.id)
+            except Exception:
+                log.warning("claiming a job failed", exc_info=True)
+                job = None
+            if job is None:
+                jobs.wait_for_work(seen, self.poll)
+                continue
+            with self._busy_lock:
+                self._busy += 1
+            try:
+                execute(job)
+            finally:
+                with self._busy_lock:
+                    self._busy -= 1
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Claim nothing more, let the running jobs finish (up to ``timeout`` s); True when all slots ended.
+        A job still running past the timeout keeps its row ``running`` until the next sweep after exit."""
+        self._stopping.set()
+        jobs.wake()
+        for slot in self._slots:
+            slot.join(timeout)
+        ended = not any(slot.is_alive() for slot in self._slots)
+        if ended:
+            self.heartbeat.stop()
+        return ended
+
+
+# --- the web process's in-process runner (SQLite default) -----------------------------------------------------
+
+_web_lock = threading.Lock()
+_web: dict[str, Any] = {"count": 0, "runner": None}
+
+
+def start_in_process(concurrency: int) -> None:
+    """Start this process's runner (once, however many app lifespans ask for it)."""
+    with _web_lock:
+        if _web["runner"] is None:
+            _web["runner"] = Runner("web", concurrency=concurrency).start()
+        _web["count"] += 1
+
+
+def stop_in_process(timeout: float = 60.0) -> None:
+    with _web_lock:
+        _web["count"] -= 1
+        if _web["count"] > 0 or _web["runner"] is None:
+            return
+        runner, _web["runner"], _web["count"] = _web["runner"], None, 0
+    if not runner.stop(timeout):
+        log.warning("in-process jobs still running at shutdown; the next sweep marks them interrupted")
