@@ -17,6 +17,7 @@ from sqlalchemy import update
 from ipoc.db import session_scope
 from ipoc.jobs.models import Job
 from ipoc.jobs.queue import Runner
+from ipoc.search import index_sync
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +33,6 @@ def release(worker_id: str) -> int:
     return result.rowcount or 0
 
 
-def _index_follower(action: str) -> None:
-    """The INDEX helper's follower (``index_sync.start_follower`` / ``stop_follower``): this worker keeps the
-    search index current when it holds the writer lock. Skipped, with a warning, where it is not available."""
-    from ipoc.search import index_sync
-
-    call = getattr(index_sync, f"{action}_follower", None)
-    if call is None:
-        log.warning("index_sync.%s_follower is not available; the index is not followed by this worker", action)
-        return
-    call()
-
-
 def run(concurrency: int = 1, grace: float = 60.0) -> int:
     """Run until SIGTERM/SIGINT; returns the exit status (0: every claimed job finished or was released)."""
     signals: list[int] = []
@@ -55,7 +44,7 @@ def run(concurrency: int = 1, grace: float = 60.0) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     runner = Runner("worker", concurrency=concurrency).start()
-    _index_follower("start")
+    index_sync.start_follower()  # this worker writes the search index while it holds the writer lock
     log.info("worker %s running %s job slot(s)", runner.id, runner.concurrency)
     try:
         while not stopping.wait(1.0):
@@ -70,7 +59,7 @@ def run(concurrency: int = 1, grace: float = 60.0) -> int:
             log.warning("worker %s released %s unfinished job(s) back to the queue", runner.id, released)
             runner.heartbeat.stop()
     finally:
-        _index_follower("stop")
+        index_sync.stop_follower()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("worker %s stopped", runner.id)
