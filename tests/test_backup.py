@@ -514,6 +514,27 @@ def test_a_backup_made_under_another_secret_restores_when_told_to_and_the_record
         target.close()
 
 
+def _as_format_1(member: str, data: bytes) -> bytes:
+    if member != "manifest.json":
+        return data
+    manifest = json.loads(data)
+    del manifest["key_fingerprint"]
+    return json.dumps({**manifest, "format": 1}).encode()
+
+
+def test_a_backup_of_the_first_format_still_restores(instance, demo, tmp_path):
+    """Backups made before the key fingerprint existed carry none: they restore (nothing to compare)."""
+    archive = tmp_path / "ipoc.tar.gz"
+    backup(demo, archive)
+    users = sorted(demo.scalars(select(User.username)))
+    old = _rewrite(archive, tmp_path / "format-1.tar.gz", _as_format_1)
+    make_user(demo, "made_after", Role.EXPERT)
+    restore(demo, old)
+    assert sorted(demo.scalars(select(User.username))) == users
+    assert "other_key" not in audit.decode(_last_record(demo))["meta"]
+    assert audit.verify_chain(demo).ok
+
+
 def test_a_backup_without_uploads_restores_to_no_uploads(instance, session, tmp_path):
     """An instance that never had uploads backs up fine, and restoring it removes uploads made since."""
     make_user(session, "alice", Role.EXPERT)
