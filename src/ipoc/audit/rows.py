@@ -61,7 +61,10 @@ def audited_mappers() -> list[Mapper]:
 
 def _normal(value: Any) -> Any:
     """A value as the trail stores it (the same serialisation, read back), so both sides compare alike."""
-    return json.loads(json.dumps(_plain(value), ensure_ascii=False, sort_keys=True, default=str))
+    plain = _plain(value)
+    if plain is None or isinstance(plain, str | int | float):  # JSON gives these back as they are
+        return plain
+    return json.loads(json.dumps(plain, ensure_ascii=False, sort_keys=True, default=str))
 
 
 def _compared(mapper: Mapper) -> dict[str, Column]:

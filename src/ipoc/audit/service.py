@@ -3,6 +3,10 @@
 Each record is chained to the previous one by an HMAC whose key derives from the instance secret (kept
 outside the database), and the chain's head is mirrored in a file under the data dir, so that editing,
 deleting, reordering or truncating records directly in the database is caught by :func:`verify_chain`.
+
+Records are appended when their transaction commits (see "appending" below), so the chain's head is locked
+only from that append to the COMMIT. Which tables are audited row by row and which per import batch, and how
+rows are checked against their records, is in :mod:`ipoc.audit.rows`.
 """
 
 from __future__ import annotations
