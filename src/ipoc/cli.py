@@ -330,7 +330,10 @@ def index_rebuild() -> None:
     """Rebuild the lexical and vector indexes from the database and the stored vectors."""
     from ipoc.search import index_sync
 
-    status = index_sync.rebuild(progress=_stderr_progress("重建索引"))
+    try:  # as the index writer, or by asking the process that is (IndexBusy when none can)
+        status = index_sync.rebuild(progress=_stderr_progress("重建索引"))
+    except DomainError as exc:
+        _fail(exc.message)
     typer.echo(f"索引已重建：{status.documents} 篇专利，{status.vectors} 个向量")
 
 
@@ -372,9 +375,11 @@ def search_command(
     import json
 
     from ipoc.db import session_scope
+    from ipoc.search import index_sync
     from ipoc.search import service as search
     from ipoc.search.schemas import SearchRequest
 
+    index_sync.wait_until_current(0)  # with no index writer running, this command catches the index up first
     try:
         request = SearchRequest(q=query, mode=mode, limit=limit)
         with session_scope() as session:
@@ -385,6 +390,8 @@ def search_command(
         _fail(str(exc), 2)
     if answer.degraded:
         typer.echo("提示：语义向量尚未就绪，结果仅按关键词检索", err=True)
+    elif answer.notice:
+        typer.echo(f"提示：{answer.notice}", err=True)
     for hit in answer.hits:
         if as_json:
             typer.echo(json.dumps(hit.model_dump(mode="json"), ensure_ascii=False))

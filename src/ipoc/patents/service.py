@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from pathlib import Path
@@ -26,6 +27,8 @@ from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.models import Industry
 from ipoc.search import index_sync, saved
 from ipoc.search.text import fold
+
+log = logging.getLogger(__name__)
 
 ALLOWED_SUFFIXES = {".csv", ".xlsx", ".jsonl", ".txt"}
 MAX_UPLOAD = 2 << 30  # bytes; the import streams, so the limit is about disk and patience, not memory
@@ -71,26 +74,24 @@ def start_import(session: Session, *, owner_id: int | None, filename: str, queue
     )
 
 
+INDEX_WAIT = 600.0  # seconds an import waits for the index writer before checking saved searches
+
+
 def run_import(path: Path, job: Job, progress: jobs.Progress | None = None) -> ImportResult:
-    """Import and index together; the index commits after the import so a crash leaves it merely behind."""
-    indexer = index_sync.batch_indexer(path.stat().st_size)
+    """Import; the index writer follows each committed batch (buffering its commits while the import runs, so a
+    crash leaves the index merely behind). Saved searches are checked once the index holds the new patents."""
 
     def report_progress(done: int, total: int) -> None:
         if progress:
             progress.update(done, total)
 
-    try:
-        result = import_file(
-            path,
-            report_path=report_path_for(job.id),
-            job_id=job.id,
-            on_batch=indexer.add_batch,
-            on_progress=report_progress,
-        )
-    finally:
-        indexer.close()
-    with session_scope() as session:
-        saved.check_all(session)
+    with index_sync.bulk(path.stat().st_size):
+        result = import_file(path, report_path=report_path_for(job.id), job_id=job.id, on_progress=report_progress)
+    if index_sync.wait_until_current(INDEX_WAIT):
+        with session_scope() as session:
+            saved.check_all(session)
+    else:  # checked at the next import: a saved search's watermark only moves once it has been run
+        log.warning("search index still behind after import job %s; saved searches checked later", job.id)
     return result
 
 

@@ -96,26 +96,47 @@ def _schema() -> tantivy.Schema:
 
 
 class LexicalIndex:
-    """One index directory; a single writer is opened lazily and kept until close()."""
+    """One index directory. Writable: a single tantivy writer is opened lazily and kept until commit or close()
+    (only the process that is the index writer opens one, see ``ipoc.search.index_sync``). Read-only: never
+    creates, wipes or writes anything; until a committed index in this layout exists it searches an empty one
+    in memory, and it switches to the directory's index as soon as one is committed there."""
 
-    def __init__(self, path: Path, segmenter: Segmenter) -> None:
+    def __init__(self, path: Path, segmenter: Segmenter, *, writable: bool = True) -> None:
         self.path = Path(path)
         self.segmenter = segmenter
         self.schema = _schema()
-        self.path.mkdir(parents=True, exist_ok=True)
-        if tantivy.Index.exists(str(self.path)) and self._sidecar().get("schema") != SCHEMA_VERSION:
-            self._wipe()  # derived data in an old layout: start empty, meta() says nothing is indexed
-        self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self.writable = writable
+        opened: tantivy.Index | None = None
+        if writable:
+            self.path.mkdir(parents=True, exist_ok=True)
+            if tantivy.Index.exists(str(self.path)) and self._sidecar().get("schema") != SCHEMA_VERSION:
+                self._wipe()  # derived data in an old layout: start empty, meta() says nothing is indexed
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        else:
+            opened = self._open_committed()
+            self.index = opened or tantivy.Index(self.schema)
+        self._on_disk = writable or opened is not None
         self.compiler = Compiler(self.schema, segmenter)
         self._writer: tantivy.IndexWriter | None = None
         self._generation: tuple[int, int, int] | None = None
         self._facet_cache: OrderedDict[tuple, dict[str, list[tuple[str, int]]]] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self._cache_lock = threading.Lock()  # guards the facet cache and generation; never held across index IO
+
+    def _open_committed(self) -> tantivy.Index | None:
+        """The directory's committed index, read-only; None while there is none in this layout."""
+        try:
+            if tantivy.Index.exists(str(self.path)) and self._sidecar().get("schema") == SCHEMA_VERSION:
+                return tantivy.Index.open(str(self.path))
+        except (OSError, ValueError):
+            pass  # being created or wiped by the writer right now: look again at the next search
+        return None
 
     # --- writing -----------------------------------------------------------------------------------------------
 
     @property
     def writer(self) -> tantivy.IndexWriter:
+        if not self.writable:
+            raise RuntimeError("a read-only LexicalIndex never writes")
         if self._writer is None:
             self._writer = self.index.writer(heap_size=128_000_000, num_threads=1)
         return self._writer
@@ -234,7 +255,8 @@ class LexicalIndex:
             self._hit(searcher, address, score if order is None else 0.0, marker)
             for score, address in found.hits[: max(limit, 0)]
         ]
-        facets = self._cached_facets(searcher, compiled, (node, _filter_key(filters))) if with_facets else {}
+        key = (node, _filter_key(filters), self._generation)  # a reload between searcher and facets: no mix-up
+        facets = self._cached_facets(searcher, compiled, key) if with_facets else {}
         return LexicalResult(total=found.count if with_count else len(hits), hits=hits, facets=facets)
 
     def snippets(self, query: str | Node | None, patent_ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -297,9 +319,14 @@ class LexicalIndex:
             generation = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         except FileNotFoundError:
             generation = None
-        with self._cache_lock:
-            if generation != self._generation:
-                self.index.reload()
+        if generation != self._generation:  # reload outside the lock: tantivy's reload is thread-safe
+            if not self._on_disk:
+                opened = self._open_committed()
+                if opened is None:
+                    return self.index.searcher()
+                self.index, self._on_disk = opened, True
+            self.index.reload()
+            with self._cache_lock:
                 self._facet_cache.clear()
                 self._generation = generation
         return self.index.searcher()

@@ -14,11 +14,12 @@ from ipoc.db import session_scope
 from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job
 from ipoc.patents.models import Patent
-from ipoc.search import index_sync
+from ipoc.search import changes, index_sync
 from ipoc.search.models import PassageVector
 from ipoc.search.vectors import Embedder, pack, passage_hash, passage_text
 
 MODEL = "multilingual-e5-small-q4"
+VECTOR_SYNC_WAIT = 120.0  # seconds an embedding run waits for the index writer to add its vectors
 
 
 def passage_key(title: str, abstract: str | None) -> str:
@@ -64,11 +65,11 @@ def embed_missing(*, batch: int = 32, limit: int | None = None, progress: index_
                 for key, vec in zip(passages, vectors, strict=True)
                 if key not in known
             )
+            changes.bump_vectors(session)  # the index writer (any process) adds them to the vector index
         done += len(passages)
         if progress:
             progress(done, total)
-    with session_scope() as session:
-        index_sync.sync_vectors(session)
+    index_sync.wait_until_current(VECTOR_SYNC_WAIT, vectors=True)
     return done
 
 

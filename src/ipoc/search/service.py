@@ -65,11 +65,9 @@ def search(session: Session, request: SearchRequest) -> SearchAnswer:
 
 
 def fresh_status(session: Session) -> index_sync.IndexStatus:
-    """Catch the index up with changes committed elsewhere (another process's import) before answering."""
-    try:
-        index_sync.catch_up(session)
-    except (OSError, ValueError) as exc:  # the writer is held by another process: answer from what is there
-        log.info("index catch-up deferred: %s", exc)
+    """The state of the committed indexes this search answers from. A search never writes the index nor waits
+    for its writer (``index_sync``'s follower catches up after every commit); when the index lags behind the
+    database, the answer says so."""
     return index_sync.status(session)
 
 

@@ -226,11 +226,15 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     except (OperationalError, ProgrammingError):  # database not migrated yet: nothing can have run
         log.warning("jobs table not available; run `ipoc db upgrade`")
         runs_jobs = False
+    from ipoc.search import index_sync
+
+    index_sync.start_follower()  # this process becomes the index writer unless another one is
     try:
         yield
     finally:
         if runs_jobs:
             await asyncio.to_thread(queue.stop_in_process)
+        await asyncio.to_thread(index_sync.stop_follower)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
