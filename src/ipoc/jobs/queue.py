@@ -185,6 +185,9 @@ def claim(worker_id: str) -> Job | None:
     """Take the oldest queued job for ``worker_id``, or None when there is none (or another claimer won it)."""
     with session_scope() as session:
         oldest = select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1)
+        if session.scalar(oldest) is None:  # a plain read first: an idle poll takes no write lock
+            return None
+        session.commit()  # end the read snapshot, so that SQLite's write below need not upgrade it
         if session.get_bind().dialect.name == "postgresql":
             oldest = oldest.with_for_update(skip_locked=True)
         claimed = session.execute(

@@ -33,6 +33,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("worker_id", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         batch_op.create_index(batch_op.f("ix_jobs_worker_id"), ["worker_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_jobs_status"), ["status"], unique=False)
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.alter_column("attempts", server_default=None)
     # Jobs left queued or running by the in-process threads of before were closures, lost with their process.
@@ -44,6 +45,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_jobs_status"))
         batch_op.drop_index(batch_op.f("ix_jobs_worker_id"))
         batch_op.drop_column("attempts")
         batch_op.drop_column("worker_id")
