@@ -111,6 +111,18 @@ def test_an_idle_session_expires_on_the_server(app, client, session, instance):
         assert client.get("/api/v1/me").status_code == 401
 
 
+def test_old_sessions_and_attempts_are_pruned_at_the_next_login(client, session):
+    alice = make_user(session, "alice", Role.EXPERT)
+    long_ago = utcnow() - timedelta(days=100)
+    session.add(UserSession(id="0" * 64, user_id=alice.id, created_at=long_ago, last_seen_at=long_ago))
+    session.add(LoginAttempt(username="alice", ip="10.8.8.8", ts=long_ago, success=False))
+    session.commit()
+    assert login(client, "alice").status_code == 303
+    with session_scope() as s:
+        assert s.scalar(select(func.count(UserSession.id))) == 1  # only the new one
+        assert s.scalar(select(func.count(LoginAttempt.id)).where(LoginAttempt.ts < utcnow() - timedelta(days=95))) == 0
+
+
 # --- throttling -----------------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ipoc.audit import service as audit
@@ -209,6 +209,7 @@ THROTTLE_WINDOW = timedelta(days=1)
 ADDRESS_FREE_FAILURES = 20
 USERNAME_FREE_FAILURES = 10
 BASE_DELAY_SECONDS = 2
+ATTEMPT_RETENTION = timedelta(days=90)
 
 
 class TooManyAttempts(DomainError):
@@ -276,9 +277,12 @@ def check_throttle(username: str, ip: str) -> None:
 
 
 def record_attempt(username: str, ip: str, success: bool) -> None:
-    """Committed at once in its own transaction, so it counts even if the request fails, and holds no lock."""
+    """Committed at once in its own transaction, so it counts even if the request fails, and holds no lock.
+
+    Attempts older than ``ATTEMPT_RETENTION`` go: the throttle looks back one day, known addresses that long."""
     with session_scope() as own:
         own.add(LoginAttempt(username=username.strip().lower()[:60], ip=ip[:64], success=success))
+        own.execute(delete(LoginAttempt).where(LoginAttempt.ts < utcnow() - ATTEMPT_RETENTION))
 
 
 # --- login --------------------------------------------------------------------------------------------
@@ -315,6 +319,9 @@ SESSION_TOUCH = timedelta(minutes=1)  # last_seen_at is written at most this oft
 def start_session(session: Session, user: User, *, ip: str = "", user_agent: str = "") -> str:
     """A new login session; returns the token for the signed cookie (only its digest is stored)."""
     token = secrets.token_urlsafe(32)
+    # Sessions past their maximum age can never be used again: keep a month of them to look back on, no more.
+    old = utcnow() - max(timedelta(days=30), timedelta(hours=get_settings().session_max_hours))
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.created_at < old))
     session.add(UserSession(id=_token_digest(token), user_id=user.id, ip=ip[:64], user_agent=user_agent[:300]))
     session.flush()
     return token
