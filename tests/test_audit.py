@@ -240,9 +240,12 @@ def test_concurrent_logins_failed_logins_and_logouts_complete_and_verify(app, se
     errors: list[BaseException] = []
     statuses: list[tuple[int, int, int]] = []
 
+    server = TestClient(app, base_url="http://testserver", follow_redirects=False)
+
     def visit(n: int) -> None:
         try:
             client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+            client.portal = server.portal  # one event loop for all eight browsers, as in one server process
             failed = login(client, f"peer{n}", "wrong-password").status_code
             ok = login(client, f"peer{n}").status_code
             out = client.post("/logout", data={"csrf_token": csrf_of(client)}).status_code
@@ -252,10 +255,11 @@ def test_concurrent_logins_failed_logins_and_logouts_complete_and_verify(app, se
 
     threads = [threading.Thread(target=visit, args=(n,)) for n in range(8)]
     start = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    with server:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
     assert not any(t.is_alive() for t in threads), "logins deadlocked"
     assert errors == []
     assert sorted(statuses) == [(401, 303, 303)] * 8
