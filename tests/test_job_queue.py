@@ -135,11 +135,13 @@ def test_the_next_worker_marks_dead_workers_jobs_interrupted_and_leaves_live_one
     add_worker("elsewhere:1:worker:a", hostname="elsewhere", pid=1, beat_seconds_ago=2)
     add_worker("elsewhere:2:worker:b", hostname="elsewhere", pid=2, beat_seconds_ago=queue.STALE_S + 60)
     add_worker(f"{queue.HOSTNAME}:x:worker:c", hostname=queue.HOSTNAME, pid=dead_pid(), beat_seconds_ago=1)
+    add_worker(f"{queue.HOSTNAME}:y:worker:e", hostname=queue.HOSTNAME, pid=os.getpid(), beat_seconds_ago=120)
     mine = running_job(live.id)
     remote = running_job("elsewhere:1:worker:a")
     stale = running_job("elsewhere:2:worker:b")
     killed = running_job(f"{queue.HOSTNAME}:x:worker:c")
     vanished = running_job("nowhere:9:worker:d")  # its worker row is already gone
+    held_up = running_job(f"{queue.HOSTNAME}:y:worker:e")  # alive here, its heartbeat held up (the GIL)
     waiting = queue_jobs(1)[0]
 
     monkeypatch.setattr(queue, "HEARTBEAT_S", 0.1)
@@ -148,7 +150,7 @@ def test_the_next_worker_marks_dead_workers_jobs_interrupted_and_leaves_live_one
     try:
         for dead in (stale, killed, vanished):
             assert (job(dead).status, job(dead).message) == ("interrupted", jobs.INTERRUPTED)
-        for alive in (mine, remote):
+        for alive in (mine, remote, held_up):
             assert job(alive).status == "running", "a live worker's job is never touched"
         assert jobs.wait(waiting, TIMEOUT_S).status == "done", "the next worker runs what was queued"
         with session_scope() as session:
@@ -223,6 +225,40 @@ def test_ipoc_worker_process_runs_a_queued_import_and_stops_on_sigterm(instance,
     assert "stopped" in output
     with session_scope() as inner:
         assert inner.get(Worker, done.worker_id) is None, "a clean stop removes the worker's row"
+
+
+def start_worker(instance: Settings) -> subprocess.Popen:
+    ipoc = str(Path(sys.executable).with_name("ipoc"))
+    return subprocess.Popen(
+        [ipoc, "worker"], env=process_env(instance), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_worker_killed_mid_job_has_its_job_marked_interrupted_by_the_next_worker(instance):
+    with session_scope() as inner:
+        stuck = patents.start_import(inner, owner_id=None, filename="stuck.csv", queued=True)
+        fifo = patents._upload_path(f"import-{stuck.id}", "stuck.csv")
+        fifo.parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(fifo)  # the import blocks reading it: the job is really running when the worker is killed
+    first = start_worker(instance)
+    try:
+        until(lambda: job(stuck.id).status == "running")
+        first.kill()
+        first.communicate(timeout=TIMEOUT_S)
+        assert job(stuck.id).status == "running", "nothing else notices the kill by itself"
+        second = start_worker(instance)
+        try:
+            until(lambda: job(stuck.id).status == "interrupted")
+        finally:
+            second.send_signal(signal.SIGTERM)
+            output = second.communicate(timeout=TIMEOUT_S)[0]
+        assert second.returncode == 0, output
+    finally:
+        first.kill()
+        fifo.unlink()
+    interrupted = job(stuck.id)
+    assert interrupted.message == jobs.INTERRUPTED and interrupted.worker_id.split(":")[1] == str(first.pid)
 
 
 def test_sigterm_releases_a_job_that_outlasts_the_grace_period(instance):

@@ -3,8 +3,9 @@
 Every process that runs jobs (``ipoc worker``, the web process's in-process runner on the SQLite default, an
 inline CLI import) has a ``workers`` row whose heartbeat it refreshes every few seconds. A running job names its
 worker; the sweep, run by every runner at start and periodically, marks interrupted the running jobs whose worker
-is gone: its heartbeat stale, or it ran on this host under a pid that is no longer alive. A live process's jobs
-are never touched, so a second web process or worker starting up leaves the first one's work alone.
+is gone: it ran on this host under a pid that is no longer alive, or on another host and its heartbeat is stale.
+A live process's jobs are never touched, so a second web process or worker starting up leaves the first one's work
+alone.
 
 Claiming is one ``UPDATE … WHERE id = (SELECT … LIMIT 1) … RETURNING``: on PostgreSQL the inner select takes
 ``FOR UPDATE SKIP LOCKED`` so concurrent claimers pass over each other's row; SQLite has one writer at a time and
@@ -20,7 +21,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
@@ -35,7 +36,8 @@ from ipoc.jobs.models import Job, Worker
 log = logging.getLogger(__name__)
 HOSTNAME = socket.gethostname()[:200]
 HEARTBEAT_S = 5.0  # how often a worker refreshes its heartbeat
-STALE_S = 30.0  # a heartbeat older than this means the worker is gone
+STALE_S = 30.0  # a heartbeat older than this means a worker of another host is gone
+LOCAL_STALE_S = 600.0  # on this host the pid says; this only catches a pid reused since by another process
 SWEEP_S = 15.0  # how often a runner looks for jobs of dead workers
 POLL_S = 1.0  # how often an idle slot looks at the table when not woken
 
@@ -127,16 +129,19 @@ class Heartbeat:
             log.warning("could not remove worker %s", self.id, exc_info=True)
 
 
+def _gone(worker: Worker, now: datetime, cutoff: datetime) -> bool:
+    """Another host's worker is gone when its heartbeat is stale. One of this host is gone when its pid is: a
+    live process whose heartbeat thread was held up (a long native call keeping the GIL) keeps its jobs."""
+    if worker.hostname != HOSTNAME:
+        return worker.heartbeat_at < cutoff
+    return not pid_alive(worker.pid) or worker.heartbeat_at < now - timedelta(seconds=LOCAL_STALE_S)
+
+
 def sweep(session: Session, *, me: str | None = None, stale_after: float | None = None) -> int:
     """Forget the workers that are gone and mark their running jobs interrupted; returns how many jobs."""
     now = utcnow()
     cutoff = now - timedelta(seconds=STALE_S if stale_after is None else stale_after)
-    gone = [
-        worker.id
-        for worker in session.scalars(select(Worker))
-        if worker.id != me
-        and (worker.heartbeat_at < cutoff or (worker.hostname == HOSTNAME and not pid_alive(worker.pid)))
-    ]
+    gone = [worker.id for worker in session.scalars(select(Worker)) if worker.id != me and _gone(worker, now, cutoff)]
     if gone:
         session.execute(delete(Worker).where(Worker.id.in_(gone)))
     orphaned = or_(
