@@ -8,6 +8,8 @@ from datetime import date
 
 from sqlalchemy import select
 
+from ipoc.audit import service as audit
+from ipoc.audit.rows import IMPORT_BATCH, batch_meta
 from ipoc.auth.roles import Principal, Role
 from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center
@@ -69,7 +71,11 @@ def transfer_world(session) -> tuple[Organisation, Center, dict[str, Principal]]
     center = active_center(session, "稀土产业知识产权运营中心", owner)
     active_center(session, "乳业知识产权运营中心", make_org(session, "赤峰乳业集团", city="赤峰市"))
     hashes = {"content_hash": "x", "passage_hash": "x", "rev": 1}
-    session.add(Patent(application_no=number(1), kind="invention", title="一种稀土永磁体", **hashes))
+    patent = Patent(application_no=number(1), kind="invention", title="一种稀土永磁体", **hashes)
+    session.add(patent)
+    session.flush()
+    # Patents are only ever written by the import, which records each batch: so does this stand-in.
+    audit.log(session, IMPORT_BATCH, "Job", 0, meta=batch_meta([patent.id], []))
     session.commit()
     scopes = {
         "owner": (Role.MEMBER, "包头稀土永磁有限公司"),

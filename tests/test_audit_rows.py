@@ -116,3 +116,20 @@ def test_the_applications_own_unrecorded_writes_are_not_reported(instance, demo)
     assert user is not None
     demo.commit()
     assert verify_rows(demo) == []
+
+
+def test_patents_of_an_import_from_before_batch_records_are_not_reported(instance, session):
+    """An instance upgraded from before batch records: its finished imports' patents count as covered."""
+    from ipoc.audit import service as audit
+    from ipoc.patents import service as patents
+
+    job = patents.start_import(session, owner_id=None, filename="old.csv").id
+    session.commit()
+    row = {"application_no": "CN202110000001.0", "kind": "invention", "title": "一种旧导入的专利"}
+    hashes = {"content_hash": "x", "passage_hash": "x", "rev": 1, "last_job_id": job}
+    with get_engine().begin() as conn:
+        pid = conn.execute(insert(Patent.__table__).values(row | hashes).returning(Patent.id)).scalar_one()
+    assert uncovered_patents(session) == [pid]
+    audit.log(session, "import", "Job", job, meta={"file": "old.csv"})
+    session.commit()
+    assert uncovered_patents(session) == []

@@ -198,20 +198,28 @@ def _runs(ids: list[int]) -> list[list[int]]:
 
 
 def uncovered_patents(session: Session) -> list[int]:
-    """Patent ids that no import batch record names: rows written into the bulk table behind the import."""
+    """Patent ids that no import batch record names: rows written into the bulk table behind the import.
+
+    Instances upgraded from before batch records existed: a patent last written by an import job that has its
+    final ``import`` record but no batch record (a legacy import) counts as covered."""
     from ipoc.patents.models import Patent
 
     covered: list[list[int]] = []
-    stmt = select(AuditRecord.meta_json).where(AuditRecord.action == IMPORT_BATCH).execution_options(yield_per=1000)
-    for (meta_json,) in session.execute(stmt):
+    batch_jobs: set[str] = set()
+    stmt = select(AuditRecord.entity_id, AuditRecord.meta_json).where(AuditRecord.action == IMPORT_BATCH)
+    for job_id, meta_json in session.execute(stmt.execution_options(yield_per=1000)):
+        batch_jobs.add(job_id)
         covered.extend(json.loads(meta_json or "{}").get("patent_ids", []))
+    finished = select(AuditRecord.entity_id).where(AuditRecord.action == "import", AuditRecord.entity_type == "Job")
+    legacy = {int(job_id) for job_id in session.scalars(finished) if job_id not in batch_jobs and job_id.isdigit()}
     covered.sort()
     missing: list[int] = []
     runs = iter(covered)
     run = next(runs, None)
-    for (pid,) in session.execute(select(Patent.id).order_by(Patent.id).execution_options(yield_per=5000)):
+    rows = select(Patent.id, Patent.last_job_id).order_by(Patent.id).execution_options(yield_per=5000)
+    for pid, job_id in session.execute(rows):
         while run is not None and run[1] < pid:
             run = next(runs, None)
-        if run is None or pid < run[0]:
+        if (run is None or pid < run[0]) and job_id not in legacy:
             missing.append(pid)
     return missing
