@@ -329,6 +329,6 @@ def test_key_pages_run_under_the_content_security_policy(site):
     sync_api.expect(page.get_by_test_id("org-table")).not_to_contain_text("满洲里示例口岸贸易有限公司")
 
     page.goto(site.url("/api/docs"))
-    sync_api.expect(page.locator(".swagger-ui .info .title")).to_contain_text("ipoc")
+    sync_api.expect(page.locator(".swagger-ui .info .title")).to_contain_text("ipoc", timeout=30_000)  # a big schema
     site.assert_no_csp_violations()
     site.assert_only_local_requests()

@@ -175,6 +175,18 @@ def test_a_spray_against_admin_does_not_slow_admin_at_a_known_address(app, sessi
         assert login(office, "admin2").status_code == 303  # the known address was never slowed
 
 
+def test_failures_at_a_known_address_do_not_slow_the_unknown_ones(instance):
+    """The per-username count looks only at addresses where the user never logged in."""
+    accounts.record_attempt("carol", "10.5.5.1", True)
+    for _ in range(accounts.USERNAME_FREE_FAILURES + 2):
+        accounts.record_attempt("carol", "10.5.5.1", False)  # her own typing, at her office
+    accounts.check_throttle("carol", "10.5.5.2")  # a new address: not slowed by those
+    for n in range(accounts.USERNAME_FREE_FAILURES):
+        accounts.record_attempt("carol", f"198.51.100.{n}", False)
+    with pytest.raises(accounts.TooManyAttempts):
+        accounts.check_throttle("carol", "10.5.5.2")
+
+
 def test_spraying_many_usernames_from_one_address_is_slowed(app, session):
     make_user(session, "bob", Role.EXPERT)
     frozen = time_machine.travel(utcnow().replace(microsecond=0), tick=False)

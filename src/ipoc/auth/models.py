@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.centers.models import Center
@@ -79,9 +79,14 @@ class LoginAttempt(Base):
     """One checked login (throttled attempts are not checked, so not recorded here); the throttle counts these."""
 
     __tablename__ = "login_attempts"
+    __table_args__ = (  # the throttle's counts (ipoc.auth.service), each answered from one index range
+        Index("ix_login_attempts_username_success_ts", "username", "success", "ts"),
+        Index("ix_login_attempts_username_ip_ts", "username", "ip", "ts"),
+        Index("ix_login_attempts_ip_ts", "ip", "ts"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(60), index=True)
-    ip: Mapped[str] = mapped_column(String(64), default="", index=True)
+    ip: Mapped[str] = mapped_column(String(64), default="")
     ts: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     success: Mapped[bool] = mapped_column(Boolean)

@@ -1,7 +1,7 @@
 """sessions and login throttling
 
-Server-side login sessions (a copied cookie is refused after logout) and an index on login attempts by
-client address, which the throttle counts per address.
+Server-side login sessions (a copied cookie is refused after logout) and the indexes the login throttle counts
+attempts with (per username, per username and address, per address).
 
 Revision ID: 0007
 Revises: 0006
@@ -35,12 +35,16 @@ def upgrade() -> None:
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_sessions_user_id"), ["user_id"], unique=False)
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_login_attempts_ip"), ["ip"], unique=False)
+        batch_op.create_index("ix_login_attempts_username_success_ts", ["username", "success", "ts"], unique=False)
+        batch_op.create_index("ix_login_attempts_username_ip_ts", ["username", "ip", "ts"], unique=False)
+        batch_op.create_index("ix_login_attempts_ip_ts", ["ip", "ts"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_login_attempts_ip"))
+        batch_op.drop_index("ix_login_attempts_ip_ts")
+        batch_op.drop_index("ix_login_attempts_username_ip_ts")
+        batch_op.drop_index("ix_login_attempts_username_success_ts")
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_sessions_user_id"))
     op.drop_table("user_sessions")
