@@ -26,7 +26,7 @@ QUERIES = [
     "乳制品 发酵",
     "风电 叶片",
     "煤化工 催化剂",
-    "需求内容：1）提高矫顽力（2）降低成本",
+    "稀土 AND 永磁",
 ]
 _serials = itertools.count(int(os.environ.get("IPOC_LOAD_SERIAL_BASE", "5000000")))
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
