@@ -52,6 +52,16 @@ document.addEventListener("securitypolicyviolation",
   e => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));"""
 
 
+# a deletion-style form, as the templates write them (data-confirm instead of onsubmit="return confirm(...)")
+CONFIRM_PROBE = """() => {
+  const form = document.createElement("form");
+  form.method = "get"; form.action = "/dashboard"; form.dataset.confirm = "确定删除？";
+  const button = document.createElement("button");
+  button.type = "submit"; button.id = "confirm-probe"; button.textContent = "删除";
+  form.append(button); document.querySelector("main").append(form);
+}"""
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -327,6 +337,24 @@ def test_key_pages_run_under_the_content_security_policy(site):
     page.select_option("select[name=region_id]", label="包头市")  # data-autosubmit, handled by /static/ipoc.js
     page.wait_for_url(lambda url: "region_id=" in url)
     sync_api.expect(page.get_by_test_id("org-table")).not_to_contain_text("满洲里示例口岸贸易有限公司")
+
+    # <form data-confirm>: asked first; dismissed, nothing is sent; accepted, the form goes
+    answers = {"accept": False}
+    asked: list[str] = []
+
+    def answer(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if answers["accept"] else dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.evaluate(CONFIRM_PROBE)
+    page.click("#confirm-probe")
+    page.wait_for_timeout(300)
+    assert asked == ["确定删除？"] and "/orgs" in page.url, (asked, page.url)
+    answers["accept"] = True
+    page.click("#confirm-probe")
+    page.wait_for_url(lambda url: url.startswith(site.url("/dashboard")))
+    assert asked == ["确定删除？", "确定删除？"]
 
     page.goto(site.url("/api/docs"))
     sync_api.expect(page.locator(".swagger-ui .info .title")).to_contain_text("ipoc", timeout=30_000)  # a big schema
