@@ -224,3 +224,17 @@ def test_rebuild_goes_through_the_writer(instance, spawn, tmp_path):
     assert "3 篇专利" in asked.stdout
     assert not index_sync.is_writer()
     assert _total("抛光粉")[0] == 3
+
+
+def test_a_web_process_with_workers_leaves_the_writer_role_to_a_worker_first(instance, monkeypatch):
+    """A follower that is not eager (the web process when `ipoc worker` runs the jobs) waits before taking a
+    free role, so that a worker, eager, takes it first; with no worker it still takes it."""
+    monkeypatch.setattr(index_sync, "DEFER_SECONDS", 2.0)
+    index_sync.start_follower(eager=False)
+    try:
+        time.sleep(1.0)
+        assert not index_sync.is_writer()
+        assert _until(index_sync.is_writer, 10)
+    finally:
+        index_sync.stop_follower()
+    assert not index_sync.is_writer()  # stopping gives the role up for another process to take

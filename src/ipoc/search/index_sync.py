@@ -57,6 +57,7 @@ COMMIT_EVERY = 50_000  # documents buffered by an import before the lexical inde
 VECTOR_CLOCK_MARGIN = timedelta(minutes=10)  # vectors committed out of order by concurrent embed runs
 POLL_SECONDS = 1.0  # the follower reads the database revision this often
 RETRY_SECONDS = 3.0  # a process that is not the writer tries to become it this often
+DEFER_SECONDS = 10.0  # a follower that is not eager first leaves the role this long to an eager one (a worker)
 MAX_BUFFER_SECONDS = 10.0  # a follower catching up another process's import commits at least this often
 VECTOR_SYNC_SECONDS = 30.0  # patents changed: the vector index follows at most this often (it is saved whole)
 PARALLEL_INDEX_MIN_BYTES = 16 << 20  # a bulk import below this indexes in its own thread (a process costs more)
@@ -630,11 +631,11 @@ def _index_in_child(settings: dict, root: str, queue: multiprocessing.Queue, err
 class _Follower(threading.Thread):
     """Keeps trying to be the writer; while it is, brings both indexes up to the database every second."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, eager: bool = True) -> None:
         super().__init__(name="ipoc-index-follower", daemon=True)
         self.root = root
         self.stopping = threading.Event()
-        self._next_try = 0.0
+        self._next_try = 0.0 if eager else time.monotonic() + DEFER_SECONDS
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -686,14 +687,16 @@ _follower: _Follower | None = None
 _follower_lock = threading.Lock()
 
 
-def start_follower() -> None:
-    """Start this process's index follower (web app and ``ipoc worker`` start-up); idempotent."""
+def start_follower(*, eager: bool = True) -> None:
+    """Start this process's index follower (web app and ``ipoc worker`` start-up); idempotent. A web process
+    whose jobs run in ``ipoc worker`` processes is not ``eager``: it leaves the writer role to a worker for a
+    few seconds first, so that the indexing of a large import does not share a web process's interpreter."""
     global _follower
     root = _index_root()
     with _follower_lock:
         if _follower is not None and _follower.is_alive() and _follower.root == root:
             return
-        old, _follower = _follower, _Follower(root)
+        old, _follower = _follower, _Follower(root, eager=eager)
         _follower.start()
     if old is not None:
         old.stopping.set()

@@ -228,7 +228,8 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
         runs_jobs = False
     from ipoc.search import index_sync
 
-    index_sync.start_follower()  # this process becomes the index writer unless another one is
+    # This process becomes the index writer unless another one is; with jobs in `ipoc worker`, one of those first.
+    index_sync.start_follower(eager=get_settings().run_jobs_in_web)
     try:
         yield
     finally:
