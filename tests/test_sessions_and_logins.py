@@ -189,14 +189,18 @@ def test_failures_at_a_known_address_do_not_slow_the_unknown_ones(instance):
 
 def test_spraying_many_usernames_from_one_address_is_slowed(app, session):
     make_user(session, "bob", Role.EXPERT)
+    make_user(session, "carl", Role.EXPERT)
     frozen = time_machine.travel(utcnow().replace(microsecond=0), tick=False)
     with frozen, client_at(app, "10.3.3.3") as sprayer:
+        assert login(sprayer, "carl").status_code == 303  # carl works here (an office behind one address)
+        post_form(sprayer, "/logout", {})
         for n in range(accounts.ADDRESS_FREE_FAILURES):
             assert bad_login(sprayer, f"user{n}").status_code == 401
         answer = login(sprayer, "bob")
         assert answer.status_code == 429 and int(answer.headers["Retry-After"]) >= 1
         with client_at(app, "10.3.3.4") as elsewhere:
             assert login(elsewhere, "bob").status_code == 303  # another address is not affected
+        assert login(sprayer, "carl").status_code == 303  # nor a user who has logged in here before
 
 
 def test_throttled_and_failed_logins_are_audited(app, session, instance):

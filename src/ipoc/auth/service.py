@@ -202,6 +202,8 @@ def reset_password(session: Session, user: User, new: str) -> None:
 # - per address, whatever the username: spraying many names from one place is slowed;
 # - per username from addresses where it never logged in: a spray against ``admin`` from elsewhere slows those
 #   addresses, while an address where ``admin`` has logged in before (a known address) is not slowed by it.
+# At a known address only the first count applies: neither a spray from elsewhere nor a colleague's typos behind
+# the same office address can keep a user out of the place where they work.
 # A throttled attempt is answered 429 without checking the password and is not counted, so waiting always helps.
 # Attempts are written in their own short transaction: never under the request's locks (the audit head).
 
@@ -283,9 +285,9 @@ def _wait_seconds(session: Session, username: str, ip: str, now: datetime) -> fl
             _failures(session, LoginAttempt.username == username, LoginAttempt.ip == ip, LoginAttempt.ts > pair_since),
             get_settings().login_max_failures,
         ),
-        (_failures(session, LoginAttempt.ip == ip, LoginAttempt.ts > since), ADDRESS_FREE_FAILURES),
     ]
-    if pair_success is None:  # not a known address for this user: failures from all unknown addresses count
+    if pair_success is None:  # not a known address for this user: the address's and the username's counts apply
+        checks.append((_failures(session, LoginAttempt.ip == ip, LoginAttempt.ts > since), ADDRESS_FREE_FAILURES))
         checks.append((_unknown_address_failures(session, username, since), USERNAME_FREE_FAILURES))
     wait = 0.0
     for (count, last), free in checks:
