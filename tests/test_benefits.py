@@ -175,7 +175,7 @@ def test_who_reads_and_who_writes_a_policy(session):
     admin = Principal(role=Role.REGION_ADMIN)
     assert benefits.get_policy(session, admin, mine.id).policy.org_id == mine.id
     assert [p.org_id for p in benefits.list_policies(session, Principal(role=Role.CENTER_STAFF))] == [mine.id]
-    session.flush()
+    session.commit()  # audit records are written at commit
     viewed = select(AuditRecord).where(AuditRecord.entity_type == "benefit_policies", AuditRecord.action == "view")
     assert session.scalars(viewed).first() is not None
     for role in (Role.CENTER_STAFF, Role.REGION_ADMIN):

@@ -613,6 +613,7 @@ def test_a_contact_from_an_event_is_listed_for_the_event(world: World):
     with pytest.raises(InvalidInput) as exc:
         svc.close_contact(session, world.staff, contact.id, " ")
     svc.close_contact(session, world.staff, contact.id, "双方未达成一致")
+    session.commit()  # audit records are written at commit
     last = audit.history(session, "tech_contacts", contact.id)[-1]
     assert last.action == "transition:open->closed" and "双方未达成一致" in audit.decode(last)["meta"]["reason"]
     with pytest.raises(Conflict):
