@@ -83,7 +83,7 @@ class _Person(HttpUser):
 
     @task(3)
     def lists(self) -> None:
-        self.get_page(random.choice(["/demands", "/offers", "/events", "/deals", "/centers", "/notices"]), "[lists]")
+        self.get_page(random.choice(["/demands", "/offers", "/events", "/centers", "/notices"]), "[lists]")
 
     @task(1)
     def relogin(self) -> None:
@@ -112,7 +112,7 @@ class CenterStaff(_Person):
 
     @task(3)
     def desk(self) -> None:
-        self.get_page("/inbox")
+        self.get_page(random.choice(["/inbox", "/deals", "/stock"]), "[desk]")
 
     @task(1)
     def import_patents(self) -> None:

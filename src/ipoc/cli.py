@@ -70,6 +70,11 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+# Idle keep-alive connections are kept longer than uvicorn's 5 s: a browser or a reverse proxy reusing a
+# connection just as the server closes it sees a dropped request (seen under load as RemoteDisconnected).
+KEEP_ALIVE_S = 75
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -83,7 +88,15 @@ def serve(
 
     if workers > 1 and get_settings().sqlalchemy_url.startswith("sqlite"):
         _fail("SQLite 数据库只能由一个进程写入：--workers 大于 1 需要 PostgreSQL（设置 IPOC_DATABASE_URL）", 2)
-    uvicorn.run("ipoc.web.app:create_app", factory=True, host=host, port=port, proxy_headers=False, workers=workers)
+    uvicorn.run(
+        "ipoc.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=False,
+        workers=workers,
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
 
 
 @app.command()
