@@ -238,3 +238,21 @@ def test_a_web_process_with_workers_leaves_the_writer_role_to_a_worker_first(ins
     finally:
         index_sync.stop_follower()
     assert not index_sync.is_writer()  # stopping gives the role up for another process to take
+
+
+def test_two_large_imports_at_once_share_the_writer(instance, tmp_path, monkeypatch):
+    """Two bulk imports in one process (two job slots): the second is served by the first one's indexing child
+    instead of waiting for it, and both end with their patents searchable."""
+    monkeypatch.setattr(index_sync, "PARALLEL_INDEX_MIN_BYTES", 0)
+    files = [
+        write_csv(tmp_path / "a.csv", [good_row(i, f"稀土抛光粉第{i}号配方") for i in range(1, 31)]),
+        write_csv(tmp_path / "b.csv", [good_row(100 + i, f"羊绒分梳工艺第{i}种") for i in range(1, 31)]),
+    ]
+    with session_scope() as session:
+        jobs = [patents.start_import(session, owner_id=None, filename=path.name) for path in files]
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda pair: patents.run_import(*pair), zip(files, jobs, strict=True), timeout=120))
+    assert [r.imported for r in results] == [30, 30]
+    assert _total("抛光粉")[:2] == (30, False)
+    assert _total("羊绒")[:2] == (30, False)

@@ -62,6 +62,7 @@ MAX_BUFFER_SECONDS = 10.0  # a follower catching up another process's import com
 VECTOR_SYNC_SECONDS = 30.0  # patents changed: the vector index follows at most this often (it is saved whole)
 PARALLEL_INDEX_MIN_BYTES = 16 << 20  # a bulk import below this indexes in its own thread (a process costs more)
 REBUILD_WAIT_SECONDS = 4 * 3600.0
+DELEGATE_WAIT_SECONDS = 5.0  # a bulk import waits this long for the mutex before indexing in its own thread
 LOCK_FILE = "writer.lock"
 
 ProgressFn = Callable[[int, int | None], None]
@@ -373,6 +374,7 @@ class _Writer:
         self.lexical: _LexicalWriter | None = None
         self.delegate: _IndexingProcess | None = None
         self.bulks = 0  # bulk imports running in this process: the follower leaves their commits to them
+        self.counting = threading.Lock()  # guards ``bulks``
         self.last_vector_sync = 0.0
         self._fd: int | None = None
         self._fd_lock = threading.Lock()
@@ -530,7 +532,8 @@ def bulk(size_hint: int = 0) -> Iterator[None]:
     writer = _writer(acquire=True)
     delegated = False
     if writer is not None:
-        writer.bulks += 1
+        with writer.counting:
+            writer.bulks += 1
         delegated = size_hint >= PARALLEL_INDEX_MIN_BYTES and _delegate(writer)
     try:
         yield
@@ -541,9 +544,11 @@ def bulk(size_hint: int = 0) -> Iterator[None]:
 
 
 def _delegate(writer: _Writer) -> bool:
-    """Hand the writing to a child process; the calling thread holds the mutex until the bulk ends."""
-    writer.mutex.acquire()
-    if writer.delegate is not None:  # another bulk here already delegates: its child serves this one too
+    """Hand the writing to a child process; the calling thread holds the mutex until the bulk ends. When another
+    bulk here already delegates, its child serves this one too (its commits nudge it)."""
+    if writer.delegate is not None or not writer.mutex.acquire(timeout=DELEGATE_WAIT_SECONDS):
+        return False
+    if writer.delegate is not None:
         writer.mutex.release()
         return False
     try:
@@ -567,10 +572,13 @@ def _end_bulk(writer: _Writer, delegated: bool) -> None:
                 log.exception("indexing process failed; catching up here")
             finally:
                 writer.mutex.release()
-        with writer.mutex:
+        with writer.counting:
             writer.bulks -= 1
-            with session_scope() as session:
-                writer.lexical_handle(session).catch_up(session, commit=True)
+        if writer.delegate is not None:  # another bulk's child writes: it commits all there is when it ends
+            writer.delegate.nudge()
+            return
+        with writer.mutex, session_scope() as session:
+            writer.lexical_handle(session).catch_up(session, commit=True)
     except Exception:
         log.exception("search index catch-up after a bulk import failed; the follower retries")
 
