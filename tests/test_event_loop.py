@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
@@ -26,9 +27,12 @@ ASYNC_ALLOWED: dict[tuple[str, str], str] = {
     ("web/deps.py", "csrf_protect"): "only awaits the posted form to read the CSRF token",
     ("web/forms.py", "posted_form"): "only awaits the posted form; routes take it as a parameter",
     ("stock/api.py", "_posted_rows"): "only awaits the body (JSON bytes or the multipart form)",
+    ("web/admission.py", "__call__"): "the admission limit: waits for a slot on the loop, holding nothing",
+    ("web/admission.py", "send_releasing"): "passes a message on, giving the slot back at the response start",
+    ("web/admission.py", "_busy"): "sends a fixed 503 answer",
+    ("web/app.py", "_request_context"): "HTTP middleware: headers around call_next, no I/O of its own",
+    ("web/app.py", "_lifespan"): "the application's lifespan (startup and shutdown), not a request",
 }
-# The application shell (middleware, lifespan, exception handlers) is checked on the app itself, not here.
-SHELL = "web/app.py"
 
 
 @dataclass(frozen=True)
@@ -57,14 +61,26 @@ def _walk(routes: list, prefix: str = "", extra: tuple = ()) -> Iterator[Walked]
 
 
 @pytest.fixture(scope="module")
-def routes(tmp_path_factory) -> list[Walked]:
-    """The app's routes, web and API, with the router-level dependencies (CSRF) they are included with."""
+def app(tmp_path_factory) -> FastAPI:
     from ipoc.config import Settings
     from ipoc.web.app import create_app
 
     root = tmp_path_factory.mktemp("event-loop")
-    app = create_app(Settings(data_dir=root, database_url=f"sqlite:///{root / 'unused.sqlite3'}", secret_key="x"))
+    return create_app(Settings(data_dir=root, database_url=f"sqlite:///{root / 'unused.sqlite3'}", secret_key="x"))
+
+
+@pytest.fixture(scope="module")
+def routes(app) -> list[Walked]:
+    """The app's routes, web and API, with the router-level dependencies (CSRF) they are included with."""
     return list(_walk(app.routes))
+
+
+def test_exception_handlers_run_in_the_thread_pool(app):
+    """Starlette awaits a coroutine handler on the loop; a page it renders reads the database (the badge)."""
+    handlers = [h for h in app.exception_handlers.values() if h.__module__.startswith("ipoc.")]
+    assert len(handlers) >= 5
+    coroutines = [h.__name__ for h in handlers if _is_coroutine(h)]
+    assert not coroutines, f"async exception handlers: {coroutines}"
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable]:
@@ -135,7 +151,7 @@ def _async_defs() -> Iterator[tuple[str, str]]:
 
 def test_every_async_def_in_the_package_is_on_the_allow_list():
     """Services and helpers are synchronous; a new coroutine must say here why it may run on the loop."""
-    found = {(f, n) for f, n in _async_defs() if f != SHELL}
+    found = set(_async_defs())
     unexpected = sorted(found - ASYNC_ALLOWED.keys())
     assert not unexpected, f"async def outside the allow-list (make it def, or allow it with a reason): {unexpected}"
 

@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     # the web process runs them itself; with PostgreSQL and `ipoc worker` processes, set this to false.
     run_jobs_in_web: bool = True
     web_job_slots: int = Field(default=2, ge=1)
+    # Concurrency of one web process. Route functions run in a pool of `threadpool_size` threads; at most
+    # `request_slots` requests are inside the app at once (the rest wait on the event loop, holding nothing), so
+    # the connections they hold, one each, plus the job runner's and the index writer's, fit in the database
+    # pool (`db_pool_size` + `db_max_overflow`, on either database). A request that waits `db_pool_timeout_s` for a
+    # connection, or `request_queue_timeout_s` for a slot, is answered 503 with Retry-After, never left hanging.
+    threadpool_size: int = Field(default=40, ge=1)
+    request_slots: int = Field(default=24, ge=1)
+    request_queue_timeout_s: float = Field(default=30, gt=0)
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_s: float = Field(default=10, gt=0)
 
     @cached_property
     def resolved_data_dir(self) -> Path:

@@ -44,14 +44,23 @@ _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
 
 
+def _pool_args() -> dict[str, object]:
+    """The connection pool sized with the web process's thread pool and request slots (see Settings); a request
+    that gets no connection within ``db_pool_timeout_s`` fails (503) instead of waiting on forever."""
+    from ipoc.config import get_settings
+
+    s = get_settings()
+    return {"pool_size": s.db_pool_size, "max_overflow": s.db_max_overflow, "pool_timeout": s.db_pool_timeout_s}
+
+
 def engine_for(url: str) -> Engine:
     """One engine (and pool) per database URL, so instances side by side never share connections."""
     if url not in _engines:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"check_same_thread": False})
+            engine = create_engine(url, connect_args={"check_same_thread": False}, **_pool_args())
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            engine = create_engine(url, pool_pre_ping=True, **_pool_args())
         _engines[url] = engine
     return _engines[url]
 

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -21,6 +22,7 @@ from ipoc import __version__
 from ipoc.config import Settings, get_settings, set_settings
 from ipoc.db import session_scope
 from ipoc.errors import DomainError
+from ipoc.web.admission import AdmissionLimit
 from ipoc.web.deps import SESSION_COOKIE, PasswordChangeRequired, csrf_protect
 from ipoc.web.forms import zh_message
 from ipoc.web.templating import render
@@ -50,6 +52,8 @@ HTTP_MESSAGES = {
     413: "上传内容过大",
     422: "提交的内容有误",
 }
+BUSY_MESSAGE = "服务繁忙，请稍后重试"
+BUSY_RETRY_AFTER_S = 5
 
 
 def _request_id(request: Request) -> str:
@@ -73,24 +77,47 @@ def _error(request: Request, status: int, message: str, field: str | None = None
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
+def _busy(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After: no pooled connection came within ``db_pool_timeout_s``, or SQLite's write lock
+    stayed taken past its busy timeout. Rendered as for a visitor, so the page does not wait on the pool."""
+    log.warning("busy request_id=%s path=%s: %s", getattr(request.state, "request_id", "-"), request.url.path, exc)
+    request.state.principal = None
+    response = _error(request, 503, BUSY_MESSAGE)
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+    return response
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+    """Handlers are plain ``def`` (Starlette runs them in the thread pool): a rendered page reads the database
+    for its navigation badge, which must not happen on the event loop."""
+
     @app.exception_handler(PasswordChangeRequired)
-    async def _must_change(request: Request, exc: PasswordChangeRequired) -> Response:
+    def _must_change(request: Request, exc: PasswordChangeRequired) -> Response:
         if _is_api(request):
             return _error(request, 403, exc.message)
         return RedirectResponse("/account/password", status_code=303)
 
     @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> Response:
+    def _domain(request: Request, exc: DomainError) -> Response:
         return _error(request, exc.status_code, exc.message, exc.field)
 
+    @app.exception_handler(PoolTimeout)
+    def _pool_timeout(request: Request, exc: PoolTimeout) -> Response:
+        return _busy(request, exc)
+
+    @app.exception_handler(OperationalError)
+    def _operational(request: Request, exc: OperationalError) -> Response:
+        if "database is locked" in str(exc.orig):
+            return _busy(request, exc)
+        return _crash(request, exc)
+
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
         return _error(request, exc.status_code, message or HTTP_MESSAGES.get(exc.status_code, "请求有误"))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+    def _invalid(request: Request, exc: RequestValidationError) -> Response:
         details = [{"loc": list(e["loc"]), "msg": zh_message(e), "type": e["type"]} for e in exc.errors()]
         if _is_api(request):
             return JSONResponse({"detail": details}, status_code=422)
@@ -98,7 +125,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return render(request, "error.html", {"status": 422, "message": message}, status_code=422)
 
     @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> Response:
+    def _crash(request: Request, exc: Exception) -> Response:
         request_id = getattr(request.state, "request_id", "-")
         log.exception("unhandled error request_id=%s path=%s", request_id, request.url.path)
         message = f"系统内部错误，请将编号 {request_id} 告知管理员"
@@ -271,6 +298,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=settings.session_max_hours * 3600,
         same_site="lax",
         https_only=settings.secure_cookies,
+    )
+    # Outermost: requests past the limit wait before any middleware or dependency runs; it also sizes the
+    # thread pool that runs route functions (ipoc.web.admission).
+    app.add_middleware(
+        AdmissionLimit,
+        slots=settings.request_slots,
+        queue_timeout_s=settings.request_queue_timeout_s,
+        threads=settings.threadpool_size,
     )
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -37,6 +37,7 @@ def get_db(request: Request) -> Iterator[Session]:
     """One transaction per request, committed before the response is sent (see ``scope='function'``)."""
     session = session_factory()()
     bind_actor(session.info, Actor(None, "anonymous", _client_ip(request), request.state.request_id))
+    request.state.db = session  # pages rendered by the request read through it (one connection per request)
     try:
         yield session
         session.commit()
@@ -44,6 +45,7 @@ def get_db(request: Request) -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        request.state.db = None
         session.close()
 
 

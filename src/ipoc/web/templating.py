@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from ipoc import clock
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
@@ -68,21 +69,24 @@ def nav_for(principal: Principal) -> list[NavItem]:
     return [item for item in NAV if item.roles is None or principal.role in item.roles]
 
 
-def _unread_count(principal: Principal) -> int:
-    """New matches of the user's saved searches, shown as a badge in the navigation."""
+def _unread_count(principal: Principal, request_session: Session | None = None) -> int:
+    """New matches of the user's saved searches, shown as a badge in the navigation: read through the request's
+    own session where it is still open, so a request never holds two pooled connections at once."""
     from ipoc.db import session_scope
     from ipoc.search.saved import unread_count
 
     try:
+        if request_session is not None:
+            return unread_count(request_session, principal)
         with session_scope() as session:
             return unread_count(session, principal)
     except SQLAlchemyError:  # an error page for a database that is down must still render
         return 0
 
 
-def nav_with_badges(principal: Principal) -> list[NavItem]:
+def nav_with_badges(principal: Principal, request_session: Session | None = None) -> list[NavItem]:
     items = nav_for(principal)
-    count = _unread_count(principal) if principal.is_authenticated else 0
+    count = _unread_count(principal, request_session) if principal.is_authenticated else 0
     if not count:
         return items
     badge = Markup('{} <span class="badge rounded-pill text-bg-warning" data-testid="saved-unread">{}</span>')
@@ -95,7 +99,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     principal = getattr(request.state, "principal", None) or ANONYMOUS
     ctx = {
         "principal": principal,
-        "nav": nav_with_badges(principal),
+        "nav": nav_with_badges(principal, getattr(request.state, "db", None)),
         "csrf": csrf_token(request),
         "errors": {},
         "values": {},
