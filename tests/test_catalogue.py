@@ -483,9 +483,9 @@ def test_the_api_manages_items_plans_and_funding(client, session, world):
     h = {"x-csrf-token": csrf_of(client)}
     refused = client.post(f"/api/v1/centers/{c}/service-items", json={"title": "咨询", "duties": []}, headers=h)
     assert refused.status_code == 422
-    assert "至少选择一项" in refused.json()["detail"][0]["msg"]
+    assert "至少选择一项" in refused.json()["errors"][0]["msg"]
     unknown = client.post(f"/api/v1/centers/{c}/service-items", json={"title": "咨询", "duties": [10]}, headers=h)
-    assert unknown.status_code == 422 and "职责编号 10 不存在" in unknown.json()["detail"][0]["msg"]
+    assert unknown.status_code == 422 and "职责编号 10 不存在" in unknown.json()["errors"][0]["msg"]
     made = client.post(f"/api/v1/centers/{c}/service-items", json={"title": "咨询", "duties": [2, 1]}, headers=h)
     assert made.status_code == 201 and made.json()["duty_labels"] == ["促进产业知识产权协同发展", "推进产学研深度合作"]
     item_id = made.json()["id"]

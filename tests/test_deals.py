@@ -312,7 +312,7 @@ def test_bad_deal_and_contact_input_over_http_writes_nothing(client, world: Worl
     )
     assert no_date.status_code == 422 and "此项为必填" in no_date.text
     api = client.post("/api/v1/deals", json=form | {"amount_wan": "-1"}, headers={"x-csrf-token": csrf_of(client)})
-    assert api.status_code == 422 and api.json()["detail"][0]["loc"][-1] == "amount_wan"
+    assert api.status_code == 422 and api.json()["errors"][0]["loc"][-1] == "amount_wan"
     session.expire_all()
     assert (session.scalar(select(func.count(Deal.id))), session.scalar(select(func.count(Contact.id)))) == before
 

@@ -135,13 +135,17 @@ def test_pages_that_do_not_exist_answer_in_chinese(client):
     page = client.get("/no/such/page")
     assert page.status_code == 404 and "页面不存在" in page.text
     api = client.get("/api/v1/no-such")
-    assert api.status_code == 404 and api.json() == {"detail": "页面不存在"}
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+    body = api.json()
+    assert body["detail"] == "页面不存在" and body["code"] == "not_found" and body["status"] == 404
 
 
 def test_api_validation_errors_are_422_with_field_details(client):
     response = client.post("/api/v1/orgs", json={"name": "x", "uscc": "123"})
     assert response.status_code == 422
-    fields = {tuple(d["loc"])[-1]: d["msg"] for d in response.json()["detail"]}
+    body = response.json()
+    assert body["code"] == "validation_error" and body["type"] == "urn:ipoc:problem:validation_error"
+    fields = {tuple(d["loc"])[-1]: d["msg"] for d in body["errors"]}
     assert fields["name"] == "至少 2 个字符"
     assert "18 位" in fields["uscc"]
     assert fields["contact_name"] == "此项为必填"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 class DomainError(Exception):
     status_code = 400
+    code: str | None = None  # the API's machine code; None: the status's (ipoc.web.problems.CODES)
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -26,3 +27,9 @@ class Conflict(DomainError):
 
 class InvalidInput(DomainError):
     status_code = 422
+
+
+class PayloadTooLarge(InvalidInput):
+    """An upload past its limit: 413, though callers that catch InvalidInput still catch it."""
+
+    status_code = 413

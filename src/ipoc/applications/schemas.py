@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ipoc.applications.models import BUILDER_TYPES, CONDITIONS, ROUTES
 from ipoc.files.schemas import AttachmentOut
-from ipoc.schemas import Id, Input
+from ipoc.schemas import Id, Input, Timestamp
 
 BuilderType = Literal[tuple(BUILDER_TYPES)]  # type: ignore[valid-type]
 Route = Literal[tuple(ROUTES)]  # type: ignore[valid-type]
@@ -133,7 +133,7 @@ class EventOut(BaseModel):
     to_state_label: str
     reason: str
     actor_label: str
-    at: datetime
+    at: Timestamp
 
 
 class ActionOut(BaseModel):
@@ -165,7 +165,7 @@ class ApplicationSummary(BaseModel):
     route: str
     state: str
     state_label: str
-    submitted_at: datetime | None
+    submitted_at: Timestamp | None
     expert_score: float | None
     expert_rank: int | None
     filing_copy: bool = Field(description="盟市局持有的备案件：可阅，不可办理")

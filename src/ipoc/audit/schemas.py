@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict
+
+from ipoc.schemas import Timestamp
 
 
 class AuditRecordOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    ts: datetime
+    ts: Timestamp
     actor_id: int | None
     actor_label: str
     entity_type: str

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from ipoc.auth.roles import Role
-from ipoc.schemas import Input
+from ipoc.schemas import Input, Timestamp
 
 
 class LoginForm(Input):
@@ -50,7 +48,7 @@ class UserOut(BaseModel):
     org_id: int | None
     active: bool
     must_change_password: bool
-    last_login_at: datetime | None
+    last_login_at: Timestamp | None
 
 
 class TokenCreate(Input):

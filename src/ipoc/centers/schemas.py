@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ipoc.schemas import Id, Input
+from ipoc.schemas import Id, Input, Timestamp
 
 SUB_CENTER_REFUSAL = "运营中心不得自行设立分中心（第十三条）"
 # Fields a request could use to hang a center under another one; there is no such relation (Art. 13).
@@ -128,9 +128,9 @@ class SelfEvaluationOut(Out):
     next_steps: str
     conversion_amount_yuan: int
     conversion_projects: int
-    submitted_at: datetime | None
+    submitted_at: Timestamp | None
     submitted_on: date | None
-    audited_at: datetime | None
+    audited_at: Timestamp | None
     audit_note: str
 
 
@@ -154,9 +154,9 @@ class RectificationOut(Out):
     status: str
     status_label: str
     report: str
-    reported_at: datetime | None
+    reported_at: Timestamp | None
     decision_note: str
-    decided_at: datetime | None
+    decided_at: Timestamp | None
 
 
 class CenterOut(Out):

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
 
 from ipoc import clock
-from ipoc.schemas import Id, Input
+from ipoc.schemas import BeijingClock, BeijingTime, Id, Input
 
 Kind = Literal["matchmaking", "roadshow"]
 Audience = Literal["public", "members"]
@@ -148,13 +148,13 @@ class EventOut(BaseModel):
     kind: str
     kind_label: str
     title: str
-    starts_at: datetime
-    ends_at: datetime | None
+    starts_at: BeijingTime
+    ends_at: BeijingTime | None
     place: str
     organisers: str
     description: str
     capacity: int | None
-    signup_deadline: datetime | None
+    signup_deadline: BeijingTime | None
     public: bool
     status: str
     status_label: str
@@ -174,8 +174,8 @@ class ItemOut(BaseModel):
     org: str
     summary: str
     presenter: str
-    slot_start: time | None
-    slot_end: time | None
+    slot_start: BeijingClock | None
+    slot_end: BeijingClock | None
 
 
 class SignupOut(BaseModel):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, computed_field
+
+from ipoc.schemas import Timestamp
 
 
 class AttachmentOut(BaseModel):
@@ -18,7 +18,7 @@ class AttachmentOut(BaseModel):
     content_type: str
     size: int
     sha256: str
-    created_at: datetime
+    created_at: Timestamp
 
     @computed_field
     @property

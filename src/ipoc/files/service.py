@@ -31,7 +31,7 @@ from starlette.datastructures import UploadFile
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal
 from ipoc.config import get_settings
-from ipoc.errors import InvalidInput, NotFound
+from ipoc.errors import InvalidInput, NotFound, PayloadTooLarge
 from ipoc.files.models import Attachment
 
 CHUNK = 1024 * 1024
@@ -113,7 +113,7 @@ def _spool(upload: UploadFile, limit: int) -> tuple[Path, int, str]:
             while chunk := upload.file.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise InvalidInput(f"文件超过 {limit // (1024 * 1024)} MB 的大小上限", field="file")
+                    raise PayloadTooLarge(f"文件超过 {limit // (1024 * 1024)} MB 的大小上限", field="file")
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:

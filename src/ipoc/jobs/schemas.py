@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from ipoc.schemas import Timestamp
 
 
 class JobOut(BaseModel):
@@ -22,7 +23,7 @@ class JobOut(BaseModel):
     percent: int | None
     message: str
     result: dict[str, Any]
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
     finished: bool

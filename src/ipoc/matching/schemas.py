@@ -3,11 +3,9 @@ answers unknown actions and missing reasons in Chinese for the API and the pages
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field, field_validator
 
-from ipoc.schemas import Id, Input
+from ipoc.schemas import Id, Input, Timestamp
 
 
 class DecisionIn(Input):
@@ -53,5 +51,5 @@ class MatchOut(BaseModel):
     decision_reason: str
     reason_code: str | None
     forwarded_to_org_id: int | None
-    decided_at: datetime | None
+    decided_at: Timestamp | None
     contact_path: str | None = None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ipoc.schemas import Id, Input
+from ipoc.schemas import Id, Input, Timestamp
 
 
 def _strip(value: object) -> object:
@@ -53,7 +53,7 @@ class NoticeSummary(BaseModel):
     working_days: int
     first_day: str
     window_label: str
-    published_at: datetime | None
+    published_at: Timestamp | None
 
 
 class NoticeOut(NoticeSummary):
@@ -82,7 +82,7 @@ class ObjectionReceipt(BaseModel):
     receipt_no: str
     notice_id: int
     application_id: int
-    created_at: datetime
+    created_at: Timestamp
 
 
 class ObjectionOut(ObjectionReceipt):
@@ -94,7 +94,7 @@ class ObjectionOut(ObjectionReceipt):
     content: str
     status: str
     resolution: str
-    resolved_at: datetime | None
+    resolved_at: Timestamp | None
 
 
 class NoticeAdminOut(NoticeOut):

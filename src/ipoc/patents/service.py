@@ -15,7 +15,7 @@ from ipoc.audit.context import Actor
 from ipoc.auth.roles import Principal
 from ipoc.config import get_settings
 from ipoc.db import session_scope
-from ipoc.errors import Conflict, InvalidInput, NotFound
+from ipoc.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job
 from ipoc.patents.importer import ImportResult, import_file
@@ -112,6 +112,8 @@ def get_database(session: Session, database_id: int) -> IndustryDatabase:
 def save_database(session: Session, data: IndustryDatabaseIn, database_id: int | None = None) -> IndustryDatabase:
     if session.get(Industry, data.industry_id) is None:
         raise InvalidInput("产业不存在", field="industry_id")
+    if data.center_id is not None and not _center_exists(session, data.center_id):
+        raise InvalidInput("运营中心不存在", field="center_id")
     prefixes = []
     for raw in data.ipc_prefixes:
         code = _ipc_prefix(raw)
@@ -131,6 +133,12 @@ def save_database(session: Session, data: IndustryDatabaseIn, database_id: int |
     session.add(database)
     session.flush()
     return database
+
+
+def _center_exists(session: Session, center_id: int) -> bool:
+    from ipoc.centers.models import Center  # centers build on patents: imported late
+
+    return session.get(Center, center_id) is not None
 
 
 def _ipc_prefix(raw: str) -> str | None:
@@ -208,7 +216,7 @@ def _save_upload(upload: UploadFile, target: Path, *, limit: int) -> None:
             while chunk := upload.file.read(UPLOAD_CHUNK):
                 written += len(chunk)
                 if written > limit:
-                    raise InvalidInput(f"文件超过 {limit >> 20} MB 上限", field="file")
+                    raise PayloadTooLarge(f"文件超过 {limit >> 20} MB 上限", field="file")
                 out.write(chunk)
     except BaseException:
         target.unlink(missing_ok=True)

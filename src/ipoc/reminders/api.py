@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from ipoc.reminders import service as reminders
+from ipoc.schemas import Timestamp
 from ipoc.web.deps import DB, LoggedIn
 
 router = APIRouter(tags=["待办提醒"])
@@ -32,8 +33,8 @@ class NotificationOut(BaseModel):
     text: str
     link: str
     due_on: date | None
-    created_at: datetime
-    read_at: datetime | None
+    created_at: Timestamp
+    read_at: Timestamp | None
 
 
 @router.get("/reminders/due", response_model=list[DueItemOut])

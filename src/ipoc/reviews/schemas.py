@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ipoc.schemas import Id, Input
+from ipoc.schemas import Id, Input, Timestamp
 
 PanelKind = Literal["recognition", "performance"]
 
@@ -115,13 +114,13 @@ class ScoreOut(BaseModel):
     items: dict[str, float]
     total: float
     comment: str
-    submitted_at: datetime | None
+    submitted_at: Timestamp | None
 
 
 class ConflictOut(BaseModel):
     org_ids: list[int]
     note: str
-    declared_at: datetime | None
+    declared_at: Timestamp | None
 
 
 class MemberProgressOut(BaseModel):
@@ -129,7 +128,7 @@ class MemberProgressOut(BaseModel):
 
     expert_id: int
     expert_name: str
-    declared_at: datetime | None
+    declared_at: Timestamp | None
     conflict_org_ids: list[int]
     assigned: int
     submitted: int
@@ -142,7 +141,7 @@ class PanelOut(BaseModel):
     call_id: int | None
     year: int | None
     status: str
-    closed_at: datetime | None
+    closed_at: Timestamp | None
     sheet: SheetOut
     # Region admin only: members with their progress.
     members: list[MemberProgressOut] | None = None

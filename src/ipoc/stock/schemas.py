@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -110,4 +110,5 @@ class StockRowOut(BaseModel):
 class ReportOut(BaseModel):
     batch_id: int
     total: int
-    breakdowns: dict[str, list[tuple[str, int]]]
+    # (label, count) pairs; a list, not a tuple: OpenAPI 3.0 tools cannot read a tuple's schema (prefixItems)
+    breakdowns: dict[str, list[Annotated[list[str | int], Field(min_length=2, max_length=2)]]]

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 
 from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import ACTIVE_STATUSES, Center
-from ipoc.errors import DomainError, InvalidInput
+from ipoc.errors import DomainError, InvalidInput, PayloadTooLarge
 from ipoc.orgs.models import Organisation
 from ipoc.patents.ipc import IPC_SECTIONS, section_label
 from ipoc.patents.models import KIND_LABELS, STATUS_LABELS
@@ -116,7 +116,7 @@ def save_upload(upload: UploadFile, folder: Path) -> Path:
         while chunk := upload.file.read(1 << 20):
             written += len(chunk)
             if written > intake.MAX_UPLOAD:
-                raise InvalidInput(f"文件超过 {intake.MAX_UPLOAD >> 20} MB 上限", field="file")
+                raise PayloadTooLarge(f"文件超过 {intake.MAX_UPLOAD >> 20} MB 上限", field="file")
             out.write(chunk)
     return target
 

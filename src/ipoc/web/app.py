@@ -7,13 +7,14 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -22,9 +23,11 @@ from ipoc import __version__
 from ipoc.config import Settings, get_settings, set_settings
 from ipoc.db import session_scope
 from ipoc.errors import DomainError
+from ipoc.schemas import FORM_INPUT
 from ipoc.web.admission import AdmissionLimit
 from ipoc.web.deps import SESSION_COOKIE, PasswordChangeRequired, csrf_protect
 from ipoc.web.forms import zh_message
+from ipoc.web.problems import document, domain_code, problem
 from ipoc.web.templating import render
 
 log = logging.getLogger("ipoc.web")
@@ -54,6 +57,8 @@ HTTP_MESSAGES = {
 }
 BUSY_MESSAGE = "服务繁忙，请稍后重试"
 BUSY_RETRY_AFTER_S = 5
+MAX_API_BODY = 4 << 20  # bytes of a JSON (or form) body sent to the API
+MAX_UPLOAD_BODY = (2 << 30) + (1 << 20)  # the largest upload (a patent export, patents.service.MAX_UPLOAD) and its form
 
 
 def _request_id(request: Request) -> str:
@@ -66,15 +71,55 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _error(request: Request, status: int, message: str, field: str | None = None) -> Response:
+def _too_large(request: Request) -> bool:
+    """An API body declared larger than any operation takes is refused before it is read: uploads stream against
+    their own (smaller) limits, every other body is a JSON document of at most a few hundred kilobytes."""
+    length = request.headers.get("content-length", "")
+    if not _is_api(request) or not length.isdigit():
+        return False
+    multipart = request.headers.get("content-type", "").startswith("multipart/")
+    return int(length) > (MAX_UPLOAD_BODY if multipart else MAX_API_BODY)
+
+
+def _error(
+    request: Request,
+    status: int,
+    message: str,
+    field: str | None = None,
+    *,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     if _is_api(request):
-        body: dict[str, object] = {"detail": message}
-        if field:
-            body["field"] = field
-        return JSONResponse(body, status_code=status)
+        return problem(request, status, message, code=code, field=field, headers=headers)
     if status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods the requested path answers, for a 405's ``Allow`` header (RFC 9110)."""
+    routes = request.app.router.routes
+    allowed = [m for m in ("DELETE", "GET", "PATCH", "POST", "PUT") if _answers(routes, {**request.scope, "method": m})]
+    return ", ".join(allowed)
+
+
+def _answers(routes: list, scope: dict) -> bool:
+    from starlette.routing import Match
+
+    return any(route.matches(scope)[0] == Match.FULL for route in routes)
+
+
+def _phrase(status: int) -> str:
+    """Starlette's default detail (English): replaced by the Chinese message."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _message(error: dict) -> str:
+    return "不接受此字段（未知字段）" if error["type"] == "extra_forbidden" else zh_message(error)
 
 
 def _busy(request: Request, exc: Exception) -> Response:
@@ -94,12 +139,19 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PasswordChangeRequired)
     def _must_change(request: Request, exc: PasswordChangeRequired) -> Response:
         if _is_api(request):
-            return _error(request, 403, exc.message)
+            return _error(request, 403, exc.message, code="password_change_required")
         return RedirectResponse("/account/password", status_code=303)
 
     @app.exception_handler(DomainError)
     def _domain(request: Request, exc: DomainError) -> Response:
-        return _error(request, exc.status_code, exc.message, exc.field)
+        return _error(request, exc.status_code, exc.message, exc.field, code=domain_code(exc))
+
+    @app.exception_handler(IntegrityError)
+    def _integrity(request: Request, exc: IntegrityError) -> Response:
+        """The last line of defence: a write the service checks missed (a duplicate, an unknown reference)
+        is a conflict with the stored data, not a crash."""
+        log.warning("integrity error request_id=%s path=%s: %s", request.state.request_id, request.url.path, exc.orig)
+        return _error(request, 409, "与现有数据冲突（重复或引用了不存在的记录），请检查后重试")
 
     @app.exception_handler(PoolTimeout)
     def _pool_timeout(request: Request, exc: PoolTimeout) -> Response:
@@ -113,14 +165,22 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        message = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
-        return _error(request, exc.status_code, message or HTTP_MESSAGES.get(exc.status_code, "请求有误"))
+        plain = isinstance(exc.detail, str) and exc.detail != _phrase(exc.status_code) and exc.status_code != 404
+        message = exc.detail if plain else None
+        headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() != "allow"}
+        if exc.status_code == 405:  # every method of the path, not only those of the first route that matched it
+            headers["Allow"] = _allowed_methods(request)
+        message = message or HTTP_MESSAGES.get(exc.status_code, "请求有误")
+        return _error(request, exc.status_code, message, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        details = [{"loc": list(e["loc"]), "msg": zh_message(e), "type": e["type"]} for e in exc.errors()]
+        details = [{"loc": list(e["loc"]), "msg": _message(e), "type": e["type"]} for e in exc.errors()]
         if _is_api(request):
-            return JSONResponse({"detail": details}, status_code=422)
+            first = details[0] if details else None
+            field = str(first["loc"][-1]) if first and first["loc"] else None
+            message = "；".join(f"{d['loc'][-1]}：{d['msg']}" for d in details if d["loc"]) or "提交的内容有误"
+            return problem(request, 422, message, code="validation_error", field=field, errors=details)
         message = "；".join(f"{d['loc'][-1]}：{d['msg']}" for d in details) or "提交的内容有误"
         return render(request, "error.html", {"status": 422, "message": message}, status_code=422)
 
@@ -130,7 +190,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error request_id=%s path=%s", request_id, request.url.path)
         message = f"系统内部错误，请将编号 {request_id} 告知管理员"
         if _is_api(request):
-            return JSONResponse({"detail": message, "request_id": request_id}, status_code=500)
+            return problem(request, 500, message)
         return render(request, "error.html", {"status": 500, "message": message}, status_code=500)
 
 
@@ -281,8 +341,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.middleware("http")
     async def _request_context(request: Request, call_next):
         request.state.request_id = _request_id(request)
+        FORM_INPUT.set(not _is_api(request))  # web forms may post their page's other fields; API bodies may not
         if "%00" in request.url.path + request.url.query or "\x00" in request.url.path:
             return _error(request, 400, "请求地址中含有不允许的空字符（NUL）")
+        if _too_large(request):
+            refused = _error(request, 413, f"请求内容超过 {MAX_API_BODY >> 20} MB 上限（文件上传另有各自的上限）")
+            refused.headers["X-Request-ID"] = request.state.request_id
+            return refused
         response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -318,4 +383,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, dependencies=[Depends(csrf_protect)], include_in_schema=False)
     for router in _api_routers():
         app.include_router(router, prefix="/api/v1", dependencies=[Depends(csrf_protect)])
+    _document_problems(app)
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """The OpenAPI document names every error status an API operation can answer, each as problem details."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = document(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from ipoc import clock
 from ipoc.auth.roles import Principal, Role
 from ipoc.config import get_settings
-from ipoc.errors import DomainError, InvalidInput
+from ipoc.errors import DomainError, InvalidInput, PayloadTooLarge
 from ipoc.web.deps import DB, role_required
 from ipoc.web.export import xlsx_response
 from ipoc.web.forms import Posted, attempt, field_errors, parse_form, see_other
@@ -130,7 +130,7 @@ def upload(request: Request, posted: Posted, session: DB, p: Admin):
             raise InvalidInput("请选择要上传的 CSV 文件", field="file")
         raw = upload.file.read(MAX_UPLOAD + 1)
         if len(raw) > MAX_UPLOAD:
-            raise InvalidInput("文件过大：一年的节假日安排不应超过 1 MB", field="file")
+            raise PayloadTooLarge("文件过大：一年的节假日安排不应超过 1 MB", field="file")
         report = workdays.upload_csv(session, p, raw, upload.filename)
     except workdays.CalendarFileRejected as exc:
         session.rollback()
