@@ -9,7 +9,16 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from ipoc.clock import CHINA
 
@@ -19,7 +28,11 @@ MAX_ID = 2_147_483_647  # PostgreSQL INTEGER; larger ids cannot exist, so they a
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # A filter form's "all" option sends the field empty: that means no filter, not a bad id.
-QueryId = Annotated[Id | None, BeforeValidator(lambda v: None if v == "" else v), Query()]
+_ALL = {"type": "string", "enum": [""], "description": "留空：不筛选"}
+_QUERY_ID_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_ID}, _ALL, {"type": "null"}]}
+QueryId = Annotated[
+    Id | None, BeforeValidator(lambda v: None if v == "" else v), WithJsonSchema(_QUERY_ID_SCHEMA), Query()
+]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 
 

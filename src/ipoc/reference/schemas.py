@@ -21,6 +21,9 @@ class RegionOut(BaseModel):
 
 
 class IndustryIn(Input):
+    # stripped before the length checks: " |" must not pass as a two-character naming term and be stored as "|"
+    model_config = ConfigDict(str_strip_whitespace=True)
+
     name: str = Field(min_length=2, max_length=60)
     naming_term: str = Field(min_length=2, max_length=60)
     category: Literal["重点", "优势特色"]

@@ -12,7 +12,7 @@ from ipoc.errors import NotFound
 from ipoc.jobs import service as jobs
 from ipoc.jobs.schemas import JobOut
 from ipoc.patents.export import export_path
-from ipoc.schemas import PathId
+from ipoc.schemas import MAX_ID, PathId
 from ipoc.search import dictionary, index_sync, saved, semantic
 from ipoc.search import service as search
 from ipoc.search.schemas import (
@@ -50,7 +50,7 @@ def search_patents(
     ipc_subclass: Values = None,
     applicant: Values = None,
     region_name: Values = None,
-    database_id: Annotated[int | None, Query(ge=1)] = None,
+    database_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ):
     """Search public patent data; readable without login. ``degraded`` is true while a hybrid search has to
     answer lexically because passages still lack vectors; ``stale`` while the index is behind."""

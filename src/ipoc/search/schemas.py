@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from ipoc.schemas import Input
+from ipoc.schemas import Id, Input
 
 Mode = Literal["lexical", "semantic", "hybrid"]
 Sort = Literal["relevance", "date_desc", "date_asc"]
@@ -41,7 +41,7 @@ class SearchRequest(Input):
     limit: int = Field(default=20, ge=1, le=MAX_LIMIT, title="每页条数")
     offset: int = Field(default=0, ge=0, le=100_000, title="起始位置")
     filters: Filters = Field(default_factory=dict, title="筛选")
-    database_id: int | None = Field(default=None, ge=1, title="专题库")
+    database_id: Id | None = Field(default=None, title="专题库")
 
     @field_validator("q")
     @classmethod
@@ -90,7 +90,7 @@ class SavedSearchIn(Input):
     query: str = Field(default="", max_length=2000, title="检索式")
     filters: Filters = Field(default_factory=dict, title="筛选")
     mode: Mode = Field(default="hybrid", title="检索方式")
-    database_id: int | None = Field(default=None, ge=1, title="专题库")
+    database_id: Id | None = Field(default=None, title="专题库")
     notify: bool = Field(default=True, title="有新专利时提醒")
 
 

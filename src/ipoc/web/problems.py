@@ -41,9 +41,10 @@ CODES = {
     503: "busy",
 }
 # What every API operation may answer besides its own success: 401/403 (no or wrong role, a password to change),
-# 404 (an unknown id), 400 (a NUL in the address), 422 (a parameter out of range); writes also 409 and 413.
-COMMON_STATUSES = (400, 401, 403, 404, 422, 503)
-WRITE_STATUSES = (409, 413)
+# 404 (an unknown id), 400 (a NUL in the address), 409 (not in this state: a panel's results before it closes),
+# 422 (a parameter out of range), 503 (busy); writes also 413.
+COMMON_STATUSES = (400, 401, 403, 404, 409, 422, 503)
+WRITE_STATUSES = (413,)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Operations that answer a file (a FileResponse FastAPI cannot see): their 200 is documented as what they send.
 DOWNLOADS = {
