@@ -103,3 +103,14 @@ def test_openapi_documents_problem_responses(client):
     for status in ("400", "401", "403", "404", "409", "413", "422"):
         assert post[status]["content"] == {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}, status
     assert "413" not in schema["paths"]["/api/v1/me"]["get"]["responses"]
+
+
+def test_what_the_full_fuzz_run_found_is_refused_as_4xx(client, admin_headers):
+    """Regressions from benchmarks/api_fuzz.py: each of these was a 500."""
+    _problem(client.get("/api/v1/patents/search", params={"database_id": 2**63}), 422, "validation_error")
+    sent = {"name": "测试产业", "naming_term": " |", "category": "重点", "source": "自治区产业规划文件"}
+    body = _problem(client.post("/api/v1/industries", json=sent, headers=admin_headers), 422, "validation_error")
+    assert body["field"] == "naming_term"
+    assert client.get("/api/v1/applications", params={"call_id": ""}, headers=admin_headers).status_code == 200
+    not_an_id = client.get("/api/v1/applications", params={"call_id": "x"}, headers=admin_headers)
+    _problem(not_an_id, 422, "validation_error")
