@@ -297,3 +297,11 @@ def test_no_template_has_an_inline_script_or_event_handler():
         checked += 1
     assert checked > 50
     assert "allowEval" in (TEMPLATES / "base.html").read_text(encoding="utf-8")
+
+
+def test_a_failure_recorded_by_a_concurrent_login_does_not_slow_a_login_below_the_free_failures(instance):
+    """Another request may record its failure after this one read the clock: no delay is due below the free
+    failures, whatever the order (this once answered a correct login 429)."""
+    accounts.record_attempt("alice", "10.0.0.1", False)
+    with session_scope() as own:
+        assert accounts._wait_seconds(own, "alice", "10.0.0.1", utcnow() - timedelta(seconds=5)) == 0

@@ -291,8 +291,9 @@ def _wait_seconds(session: Session, username: str, ip: str, now: datetime) -> fl
         checks.append((_unknown_address_failures(session, username, since), USERNAME_FREE_FAILURES))
     wait = 0.0
     for (count, last), free in checks:
-        if last is not None:
-            wait = max(wait, throttle_delay(count, free) - (now - last).total_seconds())
+        delay = throttle_delay(count, free)
+        if delay and last is not None:  # a failure recorded after ``now`` by a concurrent login counts as just now
+            wait = max(wait, delay - max(0.0, (now - last).total_seconds()))
     return wait
 
 
