@@ -2,7 +2,7 @@
 a city bureau officer and the region admin, on SQLite with the whole demo, ≥ 10,000 calls. Prints calls, 5xx,
 schema violations and time; exits non-zero on any 5xx or violation. The bounded CI run is tests/test_api_fuzz.py.
 
-    .venv/bin/python benchmarks/api_fuzz.py [--examples 12]
+    .venv/bin/python benchmarks/api_fuzz.py [--examples 12] [--seed N]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ipoc.ops.migrate import upgrade
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=12, help="generated cases per operation and mode")
+    parser.add_argument("--seed", type=int, help="other cases than CI's fixed ones (e.g. --seed $RANDOM)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ipoc-fuzz-") as folder:
         root = Path(folder)
@@ -33,7 +34,8 @@ def main() -> int:
         upgrade()
         dispose_engine(migrated.sqlalchemy_url)
         settings = demo_instance(root / "var", template)
-        tally = fuzz(settings, Principals(), examples=args.examples)
+        tally = fuzz(settings, Principals(), examples=args.examples, seed=args.seed)
+    print(f"seed: {args.seed if args.seed is not None else 'none (the same cases as CI)'}")
     print(tally.summary())
     for violation in tally.violations:
         print(" -", violation)

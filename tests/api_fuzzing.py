@@ -22,6 +22,7 @@ from typing import Any
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -138,12 +139,19 @@ def _record(tally: Tally, label: str, response: Any, exc: BaseException | None) 
     if response.status_code >= 500:
         tally.server_errors += 1
     if exc is not None:
-        first = str(exc).strip().splitlines()
-        tally.violations.append(f"{label}: {' / '.join(first[:6])}")
+        lines = str(exc).strip().splitlines()
+        curl = [line.strip() for line in lines if line.strip().startswith("curl ")]  # how to reproduce it
+        tally.violations.append(f"{label}: {' / '.join(lines[:6] + curl[:1])}")
 
 
 def _exercise(
-    operation: Any, mode: GenerationMode, roles: dict[str, dict[str, str]], server: Server, examples: int, tally: Tally
+    operation: Any,
+    mode: GenerationMode,
+    roles: dict[str, dict[str, str]],
+    server: Server,
+    examples: int,
+    tally: Tally,
+    seed: int | None,
 ) -> None:
     """Each generated case is sent as every role: generation costs more than a call."""
     checks = CHECKS + ([negative_data_rejection] if mode is GenerationMode.NEGATIVE else [])
@@ -153,7 +161,7 @@ def _exercise(
         max_examples=examples,
         deadline=None,
         database=None,
-        derandomize=True,
+        derandomize=seed is None,
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
@@ -168,6 +176,8 @@ def _exercise(
             else:
                 _record(tally, label, response, None)
 
+    if seed is not None:
+        run = hypothesis_seed(seed)(run)
     try:
         run()
     except Exception as exc:  # an operation schemathesis cannot generate for (e.g. no negative form) is skipped
@@ -258,8 +268,9 @@ def _has_input(operation: Any) -> bool:
     return bool(definition.get("parameters") or definition.get("requestBody"))
 
 
-def fuzz(settings: Settings, principals: Principals, *, examples: int) -> Tally:
-    """Every operation × (valid, invalid) input × role, up to ``examples`` generated cases each."""
+def fuzz(settings: Settings, principals: Principals, *, examples: int, seed: int | None = None) -> Tally:
+    """Every operation × (valid, invalid) input × role, up to ``examples`` generated cases each; the same cases on
+    every run unless a ``seed`` asks for others."""
     started = time.monotonic()
     tally = Tally()
     roles = principals.headers()
@@ -273,7 +284,7 @@ def fuzz(settings: Settings, principals: Principals, *, examples: int) -> Tally:
                     continue
                 if operation.method.lower() != "get":
                     principals.restore()
-                _exercise(operation, mode, roles, server, examples, tally)
+                _exercise(operation, mode, roles, server, examples, tally, seed)
         principals.restore()
         _unsupported_methods(server, schema.raw_schema, roles["admin"], tally)
     tally.seconds = time.monotonic() - started
