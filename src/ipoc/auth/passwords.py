@@ -15,16 +15,18 @@ MIN_LENGTH = 10
 
 
 @cache
-def _hasher(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
+def _hasher(time_cost: int, memory_kib: int, parallelism: int) -> tuple[PasswordHasher, str]:
     """The hasher for these costs, and a dummy hash to verify against when the user does not exist,
     so that a login for an unknown name takes as long as one for a known name."""
-    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
     return hasher, hasher.hash("ipoc-timing-equaliser")
 
 
 def _current() -> tuple[PasswordHasher, str]:
     settings = get_settings()
-    return _hasher(settings.password_hash_time_cost, settings.password_hash_memory_kib)
+    return _hasher(
+        settings.password_hash_time_cost, settings.password_hash_memory_kib, settings.password_hash_parallelism
+    )
 
 
 def hash_password(password: str) -> str:
