@@ -394,6 +394,17 @@ def test_backup_and_restore_are_recorded_in_the_audit_trail(instance, demo, tmp_
 # --- restoring into another instance ------------------------------------------------------------------
 
 
+def _sibling(instance: Settings, data_dir: Path, url: str) -> Settings:
+    """Another instance with the first one's secret key (and the suite's cheap password hashes)."""
+    return Settings(
+        data_dir=data_dir,
+        database_url=url,
+        secret_key=instance.secret_key,
+        password_hash_time_cost=1,
+        password_hash_memory_kib=1024,
+    )
+
+
 @pytest.fixture
 def second_instance(request, backend, tmp_path, instance) -> Iterator[Callable[[], Settings]]:
     """A fresh, empty, migrated instance sharing the first one's secret key; call it to make it current."""
@@ -405,13 +416,7 @@ def second_instance(request, backend, tmp_path, instance) -> Iterator[Callable[[
         dropped = f"ipoc_t2_{uuid.uuid4().hex[:12]}"
         _pg_execute(f"CREATE DATABASE {dropped}")
         url = _pg_url_for(dropped)
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=url,
-        secret_key=instance.secret_key,
-        password_hash_time_cost=1,
-        password_hash_memory_kib=1024,
-    )
+    settings = _sibling(instance, data_dir, url)
     set_settings(settings)
     from ipoc.ops.migrate import upgrade
 
@@ -697,13 +702,7 @@ def crossed_instance(request, backend, tmp_path, instance) -> Iterator[Callable[
         dropped = f"ipoc_tx_{uuid.uuid4().hex[:12]}"
         _pg_execute(f"CREATE DATABASE {dropped} TEMPLATE {template}")
         url = _pg_url_for(dropped)
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=url,
-        secret_key=instance.secret_key,
-        password_hash_time_cost=1,
-        password_hash_memory_kib=1024,
-    )
+    settings = _sibling(instance, data_dir, url)
     yield lambda: (set_settings(settings), index_sync.forget_handles(), settings)[2]
     set_settings(instance)
     index_sync.forget_handles()

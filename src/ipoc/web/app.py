@@ -27,7 +27,7 @@ from ipoc.schemas import FORM_INPUT
 from ipoc.web.admission import AdmissionLimit
 from ipoc.web.deps import SESSION_COOKIE, PasswordChangeRequired, csrf_protect
 from ipoc.web.forms import zh_message
-from ipoc.web.problems import document, domain_code, problem
+from ipoc.web.problems import TITLES, document, domain_code, problem
 from ipoc.web.templating import render
 
 log = logging.getLogger("ipoc.web")
@@ -45,16 +45,6 @@ SWAGGER_PAGE = """<!doctype html>
 <body><div id="swagger-ui"></div>
 <script src="/static/vendor/swagger-ui-bundle.js"></script><script src="/static/swagger-init.js"></script>
 </body></html>"""
-HTTP_MESSAGES = {
-    400: "请求有误",
-    401: "请先登录",
-    403: "无权访问",
-    404: "页面不存在",
-    405: "不支持该操作",
-    409: "与现有数据冲突",
-    413: "上传内容过大",
-    422: "提交的内容有误",
-}
 BUSY_MESSAGE = "服务繁忙，请稍后重试"
 BUSY_RETRY_AFTER_S = 5
 MAX_API_BODY = 4 << 20  # bytes of a JSON (or form) body sent to the API
@@ -170,7 +160,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() != "allow"}
         if exc.status_code == 405:  # every method of the path, not only those of the first route that matched it
             headers["Allow"] = _allowed_methods(request)
-        message = message or HTTP_MESSAGES.get(exc.status_code, "请求有误")
+        message = message or TITLES.get(exc.status_code, "请求有误")
         return _error(request, exc.status_code, message, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
