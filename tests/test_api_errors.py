@@ -114,3 +114,12 @@ def test_what_the_full_fuzz_run_found_is_refused_as_4xx(client, admin_headers):
     assert client.get("/api/v1/applications", params={"call_id": ""}, headers=admin_headers).status_code == 200
     not_an_id = client.get("/api/v1/applications", params={"call_id": "x"}, headers=admin_headers)
     _problem(not_an_id, 422, "validation_error")
+
+
+def test_an_unknown_patent_kind_or_status_is_refused_not_an_empty_answer(client):
+    """A seeded fuzz run sent kind=null and got 200 with no hits: the closed lists now refuse it."""
+    for name, value in (("kind", "null"), ("status_class", "有效x")):
+        body = _problem(client.get("/api/v1/patents/search", params={name: value}), 422, "validation_error")
+        assert body["errors"][0]["loc"][-1] in (name, 0)
+    known = {"kind": "invention", "status_class": "valid"}
+    assert client.get("/api/v1/patents/search", params=known).status_code == 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 from fastapi.responses import FileResponse
@@ -34,6 +34,9 @@ from ipoc.web.deps import PatentStaff as Staff
 
 router = APIRouter(tags=["专利检索"])
 Values = Annotated[list[str] | None, Query()]
+# Kinds and status classes are closed lists: an unknown one is refused (422), not a filter that matches nothing.
+Kinds = Annotated[list[Literal["invention", "utility_model", "design"]] | None, Query()]
+StatusClasses = Annotated[list[Literal["valid", "pending", "lapsed"]] | None, Query()]
 
 
 @router.get("/patents/search", response_model=SearchAnswer)
@@ -44,8 +47,8 @@ def search_patents(
     sort: Sort = "relevance",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-    kind: Values = None,
-    status_class: Values = None,
+    kind: Kinds = None,
+    status_class: StatusClasses = None,
     year: Values = None,
     ipc_subclass: Values = None,
     applicant: Values = None,
