@@ -9,7 +9,7 @@ ASSET_STAMP := $(VENDOR)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup system-packages python-packages frontend-assets demo serve test lint bench quality match-quality clean
+.PHONY: setup system-packages python-packages frontend-assets demo serve test lint bench quality match-quality load clean
 
 setup: system-packages python-packages frontend-assets
 
@@ -61,6 +61,11 @@ quality: setup
 # Demand→patent matching quality on the labelled CCF needs (issue 5); not part of `test`. Same vector cache as `quality`.
 match-quality: setup
 	$(BIN)/python benchmarks/matching_quality.py
+
+# The server under load (issue 11): 10 minutes each, PostgreSQL (50 users, 2 web processes, 1 worker) then SQLite (20).
+load: setup
+	$(BIN)/python benchmarks/load_bench.py --backend postgresql --users 50 --duration 600 --web-workers 2 --job-workers 1
+	$(BIN)/python benchmarks/load_bench.py --backend sqlite --users 20 --duration 600
 
 clean:
 	rm -rf $(VENV) frontend/node_modules $(VENDOR)
