@@ -140,7 +140,6 @@ def list_users(session: Session) -> list[User]:
 def set_active(session: Session, user: User, active: bool, *, reason: str = "") -> None:
     audit.set_reason(session, reason or ("启用账号" if active else "停用账号"))
     user.active = active
-    user.session_epoch += 1
     revoke_sessions(session, user)
     session.flush()
 
@@ -149,7 +148,6 @@ def rescope(session: Session, user: User, role: Role, scope: str | None) -> None
     for key, value in resolve_scope(session, role, scope).items():
         setattr(user, key, value)
     user.role = role.value
-    user.session_epoch += 1
     revoke_sessions(session, user)
     session.flush()
 
@@ -180,7 +178,6 @@ def change_password(session: Session, user: User, old: str, new: str) -> None:
     check_password_rule(new, username=user.username, field="new_password")
     user.password_hash = hash_password(new)
     user.must_change_password = False
-    user.session_epoch += 1
     revoke_sessions(session, user)  # every session, this one too: the caller starts a fresh one
     session.flush()
 
@@ -190,7 +187,6 @@ def reset_password(session: Session, user: User, new: str) -> None:
     check_password_rule(new, username=user.username, initial=True)
     user.password_hash = hash_password(new)
     user.must_change_password = True
-    user.session_epoch += 1
     revoke_sessions(session, user)
     session.flush()
 
@@ -386,6 +382,7 @@ def end_session(session: Session, token: str) -> None:
 
 def revoke_sessions(session: Session, user: User) -> None:
     """End every open session of the user (password change, disabling, re-scoping, password reset)."""
+    user.session_epoch += 1
     session.execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))

@@ -17,6 +17,8 @@ import anyio
 from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ipoc.web.problems import CODES, MEDIA_TYPE
+
 BUSY = "服务繁忙，请稍后重试"
 RETRY_AFTER_S = 5
 UNLIMITED_PREFIXES = ("/static/",)  # files only: no database, no thread held for long
@@ -74,10 +76,16 @@ async def _busy(scope: Scope, send: Send) -> None:
     """503 with Retry-After, as a problem document on the API and a short page elsewhere."""
     if scope["path"].startswith("/api/"):
         body = json.dumps(
-            {"type": "urn:ipoc:problem:busy", "title": "服务繁忙", "status": 503, "detail": BUSY, "code": "busy"},
+            {
+                "type": f"urn:ipoc:problem:{CODES[503]}",
+                "title": "服务繁忙",
+                "status": 503,
+                "detail": BUSY,
+                "code": CODES[503],
+            },
             ensure_ascii=False,
         ).encode()
-        media = b"application/problem+json"
+        media = MEDIA_TYPE.encode()
     else:
         body = f"<!doctype html><meta charset=utf-8><title>服务繁忙</title><p>{BUSY}</p>".encode()
         media = b"text/html; charset=utf-8"

@@ -24,7 +24,7 @@ from ipoc.config import Settings, get_settings, set_settings
 from ipoc.db import session_scope
 from ipoc.errors import DomainError
 from ipoc.schemas import FORM_INPUT
-from ipoc.web.admission import AdmissionLimit
+from ipoc.web.admission import BUSY, RETRY_AFTER_S, AdmissionLimit
 from ipoc.web.deps import SESSION_COOKIE, PasswordChangeRequired, csrf_protect
 from ipoc.web.forms import zh_message
 from ipoc.web.problems import TITLES, document, domain_code, problem
@@ -45,8 +45,6 @@ SWAGGER_PAGE = """<!doctype html>
 <body><div id="swagger-ui"></div>
 <script src="/static/vendor/swagger-ui-bundle.js"></script><script src="/static/swagger-init.js"></script>
 </body></html>"""
-BUSY_MESSAGE = "服务繁忙，请稍后重试"
-BUSY_RETRY_AFTER_S = 5
 MAX_API_BODY = 4 << 20  # bytes of a JSON (or form) body sent to the API
 MAX_UPLOAD_BODY = (2 << 30) + (1 << 20)  # the largest upload (a patent export, patents.service.MAX_UPLOAD) and its form
 
@@ -117,8 +115,8 @@ def _busy(request: Request, exc: Exception) -> Response:
     stayed taken past its busy timeout. Rendered as for a visitor, so the page does not wait on the pool."""
     log.warning("busy request_id=%s path=%s: %s", getattr(request.state, "request_id", "-"), request.url.path, exc)
     request.state.principal = None
-    response = _error(request, 503, BUSY_MESSAGE)
-    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+    response = _error(request, 503, BUSY)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
 
 
@@ -166,12 +164,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid(request: Request, exc: RequestValidationError) -> Response:
         details = [{"loc": list(e["loc"]), "msg": _message(e), "type": e["type"]} for e in exc.errors()]
+        message = "；".join(f"{d['loc'][-1]}：{d['msg']}" for d in details if d["loc"]) or "提交的内容有误"
         if _is_api(request):
             first = details[0] if details else None
             field = str(first["loc"][-1]) if first and first["loc"] else None
-            message = "；".join(f"{d['loc'][-1]}：{d['msg']}" for d in details if d["loc"]) or "提交的内容有误"
             return problem(request, 422, message, code="validation_error", field=field, errors=details)
-        message = "；".join(f"{d['loc'][-1]}：{d['msg']}" for d in details) or "提交的内容有误"
         return render(request, "error.html", {"status": 422, "message": message}, status_code=422)
 
     @app.exception_handler(Exception)
@@ -293,10 +290,11 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
     from ipoc.jobs import queue
 
-    runs_jobs = get_settings().run_jobs_in_web
+    settings = get_settings()
+    runs_jobs = settings.run_jobs_in_web
     try:
         if runs_jobs:
-            queue.start_in_process(get_settings().web_job_slots)
+            queue.start_in_process(settings.web_job_slots)
         else:
             with session_scope() as session:
                 queue.sweep(session)
@@ -306,7 +304,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     from ipoc.search import index_sync
 
     # This process becomes the index writer unless another one is; with jobs in `ipoc worker`, one of those first.
-    index_sync.start_follower(eager=get_settings().run_jobs_in_web)
+    index_sync.start_follower(eager=settings.run_jobs_in_web)
     try:
         yield
     finally:

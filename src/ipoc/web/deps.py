@@ -71,12 +71,12 @@ def _session_user(request: Request, session: Session) -> User | None:
         return None
     settings = get_settings()
     now = time.time()
-    user = session.get(User, uid)
+    user = live
     expired = (
         now - data.get("seen", 0) > settings.session_idle_minutes * 60
         or now - data.get("iat", 0) > settings.session_max_hours * 3600
     )
-    if user is None or not user.active or expired or data.get("epoch") != user.session_epoch:
+    if expired or data.get("epoch") != user.session_epoch:
         data.pop(SESSION_USER, None)
         return None
     data["seen"] = now

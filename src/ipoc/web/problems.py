@@ -74,7 +74,7 @@ class Problem(BaseModel):
 
 def domain_code(exc: DomainError) -> str:
     """A domain refusal's code: its class's own ``code`` where it names one, else its status's."""
-    return getattr(exc, "code", None) or CODES.get(exc.status_code, "bad_request")
+    return exc.code or CODES.get(exc.status_code, "bad_request")
 
 
 def problem(
@@ -113,8 +113,9 @@ def _problem_response(status: int) -> dict[str, Any]:
 def document(schema: dict[str, Any], prefix: str = "/api/v1") -> dict[str, Any]:
     """Give every API operation the problem responses it can answer, in place of FastAPI's default 422 body."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components.update(Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {}))
-    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    own = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(own.pop("$defs", {}))
+    components["Problem"] = own
     for path, operations in schema.get("paths", {}).items():
         if not path.startswith(prefix):
             continue
