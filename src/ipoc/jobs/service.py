@@ -25,7 +25,6 @@ from ipoc.jobs.models import Job
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "执行任务的进程已停止，任务被中断，可重新发起（已完成部分不会重复）"
-FINISHED = ("done", "failed", "interrupted")
 
 # Wakes this process's job slots as soon as a new job is committed (they also poll the table).
 _wakeup = threading.Condition()
@@ -97,7 +96,7 @@ def wait(job_id: int, timeout: float = 30.0, *, poll: float = 0.05) -> Job:
     while True:
         with session_scope() as session:
             job = get(session, job_id)
-            if job.status in FINISHED:
+            if job.finished:
                 return job
         if time.monotonic() > deadline:
             raise TimeoutError(f"job {job_id} still {job.status} after {timeout} s")

@@ -115,7 +115,7 @@ def _telling(word: str) -> bool:
 
 def semantic_ready(session: Session) -> bool:
     """Whether every patent has a vector (else a hybrid ranking would favour the embedded ones)."""
-    status = search_service.fresh_status(session)
+    status = index_sync.status(session)
     return status.patents > 0 and status.embeddings_complete and index_sync.vector_index() is not None
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
-from ipoc.audit.context import current_actor
 from ipoc.jobs.schemas import JobOut
 from ipoc.patents import service as patents
 from ipoc.patents.models import IndustryDatabase
@@ -36,9 +35,8 @@ def similar_patents(application_no: str, session: DB, limit: int = 10):
 @router.post("/patents/imports", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
 def upload_import(request: Request, session: DB, p: Staff, file: Annotated[UploadFile, File()]):
     """Start an import of a CSV/XLSX/JSONL export; poll ``/api/v1/jobs/{id}`` for progress and counts."""
-    job, path = patents.receive_upload(session, file, owner_id=p.user_id)
-    session.commit()
-    patents.launch_import(job, path, current_actor(session.info))
+    job, _path = patents.receive_upload(session, file, owner_id=p.user_id)
+    session.commit()  # the committed job wakes this process's job runner, where there is one
     return JobOut.model_validate(job)
 
 

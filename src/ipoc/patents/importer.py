@@ -61,7 +61,6 @@ class _Pending:
     digest: str
 
 
-BatchHook = Callable[[], None]  # called after each committed batch (the search index catches up)
 ProgressHook = Callable[[int, int], None]
 
 
@@ -89,7 +88,6 @@ def import_file(
     *,
     report_path: Path,
     job_id: int,
-    on_batch: BatchHook | None = None,
     on_progress: ProgressHook | None = None,
     batch_size: int | None = None,
 ) -> ImportResult:
@@ -104,11 +102,11 @@ def import_file(
             result.rows += 1
             pending = _validate(item, headers_by_field, report, result)
             if pending is not None and _admit(pending, batch, report, result) and len(batch) >= batch_size:
-                _flush(batch, job_id, report, result, on_batch)
+                _flush(batch, job_id, report, result)
                 batch = {}
                 if on_progress:
                     on_progress(source.bytes_read, source.total_bytes)
-        _flush(batch, job_id, report, result, on_batch)
+        _flush(batch, job_id, report, result)
         if on_progress:
             on_progress(source.total_bytes, source.total_bytes)
     with session_scope() as session:
@@ -157,9 +155,7 @@ def _reject_duplicate(pending: _Pending, report: _Report, result: ImportResult, 
     result.rejected += 1
 
 
-def _flush(
-    batch: dict[str, _Pending], job_id: int, report: _Report, result: ImportResult, on_batch: BatchHook | None
-) -> None:
+def _flush(batch: dict[str, _Pending], job_id: int, report: _Report, result: ImportResult) -> None:
     if not batch:
         return
     try:
@@ -169,8 +165,6 @@ def _flush(
         log.warning("batch of %d rows refused by the database; retrying row by row", len(batch), exc_info=True)
         for pending in batch.values():
             _write_single(pending, job_id, report, result)
-    if on_batch:
-        on_batch()
 
 
 def _write_single(pending: _Pending, job_id: int, report: _Report, result: ImportResult) -> None:

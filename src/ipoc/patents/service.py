@@ -11,7 +11,6 @@ from fastapi import UploadFile
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ipoc.audit.context import Actor
 from ipoc.auth.roles import Principal
 from ipoc.config import get_settings
 from ipoc.db import session_scope
@@ -224,12 +223,6 @@ def _save_upload(upload: UploadFile, target: Path, *, limit: int) -> None:
     if written == 0:
         target.unlink(missing_ok=True)
         raise InvalidInput("文件为空", field="file")
-
-
-def launch_import(job: Job, path: Path, actor: Actor) -> None:
-    """The upload's job was queued (acting as ``actor``) when its row was committed, with the file at ``path``;
-    this only wakes this process's job runner, where there is one, without waiting for its next poll."""
-    jobs.wake()
 
 
 def import_job(job: Job, progress: jobs.Progress) -> dict:

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from ipoc.audit.context import current_actor
 from ipoc.auth.roles import Principal
 from ipoc.centers.models import Center
 from ipoc.errors import DomainError, InvalidInput, NotFound
@@ -53,12 +52,11 @@ def import_upload(request: Request, posted: Posted, session: DB, p: Staff):
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput("请选择要导入的文件", field="file")
-        job, path = patents.receive_upload(session, upload, owner_id=p.user_id)
+        job, _path = patents.receive_upload(session, upload, owner_id=p.user_id)
     except DomainError as exc:
         session.rollback()
         return _import_page(request, session, p, 422, errors={exc.field or "__all__": exc.message})
-    session.commit()
-    patents.launch_import(job, path, current_actor(session.info))
+    session.commit()  # the committed job wakes this process's job runner, where there is one
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 

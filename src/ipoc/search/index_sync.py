@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from ipoc.config import get_settings
 from ipoc.db import session_scope, utcnow
 from ipoc.errors import Conflict
+from ipoc.jobs.queue import pid_alive
 from ipoc.patents.models import Applicant, Patent, PatentApplicant
 from ipoc.reference.models import Region
 from ipoc.search.changes import REV_KEY, current_rev, revisions
@@ -191,10 +192,6 @@ class _Lexical:
     def rev(self) -> int:
         """The database revision the committed index holds."""
         return int(self.index.meta().get("rev", 0))
-
-    @property
-    def built_digest(self) -> str | None:
-        return self.index.meta().get("dictionary")
 
 
 _handles_lock = threading.Lock()  # guards the dicts of handles below; never held across IO or index work
@@ -920,18 +917,19 @@ def _patent_counts(session: Session, db_rev: int) -> tuple[int, int]:
 def status(session: Session) -> IndexStatus:
     """The state of both indexes as a search sees them (committed, never caught up here)."""
     handle = lexical(session)
+    meta = handle.index.meta()  # read once: the revision and the dictionary the committed index was built with
     vectors = vector_index()
     db_rev = current_rev(session)
     patents, embedded = _patent_counts(session, db_rev)
     return IndexStatus(
         db_rev=db_rev,
-        index_rev=handle.rev,
+        index_rev=int(meta.get("rev", 0)),
         documents=handle.index.num_docs,
         patents=patents,
         vectors=len(vectors) if vectors is not None else 0,
         embedded=embedded,
         building=_rebuilding(),
-        dictionary_changed=(handle.built_digest or handle.digest) != _dictionary_digest(dictionary_terms(session)),
+        dictionary_changed=(meta.get("dictionary") or handle.digest) != _dictionary_digest(dictionary_terms(session)),
     )
 
 
@@ -1015,13 +1013,11 @@ def _request_rebuild() -> None:
 
 
 def _alive(pid: object) -> bool:
+    """Whether the pid a lock file names (any text) is a live process."""
     try:
-        os.kill(int(pid), 0)  # type: ignore[arg-type]
-    except (TypeError, ValueError, ProcessLookupError):
+        return pid_alive(int(pid))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _serve_rebuild_request(writer: _Writer) -> None:

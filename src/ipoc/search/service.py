@@ -48,7 +48,7 @@ class _Ranked:
 def search(session: Session, request: SearchRequest) -> SearchAnswer:
     node = parse(request.q)
     restriction = database_restriction(session, request.database_id)
-    status = fresh_status(session)
+    status = index_sync.status(session)  # of the committed index it answers from; never written here
     degraded = request.mode == "hybrid" and not status.embeddings_complete
     words = query_text(node)
     if request.mode == "lexical" or degraded or request.sort != "relevance" or not words:
@@ -62,13 +62,6 @@ def search(session: Session, request: SearchRequest) -> SearchAnswer:
         notices.append(f"语义向量尚未全部就绪（{status.embedded}/{status.patents}），当前结果仅按关键词检索")
     answer.notice = "；".join(n for n in notices if n) or None
     return answer
-
-
-def fresh_status(session: Session) -> index_sync.IndexStatus:
-    """The state of the committed indexes this search answers from. A search never writes the index nor waits
-    for its writer (``index_sync``'s follower catches up after every commit); when the index lags behind the
-    database, the answer says so."""
-    return index_sync.status(session)
 
 
 def _combined(node: Node | None, restriction: Node | None) -> Node | None:
