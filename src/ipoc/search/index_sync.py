@@ -422,6 +422,16 @@ class _Writer:
             self.lexical = _LexicalWriter(self.root / "lexical", _terms_built_with(session))
         return self.lexical
 
+    def catch_up(self, *, commit: bool, progress: ProgressFn | None = None) -> int:
+        """Bring the lexical index up to the database's revision under ``mutex``, or, while a bulk import's
+        child process writes, nudge it; returns the documents written here."""
+        with self.mutex:
+            if self.delegate is not None:
+                self.delegate.nudge()
+                return 0
+            with session_scope() as session:
+                return self.lexical_handle(session).catch_up(session, commit=commit, progress=progress)
+
     def close_lexical(self) -> None:
         """Commit and drop the tantivy writer (before a child process or a rebuild opens its own)."""
         handle, self.lexical = self.lexical, None
@@ -505,15 +515,10 @@ def _patents_committed() -> None:
     writer = _writer(acquire=True)
     if writer is None:
         return
-    if writer.delegate is not None:
+    if writer.delegate is not None:  # checked before the mutex, which the importing thread holds meanwhile
         writer.delegate.nudge()
         return
-    with writer.mutex:
-        if writer.delegate is not None:
-            writer.delegate.nudge()
-            return
-        with session_scope() as session:
-            writer.lexical_handle(session).catch_up(session, commit=not _bulk.get())
+    writer.catch_up(commit=not _bulk.get())
 
 
 event.listen(Session, "after_commit", _after_commit)
@@ -574,8 +579,7 @@ def _end_bulk(writer: _Writer, delegated: bool) -> None:
         if writer.delegate is not None:  # another bulk's child writes: it commits all there is when it ends
             writer.delegate.nudge()
             return
-        with writer.mutex, session_scope() as session:
-            writer.lexical_handle(session).catch_up(session, commit=True)
+        writer.catch_up(commit=True)
     except Exception:
         log.exception("search index catch-up after a bulk import failed; the follower retries")
 
