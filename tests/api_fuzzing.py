@@ -8,9 +8,7 @@ a 4xx. Each path is also sent a method it does not answer: 405 with ``Allow``.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -40,6 +38,7 @@ from ipoc.auth.models import ApiToken, User
 from ipoc.auth.roles import Role
 from ipoc.config import Settings, set_settings
 from ipoc.db import session_factory, session_scope
+from tests.live import env_for, free_port
 
 CHECKS = [
     not_a_server_error,
@@ -222,17 +221,9 @@ class Server:
     beside the generation of the next case instead of taking turns with it."""
 
     def __init__(self, settings: Settings) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = os.environ | {
-            "IPOC_DATA_DIR": str(settings.data_dir),
-            "IPOC_DATABASE_URL": str(settings.database_url),
-            "IPOC_SECRET_KEY": str(settings.secret_key),
-            "IPOC_PASSWORD_HASH_TIME_COST": "1",
-            "IPOC_PASSWORD_HASH_MEMORY_KIB": "1024",
-        }
+        self.env = env_for(settings)
         self.http = requests.Session()
         self.process: subprocess.Popen | None = None
 

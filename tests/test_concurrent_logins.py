@@ -5,7 +5,6 @@ password), and the health check polled all the while: every answer comes, in bou
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,21 +17,16 @@ import uvicorn
 from ipoc.auth.roles import Role
 from ipoc.db import session_factory
 from tests.conftest import PASSWORD, make_user
+from tests.live import free_port
 
 CLIENTS = 12
 BOUND_S = 30  # every answer, login or health check, comes within this
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serving(app) -> Iterator[str]:
     """The app over real HTTP on a free port of 127.0.0.1, in a uvicorn thread, stopped afterwards."""
-    port = _free_port()
+    port = free_port()
     # idle connections kept as `ipoc serve` keeps them: a client reuses its connection after the others logged in
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=75)
     server = uvicorn.Server(config)

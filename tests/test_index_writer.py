@@ -6,7 +6,6 @@ holds ``index/writer.lock``; the others read the committed index and keep trying
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -22,13 +21,13 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from ipoc.cli import app as cli
-from ipoc.config import Settings
 from ipoc.db import session_scope
 from ipoc.patents import service as patents
 from ipoc.search import index_sync
 from ipoc.search import service as search
 from ipoc.search.lexical import IndexDoc, LexicalIndex
 from ipoc.search.schemas import SearchRequest
+from tests import live
 from tests.test_patent_import import good_row, write_csv
 
 # A second process on the instance: "follower" runs the index follower as the web app and `ipoc worker` do;
@@ -46,15 +45,6 @@ while True:
     state.write_text("writer" if index_sync.is_writer() else "reader")
     time.sleep(0.05)
 """
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "IPOC_DATA_DIR": str(settings.data_dir),
-        "IPOC_DATABASE_URL": settings.sqlalchemy_url,
-        "IPOC_SECRET_KEY": settings.secret_key or "test",
-    }
 
 
 @dataclass
@@ -81,7 +71,7 @@ def spawn(instance, tmp_path) -> Iterator[Callable[[str], Holder]]:
 
     def start(mode: str) -> Holder:
         state = tmp_path / f"role-{len(started)}"
-        proc = subprocess.Popen([sys.executable, "-c", HOLDER, mode, str(state)], env=_env(instance))
+        proc = subprocess.Popen([sys.executable, "-c", HOLDER, mode, str(state)], env=live.env_for(instance))
         started.append(Holder(proc, state))
         return started[-1]
 

@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,6 +29,7 @@ from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job, Worker
 from ipoc.patents import service as patents
 from ipoc.patents.models import Patent
+from tests import live
 from tests.conftest import make_user
 from tests.test_patent_pages import CORPUS, write_csv
 
@@ -66,15 +66,6 @@ def dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     return child.pid
-
-
-def process_env(instance: Settings, **extra: str) -> dict[str, str]:
-    return os.environ | {
-        "IPOC_DATABASE_URL": instance.database_url or "",
-        "IPOC_DATA_DIR": str(instance.data_dir),
-        "IPOC_SECRET_KEY": instance.secret_key or "",
-        **extra,
-    }
 
 
 def until(condition, timeout: float = TIMEOUT_S) -> None:
@@ -195,10 +186,10 @@ def test_ipoc_worker_process_runs_a_queued_import_and_stops_on_sigterm(instance,
         write_csv(target, CORPUS)
     assert job(queued.id).status == "queued"
 
-    ipoc = str(Path(sys.executable).with_name("ipoc"))
+    ipoc = live.IPOC
     worker = subprocess.Popen(
         [ipoc, "worker", "--concurrency", "2"],
-        env=process_env(instance),
+        env=live.env_for(instance),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -228,9 +219,9 @@ def test_ipoc_worker_process_runs_a_queued_import_and_stops_on_sigterm(instance,
 
 
 def start_worker(instance: Settings) -> subprocess.Popen:
-    ipoc = str(Path(sys.executable).with_name("ipoc"))
+    ipoc = live.IPOC
     return subprocess.Popen(
-        [ipoc, "worker"], env=process_env(instance), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [ipoc, "worker"], env=live.env_for(instance), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
 
 
@@ -310,7 +301,7 @@ def test_a_second_web_process_leaves_the_first_ones_running_job_alone(instance):
         assert started.wait(TIMEOUT_S), "the web process's own runner runs the job"
         second = subprocess.run(
             [sys.executable, "-c", SECOND_WEB_PROCESS],
-            env=process_env(instance),
+            env=live.env_for(instance),
             capture_output=True,
             text=True,
             timeout=TIMEOUT_S,

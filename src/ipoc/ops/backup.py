@@ -167,9 +167,7 @@ def _late_columns(table: Table) -> list[str]:
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    tar.addfile(info, io.BytesIO(data))
+    _add_stream(tar, name, io.BytesIO(data))
 
 
 def _add_stream(tar: tarfile.TarFile, name: str, stream: IO[bytes]) -> None:
