@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 from fastapi.responses import FileResponse
 
-from ipoc.audit.context import current_actor
 from ipoc.errors import NotFound
 from ipoc.jobs import service as jobs
 from ipoc.jobs.schemas import JobOut
@@ -80,7 +79,7 @@ def search_patents(
 @router.post("/patents/exports", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
 def export_patents(data: ExportIn, session: DB, p: LoggedIn):
     """Export a search's result set (up to 100,000 patents) as XLSX or CSV, as a job."""
-    job = search.launch_export(session, data.search, data.format, p.user_id, current_actor(session.info))
+    job = search.launch_export(session, data.search, data.format, p.user_id)
     return JobOut.model_validate(job)
 
 
@@ -103,7 +102,7 @@ def index_status(session: DB):
 @router.post("/search/embeddings", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
 def start_embedding(session: DB, p: Staff):
     """Embed the passages that have no vector yet, in the background (resumable)."""
-    return JobOut.model_validate(semantic.launch_embedding(session, p.user_id, current_actor(session.info)))
+    return JobOut.model_validate(semantic.launch_embedding(session, p.user_id))
 
 
 @router.get("/saved-searches", response_model=list[SavedSearchOut])

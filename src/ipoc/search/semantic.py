@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ipoc.audit.context import Actor
 from ipoc.db import session_scope
 from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job
@@ -73,9 +72,9 @@ def embed_missing(*, batch: int = 32, limit: int | None = None, progress: index_
     return done
 
 
-def launch_embedding(session: Session, owner_id: int | None, actor: Actor) -> Job:
+def launch_embedding(session: Session, owner_id: int | None) -> Job:
     """Start ``embed_missing`` as a background job (the same work as ``ipoc embed run``)."""
-    job = jobs.create(session, "embed", owner_id=owner_id, label="计算缺失的段落向量", params={}, actor=actor)
+    job = jobs.create(session, "embed", owner_id=owner_id, label="计算缺失的段落向量", params={})
     session.commit()
     return job
 

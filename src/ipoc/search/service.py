@@ -14,7 +14,6 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from ipoc.audit import service as audit
-from ipoc.audit.context import Actor
 from ipoc.db import session_scope
 from ipoc.errors import InvalidInput
 from ipoc.jobs import service as jobs
@@ -199,7 +198,7 @@ def _facets(facets: dict[str, list[tuple[str, int]]]) -> dict[str, list[FacetVal
     return {name: [FacetValue(value=v, count=c) for v, c in values] for name, values in facets.items()}
 
 
-def launch_export(session: Session, request: SearchRequest, fmt: str, owner_id: int | None, actor: Actor) -> Job:
+def launch_export(session: Session, request: SearchRequest, fmt: str, owner_id: int | None) -> Job:
     if fmt not in FORMATS:
         raise InvalidInput("导出格式只能是 xlsx 或 csv", field="format")
     job = jobs.create(
@@ -208,7 +207,6 @@ def launch_export(session: Session, request: SearchRequest, fmt: str, owner_id: 
         owner_id=owner_id,
         label=request.q or "全部专利",
         params={"format": fmt, **request.model_dump(mode="json")},
-        actor=actor,
     )
     session.commit()
     return job

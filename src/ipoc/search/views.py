@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, QueryParams
 
-from ipoc.audit.context import Actor, current_actor
 from ipoc.auth.roles import Principal
 from ipoc.errors import DomainError, InvalidInput, NotFound
 from ipoc.jobs import service as jobs
@@ -187,7 +186,7 @@ def _request_from_form(form: FormData) -> SearchRequest:
 def export_results(request: Request, posted: Posted, session: DB, p: LoggedIn):
     """Export the whole result set (up to 100,000 patents) as a job; its page shows progress and the file."""
     fmt = str(posted.get("format") or "xlsx")
-    job = search.launch_export(session, _request_from_form(posted), fmt, p.user_id, current_actor(session.info))
+    job = search.launch_export(session, _request_from_form(posted), fmt, p.user_id)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -308,9 +307,9 @@ def dictionary_remove(term_id: PathId, session: DB, _staff: Staff):
     return RedirectResponse("/search/dictionary", status_code=303)
 
 
-def launch_rebuild(session: Session, owner_id: int | None, actor: Actor) -> Job:
+def launch_rebuild(session: Session, owner_id: int | None) -> Job:
     """``ipoc index rebuild`` as a background job: from the database and stored vectors, never re-embedding."""
-    job = jobs.create(session, "reindex", owner_id=owner_id, label="重建检索索引", params={}, actor=actor)
+    job = jobs.create(session, "reindex", owner_id=owner_id, label="重建检索索引", params={})
     session.commit()
     return job
 
@@ -323,11 +322,11 @@ def rebuild_job(_job: Job, progress: jobs.Progress) -> dict:
 
 @router.post("/search/index/rebuild")
 def rebuild_index(session: DB, p: Staff):
-    job = launch_rebuild(session, p.user_id, current_actor(session.info))
+    job = launch_rebuild(session, p.user_id)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
 @router.post("/search/embeddings")
 def start_embedding(session: DB, p: Staff):
-    job = semantic.launch_embedding(session, p.user_id, current_actor(session.info))
+    job = semantic.launch_embedding(session, p.user_id)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
