@@ -33,7 +33,7 @@ from tests.test_patent_import import good_row, write_csv
 # A second process on the instance: "follower" runs the index follower as the web app and `ipoc worker` do;
 # "lock" only takes the writer lock, as a one-shot CLI command does. It reports its role to a file.
 HOLDER = """
-import sys, time, pathlib
+import os, sys, time, pathlib
 import ipoc.models
 from ipoc.search import index_sync
 mode, state = sys.argv[1], pathlib.Path(sys.argv[2])
@@ -41,8 +41,10 @@ if mode == "follower":
     index_sync.start_follower()
 else:
     index_sync._writer(acquire=True)
-while True:
-    state.write_text("writer" if index_sync.is_writer() else "reader")
+draft = state.with_suffix(".draft")
+while True:  # written aside and renamed, so the test never reads a truncated, empty file
+    draft.write_text("writer" if index_sync.is_writer() else "reader")
+    os.replace(draft, state)
     time.sleep(0.05)
 """
 
