@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 from fastapi import UploadFile
+from openpyxl import load_workbook
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
@@ -358,9 +359,12 @@ def test_the_national_list_puts_showcases_first_then_scores(client, session):
     made["乳业"] = make_center(session, date(2025, 3, 1), term="乳业")
     gone = make_center(session, date(2025, 3, 1), term="绒毛纺织")
     gone.status = "revoked"
+    ended = make_center(session, date(2025, 3, 1), term="现代煤化工")
+    ended.status = "cycle_ended"
     session.commit()
     rows = centers.national_ranking(session, who(session, "admin1", Role.REGION_ADMIN))
-    assert [r.center.id for r in rows] == [made[t].id for t in ("风电装备", "种业", "新能源", "乳业")]
+    assert [r.center.id for r in rows] == [made[t].id for t in ("风电装备", "种业", "新能源", "乳业")] + [gone.id]
+    assert rows[-1].bars == ("已取消资格",) and not rows[-1].eligible, "revoked: shown last, 不符合"
     with pytest.raises(Forbidden):
         centers.national_ranking(session, who(session, "bt", Role.BUREAU_OFFICER, "包头市"))
     admin = token(session, "admin_t", Role.REGION_ADMIN)
@@ -368,6 +372,62 @@ def test_the_national_list_puts_showcases_first_then_scores(client, session):
     assert [r["center_id"] for r in listed] == [r.center.id for r in rows]
     sheet = client.get("/centers/national.xlsx", headers=admin)
     assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+
+
+def test_a_barred_center_is_never_recommended_whatever_its_figures(client, session):
+    """Art. 10/14: a center under rectification, ordered to rectify by its latest evaluation (even one
+    since passed) or revoked is 不符合 with the reason, ranked after every unbarred center, on the page,
+    the XLSX export and the API alike; its ledger figures are still shown."""
+    admin = who(session, "admin1", Role.REGION_ADMIN)
+    today = date(2026, 11, 30)
+    best, ordinary, passed, revoked = (
+        make_center(session, date(2025, 3, 1), term=t) for t in ("新能源", "种业", "风电装备", "乳业")
+    )
+    for center in (best, ordinary, passed, revoked):
+        _contracts(session, center, {2025: (9_000_000, 12)})
+    session.add(PerformanceEvaluation(center_id=ordinary.id, year=2025, outcome="pass", score=60.0))
+    session.add(PerformanceEvaluation(center_id=best.id, year=2025, outcome="showcase", score=99.0))
+    rectify = {"outcome": "rectify", "requirements": "补齐专职人员", "deadline": date(2027, 3, 31)}
+    centers.evaluate(session, admin, best.id, EvaluationIn(year=2026, **rectify), today)
+    centers.evaluate(session, admin, passed.id, EvaluationIn(year=2026, **rectify), today)
+    [rect] = session.scalars(select(Rectification).where(Rectification.center_id == passed.id))
+    centers.report_rectification(session, who(session, "staff", Role.CENTER_STAFF, str(passed.id)), rect.id, "已补齐")
+    centers.decide_rectification(session, admin, rect.id, passed=True, note="整改到位", today=today)
+    revoke(session, admin, revoked, today=date(2026, 5, 6))
+    session.commit()
+
+    rows = centers.national_ranking(session, admin, today=today)
+    assert rows[0].center.id == ordinary.id and {r.center.id for r in rows[1:]} == {best.id, passed.id, revoked.id}
+    assert rows[0].eligible and rows[0].reasons == []
+    by_id = {r.center.id: r for r in rows}
+    assert by_id[best.id].bars == (
+        "责令限期整改中（整改期限2027年3月31日，整改中）",
+        "最近一次绩效评估（2026年度）结论为责令限期整改",
+    )
+    assert by_id[passed.id].bars == ("最近一次绩效评估（2026年度）结论为责令限期整改",)
+    assert by_id[revoked.id].bars == ("已取消资格（严重失信，2026年5月6日）",)
+    for center in (best, passed, revoked):
+        row = by_id[center.id]
+        assert row.meets_threshold and not row.eligible and row.reasons == list(row.bars)
+
+    headers = token(session, "admin_t", Role.REGION_ADMIN)
+    listed = {r["center_id"]: r for r in client.get("/api/v1/centers/national", headers=headers).json()}
+    assert listed[best.id]["status"] == "rectifying" and listed[best.id]["eligible"] is False
+    assert listed[best.id]["threshold_met"] is True and listed[best.id]["reasons"] == list(by_id[best.id].bars)
+    assert listed[ordinary.id]["eligible"] is True and listed[ordinary.id]["reasons"] == []
+    page = client.get("/centers/national", headers=headers).text
+    first_row = page.split('data-testid="national-row"')[1]
+    assert ordinary.name in first_row and "符合" in first_row and "不符合" not in first_row
+    best_row = next(part for part in page.split('data-testid="national-row"')[1:] if best.name in part)
+    assert "不符合" in best_row and "责令限期整改中（整改期限2027年3月31日，整改中）" in best_row
+    sheet = load_workbook(io.BytesIO(client.get("/centers/national.xlsx", headers=headers).content)).active
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = next(r for r in cells if "不符合原因" in r)
+    exported = {r[header.index("运营中心")]: r for r in cells[cells.index(header) + 1 :]}
+    assert exported[revoked.name][header.index("是否符合推荐条件")] == "不符合"
+    assert exported[revoked.name][header.index("不符合原因")] == "已取消资格（严重失信，2026年5月6日）"
+    assert exported[revoked.name][header.index("状态")] == "已取消资格"
+    assert exported[ordinary.name][header.index("是否符合推荐条件")] == "符合"
 
 
 # --- who sees what ------------------------------------------------------------------------------------

@@ -196,7 +196,10 @@ class NationalRowOut(BaseModel):
     conversion_amount_yuan: int | None
     conversion_year: int | None
     conversion_projects: int
-    eligible: bool
+    status: str
+    eligible: bool  # the threshold is met and nothing bars the center
+    threshold_met: bool
+    reasons: list[str]  # why not eligible: revoked, under rectification, ordered to rectify, below the threshold
     source: str
     reported_amount_yuan: int | None  # the audited self-evaluations' own figures, for comparison
     reported_year: int | None
