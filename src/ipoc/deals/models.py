@@ -37,6 +37,7 @@ MODES = {
     "pledge": "质押融资",
     "investment": "投资",
 }
+RIGHTS_STATES = {"passed": "已核验", "refused": "核验未通过", "": "未核验（历史数据）"}
 PARTY_LABELS = {
     "provider": "转让方/许可方/出质方",
     "seeker": "受让方/被许可方/投资方",
@@ -126,6 +127,15 @@ class Deal(Base, Timestamped):
     record_no: Mapped[str] = mapped_column(String(64), default="")
     abandon_reason: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # A licence's term and territory (empty: the whole of China), which the conflict check compares.
+    licence_start: Mapped[date | None] = mapped_column(Date)
+    licence_end: Mapped[date | None] = mapped_column(Date)
+    territory: Mapped[str] = mapped_column(String(200), default="")
+    # The rights and conflict check of the contract (patents.rights): "passed" counts in the ledger; None is a
+    # contract signed before the check existed, left out of the ledger until it is checked again.
+    rights_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    rights_note: Mapped[str] = mapped_column(Text, default="")
+    rights_checked_on: Mapped[date | None] = mapped_column(Date)
     # The business date of the latest stage (intention, negotiation, signing ...): "stalest first" sorts on it.
     last_step_on: Mapped[date] = mapped_column(Date, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -157,6 +167,10 @@ class Deal(Base, Timestamped):
     @property
     def mode_label(self) -> str:
         return MODES.get(self.mode, self.mode)
+
+    @property
+    def rights_label(self) -> str:
+        return RIGHTS_STATES.get(self.rights_state or "", RIGHTS_STATES[""])
 
     @property
     def amount_wan(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped
@@ -41,3 +41,39 @@ class Organisation(Base, Timestamped):
     @property
     def is_verified(self) -> bool:
         return self.status == "verified"
+
+
+NAME_LINK_STATES = {"proposed": "待确认", "confirmed": "已确认", "rejected": "未通过"}
+NAME_LINK_SOURCES = {"org": "单位申报", "name_match": "名称匹配", "staff": "工作人员登记"}
+
+
+class OrganisationName(Base, Timestamped):
+    """A patent applicant/patentee name an organisation holds (its own, a former name, a branch's). Proposed
+    by the organisation, by name matching or by staff; it counts for patent rights only once its league/city
+    bureau, the region bureau or a center of its area confirmed it."""
+
+    __tablename__ = "organisation_names"
+    __table_args__ = (UniqueConstraint("organisation_id", "normalised", name="uq_organisation_names_org_name"),)
+    __audited__ = True
+    __state_field__ = "state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    normalised: Mapped[str] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(String(16), default="org")
+    state: Mapped[str] = mapped_column(String(16), default="proposed")
+    note: Mapped[str] = mapped_column(Text, default="")
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    @property
+    def state_label(self) -> str:
+        return NAME_LINK_STATES.get(self.state, self.state)
+
+    @property
+    def source_label(self) -> str:
+        return NAME_LINK_SOURCES.get(self.source, self.source)

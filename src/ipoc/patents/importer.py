@@ -249,6 +249,7 @@ def _columns(record: PatentRecord, digest: str, job_id: int, rev: int, regions: 
         "publication_date": record.publication_date,
         "grant_date": record.grant_date,
         "legal_status": record.legal_status,
+        "patentees": record.patentees,
         "status_class": record.status_class,
         "fee_paid_through": record.fee_paid_through,
         "priority": record.priority,

@@ -29,6 +29,8 @@ EVENT_LABELS = {
     "pledge_release": "质押解除",
     "invalidation": "无效宣告",
     "fee": "年费缴纳",
+    "suspension": "中止",
+    "suspension_end": "中止结束",
 }
 # LegalEvent.detail: licence types and the keys an event's detail may carry
 LICENCE_TYPES = {"exclusive": "独占许可", "sole": "排他许可", "ordinary": "普通许可"}
@@ -44,8 +46,13 @@ DETAIL_LABELS = {
     "to": "受让人",
     "amount": "金额",
     "paid_through": "缴至",
+    "territory": "地域范围",
+    "reason": "原因",
+    "decision": "决定",
     "note": "说明",
 }
+# Why a procedure is suspended (专利法实施细则 第八十六、八十七条): an ownership dispute or a court's preservation.
+SUSPENSION_REASONS = {"dispute": "权属纠纷", "preservation": "财产保全", "other": "其他"}
 
 
 class Applicant(Base):
@@ -98,6 +105,9 @@ class Patent(Base, Timestamped):
     publication_date: Mapped[date | None] = mapped_column(Date)
     grant_date: Mapped[date | None] = mapped_column(Date)
     legal_status: Mapped[str | None] = mapped_column(String(64))
+    # The export's 当前权利人/专利权人 column as written; empty when the export had none (then the applicants
+    # and recorded transfers decide, see patents.rights).
+    patentees: Mapped[list[str]] = mapped_column(JSON, default=list)
     status_class: Mapped[str | None] = mapped_column(String(16))
     fee_paid_through: Mapped[date | None] = mapped_column(Date)
     priority: Mapped[str | None] = mapped_column(Text)
@@ -176,3 +186,57 @@ class IndustryDatabasePatent(Base):
     database_id: Mapped[int] = mapped_column(ForeignKey("industry_databases.id", ondelete="CASCADE"), index=True)
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+AUTHORISATION_STATES = {"pending": "待确认", "confirmed": "已确认", "rejected": "未通过"}
+
+
+class RightsAuthorisation(Base, Timestamped):
+    """A patentee's written authorisation for an organisation that is not a patentee to offer, license or
+    transfer a patent: the signed document is an attachment; it counts only once a center confirmed it."""
+
+    __tablename__ = "rights_authorisations"
+    __audited__ = True
+    __state_field__ = "state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    grantor: Mapped[str] = mapped_column(String(200))  # the patentee who signed it
+    acts: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys of patents.rights.ACTS
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def state_label(self) -> str:
+        return AUTHORISATION_STATES.get(self.state, self.state)
+
+
+CONSENT_ROLES = {"co_owner": "共有人", "pledgee": "质权人"}
+
+
+class RightsConsent(Base, Timestamped):
+    """One co-owner's (专利法 第十四条) or the pledgee's (民法典 第四百四十四条) written consent to one act on one
+    patent, recorded by a center with the document."""
+
+    __tablename__ = "rights_consents"
+    __table_args__ = (UniqueConstraint("patent_id", "act", "role", "party", name="uq_rights_consents_act_party"),)
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
+    act: Mapped[str] = mapped_column(String(24))
+    role: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str] = mapped_column(String(200))  # the co-owner's or pledgee's name as the holding shows it
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def role_label(self) -> str:
+        return CONSENT_ROLES.get(self.role, self.role)

@@ -462,7 +462,8 @@ def _publication_no(row: _Row) -> str | None:
 
 
 def _build(row: _Row, application_no: str, title: str) -> PatentRecord:
-    applicants = split_names(row.get("applicants"))
+    patentees = split_names(row.get("patentees"))
+    applicants = split_names(row.get("applicants")) or patentees
     address = row.get("address")
     province = province_of(address, row.get("province"))
     legal_status = row.get("legal_status")
@@ -483,6 +484,7 @@ def _build(row: _Row, application_no: str, title: str) -> PatentRecord:
         ipc_invalid=ipc_invalid,
         applicants=applicants,
         applicant_types=_applicant_types(applicants, row.get("applicant_type")),
+        patentees=patentees,
         inventors=split_names(row.get("inventors")),
         address=address,
         province=province,

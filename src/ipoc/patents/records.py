@@ -38,6 +38,7 @@ class PatentRecord:
     ipc_invalid: list[str] = field(default_factory=list)
     applicants: list[str] = field(default_factory=list)
     applicant_types: list[str] = field(default_factory=list)
+    patentees: list[str] = field(default_factory=list)  # the export's 当前权利人/专利权人 column
     inventors: list[str] = field(default_factory=list)
     address: str | None = None
     province: str | None = None
