@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.datastructures import UploadFile
 
+from ipoc import clock
 from ipoc.applications import flows
 from ipoc.applications import service as applications
 from ipoc.applications.models import BUILDER_TYPES, CALL_STATUS, CONDITIONS, ROUTES, Application
@@ -135,7 +136,7 @@ def export(session: DB, p: LoggedIn, call_id: QueryId = None, state: StateFilter
             a.builder_type_label,
             a.route_label,
             a.state_label,
-            a.submitted_at,
+            clock.beijing_at(a.submitted_at),
             a.expert_score,
             a.expert_rank,
             "是" if applications.is_filing_copy(p, a) else "",

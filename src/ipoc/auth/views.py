@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
+from ipoc import clock
 from ipoc.audit import service as audit
 from ipoc.auth import service as accounts
 from ipoc.auth.models import User
@@ -167,7 +168,14 @@ def users_page(request: Request, session: DB, _admin: Admin):
 def users_export(session: DB, _admin: Admin):
     labels = {r.value: label for r, label in ROLE_LABELS.items()}
     rows = [
-        [u.username, u.display_name, labels[u.role], _scope_name(u), "正常" if u.active else "已停用", u.last_login_at]
+        [
+            u.username,
+            u.display_name,
+            labels[u.role],
+            _scope_name(u),
+            "正常" if u.active else "已停用",
+            clock.beijing_at(u.last_login_at),
+        ]
         for u in accounts.list_users(session)
     ]
     headers = ["用户名", "姓名", "角色", "范围", "状态", "最近登录"]

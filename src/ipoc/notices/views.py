@@ -184,14 +184,14 @@ def objections_export(notice_id: PathId, session: DB, p: CurrentPrincipal):
     notice = notices.get_notice(session, p, notice_id)
     found = notices.objections_for(session, p, notice.id)
     proposed = {a.id: notices.proposed_name(a) for a in notices.entries(session, notice)}
-    headers = ["回执编号", "异议对象", "异议人", "联系方式", "提交时间（UTC）", "异议内容", "状态", "处理意见"]
+    headers = ["回执编号", "异议对象", "异议人", "联系方式", "提交时间", "异议内容", "状态", "处理意见"]
     rows = [
         [
             o.receipt_no,
             proposed.get(o.application_id, ""),
             o.filer_name,
             o.filer_contact,
-            o.created_at,
+            clock.beijing_at(o.created_at),
             o.content,
             o.status_label,
             o.resolution,

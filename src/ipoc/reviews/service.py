@@ -766,7 +766,7 @@ def score_sheet_document(session: Session, score_id: int, today: date | None = N
         weighted = None if points is None else ind["weight"] * points / ind["max"]
         rows.append([str(number), ind["label"], fmt(ind["weight"]), fmt(ind["max"]), fmt(points), fmt(weighted)])
     rows.append(["", "合计", "100", "", "", fmt(score.total)])
-    state = f"已提交（{zh_date(score.submitted_at.date())}）" if score.submitted_at else "未提交（草稿）"
+    state = f"已提交（{zh_date(clock.beijing_date(score.submitted_at))}）" if score.submitted_at else "未提交（草稿）"
     return Document(
         title=sheet.name,
         issuer=ISSUER,
@@ -786,5 +786,5 @@ def score_sheet_document(session: Session, score_id: int, today: date | None = N
             Section(heading="评审意见", paragraphs=[score.comment or "（无）"]),
         ],
         signatures=[("评审专家（签字）", ""), ("专家姓名", expert.display_name)],
-        date_line=zh_date(score.submitted_at.date() if score.submitted_at else today or clock.today()),
+        date_line=zh_date(clock.beijing_date(score.submitted_at) if score.submitted_at else today or clock.today()),
     )
