@@ -14,6 +14,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from ipoc import money
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import Center
@@ -201,8 +202,53 @@ def test_pledge_and_overseas_family_criteria():
     p.family = "CN105000000A"
     ind = screening.indicators_of(p, TODAY)
     assert ind["high_value"] == ["high_pledge"] and not ind["pledged"]
+    assert ind["criteria"]["overseas_family"] == "no" and ind["criteria"]["award"] == "unknown"
     assert screening._amount_yuan({"amount": "0.57万元"}) == 5_700  # as a float it came out 5,699
     assert screening._amount_yuan({"amount": "1,250,000.5 元"}) == 1_250_001
+
+
+def test_high_value_criteria_granted_abroad_strictly_over_ten_years_exact_amounts_unknown_when_missing():
+    """domain-rules §2 as corrected in issue 12: each wrong reading of the old screening, and the settings."""
+    rules = screening.Rules()
+    p = _patent("magnet")
+    p.events = [LegalEvent(id=1, kind="grant", event_date=date(2018, 5, 1), detail={})]
+
+    def overseas(family: str | None, size: int | None = None, r: screening.Rules = rules) -> str:
+        p.family, p.family_size = family, size
+        return screening.overseas_family(p, r)
+
+    assert overseas("CN105000000A; WO2017/123456A1; EP3100000A1; US 2017/0123456 A1") == "no"  # publications only
+    assert overseas("CN105000000A；EP 3100000 B1") == "yes" and overseas("JP2018-123456A, JP6123456B2") == "yes"
+    assert overseas("US 9,123,456 B2") == "yes" and overseas("KR10-2018-0012345A") == "no"
+    assert overseas("CN1;US2") == "unknown"  # a member abroad, but nothing says whether it was granted
+    assert overseas(None) == "unknown" and overseas("", 1) == "no"  # nothing known / only itself
+    assert overseas("CN105000000A; TWI612345B") == "no"  # Taiwan is not overseas by default …
+    assert overseas("TWI612345B", r=screening.Rules(overseas_includes_hk_mo_tw=True)) == "yes"  # … a setting
+    p.application_date, p.grant_date = date(2016, 11, 30), None
+    assert screening.maintained_over_10y(p, date(2026, 11, 30), rules) == "no"  # the 10th anniversary itself
+    assert screening.maintained_over_10y(p, date(2026, 12, 1), rules) == "yes"
+    by_grant = screening.Rules(maintenance_base="grant")
+    assert screening.maintained_over_10y(p, date(2026, 12, 1), by_grant) == "unknown"  # no grant date
+    p.grant_date = date(2018, 5, 1)
+    assert screening.maintained_over_10y(p, date(2026, 12, 1), by_grant) == "no"
+    for text, yuan in (("1亿元", 100_000_000), ("1,000万元", 10_000_000), ("人民币12,345,678元", 12_345_678),
+                       ("１．５亿", 150_000_000), ("1,20万元", None), ("100万美元", None), ("", None)):  # fmt: skip
+        assert money.parse_yuan(text) == yuan, text
+
+    def pledge(*amounts: str, r: screening.Rules = rules) -> str:
+        p.events = [LegalEvent(kind="pledge", event_date=date(2023, 1, 1), detail={"amount": a}) for a in amounts]
+        return screening.high_pledge(p, r)
+
+    assert pledge("1亿元") == "yes" and pledge("999万元") == "no" and pledge("1,000万元") == "yes"
+    assert pledge("999万元", r=screening.Rules(high_pledge_threshold_yuan=5_000_000)) == "yes"
+    assert pledge("金额未载明") == "unknown" and pledge() == "unknown"  # no legal events at all: not known
+    p.family, p.kind = "EP3100000B1", None
+    p.events = [LegalEvent(kind="grant", event_date=date(2018, 5, 1), detail={})]
+    criteria = screening.criteria_of(p, date(2026, 12, 1), rules)
+    assert criteria == {"overseas_family": "unknown", "maintained_10y": "unknown", "high_pledge": "no",
+                        "strategic_industry": "unknown", "award": "unknown"}  # fmt: skip
+    p.kind = "utility_model"
+    assert set(screening.criteria_of(p, date(2026, 12, 1), rules).values()) == {"no"}  # inventions only
 
 
 # --- intake -------------------------------------------------------------------------------------------
@@ -524,6 +570,8 @@ def test_permissions_per_role(client, session, world):
         assert listing.status_code == 200 and f'href="/stock/{batch.id}"' in listing.text, who
         row_page = client.get(f"/stock/{batch.id}/rows/{rows['veteran'].id}")
         assert "维持年限超过 10 年" in row_page.text and "推荐转化" in row_page.text, who
+        assert 'data-criterion="maintained_10y" data-state="yes"' in row_page.text, who
+        assert 'data-criterion="overseas_family" data-state="unknown"' in row_page.text, who  # no family data
         assert ('data-testid="override-form"' in row_page.text) is (who != "admin"), who
         assert [b["id"] for b in client.get("/api/v1/stock/batches").json()] == [batch.id], who
     act_as(client, "admin")  # reads, does not handle

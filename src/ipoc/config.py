@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     reminder_days: str = "30,7,1"
     national_min_conversion_yuan: int = Field(default=5_000_000, ge=0)
     national_min_projects: int = Field(default=10, ge=0)
+    # High-value invention criteria (domain-rules §2): the pledge amount that counts as "较高" (¥10 million is the
+    # widely cited figure, unconfirmed ❓), the date 维持年限 counts from (filing or grant, ⚠️), and whether a right
+    # granted in Hong Kong, Macao or Taiwan counts as an overseas family member.
+    high_pledge_threshold_yuan: int = Field(default=10_000_000, ge=0)
+    maintenance_base: str = Field(default="filing", pattern="^(filing|grant)$")
+    overseas_includes_hk_mo_tw: bool = False
     # Attachments: size limit, and an optional local virus scanner run as `command path` (exit 0 = clean).
     attachment_max_mb: int = Field(default=20, ge=1)
     scan_command: str | None = None

@@ -19,11 +19,12 @@ Suggested action (the rule, in order; the first that applies wins):
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 from ipoc import clock, money
+from ipoc.config import get_settings
 from ipoc.patents.ipc import ipc_subclass
 from ipoc.patents.models import LegalEvent, Patent
 from ipoc.patents.parsing import claim_counts
@@ -33,19 +34,41 @@ ABANDON_BELOW_YEARS = 3
 RECOMMEND_FROM_YEARS = 5
 STRONG_CITED = 5
 STRONG_FAMILY = 2
-# domain-rules §2: "较高质押融资金额" is unconfirmed; ¥10 million is the widely cited figure (❓).
-HIGH_PLEDGE_THRESHOLD_YUAN = 10_000_000
-# domain-rules §2: 维持年限 counted from the filing date (CNIPA statistics' usual base, ⚠️).
 MAINTAINED_YEARS = 10
 
+# domain-rules §2: the five statistical criteria of a high-value invention. The record decides the first three
+# when it carries their data; the last two it never does (a person checks them), so they stay 未知.
 HIGH_VALUE_LABELS = {
     "overseas_family": "在海外有同族专利权",
     "maintained_10y": "维持年限超过 10 年",
     "high_pledge": "实现较高质押融资金额",
+    "strategic_industry": "属于战略性新兴产业",
+    "award": "获得国家科学技术奖或中国专利奖",
 }
-UNDECIDABLE_HIGH_VALUE = ("战略性新兴产业的发明专利", "获得国家科学技术奖或中国专利奖")
-_FOREIGN_PUBLICATION = re.compile(r"(?<![A-Z])(?!CN)([A-Z]{2})\s?\d{4,}")
-_AMOUNT = re.compile(r"\d+(?:\.\d+)?")
+UNDECIDABLE_HIGH_VALUE = ("strategic_industry", "award")
+CRITERION_STATES = {"yes": "满足", "no": "不满足", "unknown": "未知"}
+HK_MO_TW = {"HK", "MO", "TW"}
+NOT_A_RIGHT = {"WO", "ZL"}  # a PCT publication grants nothing; ZL is a Chinese number prefix, not an office
+# A family member as the importer keeps it: "US2017123456A1", "EP 3100000 B1", "JP2018-123456A", "TWI612345B",
+# "US 9,123,456 B2", separated by ";", ",", "、" or spaces.
+_MEMBER = re.compile(r"(?<![A-Z0-9])([A-Z]{2})[\s\-]?([IM]?\d(?:[\d/\-.,]*\d)?)\s?([A-Z]\d?)?(?![A-Z0-9])")
+# Kind codes of a granted right: B (examined patent, EP-B, US-B, JP-B …), C (granted in DE before 2004, CA, RU),
+# E (US reissue), U/Y (registered utility model), S (registered design). A and its variants are publications.
+_GRANTED_KIND = re.compile(r"[BCEUYS]\d?")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings the criteria read (domain-rules §2 marks them unconfirmed): see config.Settings."""
+
+    high_pledge_threshold_yuan: int = 10_000_000
+    maintenance_base: str = "filing"
+    overseas_includes_hk_mo_tw: bool = False
+
+    @classmethod
+    def from_settings(cls) -> Rules:
+        s = get_settings()
+        return cls(s.high_pledge_threshold_yuan, s.maintenance_base, s.overseas_includes_hk_mo_tw)
 
 
 def field_of(ipc_main: str | None) -> tuple[str | None, str | None]:
@@ -55,11 +78,7 @@ def field_of(ipc_main: str | None) -> tuple[str | None, str | None]:
 
 
 def _amount_yuan(detail: dict[str, str]) -> int | None:
-    match = _AMOUNT.search((detail or {}).get("amount", "").replace(",", ""))
-    if match is None:
-        return None
-    value = Decimal(match.group(0))  # not float: 0.57 万元 is 5,700 yuan, not 5,699
-    return money.yuan(value) if "万" in detail["amount"] else money.round_yuan(value)
+    return money.parse_yuan((detail or {}).get("amount"))
 
 
 def _licence_in_force(event: LegalEvent, today: date) -> bool:
@@ -81,6 +100,59 @@ def _pledged(events: list[LegalEvent]) -> bool:
     return state
 
 
+def family_members(family: str | None) -> list[tuple[str, str | None]]:
+    """(office, kind code or None) of each member the family text names."""
+    text = unicodedata.normalize("NFKC", family or "").upper()
+    return [(office, kind or None) for office, _number, kind in _MEMBER.findall(text)]
+
+
+def overseas_family(patent: Patent, rules: Rules) -> str:
+    """yes: a member granted abroad; no: the members are known and none is a right abroad (only CN, WO, or
+    publications such as EP-A/US-A1); unknown: no family data, or a member abroad without a kind code."""
+    domestic = {"CN"} | (set() if rules.overseas_includes_hk_mo_tw else HK_MO_TW)
+    abroad = [(office, kind) for office, kind in family_members(patent.family) if office not in domestic | NOT_A_RIGHT]
+    if any(kind and _GRANTED_KIND.fullmatch(kind) for _office, kind in abroad):
+        return "yes"
+    if any(kind is None for _office, kind in abroad):
+        return "unknown"
+    if abroad or family_members(patent.family):
+        return "no"
+    return "no" if patent.family_size == 1 else "unknown"  # only itself, or nothing known
+
+
+def maintained_over_10y(patent: Patent, today: date, rules: Rules) -> str:
+    """Strictly more than ten years since the base date: not yet on the tenth anniversary itself."""
+    base = patent.grant_date if rules.maintenance_base == "grant" else patent.application_date
+    if base is None:
+        return "unknown"
+    return "yes" if clock.add_months(base, 12 * MAINTAINED_YEARS) < today else "no"
+
+
+def high_pledge(patent: Patent, rules: Rules) -> str:
+    """A pledge of at least the threshold; a pledge whose amount cannot be read, or a record with no legal
+    events at all, leaves it unknown."""
+    events = list(patent.events)
+    amounts = [_amount_yuan(e.detail) for e in events if e.kind == "pledge"]
+    if any(a is not None and a >= rules.high_pledge_threshold_yuan for a in amounts):
+        return "yes"
+    return "unknown" if None in amounts or not events else "no"
+
+
+def criteria_of(patent: Patent, today: date, rules: Rules) -> dict[str, str]:
+    """Each high-value criterion as yes / no / unknown. Only a valid invention can qualify: another kind or
+    status answers no throughout, an unknown kind or status leaves a criterion that would fire unknown."""
+    found = {
+        "overseas_family": overseas_family(patent, rules),
+        "maintained_10y": maintained_over_10y(patent, today, rules),
+        "high_pledge": high_pledge(patent, rules),
+    } | dict.fromkeys(UNDECIDABLE_HIGH_VALUE, "unknown")
+    if patent.kind is None or patent.status_class is None:
+        return {code: "unknown" if state != "no" else "no" for code, state in found.items()}
+    if patent.kind != "invention" or patent.status_class != "valid":
+        return dict.fromkeys(found, "no")
+    return found
+
+
 @dataclass
 class Screening:
     status_class: str | None
@@ -94,8 +166,8 @@ class Screening:
     reasons: list[str] = field(default_factory=list)
 
 
-def indicators_of(patent: Patent, today: date) -> dict:
-    """Simple indicators the record carries, and the high-value criteria (domain-rules §2) it decides."""
+def indicators_of(patent: Patent, today: date, rules: Rules | None = None) -> dict:
+    """Simple indicators the record carries, and each high-value criterion (domain-rules §2) with its state."""
     events = list(patent.events)
     kinds = {e.kind for e in events}
     claims, independent = claim_counts(patent.claims)
@@ -103,15 +175,7 @@ def indicators_of(patent: Patent, today: date) -> dict:
         e.kind == "licence" and (e.detail or {}).get("type") in ("exclusive", "sole") and _licence_in_force(e, today)
         for e in events
     )
-    pledge_amounts = [a for e in events if e.kind == "pledge" and (a := _amount_yuan(e.detail)) is not None]
-    high_value: list[str] = []
-    if patent.kind == "invention" and patent.status_class == "valid":
-        if _FOREIGN_PUBLICATION.search((patent.family or "").upper()):
-            high_value.append("overseas_family")
-        if patent.application_date and clock.add_months(patent.application_date, 12 * MAINTAINED_YEARS) <= today:
-            high_value.append("maintained_10y")
-        if any(amount >= HIGH_PLEDGE_THRESHOLD_YUAN for amount in pledge_amounts):
-            high_value.append("high_pledge")
+    criteria = criteria_of(patent, today, rules or Rules.from_settings())
     return {
         "claims": claims,
         "independent_claims": independent,
@@ -121,7 +185,8 @@ def indicators_of(patent: Patent, today: date) -> dict:
         "transferred": "transfer" in kinds,
         "pledged": _pledged(events),
         "exclusive_licence": exclusive,
-        "high_value": high_value,
+        "criteria": criteria,
+        "high_value": [code for code, state in criteria.items() if state == "yes"],
     }
 
 
@@ -157,12 +222,12 @@ def suggest(status: str | None, years: float | None, ind: dict) -> tuple[str, li
     return "open_licence", [f"有效，剩余保护期 {years} 年，无独占/排他许可和质押"]
 
 
-def screen(patent: Patent, today: date) -> Screening:
+def screen(patent: Patent, today: date, rules: Rules | None = None) -> Screening:
     status = patent.status_class
     days = remaining_days(patent.kind, patent.application_date, status, today)
     years = None if days is None else round(days / 365.25, 1)
     section, klass = field_of(patent.ipc_main or next(iter(patent.ipc_codes or []), None))
-    ind = indicators_of(patent, today)
+    ind = indicators_of(patent, today, rules)
     action, reasons = suggest(status, years, ind)
     return Screening(
         status_class=status,

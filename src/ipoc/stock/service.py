@@ -27,7 +27,7 @@ from ipoc.patents.reading import FileRefused
 from ipoc.stock import intake
 from ipoc.stock.models import ACTIONS, UNLINKED_LABEL, StockBatch, StockIntake, StockPatent
 from ipoc.stock.schemas import BatchIn, GroupIn, OverrideIn, StockRowIn
-from ipoc.stock.screening import HIGH_VALUE_LABELS, REMAINING_BANDS, remaining_band, screen
+from ipoc.stock.screening import CRITERION_STATES, HIGH_VALUE_LABELS, REMAINING_BANDS, remaining_band, screen
 from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Offer
 from ipoc.transfer.schemas import OfferIn
@@ -463,6 +463,13 @@ def _yes(value: object) -> str:
     return "是" if value else "否"
 
 
+def _criteria_cell(ind: dict) -> str:
+    """Each criterion with its state (满足/不满足/未知); a snapshot older than the states lists what fired."""
+    if "criteria" not in ind:
+        return "、".join(HIGH_VALUE_LABELS.get(c, c) for c in ind.get("high_value", []))
+    return "；".join(f"{HIGH_VALUE_LABELS[c]}：{CRITERION_STATES[s]}" for c, s in ind["criteria"].items())
+
+
 def row_cells(row: StockPatent) -> list[object]:
     ind = row.indicators or {}
     return [
@@ -471,7 +478,7 @@ def row_cells(row: StockPatent) -> list[object]:
         row.expires_on, row.remaining_years, ind.get("claims"), ind.get("independent_claims"),
         ind.get("cited_count"), ind.get("family_size"),
         *(_yes(ind.get(k)) if row.linked else "" for k in ("licensed", "transferred", "pledged")),
-        "、".join(HIGH_VALUE_LABELS.get(c, c) for c in ind.get("high_value", [])),
+        _criteria_cell(ind),
         ACTIONS.get(row.suggestion or "", ""), ACTIONS.get(row.override or "", ""), row.override_note,
         "；".join(row.reasons or []), row.offer_id, row.screened_on,
     ]  # fmt: skip

@@ -24,7 +24,7 @@ from ipoc.stock import intake
 from ipoc.stock import service as svc
 from ipoc.stock.models import ACTIONS, StockBatch
 from ipoc.stock.schemas import BatchIn, GroupIn, OverrideIn
-from ipoc.stock.screening import HIGH_VALUE_LABELS, UNDECIDABLE_HIGH_VALUE
+from ipoc.stock.screening import CRITERION_STATES, HIGH_VALUE_LABELS
 from ipoc.transfer.models import MODES, TRL_LABELS
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.export import xlsx_workbook_response
@@ -32,6 +32,8 @@ from ipoc.web.forms import FormResult, Posted, attempt, parse_form, see_other, s
 from ipoc.web.templating import render
 
 router = APIRouter()
+# 未知 must not look like 不满足: a warning colour for missing data, a muted one for a known no.
+CRITERION_BADGES = {"yes": "text-bg-success", "no": "text-bg-secondary", "unknown": "text-bg-warning"}
 
 
 # --- batches ------------------------------------------------------------------------------------------
@@ -176,7 +178,8 @@ def _row_page(request: Request, session: Session, p: Principal, batch_id: int, r
         "manage": svc.may_manage(p, batch),
         "actions": list(ACTIONS.items()),
         "high_value_labels": HIGH_VALUE_LABELS,
-        "undecidable": UNDECIDABLE_HIGH_VALUE,
+        "criterion_states": CRITERION_STATES,
+        "criterion_badges": CRITERION_BADGES,
         "section_label": section_label(row.ipc_section),
         "errors": form.errors if form else {},
         "values": form.values if form else {"action": row.override or "", "note": row.override_note},
