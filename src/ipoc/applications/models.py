@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.applications.flows import STATE_LABELS
 from ipoc.db import Base, Timestamped, utcnow
+from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry, Region
 
@@ -41,6 +42,9 @@ class Call(Base, Timestamped):
 
     __tablename__ = "calls"
     __audited__ = True
+    __label__ = "申报批次"
+    __labels__ = named(title="批次名称", opens_on="申报开始日期", closes_on="申报截止日期", note="说明")
+    __value_labels__ = coded(status=CALL_STATUS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
@@ -53,6 +57,23 @@ class Call(Base, Timestamped):
 class Application(Base, Timestamped):
     __tablename__ = "applications"
     __audited__ = True
+    __label__ = "申报材料"
+    __labels__ = named(
+        org_id="申报单位",
+        builder_type="建设主体类型",
+        route="申报路径",
+        participants="参与建设单位",
+        construction_plan="建设方案",
+        team="人才队伍",
+        team_size="团队人数",
+        funds_yuan="专门工作经费",
+        funds_note="经费来源及说明",
+        returned_from="退回前状态",
+        expert_score="专家评审得分",
+        expert_rank="专家评审排名",
+        region_id="所在盟市",
+    )
+    __value_labels__ = coded(state=STATE_LABELS, returned_from=STATE_LABELS, builder_type=BUILDER_TYPES, route=ROUTES)
     __state_field__ = "state"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +127,8 @@ class ConditionStatement(Base, Timestamped):
 
     __tablename__ = "condition_statements"
     __audited__ = True
+    __label__ = "申报条件说明"
+    __labels__ = named(number="条件序号", statement="情况说明")
     __table_args__ = (UniqueConstraint("application_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,8 +7,10 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ipoc.auth.roles import ROLE_LABELS
 from ipoc.centers.models import Center
 from ipoc.db import Base, Timestamped, utcnow
+from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Region
 
@@ -16,6 +18,21 @@ from ipoc.reference.models import Region
 class User(Base, Timestamped):
     __tablename__ = "users"
     __audited__ = True
+    __label__ = "用户"
+    __labels__ = named(
+        username="用户名",
+        display_name="姓名",
+        password_hash="密码",
+        role="角色",
+        email="电子邮箱",
+        must_change_password="首次登录须改密码",
+        session_epoch="会话版本",
+        last_login_at="最近登录时间",
+        org_id="所属单位",
+        center_id="所属运营中心",
+        region_id="所属盟市",
+    )
+    __value_labels__ = coded(role=ROLE_LABELS)
     __audit_redact__ = ("password_hash",)
     __audit_ignore__ = ("last_login_at",)
 
@@ -42,6 +59,15 @@ class ApiToken(Base):
 
     __tablename__ = "api_tokens"
     __audited__ = True
+    __label__ = "接口令牌"
+    __labels__ = named(
+        name="令牌名称",
+        prefix="令牌前缀",
+        token_hash="令牌摘要",
+        expires_at="有效期至",
+        revoked_at="吊销时间",
+        last_used_at="最近使用时间",
+    )
     __audit_redact__ = ("token_hash",)
     __audit_ignore__ = ("last_used_at",)  # written by each use without a record (see user_for_token)
 

@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 
 POLICY_SOURCES = {"agreement": "与科技人员约定", "unit_rule": "单位规章制度", "statutory": "法定标准（无约定、无规定）"}
@@ -20,6 +21,20 @@ class BenefitPolicy(Base, Timestamped):
 
     __tablename__ = "benefit_policies"
     __audited__ = True
+    __label__ = "收益分享政策"
+    __labels__ = named(
+        source="依据",
+        state_established="国家设立的单位",
+        transfer_licence_pct="转让/许可净收入奖励比例",
+        equity_pct="作价投资股份或出资比例奖励比例",
+        profit_pct="实施转化营业利润奖励比例",
+        profit_years="利润奖励连续年数",
+        invention_reward_yuan="发明专利授权奖金",
+        utility_design_reward_yuan="实用新型/外观设计授权奖金",
+        effective_on="生效日期",
+        document_ref="文件名称或文号",
+    )
+    __value_labels__ = coded(source=POLICY_SOURCES)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), unique=True)

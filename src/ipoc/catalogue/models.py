@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 
 # Art. 4: the nine duties every catalogue item and plan item maps to.
 DUTIES = {
@@ -32,6 +33,11 @@ class ServiceItem(Base, Timestamped):
 
     __tablename__ = "service_items"
     __audited__ = True
+    __label__ = "公共服务事项"
+    __labels__ = named(
+        title="服务名称", description="服务内容", duties="对应职责", audience="服务对象", charge="收费标准"
+    )
+    __value_labels__ = coded(duties=DUTIES)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
@@ -49,6 +55,8 @@ class WorkPlan(Base, Timestamped):
 
     __tablename__ = "work_plans"
     __audited__ = True
+    __label__ = "年度工作计划"
+    __labels__ = named(summary="计划概述")
     __table_args__ = (UniqueConstraint("center_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +73,17 @@ class WorkPlan(Base, Timestamped):
 class PlanItem(Base, Timestamped):
     __tablename__ = "plan_items"
     __audited__ = True
+    __label__ = "工作计划事项"
+    __labels__ = named(
+        plan_id="年度工作计划",
+        title="事项名称",
+        duty="对应职责",
+        target="预期目标",
+        due_on="计划完成日期",
+        done_on="完成日期",
+        outcome="完成情况",
+    )
+    __value_labels__ = coded(status=PLAN_ITEM_STATUS, duty=DUTIES)
     __state_field__ = "status"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +108,9 @@ class FundingProject(Base, Timestamped):
 
     __tablename__ = "funding_projects"
     __audited__ = True
+    __label__ = "专项资金项目"
+    __labels__ = named(title="项目名称", source="资金来源", amount_yuan="金额")
+    __value_labels__ = coded(source=FUNDING_SOURCES)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)

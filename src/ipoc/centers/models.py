@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry, Region
 
@@ -53,6 +54,20 @@ RECTIFICATION_STATUS = {"open": "整改中", "reported": "已提交整改报告"
 class Center(Base, Timestamped):
     __tablename__ = "centers"
     __audited__ = True
+    __label__ = "运营中心"
+    __labels__ = named(
+        name="中心名称",
+        builder_org_id="建设主体",
+        recognised_on="认定日期",
+        application_id="认定所依据的申报",
+        direct="自治区级以上单位直接申报",
+        period_start="建设期起",
+        period_end="建设期止",
+        first_eval_year="首次评估年度",
+        summary="简介",
+        region_id="所在盟市",
+    )
+    __value_labels__ = coded(status=CENTER_STATUS)
     __state_field__ = "status"
     # Art. 8: a name is unique among centers that are not revoked; a revoked center's name may be reused.
     __table_args__ = (
@@ -99,6 +114,29 @@ class SelfEvaluation(Base, Timestamped):
 
     __tablename__ = "self_evaluations"
     __audited__ = True
+    __label__ = "年度自评"
+    __labels__ = named(
+        figures="平台统计数据",
+        summary="总体情况",
+        achievements="主要成效",
+        problems="存在问题",
+        next_steps="下一步工作",
+        conversion_amount_yuan="年度转化运营金额（自报）",
+        conversion_projects="转化、产业化项目数（自报）",
+        submitted_on="报送日期",
+        audited_by_id="审核人",
+        audited_at="审核时间",
+        audit_note="审核意见",
+        deadline="报送截止日期",
+        service_items_published="已公布的公共服务事项数",
+        plan_items_total="年度工作计划事项数",
+        plan_items_done="已完成的工作计划事项数",
+        funding_projects="专项资金支持项目数",
+        funding_yuan="专项资金金额",
+        ledger_conversion_yuan="台账转化运营金额",
+        ledger_conversion_deals="台账签订合同数",
+    )
+    __value_labels__ = coded(status=SELF_EVAL_STATUS)
     __state_field__ = "status"
     __table_args__ = (UniqueConstraint("center_id", "year"),)
 
@@ -140,6 +178,9 @@ class PerformanceEvaluation(Base, Timestamped):
 
     __tablename__ = "performance_evaluations"
     __audited__ = True
+    __label__ = "绩效评估"
+    __labels__ = named(score="评估得分", outcome="评估结果", note="评估意见", panel_id="绩效评估专家组")
+    __value_labels__ = coded(outcome=OUTCOMES)
     __table_args__ = (UniqueConstraint("center_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -163,6 +204,16 @@ class Rectification(Base, Timestamped):
 
     __tablename__ = "rectifications"
     __audited__ = True
+    __label__ = "整改"
+    __labels__ = named(
+        evaluation_id="所依据的绩效评估",
+        requirements="整改要求",
+        deadline="整改期限",
+        report="整改报告",
+        reported_at="报告提交时间",
+        decision_note="验收意见",
+    )
+    __value_labels__ = coded(status=RECTIFICATION_STATUS)
     __state_field__ = "status"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,6 +239,9 @@ class Revocation(Base, Timestamped):
 
     __tablename__ = "revocations"
     __audited__ = True
+    __label__ = "取消资格"
+    __labels__ = named(reason="取消资格原因", detail="事实与依据", decided_on="决定日期")
+    __value_labels__ = coded(reason=REVOCATION_REASONS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), unique=True)

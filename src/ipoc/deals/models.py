@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ipoc import money
 from ipoc.centers.models import Center
 from ipoc.db import Base, Timestamped, utcnow
+from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Patent
 
@@ -51,6 +52,19 @@ def _party(org: Organisation | None, name: str) -> str:
 class Contact(Base, Timestamped):
     __tablename__ = "tech_contacts"
     __audited__ = True
+    __label__ = "对接记录"
+    __labels__ = named(
+        match_id="来源匹配",
+        seeker_org_id="需求方单位",
+        seeker_name="需求方名称",
+        provider_org_id="供给方单位",
+        provider_name="供给方名称",
+        subject="对接事项",
+        contacted_on="对接日期",
+        channel="对接方式",
+        close_reason="关闭原因",
+    )
+    __value_labels__ = coded(status=CONTACT_STATES, channel=CHANNELS)
     __state_field__ = "status"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,6 +119,34 @@ class Contact(Base, Timestamped):
 class Deal(Base, Timestamped):
     __tablename__ = "tech_deals"
     __audited__ = True
+    __label__ = "技术合同"
+    __labels__ = named(
+        contact_id="来源对接",
+        title="项目名称",
+        stage="阶段",
+        mode="交易方式",
+        amount_yuan="金额",
+        signed_on="签订日期",
+        provider_org_id="转让方/许可方单位",
+        provider_name="转让方/许可方名称",
+        seeker_org_id="受让方/被许可方单位",
+        seeker_name="受让方/被许可方名称",
+        intention_on="意向日期",
+        negotiation_on="洽谈日期",
+        recorded_on="备案/登记日期",
+        abandoned_on="终止日期",
+        contract_no="合同编号",
+        record_no="备案/登记号",
+        abandon_reason="终止原因",
+        last_step_on="最近进展日期",
+        licence_start="许可期限起",
+        licence_end="许可期限止",
+        territory="许可地域范围",
+        rights_state="权利核验",
+        rights_note="权利核验说明",
+        rights_checked_on="权利核验日期",
+    )
+    __value_labels__ = coded(stage=STAGES, mode=MODES, rights_state=RIGHTS_STATES)
     __state_field__ = "stage"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.centers.models import Center
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 from ipoc.transfer.models import Demand, Offer
 
 EVENT_KINDS = {"matchmaking": "对接会", "roadshow": "路演"}
@@ -23,6 +24,22 @@ SIGNUP_SOURCES = {"signup": "网上报名", "walk_in": "现场登记"}
 class TechEvent(Base, Timestamped):
     __tablename__ = "tech_events"
     __audited__ = True
+    __label__ = "对接活动"
+    __labels__ = named(
+        kind="活动类型",
+        title="活动名称",
+        starts_at="开始时间",
+        ends_at="结束时间",
+        place="活动地点",
+        organisers="主办/承办单位",
+        description="活动介绍",
+        capacity="人数上限（单位数）",
+        signup_deadline="报名截止时间",
+        public="公开",
+        opened_at="开放报名时间",
+        cancel_reason="取消原因",
+    )
+    __value_labels__ = coded(kind=EVENT_KINDS, status=EVENT_STATES)
     __state_field__ = "status"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,6 +117,8 @@ class TechEventItem(Base, Timestamped):
 
     __tablename__ = "tech_event_items"
     __audited__ = True
+    __label__ = "活动议程"
+    __labels__ = named(position="顺序", presenter="发布人", slot_start="开始时刻", slot_end="结束时刻")
     __table_args__ = (
         UniqueConstraint("event_id", "demand_id", name="uq_tech_event_items_demand"),
         UniqueConstraint("event_id", "offer_id", name="uq_tech_event_items_offer"),
@@ -136,6 +155,18 @@ class TechEventSignup(Base, Timestamped):
 
     __tablename__ = "tech_event_signups"
     __audited__ = True
+    __label__ = "活动报名"
+    __labels__ = named(
+        org_id="参会单位",
+        org_name="参会单位名称",
+        person_name="参会人",
+        phone="联系电话",
+        role="参会身份",
+        source="报名方式",
+        attended="出席",
+        signed_up_by_id="报名人",
+    )
+    __value_labels__ = coded(role=PARTICIPANT_ROLES, source=SIGNUP_SOURCES)
     __table_args__ = (UniqueConstraint("event_id", "org_id", name="uq_tech_event_signups_org"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

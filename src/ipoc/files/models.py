@@ -7,11 +7,32 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
+
+OWNER_TYPES = {"application": "申报材料", "revocation": "取消资格"}
+PURPOSES = {
+    **{f"condition:{n}": f"条件{n}证明材料" for n in range(1, 6)},
+    "route": "自治区级以上单位证明材料",
+    "other": "其他材料",
+    "evidence": "证据材料",
+}
 
 
 class Attachment(Base, Timestamped):
     __tablename__ = "attachments"
     __audited__ = True
+    __label__ = "附件"
+    __labels__ = named(
+        owner_type="所属记录类型",
+        owner_id="所属记录编号",
+        purpose="用途",
+        filename="文件名",
+        content_type="文件类型",
+        size="大小（字节）",
+        sha256="SHA-256 校验值",
+        uploaded_by_id="上传人",
+    )
+    __value_labels__ = coded(owner_type=OWNER_TYPES, purpose=PURPOSES)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # What the file is evidence for: ("application", id), ("revocation", id) …; purpose narrows it down

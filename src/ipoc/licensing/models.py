@@ -10,6 +10,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped, utcnow
+from ipoc.labels import coded, named
 from ipoc.patents.models import Patent
 from ipoc.reference.models import Industry
 
@@ -23,6 +24,25 @@ class OpenLicenceDeclaration(Base, Timestamped):
 
     __tablename__ = "open_licence_declarations"
     __audited__ = True
+    __label__ = "开放许可声明"
+    __labels__ = named(
+        org_id="声明单位",
+        patentee="专利权人",
+        fee_method="许可使用费支付方式",
+        fee_amount_yuan="费用金额",
+        royalty_bp="提成比例",
+        minimum_yuan="年度最低费用",
+        term_years="许可期限（年）",
+        field="应用领域",
+        products="适用产品",
+        other_terms="其他事项",
+        prepared_by_id="填报人",
+        announced_on="国家知识产权局公告日",
+        announcement_no="公告号",
+        withdrawn_on="撤回公告日",
+        withdrawal_reason="撤回理由",
+    )
+    __value_labels__ = coded(state=DECLARATION_STATES, fee_method=FEE_METHODS)
     __state_field__ = "state"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +84,20 @@ class OpenLicence(Base):
 
     __tablename__ = "open_licences"
     __audited__ = True
+    __label__ = "开放许可实施"
+    __labels__ = named(
+        declaration_id="开放许可声明",
+        licensee_org_id="被许可单位",
+        licensee="被许可人",
+        notice_date="书面通知日期",
+        start_date="实施起始日",
+        ends_on="许可期限届满日",
+        recordal_due="备案期限",
+        recorded_on="备案日",
+        recordal_no="备案号",
+        filed_by_id="登记人",
+    )
+    __value_labels__ = coded(status=LICENCE_STATUS)
     __state_field__ = "status"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,6 +127,8 @@ class EvaluationReport(Base):
 
     __tablename__ = "patent_evaluation_reports"
     __audited__ = True
+    __label__ = "专利权评价报告"
+    __labels__ = named(number="报告编号", issued_on="出具日期")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 from ipoc.matching.scoring import confidence_label
 
 MATCH_STATES = {"proposed": "待审核", "accepted": "已采纳", "rejected": "已否决", "forwarded": "已转交"}
@@ -28,6 +29,21 @@ REJECT_REASONS = {
 class Match(Base, Timestamped):
     __tablename__ = "tech_matches"
     __audited__ = True
+    __label__ = "匹配结果"
+    __labels__ = named(
+        target_kind="匹配对象类型",
+        target_offer_id="匹配的技术供给",
+        target_demand_id="匹配的技术需求",
+        target_org_id="匹配的企业",
+        score="得分",
+        confidence="可信度",
+        rank="排名",
+        reasons="匹配理由",
+        decision_reason="决定理由",
+        reason_code="否决原因",
+        forwarded_to_org_id="转交单位",
+    )
+    __value_labels__ = coded(status=MATCH_STATES, target_kind=TARGET_KINDS, reason_code=REJECT_REASONS)
     __state_field__ = "status"
 
     id: Mapped[int] = mapped_column(primary_key=True)

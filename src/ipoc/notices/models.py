@@ -8,8 +8,10 @@ from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 
 OBJECTION_STATUS = {"open": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}
+FIRST_DAY = {"counts": "发布当日计入公示期", "excluded": "自发布次日起算"}
 
 
 def zh_date(day: date) -> str:
@@ -20,6 +22,18 @@ def zh_date(day: date) -> str:
 class PublicNotice(Base, Timestamped):
     __tablename__ = "public_notices"
     __audited__ = True
+    __label__ = "公示"
+    __labels__ = named(
+        title="标题",
+        body="正文",
+        working_days="公示工作日数",
+        first_day="首日计算",
+        starts_on="公示开始日期",
+        ends_on="公示结束日期",
+        contact="异议受理单位及联系方式",
+        published_by_id="发布人",
+    )
+    __value_labels__ = coded(first_day=FIRST_DAY)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
@@ -51,6 +65,17 @@ class Objection(Base, Timestamped):
 
     __tablename__ = "objections"
     __audited__ = True
+    __label__ = "异议"
+    __labels__ = named(
+        filer_name="异议人",
+        filer_contact="联系方式",
+        content="异议内容及理由",
+        resolution="处理意见",
+        resolved_by_id="处理人",
+        resolved_at="处理时间",
+        outcome="处理结果",
+    )
+    __value_labels__ = coded(status=OBJECTION_STATUS, outcome=OBJECTION_STATUS)
     __state_field__ = "status"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 from ipoc.reference.models import OrgType, Region
 
 ORG_STATUS = {"pending": "待核验", "verified": "已核验", "rejected": "未通过"}
@@ -16,6 +17,20 @@ ORG_STATUS = {"pending": "待核验", "verified": "已核验", "rejected": "未�
 class Organisation(Base, Timestamped):
     __tablename__ = "organisations"
     __audited__ = True
+    __label__ = "单位"
+    __labels__ = named(
+        name="单位名称",
+        type_code="单位类型",
+        uscc="统一社会信用代码",
+        address="地址",
+        contact_name="联系人",
+        contact_phone="联系电话",
+        review_note="核验意见",
+        reviewed_by_id="核验人",
+        reviewed_at="核验时间",
+        region_id="所在盟市",
+    )
+    __value_labels__ = coded(status=ORG_STATUS)
     __state_field__ = "status"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +70,15 @@ class OrganisationName(Base, Timestamped):
     __tablename__ = "organisation_names"
     __table_args__ = (UniqueConstraint("organisation_id", "normalised", name="uq_organisation_names_org_name"),)
     __audited__ = True
+    __label__ = "单位的申请人名称"
+    __labels__ = named(
+        organisation_id="单位",
+        name="申请人/专利权人名称",
+        normalised="规范化名称",
+        source="来源",
+        proposed_by_id="提出人",
+    )
+    __value_labels__ = coded(state=NAME_LINK_STATES, source=NAME_LINK_SOURCES)
     __state_field__ = "state"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped, utcnow
+from ipoc.labels import coded, named
 from ipoc.reference.models import Industry, Region
 
 KIND_LABELS = {"invention": "发明", "utility_model": "实用新型", "design": "外观设计"}
@@ -34,6 +35,16 @@ EVENT_LABELS = {
 }
 # LegalEvent.detail: licence types and the keys an event's detail may carry
 LICENCE_TYPES = {"exclusive": "独占许可", "sole": "排他许可", "ordinary": "普通许可"}
+EVENT_SOURCES = {"import": "导入", "manual": "手工登记"}
+
+
+def rights_acts() -> dict[str, str]:
+    """The acts a right is checked for (patents.rights.ACTS), read when a history is shown (rights imports us)."""
+    from ipoc.patents.rights import ACTS
+
+    return ACTS
+
+
 DETAIL_LABELS = {
     "type": "许可类型",
     "term_start": "期限起",
@@ -143,6 +154,9 @@ class LegalEvent(Base):
     """Grant, lapse, transfer, licence (type and term), pledge (pledgee) and its release, invalidation, fees."""
 
     __tablename__ = "legal_events"
+    __label__ = "法律事件"
+    __labels__ = named(kind="事项", event_date="日期", detail="详情", source="来源", **DETAIL_LABELS)
+    __value_labels__ = coded(kind=EVENT_LABELS, type=LICENCE_TYPES, source=EVENT_SOURCES)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
@@ -163,6 +177,8 @@ class IndustryDatabase(Base, Timestamped):
 
     __tablename__ = "industry_databases"
     __audited__ = True
+    __label__ = "核心领域专题库"
+    __labels__ = named(name="专题库名称", ipc_prefixes="IPC 前缀", keywords="关键词")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -181,6 +197,8 @@ class IndustryDatabasePatent(Base):
     __tablename__ = "industry_database_patents"
     __table_args__ = (UniqueConstraint("database_id", "patent_id"),)
     __audited__ = True
+    __label__ = "专题库专利"
+    __labels__ = named(database_id="专题库")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     database_id: Mapped[int] = mapped_column(ForeignKey("industry_databases.id", ondelete="CASCADE"), index=True)
@@ -197,6 +215,15 @@ class RightsAuthorisation(Base, Timestamped):
 
     __tablename__ = "rights_authorisations"
     __audited__ = True
+    __label__ = "书面授权"
+    __labels__ = named(
+        organisation_id="被授权单位",
+        grantor="授权人（专利权人）",
+        acts="授权事项",
+        valid_until="有效期至",
+        attachment_id="授权书",
+    )
+    __value_labels__ = coded(state=AUTHORISATION_STATES, acts=rights_acts)
     __state_field__ = "state"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,6 +254,11 @@ class RightsConsent(Base, Timestamped):
     __tablename__ = "rights_consents"
     __table_args__ = (UniqueConstraint("patent_id", "act", "role", "party", name="uq_rights_consents_act_party"),)
     __audited__ = True
+    __label__ = "权利人同意"
+    __labels__ = named(
+        act="同意事项", role="同意人身份", party="同意人", attachment_id="同意书", recorded_by_id="登记人"
+    )
+    __value_labels__ = coded(role=CONSENT_ROLES, act=rights_acts)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)

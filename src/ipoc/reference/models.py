@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 
 REGION_KINDS = {"city": "市", "league": "盟", "separately_addressed_city": "单列市"}
 INDUSTRY_CATEGORIES = ("重点", "优势特色")
@@ -16,6 +17,11 @@ class Region(Base):
 
     __tablename__ = "regions"
     __audited__ = True
+    __label__ = "盟市"
+    __labels__ = named(
+        code="代码", name="名称", kind="类别", parent_id="所属盟", acts_as_recommender="负责推荐", sort_order="排列顺序"
+    )
+    __value_labels__ = coded(kind=REGION_KINDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(6), unique=True)
@@ -37,6 +43,8 @@ class Industry(Base, Timestamped):
 
     __tablename__ = "industries"
     __audited__ = True
+    __label__ = "产业"
+    __labels__ = named(name="产业名称", naming_term="命名用语", category="类别", source="依据")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60), unique=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.auth.models import User
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 
 PANEL_KINDS = {"recognition": "认定评审", "performance": "绩效评估"}
@@ -26,6 +27,9 @@ class ScoreSheet(Base, Timestamped):
 
     __tablename__ = "score_sheets"
     __audited__ = True
+    __label__ = "评分表"
+    __labels__ = named(name="评分表名称", version="版本", kind="评审类型", indicators="评分指标")
+    __value_labels__ = coded(kind=PANEL_KINDS)
     __table_args__ = (UniqueConstraint("name", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +42,16 @@ class ScoreSheet(Base, Timestamped):
 class Panel(Base, Timestamped):
     __tablename__ = "panels"
     __audited__ = True
+    __label__ = "评审专家组"
+    __labels__ = named(
+        kind="评审类型",
+        name="专家组名称",
+        sheet_id="评分表",
+        closed_at="结束时间",
+        year="评估年度",
+        min_scores="每份材料最少有效评分数",
+    )
+    __value_labels__ = coded(kind=PANEL_KINDS, status=PANEL_STATUS)
     __state_field__ = "status"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +78,8 @@ class PanelMember(Base, Timestamped):
 
     __tablename__ = "panel_members"
     __audited__ = True
+    __label__ = "专家组成员"
+    __labels__ = named(conflict_note="利益冲突说明", declared_at="申报回避时间")
     __table_args__ = (UniqueConstraint("panel_id", "expert_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,6 +100,8 @@ class PanelConflict(Base):
 
     __tablename__ = "panel_conflicts"
     __audited__ = True
+    __label__ = "利益冲突单位"
+    __labels__ = named(member_id="专家组成员", org_id="回避单位")
     __table_args__ = (UniqueConstraint("member_id", "org_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,6 +121,8 @@ class Score(Base, Timestamped):
 
     __tablename__ = "scores"
     __audited__ = True
+    __label__ = "评分"
+    __labels__ = named(items="各项得分", total="总分", comment="评审意见")
     __audit_redact__ = ("items", "total", "comment")
     __table_args__ = (
         UniqueConstraint("panel_id", "expert_id", "application_id", name="uq_scores_application"),

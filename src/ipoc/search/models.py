@@ -10,6 +10,11 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipoc.db import Base, Timestamped, utcnow
+from ipoc.labels import coded, named
+from ipoc.patents.models import KIND_LABELS as PATENT_KINDS
+from ipoc.patents.models import STATUS_LABELS as PATENT_STATUS
+
+SEARCH_MODES = {"hybrid": "混合（关键词 + 语义）", "lexical": "关键词", "semantic": "语义"}
 
 
 class DictionaryTerm(Base, Timestamped):
@@ -17,6 +22,8 @@ class DictionaryTerm(Base, Timestamped):
 
     __tablename__ = "dictionary_terms"
     __audited__ = True
+    __label__ = "领域词典词条"
+    __labels__ = named(term="词条", note="说明")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     term: Mapped[str] = mapped_column(String(40), unique=True)
@@ -48,6 +55,23 @@ class SavedSearch(Base, Timestamped):
 
     __tablename__ = "saved_searches"
     __audited__ = True
+    __label__ = "保存的检索"
+    __labels__ = named(
+        owner_id="所有人",
+        query="检索式",
+        filters="筛选条件",
+        mode="检索方式",
+        database_id="专题库",
+        notify="有新专利时提醒",
+        seen_max_id="已读到的专利",
+        new_patent_ids="新命中的专利",
+        kind="专利类型",
+        status_class="法律状态",
+        ipc_subclass="IPC 小类",
+        applicant="申请人",
+        region_name="盟市",
+    )
+    __value_labels__ = coded(mode=SEARCH_MODES, kind=PATENT_KINDS, status_class=PATENT_STATUS)
     __audit_ignore__ = ("seen_max_id", "new_patent_ids", "updated_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)

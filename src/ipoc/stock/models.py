@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import KIND_LABELS, STATUS_LABELS, Patent
 
@@ -22,6 +23,7 @@ ACTIONS = {
     "manual": "需人工判断",
 }
 UNLINKED_LABEL = "未入库"
+HOLDER_STATES = {"own": "本单位为专利权人", "authorised": "已获书面授权", "other": "非本单位"}
 
 
 class StockBatch(Base, Timestamped):
@@ -29,6 +31,8 @@ class StockBatch(Base, Timestamped):
 
     __tablename__ = "stock_batches"
     __audited__ = True
+    __label__ = "存量专利批次"
+    __labels__ = named(org_id="高校或科研院所", center_id="协助盘活的运营中心", title="批次名称")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -46,6 +50,42 @@ class StockPatent(Base, Timestamped):
     __tablename__ = "stock_patents"
     __table_args__ = (UniqueConstraint("batch_id", "application_no", name="uq_stock_patents_batch_application"),)
     __audited__ = True
+    __label__ = "存量专利"
+    __labels__ = named(
+        application_no="申请号",
+        offer_id="技术供给",
+        college="学院",
+        note="说明",
+        listed_title="清单中的名称",
+        screened_on="筛查日期",
+        status_class="法律状态",
+        kind="专利类型",
+        ipc_section="IPC 部",
+        ipc_class="IPC 大类",
+        expires_on="保护期届满日",
+        remaining_days="剩余保护天数",
+        indicators="筛查指标",
+        suggestion="建议",
+        reasons="理由",
+        override="人工调整的建议",
+        override_note="调整说明",
+        overridden_by_id="调整人",
+        holder_state="权利归属",
+        holders="当前专利权人",
+        cited_count="被引次数",
+        claims="权利要求数",
+        criteria="高价值判据",
+        exclusive_licence="有效的独占或排他许可",
+        family_size="同族专利数",
+        high_value="高价值情形",
+        independent_claims="独立权利要求数",
+        licensed="有许可",
+        pledged="质押未解除",
+        transferred="有转让",
+    )
+    __value_labels__ = coded(
+        kind=KIND_LABELS, status_class=STATUS_LABELS, suggestion=ACTIONS, override=ACTIONS, holder_state=HOLDER_STATES
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("stock_batches.id", ondelete="CASCADE"), index=True)
@@ -115,6 +155,10 @@ class StockIntake(Base, Timestamped):
 
     __tablename__ = "stock_intakes"
     __audited__ = True
+    __label__ = "存量专利清单导入"
+    __labels__ = named(
+        source="来源", rows="行数", added="新增", linked="已关联", duplicates="重复", bad="有误", issues="问题行"
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("stock_batches.id", ondelete="CASCADE"), index=True)

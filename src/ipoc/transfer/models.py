@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc import money
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Patent
 from ipoc.reference.models import Industry
@@ -50,6 +51,23 @@ class Demand(Base, Timestamped):
 
     __tablename__ = "tech_demands"
     __audited__ = True
+    __label__ = "技术需求"
+    __labels__ = named(
+        org_id="需求单位",
+        center_id="承办运营中心",
+        title="需求名称",
+        problem="要解决的问题",
+        desired_effect="期望效果",
+        keywords="技术领域关键词",
+        ipc_hints="IPC 分类提示",
+        constraints="约束条件",
+        budget_min_yuan="预算下限",
+        budget_max_yuan="预算上限",
+        modes="合作方式",
+        public_summary="公开摘要",
+        confidential_detail="保密详情",
+    )
+    __value_labels__ = coded(status=DEMAND_STATES, modes=MODES)
     __state_field__ = "status"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,6 +111,21 @@ class Offer(Base, Timestamped):
 
     __tablename__ = "tech_offers"
     __audited__ = True
+    __label__ = "技术供给"
+    __labels__ = named(
+        org_id="供给单位",
+        title="成果名称",
+        problem_solved="解决的问题",
+        advantage="优势",
+        trl="技术成熟度",
+        field="应用领域",
+        products="适用产品",
+        expected_terms="期望合作条件",
+        modes="合作方式",
+        price_min_yuan="价格下限",
+        price_max_yuan="价格上限",
+    )
+    __value_labels__ = coded(status=OFFER_STATES, modes=MODES, trl=TRL_LABELS)
     __state_field__ = "status"
 
     id: Mapped[int] = mapped_column(primary_key=True)

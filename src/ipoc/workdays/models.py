@@ -12,6 +12,7 @@ from sqlalchemy import Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipoc.db import Base, Timestamped
+from ipoc.labels import coded, named
 
 DAY_KINDS = {"holiday": "放假", "workday": "调休上班"}
 
@@ -19,6 +20,8 @@ DAY_KINDS = {"holiday": "放假", "workday": "调休上班"}
 class CalendarYear(Base, Timestamped):
     __tablename__ = "calendar_years"
     __audited__ = True
+    __label__ = "节假日安排年度"
+    __labels__ = named(source="依据")
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     source: Mapped[str] = mapped_column(String(200), default="")
@@ -29,6 +32,9 @@ class CalendarDay(Base, Timestamped):
 
     __tablename__ = "calendar_days"
     __audited__ = True
+    __label__ = "工作日历调整"
+    __labels__ = named(day="日期", kind="调整类型", note="说明")
+    __value_labels__ = coded(kind=DAY_KINDS)
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
