@@ -16,7 +16,7 @@ from ipoc.deals.models import Contact, Deal, DealPatent, DealStep
 from ipoc.events.models import TechEvent, TechEventItem, TechEventSignup
 from ipoc.files.models import Attachment
 from ipoc.jobs.models import Job
-from ipoc.licensing.models import EvaluationReport, OpenLicence, OpenLicenceDeclaration
+from ipoc.licensing.models import AdvertisingPhrase, EvaluationReport, OpenLicence, OpenLicenceDeclaration
 from ipoc.matching.models import Match
 from ipoc.notices.models import Objection, PublicNotice
 from ipoc.orgs.models import Organisation
@@ -37,6 +37,7 @@ from ipoc.transfer.models import Demand, Offer, OfferPatent
 from ipoc.workdays.models import CalendarDay, CalendarYear
 
 __all__ = [
+    "AdvertisingPhrase",
     "ApiToken",
     "Applicant",
     "Application",

@@ -136,3 +136,15 @@ class EvaluationReport(Base):
     issued_on: Mapped[date] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AdvertisingPhrase(Base, Timestamped):
+    """A commercial advertising phrase (广告法 第九条's kind: 国家级, 最高级, 最佳 …) that 细则85 keeps out of an
+    open-licence declaration; the region admin extends or trims the list, every change audited."""
+
+    __tablename__ = "advertising_phrases"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase: Mapped[str] = mapped_column(String(50), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

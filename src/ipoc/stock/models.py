@@ -108,6 +108,10 @@ class StockPatent(Base, Timestamped):
     indicators: Mapped[dict] = mapped_column(JSON, default=dict)
     suggestion: Mapped[str | None] = mapped_column(String(16))
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # who holds the patent (patents.rights) when it was screened: own = the batch's organisation is a current
+    # patentee, authorised = a center-confirmed written authorisation to offer it, other = 非本单位 (never offered)
+    holder_state: Mapped[str | None] = mapped_column(String(16))
+    holders: Mapped[str] = mapped_column(String(500), default="")
     # a person's decision over the suggestion
     override: Mapped[str | None] = mapped_column(String(16))
     override_note: Mapped[str] = mapped_column(Text, default="")
