@@ -22,7 +22,7 @@ from ipoc.reminders import service as reminders
 from ipoc.reminders.models import Notification
 from ipoc.reviews.models import Panel, PanelMember, Score, ScoreSheet
 from ipoc.workdays.models import CalendarYear
-from tests.conftest import login, make_user, post_form
+from tests.conftest import login, make_user
 from tests.test_catalogue import as_principal, make_center
 
 DUE = date(2026, 12, 31)  # the 2026 self-evaluation deadline (setting self_evaluation_deadline = 12-31)
@@ -294,40 +294,28 @@ def test_the_cli_sends_and_prints_the_count(instance, session):
     assert "cron" in helptext
 
 
-def test_the_reminders_page_lists_due_items_and_marks_notifications_read(client, session):
+def test_the_reminders_page_lists_due_items_and_reminders_land_in_the_message_centre(client, session):
     this_year = clock.today().year
     center = make_center(session, "包头市", "内蒙古自治区稀土测试知识产权运营中心", start=date(this_year - 1, 3, 1))
     staff = make_user(session, "staff", Role.CENTER_STAFF, center.name)
-    other = make_user(session, "staff2", Role.CENTER_STAFF, center.name)
-    mine = Notification(user_id=staff.id, key="k1", text="请报送自我评价", link=f"/centers/{center.id}")
-    theirs = Notification(user_id=other.id, key="k1", text="别人的提醒")
-    session.add_all([mine, theirs])
+    make_user(session, "staff2", Role.CENTER_STAFF, center.name)
+    assert reminders.send_reminders(session) == 2, "last year's overdue self-evaluation, told to both"
+    session.add(Notification(user_id=staff.id, key="k1", text="请报送自我评价", link=f"/centers/{center.id}"))
     session.commit()
 
     assert client.get("/reminders").headers["location"].startswith("/login")
     assert client.get("/api/v1/reminders/due").status_code == 401
-    assert client.get("/api/v1/reminders/notifications").status_code == 401
     login(client, "staff")
     page = client.get("/reminders")
     assert page.status_code == 200 and 'data-testid="due-list"' in page.text
     assert 'data-overdue="1"' in page.text, f"last year's self-evaluation ({this_year - 1}) is overdue"
-    assert "请报送自我评价" in page.text and "别人的提醒" not in page.text
-
-    assert client.post(f"/reminders/notifications/{mine.id}/read").status_code == 403, "no CSRF token, no change"
-    assert post_form(client, f"/reminders/notifications/{theirs.id}/read", {}).status_code == 404
-    assert post_form(client, f"/reminders/notifications/{mine.id}/read", {}).status_code == 303
-    session.expire_all()
-    assert session.get(Notification, mine.id).read_at is not None
-    assert session.get(Notification, theirs.id).read_at is None
+    assert 'href="/messages?category=reminder"' in page.text
 
     due = client.get("/api/v1/reminders/due").json()
     assert due[0]["kind"] == "self_evaluation" and due[0]["overdue"] is True and due[0]["kind_label"] == "自我评价"
-    notes = client.get("/api/v1/reminders/notifications").json()
-    assert [n["text"] for n in notes] == ["请报送自我评价"] and notes[0]["read_at"]
-
-    session.add_all([Notification(user_id=staff.id, key=f"k{n}", text=f"提醒{n}") for n in range(2, 5)])
-    session.commit()
-    assert post_form(client, "/reminders/notifications/read", {}).status_code == 303
-    session.expire_all()
-    unread = select(Notification.user_id).where(Notification.read_at.is_(None))
-    assert list(session.scalars(unread)) == [other.id], "all of mine read, nobody else's"
+    told = client.get("/api/v1/messages", params={"category": "reminder"}).json()
+    assert [m["text"][:5] for m in told] == ["【已逾期 "] and told[0]["category_label"] == "期限提醒"
+    assert told[0]["due_on"] == f"{this_year - 1}-12-31"
+    decisions = client.get("/api/v1/messages", params={"category": "decision"}).json()
+    assert [m["text"] for m in decisions] == ["请报送自我评价"]
+    assert 'data-category="reminder"' in client.get("/messages?category=reminder").text

@@ -18,6 +18,7 @@ from ipoc.files.models import Attachment
 from ipoc.jobs.models import Job
 from ipoc.licensing.models import AdvertisingPhrase, EvaluationReport, OpenLicence, OpenLicenceDeclaration
 from ipoc.matching.models import Match
+from ipoc.messages.models import Notification
 from ipoc.notices.models import Objection, PublicNotice
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import (
@@ -29,7 +30,6 @@ from ipoc.patents.models import (
     PatentApplicant,
 )
 from ipoc.reference.models import Industry, OrgType, Region
-from ipoc.reminders.models import Notification
 from ipoc.reviews.models import Panel, PanelConflict, PanelMember, Score, ScoreSheet
 from ipoc.search.models import ChangeCounter, DictionaryTerm, PassageVector, SavedSearch
 from ipoc.stock.models import StockBatch, StockIntake, StockPatent

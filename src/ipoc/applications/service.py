@@ -19,6 +19,7 @@ from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.files import service as files
 from ipoc.files.models import Attachment
+from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.service import require_verified
 from ipoc.reference.models import INDUSTRY_CATEGORIES, Industry
@@ -88,6 +89,10 @@ def transition(session: Session, principal: Principal, app: Application, action:
     audit.set_reason(session, reason or t.label, action=action)
     app.state = target
     _record(session, principal, app, action, source, target, reason)
+    if t.owner != "applicant":  # the applicant is told of every step others take on its dossier
+        said = f"您单位的运营中心申报（{app.call.title}）：{t.label}，当前状态为“{flows.STATE_LABELS[target]}”"
+        said += f"。理由：{reason}" if reason else ""
+        messages.tell(session, text=said, link=f"/applications/{app.id}", organisations=[app.org_id])
     session.flush()
     return app
 

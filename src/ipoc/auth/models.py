@@ -45,6 +45,8 @@ class User(Base, Timestamped):
     center_id: Mapped[int | None] = mapped_column(ForeignKey("centers.id"))
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where e-mail copies of the user's messages go (set by the user in the message centre); none: no copies.
+    email: Mapped[str | None] = mapped_column(String(254))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -18,7 +18,13 @@ JOB_STATUS = {
     "failed": "失败",
     "interrupted": "已中断",
 }
-JOB_KINDS = {"import": "专利导入", "embed": "语义向量计算", "export": "检索结果导出", "reindex": "索引重建"}
+JOB_KINDS = {
+    "import": "专利导入",
+    "embed": "语义向量计算",
+    "export": "检索结果导出",
+    "reindex": "索引重建",
+    "mail": "邮件通知",
+}
 
 
 class Job(Base):

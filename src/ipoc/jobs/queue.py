@@ -48,6 +48,7 @@ HANDLERS: dict[str, str] = {
     "export": "ipoc.search.service:export_job",
     "reindex": "ipoc.search.views:rebuild_job",
     "embed": "ipoc.search.semantic:embedding_job",
+    "mail": "ipoc.messages.mail:send_job",
 }
 _registered: dict[str, Handler] = {}
 

@@ -34,6 +34,7 @@ from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.matching import scoring
 from ipoc.matching.models import REJECT_REASONS, Match
+from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Applicant, IndustryDatabase, Patent, PatentApplicant
 from ipoc.search import index_sync
@@ -640,8 +641,38 @@ def decide(
     match.decision_reason = text
     match.decided_by_id, match.decided_at = p.user_id, utcnow()
     audit.set_reason(session, f"匹配{ACTIONS[action]}" + (f"：{text}" if text else ""))
+    _tell_parties(session, match)
     session.flush()
     return match
+
+
+def _tell_parties(session: Session, m: Match) -> None:
+    """A forwarded match is told to the source's organisation; an accepted one to both parties; a rejected
+    one only to an organisation it had been forwarded to (proposals are the center's own work until then)."""
+    source = _demand(session, m.demand_id) if m.demand_id else _offer(session, m.offer_id)
+    kind = "demands" if m.demand_id else "offers"
+    what = f"{source_label(session, m)} 与 {m.kind_label}“{target_view(session, m).label}”的匹配"
+    if m.status == "forwarded":
+        said, link = f"运营中心向您单位转交了{what}，请查看", f"/{kind}/{source.id}/matches"  # stays open once decided
+        messages.tell(session, text=said, link=link, organisations=[source.org_id])
+    elif m.status == "accepted" or m.forwarded_to_org_id is not None:
+        said = f"运营中心{m.status_label.removeprefix('已')}了{what}"
+        said += f"：{m.decision_reason}" if m.decision_reason else ""
+        messages.tell(session, text=said, link=f"/{kind}/{source.id}", organisations=[source.org_id])
+    if m.status == "accepted" and (target := _target_record(session, m)) is not None:
+        said = f"运营中心采纳了{what}，将为双方安排对接"
+        messages.tell(session, text=said, link=target[1], organisations=[target[0]])
+
+
+def _target_record(session: Session, m: Match) -> tuple[int, str] | None:
+    """(organisation, its own page of the target) for a target that belongs to an organisation."""
+    if m.target_kind == "offer" and (offer := session.get(Offer, m.target_offer_id)):
+        return offer.org_id, f"/offers/{offer.id}"
+    if m.target_kind == "demand" and (demand := session.get(Demand, m.target_demand_id)):
+        return demand.org_id, f"/demands/{demand.id}"
+    if m.target_kind == "org" and m.target_org_id:
+        return m.target_org_id, "/dashboard"
+    return None
 
 
 # --- display ------------------------------------------------------------------------------------------------

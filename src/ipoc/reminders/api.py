@@ -1,4 +1,4 @@
-"""JSON API of reminders (under /api/v1): the caller's due items and notifications."""
+"""JSON API of reminders (under /api/v1): the caller's due items (their reminder messages: /api/v1/messages)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from ipoc.reminders import service as reminders
-from ipoc.schemas import Timestamp
 from ipoc.web.deps import DB, LoggedIn
 
 router = APIRouter(tags=["待办提醒"])
@@ -26,22 +25,6 @@ class DueItemOut(BaseModel):
     overdue: bool
 
 
-class NotificationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    text: str
-    link: str
-    due_on: date | None
-    created_at: Timestamp
-    read_at: Timestamp | None
-
-
 @router.get("/reminders/due", response_model=list[DueItemOut])
 def due(session: DB, p: LoggedIn):
     return reminders.due_items(session, p)
-
-
-@router.get("/reminders/notifications", response_model=list[NotificationOut])
-def notifications(session: DB, p: LoggedIn):
-    return reminders.notifications(session, p)

@@ -1,4 +1,4 @@
-"""What is due, for whom, computed live from the records; and the daily job that turns it into notifications.
+"""What is due, for whom, computed live from the records; and the daily job that turns it into reminder messages.
 
 Nothing here is stored except the notifications themselves: a due item disappears as soon as the record
 it is about moves on (a self-evaluation submitted, a rectification reported, a calendar loaded).
@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ipoc import clock
@@ -24,10 +24,9 @@ from ipoc.catalogue.service import plan_years
 from ipoc.centers import service as centers
 from ipoc.centers.models import ACTIVE_STATUSES, Center, Rectification, SelfEvaluation
 from ipoc.config import get_settings
-from ipoc.db import utcnow
-from ipoc.errors import NotFound
+from ipoc.messages import service as messages
+from ipoc.messages.models import Notification
 from ipoc.notices.models import PublicNotice
-from ipoc.reminders.models import Notification
 from ipoc.reviews import service as reviews
 from ipoc.workdays import service as workdays
 
@@ -206,9 +205,9 @@ def _notice_text(item: DueItem) -> str:
 
 
 def send_reminders(session: Session, today: date | None = None) -> int:
-    """Run daily: close ended periods, then notify every active user of each deadline that is N days away
-    (N in ``reminder_days``) or overdue. A notification's key makes a second run the same day add nothing,
-    and an overdue item is notified once, not every day."""
+    """Run daily: close ended periods, then tell every active user of each deadline that is N days away
+    (N in ``reminder_days``) or overdue, in their message centre. A reminder's key makes a second run the same
+    day add nothing, and an overdue item is told once, not every day."""
     today = today or clock.today()
     centers.close_ended_periods(session, today)
     days = reminder_days()
@@ -222,30 +221,8 @@ def send_reminders(session: Session, today: date | None = None) -> int:
             if key in sent:
                 continue
             sent.add(key)
-            session.add(
-                Notification(user_id=user.id, key=key, text=_notice_text(item), link=item.link, due_on=item.due_on)
+            told = messages.tell(
+                session, text=_notice_text(item), link=item.link, users=[user.id], key=key, due_on=item.due_on
             )
-            created += 1
-    session.flush()
+            created += len(told)
     return created
-
-
-def notifications(session: Session, principal: Principal, limit: int = 200) -> list[Notification]:
-    """The caller's own notifications, unread first, newest first."""
-    stmt = (
-        select(Notification)
-        .where(Notification.user_id == principal.user_id)
-        .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
-    )
-    return list(session.scalars(stmt.limit(limit)))
-
-
-def mark_read(session: Session, principal: Principal, notification_id: int | None = None) -> int:
-    """Mark one of the caller's notifications read (another user's is 404), or all of them when no id."""
-    stmt = update(Notification).where(Notification.user_id == principal.user_id, Notification.read_at.is_(None))
-    if notification_id is not None:
-        own = session.get(Notification, notification_id)
-        if own is None or own.user_id != principal.user_id:
-            raise NotFound("提醒不存在")
-        stmt = stmt.where(Notification.id == notification_id)
-    return session.execute(stmt.values(read_at=utcnow())).rowcount

@@ -1,14 +1,12 @@
-"""Pages: what is due for the caller, and their notifications with mark-as-read."""
+"""Pages: what is due for the caller (their reminder messages are in the message centre, /messages)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
 from ipoc.reminders import service as reminders
-from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import see_other
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -16,12 +14,7 @@ router = APIRouter()
 
 @router.get("/reminders")
 def reminders_page(request: Request, session: DB, p: LoggedIn):
-    ctx = {
-        "title": "待办提醒",
-        "due": reminders.due_items(session, p),
-        "notifications": reminders.notifications(session, p),
-    }
-    return render(request, "reminders/page.html", ctx)
+    return render(request, "reminders/page.html", {"title": "待办提醒", "due": reminders.due_items(session, p)})
 
 
 @router.get("/reminders.xlsx")
@@ -35,15 +28,3 @@ def due_export(session: DB, p: LoggedIn):
     return xlsx_response(
         session, title="待办事项", filename="待办事项.xlsx", headers=headers, rows=rows, entity_type="due_items"
     )
-
-
-@router.post("/reminders/notifications/read")
-def mark_all_read(session: DB, p: LoggedIn):
-    reminders.mark_read(session, p)
-    return see_other("/reminders")
-
-
-@router.post("/reminders/notifications/{notification_id}/read")
-def mark_read(notification_id: PathId, session: DB, p: LoggedIn):
-    reminders.mark_read(session, p, notification_id)
-    return see_other("/reminders")

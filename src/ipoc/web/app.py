@@ -194,6 +194,7 @@ def _web_routers() -> list[APIRouter]:
     from ipoc.jobs.views import router as jobs_router
     from ipoc.licensing.views import router as licensing_router
     from ipoc.matching.views import router as matching_router
+    from ipoc.messages.views import router as messages_router
     from ipoc.notices.views import router as notices_router
     from ipoc.orgs.views import router as orgs_router
     from ipoc.patents.views import router as patents_router
@@ -230,6 +231,7 @@ def _web_routers() -> list[APIRouter]:
         stock_router,
         workdays_router,
         reminders_router,
+        messages_router,
     ]
 
 
@@ -245,6 +247,7 @@ def _api_routers() -> list[APIRouter]:
     from ipoc.jobs.api import router as jobs_api
     from ipoc.licensing.api import router as licensing_api
     from ipoc.matching.api import router as matching_api
+    from ipoc.messages.api import router as messages_api
     from ipoc.notices.api import router as notices_api
     from ipoc.orgs.api import router as orgs_api
     from ipoc.patents.api import router as patents_api
@@ -272,6 +275,7 @@ def _api_routers() -> list[APIRouter]:
         catalogue_api,
         workdays_api,
         reminders_api,
+        messages_api,
         licensing_api,
         benefits_api,
         transfer_api,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ipoc import clock
+from ipoc.audit.present import readable
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
+from ipoc.messages.service import unread_count as unread_messages
 from ipoc.web.deps import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["beijing"] = clock.beijing
+templates.env.filters["readable"] = readable  # histories in Chinese (audit/_history.html)
 
 ADMINS = (Role.REGION_ADMIN,)
 BUREAUS = (Role.REGION_ADMIN, Role.BUREAU_OFFICER)
@@ -69,24 +73,29 @@ def nav_for(principal: Principal) -> list[NavItem]:
     return [item for item in NAV if item.roles is None or principal.role in item.roles]
 
 
-def _unread_count(principal: Principal, request_session: Session | None = None) -> int:
-    """New matches of the user's saved searches, shown as a badge in the navigation: read through the request's
-    own session where it is still open, so a request never holds two pooled connections at once."""
+def _unread_count(
+    counter: Callable[[Session, Principal], int], principal: Principal, request_session: Session | None = None
+) -> int:
+    """A badge's count (new matches of saved searches, unread messages): read through the request's own session
+    where it is still open, so a request never holds two pooled connections at once."""
     from ipoc.db import session_scope
-    from ipoc.search.saved import unread_count
 
+    if not principal.is_authenticated:
+        return 0
     try:
         if request_session is not None:
-            return unread_count(request_session, principal)
+            return counter(request_session, principal)
         with session_scope() as session:
-            return unread_count(session, principal)
+            return counter(session, principal)
     except SQLAlchemyError:  # an error page for a database that is down must still render
         return 0
 
 
 def nav_with_badges(principal: Principal, request_session: Session | None = None) -> list[NavItem]:
+    from ipoc.search.saved import unread_count
+
     items = nav_for(principal)
-    count = _unread_count(principal, request_session) if principal.is_authenticated else 0
+    count = _unread_count(unread_count, principal, request_session)
     if not count:
         return items
     badge = Markup('{} <span class="badge rounded-pill text-bg-warning" data-testid="saved-unread">{}</span>')
@@ -100,6 +109,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     ctx = {
         "principal": principal,
         "nav": nav_with_badges(principal, getattr(request.state, "db", None)),
+        "unread_messages": _unread_count(unread_messages, principal, getattr(request.state, "db", None)),
         "csrf": csrf_token(request),
         "errors": {},
         "values": {},
