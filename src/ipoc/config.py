@@ -50,10 +50,8 @@ class Settings(BaseSettings):
     # Attachments: size limit, and an optional local virus scanner run as `command path` (exit 0 = clean).
     attachment_max_mb: int = Field(default=20, ge=1)
     scan_command: str | None = None
-    # Jobs (imports, exports, embedding, index rebuilds) run from a queue in the database. On the SQLite default
-    # the web process runs them itself; with PostgreSQL and `ipoc worker` processes, set this to false.
-    # E-mail copies of messages (站内消息, optional): sent by the job queue through this SMTP server when a host is set;
-    # `smtp_tls` asks for STARTTLS. `site_url` (e.g. https://ipoc.example.cn) makes the mailed links absolute.
+    # E-mail copies of messages (站内消息, optional): sent by the job queue through this SMTP server when a host
+    # is set; `smtp_tls` asks for STARTTLS. `site_url` (e.g. https://ipoc.example.cn) makes mailed links absolute.
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_sender: str = "ipoc@localhost"
@@ -61,6 +59,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     site_url: str = ""
+    # Jobs (imports, exports, embedding, index rebuilds) run from a queue in the database. On the SQLite default
+    # the web process runs them itself; with PostgreSQL and `ipoc worker` processes, set this to false.
     run_jobs_in_web: bool = True
     web_job_slots: int = Field(default=2, ge=1)
     # Concurrency of one web process. Route functions run in a pool of `threadpool_size` threads; at most

@@ -32,12 +32,12 @@ from ipoc.deals.schemas import ContactIn, DealEditIn, DealIn, StepIn
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.events.models import TechEvent
 from ipoc.matching.models import Match
+from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Applicant, Patent
 from ipoc.patents.numbers import normalise_application_no
 from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand, Offer
-from ipoc.messages import service as messages
 
 # Every mode the ledger knows counts (domain-rules §1: 转让、许可、作价入股、投融资); listed on purpose so that a
 # mode added later (say, technical services) is not counted by accident.
@@ -430,7 +430,14 @@ def create_deal(session: Session, p: Principal, data: DealIn, today: date | None
     if contact is not None and contact.status == "open":
         contact.status = "deal"
     session.flush()
+    _tell_parties(session, deal, f"运营中心登记了与您单位有关的技术合同交易“{deal.title}”（意向）")
     return deal
+
+
+def _tell_parties(session: Session, deal: Deal, said: str) -> None:
+    """The registered organisations party to a deal hear of each of its steps."""
+    parties = [deal.provider_org_id, deal.seeker_org_id]
+    messages.tell(session, text=said, link=f"/deals/{deal.id}", organisations=parties)
 
 
 PARTY_FIELDS = {"seeker_org_id", "seeker_name", "provider_org_id", "provider_name"}
@@ -446,16 +453,9 @@ def update_deal(session: Session, p: Principal, deal_id: int, data: DealEditIn) 
     """Correct an open deal's title, mode, parties or notes (audited); a recorded or abandoned deal is final."""
     deal = get_deal(session, p, deal_id)
     if not manages(p, deal.center_id):
-    _tell_parties(session, deal, f"运营中心登记了与您单位有关的技术合同交易“{deal.title}”（意向）")
         raise Forbidden("只有承办该交易的运营中心工作人员可以修改")
     if deal.stage not in flows.OPEN_STAGES:
         raise Conflict(f"交易已{deal.stage_label}，不能再修改")
-def _tell_parties(session: Session, deal: Deal, said: str) -> None:
-    """The registered organisations party to a deal hear of each of its steps."""
-    parties = [deal.provider_org_id, deal.seeker_org_id]
-    messages.tell(session, text=said, link=f"/deals/{deal.id}", organisations=parties)
-
-
     values = {"title": data.title, "mode": data.mode, "notes": data.notes}
     values |= _parties(session, data.model_dump(include=PARTY_FIELDS))
     for name, value in values.items():
@@ -547,6 +547,8 @@ def transition(session: Session, p: Principal, deal_id: int, data: StepIn, today
     )
     deal.stage = t.target
     deal.last_step_on = on
+    said = f"技术合同交易“{deal.title}”：{t.label}（{on}），当前阶段为“{deal.stage_label}”"
+    _tell_parties(session, deal, said + (f"。{note}" if note else ""))
     session.flush()
     return deal
 
@@ -571,109 +573,6 @@ def deals_to_follow(session: Session, p: Principal) -> list[Deal]:
 @dataclass(frozen=True)
 class ConversionYear:
     year: int
-    said = f"技术合同交易“{deal.title}”：{t.label}（{on}），当前阶段为“{deal.stage_label}”"
-    _tell_parties(session, deal, said + (f"。{note}" if note else ""))
-    session.flush()
-    return deal
-
-
-# --- the rights and conflict check of a contract ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Contract:
-    """What a contract would say once the step is taken, checked before anything changes."""
-
-    deal: Deal
-    signed_on: date
-    contract_no: str
-    patent_ids: list[int]
-    terms: rights.Terms
-
-
-def _contract(deal: Deal, action: str, data: StepIn, on: date, links: list[DealPatent] | None) -> Contract:
-    patent_ids = [link.patent_id for link in (links if links is not None else deal.patent_links)]
-    if action == "sign":
-        start = data.licence_start or on
-        terms = rights.Terms(start, data.licence_end, data.territory)
-        return Contract(deal, on, data.contract_no or deal.contract_no, patent_ids, terms)
-    return Contract(deal, deal.signed_on or on, deal.contract_no, patent_ids, _stored_terms(deal))
-
-
-def _stored_terms(deal: Deal) -> rights.Terms:
-    return rights.Terms(deal.licence_start or deal.signed_on, deal.licence_end, deal.territory)
-
-
-def _same_party(org_a: int | None, name_a: str, org_b: int | None, name_b: str) -> bool:
-    if org_a is not None or org_b is not None:
-        return org_a == org_b
-    return normalise_name(name_a) == normalise_name(name_b)
-
-
-def _duplicate(session: Session, c: Contract) -> list[rights.Refusal]:
-    """The same contract counted twice: same mode, parties and a shared patent, and the same contract number
-    (or, without numbers, the same signing date)."""
-    others = session.scalars(
-        select(Deal)
-        .join(DealPatent)
-        .where(
-            DealPatent.patent_id.in_(c.patent_ids or [0]),
-            Deal.id != (c.deal.id or 0),
-            Deal.mode == c.deal.mode,
-            Deal.stage.in_(flows.CONTRACT_STAGES),
-            or_(Deal.rights_state.is_(None), Deal.rights_state != "refused"),
-        )
-        .distinct()
-    )
-    d = c.deal
-    number = normalise_name(c.contract_no)
-    out = []
-    for other in others:
-        parties = _same_party(other.provider_org_id, other.provider_name, d.provider_org_id, d.provider_name)
-        parties = parties and _same_party(other.seeker_org_id, other.seeker_name, d.seeker_org_id, d.seeker_name)
-        other_no = normalise_name(other.contract_no)
-        same = (number and number == other_no) or ((not number or not other_no) and other.signed_on == c.signed_on)
-        if parties and same:
-            what = f"合同编号 {other.contract_no}" if other.contract_no else f"签订日期 {other.signed_on}"
-            out.append(rights.Refusal(f"与交易 #{other.id}（{what}）是同一份合同，不能重复登记和计入台账"))
-    return out
-
-
-def contract_refusals(session: Session, c: Contract) -> list[rights.Refusal]:
-    """Every reason the contract may not be signed, recorded or counted (Chinese, per patent)."""
-    act = ACT_OF_MODE.get(c.deal.mode)
-    out: list[rights.Refusal] = []
-    for patent_id in c.patent_ids if act else []:
-        patent = session.get(Patent, patent_id)
-        found = rights.check(
-            session,
-            patent,
-            act,
-            organisation_id=c.deal.provider_org_id,
-            name="" if c.deal.provider_org_id else c.deal.provider_name,
-            on=c.signed_on,
-            terms=c.terms,
-            exclude_deal_id=c.deal.id,
-        )
-        out += [rights.Refusal(f"专利 {patent.application_no}：{r.reason}", r.standing) for r in found]
-    return out + _duplicate(session, c)
-
-
-def recheck(session: Session, p: Principal, deal_id: int, today: date | None = None) -> Deal:
-    """Check a signed or recorded contract again (one from before the check, or after the facts changed): it
-    counts in the ledger only if it passes; the reasons of a failure stay on the deal, audited."""
-    deal = get_deal(session, p, deal_id)
-    if not manages(p, deal.center_id):
-        raise Forbidden(STAFF_ONLY)
-    if deal.stage not in flows.CONTRACT_STAGES or deal.signed_on is None:
-        raise Conflict("只有已签订的合同需要权利核验")
-    contract = Contract(deal, deal.signed_on, deal.contract_no, [x.patent_id for x in deal.patent_links],
-                        _stored_terms(deal))  # fmt: skip
-    found = contract_refusals(session, contract)
-    deal.rights_state = "refused" if found else "passed"
-    deal.rights_note = "；".join(dict.fromkeys(r.reason for r in found))
-    deal.rights_checked_on = _today(today)
-    audit.set_reason(session, "合同权利核验：" + ("未通过" if found else "通过"))
     amount_yuan: int
     deals: int
 
