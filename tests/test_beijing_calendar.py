@@ -214,6 +214,11 @@ def _offences(tree: ast.AST, stamps: set[str]) -> Iterator[tuple[int, str]]:
             for item in node.elts:
                 if isinstance(item, ast.Attribute) and item.attr in stamps and isinstance(node.ctx, ast.Load):
                     yield item.lineno, f"stored {item.attr} put as is into a row: use clock.beijing_at"
+        shown = node.value if isinstance(node, ast.FormattedValue) else None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" and node.args:
+            shown = node.args[0]
+        if isinstance(shown, ast.Attribute) and shown.attr in stamps:
+            yield node.lineno, f"stored {shown.attr} written as text in UTC: use clock.beijing"
 
 
 def test_no_code_reads_the_servers_clock_or_a_utc_timestamps_day():
@@ -223,14 +228,20 @@ def test_no_code_reads_the_servers_clock_or_a_utc_timestamps_day():
         for path in _python_files()
         for line, why in _offences(ast.parse(path.read_text(encoding="utf-8")), stamps)
     ]
-    pattern = re.compile(rf"\.({'|'.join(sorted(stamps))})\s*\.\s*({'|'.join(sorted(DAY_OF))})\b")
+    names = "|".join(sorted(stamps))
+    # .created_at.strftime(...), or {{ x.created_at }} / {{ x.created_at|other }} printed without |beijing
+    pattern = re.compile(rf"\.({names})\s*(\.\s*({'|'.join(sorted(DAY_OF))})\b|\}}\}}|\|(?!\s*beijing\b))")
     for path in TEMPLATES.rglob("*.html"):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if pattern.search(line):
                 found.append(f"templates/{path.relative_to(TEMPLATES)}:{number}: use the |beijing filter")
     assert not found, "\n".join(found)
-    sample = ast.parse("a = date.today()\nb = x.created_at.date()\nc = [u.name, u.last_login_at]\nd = datetime.now()")
-    assert len(list(_offences(sample, stamps))) == 4, "the guard sees each kind of offence"
+    sample = "a = date.today()\nb = x.created_at.date()\nc = [u.name, u.last_login_at]\nd = datetime.now()\n"
+    sample += "e = f'{x.created_at:%Y}'\nf = str(x.submitted_at)\n"
+    sample += "ok = [clock.beijing_at(x.created_at), datetime.now(UTC)]"
+    assert len(list(_offences(ast.parse(sample), stamps))) == 6, "the guard sees each kind of offence"
+    lines = ["{{ x.created_at }}", "{{ x.decided_at|default('') }}", "{{ x.ts.strftime('%Y') }}", "{{ x.at|beijing }}"]
+    assert [bool(pattern.search(line)) for line in lines] == [True, True, True, False]
 
 
 def _naked_datetimes(annotation, seen: set) -> Iterator[str]:
