@@ -13,7 +13,8 @@ from ipoc.audit.rows import IMPORT_BATCH, batch_meta
 from ipoc.auth.roles import Principal, Role
 from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center
-from ipoc.orgs.models import Organisation
+from ipoc.orgs.models import Organisation, OrganisationName
+from ipoc.orgs.names import normalise_name
 from ipoc.patents.models import Patent
 from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
@@ -28,6 +29,17 @@ def make_org(
     session.add(org)
     session.flush()
     return org
+
+
+def holds_name(session, org: Organisation, name: str | None = None) -> OrganisationName:
+    """A patentee/applicant name the organisation holds, confirmed (as its bureau would), so that
+    patents.rights counts it a current patentee of the patents under that name."""
+    link = OrganisationName(
+        organisation_id=org.id, name=name or org.name, normalised=normalise_name(name or org.name), state="confirmed"
+    )
+    session.add(link)
+    session.flush()
+    return link
 
 
 def active_center(session, name: str, builder: Organisation) -> Center:

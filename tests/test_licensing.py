@@ -15,10 +15,10 @@ from ipoc.errors import Conflict, Forbidden, NotFound
 from ipoc.licensing import service as lic
 from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
 from ipoc.licensing.schemas import AnnounceIn, DeclarationIn, FactIn, FeeQuery, NoticeIn, WithdrawIn
-from ipoc.patents.models import Applicant, LegalEvent, Patent, PatentApplicant
+from ipoc.patents.models import Applicant, LegalEvent, Patent, PatentApplicant, RightsConsent
 from ipoc.patents.numbers import check_char
-from tests.conftest import login, make_user, post_form
-from tests.factories import make_org
+from tests.conftest import csrf_of, login, make_user, post_form
+from tests.factories import holds_name, make_org
 
 TODAY = date(2026, 11, 30)
 OWNER = "内蒙古稀土新材料(包头)有限公司"  # as the patent record spells it
@@ -60,8 +60,8 @@ def _event(session, patent, kind, day, **detail):
 @pytest.fixture
 def people(session):
     """The patentee's member (name matched with full-width brackets and spaces), another member, staff."""
-    make_org(session, OWNER_ORG)
-    make_org(session, "鄂尔多斯装备制造有限公司")
+    holds_name(session, make_org(session, OWNER_ORG), OWNER)  # the record's spelling, confirmed as its name
+    holds_name(session, make_org(session, "鄂尔多斯装备制造有限公司"))
     session.commit()
     users = {
         "owner": make_user(session, "owner", Role.MEMBER, OWNER_ORG),
@@ -260,8 +260,14 @@ def test_http_permissions_listing_notice_and_fee(client, session, people):
     other = _patent(session, 3)
     session.commit()
     body = {"application_no": other.application_no, "fee_method": "lump_sum", "fee_amount_yuan": 1, "term_years": 1}
-    refused = client.post("/api/v1/open-licences", json={**body, "field": "稀土", "products": "磁体"})
-    assert refused.status_code == 403 and _count(session, OpenLicenceDeclaration) == 2
+    refused = client.post(
+        "/api/v1/open-licences", json={**body, "field": "稀土", "products": "磁体"}, headers=_csrf(client)
+    )
+    assert (
+        refused.status_code == 403
+        and "专利权人" in refused.json()["detail"]
+        and _count(session, OpenLicenceDeclaration) == 2
+    )
     no_ack = post_form(client, f"/open-licences/{d.id}/licences", {"contact": "王五", "start_date": "2099-01-01"})
     assert no_ack.status_code == 422 and "须确认" in no_ack.text
     taken = post_form(
@@ -293,3 +299,79 @@ def test_patentee_declares_through_the_form(client, session, people):
     assert ok.status_code == 303
     page = client.get(ok.headers["location"])
     assert "一次性支付 8.00 万元" in page.text and "提交声明" in page.text
+
+
+# --- issue 12: suspension, co-owners, the current patentee, the phrase list ------------------------------
+
+CO_OWNER = "包头示例稀土研究院"
+
+
+def _csrf(client) -> dict[str, str]:
+    return {"x-csrf-token": csrf_of(client)}
+
+
+def test_suspension_co_owners_and_the_current_patentee_bar_or_allow_the_declaration(client, session, people):
+    owner, licensee = people["owner"], people["licensee"]
+    shared = _patent(session, 4)  # co-owned (专利法 第十四条): the other co-owner's consent is needed
+    shared.applicant_links.append(PatentApplicant(position=1, applicant=Applicant(name=CO_OWNER)))
+    session.commit()
+    login(client, "owner")
+    form = {"application_no": shared.application_no, "fee_method": "lump_sum", "fee_amount_yuan": "80000",
+            "term_years": "2", "field": "稀土", "products": "磁体"}  # fmt: skip
+    page = post_form(client, "/open-licences/new", form)
+    assert page.status_code == 409 and f"共有专利权人「{CO_OWNER}」尚未登记同意" in page.text
+    api = client.post("/api/v1/open-licences", json={**form, "fee_amount_yuan": 80000, "term_years": 2},
+                      headers=_csrf(client))  # fmt: skip
+    assert api.status_code == 409 and "专利法第十四条" in api.json()["detail"]
+    session.add(RightsConsent(patent_id=shared.id, act="open_licence", role="co_owner", party=CO_OWNER))
+    session.flush()
+    assert lic.bars(session, shared, today=TODAY) == []
+
+    suspend = FactIn(kind="suspension", event_date=date(2026, 10, 8), suspension_reason="dispute", note="权属纠纷")
+    lic.record_fact(session, owner, shared.application_no, suspend, today=TODAY)
+    session.expire(shared, ["events"])
+    found = lic.bars(session, shared, today=TODAY)
+    assert len(found) == 1 and "权属纠纷被中止" in found[0] and "细则第八十六条" in found[0]
+    with pytest.raises(lic.Barred, match="中止"):
+        lic.create_declaration(session, owner, _data(shared), today=TODAY)
+    lic.record_fact(session, owner, shared.application_no, FactIn(kind="suspension_end", event_date=TODAY), TODAY)
+    session.expire(shared, ["events"])
+    assert lic.create_declaration(session, owner, _data(shared), today=TODAY).patentee == f"{OWNER}、{CO_OWNER}"
+
+    sold = _patent(session, 5)  # the applicant sold it; the transfer is recorded: the assignee is the patentee
+    session.add(LegalEvent(patent_id=sold.id, kind="transfer", event_date=date(2026, 3, 1), source="manual",
+                           detail={"from": OWNER, "to": "鄂尔多斯装备制造有限公司"}))  # fmt: skip
+    session.commit()
+    assert not lic.is_patentee(session, owner, sold) and lic.is_patentee(session, licensee, sold)
+    with pytest.raises(Forbidden):
+        lic.create_declaration(session, owner, _data(sold), today=TODAY)
+    declaration = lic.create_declaration(session, licensee, _data(sold), today=TODAY)
+    assert declaration.patentee == "鄂尔多斯装备制造有限公司" and declaration.org_id == licensee.org_id
+    assert "「全国领先」" in lic.bars(session, sold, "全国领先的烧结工艺", today=TODAY)[-1]
+
+
+def test_the_region_admin_keeps_the_phrase_list_through_page_and_api(client, session, people):
+    assert len(lic.advertising_phrases(session)) >= 40
+    assert {"国家级", "最高级", "全国领先", "第一", "顶级", "独家", "国际领先"} <= {
+        x.phrase for x in lic.advertising_phrases(session)
+    }
+    patent = _patent(session)
+    session.commit()
+    login(client, "owner")
+    assert client.get("/advertising-phrases").status_code == 403
+    refused = client.post("/api/v1/advertising-phrases", json={"phrase": "行业标杆"}, headers=_csrf(client))
+    assert refused.status_code == 403 and "自治区局管理员" in refused.json()["detail"]
+    login(client, "admin")
+    page = client.get("/advertising-phrases")
+    assert page.status_code == 200 and 'data-phrase="全国领先"' in page.text
+    assert post_form(client, "/advertising-phrases", {"phrase": "行业标杆"}).status_code == 303
+    again = post_form(client, "/advertising-phrases", {"phrase": "行业标杆"})
+    assert again.status_code == 409 and "已在禁用用语清单中" in again.text
+    assert client.post("/api/v1/advertising-phrases", json={"phrase": ""}, headers=_csrf(client)).status_code == 422
+    assert "「行业标杆」" in lic.bars(session, patent, "行业标杆产品", today=TODAY)[0]
+    added = next(x for x in client.get("/api/v1/advertising-phrases").json() if x["phrase"] == "行业标杆")
+    assert client.delete(f"/api/v1/advertising-phrases/{added['id']}", headers=_csrf(client)).status_code == 204
+    assert lic.bars(session, patent, "行业标杆产品", today=TODAY) == []
+    reasons = [(r.meta_json or "") for r in audit.history(session, "advertising_phrases", added["id"])]
+    assert any("新增开放许可声明禁用用语「行业标杆」" in m for m in reasons)
+    assert any("删除开放许可声明禁用用语「行业标杆」" in m for m in reasons)

@@ -17,6 +17,8 @@ from ipoc.licensing.schemas import (
     FeeQuery,
     LicenceOut,
     NoticeIn,
+    PhraseIn,
+    PhraseOut,
     RecordalIn,
     WithdrawIn,
 )
@@ -108,3 +110,21 @@ def record_fact(application_no: str, data: FactIn, session: DB, p: LoggedIn) -> 
     """A licence, pledge, release, fee payment or evaluation report entered by hand."""
     fact = lic.record_fact(session, p, application_no, data)
     return {"id": fact.id, "kind": data.kind}
+
+
+@router.get("/advertising-phrases", response_model=list[PhraseOut])
+def list_phrases(session: DB, p: LoggedIn):
+    """The advertising phrases an open-licence declaration may not contain (细则85)."""
+    return [PhraseOut.model_validate(x) for x in lic.advertising_phrases(session)]
+
+
+@router.post("/advertising-phrases", status_code=status.HTTP_201_CREATED, response_model=PhraseOut)
+def add_phrase(data: PhraseIn, session: DB, p: LoggedIn):
+    """Region admin only; audited."""
+    return PhraseOut.model_validate(lic.add_phrase(session, p, data))
+
+
+@router.delete("/advertising-phrases/{phrase_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_phrase(phrase_id: PathId, session: DB, p: LoggedIn) -> None:
+    """Region admin only; audited."""
+    lic.remove_phrase(session, p, phrase_id)

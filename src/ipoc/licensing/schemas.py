@@ -9,10 +9,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ipoc.schemas import Id, Input
+from ipoc.schemas import Id, Input, Timestamp
 
 FeeMethod = Literal["lump_sum", "royalty", "yearly"]
-FactKind = Literal["licence", "pledge", "pledge_release", "fee", "evaluation_report"]
+FactKind = Literal["licence", "pledge", "pledge_release", "suspension", "suspension_end", "fee", "evaluation_report"]
+SuspensionReason = Literal["dispute", "preservation", "other"]
 LicenceType = Literal["exclusive", "sole", "ordinary"]
 Yuan = int
 
@@ -78,9 +79,22 @@ class FactIn(_Stripped):
     term_end: date | None = Field(default=None, title="许可期限止")
     counterparty: str = Field(default="", max_length=200, title="被许可人/质权人")
     pledgee_consent: bool = Field(default=False, title="质权人同意开放许可")
+    suspension_reason: SuspensionReason | None = Field(default=None, title="中止原因")
     paid_through: date | None = Field(default=None, title="年费缴至")
     report_no: str = Field(default="", max_length=64, title="评价报告编号")
     note: str = Field(default="", max_length=500, title="说明")
+
+
+class PhraseIn(_Stripped):
+    phrase: str = Field(min_length=1, max_length=50, title="禁用用语")
+
+
+class PhraseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    phrase: str
+    created_at: Timestamp
 
 
 class FeeQuery(_Stripped):

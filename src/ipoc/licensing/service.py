@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -19,10 +17,22 @@ from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ipoc.licensing.models import EvaluationReport, OpenLicence, OpenLicenceDeclaration
-from ipoc.licensing.schemas import AnnounceIn, DeclarationIn, FactIn, FeeQuery, NoticeIn, RecordalIn, WithdrawIn
+from ipoc.licensing.models import AdvertisingPhrase, EvaluationReport, OpenLicence, OpenLicenceDeclaration
+from ipoc.licensing.schemas import (
+    AnnounceIn,
+    DeclarationIn,
+    FactIn,
+    FeeQuery,
+    NoticeIn,
+    PhraseIn,
+    RecordalIn,
+    WithdrawIn,
+)
+from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
-from ipoc.patents.models import LICENCE_TYPES, LegalEvent, Patent
+from ipoc.orgs.names import normalise_name
+from ipoc.patents import rights
+from ipoc.patents.models import LICENCE_TYPES, LegalEvent, Patent, RightsConsent
 from ipoc.patents.service import get_patent
 from ipoc.search.text import fold
 
@@ -42,25 +52,13 @@ class Barred(Conflict):
 # --- who is the patentee ------------------------------------------------------------------------------
 
 
-def _norm(name: str) -> str:
-    """Folded (width, traditional, case) and without spaces or brackets' width differences."""
-    return "".join(fold(name).split()).replace("(", "").replace(")", "")
-
-
-def patentee_of(patent: Patent) -> str:
-    return "、".join(a.name for a in patent.applicants)
-
-
 def _org(session: Session, p: Principal) -> Organisation | None:
     return session.get(Organisation, p.org_id) if p.org_id else None
 
 
 def is_patentee(session: Session, p: Principal, patent: Patent) -> bool:
-    """A member whose organisation is one of the patent's applicants, linked or matched by name."""
-    org = _org(session, p) if p.is_(Role.MEMBER) else None
-    if org is None:
-        return False
-    return any(a.organisation_id == org.id or _norm(a.name) == _norm(org.name) for a in patent.applicants)
+    """A member whose organisation is a current patentee (through its confirmed names or a recorded transfer)."""
+    return p.is_(Role.MEMBER) and p.org_id is not None and rights.is_current_patentee(session, p.org_id, patent)
 
 
 def may_act_for(session: Session, p: Principal, patent: Patent) -> bool:
@@ -68,19 +66,53 @@ def may_act_for(session: Session, p: Principal, patent: Patent) -> bool:
     return p.is_(*STAFF) or is_patentee(session, p, patent)
 
 
+def _declarant(h: rights.Holding, org_id: int | None) -> tuple[int | None, str]:
+    """Who declares: the given organisation, else the first patentee (staff declare on its behalf)."""
+    if org_id is not None:
+        return org_id, ""
+    first = h.patentees[0] if h.patentees else None
+    return (first.organisation_id, first.name) if first else (None, "")
+
+
 # --- the legal bars -----------------------------------------------------------------------------------
 
 
-@cache
-def banned_phrases() -> tuple[str, ...]:
-    """The advertising wording 细则85 excludes; configured in banned_phrases.txt next to this module."""
-    raw = resources.files("ipoc.licensing").joinpath("banned_phrases.txt").read_text(encoding="utf-8")
-    return tuple(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
+def advertising_phrases(session: Session) -> list[AdvertisingPhrase]:
+    return list(session.scalars(select(AdvertisingPhrase).order_by(AdvertisingPhrase.phrase)))
 
 
-def advertising_in(*texts: str) -> list[str]:
+def advertising_in(session: Session, *texts: str) -> list[str]:
+    """The listed advertising phrases (细则85: no commercial advertising wording) the texts contain."""
     folded = fold(" ".join(texts))
-    return [phrase for phrase in banned_phrases() if fold(phrase) in folded]
+    return [phrase for phrase in session.scalars(select(AdvertisingPhrase.phrase)) if fold(phrase) in folded]
+
+
+def add_phrase(session: Session, p: Principal, data: PhraseIn) -> AdvertisingPhrase:
+    """The region admin extends the list; a phrase already listed (after folding width and script) is refused."""
+    _require_admin(p)
+    key = fold(data.phrase)
+    if any(fold(x.phrase) == key for x in advertising_phrases(session)):
+        raise Conflict(f"「{data.phrase}」已在禁用用语清单中", field="phrase")
+    phrase = AdvertisingPhrase(phrase=data.phrase, created_by_id=p.user_id)
+    audit.set_reason(session, f"新增开放许可声明禁用用语「{data.phrase}」")
+    session.add(phrase)
+    session.flush()
+    return phrase
+
+
+def remove_phrase(session: Session, p: Principal, phrase_id: int) -> None:
+    _require_admin(p)
+    phrase = session.get(AdvertisingPhrase, phrase_id)
+    if phrase is None:
+        raise NotFound("禁用用语不存在")
+    audit.set_reason(session, f"删除开放许可声明禁用用语「{phrase.phrase}」")
+    session.delete(phrase)
+    session.flush()
+
+
+def _require_admin(p: Principal) -> None:
+    if not p.is_(Role.REGION_ADMIN):
+        raise Forbidden("只有自治区局管理员可以维护禁用用语清单")
 
 
 def _date(value: object) -> date | None:
@@ -90,64 +122,79 @@ def _date(value: object) -> date | None:
         return None
 
 
-def _in_force(event: LegalEvent, today: date) -> bool:
-    start = _date(event.detail.get("term_start")) or event.event_date
-    end = _date(event.detail.get("term_end"))
-    return (start is None or start <= today) and (end is None or end >= today)
-
-
-def _open_pledges(events: list[LegalEvent]) -> list[LegalEvent]:
-    """Pledges not yet released: a release ends the pledge of its pledgee, else the oldest one."""
-    open_: list[LegalEvent] = []
-    for event in events:
-        if event.kind == "pledge":
-            open_.append(event)
-        elif event.kind == "pledge_release" and open_:
-            pledgee = event.detail.get("pledgee")
-            same = [e for e in open_ if pledgee and e.detail.get("pledgee") == pledgee]
-            open_.remove(same[0] if same else open_[0])
-    return open_
-
-
 def paid_through(patent: Patent) -> date | None:
     dates = [patent.fee_paid_through] + [_date(e.detail.get("paid_through")) for e in patent.events if e.kind == "fee"]
     known = [d for d in dates if d]
     return max(known) if known else None
 
 
-def bars(session: Session, patent: Patent, *texts: str, today: date | None = None) -> list[str]:
-    """Every reason the patent cannot be declared open today, each in Chinese with its article."""
+def _pledgee_consented(session: Session, patent: Patent, pledge: rights.Pledge) -> bool:
+    """The pledgee's consent, recorded as a rights consent or on the hand-entered pledge itself."""
+    consents = session.scalars(
+        select(RightsConsent.party).where(
+            RightsConsent.patent_id == patent.id, RightsConsent.act == "open_licence", RightsConsent.role == "pledgee"
+        )
+    )
+    if normalise_name(pledge.pledgee) in {normalise_name(x) for x in consents}:
+        return True
+    event_id = int(pledge.ref.removeprefix("event:")) if pledge.ref.startswith("event:") else None
+    event = session.get(LegalEvent, event_id) if event_id else None
+    return event is not None and event.detail.get("pledgee_consent") == "yes"
+
+
+def _holding_bars(session: Session, patent: Patent, h: rights.Holding) -> list[str]:
+    """The bars of 细则86 the patent's holding shows: suspension, lapse or invalidation, an exclusive or sole
+    licence in force (events, contracts), a pledge without the pledgee's consent."""
+    found: list[str] = []
+    if h.suspension is not None:
+        since = f"，自{h.suspension.since}起" if h.suspension.since else ""
+        found.append(
+            f"专利权因{h.suspension.reason}被中止{since}，中止期间不得声明开放许可（专利法实施细则第八十六条）"
+        )
+    if h.invalidated:
+        found.append("专利权已被宣告无效，不能实施开放许可（专利法实施细则第八十六条）")
+    for lic in h.licences:
+        if lic.kind in rights.EXCLUSIVE_KINDS:
+            found.append(
+                f"{LICENCE_TYPES[lic.kind]}在有效期内（被许可人：{lic.licensee or '未载明'}，"
+                f"期限至：{lic.end or '未载明'}），独占或排他许可有效期内不得声明开放许可（专利法实施细则第八十六条）"
+            )
+    for pledge in h.pledges:
+        if not _pledgee_consented(session, patent, pledge):
+            who = pledge.pledgee or "未载明"
+            found.append(f"专利权已质押且质权人（{who}）未同意开放许可（专利法实施细则第八十六条）")
+    return found
+
+
+def bars(
+    session: Session, patent: Patent, *texts: str, today: date | None = None, org_id: int | None = None
+) -> list[str]:
+    """Every reason the patent cannot be declared open today, each in Chinese with its article. ``org_id`` is
+    the declaring organisation (default: the first current patentee, on whose behalf staff act); every other
+    co-owner's recorded consent is needed (专利法 第十四条)."""
     today = today or clock.today()
     events = sorted(patent.events, key=lambda e: (e.event_date or date.min, e.id or 0))
+    h = rights.holding(session, patent, today)
     found: list[str] = []
     granted = (patent.grant_date is not None and patent.grant_date <= today) or any(
         e.kind == "grant" and (e.event_date is None or e.event_date <= today) for e in events
     )
     if not granted:
         found.append("专利尚未公告授权，开放许可声明只能在公告授予专利权后提出（专利法实施细则第八十五条）")
-    for event in events:
-        kind = event.detail.get("type")
-        if event.kind == "licence" and kind in ("exclusive", "sole") and _in_force(event, today):
-            term = event.detail.get("term_end") or "未载明"
-            who = event.detail.get("licensee") or "未载明"
-            found.append(
-                f"{LICENCE_TYPES[kind]}在有效期内（被许可人：{who}，期限至：{term}），"
-                "独占或排他许可有效期内不得声明开放许可（专利法实施细则第八十六条）"
-            )
+    declarant, name = _declarant(h, org_id)
+    standing = rights.check(session, patent, "open_licence", organisation_id=declarant, name=name, on=today)
+    found += [r.reason for r in standing if r.standing]
+    found += _holding_bars(session, patent, h)
     fee_lapse = any(e.kind == "lapse" and "年费" in str(e.detail.get("note", "")) for e in events)
     through = paid_through(patent)
     if fee_lapse or (through is not None and through < today):
         shown = through.isoformat() if through else "未载明"
         found.append(f"未按规定缴纳年费（年费缴至：{shown}）（专利法实施细则第八十六条）")
-    elif patent.status_class == "lapsed":
+    elif h.lapsed:
         found.append("专利权已终止或失效，不能实施开放许可（专利法实施细则第八十六条）")
-    for pledge in _open_pledges(events):
-        if pledge.detail.get("pledgee_consent") != "yes":
-            who = pledge.detail.get("pledgee") or "未载明"
-            found.append(f"专利权已质押且质权人（{who}）未同意开放许可（专利法实施细则第八十六条）")
     if patent.kind in ("utility_model", "design") and not evaluation_reports(session, patent):
         found.append("实用新型或外观设计专利提出开放许可声明，应当提供专利权评价报告（专利法第五十条）")
-    phrases = advertising_in(*texts)
+    phrases = advertising_in(session, *texts)
     if phrases:
         quoted = "".join(f"「{p}」" for p in phrases)
         found.append(f"声明含有商业性宣传用语{quoted}，声明应当准确、清楚（专利法实施细则第八十五条）")
@@ -158,8 +205,8 @@ def declaration_texts(d: OpenLicenceDeclaration) -> tuple[str, ...]:
     return (d.field, d.products, d.other_terms)
 
 
-def _refuse_if_barred(session: Session, patent: Patent, *texts: str, today: date) -> None:
-    found = bars(session, patent, *texts, today=today)
+def _refuse_if_barred(session: Session, patent: Patent, *texts: str, today: date, org_id: int | None) -> None:
+    found = bars(session, patent, *texts, today=today, org_id=org_id)
     if found:
         raise Barred(found)
 
@@ -182,8 +229,9 @@ def active_declaration(session: Session, patent_id: int) -> OpenLicenceDeclarati
 def record_fact(
     session: Session, p: Principal, application_no: str, data: FactIn, today: date | None = None
 ) -> LegalEvent | EvaluationReport:
-    """A licence, pledge (with the pledgee's consent), pledge release, fee payment or evaluation report,
-    entered by the patentee or staff; kept as a manual LegalEvent (a re-import keeps it)."""
+    """A licence, pledge (with the pledgee's consent), pledge release, suspension (中止, 细则86) or its end, fee
+    payment or evaluation report, entered by the patentee or staff; kept as a manual LegalEvent (a re-import
+    keeps it)."""
     patent = get_patent(session, application_no)
     if not may_act_for(session, p, patent):
         raise Forbidden("只有专利权人或运营中心、自治区局工作人员可以登记该专利的许可、质押等事项")
@@ -229,6 +277,10 @@ def _fact_detail(session: Session, patent: Patent, data: FactIn) -> dict[str, st
         detail |= {"pledgee": data.counterparty} if data.counterparty else {}
         if data.kind == "pledge":
             detail["pledgee_consent"] = "yes" if data.pledgee_consent else "no"
+    elif data.kind == "suspension":
+        if data.suspension_reason is None:
+            raise InvalidInput("请选择中止原因", field="suspension_reason")
+        detail["reason"] = data.suspension_reason
     elif data.kind == "fee":
         if data.paid_through is None:
             raise InvalidInput("请填写年费缴至日期", field="paid_through")
@@ -265,12 +317,13 @@ def create_declaration(
     )
     if session.scalar(open_) is not None:
         raise Conflict("该专利已有未撤回的开放许可声明", field="application_no")
-    _refuse_if_barred(session, patent, data.field, data.products, data.other_terms, today=today)
-    org_id = p.org_id if is_patentee(session, p, patent) else _linked_org(patent)
+    h = rights.holding(session, patent, today)
+    org_id = p.org_id if is_patentee(session, p, patent) else _declarant(h, None)[0]
+    _refuse_if_barred(session, patent, data.field, data.products, data.other_terms, today=today, org_id=org_id)
     declaration = OpenLicenceDeclaration(
         patent_id=patent.id,
         org_id=org_id,
-        patentee=patentee_of(patent),
+        patentee=h.patentee_names,
         fee_method=data.fee_method,
         term_years=data.term_years,
         field=data.field,
@@ -284,10 +337,6 @@ def create_declaration(
     session.add(declaration)
     session.flush()
     return declaration
-
-
-def _linked_org(patent: Patent) -> int | None:
-    return next((a.organisation_id for a in patent.applicants if a.organisation_id), None)
 
 
 def may_manage(session: Session, p: Principal, d: OpenLicenceDeclaration) -> bool:
@@ -353,7 +402,7 @@ def submit(session: Session, p: Principal, declaration_id: int, today: date | No
     today = today or clock.today()
     d = _managed(session, p, declaration_id)
     _expect(d, "draft")
-    _refuse_if_barred(session, d.patent, *declaration_texts(d), today=today)
+    _refuse_if_barred(session, d.patent, *declaration_texts(d), today=today, org_id=d.org_id)
     audit.set_reason(session, "提交开放许可声明")
     d.state = "submitted"
     d.submitted_at = utcnow()
@@ -372,9 +421,11 @@ def announce(
     _expect(d, "submitted")
     if data.announced_on > today:
         raise InvalidInput("公告日不能晚于今天", field="announced_on")
-    _refuse_if_barred(session, d.patent, *declaration_texts(d), today=data.announced_on)
+    _refuse_if_barred(session, d.patent, *declaration_texts(d), today=data.announced_on, org_id=d.org_id)
     audit.set_reason(session, "登记国家知识产权局公告", announcement_no=data.announcement_no)
     d.state, d.announced_on, d.announcement_no = "announced", data.announced_on, data.announcement_no
+    said = f"您单位的开放许可声明（专利 {d.patent.application_no}）已登记公告（{data.announcement_no}），自公告日起生效"
+    messages.tell(session, text=said, link=f"/open-licences/{d.id}", organisations=[d.org_id])
     session.flush()
     return d
 
@@ -437,6 +488,8 @@ def take_licence(
     )
     audit.set_reason(session, "被许可人书面通知（专利法第五十一条）")
     session.add(licence)
+    said = f"{licence.licensee}通过书面通知获得专利 {d.patent.application_no} 的开放许可，自 {data.start_date} 起实施"
+    messages.tell(session, text=said, link=f"/open-licences/{d.id}", organisations=[d.org_id])
     session.flush()
     return licence
 

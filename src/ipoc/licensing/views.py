@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from ipoc.audit import service as audit
-from ipoc.errors import DomainError
+from ipoc.auth.roles import Role
+from ipoc.errors import DomainError, Forbidden
 from ipoc.licensing import service as lic
 from ipoc.licensing.models import FEE_METHODS
 from ipoc.licensing.schemas import (
@@ -19,11 +20,13 @@ from ipoc.licensing.schemas import (
     FactIn,
     FeeQuery,
     NoticeIn,
+    PhraseIn,
     RecordalIn,
     SubmitIn,
     WithdrawIn,
 )
-from ipoc.patents.models import LICENCE_TYPES
+from ipoc.patents import rights
+from ipoc.patents.models import LICENCE_TYPES, SUSPENSION_REASONS
 from ipoc.patents.service import get_patent
 from ipoc.reference.models import Industry
 from ipoc.schemas import PathId, QueryId
@@ -36,6 +39,8 @@ FACT_KINDS = {
     "licence": "许可",
     "pledge": "质押",
     "pledge_release": "质押解除",
+    "suspension": "中止（权属纠纷或保全）",
+    "suspension_end": "中止结束",
     "fee": "年费缴纳",
     "evaluation_report": "专利权评价报告",
 }
@@ -113,7 +118,7 @@ def _detail(request: Request, session: DB, p: CurrentPrincipal, declaration_id: 
         "manage": manage,
         "staff": p.is_(*lic.STAFF),
         "licences": lic.licences_visible_to(session, p, d),
-        "bars": lic.bars(session, d.patent, *lic.declaration_texts(d))
+        "bars": lic.bars(session, d.patent, *lic.declaration_texts(d), org_id=d.org_id)
         if manage and d.state in ("draft", "submitted")
         else [],
         "history": audit.history(session, "open_licence_declarations", d.id) if manage else [],
@@ -181,10 +186,12 @@ def _facts_ctx(session: DB, p: LoggedIn, application_no: str, **extra: Any) -> d
         "title": f"开放许可条件：{patent.title}",
         "patent": patent,
         "may_act": lic.may_act_for(session, p, patent),
+        "holders": rights.holding(session, patent).patentee_names,
         "reports": lic.evaluation_reports(session, patent),
-        "bars": lic.bars(session, patent),
+        "bars": lic.bars(session, patent, org_id=p.org_id if lic.is_patentee(session, p, patent) else None),
         "kinds": list(FACT_KINDS.items()),
         "licence_types": list(LICENCE_TYPES.items()),
+        "suspension_reasons": list(SUSPENSION_REASONS.items()),
         "errors": {},
         "values": {},
         **extra,
@@ -206,3 +213,37 @@ def record_fact(application_no: str, request: Request, posted: Posted, session: 
         ctx = _facts_ctx(session, p, application_no, errors=form.errors, values=form.values)
         return render(request, "licensing/facts.html", ctx, status_code=form.status)
     return see_other(f"/open-licences/facts/{get_patent(session, application_no).application_no}")
+
+
+# --- the advertising phrases (region admin) -----------------------------------------------------------
+
+
+def _phrases_page(request: Request, session: DB, p: LoggedIn, form: FormResult | None = None):
+    if not p.is_(Role.REGION_ADMIN):
+        raise Forbidden("只有自治区局管理员可以维护禁用用语清单")
+    ctx = {
+        "title": "开放许可声明禁用用语",
+        "phrases": lic.advertising_phrases(session),
+        "errors": form.errors if form else {},
+        "values": form.values if form else {},
+    }
+    return render(request, "licensing/phrases.html", ctx, status_code=form.status if form else 200)
+
+
+@router.get("/advertising-phrases")
+def phrases_page(request: Request, session: DB, p: LoggedIn):
+    return _phrases_page(request, session, p)
+
+
+@router.post("/advertising-phrases")
+def add_phrase(request: Request, posted: Posted, session: DB, p: LoggedIn):
+    form, _ = submit(posted, session, PhraseIn, lambda data: lic.add_phrase(session, p, data))
+    if form.errors:
+        return _phrases_page(request, session, p, form)
+    return see_other("/advertising-phrases")
+
+
+@router.post("/advertising-phrases/{phrase_id}/delete")
+def remove_phrase(phrase_id: PathId, session: DB, p: LoggedIn):
+    lic.remove_phrase(session, p, phrase_id)
+    return see_other("/advertising-phrases")
