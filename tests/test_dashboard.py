@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -15,6 +15,9 @@ from ipoc.applications.models import Application, Call
 from ipoc.auth.roles import Role
 from ipoc.catalogue.models import PlanItem, WorkPlan
 from ipoc.centers.models import SelfEvaluation
+from ipoc.events.models import TechEvent, TechEventSignup
+from ipoc.matching import service as matching
+from ipoc.notices.models import PublicNotice
 from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
@@ -22,6 +25,7 @@ from ipoc.reviews.models import Panel, PanelMember, ScoreSheet
 from ipoc.web.dashboard import centers_by, dashboard
 from tests.conftest import login, make_user
 from tests.test_catalogue import as_principal, make_center
+from tests.test_messages import _world
 
 THIS_YEAR = clock.today().year
 START = date(THIS_YEAR - 1, 3, 1)  # a center in the second year of its period, whatever today is
@@ -151,3 +155,78 @@ def test_an_expert_sees_how_many_subjects_wait_for_a_score(client, session):
     page = client.get("/dashboard").text
     assert re.search(r'data-testid="expert-to-score">有 <strong>1</strong> 项评审任务待您打分', page)
     assert 'href="/reviews"' in page
+
+
+def test_a_member_sees_its_records_with_their_states(client, session):
+    owner, people, dossier, match, deal = _world(session)
+    matching.decide(session, people["staff"], match.id, "forward")
+    event = TechEvent(kind="roadshow", title="稀土专利路演", status="open", place="包头", organisers="运营中心",
+                      starts_at=datetime(THIS_YEAR + 1, 5, 1, 9))  # fmt: skip
+    session.add(event)
+    session.flush()
+    session.add(TechEventSignup(event_id=event.id, org_id=owner.id, org_name=owner.name, person_name="张三",
+                                phone="13800000000", role="seeker"))  # fmt: skip
+    session.commit()
+
+    login(client, "owner")
+    page = client.get("/dashboard").text
+    rows = re.findall(
+        r'<a href="([^"]+)">([^<]+)</a>\s*<span class="badge[^"]*" data-testid="record-state">([^<]+)<', page
+    )
+    assert (f"/applications/{dossier.id}", "2026年度申报 · " + dossier.industry.name, "已提交") in rows
+    assert (f"/demands/{match.demand_id}", "高温稳定的钕铁硼永磁体", "已发布") in rows
+    assert (f"/matches/{match.id}", f"专利匹配 #{match.id}", "已转交") in rows
+    assert (f"/deals/{deal.id}", "永磁体工艺转让", "意向") in rows
+    assert (f"/events/{event.id}", "稀土专利路演", "报名中") in rows
+    assert "技术供给" in page and len(rows) == 5
+    for link, _title, _state in rows:
+        assert client.get(link).status_code == 200, link
+    login(client, "other")
+    assert 'data-testid="record-state"' not in client.get("/dashboard").text, "another organisation has none"
+
+
+def test_the_home_page_shows_current_public_records_only(client, session):
+    today = clock.today()
+    open_call = _call(session)
+    open_call.title, open_call.opens_on, open_call.closes_on = "开放中的申报批次", today, today + timedelta(days=30)
+    later = Call(
+        year=THIS_YEAR + 1,
+        title="尚未开始的批次",
+        opens_on=today + timedelta(days=60),
+        closes_on=today + timedelta(days=90),
+    )
+    session.add(later)
+    session.flush()
+    shown = PublicNotice(call_id=open_call.id, title="当前公示名单", starts_on=today - timedelta(days=1),
+                         ends_on=today + timedelta(days=5), published_at=datetime(THIS_YEAR, 1, 1))  # fmt: skip
+    draft = PublicNotice(
+        call_id=open_call.id, title="未发布的公示草稿", starts_on=today, ends_on=today + timedelta(days=5)
+    )
+    ended = PublicNotice(call_id=open_call.id, title="已结束的公示", starts_on=today - timedelta(days=20),
+                         ends_on=today - timedelta(days=10), published_at=datetime(THIS_YEAR, 1, 1))  # fmt: skip
+    center = make_center(session, "包头市", "内蒙古自治区稀土测试知识产权运营中心", start=START)
+    revoked = make_center(session, "赤峰市", "内蒙古自治区乳业撤销测试知识产权运营中心", start=START)
+    revoked.status = "revoked"
+    soon = clock.beijing_now().replace(microsecond=0) + timedelta(days=10)
+    where = {"kind": "roadshow", "place": "包头", "organisers": "运营中心", "starts_at": soon}
+    public = TechEvent(title="公开的专利路演", status="open", **where)
+    members = TechEvent(title="会员专场对接会", status="open", public=False, **where)
+    drafted = TechEvent(title="尚未发布的活动", status="draft", **where)
+    session.add_all([shown, draft, ended, public, members, drafted])
+    session.commit()
+
+    page = client.get("/").text
+    for fact in ("当前公示名单", f'href="/notices/{shown.id}"', "开放中的申报批次", center.name, "公开的专利路演"):
+        assert fact in page, fact
+    for hidden in (
+        "未发布的公示草稿",
+        "已结束的公示",
+        "尚未开始的批次",
+        revoked.name,
+        "会员专场对接会",
+        "尚未发布的活动",
+    ):
+        assert hidden not in page, hidden
+    assert (
+        client.get(f"/events/{public.id}").status_code == 200 and client.get(f"/centers/{center.id}").status_code == 200
+    )

@@ -39,6 +39,7 @@ from ipoc.documents.model import Document, Section, Table
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.files import service as files
 from ipoc.files.models import Attachment
+from ipoc.messages import service as messages
 from ipoc.money import wan
 from ipoc.notices.models import zh_date
 from ipoc.orgs.models import Organisation
@@ -461,6 +462,8 @@ def audit_self_evaluation(
         audited_by_id=principal.user_id,
         audited_at=utcnow(),
     )
+    said = f"{ev.year} 年度自我评价：{'审核通过' if approve else '退回修改'}" + (f"。意见：{note}" if note else "")
+    messages.tell(session, text=said, link=f"/self-evaluations/{ev.id}", centers=[ev.center_id])
     return ev
 
 
@@ -540,6 +543,9 @@ def evaluate(
             Rectification(center_id=center.id, evaluation_id=ev.id, requirements=requirements, deadline=data.deadline)
         )
         flows.take(session, center, flows.CENTER_STEPS, "order_rectification", requirements)
+    said = f"{data.year} 年度绩效评估结果：{OUTCOMES[data.outcome]}"
+    said += f"，请于 {data.deadline} 前完成整改" if data.outcome == "rectify" else ""
+    messages.tell(session, text=said, link=f"/centers/{center.id}", centers=[center.id])
     return ev
 
 
@@ -576,6 +582,8 @@ def decide_rectification(
         flows.check(center, flows.CENTER_STEPS, "pass_rectification")
         flows.take(session, rect, flows.RECTIFICATION_STEPS, "pass", note, decision_note=note, decided_at=utcnow())
         flows.take(session, center, flows.CENTER_STEPS, "pass_rectification", note)
+        said = "整改验收结论：整改合格，恢复建设期" + (f"。意见：{note}" if note else "")
+        messages.tell(session, text=said, link=f"/rectifications/{rect.id}", centers=[center.id])
         return rect
     flows.check(rect, flows.RECTIFICATION_STEPS, "fail")
     flows.check(center, flows.CENTER_STEPS, "revoke")
@@ -609,6 +617,8 @@ def _revoke(
     session.add(revocation)
     session.flush()
     flows.take(session, center, flows.CENTER_STEPS, "revoke", f"取消资格：{REVOCATION_REASONS[reason]}")
+    said, link = f"{center.name}被取消运营中心资格：{REVOCATION_REASONS[reason]}", f"/centers/{center.id}"
+    messages.tell(session, text=said, link=link, centers=[center.id], organisations=[center.builder_org_id])
     return revocation
 
 

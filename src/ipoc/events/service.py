@@ -27,6 +27,7 @@ from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.events import flows
 from ipoc.events.models import TechEvent, TechEventItem, TechEventSignup
 from ipoc.events.schemas import AttendanceIn, EventIn, ItemIn, SignupIn, WalkInIn
+from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.service import require_verified
 from ipoc.transfer import service as transfer
@@ -218,6 +219,10 @@ def transition(
         event.opened_at = utcnow()
     if step.target == "cancelled":
         event.cancel_reason = reason
+    if step.target in ("cancelled", "open", "closed"):  # those signed up hear that it is off, or of sign-up
+        said = f"您单位报名的活动“{event.title}”：{step.label}" + (f"。原因：{reason}" if reason else "")
+        signed = [s.org_id for s in event.signups]
+        messages.tell(session, text=said, link=f"/events/{event.id}", organisations=signed)
     session.flush()
     return event
 

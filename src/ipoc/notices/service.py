@@ -26,6 +26,7 @@ from ipoc.config import get_settings
 from ipoc.db import utcnow
 from ipoc.documents.model import Document, Section, Table
 from ipoc.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from ipoc.messages import service as messages
 from ipoc.notices.models import Objection, PublicNotice, zh_date
 from ipoc.notices.schemas import NoticeFields, ObjectionIn
 from ipoc.workdays.service import MissingCalendar, add_workdays
@@ -295,6 +296,8 @@ def file_objection(
         # The dossier's timeline is read by the applicant, its bureau and the experts: it names the public,
         # never the filer (who may be logged in), whose identity is for the region admin only.
         transition(session, ANONYMOUS, app, "object", reason="收到异议")
+    said = f"公示“{notice.title}”收到对{app.org.name}申报的异议，请调查核实后作出处理"
+    messages.tell(session, text=said, link=f"/notices/{notice.id}", region_admins=True)
     return objection
 
 
@@ -315,6 +318,8 @@ def resolve_objection(
     objection.resolved_by_id, objection.resolved_at = principal.user_id, utcnow()
     session.flush()
     app = session.get(Application, objection.application_id)
+    said = f"对您单位申报的公示异议已处理：{objection.status_label}。处理意见：{resolution}"
+    messages.tell(session, text=said, link=f"/applications/{app.id}", organisations=[app.org_id])
     if outcome == "upheld" and app.state == "objection_handling":
         transition(session, principal, app, "reject_objection", reason=resolution)
     return objection

@@ -30,6 +30,7 @@ from ipoc.centers.models import Center, Revocation
 from ipoc.db import utcnow
 from ipoc.documents.model import Document, Section, Table
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.messages import service as messages
 from ipoc.notices.models import zh_date
 from ipoc.notices.service import ISSUER
 from ipoc.orgs.models import Organisation
@@ -318,6 +319,8 @@ def add_member(session: Session, principal: Principal, panel_id: int, expert_id:
         raise Conflict(f"{user.display_name}已在评审组中", field="expert_id")
     member = PanelMember(expert_id=expert_id)
     panel.members.append(member)
+    said = f"您已被列入评审组“{panel.name}”，请先申报回避情况，再对分配给您的对象评分"
+    messages.tell(session, text=said, link=f"/reviews/panels/{panel.id}", users=[expert_id])
     session.flush()
     return member
 

@@ -19,6 +19,7 @@ from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import ACTIVE_STATUSES, Center
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.service import require_verified
 from ipoc.patents.ipc import section_label
@@ -391,6 +392,9 @@ def group_into_offer(session: Session, p: Principal, batch_id: int, data: GroupI
     audit.set_reason(session, f"存量专利组包为技术供给 #{offer.id}")
     for row in rows:
         row.offer_id = offer.id
+    if on_behalf is not None:
+        said = f"运营中心将存量专利批次“{batch.title}”的 {len(rows)} 件专利组包为技术供给草稿“{offer.title}”，请核对"
+        messages.tell(session, text=said, link=f"/offers/{offer.id}", organisations=[batch.org_id])
     session.flush()
     return offer
 

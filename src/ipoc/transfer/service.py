@@ -20,6 +20,7 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import ACTIVE_STATUSES, Center
 from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.service import require_verified
 from ipoc.patents.service import get_patent
@@ -231,6 +232,7 @@ def publish_demand(session: Session, p: Principal, demand_id: int, today: date |
     audit.set_reason(session, "发布技术需求")
     demand.status = "published"
     demand.published_at = utcnow()
+    _tell_owner(session, p, demand.org_id, f"您单位的技术需求“{demand.title}”已发布", f"/demands/{demand.id}")
     session.flush()
     return demand
 
@@ -241,8 +243,15 @@ def close_demand(session: Session, p: Principal, demand_id: int) -> Demand:
         raise Conflict("需求已关闭")
     audit.set_reason(session, "关闭技术需求")
     demand.status = "closed"
+    _tell_owner(session, p, demand.org_id, f"您单位的技术需求“{demand.title}”已关闭", f"/demands/{demand.id}")
     session.flush()
     return demand
+
+
+def _tell_owner(session: Session, p: Principal, org_id: int, said: str, link: str) -> None:
+    """A demand or offer the center handles for its organisation: the organisation hears what was done."""
+    if p.org_id != org_id:
+        messages.tell(session, text=f"{said}（办理人：{p.label}）", link=link, organisations=[org_id])
 
 
 # --- offers -------------------------------------------------------------------------------------------
@@ -364,6 +373,7 @@ def publish_offer(session: Session, p: Principal, offer_id: int) -> Offer:
     audit.set_reason(session, "发布技术供给")
     offer.status = "published"
     offer.published_at = utcnow()
+    _tell_owner(session, p, offer.org_id, f"您单位的技术供给“{offer.title}”已发布", f"/offers/{offer.id}")
     session.flush()
     return offer
 
@@ -374,6 +384,7 @@ def withdraw_offer(session: Session, p: Principal, offer_id: int) -> Offer:
         raise Conflict("技术供给已撤回")
     audit.set_reason(session, "撤回技术供给")
     offer.status = "withdrawn"
+    _tell_owner(session, p, offer.org_id, f"您单位的技术供给“{offer.title}”已撤回", f"/offers/{offer.id}")
     session.flush()
     return offer
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ipoc import clock
@@ -13,15 +14,24 @@ from ipoc.applications import service as applications
 from ipoc.applications.flows import STATE_LABELS
 from ipoc.applications.models import Application, Call
 from ipoc.auth.models import User
-from ipoc.auth.roles import Principal, Role
+from ipoc.auth.roles import ANONYMOUS, Principal, Role
 from ipoc.catalogue import service as catalogue
 from ipoc.centers import service as centers
-from ipoc.centers.models import CENTER_STATUS, Center, SelfEvaluation
+from ipoc.centers.models import ACTIVE_STATUSES, CENTER_STATUS, Center, SelfEvaluation
+from ipoc.deals.models import Deal
+from ipoc.events import service as events
+from ipoc.events.models import TechEvent, TechEventSignup
+from ipoc.matching.models import Match
+from ipoc.notices.models import PublicNotice
 from ipoc.orgs import service as orgs
 from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry, Region
 from ipoc.reminders.service import due_items
 from ipoc.transfer import inbox as desk
+from ipoc.transfer.models import Demand, Offer
+
+MEMBER_ROWS = 20  # per kind on the dashboard; the lists behind each heading have the rest
+HOME_ROWS = 6
 
 
 def orgs_by_region(session: Session, region_ids: set[int] | None = None) -> list[tuple[str, int, int]]:
@@ -95,6 +105,63 @@ def _center_staff(session: Session, center: Center, today: date) -> dict[str, An
     }
 
 
+@dataclass(frozen=True)
+class Row:
+    """One of a member's records on its dashboard: what it is, its state by name, where it is."""
+
+    title: str
+    state: str
+    link: str
+
+
+def _newest(session: Session, stmt: Any, model: Any) -> list[Any]:
+    return list(session.scalars(stmt.order_by(model.updated_at.desc(), model.id.desc()).limit(MEMBER_ROWS)))
+
+
+def _match_row(m: Match) -> Row:
+    """A forwarded match opens on its own page; once decided, on its source's list of matches."""
+    source = f"/demands/{m.demand_id}" if m.demand_id else f"/offers/{m.offer_id}"
+    link = f"/matches/{m.id}" if m.status == "forwarded" else f"{source}/matches"
+    return Row(f"{m.kind_label}匹配 #{m.id}", m.status_label, link)
+
+
+def member_records(session: Session, org_id: int) -> dict[str, list[Row]]:
+    """The organisation's dossiers, demands, offers, the matches forwarded to it, its deals and its event
+    sign-ups, newest first, each with its state by name and its page."""
+    dossiers = _newest(session, select(Application).where(Application.org_id == org_id), Application)
+    demands = _newest(session, select(Demand).where(Demand.org_id == org_id), Demand)
+    offers = _newest(session, select(Offer).where(Offer.org_id == org_id), Offer)
+    matches = _newest(session, select(Match).where(Match.forwarded_to_org_id == org_id), Match)
+    party = or_(Deal.provider_org_id == org_id, Deal.seeker_org_id == org_id)
+    deals = _newest(session, select(Deal).where(party), Deal)
+    signups = _newest(session, select(TechEventSignup).where(TechEventSignup.org_id == org_id), TechEventSignup)
+    return {
+        "申报": [Row(f"{a.call.title} · {a.industry.name}", a.state_label, f"/applications/{a.id}") for a in dossiers],
+        "技术需求": [Row(d.title, d.status_label, f"/demands/{d.id}") for d in demands],
+        "技术供给": [Row(o.title, o.status_label, f"/offers/{o.id}") for o in offers],
+        "转交的匹配": [_match_row(m) for m in matches],
+        "技术合同": [Row(d.title, d.stage_label, f"/deals/{d.id}") for d in deals],
+        "活动报名": [Row(s.event.title, s.event.status_label, f"/events/{s.event_id}") for s in signups],
+    }
+
+
+def public_home(session: Session, today: date | None = None) -> dict[str, Any]:
+    """Public records only: notices being published now, calls open for applications, recognised centers
+    and coming public events."""
+    today = today or clock.today()
+    notices = select(PublicNotice).where(PublicNotice.published_at.is_not(None), PublicNotice.ends_on >= today)
+    centers_ = select(Center).where(Center.status.in_(ACTIVE_STATUSES))
+    coming = events.visible_events(ANONYMOUS).where(TechEvent.status != "cancelled")
+    upcoming, _past = events.split_by_time(list(session.scalars(coming)))
+    return {
+        "notices": list(session.scalars(notices.order_by(PublicNotice.starts_on.desc()).limit(HOME_ROWS))),
+        "calls": applications.list_calls(session, ANONYMOUS, open_only=True, today=today)[:HOME_ROWS],
+        "centers": list(session.scalars(centers_.order_by(Center.recognised_on.desc(), Center.id).limit(HOME_ROWS))),
+        "events": upcoming[:HOME_ROWS],
+        "today": today,
+    }
+
+
 def dashboard(session: Session, principal: Principal, today: date | None = None) -> dict[str, Any]:
     today = today or clock.today()
     due = due_items(session, principal, today)
@@ -121,4 +188,5 @@ def dashboard(session: Session, principal: Principal, today: date | None = None)
         ctx["to_score"] = sum(1 for i in due if i.kind == "score")
     elif principal.role is Role.MEMBER and principal.org_id:
         ctx["org"] = session.get(Organisation, principal.org_id)
+        ctx["records"] = member_records(session, principal.org_id)
     return ctx

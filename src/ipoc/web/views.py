@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import text
 
-from ipoc.web.dashboard import dashboard
+from ipoc.web.dashboard import dashboard, public_home
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.templating import render
 
@@ -14,10 +14,10 @@ router = APIRouter()
 
 
 @router.get("/")
-def home(request: Request, p: CurrentPrincipal):
+def home(request: Request, session: DB, p: CurrentPrincipal):
     if p.is_authenticated:
         return RedirectResponse("/dashboard", status_code=303)
-    return render(request, "home.html", {"title": "首页"})
+    return render(request, "home.html", {"title": "首页", **public_home(session)})
 
 
 @router.get("/dashboard")
