@@ -20,6 +20,13 @@ def test_stored_utc_timestamps_are_shown_in_beijing_time():
     assert clock.beijing(datetime(2026, 11, 24, 20, 0)) == "2026-11-25 04:00"
     assert clock.beijing(datetime(2026, 11, 24, 20, 0, 5), "%H:%M:%S") == "04:00:05"
     assert clock.beijing(None) == "—"
+    # the day and the spreadsheet cell of a stored timestamp, across a year's end (a deal signed at 00:30 on
+    # New Year's Day counts in the new year) and for an aware moment alike
+    assert clock.beijing_date(datetime(2026, 12, 31, 16, 30)) == date(2027, 1, 1)
+    assert clock.beijing_date(datetime(2026, 12, 31, 15, 59)) == date(2026, 12, 31)
+    assert clock.beijing_at(datetime(2026, 12, 31, 16, 30)) == datetime(2027, 1, 1, 0, 30)
+    assert clock.beijing_at(datetime(2026, 12, 31, 16, 30, tzinfo=UTC)) == datetime(2027, 1, 1, 0, 30)
+    assert clock.beijing_at(None) is None
 
 
 def test_add_months_clamps_to_the_end_of_the_month():

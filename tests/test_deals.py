@@ -6,6 +6,7 @@ the lists and the demo data."""
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -27,7 +28,7 @@ from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.events.models import TechEvent
 from ipoc.matching.models import Match
 from ipoc.orgs.models import Organisation
-from ipoc.patents.models import Applicant, Patent, PatentApplicant
+from ipoc.patents.models import Applicant, Patent, PatentApplicant, RightsConsent
 from ipoc.transfer.models import Demand
 from tests.conftest import csrf_of, login, make_user, post_form
 from tests.factories import principals
@@ -66,7 +67,7 @@ def world(session) -> World:
     for serial in (1, 2, 3):
         session.add(
             Patent(application_no=number(serial), kind="invention", title=f"专利{serial}", content_hash="x",
-                   passage_hash="x", rev=serial)
+                   passage_hash="x", rev=serial, patentees=["包头示例大学"])
         )  # fmt: skip
     session.commit()
     scopes = {
@@ -105,9 +106,15 @@ def new_deal(w: World, **over) -> Deal:
     return deal
 
 
+CONTRACTS = itertools.count(1)
+
+
 def signed(w: World, on: date, amount: str | None = "100", *, mode: str = "transfer", record: bool = False) -> Deal:
-    deal = new_deal(w, mode=mode, intention_on=min(on, date(on.year, 1, 1)), amount_wan=amount)
-    svc.transition(w.session, w.staff, deal.id, StepIn(action="sign", signed_on=on), today=TODAY)
+    """A contract of its own: its own number, and (for a licence) its own territory, so none conflicts."""
+    n = next(CONTRACTS)
+    deal = new_deal(w, mode=mode, intention_on=min(on, date(on.year, 1, 1)), amount_wan=amount, contract_no=f"HT-{n}")
+    step = StepIn(action="sign", signed_on=on, territory=f"第{n}区")
+    svc.transition(w.session, w.staff, deal.id, step, today=TODAY)
     if record:
         svc.transition(w.session, w.staff, deal.id, StepIn(action="record", recorded_on=on, record_no="R1"), TODAY)
     w.session.commit()
@@ -296,7 +303,7 @@ def test_bad_deal_and_contact_input_over_http_writes_nothing(client, world: Worl
     session = world.session
     login(client, "staff")
     before = session.scalar(select(func.count(Deal.id))), session.scalar(select(func.count(Contact.id)))
-    form = {"title": "许可", "mode": "transfer", "provider_org_id": str(world.univ.id), "seeker_name": "某公司"}
+    form = {"title": "许可", "mode": "transfer", "provider_org_id": world.univ.name, "seeker_name": "某公司"}
     unknown = post_form(client, "/deals/new", form | {"application_nos": number(9)})
     assert unknown.status_code == 422 and f"专利库中没有申请号 {number(9)} 的专利" in unknown.text
     future = post_form(client, "/deals/new", form | {"intention_on": "2099-01-01"})
@@ -311,7 +318,8 @@ def test_bad_deal_and_contact_input_over_http_writes_nothing(client, world: Worl
         {"subject": "来访", "channel": "phone", "seeker_name": "甲公司", "provider_name": "乙大学"},
     )
     assert no_date.status_code == 422 and "此项为必填" in no_date.text
-    api = client.post("/api/v1/deals", json=form | {"amount_wan": "-1"}, headers={"x-csrf-token": csrf_of(client)})
+    api_form = form | {"provider_org_id": world.univ.id, "amount_wan": "-1"}  # the API takes the id
+    api = client.post("/api/v1/deals", json=api_form, headers={"x-csrf-token": csrf_of(client)})
     assert api.status_code == 422 and api.json()["errors"][0]["loc"][-1] == "amount_wan"
     session.expire_all()
     assert (session.scalar(select(func.count(Deal.id))), session.scalar(select(func.count(Contact.id)))) == before
@@ -683,7 +691,8 @@ def test_the_lists_filter_total_in_wan_and_export(client, world: World):
 def test_the_demo_deals_load_once(demo):
     from ipoc.ops import demo_deals
 
-    for serial, no in enumerate(demo_deals.PATENTS, start=1):
+    holders = (["包头示例稀土研究院", "内蒙古示例大学"], ["包头示例稀土研究院"], ["包头示例稀土新材料有限公司"], [])
+    for serial, (no, names) in enumerate(zip(demo_deals.PATENTS, holders, strict=True), start=1):
         demo.add(
             Patent(
                 application_no=no,
@@ -692,6 +701,7 @@ def test_the_demo_deals_load_once(demo):
                 content_hash="x",
                 passage_hash="x",
                 rev=serial,
+                patentees=names,
             )
         )
     demo.commit()
@@ -702,6 +712,13 @@ def test_the_demo_deals_load_once(demo):
     center_id = demo.scalar(select(Deal.center_id).limit(1))
     years = svc.conversion_by_year(demo, center_id)
     assert {y: v.amount_yuan for y, v in years.items()} == {2025: 5_200_000, 2026: 1_800_000}
+    assert {d.rights_state for d in demo.scalars(select(Deal).where(Deal.signed_on.is_not(None)))} == {"passed"}
+    consent = demo.scalar(select(RightsConsent))  # the co-owner's consent the exclusive licence needed
+    assert (consent.party, consent.act, consent.attachment_id is not None) == (
+        "包头示例稀土研究院",
+        "exclusive_licence",
+        True,
+    )
     assert demo.scalar(select(func.count(Contact.id))) == 1
     assert demo_deals.load(demo, TODAY) is False
 
@@ -712,7 +729,7 @@ def test_an_open_deals_basic_data_is_corrected_by_its_staff_and_a_final_one_is_n
     page = client.get(f"/deals/{deal.id}/edit")
     assert page.status_code == 200 and "储能电池专利独占许可" in page.text and 'name="amount_wan"' not in page.text
     form = {"title": "储能电池专利普通许可", "mode": "licence_ordinary", "provider_org_id": "", "provider_name": "",
-            "seeker_org_id": str(world.ent.id), "seeker_name": "", "notes": "许可方式改为普通许可"}  # fmt: skip
+            "seeker_org_id": world.ent.name, "seeker_name": "", "notes": "许可方式改为普通许可"}  # fmt: skip
     refused = post_form(client, f"/deals/{deal.id}/edit", form)  # the provider side left empty
     assert refused.status_code == 422 and 'data-field="provider_name"' in refused.text
     world.session.expire_all()

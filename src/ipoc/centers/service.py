@@ -63,6 +63,7 @@ FIGURE_LABELS = {
     "funding_yuan": "专项资金金额（万元）",
     "ledger_conversion_yuan": "技术合同台账：本年度转化运营金额（万元）",
     "ledger_conversion_deals": "技术合同台账：本年度签订合同（项）",
+    "ledger_excluded_deals": "本年度未通过权利核验、未计入台账的合同（项）",
 }
 
 
@@ -358,6 +359,7 @@ def start_self_evaluation(
 ) -> SelfEvaluation:
     """The center opens its self-evaluation of ``year``, pre-filled with what it recorded here."""
     from ipoc.catalogue.service import center_figures
+    from ipoc.deals import service as deals
 
     center = _internal(session, principal, center_id)
     require_active(center)
@@ -371,7 +373,9 @@ def start_self_evaluation(
         select(SelfEvaluation.id).where(SelfEvaluation.center_id == center.id, SelfEvaluation.year == year)
     ):
         raise Conflict(f"{year} 年度自我评价已存在", field="year")
-    figures = center_figures(session, center.id, year)
+    # Contracts that failed (or never had) the rights check are not in the ledger: say how many were left out.
+    excluded = deals.excluded_contracts(session, center.id, year)
+    figures = center_figures(session, center.id, year) | {"ledger_excluded_deals": len(excluded)}
     ev = SelfEvaluation(
         center_id=center.id,
         year=year,

@@ -74,6 +74,12 @@ def deal_out(d: Deal) -> DealOut:
         record_no=d.record_no,
         abandon_reason=d.abandon_reason,
         application_nos=[pt.application_no for pt in d.patents],
+        licence_start=d.licence_start,
+        licence_end=d.licence_end,
+        territory=d.territory,
+        rights_state=d.rights_state,
+        rights_note=d.rights_note,
+        rights_checked_on=d.rights_checked_on,
         steps=[
             StepOut(action=s.action, from_stage=s.from_stage, to_stage=s.to_stage, on=s.on, note=s.note)
             for s in d.steps
@@ -126,6 +132,12 @@ def update_deal(deal_id: PathId, data: DealEditIn, session: DB, p: LoggedIn):
 @router.post("/deals/{deal_id}/transition", response_model=DealOut)
 def transition(deal_id: PathId, data: StepIn, session: DB, p: LoggedIn):
     return deal_out(svc.transition(session, p, deal_id, data))
+
+
+@router.post("/deals/{deal_id}/recheck", response_model=DealOut)
+def recheck(deal_id: PathId, session: DB, p: LoggedIn):
+    """Check a signed contract's rights and conflicts again; only a passed one counts in the ledger."""
+    return deal_out(svc.recheck(session, p, deal_id))
 
 
 @router.get("/centers/{center_id}/conversion", response_model=ConversionOut)

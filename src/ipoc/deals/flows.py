@@ -29,6 +29,9 @@ FIELD_LABELS = {
     "record_no": "备案/登记号",
     "abandoned_on": "终止日期",
     "reason": "终止原因",
+    "licence_start": "许可期限起",
+    "licence_end": "许可期限止",
+    "territory": "许可地域范围",
 }
 
 

@@ -77,6 +77,9 @@ class StepIn(_Stripped):
     application_nos: NumberList | None = Field(default=None, title="涉及专利（申请号）")
     record_no: str = Field(default="", max_length=64, title="备案/登记号")
     reason: str = Field(default="", max_length=2000, title="终止原因")
+    licence_start: date | None = Field(default=None, title="许可期限起（默认签订日）")
+    licence_end: date | None = Field(default=None, title="许可期限止")
+    territory: str = Field(default="", max_length=200, title="许可地域范围（留空为全国）")
 
 
 class ContactOut(BaseModel):
@@ -128,6 +131,12 @@ class DealOut(BaseModel):
     record_no: str
     abandon_reason: str
     application_nos: list[str]
+    licence_start: date | None
+    licence_end: date | None
+    territory: str
+    rights_state: str | None = Field(description="passed: counted in the ledger; refused; null: never checked")
+    rights_note: str
+    rights_checked_on: date | None
     steps: list[StepOut]
 
 

@@ -9,7 +9,12 @@ members. Nothing taken from a demand here is more than its public fields (title,
 confidential detail is never copied into a contact or a deal.
 
 The ledger (``conversion_by_year``, ``cumulative_projects``) counts deals with a signed contract (signed or
-recorded) in the modes domain-rules §1 names: transfer, licence, equity and financing (pledge, investment).
+recorded) in the modes domain-rules §1 names: transfer, licence, equity and financing (pledge, investment),
+and only contracts that passed the rights and conflict check (``patents.rights``): the provider holds the
+patents or is authorised, co-owners and pledgees consented, no exclusive or sole licence is in the way, the
+patents are neither lapsed, invalidated nor suspended, and the same contract is not recorded twice. Signing
+and recording refuse a contract that fails it; a contract from before the check is left out of the ledger,
+saying so, until the center checks it again (``recheck``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from ipoc.events.models import TechEvent
 from ipoc.matching.models import Match
 from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
+from ipoc.orgs.names import normalise_name
+from ipoc.patents import rights
 from ipoc.patents.models import Applicant, Patent
 from ipoc.patents.numbers import normalise_application_no
 from ipoc.transfer import service as transfer
@@ -44,6 +51,15 @@ from ipoc.transfer.models import Demand, Offer
 COUNTED_MODES = frozenset(
     {"transfer", "licence_exclusive", "licence_sole", "licence_ordinary", "equity", "pledge", "investment"}
 )
+# The act on the patents each mode is (作价入股 assigns the patent to the company); investment involves none.
+ACT_OF_MODE = {
+    "transfer": "transfer",
+    "equity": "transfer",
+    "licence_exclusive": "exclusive_licence",
+    "licence_sole": "sole_licence",
+    "licence_ordinary": "ordinary_licence",
+    "pledge": "pledge",
+}
 CONTACT_NOT_FOUND = "对接记录不存在"
 DEAL_NOT_FOUND = "交易记录不存在"
 STAFF_ONLY = "只有本运营中心的工作人员可以办理"
@@ -508,6 +524,8 @@ def _check_step(deal: Deal, t: flows.Transition, data: StepIn, today: date) -> d
             raise InvalidInput(f"请填写{flows.FIELD_LABELS[name]}", field=name)
     if t.action == "abandon" and len(data.reason) < 2:
         raise InvalidInput("请填写终止原因", field="reason")
+    if data.licence_start and data.licence_end and data.licence_end < data.licence_start:
+        raise InvalidInput("许可期限止不能早于期限起", field="licence_end")
     on = getattr(data, t.date_field) or today
     _not_future(on, today, t.date_field, flows.FIELD_LABELS[t.date_field])
     earliest, what = _earliest(deal, t)
@@ -527,6 +545,10 @@ def transition(session: Session, p: Principal, deal_id: int, data: StepIn, today
         raise Conflict(f"交易处于“{deal.stage_label}”阶段，不能{t.label}")
     on = _check_step(deal, t, data, _today(today))
     links, numbers = _patent_links(session, data.application_nos) if data.application_nos else (None, [])
+    if t.action in ("sign", "record"):
+        contract = _contract(deal, t.action, data, on, links)
+        rights.raise_for(contract_refusals(session, contract), "合同未通过权利核验：")
+        deal.rights_state, deal.rights_note, deal.rights_checked_on = "passed", "", on
     note = data.reason if t.action == "abandon" else ""
     meta = {"application_nos": numbers} if numbers else {}
     audit.set_reason(session, f"{t.label}：{note}" if note else t.label, **meta)
@@ -536,6 +558,8 @@ def transition(session: Session, p: Principal, deal_id: int, data: StepIn, today
         deal.signed_on = on
         deal.amount_yuan = money.yuan(data.amount_wan) if data.amount_wan is not None else deal.amount_yuan
         deal.contract_no = data.contract_no or deal.contract_no
+        deal.licence_start, deal.licence_end = data.licence_start, data.licence_end
+        deal.territory = data.territory
     elif t.action == "record":
         deal.recorded_on, deal.record_no = on, data.record_no
     else:
@@ -549,6 +573,107 @@ def transition(session: Session, p: Principal, deal_id: int, data: StepIn, today
     deal.last_step_on = on
     said = f"技术合同交易“{deal.title}”：{t.label}（{on}），当前阶段为“{deal.stage_label}”"
     _tell_parties(session, deal, said + (f"。{note}" if note else ""))
+    session.flush()
+    return deal
+
+
+# --- the rights and conflict check of a contract ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a contract would say once the step is taken, checked before anything changes."""
+
+    deal: Deal
+    signed_on: date
+    contract_no: str
+    patent_ids: list[int]
+    terms: rights.Terms
+
+
+def _contract(deal: Deal, action: str, data: StepIn, on: date, links: list[DealPatent] | None) -> Contract:
+    patent_ids = [link.patent_id for link in (links if links is not None else deal.patent_links)]
+    if action == "sign":
+        start = data.licence_start or on
+        terms = rights.Terms(start, data.licence_end, data.territory)
+        return Contract(deal, on, data.contract_no or deal.contract_no, patent_ids, terms)
+    return Contract(deal, deal.signed_on or on, deal.contract_no, patent_ids, _stored_terms(deal))
+
+
+def _stored_terms(deal: Deal) -> rights.Terms:
+    return rights.Terms(deal.licence_start or deal.signed_on, deal.licence_end, deal.territory)
+
+
+def _same_party(org_a: int | None, name_a: str, org_b: int | None, name_b: str) -> bool:
+    if org_a is not None or org_b is not None:
+        return org_a == org_b
+    return normalise_name(name_a) == normalise_name(name_b)
+
+
+def _duplicate(session: Session, c: Contract) -> list[rights.Refusal]:
+    """The same contract counted twice: same mode, parties and a shared patent, and the same contract number
+    (or, without numbers, the same signing date)."""
+    others = session.scalars(
+        select(Deal)
+        .join(DealPatent)
+        .where(
+            DealPatent.patent_id.in_(c.patent_ids or [0]),
+            Deal.id != (c.deal.id or 0),
+            Deal.mode == c.deal.mode,
+            Deal.stage.in_(flows.CONTRACT_STAGES),
+            or_(Deal.rights_state.is_(None), Deal.rights_state != "refused"),
+        )
+        .distinct()
+    )
+    d = c.deal
+    number = normalise_name(c.contract_no)
+    out = []
+    for other in others:
+        parties = _same_party(other.provider_org_id, other.provider_name, d.provider_org_id, d.provider_name)
+        parties = parties and _same_party(other.seeker_org_id, other.seeker_name, d.seeker_org_id, d.seeker_name)
+        other_no = normalise_name(other.contract_no)
+        same = (number and number == other_no) or ((not number or not other_no) and other.signed_on == c.signed_on)
+        if parties and same:
+            what = f"合同编号 {other.contract_no}" if other.contract_no else f"签订日期 {other.signed_on}"
+            out.append(rights.Refusal(f"与交易 #{other.id}（{what}）是同一份合同，不能重复登记和计入台账"))
+    return out
+
+
+def contract_refusals(session: Session, c: Contract) -> list[rights.Refusal]:
+    """Every reason the contract may not be signed, recorded or counted (Chinese, per patent)."""
+    act = ACT_OF_MODE.get(c.deal.mode)
+    out: list[rights.Refusal] = []
+    for patent_id in c.patent_ids if act else []:
+        patent = session.get(Patent, patent_id)
+        found = rights.check(
+            session,
+            patent,
+            act,
+            organisation_id=c.deal.provider_org_id,
+            name="" if c.deal.provider_org_id else c.deal.provider_name,
+            on=c.signed_on,
+            terms=c.terms,
+            exclude_deal_id=c.deal.id,
+        )
+        out += [rights.Refusal(f"专利 {patent.application_no}：{r.reason}", r.standing) for r in found]
+    return out + _duplicate(session, c)
+
+
+def recheck(session: Session, p: Principal, deal_id: int, today: date | None = None) -> Deal:
+    """Check a signed or recorded contract again (one from before the check, or after the facts changed): it
+    counts in the ledger only if it passes; the reasons of a failure stay on the deal, audited."""
+    deal = get_deal(session, p, deal_id)
+    if not manages(p, deal.center_id):
+        raise Forbidden(STAFF_ONLY)
+    if deal.stage not in flows.CONTRACT_STAGES or deal.signed_on is None:
+        raise Conflict("只有已签订的合同需要权利核验")
+    contract = Contract(deal, deal.signed_on, deal.contract_no, [x.patent_id for x in deal.patent_links],
+                        _stored_terms(deal))  # fmt: skip
+    found = contract_refusals(session, contract)
+    deal.rights_state = "refused" if found else "passed"
+    deal.rights_note = "；".join(dict.fromkeys(r.reason for r in found))
+    deal.rights_checked_on = _today(today)
+    audit.set_reason(session, "合同权利核验：" + ("未通过" if found else "通过"))
     session.flush()
     return deal
 
@@ -587,7 +712,22 @@ def _ledger(center_id: int) -> Select:
         Deal.stage.in_(flows.CONTRACT_STAGES),
         Deal.mode.in_(COUNTED_MODES),
         Deal.signed_on.is_not(None),
+        Deal.rights_state == "passed",
     )
+
+
+def excluded_contracts(session: Session, center_id: int, year: int | None = None) -> list[Deal]:
+    """Signed contracts (of ``year``'s signing, or all) the ledger leaves out: they did not pass, or never had,
+    the rights check."""
+    stmt = select(Deal).where(
+        Deal.center_id == center_id,
+        Deal.stage.in_(flows.CONTRACT_STAGES),
+        Deal.mode.in_(COUNTED_MODES),
+        or_(Deal.rights_state.is_(None), Deal.rights_state != "passed"),
+    )
+    if year is not None:
+        stmt = stmt.where(Deal.signed_on.between(date(year, 1, 1), date(year, 12, 31)))
+    return list(session.scalars(stmt.order_by(Deal.signed_on, Deal.id)))
 
 
 def conversion_by_year(session: Session, center_id: int) -> dict[int, ConversionYear]:

@@ -178,6 +178,7 @@ def _deal_page(request: Request, session: DB, p: CurrentPrincipal, deal: Deal, f
         "errors": form.errors if form else {},
         "values": form.values if form else {},
         "failed": form.values.get("action") if form else None,
+        "may_recheck": svc.manages(p, deal.center_id) and deal.stage in flows.CONTRACT_STAGES,
     }
     return render(request, "deals/deal.html", ctx, status_code=form.status if form else 200)
 
@@ -207,3 +208,9 @@ def deal_step(deal_id: PathId, request: Request, posted: Posted, session: DB, p:
     if done:
         return see_other(f"/deals/{deal_id}")
     return _deal_page(request, session, p, svc.get_deal(session, p, deal_id), form)
+
+
+@router.post("/deals/{deal_id}/recheck")
+def recheck_deal(deal_id: PathId, posted: Posted, session: DB, p: LoggedIn):
+    svc.recheck(session, p, deal_id)
+    return see_other(f"/deals/{deal_id}")

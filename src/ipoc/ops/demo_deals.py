@@ -5,12 +5,14 @@ names the patents it covers."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.auth.models import User
@@ -19,6 +21,7 @@ from ipoc.deals.models import Deal
 from ipoc.deals.schemas import ContactIn, DealIn, StepIn
 from ipoc.ops.demo_lifecycle import demo_principal
 from ipoc.orgs.models import Organisation
+from ipoc.patents import rights, rights_records
 from ipoc.patents.models import Patent
 
 UNIVERSITY = "内蒙古示例大学"
@@ -120,6 +123,21 @@ def _contact(session: Session, staff, spec: DealIn) -> int:
     return deals.create_contact(session, staff, data, spec.intention_on).id
 
 
+# The first demo patent is co-owned by the university and the institute: the university's exclusive licence
+# needs the institute's written consent (专利法 第十四条), recorded by the center before the contract is signed.
+CO_OWNER = "包头示例稀土研究院"
+CONSENT_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _co_owner_consent(session: Session, staff) -> None:
+    patent = session.scalar(select(Patent).where(Patent.application_no == PATENTS[0]))
+    if patent is None or CO_OWNER not in {h.name for h in rights.holding(session, patent).patentees}:
+        return
+    upload = UploadFile(io.BytesIO(CONSENT_PDF), filename="共有专利权人同意书.pdf")
+    rights_records.record_consent(session, staff, patent, act="exclusive_licence", role="co_owner", party=CO_OWNER,
+                                  upload=upload, note="同意内蒙古示例大学以独占许可方式许可本专利")  # fmt: skip
+
+
 def load(session: Session, today: date | None = None) -> bool:
     """The demo deals once; False when deals exist already, or without the demo center or patents."""
     today = today or clock.today()
@@ -129,6 +147,7 @@ def load(session: Session, today: date | None = None) -> bool:
     found = session.scalars(select(Patent.application_no).where(Patent.application_no.in_(PATENTS))).all()
     if staff.center_id is None or len(found) < len(PATENTS) or session.scalar(select(Deal.id).limit(1)) is not None:
         return False
+    _co_owner_consent(session, staff)
     for spec in _specs(session, today):
         data: DealIn = spec["deal"]
         if spec.get("contact"):

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
 from ipoc.jobs.schemas import JobOut
+from ipoc.patents import rights, rights_records
 from ipoc.patents import service as patents
-from ipoc.patents.models import IndustryDatabase
-from ipoc.patents.schemas import IndustryDatabaseIn, IndustryDatabaseOut, PatentOut
+from ipoc.patents.models import IndustryDatabase, Patent
+from ipoc.patents.schemas import (
+    DecisionIn,
+    HoldingOut,
+    IndustryDatabaseIn,
+    IndustryDatabaseOut,
+    PatentOut,
+    RightsEventIn,
+)
 from ipoc.schemas import PathId
 from ipoc.search import service as search
 from ipoc.search.schemas import SearchHit
-from ipoc.web.deps import DB
+from ipoc.web.deps import DB, CurrentPrincipal
 from ipoc.web.deps import PatentStaff as Staff
 
 router = APIRouter(tags=["专利"])
@@ -24,6 +33,35 @@ router = APIRouter(tags=["专利"])
 def get_patent(application_no: str, session: DB):
     """One patent by application number, in any notation (CN/ZL prefix, no dot, full-width digits)."""
     return PatentOut.model_validate(patents.get_patent(session, application_no))
+
+
+@router.get("/patents/{application_no}/rights", response_model=HoldingOut)
+def patent_rights(application_no: str, session: DB, p: CurrentPrincipal):
+    """Current patentees (with source and date), original applicants, licences and pledges in force,
+    suspension, lapse and invalidation, as of today (Beijing)."""
+    patent = patents.get_patent(session, application_no)
+    return holding_out(patent, rights_records.shown_to(p, rights.holding(session, patent)))
+
+
+@router.post("/patents/{application_no}/rights/events", response_model=HoldingOut, status_code=status.HTTP_201_CREATED)
+def record_rights_event(application_no: str, data: RightsEventIn, session: DB, p: Staff):
+    """Record 中止 (suspension) and its end, or a transfer, licence or pledge by hand (center staff, region admin)."""
+    patent = patents.get_patent(session, application_no)
+    rights_records.record_event(session, p, patent, data.kind, data.event_date, data.detail())
+    return holding_out(patent, rights.holding(session, patent))
+
+
+@router.post("/rights-authorisations/{auth_id}/decision")
+def decide_authorisation(auth_id: PathId, data: DecisionIn, session: DB, p: Staff) -> dict[str, str]:
+    """Confirm or reject an uploaded written authorisation (center staff, region admin)."""
+    auth = rights_records.decide_authorisation(session, p, auth_id, approve=data.approve, note=data.note)
+    return {"state": auth.state, "state_label": auth.state_label}
+
+
+def holding_out(patent: Patent, h: rights.Holding) -> HoldingOut:
+    data = asdict(h)
+    data["licences"] = [asdict(x) | {"kind_label": x.kind_label} for x in h.licences]
+    return HoldingOut.model_validate(data | {"application_no": patent.application_no, "co_owned": h.co_owned})
 
 
 @router.get("/patents/{application_no}/similar", response_model=list[SearchHit])

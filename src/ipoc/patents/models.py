@@ -4,6 +4,7 @@ each center's core-domain database (Art. 4(6))."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ipoc.db import Base, Timestamped, utcnow
 from ipoc.labels import coded, named
 from ipoc.reference.models import Industry, Region
+
+if TYPE_CHECKING:
+    from ipoc.orgs.models import Organisation
 
 KIND_LABELS = {"invention": "发明", "utility_model": "实用新型", "design": "外观设计"}
 STATUS_LABELS = {"valid": "有效", "pending": "审中", "lapsed": "失效"}
@@ -206,6 +210,16 @@ class IndustryDatabasePatent(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+# What an organisation may do with a patent (patents.rights.ACTS), by key.
+ACT_LABELS = {
+    "offer": "发布供给/许可转让意向",
+    "ordinary_licence": "普通许可",
+    "sole_licence": "排他许可",
+    "exclusive_licence": "独占许可",
+    "transfer": "转让",
+    "pledge": "质押",
+    "open_licence": "开放许可声明",
+}
 AUTHORISATION_STATES = {"pending": "待确认", "confirmed": "已确认", "rejected": "未通过"}
 
 
@@ -239,9 +253,15 @@ class RightsAuthorisation(Base, Timestamped):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    organisation: Mapped[Organisation] = relationship("Organisation", lazy="joined")
+
     @property
     def state_label(self) -> str:
         return AUTHORISATION_STATES.get(self.state, self.state)
+
+    @property
+    def acts_label(self) -> str:
+        return "、".join(ACT_LABELS.get(a, a) for a in self.acts)
 
 
 CONSENT_ROLES = {"co_owner": "共有人", "pledgee": "质权人"}

@@ -30,6 +30,7 @@ from ipoc.errors import Conflict, Forbidden
 from ipoc.orgs.models import Organisation, OrganisationName
 from ipoc.orgs.names import normalise_name
 from ipoc.patents.models import (
+    ACT_LABELS,
     LICENCE_TYPES,
     SUSPENSION_REASONS,
     LegalEvent,
@@ -39,15 +40,7 @@ from ipoc.patents.models import (
 )
 from ipoc.patents.parsing import split_names
 
-ACTS: dict[str, str] = {
-    "offer": "发布供给/许可转让意向",
-    "ordinary_licence": "普通许可",
-    "sole_licence": "排他许可",
-    "exclusive_licence": "独占许可",
-    "transfer": "转让",
-    "pledge": "质押",
-    "open_licence": "开放许可声明",
-}
+ACTS: dict[str, str] = ACT_LABELS  # act -> Chinese label
 # The act as a verb phrase, for the reasons ("不能给予独占许可").
 DOING = {
     "offer": "发布供给或许可转让意向",
@@ -228,7 +221,9 @@ def _norm_set(names: Iterable[str]) -> set[str]:
 
 
 def confirmed_organisations(session: Session, names: Iterable[str]) -> dict[str, int]:
-    """Normalised name → the organisation whose confirmed name it is."""
+    """Normalised name → the organisation holding it: a confirmed OrganisationName, or the registered name of a
+    verified organisation (its bureau checked that name against its 统一社会信用代码 when verifying it)."""
+    names = list(names)
     wanted = _norm_set(names)
     if not wanted:
         return {}
@@ -240,6 +235,13 @@ def confirmed_organisations(session: Session, names: Iterable[str]) -> dict[str,
     found: dict[str, int] = {}
     for normalised, org_id in rows:
         found.setdefault(normalised, org_id)
+    verified = session.execute(
+        select(Organisation.name, Organisation.id)
+        .where(Organisation.name.in_(set(names) | wanted), Organisation.status == "verified")
+        .order_by(Organisation.id)
+    )
+    for name, org_id in verified:
+        found.setdefault(normalise_name(name), org_id)
     return found
 
 
@@ -257,7 +259,7 @@ def _in_term(start: date | None, end: date | None, on: date) -> bool:
     return (start is None or start <= on) and (end is None or on <= end)
 
 
-def _iso(text: str | None) -> date | None:
+def iso_date(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
     except ValueError:
@@ -267,8 +269,8 @@ def _iso(text: str | None) -> date | None:
 def _event_licences(patent: Patent, on: date) -> list[Licence]:
     out = []
     for e in _dated(patent.events, "licence", on):
-        start = _iso(e.detail.get("term_start")) or e.event_date
-        end = _iso(e.detail.get("term_end"))
+        start = iso_date(e.detail.get("term_start")) or e.event_date
+        end = iso_date(e.detail.get("term_end"))
         if _in_term(start, end, on):
             d = e.detail
             out.append(Licence(d.get("type", ""), d.get("licensee", ""), start, end, d.get("territory", ""),
@@ -440,7 +442,7 @@ def _authorisation(session: Session, organisation_id: int, patent: Patent, act: 
     return None
 
 
-def _consenting(session: Session, patent: Patent, act: str, role: str) -> set[str]:
+def consenting(session: Session, patent: Patent, act: str, role: str) -> set[str]:
     rows = session.scalars(
         select(RightsConsent.party).where(
             RightsConsent.patent_id == patent.id, RightsConsent.act == act, RightsConsent.role == role
@@ -475,7 +477,7 @@ def _standing(
 def _co_owner_refusals(session: Session, h: Holding, patent: Patent, act: str, speaks_for: set[str]) -> list[Refusal]:
     if act not in ALL_CO_OWNERS or not h.co_owned:
         return []
-    consented = _consenting(session, patent, act, "co_owner") | speaks_for
+    consented = consenting(session, patent, act, "co_owner") | speaks_for
     return [
         Refusal(f"共有专利权人「{x.name}」尚未登记同意{ACTS[act]}的书面意见（专利法第十四条）", standing=True)
         for x in h.patentees
@@ -486,7 +488,7 @@ def _co_owner_refusals(session: Session, h: Holding, patent: Patent, act: str, s
 def _pledge_refusals(session: Session, h: Holding, patent: Patent, act: str) -> list[Refusal]:
     if act not in PLEDGEE_CONSENT or not h.pledges:
         return []
-    consented = _consenting(session, patent, act, "pledgee")
+    consented = consenting(session, patent, act, "pledgee")
     law = "须经质权人同意（民法典第四百四十四条），尚无其同意的登记"
     return [
         Refusal(f"专利已质押给「{p.pledgee or '质权人'}」，{DOING[act]}{law}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -57,6 +57,7 @@ class PatentOut(BaseModel):
     ipc_codes: list[str]
     ipc_invalid: list[str]
     applicants: list[str]
+    patentees: list[str] = Field(description="the export's 当前权利人/专利权人 column; /rights gives the holding")
     inventors: list[str]
     address: str | None
     province: str | None
@@ -95,3 +96,79 @@ class IndustryDatabaseOut(BaseModel):
     ipc_prefixes: list[str]
     keywords: list[str]
     description: str
+
+
+class HolderOut(BaseModel):
+    name: str
+    organisation_id: int | None
+    source: str = Field(description="导入 | 登记 | 转让记录")
+    since: date | None
+
+
+class LicenceOut(BaseModel):
+    kind: str = Field(description="exclusive | sole | ordinary | '' (not stated)")
+    kind_label: str
+    licensee: str
+    start: date | None
+    end: date | None
+    territory: str = Field(description="'' means the whole of China")
+    source: str
+    since: date | None
+
+
+class PledgeOut(BaseModel):
+    pledgee: str
+    amount: str
+    source: str
+    since: date | None
+
+
+class SuspensionOut(BaseModel):
+    reason: str
+    since: date | None
+    source: str
+
+
+class HoldingOut(BaseModel):
+    """Who holds the patent on ``on`` and what binds it; contract-based licences and pledges only for staff."""
+
+    patent_id: int
+    application_no: str
+    on: date
+    patentees: list[HolderOut]
+    applicants: list[str]
+    co_owned: bool
+    licences: list[LicenceOut]
+    pledges: list[PledgeOut]
+    suspended: bool
+    suspension: SuspensionOut | None
+    lapsed: bool
+    invalidated: bool
+    open_licence: bool
+
+
+class RightsEventIn(Input):
+    """A legal event recorded by hand: 中止 (reason 权属纠纷 dispute / 财产保全 preservation / other) and its end,
+    or a transfer, licence, pledge or pledge release recorded with CNIPA but not yet in an export."""
+
+    kind: Literal["suspension", "suspension_end", "transfer", "licence", "pledge", "pledge_release"]
+    event_date: date = Field(title="日期")
+    reason: str = Field(default="", max_length=200, title="中止原因")
+    to: str = Field(default="", max_length=200, title="受让人")
+    type: Literal["", "exclusive", "sole", "ordinary"] = Field(default="", title="许可类型")
+    licensee: str = Field(default="", max_length=200, title="被许可人")
+    term_start: date | None = Field(default=None, title="许可期限起")
+    term_end: date | None = Field(default=None, title="许可期限止")
+    territory: str = Field(default="", max_length=200, title="地域范围")
+    pledgee: str = Field(default="", max_length=200, title="质权人")
+    amount: str = Field(default="", max_length=200, title="金额")
+    note: str = Field(default="", max_length=200, title="说明")
+
+    def detail(self) -> dict[str, str]:
+        values = self.model_dump(exclude={"kind", "event_date"})
+        return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items() if v not in (None, "")}
+
+
+class DecisionIn(Input):
+    approve: bool = Field(title="确认")
+    note: str = Field(default="", max_length=2000, title="说明")

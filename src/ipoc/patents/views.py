@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from ipoc.auth.roles import Principal
+from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import Center
 from ipoc.errors import DomainError, InvalidInput, NotFound
 from ipoc.jobs import service as jobs
+from ipoc.orgs.models import Organisation
+from ipoc.patents import rights, rights_records
 from ipoc.patents import service as patents
-from ipoc.patents.models import DETAIL_LABELS, LICENCE_TYPES, Patent
+from ipoc.patents.models import (
+    CONSENT_ROLES,
+    DETAIL_LABELS,
+    EVENT_LABELS,
+    LICENCE_TYPES,
+    SUSPENSION_REASONS,
+    Patent,
+)
 from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.service import list_industries
 from ipoc.schemas import PathId
 from ipoc.search import index_sync
 from ipoc.search import service as search
-from ipoc.web.deps import DB, PATENT_STAFF, CurrentPrincipal
+from ipoc.web.deps import DB, PATENT_STAFF, CurrentPrincipal, LoggedIn
 from ipoc.web.deps import PatentStaff as Staff
 from ipoc.web.forms import Posted, attempt, parse_form
 from ipoc.web.templating import render
@@ -154,11 +165,25 @@ def _claims_parts(patent: Patent) -> tuple[str, str, str] | None:
     return patent.claims.partition(patent.first_claim)
 
 
-@router.get("/patents/{application_no}")
-def patent_page(application_no: str, request: Request, session: DB, p: CurrentPrincipal):
-    patent = _patent(session, application_no)
-    if patent.application_no != application_no:
-        return RedirectResponse(f"/patents/{patent.application_no}", status_code=307)
+def _rights_context(session: Session, p: Principal, patent: Patent) -> dict:
+    """The rights panel: the holding as the caller may see it, and for staff the records behind it."""
+    staff = p.role in PATENT_STAFF
+    member_org = p.org_id if p.role is Role.MEMBER else None
+    auths = rights_records.authorisations(session, patent) if staff or member_org else []
+    return {
+        "holding": rights_records.shown_to(p, rights.holding(session, patent)),
+        "rights_staff": staff,
+        "rights_member_org": member_org,
+        "authorisations": [a for a in auths if staff or a.organisation_id == member_org],
+        "consents": rights_records.consents(session, patent) if staff else [],
+        "acts": rights.ACTS,
+        "event_kinds": {k: EVENT_LABELS[k] for k in rights_records.RECORDABLE},
+        "suspension_reasons": SUSPENSION_REASONS,
+        "consent_roles": CONSENT_ROLES,
+    }
+
+
+def _patent_page(request: Request, session: Session, p: Principal, patent: Patent, status_code: int = 200, **extra):
     ctx = {
         "title": patent.title,
         "patent": patent,
@@ -169,8 +194,114 @@ def patent_page(application_no: str, request: Request, session: DB, p: CurrentPr
         "has_vector": _has_vector(patent),
         "detail_labels": DETAIL_LABELS,
         "licence_types": LICENCE_TYPES,
+        "rights_error": "",
     }
-    return render(request, "patents/detail.html", ctx)
+    return render(request, "patents/detail.html", ctx | _rights_context(session, p, patent) | extra, status_code)
+
+
+@router.get("/patents/{application_no}")
+def patent_page(application_no: str, request: Request, session: DB, p: CurrentPrincipal):
+    patent = _patent(session, application_no)
+    if patent.application_no != application_no:
+        return RedirectResponse(f"/patents/{patent.application_no}", status_code=307)
+    return _patent_page(request, session, p, patent)
+
+
+def _rights_post(request: Request, session: Session, p: Principal, application_no: str, action) -> Response:
+    """Run one rights record form: back to the page on success, the page with the reason on refusal."""
+    patent = _patent(session, application_no)
+    try:
+        action(patent)
+    except DomainError as exc:
+        session.rollback()
+        patent = _patent(session, application_no)
+        return _patent_page(request, session, p, patent, exc.status_code, rights_error=exc.message)
+    return RedirectResponse(f"/patents/{patent.application_no}#rights", status_code=303)
+
+
+def _text(posted: FormData, name: str) -> str:
+    value = posted.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _upload(posted: FormData) -> UploadFile:
+    upload = posted.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput("请上传签章的书面文件", field="file")
+    return upload
+
+
+def _day(posted: FormData, name: str, label: str, *, required: bool = True) -> date | None:
+    text = _text(posted, name)
+    if not text and not required:
+        return None
+    parsed = rights.iso_date(text)
+    if parsed is None:
+        raise InvalidInput(f"请按 YYYY-MM-DD 填写{label}", field=name)
+    return parsed
+
+
+@router.post("/patents/{application_no}/rights/events")
+def record_rights_event(application_no: str, request: Request, posted: Posted, session: DB, p: Staff):
+    """中止 and its end, or a transfer, licence or pledge recorded with CNIPA but not yet in an export."""
+    keys = (*rights_records.OPTIONAL_DETAIL, "reason", "to", "type", "licensee", "pledgee")
+    detail = {key: _text(posted, key) for key in dict.fromkeys(keys)}
+
+    def action(patent: Patent) -> None:
+        on = _day(posted, "event_date", "日期")
+        rights_records.record_event(session, p, patent, _text(posted, "kind"), on, detail)
+
+    return _rights_post(request, session, p, application_no, action)
+
+
+@router.post("/patents/{application_no}/rights/consents")
+def record_rights_consent(application_no: str, request: Request, posted: Posted, session: DB, p: Staff):
+    def action(patent: Patent) -> None:
+        fields = {name: _text(posted, name) for name in ("act", "role", "party", "note")}
+        rights_records.record_consent(session, p, patent, upload=_upload(posted), **fields)
+
+    return _rights_post(request, session, p, application_no, action)
+
+
+@router.post("/patents/{application_no}/rights/authorisations")
+def submit_rights_authorisation(application_no: str, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    """A member uploads its own organisation's authorisation; a center's staff may upload one for any."""
+
+    def action(patent: Patent) -> None:
+        named = _text(posted, "organisation")
+        org_id = (
+            p.org_id
+            if p.role is Role.MEMBER
+            else session.scalar(select(Organisation.id).where(Organisation.name == named))
+        )
+        if org_id is None:
+            raise InvalidInput("请填写平台上已注册的被授权单位全称", field="organisation")
+        acts = [a for a in posted.getlist("acts") if isinstance(a, str)]
+        valid_until = _day(posted, "valid_until", "授权期限", required=False)
+        grantor = _text(posted, "grantor")
+        rights_records.submit_authorisation(
+            session,
+            p,
+            patent,
+            organisation_id=org_id,
+            grantor=grantor,
+            acts=acts,
+            valid_until=valid_until,
+            upload=_upload(posted),
+        )
+
+    return _rights_post(request, session, p, application_no, action)
+
+
+@router.post("/patents/{application_no}/rights/authorisations/{auth_id}")
+def decide_rights_authorisation(
+    application_no: str, auth_id: PathId, request: Request, posted: Posted, session: DB, p: Staff
+):
+    def action(_patent: Patent) -> None:
+        approve = _text(posted, "decision") == "confirm"
+        rights_records.decide_authorisation(session, p, auth_id, approve=approve, note=_text(posted, "note"))
+
+    return _rights_post(request, session, p, application_no, action)
 
 
 @router.post("/patents/{application_no}/databases")
