@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from ipoc.audit import service
+from ipoc.audit import present, service
 from ipoc.auth.roles import Principal, Role
 from ipoc.schemas import PageNo
 from ipoc.web.deps import DB, role_required
@@ -35,6 +35,8 @@ def audit_log(
     ctx = {
         "title": "审计日志",
         "history": records,
+        "show_entity": True,
+        "entity_types": present.entity_types(),
         "page": page,
         "entity_type": entity_type or "",
         "entity_id": entity_id or "",

@@ -144,6 +144,8 @@ class AdvertisingPhrase(Base, Timestamped):
 
     __tablename__ = "advertising_phrases"
     __audited__ = True
+    __label__ = "广告用语"
+    __labels__ = named(phrase="禁用的广告用语")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phrase: Mapped[str] = mapped_column(String(50), unique=True)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ipoc import clock
+from ipoc.audit.present import readable
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
 from ipoc.messages.service import unread_count as unread_messages
 from ipoc.web.deps import csrf_token
@@ -21,6 +22,7 @@ from ipoc.web.deps import csrf_token
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["beijing"] = clock.beijing
+templates.env.filters["readable"] = readable  # histories in Chinese (audit/_history.html)
 
 ADMINS = (Role.REGION_ADMIN,)
 BUREAUS = (Role.REGION_ADMIN, Role.BUREAU_OFFICER)
