@@ -7,6 +7,8 @@ placed around the real current date.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -253,7 +255,9 @@ def test_recognition_waits_for_the_window_and_for_open_objections(session, world
         notices.resolve_objection(session, world.admin, objection.id, "upheld", "再次处理")
     notices.recognise(session, world.admin, objected.id, today=date(2025, 10, 10))
     assert objected.state == "recognized"
-    assert _events(session, objected, "recognize")[0].reason == "异议已处理完毕，正式认定"
+    assert _events(session, objected, "recognize")[0].reason == (
+        f"公示期间收到异议1件，经核查，{objection.receipt_no}号异议不成立，正式认定"
+    )
 
 
 def test_an_upheld_objection_rejects_the_dossier(session, world):
@@ -362,6 +366,35 @@ def test_the_notice_downloads_as_pdf_and_docx(client, session, world):
     assert table.headers == ["序号", "拟认定名称", "建设主体", "所属产业", "所在盟市"]
     assert table.rows[0][:3] == ["1", "内蒙古自治区稀土新材料知识产权运营中心", "包头稀土研究院有限公司"]
     assert table.rows[0][4] == "包头市" and doc.date_line == "2025年9月26日"
+
+
+def test_the_recognition_decision_says_how_each_objection_was_decided(client, session, world):
+    """Art. 7(3): the public decision states the objections received and each one's outcome by receipt
+    number (not the filer or the content); one without objections says so."""
+    notice = _published(session, world, FRI)
+    clean, objected = world.apps
+    first, second = (
+        notices.file_objection(session, ANONYMOUS, notice.id, _objection(objected, why), today=FRI)
+        for why in ("该单位不具备固定办公场所", "该单位专职人员不足五人")
+    )
+    for objection in (first, second):
+        notices.resolve_objection(session, world.admin, objection.id, "dismissed", "经核实，异议不成立")
+    recognised = notices.recognise_all(session, world.admin, notice.id, today=date(2025, 10, 10)).recognised
+    session.commit()
+    centers = {app.id: center for app, center in recognised}
+
+    def decision(app: Application) -> str:
+        response = client.get(f"/centers/{centers[app.id].id}/decision.docx")
+        assert response.status_code == 200
+        return zipfile.ZipFile(io.BytesIO(response.content)).read("word/document.xml").decode()
+
+    said = decision(objected)
+    assert (
+        f"并于2025年9月26日至2025年10月9日（5个工作日）向社会公示，公示期间收到异议2件，经核查，"
+        f"{first.receipt_no}号异议不成立；{second.receipt_no}号异议不成立。决定认定包头风电装备集团有限公司"
+    ) in said
+    assert "公示期满无异议" not in said and "王五" not in said and "固定办公场所" not in said
+    assert "向社会公示，公示期满无异议。决定认定包头稀土研究院有限公司" in decision(clean)
 
 
 def _past_world(session, w: World) -> World:

@@ -820,28 +820,50 @@ def _basics(center: Center) -> Table:
     )
 
 
+def _period_years(center: Center) -> int:
+    """The length of the center's own period, as recorded at recognition (the setting may change since)."""
+    if center.period_start is None or center.period_end is None:
+        return get_settings().construction_years
+    return (center.period_end + timedelta(days=1)).year - center.period_start.year
+
+
+def _procedure(session: Session, center: Center, route: str) -> str:
+    """The sentence of the decision that recounts the procedure: the notice window and each objection with
+    how it was decided, as recorded; a center recognised off the platform refers to its original decision."""
+    from ipoc.notices.models import PublicNotice
+    from ipoc.notices.service import objection_account, objections_against
+
+    app = session.get(Application, center.application_id) if center.application_id else None
+    notice = session.get(PublicNotice, app.notice_id) if app is not None and app.notice_id else None
+    if notice is None:
+        return f"经{route}（该认定的复核、评审、公示及异议情况未在本平台记录，以原认定文件为准）"
+    account = objection_account(objections_against(session, app.id))
+    return f"经{route}，自治区局复核、专家评审，并于{notice.window_label}向社会公示，{account}"
+
+
+def _audit_body(center: Center) -> str:
+    """Who audits the center's self-evaluations (Art. 10): the region bureau for a direct applicant."""
+    return ISSUER if center.direct else f"{center.region.name}市场监管局（知识产权局）"
+
+
 def recognition_document(session: Session, center_id: int) -> Document:
-    """认定决定 (Arts. 7–8, 10): public once the center is recognised, as the decision itself was."""
+    """认定决定 (Arts. 7–8, 10): public once the center is recognised, as the decision itself was. Every
+    fact it states is read from the record: the route, the notice window, each objection and its outcome,
+    the name, the industry and the period."""
     center = session.get(Center, center_id)
     if center is None:
         raise NotFound(NOT_FOUND)
-    settings = get_settings()
     region = center.region.name
     route = (
         f"建设主体直接向自治区局申报（申报材料已向{region}市场监管局（知识产权局）备案）"
         if center.direct
         else f"建设主体申报、{region}市场监管局（知识产权局）推荐"
     )
-    auditor = (
-        "直接报送自治区局并抄送所在地盟市局"
-        if center.direct
-        else f"经{region}市场监管局（知识产权局）审核后报送自治区局"
-    )
-    years = _cn_number(settings.construction_years)
+    auditor = "直接报送自治区局并抄送所在地盟市局" if center.direct else f"经{_audit_body(center)}审核后报送自治区局"
+    years = _cn_number(_period_years(center))
     paragraphs = [
         f"{center.builder.name}：",
-        f"根据{GUIDELINE}第七条规定，经{route}，自治区局复核、专家评审，并向社会公示"
-        f"{settings.notice_working_days}个工作日，公示期满无异议，决定认定{center.builder.name}"
+        f"根据{GUIDELINE}第七条规定，{_procedure(session, center, route)}。决定认定{center.builder.name}"
         f"为自治区产业知识产权运营中心建设主体。",
         f"根据第八条规定，该运营中心命名为“{center.name}”，所属产业为{center.industry.name}。",
         f"根据第十条规定，运营中心建设周期为{years}年，自{_period_text(center)}。运营中心应于每年年底前开展"
@@ -866,6 +888,18 @@ def figure_rows(figures: dict[str, int]) -> list[tuple[str, str]]:
     ]
 
 
+def _conversion_caption(ev: SelfEvaluation) -> str:
+    """Whether the reported conversion figures are the ledger's: the center may correct the pre-fill, and
+    the report must then say what the ledger holds rather than claim the figures came from it."""
+    scope = "转让、许可、作价入股、投融资等方式实现的金额及项目"
+    ledger = (ev.figures.get("ledger_conversion_yuan"), ev.figures.get("ledger_conversion_deals"))
+    if ledger == (ev.conversion_amount_yuan, ev.conversion_projects):
+        return f"{scope}，与平台技术合同台账一致。"
+    if None in ledger:
+        return f"{scope}，由中心自报。"
+    return f"{scope}，由中心自报；平台技术合同台账记录为{wan(ledger[0])}万元、{ledger[1]}项。"
+
+
 def self_evaluation_document(session: Session, eval_id: int) -> Document:
     """The self-evaluation report with its figures and text (callers check visibility first)."""
     ev = session.get(SelfEvaluation, eval_id)
@@ -887,7 +921,7 @@ def self_evaluation_document(session: Session, eval_id: int) -> Document:
                     ["年度转化运营金额（万元）", wan(ev.conversion_amount_yuan)],
                     ["转化、产业化项目数（个）", str(ev.conversion_projects)],
                 ],
-                caption="转让、许可、作价入股、投融资等方式实现的金额及项目，按技术合同台账预填，由中心确认。",
+                caption=_conversion_caption(ev),
             ),
         ),
         Section(heading="四、总体情况", paragraphs=ev.summary.splitlines() or ["—"]),
@@ -902,6 +936,6 @@ def self_evaluation_document(session: Session, eval_id: int) -> Document:
         issuer=center.builder.name,
         reference=f"报送截止日期：{zh_date(ev.deadline)}；状态：{status}",
         sections=sections,
-        signatures=[("运营中心（盖章）", ""), ("审核单位意见（盖章）", "")],
+        signatures=[("运营中心（盖章）", ""), (f"审核单位（{_audit_body(center)}）意见（盖章）", "")],
         date_line=zh_date(ev.submitted_on) if ev.submitted_on else "",
     )

@@ -328,6 +328,21 @@ def resolve_objection(
 # --- recognition ---------------------------------------------------------------------------------------
 
 
+def objections_against(session: Session, application_id: int) -> list[Objection]:
+    """Every objection filed against a dossier, in the order received (the decision cites them)."""
+    stmt = select(Objection).where(Objection.application_id == application_id)
+    return list(session.scalars(stmt.order_by(Objection.created_at, Objection.id)))
+
+
+def objection_account(objections: Sequence[Objection]) -> str:
+    """What the record says about a dossier's objections: how many were received during the notice and
+    how each was decided, by receipt number. The filer and the content stay out: they are not public."""
+    if not objections:
+        return "公示期满无异议"
+    decided = "；".join(f"{o.receipt_no}号{o.status_label}" for o in objections)
+    return f"公示期间收到异议{len(objections)}件，经核查，{decided}"
+
+
 def _objection_counts(session: Session, application_id: int) -> dict[str, int]:
     stmt = (
         select(Objection.status, func.count())
@@ -372,7 +387,7 @@ def recognise(
     problem = recognition_problem(session, app, today)
     if problem:
         raise Conflict(problem)
-    reason = "公示期满无异议，正式认定" if app.state == "public_notice" else "异议已处理完毕，正式认定"
+    reason = f"{objection_account(objections_against(session, app.id))}，正式认定"
     center = create_from_application(session, app, recognised_on=today)
     transition(session, principal, app, "recognize", reason=reason)
     return center
