@@ -73,6 +73,7 @@ class Users:
     base: str
     requests: list[str] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)  # every confirmation an irreversible step asked (accepted)
     contexts: list[sync_api.BrowserContext] = field(default_factory=list)
 
     def url(self, path: str) -> str:
@@ -88,7 +89,13 @@ class Users:
         context.on("request", lambda r: self.requests.append(r.url))
         context.on("response", self._on_response)
         self.contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("dialog", self._confirm)
+        return page
+
+    def _confirm(self, dialog: sync_api.Dialog) -> None:
+        self.asked.append(dialog.message)
+        dialog.accept()
 
     def log_in(self, username: str) -> sync_api.Page:
         page = self.anonymous()
@@ -202,6 +209,8 @@ def _recheck_and_form_panel(users: Users, app_id: int) -> int:
     expect(page.locator("#f-kind")).to_have_value("recognition")
     page.locator("#f-sheet_id").select_option(label="自治区运营中心认定评审评分表（第 1 版，认定评审）")
     page.locator("#f-call_id").select_option(label=CALL_TITLE)
+    expect(page.locator("#f-min_scores")).to_have_value("3")  # the setting's default; this panel has one expert
+    page.fill("#f-min_scores", "1")
     page.get_by_role("button", name="组建").click()
     page.wait_for_url(re.compile(r"/reviews/panels/\d+$"))
     panel_id = int(page.url.rsplit("/", 1)[1])
@@ -238,6 +247,7 @@ def _score(users: Users, app_id: int, panel_id: int) -> None:
     page.fill("#f-comment", "条件齐备，建设方案可行。")
     page.get_by_test_id("submit-score").click()
     page.wait_for_url(users.url(f"/reviews/panels/{panel_id}"))
+    assert users.asked[-1] == "提交后评分即为最终结果，不能再修改。确定提交？"
     expect(page.get_by_test_id(f"subject-{app_id}").get_by_test_id("score-state")).to_have_text("已提交（87 分）")
     users.done(page)
 
@@ -249,6 +259,7 @@ def _shortlist(users: Users, app_id: int, panel_id: int) -> sync_api.Page:
     expect(page.get_by_test_id("progress-count")).to_have_text("1 / 1")
     page.get_by_test_id("close-panel").click()
     page.wait_for_url(users.url(f"/reviews/panels/{panel_id}/results"))
+    assert users.asked[-1] == "结束后不能再评分，评分结果将公开。确定结束评审？"
     result = page.get_by_test_id(f"result-{app_id}")
     expect(result.get_by_test_id("rank")).to_have_text("1")
     expect(result.get_by_test_id("mean")).to_have_text("87")
@@ -317,6 +328,7 @@ def _recognise(users: Users, app_id: int, notice_id: int) -> None:
     page.get_by_test_id(f"recognise-{app_id}").click()
     entry = page.get_by_test_id(f"entry-{app_id}")
     expect(entry).to_contain_text("已认定")
+    assert users.asked[-1] == "正式认定后将设立运营中心，不能撤回。确定认定？"
     entry.get_by_role("link", name="已认定").click()
     page.wait_for_url(users.url(f"/applications/{app_id}"))
     expect(page.get_by_test_id("state")).to_have_text("已认定")

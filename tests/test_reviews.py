@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from ipoc.applications import service as applications
 from ipoc.applications.models import Application, Call
+from ipoc.audit import service as audit
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal, Role
 from ipoc.auth.service import principal_for
@@ -22,7 +24,7 @@ from ipoc.centers.models import Center, Revocation
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
 from ipoc.reviews import service as reviews
-from ipoc.reviews.models import ScoreSheet
+from ipoc.reviews.models import PanelConflict, ScoreSheet
 from ipoc.reviews.schemas import ConflictIn, IndicatorIn, PanelIn, ScoreIn, SheetIn, SheetRevision
 from tests.conftest import csrf_of, login, make_user, post_form
 from tests.factories import make_org
@@ -118,12 +120,13 @@ def _world(session, n_experts: int = 2, n_dossiers: int = 2) -> World:
     return World(admin, officer, experts, call, orgs, dossiers, sheet)
 
 
-def _panel(session, w: World, sheet: ScoreSheet | None = None, declare: bool = True):
+def _panel(session, w: World, sheet: ScoreSheet | None = None, declare: bool = True, min_scores: int = 1):
     data = PanelIn(
         kind="recognition",
         name="2026年度认定评审组",
         call_id=w.call.id,
         sheet_id=(sheet or w.sheet).id,
+        min_scores=min_scores,
         expert_ids=[e.user_id for e in w.experts],
     )
     panel = reviews.create_panel(session, w.admin, data)
@@ -267,6 +270,7 @@ def test_performance_panels_review_the_centers_active_that_year(session):
         name="2026年度绩效评估",
         year=2026,
         sheet_id=sheet.id,
+        min_scores=1,
         expert_ids=[e.user_id for e in w.experts],
     )
     panel = reviews.create_panel(session, w.admin, data)
@@ -502,7 +506,8 @@ def test_the_admin_edits_sheets_and_forms_a_panel_through_the_pages(session, cli
     ).all()
     assert [(s.version, s.indicators[1]["max"]) for s in versions] == [(1, 10), (2, 5)]
 
-    form = {"name": "认定评审第一组", "kind": "recognition", "sheet_id": str(versions[1].id)}
+    assert re.search(r'name="min_scores"\s+type="text" value="3"', client.get("/reviews/panels/new").text)  # setting
+    form = {"name": "认定评审第一组", "kind": "recognition", "sheet_id": str(versions[1].id), "min_scores": "1"}
     assert "认定评审须选择申报批次" in post_form(client, "/reviews/panels/new", form).text
     created = post_form(client, "/reviews/panels/new", {**form, "call_id": str(w.call.id)})
     assert created.status_code == 303
@@ -522,3 +527,64 @@ def test_the_admin_edits_sheets_and_forms_a_panel_through_the_pages(session, cli
     assert post_form(client, f"{panel_url}/close", {}).status_code == 303
     page = client.get(f"{panel_url}/results").text
     assert 'data-testid="shortlist"' in page and "expert1：100" in page
+
+
+# --- integrity: conflicts lifted only by the bureau, a minimum of valid scores, confirmations ----------------
+
+
+def test_a_declared_conflict_is_lifted_only_by_the_region_bureau_with_a_reason(session, client, app):
+    w = _world(session, n_experts=1, n_dossiers=2)
+    panel = _panel(session, w, declare=False)
+    d1, org1 = w.dossiers[0], w.orgs[0]
+    url = f"/reviews/panels/{panel.id}"
+    lift = f"{url}/experts/{w.experts[0].user_id}/conflicts/{org1.id}/lift"
+    login(client, "expert1")
+    assert post_form(client, f"{url}/conflicts", {"org_id": str(org1.id), "note": "曾任其顾问"}).status_code == 303
+    page = client.get(f"{url}/conflicts").text
+    assert f'<input type="hidden" name="org_id" value="{org1.id}">' in page and "不能由本人撤回" in page
+    withdrawn = post_form(client, f"{url}/conflicts", {"note": "撤回"})  # the declared organisation left out
+    assert withdrawn.status_code == 403 and "已申报的回避不能由专家本人撤回（包头申报单位1）" in withdrawn.text
+    client.headers["x-csrf-token"] = csrf_of(client)
+    assert client.put(f"/api/v1{url}/conflicts", json={"org_ids": []}).status_code == 403
+    assert client.post(f"/api/v1{lift}", json={"reason": "本人认为无冲突"}).status_code == 403
+    assert post_form(client, lift, {"reason": "本人认为无冲突"}).status_code == 403
+    assert client.get(f"{url}/score/{d1.id}").status_code == 404
+    assert client.put(f"/api/v1{url}/scores/{d1.id}", json={"items": {"T": 90}}).status_code == 404
+    assert 'data-confirm="提交后评分即为最终结果' in client.get(f"{url}/score/{w.dossiers[1].id}").text
+
+    admin = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    login(admin, "region")
+    assert 'data-confirm="解除后该专家将评审包头申报单位1' in admin.get(url).text
+    blank = post_form(admin, lift, {"reason": " "})
+    assert blank.status_code == 422 and "解除回避未办理：此项为必填" in blank.text
+    conflict_id = session.scalar(select(PanelConflict.id).where(PanelConflict.org_id == org1.id))
+    assert post_form(admin, lift, {"reason": "经核实，该专家顾问关系已于2024年终止"}).status_code == 303
+    record = audit.history(session, "panel_conflicts", conflict_id)[-1]
+    assert (record.action, record.actor_id) == ("delete", w.admin.user_id)
+    reason = "自治区局解除回避（包头申报单位1）：经核实，该专家顾问关系已于2024年终止"
+    assert audit.decode(record)["meta"]["reason"] == reason
+    assert post_form(admin, lift, {"reason": "再次"}).status_code == 404  # nothing left to lift
+    assert client.get(f"{url}/score/{d1.id}").status_code == 200, "lifted: the dossier is the expert's again"
+
+
+def test_a_panel_closes_only_with_its_minimum_of_valid_scores_per_dossier(session, client):
+    w = _world(session, n_experts=3, n_dossiers=2)
+    panel = _panel(session, w, min_scores=None)  # the setting: 3
+    d1, d2 = w.dossiers
+    for expert in w.experts:
+        _score(session, expert, panel, d1.id, 70)
+        _score(session, expert, panel, d2.id, 80)
+    # The third expert turns out to work for the first applicant: their score of it is no valid score.
+    session.get(User, w.experts[2].user_id).org_id = w.orgs[0].id
+    session.commit()
+    login(client, "region")
+    page = client.get(f"/reviews/panels/{panel.id}").text
+    assert "至少有 3 份有效评分" in page and 'data-confirm="结束后不能再评分' in page
+    refused = post_form(client, f"/reviews/panels/{panel.id}/close", {})
+    assert refused.status_code == 409
+    named = refused.text.split("以下评审对象的有效评分不足 3 份，不能结束评审：")[1].split("<")[0]
+    assert named.startswith("包头申报单位1（") and named.endswith("（2 份）") and "包头申报单位2" not in named
+    session.get(User, w.experts[2].user_id).org_id = None
+    session.commit()
+    assert post_form(client, f"/reviews/panels/{panel.id}/close", {}).status_code == 303
+    assert [r.n for r in reviews.results(session, panel.id)] == [3, 3]

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     notice_working_days: int = Field(default=5, ge=1)
     notice_first_day: str = Field(default="counts", pattern="^(counts|excluded)$")
     construction_years: int = Field(default=3, ge=1)
+    # Expert review (Art. 7(3)): the fewest valid scores per subject a new panel needs before it may close.
+    review_min_scores: int = Field(default=3, ge=1, le=50)
     # A center recognised after this month-day starts its yearly self-evaluations with the next year.
     late_recognition_cutoff: str = Field(default="10-01", pattern=r"^\d{2}-\d{2}$")
     self_evaluation_deadline: str = Field(default="12-31", pattern=r"^\d{2}-\d{2}$")

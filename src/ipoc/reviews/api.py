@@ -11,6 +11,7 @@ from ipoc.reviews.models import Panel
 from ipoc.reviews.schemas import (
     AssignmentOut,
     ConflictIn,
+    ConflictLift,
     ConflictOut,
     DecisionIn,
     ExpertTotalOut,
@@ -42,6 +43,7 @@ def _panel_out(session: Session, p: Principal, panel: Panel) -> PanelOut:
         year=panel.year,
         status=panel.status,
         closed_at=panel.closed_at,
+        min_scores=panel.min_scores,
         sheet=SheetOut.model_validate(panel.sheet),
     )
     if p.role is Role.REGION_ADMIN:
@@ -147,9 +149,16 @@ def declare_conflicts(panel_id: PathId, data: ConflictIn, session: DB, p: Logged
     )
 
 
+@router.post("/reviews/panels/{panel_id}/experts/{expert_id}/conflicts/{org_id}/lift", response_model=PanelOut)
+def lift_conflict(panel_id: PathId, expert_id: PathId, org_id: PathId, data: ConflictLift, session: DB, p: LoggedIn):
+    """Region bureau only (403 for anyone else, the expert included): the reason goes to the audit trail."""
+    reviews.lift_conflict(session, p, panel_id, expert_id, org_id, data)
+    return _panel_out(session, p, reviews.get_panel(session, p, panel_id))
+
+
 @router.post("/reviews/panels/{panel_id}/close", response_model=list[ResultOut])
 def close_panel(panel_id: PathId, session: DB, p: LoggedIn):
-    """409 with the subjects still unscored; otherwise the ranked results."""
+    """409 naming the subjects short of the panel's minimum of valid scores; otherwise the ranked results."""
     return [_result_out(r) for r in reviews.close_panel(session, p, panel_id)]
 
 

@@ -61,6 +61,8 @@ class Panel(Base, Timestamped):
     year: Mapped[int | None] = mapped_column(Integer)  # performance panels
     sheet_id: Mapped[int] = mapped_column(ForeignKey("score_sheets.id"))
     status: Mapped[str] = mapped_column(String(8), default="open")
+    # The fewest valid (submitted, not conflicted) scores each subject needs before the panel may close.
+    min_scores: Mapped[int] = mapped_column(Integer, default=3)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     sheet: Mapped[ScoreSheet] = relationship(lazy="joined")

@@ -65,6 +65,8 @@ class PanelIn(_Stripped):
     call_id: Id | None = Field(default=None, title="申报批次")
     year: int | None = Field(default=None, ge=2000, le=2100, title="评估年度")
     sheet_id: Id = Field(title="评分表")
+    # None: the instance's setting (review_min_scores, 3 unless configured otherwise).
+    min_scores: int | None = Field(default=None, ge=1, le=50, title="每个评审对象至少需要的有效评分数")
     expert_ids: list[Id] = Field(default_factory=list, max_length=100, title="评审专家")
 
 
@@ -77,6 +79,12 @@ class ConflictIn(Input):
 
     org_ids: list[Id] = Field(default_factory=list, max_length=200, title="回避单位")
     note: str = Field(default="", max_length=2000, title="说明")
+
+
+class ConflictLift(_Stripped):
+    """The region bureau lifts one declared conflict; the reason is kept in the audit trail."""
+
+    reason: str = Field(min_length=1, max_length=2000, title="解除理由")
 
 
 class ScoreIn(Input):
@@ -142,6 +150,7 @@ class PanelOut(BaseModel):
     year: int | None
     status: str
     closed_at: Timestamp | None
+    min_scores: int
     sheet: SheetOut
     # Region admin only: members with their progress.
     members: list[MemberProgressOut] | None = None

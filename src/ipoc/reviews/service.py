@@ -27,6 +27,7 @@ from ipoc.audit import service as audit
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import Center, Revocation
+from ipoc.config import get_settings
 from ipoc.db import utcnow
 from ipoc.documents.model import Document, Section, Table
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -35,7 +36,7 @@ from ipoc.notices.models import zh_date
 from ipoc.notices.service import ISSUER
 from ipoc.orgs.models import Organisation
 from ipoc.reviews.models import PANEL_KINDS, Panel, PanelConflict, PanelMember, Score, ScoreSheet
-from ipoc.reviews.schemas import ConflictIn, IndicatorIn, PanelIn, ScoreIn, SheetIn, SheetRevision
+from ipoc.reviews.schemas import ConflictIn, ConflictLift, IndicatorIn, PanelIn, ScoreIn, SheetIn, SheetRevision
 
 # An expert whose total is this far from the mean of the other experts' totals is flagged.
 OUTLIER_GAP = 15.0
@@ -302,7 +303,8 @@ def create_panel(session: Session, principal: Principal, data: PanelIn) -> Panel
         if data.year is None:
             raise InvalidInput("绩效评估须填写评估年度", field="year")
         scope = {"call_id": None, "year": data.year}
-    panel = Panel(kind=data.kind, name=data.name, sheet_id=sheet.id, status="open", **scope)
+    min_scores = data.min_scores or get_settings().review_min_scores
+    panel = Panel(kind=data.kind, name=data.name, sheet_id=sheet.id, status="open", min_scores=min_scores, **scope)
     session.add(panel)
     session.flush()
     for expert_id in dict.fromkeys(data.expert_ids):
@@ -356,13 +358,19 @@ def conflict_choices(session: Session, panel: Panel) -> tuple[list[Organisation]
 
 def declare_conflicts(session: Session, principal: Principal, panel_id: int, data: ConflictIn) -> PanelMember:
     """Record the expert's declaration. A conflict added later drops their drafts for that organisation's
-    subjects; it cannot take back a score already submitted (the region bureau must handle that)."""
+    subjects; it cannot take back a score already submitted (the region bureau must handle that). A declared
+    conflict stays: only the region bureau may lift it (:func:`lift_conflict`), or an expert could declare,
+    withdraw and then score the very dossier they declared."""
     panel, member = own_member(session, principal, panel_id)
     if panel.status != "open":
         raise Conflict("评审已结束，不能再申报回避")
     wanted = set(data.org_ids)
     if len(set(session.scalars(select(Organisation.id).where(Organisation.id.in_(wanted))))) != len(wanted):
         raise InvalidInput("所选单位不存在", field="org_ids")
+    withdrawn = [c.org.name for c in member.conflicts if c.org_id not in wanted]
+    if withdrawn:
+        names = "、".join(withdrawn)
+        raise Forbidden(f"已申报的回避不能由专家本人撤回（{names}）；如确需解除，请联系自治区局", field="org_ids")
     added = wanted - {c.org_id for c in member.conflicts}
     if added:
         model, column, org = _SUBJECT[panel.kind]
@@ -376,12 +384,27 @@ def declare_conflicts(session: Session, principal: Principal, panel_id: int, dat
             raise Conflict("您已提交对该单位评审对象的评分，不能再申报回避；如确有利益冲突，请联系自治区局")
         for score in affected:
             session.delete(score)
-    for conflict in [c for c in member.conflicts if c.org_id not in wanted]:
-        member.conflicts.remove(conflict)
     member.conflicts.extend(PanelConflict(org_id=org_id) for org_id in sorted(added))
     member.conflict_note = data.note.strip()
     member.declared_at = utcnow()
     audit.set_reason(session, "申报利益冲突（回避）情况", panel_id=panel.id)
+    session.flush()
+    return member
+
+
+def lift_conflict(
+    session: Session, principal: Principal, panel_id: int, expert_id: int, org_id: int, data: ConflictLift
+) -> PanelMember:
+    """The region bureau lifts an expert's declared conflict with one organisation, with a reason kept in the
+    audit trail; the expert is then given that organisation's subjects."""
+    panel = _open_panel(session, principal, panel_id)
+    member = _member(panel, expert_id)
+    conflict = next((c for c in member.conflicts if c.org_id == org_id), None) if member else None
+    if member is None or conflict is None:
+        raise NotFound("该专家未申报对该单位回避")
+    audit.set_reason(session, f"自治区局解除回避（{conflict.org.name}）：{data.reason}", panel_id=panel.id)
+    member.conflicts.remove(conflict)
+    session.delete(conflict)  # explicitly, so the audit hook sees the deletion with its reason
     session.flush()
     return member
 
@@ -600,10 +623,10 @@ class Result:
 
 
 def _results(session: Session, panel: Panel, labels: dict[int, str]) -> list[Result]:
-    """Submitted scores per subject, ranked by mean, highest first; equal means share a rank."""
+    """Valid scores per subject, ranked by mean, highest first; equal means share a rank."""
     model, column, _ = _SUBJECT[panel.kind]
     order = {m.expert_id: i for i, m in enumerate(panel.members)}
-    submitted = select(Score).where(Score.panel_id == panel.id, Score.submitted_at.is_not(None))
+    submitted = select(Score).where(Score.id.in_(_valid_score_ids(panel)))
     by_subject: dict[int, list[Score]] = defaultdict(list)
     for score in sorted(session.scalars(submitted), key=lambda s: (order.get(s.expert_id, len(order)), s.id)):
         by_subject[getattr(score, column.key)].append(score)
@@ -676,17 +699,31 @@ def panel_results(session: Session, principal: Principal, panel_id: int) -> tupl
     return panel, [r for r in _results(session, panel, labels) if r.subject_id in mine]
 
 
+def _valid_score_ids(panel: Panel) -> Select[tuple[int]]:
+    """The panel's submitted scores by experts still free to score their subject: a score of a subject the
+    expert must avoid (own organisation, declared conflict) is no valid score, counted nowhere."""
+    model, column, _ = _SUBJECT[panel.kind]
+    scored = and_(Score.panel_id == Panel.id, Score.expert_id == PanelMember.expert_id, column == model.id)
+    return _pairs(panel.kind, Score.id).join(Score, scored).where(Panel.id == panel.id, Score.submitted_at.is_not(None))
+
+
+def valid_score_counts(session: Session, panel: Panel) -> dict[int, int]:
+    """Per subject, how many valid scores it has."""
+    column = _SUBJECT[panel.kind][1]
+    stmt = select(column, func.count(Score.id)).where(Score.id.in_(_valid_score_ids(panel))).group_by(column)
+    return dict(session.execute(stmt).all())
+
+
 def close_panel(session: Session, principal: Principal, panel_id: int) -> list[Result]:
-    """Close once every subject has at least one submitted score; a recognition panel then writes each
+    """Close once every subject has the panel's minimum of valid scores; a recognition panel then writes each
     dossier's mean score and rank."""
     panel = _open_panel(session, principal, panel_id)
-    column = _SUBJECT[panel.kind][1]
-    scored = set(session.scalars(select(column).where(Score.panel_id == panel.id, Score.submitted_at.is_not(None))))
-    pending = [s for s in subjects(session, panel) if s.id not in scored]
+    counts = valid_score_counts(session, panel)
+    pending = [s for s in subjects(session, panel) if counts.get(s.id, 0) < panel.min_scores]
     if pending:
-        names = "、".join(subject_label(s) for s in pending)
-        raise Conflict(f"以下评审对象尚无专家提交评分，不能结束评审：{names}")
-    if not scored:
+        names = "、".join(f"{subject_label(s)}（{counts.get(s.id, 0)} 份）" for s in pending)
+        raise Conflict(f"以下评审对象的有效评分不足 {panel.min_scores} 份，不能结束评审：{names}")
+    if not counts:
         raise Conflict("评审组没有评审对象，不能结束评审")
     audit.set_reason(session, "结束评审", panel_id=panel.id)
     panel.status = "closed"

@@ -9,11 +9,21 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from ipoc.auth.roles import Principal, Role
+from ipoc.config import get_settings
 from ipoc.documents.render import document_response
 from ipoc.errors import Conflict
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import PANEL_KINDS, PANEL_STATUS
-from ipoc.reviews.schemas import ConflictIn, DecisionForm, MemberIn, PanelIn, ScoreIn, SheetIn, SheetRevision
+from ipoc.reviews.schemas import (
+    ConflictIn,
+    ConflictLift,
+    DecisionForm,
+    MemberIn,
+    PanelIn,
+    ScoreIn,
+    SheetIn,
+    SheetRevision,
+)
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn, role_required
 from ipoc.web.export import xlsx_response
@@ -173,7 +183,8 @@ def _new_panel_ctx(session: DB, p: Principal, **extra) -> dict[str, Any]:
 
 @router.get("/reviews/panels/new")
 def new_panel_page(request: Request, session: DB, p: Admin):
-    return render(request, "reviews/panel_form.html", _new_panel_ctx(session, p, values={"kind": "recognition"}))
+    values = {"kind": "recognition", "min_scores": get_settings().review_min_scores}
+    return render(request, "reviews/panel_form.html", _new_panel_ctx(session, p, values=values))
 
 
 @router.post("/reviews/panels/new")
@@ -235,7 +246,7 @@ def _conflicts_page(request: Request, session: DB, p: Principal, panel_id: int, 
     panel, member = reviews.own_member(session, p, panel_id)
     involved, others = reviews.conflict_choices(session, panel)
     ctx = {"title": f"利益冲突申报：{panel.name}", "panel": panel, "member": member, "involved": involved}
-    ctx |= {"others": others, **extra}
+    ctx |= {"others": others, "declared": {c.org_id for c in member.conflicts}, **extra}
     ctx.setdefault("values", {"org_ids": {str(c.org_id) for c in member.conflicts}, "note": member.conflict_note})
     return render(request, "reviews/conflicts.html", ctx, status_code=status_code)
 
@@ -252,7 +263,21 @@ def declare_conflicts(panel_id: PathId, request: Request, posted: Posted, sessio
     result = _validate(ConflictIn, {"org_ids": org_ids, "note": values["note"]}, values)
     attempt(session, result, lambda: reviews.declare_conflicts(session, p, panel_id, result.data))
     if result.errors:
-        return _conflicts_page(request, session, p, panel_id, 422, errors=result.errors, values=values)
+        return _conflicts_page(request, session, p, panel_id, result.status, errors=result.errors, values=values)
+    return see_other(f"/reviews/panels/{panel_id}")
+
+
+@router.post("/reviews/panels/{panel_id}/experts/{expert_id}/conflicts/{org_id}/lift")
+def lift_conflict(
+    panel_id: PathId, expert_id: PathId, org_id: PathId, request: Request, posted: Posted, session: DB, p: Admin
+):
+    """The region bureau lifts an expert's declared conflict, with a reason (kept in the audit trail)."""
+    form, lifted = submit(
+        posted, session, ConflictLift, lambda data: reviews.lift_conflict(session, p, panel_id, expert_id, org_id, data)
+    )
+    if lifted is None:
+        errors = {"__all__": "解除回避未办理：" + "；".join(form.errors.values())}
+        return _panel_page(request, session, p, panel_id, form.status, errors=errors)
     return see_other(f"/reviews/panels/{panel_id}")
 
 
@@ -367,6 +392,6 @@ def decide(panel_id: PathId, application_id: PathId, request: Request, posted: P
 
     attempt(session, form, act)
     if form.errors:
-        errors = {"__all__": next(iter(form.errors.values()))}
-        return _results_page(request, session, p, panel_id, 422, errors=errors, values=form.values)
+        errors = {"__all__": "；".join(form.errors.values())}
+        return _results_page(request, session, p, panel_id, form.status, errors=errors, values=form.values)
     return see_other(f"/reviews/panels/{panel_id}/results")
