@@ -643,6 +643,8 @@ def contract_refusals(session: Session, c: Contract) -> list[rights.Refusal]:
     """Every reason the contract may not be signed, recorded or counted (Chinese, per patent)."""
     act = ACT_OF_MODE.get(c.deal.mode)
     out: list[rights.Refusal] = []
+    if act and not c.patent_ids:
+        out.append(rights.Refusal("合同未列明涉及的专利，无法核验权利"))
     for patent_id in c.patent_ids if act else []:
         patent = session.get(Patent, patent_id)
         found = rights.check(

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from ipoc.orgs import names
 from ipoc.orgs import service as orgs
-from ipoc.orgs.schemas import OrgDetail, OrgPublic, OrgRegistration, OrgReview, OrgStatus
+from ipoc.orgs.schemas import (
+    OrgDetail,
+    OrgNameDecisionIn,
+    OrgNameIn,
+    OrgNameOut,
+    OrgPublic,
+    OrgRegistration,
+    OrgReview,
+    OrgStatus,
+)
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 
@@ -42,3 +52,22 @@ def get_org(org_id: PathId, session: DB, p: CurrentPrincipal):
 @router.post("/orgs/{org_id}/review", response_model=OrgDetail)
 def review_org(org_id: PathId, data: OrgReview, session: DB, p: LoggedIn):
     return OrgDetail.model_validate(orgs.review(session, p, org_id, approve=data.approve, note=data.note))
+
+
+@router.get("/orgs/{org_id}/names", response_model=list[OrgNameOut])
+def list_names(org_id: PathId, session: DB, p: LoggedIn):
+    """The applicant/patentee names the organisation holds, with their confirmation state."""
+    return [OrgNameOut.model_validate(link) for link in names.visible_names(session, p, org_id)]
+
+
+@router.post("/orgs/{org_id}/names", response_model=OrgNameOut, status_code=status.HTTP_201_CREATED)
+def propose_name(org_id: PathId, data: OrgNameIn, session: DB, p: LoggedIn):
+    """Propose a name (the organisation itself, its bureau, a center of its area); it counts once confirmed."""
+    return OrgNameOut.model_validate(names.propose(session, p, org_id, data.name))
+
+
+@router.post("/organisation-names/{link_id}/decision", response_model=OrgNameOut)
+def decide_name(link_id: PathId, data: OrgNameDecisionIn, session: DB, p: LoggedIn):
+    """Confirm or reject a proposed name: the organisation's league/city bureau, the region bureau or a center's
+    staff of its area."""
+    return OrgNameOut.model_validate(names.decide(session, p, link_id, approve=data.approve, note=data.note))

@@ -28,7 +28,7 @@ def normalise_name(name: str | None) -> str:
 # --- the names an organisation holds: proposed, then confirmed by its bureau or a center of its area ------
 
 
-def _confirmer(session: Session, p: Principal, org: Organisation) -> bool:
+def may_confirm(session: Session, p: Principal, org: Organisation) -> bool:
     """The region bureau, the league/city bureau of the organisation's area, or the staff of a center there."""
     if p.is_(Role.REGION_ADMIN):
         return True
@@ -40,12 +40,19 @@ def _confirmer(session: Session, p: Principal, org: Organisation) -> bool:
 
 
 def may_propose(session: Session, p: Principal, org: Organisation) -> bool:
-    return (p.is_(Role.MEMBER) and p.org_id == org.id) or _confirmer(session, p, org)
+    return (p.is_(Role.MEMBER) and p.org_id == org.id) or may_confirm(session, p, org)
 
 
 def names_of(session: Session, org_id: int) -> list[OrganisationName]:
     stmt = select(OrganisationName).where(OrganisationName.organisation_id == org_id)
     return list(session.scalars(stmt.order_by(OrganisationName.state, OrganisationName.name)))
+
+
+def visible_names(session: Session, p: Principal, org_id: int) -> list[OrganisationName]:
+    org = session.get(Organisation, org_id)
+    if org is None or not may_propose(session, p, org):
+        raise NotFound("单位不存在或无权查看")
+    return names_of(session, org_id)
 
 
 def propose(session: Session, p: Principal, org_id: int, name: str, *, source: str | None = None) -> OrganisationName:
@@ -72,7 +79,7 @@ def decide(session: Session, p: Principal, link_id: int, *, approve: bool, note:
     link = session.get(OrganisationName, link_id)
     if link is None or not may_propose(session, p, link.organisation):
         raise NotFound("名称记录不存在或无权查看")
-    if not _confirmer(session, p, link.organisation):
+    if not may_confirm(session, p, link.organisation):
         raise Forbidden("只有单位所在盟市的主管部门、自治区局或当地运营中心可以确认名称")
     if not approve and len(note.strip()) < 2:
         raise InvalidInput("不予确认时必须填写原因", field="note")

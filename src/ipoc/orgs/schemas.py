@@ -64,3 +64,26 @@ class OrgDetail(OrgPublic):
 class OrgReview(Input):
     approve: bool
     note: str = Field(default="", max_length=500)
+
+
+class OrgNameIn(Input):
+    name: str = Field(min_length=2, max_length=200, title="申请人/专利权人名称")
+
+
+class OrgNameDecisionIn(Input):
+    approve: bool = Field(title="确认")
+    note: str = Field(default="", max_length=2000, title="说明")
+
+
+class OrgNameOut(BaseModel):
+    """A name the organisation holds as an applicant or patentee; only a confirmed one counts for rights."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    organisation_id: int
+    name: str
+    source: str = Field(description="org | name_match | staff")
+    state: str = Field(description="proposed | confirmed | rejected")
+    state_label: str
+    note: str

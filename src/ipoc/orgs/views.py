@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
+from ipoc.errors import DomainError
+from ipoc.orgs import names
 from ipoc.orgs import service as orgs
+from ipoc.orgs.models import Organisation
 from ipoc.orgs.schemas import OrgRegistration, OrgReview
 from ipoc.reference.service import list_org_types, list_regions
 from ipoc.schemas import PathId, QueryId
-from ipoc.web.deps import DB, CurrentPrincipal, role_required
+from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn, role_required
 from ipoc.web.export import xlsx_response
 from ipoc.web.forms import Posted, attempt, parse_form
 from ipoc.web.templating import render
@@ -88,6 +92,7 @@ def org_page(org_id: PathId, request: Request, session: DB, p: CurrentPrincipal)
         "details": details,
         "history": audit.history(session, "organisations", org.id) if details and p.is_authenticated else [],
         "may_review": orgs.may_review(p, org),
+        "may_see_names": names.may_propose(session, p, org),
     }
     return render(request, "orgs/detail.html", ctx)
 
@@ -111,3 +116,56 @@ def review(org_id: PathId, request: Request, posted: Posted, session: DB, p: Bur
         }
         return render(request, "orgs/detail.html", ctx, status_code=422)
     return RedirectResponse(f"/orgs/{org_id}", status_code=303)
+
+
+# --- the applicant/patentee names an organisation holds -----------------------------------------------------
+
+
+def _names_page(request: Request, session: Session, p: Principal, org_id: int, status_code: int = 200, error: str = ""):
+    links = names.visible_names(session, p, org_id)  # 404 unless the caller may see them
+    org = session.get(Organisation, org_id)
+    ctx = {
+        "title": f"{org.name}：申请人/专利权人名称",
+        "org": org,
+        "links": links,
+        "may_confirm": names.may_confirm(session, p, org),
+        "suggestions": names.suggestions(session, org),
+        "error": error,
+    }
+    return render(request, "orgs/names.html", ctx, status_code=status_code)
+
+
+@router.get("/orgs/{org_id}/names")
+def names_page(org_id: PathId, request: Request, session: DB, p: LoggedIn):
+    return _names_page(request, session, p, org_id)
+
+
+def _names_action(request: Request, session: Session, p: Principal, org_id: int, action) -> Response:
+    try:
+        action()
+    except DomainError as exc:
+        session.rollback()
+        return _names_page(request, session, p, org_id, exc.status_code, exc.message)
+    return RedirectResponse(f"/orgs/{org_id}/names", status_code=303)
+
+
+@router.post("/orgs/{org_id}/names")
+def propose_name(org_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    name, source = posted.get("name"), posted.get("source")
+    source = "name_match" if source == "name_match" else None
+
+    def action() -> None:
+        names.propose(session, p, org_id, name if isinstance(name, str) else "", source=source)
+
+    return _names_action(request, session, p, org_id, action)
+
+
+@router.post("/orgs/{org_id}/names/{link_id}")
+def decide_name(org_id: PathId, link_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
+    note = posted.get("note")
+
+    def action() -> None:
+        approve = posted.get("decision") == "confirm"
+        names.decide(session, p, link_id, approve=approve, note=note if isinstance(note, str) else "")
+
+    return _names_action(request, session, p, org_id, action)
