@@ -22,27 +22,27 @@ def beijing_now() -> datetime:
     return datetime.now(UTC).astimezone(CHINA).replace(tzinfo=None)
 
 
-def _in_china(moment: datetime) -> datetime:
-    """A stored timestamp (naive means UTC) as an aware time in China."""
+def in_china(moment: datetime) -> datetime:
+    """A stored timestamp (naive means UTC) as an aware time in China: what the API writes (+08:00)."""
     return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).astimezone(CHINA)
 
 
 def beijing_at(moment: datetime | None) -> datetime | None:
     """A stored timestamp as Beijing wall-clock time, naive: what a spreadsheet cell holds (Excel has no
     time zones), so 16:30 UTC on 12-06 reads 2026-12-07 00:30 in the file as on the page."""
-    return None if moment is None else _in_china(moment).replace(tzinfo=None)
+    return None if moment is None else in_china(moment).replace(tzinfo=None)
 
 
 def beijing_date(moment: datetime) -> date:
     """The Beijing calendar day of a stored timestamp: the day a document signed at 00:40 Beijing is dated."""
-    return _in_china(moment).date()
+    return in_china(moment).date()
 
 
 def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored (naive UTC) timestamp as Beijing time; "—" when there is none."""
     if moment is None:
         return "—"
-    return _in_china(moment).strftime(fmt)
+    return in_china(moment).strftime(fmt)
 
 
 def add_months(day: date, months: int) -> date:

@@ -4,7 +4,7 @@ and the API's timestamps, always with Beijing's offset."""
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query
@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from ipoc.clock import CHINA
+from ipoc.clock import CHINA, in_china
 
 M = TypeVar("M", bound=BaseModel)
 MAX_ID = 2_147_483_647  # PostgreSQL INTEGER; larger ids cannot exist, so they are refused, not looked up
@@ -36,10 +36,6 @@ QueryId = Annotated[
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 
 
-def _from_utc(moment: datetime) -> datetime:
-    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).astimezone(CHINA)
-
-
 def _from_beijing(moment: datetime) -> datetime:
     return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment.astimezone(CHINA)
 
@@ -47,7 +43,7 @@ def _from_beijing(moment: datetime) -> datetime:
 # Every datetime an API response carries is written with Beijing's offset (2026-05-01T16:00:00+08:00): a client
 # in any zone reads the same moment. Python-side dumps stay naive, as the templates and services expect them.
 # A stored timestamp (``db.utcnow``: naive UTC) is converted …
-Timestamp = Annotated[datetime, PlainSerializer(_from_utc, return_type=datetime, when_used="json")]
+Timestamp = Annotated[datetime, PlainSerializer(in_china, return_type=datetime, when_used="json")]
 # … a wall-clock time entered in Beijing (an event's start, a sign-up deadline) is only labelled.
 BeijingTime = Annotated[datetime, PlainSerializer(_from_beijing, return_type=datetime, when_used="json")]
 # A time of day in Beijing (a roadshow slot): "14:00:00+08:00", a valid RFC 3339 full-time.
