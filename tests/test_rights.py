@@ -153,6 +153,8 @@ def test_a_suspension_recorded_through_the_api_bars_the_contract_with_its_reason
     headers = {"x-csrf-token": csrf_of(client)}
     answer = client.post(f"/api/v1/patents/{number(2)}/rights/events", json=body, headers=headers)
     assert answer.status_code == 201 and answer.json()["suspension"]["reason"] == "财产保全"
+    page = client.get(f"/patents/{number(2)}").text
+    assert 'data-testid="rights-event-form"' in page and "中止：财产保全（自 2026-06-01，登记）" in page
     deal = new_deal(w, mode="transfer", application_nos=number(2), contract_no="HT-Z-1")
     step = {"action": "sign", "signed_on": "2026-07-01", "amount_wan": "50"}
     refused = client.post(f"/api/v1/deals/{deal.id}/transition", json=step, headers=headers)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from ipoc.orgs.names import normalise_name
 from ipoc.patents import rights
 from ipoc.patents.models import EVENT_LABELS, LICENCE_TYPES, LegalEvent, Patent, RightsAuthorisation, RightsConsent
 
+R = TypeVar("R", RightsAuthorisation, RightsConsent)
 STAFF_ONLY = "只有运营中心工作人员或自治区局可以登记"
 # The kinds entered by hand, and the detail each needs (key -> label).
 RECORDABLE: dict[str, dict[str, str]] = {
@@ -119,6 +120,17 @@ files.register_owner("rights_authorisation", _authorisation_owner)
 files.register_owner("rights_consent", _consent_owner)
 
 
+def _with_document(session: Session, p: Principal, record: R, upload: UploadFile, owner_type: str) -> R:
+    """Keep the record with its signed document; a refused file leaves neither."""
+    session.add(record)
+    session.flush()
+    att = files.store(session, upload, owner_type=owner_type, owner_id=record.id, purpose="document",
+                      uploader_id=p.user_id)  # fmt: skip
+    record.attachment_id = att.id
+    session.flush()
+    return record
+
+
 def submit_authorisation(
     session: Session,
     p: Principal,
@@ -145,13 +157,7 @@ def submit_authorisation(
     auth = RightsAuthorisation(patent_id=patent.id, organisation_id=organisation_id, grantor=grantor.strip(),
                                acts=_acts(acts), valid_until=valid_until, created_by_id=p.user_id)  # fmt: skip
     audit.set_reason(session, "上传专利权人书面授权")
-    session.add(auth)
-    session.flush()
-    att = files.store(session, upload, owner_type="rights_authorisation", owner_id=auth.id, purpose="authorisation",
-                      uploader_id=p.user_id)  # fmt: skip
-    auth.attachment_id = att.id
-    session.flush()
-    return auth
+    return _with_document(session, p, auth, upload, "rights_authorisation")
 
 
 def decide_authorisation(
@@ -210,13 +216,7 @@ def record_consent(
     consent = RightsConsent(patent_id=patent.id, act=act, role=role, party=party.strip(), note=note.strip()[:2000],
                             recorded_by_id=p.user_id)  # fmt: skip
     audit.set_reason(session, f"登记{party.strip()}同意{rights.ACTS[act]}")
-    session.add(consent)
-    session.flush()
-    att = files.store(session, upload, owner_type="rights_consent", owner_id=consent.id, purpose="consent",
-                      uploader_id=p.user_id)  # fmt: skip
-    consent.attachment_id = att.id
-    session.flush()
-    return consent
+    return _with_document(session, p, consent, upload, "rights_consent")
 
 
 def consents(session: Session, patent: Patent) -> list[RightsConsent]:
