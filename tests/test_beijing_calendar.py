@@ -28,6 +28,7 @@ from sqlalchemy import DateTime
 import ipoc
 import ipoc.models  # every table, in the metadata the guard reads
 from ipoc import clock
+from ipoc.applications.models import Call
 from ipoc.auth.roles import Role
 from ipoc.auth.service import principal_for
 from ipoc.db import Base, utcnow
@@ -94,8 +95,6 @@ def test_at_half_past_midnight_in_beijing_every_output_carries_the_beijing_day(i
         expert = principal_for(session, make_user(session, "expert", Role.EXPERT))
         center = active_center(session, "稀土产业知识产权运营中心", make_org(session, "包头稀土永磁有限公司"))
         make_user(session, "staff", Role.CENTER_STAFF, center.name)
-        from ipoc.applications.models import Call
-
         call = Call(year=2026, title="2026年度申报", opens_on=date(2026, 6, 1), closes_on=date(2026, 8, 31))
         session.add(call)
         session.flush()
