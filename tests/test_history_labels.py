@@ -16,7 +16,8 @@ from ipoc.auth.models import User
 from ipoc.centers.models import Center
 from ipoc.licensing.models import OpenLicenceDeclaration
 from ipoc.orgs.models import Organisation
-from ipoc.patents.models import Patent
+from ipoc.patents.models import LegalEvent, Patent
+from ipoc.patents.numbers import check_char
 from tests.conftest import act_as, login
 
 RAW_WORDS = re.compile(r"\b(create|update|delete|transition|anonymous|system|cli:\w+|None|True|False)\b")
@@ -54,10 +55,14 @@ def _assert_chinese(text: str) -> None:
 
 
 def _declaration(session, org: Organisation) -> OpenLicenceDeclaration:
-    patent = Patent(application_no="202310000001.7", kind="invention", title="一种稀土抛光粉的制备方法")
+    patent = Patent(
+        application_no=f"202310000001.{check_char('202310000001')}", kind="invention", title="一种稀土抛光粉的制备方法"
+    )
     patent.content_hash, patent.passage_hash, patent.rev = "x", "x", 1
     session.add(patent)
     session.flush()
+    detail = {"type": "exclusive", "licensee": "戊公司", "term_start": "2026-11-01"}
+    session.add(LegalEvent(patent_id=patent.id, kind="licence", event_date=date(2026, 11, 1), detail=detail))
     d = OpenLicenceDeclaration(
         patent_id=patent.id, org_id=org.id, patentee=org.name, fee_method="lump_sum", fee_amount_yuan=150_000
     )
@@ -102,6 +107,9 @@ def test_histories_read_in_chinese_and_members_read_only_their_own(demo, client)
     assert "提成比例" in mine and "3.5%" in mine and "年度最低费用" in mine and "2 万元" in mine
     assert "状态变更：草稿 → 已提交" in mine
     assert "内蒙古示例大学" in _history(client.get(f"/orgs/{university.id}").text)
+    facts = client.get(f"/open-licences/facts/{d.patent.application_no}").text
+    events = html.unescape(re.search(r'data-testid="ol-events".*?</table>', facts, re.S).group(0))
+    assert "许可类型：独占许可；被许可人：戊公司；期限起：2026-11-01" in events and "licensee" not in events
     # Another organisation's record: its page shows no history, the audit trail answers 403.
     assert 'data-testid="history"' not in client.get(f"/orgs/{dairy.id}").text
     assert client.get(f"/api/v1/audit/organisations/{dairy.id}").status_code == 403

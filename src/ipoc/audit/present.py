@@ -252,6 +252,13 @@ class Reader:
         return "；".join(parts)
 
 
+def described(obj: Any, key: str) -> str:
+    """A JSON field of a row (a legal event's detail) as its model names it: 许可类型：独占许可；被许可人：…"""
+    mapper = _mappers().get(type(obj).__tablename__)
+    value = getattr(obj, key)
+    return Reader(None).value(mapper, key, value) if value else ""
+
+
 # --- records ---------------------------------------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@ from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.names import normalise_name
 from ipoc.patents import rights
-from ipoc.patents.models import LICENCE_TYPES, LegalEvent, Patent, RightsConsent
+from ipoc.patents.models import EVENT_LABELS, LICENCE_TYPES, LegalEvent, Patent, RightsConsent
 from ipoc.patents.service import get_patent
 from ipoc.search.text import fold
 
@@ -237,7 +237,8 @@ def record_fact(
         raise Forbidden("只有专利权人或运营中心、自治区局工作人员可以登记该专利的许可、质押等事项")
     if data.event_date > (today or clock.today()):
         raise InvalidInput("日期不能晚于今天", field="event_date")
-    audit.set_reason(session, f"手工登记{data.kind}", application_no=patent.application_no)
+    fact = EVENT_LABELS.get(data.kind, "专利权评价报告")
+    audit.set_reason(session, f"手工登记{fact}", application_no=patent.application_no)
     if data.kind == "evaluation_report":
         if patent.kind not in ("utility_model", "design"):
             raise InvalidInput("专利权评价报告只适用于实用新型和外观设计专利", field="kind")

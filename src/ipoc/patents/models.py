@@ -40,6 +40,7 @@ EVENT_LABELS = {
 # LegalEvent.detail: licence types and the keys an event's detail may carry
 LICENCE_TYPES = {"exclusive": "独占许可", "sole": "排他许可", "ordinary": "普通许可"}
 EVENT_SOURCES = {"import": "导入", "manual": "手工登记"}
+YES_NO = {"yes": "是", "no": "否"}
 
 
 def rights_acts() -> dict[str, str]:
@@ -159,8 +160,10 @@ class LegalEvent(Base):
 
     __tablename__ = "legal_events"
     __label__ = "法律事件"
-    __labels__ = named(kind="事项", event_date="日期", detail="详情", source="来源", **DETAIL_LABELS)
-    __value_labels__ = coded(kind=EVENT_LABELS, type=LICENCE_TYPES, source=EVENT_SOURCES)
+    __labels__ = named(
+        kind="事项", event_date="日期", detail="详情", source="来源", pledgee_consent="质权人同意", **DETAIL_LABELS
+    )
+    __value_labels__ = coded(kind=EVENT_LABELS, type=LICENCE_TYPES, source=EVENT_SOURCES, pledgee_consent=YES_NO)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ipoc import clock
-from ipoc.audit.present import readable
+from ipoc.audit.present import described, readable
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
 from ipoc.messages.service import unread_count as unread_messages
 from ipoc.web.deps import csrf_token
@@ -23,6 +23,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["beijing"] = clock.beijing
 templates.env.filters["readable"] = readable  # histories in Chinese (audit/_history.html)
+templates.env.filters["described"] = described  # a JSON field by its model's names
 
 ADMINS = (Role.REGION_ADMIN,)
 BUREAUS = (Role.REGION_ADMIN, Role.BUREAU_OFFICER)
