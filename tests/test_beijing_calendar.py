@@ -36,6 +36,7 @@ from ipoc.documents.render import to_html
 from ipoc.reviews import service as reviews
 from ipoc.reviews.schemas import ConflictIn, PanelIn, SheetIn
 from ipoc.schemas import BeijingTime, Timestamp
+from ipoc.web.export import safe_cell
 from tests.conftest import login, make_user, post_form
 from tests.factories import active_center, make_org
 from tests.test_notices import FILER_CONTACT, World, _cover, _published, _shortlisted
@@ -279,3 +280,4 @@ def test_every_api_datetime_is_written_with_beijings_offset():
     assert list(_naked_datetimes(list[Timestamp | None], set())) == []
     assert list(_naked_datetimes(BeijingTime, set())) == []
     assert list(_naked_datetimes(dict[str, datetime | None], set())) == ["datetime"]
+    assert safe_cell(datetime(2026, 12, 6, 16, 30, tzinfo=UTC)) == datetime(2026, 12, 7, 0, 30), "and in a workbook"

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.audit import service as audit
 
 EXCEL_CELL_LIMIT = 32_767
@@ -20,7 +21,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def safe_cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula is prefixed with a quote; long text is cut, visibly."""
+    """Text that a spreadsheet would run as a formula is prefixed with a quote; long text is cut, visibly.
+    An aware moment is written as Beijing wall-clock time (Excel has no time zones, openpyxl refuses them)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return clock.beijing_at(value)
     if value is None or isinstance(value, bool | int | float | date | datetime):
         return value
     text = str(value)
