@@ -72,7 +72,7 @@ META_LABELS = {
 HIDDEN_META = frozenset({"request_id", "action", "patent_ids"})
 # Bookkeeping fields no reader needs in a list of changes.
 QUIET_FIELDS = frozenset({"id", "created_at", "updated_at"})
-NAME_FIELDS = ("name", "title", "display_name", "username", "application_no", "filename", "term", "org_name")
+NAME_FIELDS = ("name", "title", "label", "display_name", "username", "application_no", "filename", "term", "org_name")
 EMPTY = "（空）"
 
 
@@ -318,7 +318,7 @@ def _notes(record: AuditRecord, mapper: Mapper | None, reader: Reader) -> list[s
     meta = _decoded(record.meta_json) or {}
     notes = []
     for key, value in meta.items():
-        if key in HIDDEN_META or key not in META_LABELS:
+        if key in HIDDEN_META or key not in META_LABELS or value in (None, "", []):
             continue
         cls = mapper.class_ if mapper else None
         shown = labels.value_label(cls, key, value) or reader.value(None, key, value)

@@ -9,12 +9,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ipoc.db import Base, Timestamped
 from ipoc.labels import coded, named
 
-OWNER_TYPES = {"application": "申报材料", "revocation": "取消资格"}
+OWNER_TYPES = {
+    "application": "申报材料",
+    "revocation": "取消资格",
+    "rights_authorisation": "书面授权",
+    "rights_consent": "权利人同意",
+}
 PURPOSES = {
     **{f"condition:{n}": f"条件{n}证明材料" for n in range(1, 6)},
     "route": "自治区级以上单位证明材料",
     "other": "其他材料",
     "evidence": "证据材料",
+    "document": "书面文件",
 }
 
 
