@@ -15,7 +15,7 @@ from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center
 from ipoc.orgs.models import Organisation, OrganisationName
 from ipoc.orgs.names import normalise_name
-from ipoc.patents.models import Patent
+from ipoc.patents.models import Applicant, Patent, PatentApplicant, RightsAuthorisation
 from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
 from tests.conftest import make_user
@@ -40,6 +40,15 @@ def holds_name(session, org: Organisation, name: str | None = None) -> Organisat
     session.add(link)
     session.flush()
     return link
+
+
+def authorise(session, org: Organisation, patent: Patent, grantor: str, acts: tuple[str, ...] = ("offer",)):
+    """A patentee's written authorisation for ``org``, confirmed by a center (patents.rights counts it)."""
+    auth = RightsAuthorisation(patent_id=patent.id, organisation_id=org.id, grantor=grantor, acts=list(acts),
+                               state="confirmed")  # fmt: skip
+    session.add(auth)
+    session.flush()
+    return auth
 
 
 def active_center(session, name: str, builder: Organisation) -> Center:
@@ -78,12 +87,14 @@ def transfer_world(session) -> tuple[Organisation, Center, dict[str, Principal]]
     every role around them: (owner, center, principals)."""
     owner = make_org(session, "包头稀土永磁有限公司")
     make_org(session, "鄂尔多斯装备制造有限公司")
-    make_org(session, "内蒙古科技大学", type_code="university")
+    univ = make_org(session, "内蒙古科技大学", type_code="university")
+    holds_name(session, univ)  # the patent's applicant and current patentee, so the university may offer it
     make_org(session, "未核验科技有限公司", status="pending")
     center = active_center(session, "稀土产业知识产权运营中心", owner)
     active_center(session, "乳业知识产权运营中心", make_org(session, "赤峰乳业集团", city="赤峰市"))
     hashes = {"content_hash": "x", "passage_hash": "x", "rev": 1}
     patent = Patent(application_no=number(1), kind="invention", title="一种稀土永磁体", **hashes)
+    patent.applicant_links = [PatentApplicant(position=0, applicant=Applicant(name=univ.name))]
     session.add(patent)
     session.flush()
     # Patents are only ever written by the import, which records each batch: so does this stand-in.

@@ -31,7 +31,7 @@ from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand, Offer
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from tests.conftest import act_as, csrf_of, login, post_form
-from tests.factories import active_center, make_org, principals
+from tests.factories import active_center, authorise, make_org, principals
 from tests.test_patent_import import number, run_import
 
 TODAY = date(2026, 11, 30)
@@ -79,7 +79,10 @@ def world(session, tmp_path) -> World:
     assert result.exit_code == 0, result.output
     owner = make_org(session, OWNER)
     make_org(session, MAKER)
-    make_org(session, "内蒙古科技大学", type_code="university")
+    univ = make_org(session, "内蒙古科技大学", type_code="university")
+    for serial in (1, 5):  # the university offers these under the patentees' confirmed written authorisation
+        patent = session.scalar(select(Patent).where(Patent.application_no == number(serial)))
+        authorise(session, univ, patent, CORPUS[serial][4])
     center = active_center(session, "稀土产业知识产权运营中心", owner)
     active_center(session, "乳业知识产权运营中心", owner).industry_id = (
         session.scalars(select(Industry).where(Industry.id != center.industry_id)).first().id

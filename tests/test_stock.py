@@ -12,23 +12,25 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from ipoc import money
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import Center
+from ipoc.config import Settings
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
 from ipoc.patents import term
-from ipoc.patents.models import LegalEvent, Patent
+from ipoc.patents.models import Applicant, LegalEvent, Patent, PatentApplicant
 from ipoc.stock import screening
 from ipoc.stock import service as svc
 from ipoc.stock.models import StockBatch, StockIntake, StockPatent
 from ipoc.stock.schemas import BatchIn, GroupIn, OverrideIn, StockRowIn
 from ipoc.transfer.models import Offer
 from tests.conftest import act_as, csrf_of, post_form
-from tests.factories import active_center, make_org, principals
+from tests.factories import active_center, authorise, holds_name, make_org, principals
 from tests.test_patent_import import number
 
 TODAY = date(2026, 11, 30)
@@ -90,7 +92,8 @@ def _patent(key: str) -> Patent:
 @pytest.fixture
 def world(session) -> World:
     univ = make_org(session, "内蒙古科技大学", type_code="university")
-    make_org(session, "内蒙古工业大学", type_code="university")
+    holds_name(session, univ)  # the applicant and current patentee of the world's patents
+    holds_name(session, make_org(session, "内蒙古工业大学", type_code="university"))
     firm = make_org(session, "包头稀土永磁有限公司", type_code="enterprise")
     make_org(session, "未核验大学", type_code="university", status="pending")
     center = active_center(session, "稀土产业知识产权运营中心", firm)
@@ -99,6 +102,9 @@ def world(session) -> World:
     patents["licensed_um"].events = [
         LegalEvent(kind="licence", event_date=date(2022, 1, 1), detail={"type": "exclusive", "term_end": "2029-12-31"})
     ]
+    own = Applicant(name=univ.name)
+    for patent in patents.values():
+        patent.applicant_links = [PatentApplicant(position=0, applicant=own)]
     session.add_all(patents.values())
     session.commit()
     scopes = {
@@ -207,8 +213,16 @@ def test_pledge_and_overseas_family_criteria():
     assert screening._amount_yuan({"amount": "1,250,000.5 元"}) == 1_250_001
 
 
-def test_high_value_criteria_granted_abroad_strictly_over_ten_years_exact_amounts_unknown_when_missing():
+def test_high_value_criteria_granted_abroad_strictly_over_ten_years_exact_amounts_unknown_when_missing(monkeypatch):
     """domain-rules §2 as corrected in issue 12: each wrong reading of the old screening, and the settings."""
+    monkeypatch.setenv("IPOC_HIGH_PLEDGE_THRESHOLD_YUAN", "5000000")
+    monkeypatch.setenv("IPOC_MAINTENANCE_BASE", "grant")
+    monkeypatch.setenv("IPOC_OVERSEAS_INCLUDES_HK_MO_TW", "true")
+    monkeypatch.setattr(screening, "get_settings", lambda: Settings(_env_file=None))
+    assert screening.Rules.from_settings() == screening.Rules(5_000_000, "grant", True)
+    monkeypatch.setenv("IPOC_MAINTENANCE_BASE", "publication")
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)
     rules = screening.Rules()
     p = _patent("magnet")
     p.events = [LegalEvent(id=1, kind="grant", event_date=date(2018, 5, 1), detail={})]
@@ -497,6 +511,61 @@ def test_grouping_into_a_draft_offer_and_its_refusals(client, session, world):
         )
 
 
+def test_another_universitys_30_patents_are_marked_and_never_offered_as_own(client, session, world):
+    """Issue 12: a university took in 30 patents of another university as stock and published them as its own
+    offer. Intake now marks them 非本单位 with their patentee; grouping, an offer naming them and publishing
+    are refused with the reason (page, API); a written authorisation a center confirmed lets one through."""
+    other = Applicant(name="内蒙古工业大学")
+    theirs = []
+    for serial in range(30):
+        patent = Patent(application_no=number(200 + serial, 2019, 1), kind="invention", status_class="valid",
+                        application_date=date(2019, 3, 1), title=f"工大专利 {serial}", content_hash="t",
+                        passage_hash="t", rev=1)  # fmt: skip
+        patent.applicant_links = [PatentApplicant(position=0, applicant=other)]
+        theirs.append(patent)
+    session.add_all(theirs)
+    session.commit()
+    batch = _batch(session, world)
+    act_as(client, "univ")
+    pasted = post_form(client, f"/stock/{batch.id}/intake", {"text": "\n".join(p.application_no for p in theirs)})
+    assert pasted.status_code == 303, pasted.text
+    rows = list(_stored(session, batch.id).values())
+    assert len(rows) == 30 and {(r.holder_state, r.holders) for r in rows} == {("other", "内蒙古工业大学")}
+    page = client.get(f"/stock/{batch.id}")
+    assert page.text.count("非本单位") == 30 and 'name="row_ids"' not in page.text  # nothing to tick
+    form = _group_form(rows) | {"csrf_token": csrf_of(client)}
+    refused = client.post(f"/stock/{batch.id}/group", data=form)
+    assert refused.status_code == 422 and "非本单位专利（当前专利权人：内蒙古工业大学）" in refused.text
+    body = _group_form([], modes=["licence"], trl=6)
+    api = client.post(f"/api/v1/stock/batches/{batch.id}/offers", json=body | {"row_ids": [rows[0].id]},
+                      headers={"x-csrf-token": csrf_of(client)})  # fmt: skip
+    assert api.status_code == 422 and "非本单位" in api.json()["detail"]
+    del body["row_ids"]
+    direct = client.post("/api/v1/offers", json=body | {"application_nos": [p.application_no for p in theirs]},
+                         headers={"x-csrf-token": csrf_of(client)})  # fmt: skip
+    assert direct.status_code == 403 and "不是该专利的当前专利权人（当前专利权人：内蒙古工业大学）" in direct.text
+    assert session.scalar(select(func.count()).select_from(Offer)) == 0
+
+    authorise(session, world.univ, theirs[0], "内蒙古工业大学")  # the patentee's written authorisation, confirmed
+    session.commit()
+    assert post_form(client, f"/stock/{batch.id}/screen", {}).status_code == 303
+    first = _stored(session, batch.id)[theirs[0].application_no]
+    assert first.holder_state == "authorised"
+    made = client.post(f"/stock/{batch.id}/group", data=_group_form([first]) | {"csrf_token": csrf_of(client)})
+    assert made.status_code == 303
+    offer_page = client.get(made.headers["location"])
+    assert "当前专利权人：内蒙古工业大学" in offer_page.text
+    offer_id = int(made.headers["location"].rsplit("/", 1)[1])
+    shown = client.get(f"/api/v1/offers/{offer_id}").json()
+    assert shown["patents"][0]["patentees"] == ["内蒙古工业大学"] and shown["org"] == "内蒙古科技大学"
+    session.add(LegalEvent(patent_id=theirs[0].id, kind="suspension", event_date=date(2026, 11, 1), source="manual",
+                           detail={"reason": "dispute"}))  # fmt: skip
+    session.commit()  # an ownership dispute suspended it since the draft: publishing is refused with the reason
+    publish = post_form(client, f"/offers/{offer_id}/publish", {})
+    assert publish.status_code == 409 and "中止程序（权属纠纷" in publish.text
+    assert 'data-testid="offer-refusal"' in publish.text and session.get(Offer, offer_id).status == "draft"
+
+
 # --- report -------------------------------------------------------------------------------------------
 
 
@@ -534,7 +603,7 @@ def test_inventory_report_counts_page_and_xlsx(client, session, world):
     detail = list(workbook["明细"].iter_rows(values_only=True))
     assert len(detail) == 10 and detail[0][0] == "申请号"
     by_no = {r[0]: r for r in detail[1:]}
-    assert by_no[PATENTS["old_um"][0]][20:22] == ("建议放弃维持", "可开放许可")
+    assert by_no[PATENTS["old_um"][0]][22:24] == ("建议放弃维持", "可开放许可")
     summary = list(workbook["汇总"].iter_rows(values_only=True))
     assert summary[0] == ("统计口径", "项目", "件数") and ("按法律状态", "未入库", 1) in summary
     assert ("按学院", "材料学院", 8) in summary and len(summary) == 1 + sum(len(v) for v in data["breakdowns"].values())

@@ -1,6 +1,8 @@
 """Demo stock patents: 内蒙古示例大学's inventory of the demo patents filed by a 示例…大学, plus a few numbers
-not yet in the database, taken in and screened through the service, and the two wind-blade applications
-grouped into a draft offer. Runs after the demo patents are imported."""
+not yet in the database, taken in and screened through the service. Most were filed by other universities
+(the colleges listed co-operations): intake marks them 非本单位 and they stay out of any offer; the
+university's own two (co-owned with enterprises) are grouped into a draft offer. Runs after the demo patents
+are imported."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 from ipoc import clock
 from ipoc.centers.models import Center
 from ipoc.ops.demo_lifecycle import demo_principal
+from ipoc.ops.demo_transfer import confirm_own_name
 from ipoc.patents.numbers import check_char
 from ipoc.stock import service as stock
 from ipoc.stock.models import StockBatch, StockPatent
@@ -30,7 +33,7 @@ LISTED = [
 ]
 # listed by the university but not (yet) in the platform's patent database: they show as 未入库
 UNKNOWN_BODIES = ("201810123456", "202020654321", "202230777888")
-GROUP = ("202211582039.X", "202411798639.9")
+GROUP = ("202111321720.4", "202111416300.4")  # the university's own (co-owned): it may offer them
 
 
 def _unknown_numbers() -> list[str]:
@@ -45,6 +48,7 @@ def load(session: Session, today: date | None = None) -> bool:
     if university.org_id is None:
         return False
     day = today or clock.today()
+    confirm_own_name(session, university.org_id)
     center_id = session.scalar(select(Center.id).order_by(Center.id).limit(1))
     batch = stock.create_batch(
         session,
@@ -66,14 +70,14 @@ def load(session: Session, today: date | None = None) -> bool:
     if len(grouped) == len(GROUP):
         data = GroupIn(
             row_ids=list(grouped),
-            title="风电叶片主梁材料与损伤监测技术包",
-            problem_solved="风电叶片主梁减重和叶片损伤早发现：碳纤维拉挤板主梁减轻叶片重量，声发射监测在裂纹扩展前报警。",
-            advantage="主梁减重约两成；监测不停机，比定期人工巡检更早发现损伤。",
+            title="稀土永磁与氢能电极材料合作研发包",
+            problem_solved="以高丰度铈镧替代部分镨钕降低永磁原料成本；以镍基电极替代贵金属降低电解水制氢成本。",
+            advantage="两项均以廉价元素替代稀缺元素，材料学院与化工学院可共建中试线。",
             trl=5,
-            field="风电装备",
-            products="风电叶片主梁、叶片健康监测系统",
-            modes=["licence", "joint_rd"],
-            expected_terms="可许可或合作研发，费用面议。",
+            field="新材料",
+            products="中端永磁电机磁钢、碱性电解槽电极",
+            modes=["joint_rd"],
+            expected_terms="合作研发，费用面议；与共有专利权人协商后可许可。",
         )
         stock.group_into_offer(session, university, batch.id, data)
     session.flush()

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from ipoc import clock
 from ipoc.centers.models import Center
 from ipoc.ops.demo_lifecycle import demo_principal
+from ipoc.orgs import names
 from ipoc.orgs.models import Organisation
+from ipoc.orgs.names import normalise_name
 from ipoc.patents.models import Patent
 from ipoc.reference.models import Industry
 from ipoc.transfer import service as transfer
@@ -110,8 +112,23 @@ def _demands(session: Session, center: Center, today: date) -> None:
         transfer.publish_demand(session, staff, demand.id, today)
 
 
+def confirm_own_name(session: Session, org_id: int) -> None:
+    """The demo university holds its patents under its own name: proposed and confirmed by the region admin, as
+    its bureau would, so that patents.rights counts it a current patentee (offers and stock need it)."""
+    org = session.get(Organisation, org_id)
+    if org is None or any(link.normalised == normalise_name(org.name) for link in names.names_of(session, org_id)):
+        return
+    admin = demo_principal(session, "admin")
+    link = names.propose(session, admin, org_id, org.name)
+    names.decide(session, admin, link.id, approve=True)
+
+
 def _offers(session: Session) -> None:
+    """The demo university's offers of patents it co-owns: one co-owner alone may offer (专利法 第十四条)."""
     university = demo_principal(session, "member")
+    if university.org_id is None:
+        return
+    confirm_own_name(session, university.org_id)
     for spec in OFFERS:
         if not all(session.scalar(select(Patent.id).where(Patent.application_no == n)) for n in spec["patents"]):
             continue  # the demo patents were not imported

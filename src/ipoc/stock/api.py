@@ -155,4 +155,4 @@ def offers(batch_id: PathId, session: DB, p: LoggedIn) -> list[dict]:
 
 @router.post("/stock/batches/{batch_id}/offers", status_code=http.HTTP_201_CREATED, response_model=OfferOut)
 def group(batch_id: PathId, data: GroupIn, session: DB, p: LoggedIn):
-    return offer_out(svc.group_into_offer(session, p, batch_id, data))
+    return offer_out(session, svc.group_into_offer(session, p, batch_id, data))

@@ -141,6 +141,10 @@ class StockPatent(Base, Timestamped):
         return STATUS_LABELS.get(self.status_class or "", "状态不明") if self.linked else UNLINKED_LABEL
 
     @property
+    def holder_label(self) -> str:
+        return HOLDER_STATES.get(self.holder_state or "", "—")
+
+    @property
     def kind_label(self) -> str:
         return KIND_LABELS.get(self.kind or "", "—")
 

@@ -22,6 +22,7 @@ from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.service import require_verified
+from ipoc.patents import rights
 from ipoc.patents.ipc import section_label
 from ipoc.patents.models import KIND_LABELS, STATUS_LABELS, Patent
 from ipoc.patents.reading import FileRefused
@@ -145,9 +146,21 @@ def _patents_by_number(session: Session, numbers: Iterable[str]) -> dict[str, Pa
     return found
 
 
-def apply_screening(row: StockPatent, patent: Patent, today: date) -> None:
-    """Write the screening of the linked patent onto the row; a person's override stays."""
+def holder_state(session: Session, org_id: int, patent: Patent) -> tuple[str, str]:
+    """(own | authorised | other, the current patentees): whether the batch's organisation holds the patent
+    today (patents.rights), or may offer it under a center-confirmed written authorisation; else 非本单位."""
+    h = rights.holding(session, patent)
+    if h.holds(org_id):
+        return "own", h.patentee_names
+    standing = [r for r in rights.check(session, patent, "offer", organisation_id=org_id) if r.standing]
+    return ("authorised" if not standing else "other"), h.patentee_names
+
+
+def apply_screening(session: Session, row: StockPatent, patent: Patent, org_id: int, today: date) -> None:
+    """Write the screening of the linked patent, and who holds it, onto the row; a person's override stays."""
     result = screen(patent, today)
+    row.holder_state, holders = holder_state(session, org_id, patent)
+    row.holders = holders[:500]
     row.screened_on = today
     row.status_class = result.status_class
     row.kind = result.kind
@@ -181,7 +194,7 @@ def _store(
         )
         if patent is not None:
             row.patent = patent
-            apply_screening(row, patent, today)
+            apply_screening(session, row, patent, batch.org_id, today)
             linked += 1
         session.add(row)
     record = StockIntake(
@@ -267,7 +280,7 @@ def relink(session: Session, p: Principal, batch_id: int, today: date | None = N
         if patent is not None:
             row.patent_id = patent.id
             row.patent = patent
-            apply_screening(row, patent, today or clock.today())
+            apply_screening(session, row, patent, batch.org_id, today or clock.today())
     session.flush()
     return sum(1 for r in rows if r.patent_id is not None)
 
@@ -281,7 +294,7 @@ def rescreen(session: Session, p: Principal, batch_id: int, today: date | None =
     audit.set_reason(session, "重新筛查")
     for row in rows:
         assert row.patent is not None
-        apply_screening(row, row.patent, today or clock.today())
+        apply_screening(session, row, row.patent, batch.org_id, today or clock.today())
     session.flush()
     return len(rows)
 
@@ -362,11 +375,14 @@ def _selected(session: Session, batch: StockBatch, row_ids: list[int]) -> list[S
 
 
 def check_groupable(rows: list[StockPatent]) -> None:
-    """Only linked, valid or pending patents not yet in an offer of the batch; the message names each."""
+    """Only linked, valid or pending patents of the batch's own organisation (or authorised), not yet in an offer
+    of the batch; the message names each."""
     problems = []
     for row in rows:
         if row.patent_id is None:
             problems.append(f"{row.application_no} 未入库")
+        elif row.holder_state == "other":
+            problems.append(f"{row.application_no} 为非本单位专利（当前专利权人：{row.holders or '未载明'}）")
         elif row.status_class == "lapsed":
             problems.append(f"{row.application_no} 已失效")
         elif row.status_class not in ("valid", "pending"):
@@ -375,7 +391,8 @@ def check_groupable(rows: list[StockPatent]) -> None:
             problems.append(f"{row.application_no} 已在技术供给 #{row.offer_id} 中")
     if problems:
         raise InvalidInput(
-            "不能组包：" + "；".join(problems) + "。只有有效或审中、尚未组包的专利可以组包", field="row_ids"
+            "不能组包：" + "；".join(problems) + "。只有本单位（或经书面授权）的有效或审中、尚未组包的专利可以组包",
+            field="row_ids",
         )
 
 
@@ -457,9 +474,10 @@ def report(session: Session, batch: StockBatch) -> dict[str, list[tuple[str, int
 
 
 ROW_HEADERS = [
-    "申请号", "名称", "学院", "发明人联系方式", "备注", "入库", "法律状态", "专利类型", "IPC 部", "IPC 大类",
-    "保护期届满日", "剩余保护期（年）", "权利要求数", "独立权利要求数", "被引证次数", "同族数", "许可", "转让",
-    "质押", "高价值专利条件", "建议处置", "调整后处置", "调整理由", "理由", "技术供给编号", "筛查日期",
+    "申请号", "名称", "学院", "发明人联系方式", "备注", "入库", "当前专利权人", "权属", "法律状态", "专利类型",
+    "IPC 部", "IPC 大类", "保护期届满日", "剩余保护期（年）", "权利要求数", "独立权利要求数", "被引证次数",
+    "同族数", "许可", "转让", "质押", "高价值专利条件", "建议处置", "调整后处置", "调整理由", "理由",
+    "技术供给编号", "筛查日期",
 ]  # fmt: skip
 
 
@@ -477,7 +495,8 @@ def _criteria_cell(ind: dict) -> str:
 def row_cells(row: StockPatent) -> list[object]:
     ind = row.indicators or {}
     return [
-        row.application_no, row.title, row.college, row.contact, row.note, _yes(row.linked), row.status_label,
+        row.application_no, row.title, row.college, row.contact, row.note, _yes(row.linked), row.holders,
+        row.holder_label if row.linked else "", row.status_label,
         row.kind_label, section_label(row.ipc_section) if row.linked else "", row.ipc_class or "",
         row.expires_on, row.remaining_years, ind.get("claims"), ind.get("independent_claims"),
         ind.get("cited_count"), ind.get("family_size"),

@@ -6,12 +6,23 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 from fastapi import status as http
+from sqlalchemy.orm import Session
 
 from ipoc.schemas import PathId, QueryId, request_input
 from ipoc.transfer import inbox as desk
 from ipoc.transfer import service as svc
 from ipoc.transfer.models import Demand, Offer
-from ipoc.transfer.schemas import DemandIn, DemandOut, InboxDeal, InboxItem, InboxMatch, InboxOut, OfferIn, OfferOut
+from ipoc.transfer.schemas import (
+    DemandIn,
+    DemandOut,
+    InboxDeal,
+    InboxItem,
+    InboxMatch,
+    InboxOut,
+    OfferIn,
+    OfferOut,
+    OfferPatentOut,
+)
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 
 router = APIRouter(tags=["技术需求与供给"])
@@ -24,7 +35,8 @@ def demand_out(session: DB, p: CurrentPrincipal, d: Demand, *, single: bool) -> 
     return DemandOut(**fields)
 
 
-def offer_out(o: Offer) -> OfferOut:
+def offer_out(session: Session, o: Offer) -> OfferOut:
+    patentees = svc.patentees_of(session, [o])
     return OfferOut(
         id=o.id,
         org=o.org.name,
@@ -41,6 +53,10 @@ def offer_out(o: Offer) -> OfferOut:
         price_min_yuan=o.price_min_yuan,
         price_max_yuan=o.price_max_yuan,
         application_nos=[pt.application_no for pt in o.patents],
+        patents=[
+            OfferPatentOut(application_no=pt.application_no, title=pt.title, patentees=patentees[pt.id])
+            for pt in o.patents
+        ],
         status=o.status,
     )
 
@@ -81,33 +97,33 @@ def close_demand(demand_id: PathId, session: DB, p: LoggedIn):
 @router.get("/offers", response_model=list[OfferOut])
 def list_offers(session: DB, p: CurrentPrincipal, industry_id: QueryId = None, mode: str = "", status: str = ""):
     rows = svc.list_offers(session, p, industry_id=industry_id, mode=mode or None, status=status or None)
-    return [offer_out(o) for o in rows]
+    return [offer_out(session, o) for o in rows]
 
 
 @router.post("/offers", status_code=http.HTTP_201_CREATED, response_model=OfferOut)
 def create_offer(data: OfferIn, session: DB, p: LoggedIn):
-    return offer_out(svc.create_offer(session, p, data))
+    return offer_out(session, svc.create_offer(session, p, data))
 
 
 @router.get("/offers/{offer_id}", response_model=OfferOut)
 def get_offer(offer_id: PathId, session: DB, p: CurrentPrincipal):
-    return offer_out(svc.get_offer(session, p, offer_id))
+    return offer_out(session, svc.get_offer(session, p, offer_id))
 
 
 @router.patch("/offers/{offer_id}", response_model=OfferOut)
 def update_offer(offer_id: PathId, session: DB, p: LoggedIn, changes: dict[str, Any] = Body()):
     current = svc.offer_input(svc.managed_offer(session, p, offer_id))
-    return offer_out(svc.update_offer(session, p, offer_id, request_input(OfferIn, current | changes)))
+    return offer_out(session, svc.update_offer(session, p, offer_id, request_input(OfferIn, current | changes)))
 
 
 @router.post("/offers/{offer_id}/publish", response_model=OfferOut)
 def publish_offer(offer_id: PathId, session: DB, p: LoggedIn):
-    return offer_out(svc.publish_offer(session, p, offer_id))
+    return offer_out(session, svc.publish_offer(session, p, offer_id))
 
 
 @router.post("/offers/{offer_id}/withdraw", response_model=OfferOut)
 def withdraw_offer(offer_id: PathId, session: DB, p: LoggedIn):
-    return offer_out(svc.withdraw_offer(session, p, offer_id))
+    return offer_out(session, svc.withdraw_offer(session, p, offer_id))
 
 
 @router.get("/inbox", response_model=InboxOut)

@@ -90,6 +90,12 @@ class DemandOut(BaseModel):
     confidential_detail: str | None  # None: not for this caller
 
 
+class OfferPatentOut(BaseModel):
+    application_no: str
+    title: str
+    patentees: list[str]  # the current patentees (patents.rights), not the original applicants
+
+
 class OfferOut(BaseModel):
     id: int
     org: str
@@ -106,6 +112,7 @@ class OfferOut(BaseModel):
     price_min_yuan: int | None
     price_max_yuan: int | None
     application_nos: list[str]
+    patents: list[OfferPatentOut]
     status: str
 
 

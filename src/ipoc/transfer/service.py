@@ -23,6 +23,8 @@ from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.service import require_verified
+from ipoc.patents import rights
+from ipoc.patents.models import Patent
 from ipoc.patents.service import get_patent
 from ipoc.transfer.models import Demand, Offer, OfferPatent
 from ipoc.transfer.schemas import DemandIn, OfferIn
@@ -299,7 +301,7 @@ def _offer_values(session: Session, data: OfferIn) -> tuple[dict[str, Any], list
         except (NotFound, InvalidInput):
             raise InvalidInput(f"专利库中没有申请号 {number} 的专利", field="application_nos") from None
         if all(link.patent_id != patent.id for link in links):
-            links.append(OfferPatent(patent_id=patent.id, position=len(links)))
+            links.append(OfferPatent(patent_id=patent.id, patent=patent, position=len(links)))
     fields = data.model_dump(exclude={"price_min_wan", "price_max_wan", "application_nos"})
     return fields | {"price_min_yuan": low, "price_max_yuan": high, "modes": list(dict.fromkeys(data.modes))}, links
 
@@ -317,11 +319,38 @@ def _offer_owner(session: Session, p: Principal, on_behalf_of: int | None) -> Or
     raise Forbidden("只有会员单位可以发布技术供给")
 
 
+def refuse_unless_entitled(session: Session, org_id: int, patents: list[Patent]) -> None:
+    """Offering needs the organisation to be a current patentee of every patent, or to hold a written
+    authorisation a center confirmed (patents.rights); a lapsed, invalidated or suspended patent is not offered.
+    403 naming each patent when the organisation lacks the right, else 409."""
+    found = [
+        rights.Refusal(f"专利 {patent.application_no}：{r.reason}", r.standing)
+        for patent in patents
+        for r in rights.check(session, patent, "offer", organisation_id=org_id)
+    ]
+    if found:
+        message = "不能发布技术供给：" + "；".join(dict.fromkeys(r.reason for r in found))
+        raise (Forbidden if any(r.standing for r in found) else Conflict)(message, field="application_nos")
+
+
+def patentees_of(session: Session, offers: list[Offer]) -> dict[int, list[str]]:
+    """Patent id → its current patentees, for every patent of the offers: what an offer shows beside each
+    patent, so that no one offers another's patent as its own unseen."""
+    patents = {pt.id: pt for o in offers for pt in o.patents}
+    return {pid: [h.name for h in rights.holding(session, pt).patentees] for pid, pt in patents.items()}
+
+
+def holders_line(o: Offer, patentees: dict[int, list[str]]) -> str:
+    """The current patentees of all the offer's patents, each name once."""
+    return "、".join(dict.fromkeys(name for pt in o.patents for name in patentees[pt.id])) or "（无记录）"
+
+
 def create_offer(session: Session, p: Principal, data: OfferIn, *, on_behalf_of: int | None = None) -> Offer:
     org = _offer_owner(session, p, on_behalf_of)
     if org.type_code not in OFFER_ORG_TYPES:
         raise Forbidden("技术供给由高等院校、科研院所或企业发布")
     values, links = _offer_values(session, data)
+    refuse_unless_entitled(session, org.id, [link.patent for link in links])
     offer = Offer(org_id=org.id, created_by_id=p.user_id, patent_links=links, **values)
     audit.set_reason(session, "登记技术供给")
     session.add(offer)
@@ -341,6 +370,7 @@ def update_offer(session: Session, p: Principal, offer_id: int, data: OfferIn) -
     if offer.status == "withdrawn":
         raise Conflict("技术供给已撤回，不能修改")
     values, links = _offer_values(session, data)
+    refuse_unless_entitled(session, offer.org_id, [link.patent for link in links])
     audit.set_reason(session, "修改技术供给")
     for key, value in values.items():
         setattr(offer, key, value)
@@ -370,6 +400,7 @@ def publish_offer(session: Session, p: Principal, offer_id: int) -> Offer:
     if offer.status != "draft":
         raise Conflict("只有草稿可以发布")
     require_verified(offer.org)
+    refuse_unless_entitled(session, offer.org_id, offer.patents)  # the facts may have changed since the draft
     audit.set_reason(session, "发布技术供给")
     offer.status = "published"
     offer.published_at = utcnow()
@@ -411,6 +442,7 @@ OFFER_HEADERS = [
     "技术成熟度",
     "合作方式",
     "涉及专利",
+    "当前专利权人",
     "价格下限（万元）",
     "价格上限（万元）",
     "状态",
@@ -430,10 +462,11 @@ def demand_rows(demands: list[Demand]) -> list[list[object]]:
     ]  # fmt: skip
 
 
-def offer_rows(offers: list[Offer]) -> list[list[object]]:
+def offer_rows(session: Session, offers: list[Offer]) -> list[list[object]]:
+    patentees = patentees_of(session, offers)
     return [
         [o.id, o.title, o.org.name, o.industry.name if o.industry else "", o.trl_label, o.modes_label,
-         "、".join(pt.application_no for pt in o.patents), _wan(o.price_min_yuan), _wan(o.price_max_yuan),
-         o.status_label]
+         "、".join(pt.application_no for pt in o.patents), holders_line(o, patentees), _wan(o.price_min_yuan),
+         _wan(o.price_max_yuan), o.status_label]
         for o in offers
     ]  # fmt: skip

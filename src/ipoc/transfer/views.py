@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from ipoc.centers.models import ACTIVE_STATUSES, Center
-from ipoc.errors import NotFound
+from ipoc.errors import Conflict, DomainError, Forbidden, NotFound
 from ipoc.matching import service as matching
 from ipoc.reference.models import Industry
 from ipoc.schemas import PathId, QueryId
@@ -140,9 +140,11 @@ def demand_action(demand_id: PathId, verb: str, session: DB, p: LoggedIn):
 def offers(
     request: Request, session: DB, p: CurrentPrincipal, industry_id: QueryId = None, mode: str = "", status: str = ""
 ):
+    found = svc.list_offers(session, p, **_filters(industry_id, mode, status))
     ctx = {
         "title": "技术供给",
-        "offers": svc.list_offers(session, p, **_filters(industry_id, mode, status)),
+        "offers": found,
+        "holders": {o.id: svc.holders_line(o, svc.patentees_of(session, [o])) for o in found},
         "states": list(OFFER_STATES.items()),
         "filter_values": {"industry_id": industry_id, "mode": mode, "status": status},
         **_choices(session),
@@ -152,7 +154,7 @@ def offers(
 
 @router.get("/offers/export")
 def export_offers(session: DB, p: CurrentPrincipal, industry_id: QueryId = None, mode: str = "", status: str = ""):
-    rows = svc.offer_rows(svc.list_offers(session, p, **_filters(industry_id, mode, status)))
+    rows = svc.offer_rows(session, svc.list_offers(session, p, **_filters(industry_id, mode, status)))
     return xlsx_response(
         session,
         title="技术供给",
@@ -185,16 +187,22 @@ def create_offer(request: Request, posted: Posted, session: DB, p: LoggedIn):
     return see_other(f"/offers/{saved.id}") if saved else _offer_form(request, session, "/offers/new", form)
 
 
-@router.get("/offers/{offer_id}")
-def offer_detail(offer_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+def _offer_page(request: Request, session: DB, p: CurrentPrincipal, offer_id: int, refusal: DomainError | None = None):
     offer = svc.get_offer(session, p, offer_id)
     ctx = {
         "title": offer.title,
         "o": offer,
+        "patentees": {pid: "、".join(names) for pid, names in svc.patentees_of(session, [offer]).items()},
         "manage": svc.may_manage_offer(p, offer),
         "matches": matching.may_view_offer_matches(session, p, offer),
+        "refusal": refusal.message if refusal else None,
     }
-    return render(request, "transfer/offer.html", ctx)
+    return render(request, "transfer/offer.html", ctx, status_code=refusal.status_code if refusal else 200)
+
+
+@router.get("/offers/{offer_id}")
+def offer_detail(offer_id: PathId, request: Request, session: DB, p: CurrentPrincipal):
+    return _offer_page(request, session, p, offer_id)
 
 
 @router.get("/offers/{offer_id}/edit")
@@ -215,11 +223,16 @@ def update_offer(offer_id: PathId, request: Request, posted: Posted, session: DB
 
 
 @router.post("/offers/{offer_id}/{verb}")
-def offer_action(offer_id: PathId, verb: str, session: DB, p: LoggedIn):
+def offer_action(offer_id: PathId, verb: str, request: Request, session: DB, p: LoggedIn):
+    """Publish or withdraw; a refusal (someone else's patent, a lapsed one) shows on the offer with its reason."""
     actions = {"publish": svc.publish_offer, "withdraw": svc.withdraw_offer}
     if verb not in actions:
         raise NotFound("页面不存在")
-    actions[verb](session, p, offer_id)
+    try:
+        actions[verb](session, p, offer_id)
+    except (Forbidden, Conflict) as exc:
+        session.rollback()
+        return _offer_page(request, session, p, offer_id, exc)
     return see_other(f"/offers/{offer_id}")
 
 
