@@ -144,6 +144,7 @@ def test_the_public_notice_states_the_record(session, world: World):
             ("entries", entry),
             ("builder", setting(world.apps[0].org, "name", "包头改名有限公司", "包头改名有限公司")),
             ("industry", setting(world.apps[0].industry, "name", "改名产业", "\t改名产业\t")),
+            ("region", setting(world.apps[0].region, "name", "改名市", "\t改名市")),
             ("year", year),
         ],
     )
