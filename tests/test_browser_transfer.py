@@ -149,7 +149,7 @@ def _record_contact(users: LocalUsers, page: sync_api.Page, match_id: str, today
     expect(form.locator("input[name=match_id]")).to_have_value(match_id)
     expect(form.locator("input[name=demand_id]")).to_have_value(demand_path.rsplit("/", 1)[1])
     expect(form.locator("#f-subject")).to_have_value(f"{DEMAND} — {ACCEPTED_TITLE}")
-    expect(form.locator("#f-seeker_org_id")).to_have_value(re.compile(r"^\d+$"))
+    expect(form.locator("#f-seeker_org_id")).to_have_value(ENTERPRISE)  # by name, never the internal number
     expect(form.locator("#f-seeker_name")).to_have_value("")
     expect(form.locator("#f-provider_org_id")).to_have_value("")
     expect(form.locator("#f-provider_name")).to_have_value(PROVIDER)
@@ -176,7 +176,7 @@ def _make_deal(users: LocalUsers, page: sync_api.Page, today: str) -> None:
     form = page.get_by_test_id("deal-form")
     expect(form.locator("#f-title")).to_have_value(f"{DEMAND} — {ACCEPTED_TITLE}")
     expect(form.locator("#f-provider_name")).to_have_value(PROVIDER)
-    expect(form.locator("#f-seeker_org_id")).to_have_value(re.compile(r"^\d+$"))
+    expect(form.locator("#f-seeker_org_id")).to_have_value(ENTERPRISE)  # by name, never the internal number
     expect(form.locator("#f-application_nos")).to_have_value(ACCEPTED)
     expect(form.locator("#f-intention_on")).to_have_value(today)
     form.locator("#f-mode").select_option(label="普通许可")

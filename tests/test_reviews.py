@@ -408,6 +408,13 @@ def test_out_of_range_scores_name_the_indicator_and_scoring_after_close_is_409(s
     assert "0 到 20" in bad.json()["detail"]
     page = post_form(client, f"/reviews/panels/{panel.id}/score/{d1.id}", {"item_A3": "-1", "action": "save"})
     assert page.status_code == 422 and "“场所与办公条件（第五条第三项）”的得分应在 0 到 10 之间" in page.text
+    both = post_form(
+        client, f"/reviews/panels/{panel.id}/score/{d1.id}", {"item_A1": "25", "item_A3": "-1", "action": "submit"}
+    )
+    errors = dict(re.findall(r'data-field="(item_\w+)">([^<]*)<', both.text))
+    assert errors["item_A1"] == "“产业代表性与规划举措（第五条第一项）”的得分应在 0 到 20 之间"
+    assert errors["item_A3"] == "“场所与办公条件（第五条第三项）”的得分应在 0 到 10 之间"
+    assert len(errors) == 6 and errors["item_A2"].startswith("请为“"), "every indicator's problem at once"
     partial = client.put(url, json={"items": {"A1": 18}, "submit": True})
     assert partial.status_code == 422 and partial.json()["field"] == "item_A2"
     full = {i["code"]: i["max"] - 1 for i in sheet.indicators}

@@ -56,19 +56,38 @@ def _demo_password() -> str:
     return DEMO_PASSWORD
 
 
-def check_password_rule(password: str, *, username: str = "", field: str = "password", initial: bool = False) -> None:
-    """Refuse a weak new password with a message that names the rule it breaks (on ``field`` of the form).
+# The rules as shown next to every new-password field before anything is typed.
+PASSWORD_RULES = (
+    f"至少 {MIN_LENGTH} 个字符",
+    "同时包含字母和数字",
+    "不能包含用户名",
+    "不能是常见或已泄露的密码",
+    "不能是演示环境公开的初始密码",
+)
+
+
+def password_problems(password: str, *, username: str = "", initial: bool = False) -> list[str]:
+    """Every rule a new password breaks, in Chinese, so a form can name them all at once.
 
     An ``initial`` password, which must be changed at first login, may be the demo password: that is how the
     demo accounts are made. A password the user chooses never may."""
     lowered = password.lower()
+    problems = []
     if len(password) < MIN_LENGTH:
-        raise InvalidInput(f"密码至少 {MIN_LENGTH} 个字符", field=field)
+        problems.append(f"密码至少 {MIN_LENGTH} 个字符")
     if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
-        raise InvalidInput("密码须同时包含字母和数字", field=field)
+        problems.append("密码须同时包含字母和数字")
     if username and username.lower() in lowered:
-        raise InvalidInput("密码不能包含用户名", field=field)
+        problems.append("密码不能包含用户名")
     if not initial and lowered == _demo_password().lower():
-        raise InvalidInput("不能使用演示环境公开的初始密码", field=field)
+        problems.append("不能使用演示环境公开的初始密码")
     if lowered in common_passwords():
-        raise InvalidInput("该密码属于常见或已泄露的密码，容易被猜中，请换一个", field=field)
+        problems.append("该密码属于常见或已泄露的密码，容易被猜中，请换一个")
+    return problems
+
+
+def check_password_rule(password: str, *, username: str = "", field: str = "password", initial: bool = False) -> None:
+    """Refuse a weak new password with a message that names every rule it breaks (on ``field`` of the form)."""
+    problems = password_problems(password, username=username, initial=initial)
+    if problems:
+        raise InvalidInput("；".join(problems), field=field)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ipoc.audit import service as audit
 from ipoc.auth.models import ApiToken, LoginAttempt, User, UserSession
-from ipoc.auth.passwords import check_password_rule, hash_password, verify_password
+from ipoc.auth.passwords import check_password_rule, hash_password, password_problems, verify_password
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
 from ipoc.centers.models import Center
 from ipoc.config import get_settings
@@ -170,12 +170,25 @@ def update_user(
         set_active(session, user, active, reason=reason)
 
 
-def change_password(session: Session, user: User, old: str, new: str) -> None:
+def password_change_problems(user: User, old: str, new: str) -> dict[str, str]:
+    """Everything wrong with a password change, per field, so the form can say it all at once: a wrong old
+    password, and every rule the new one breaks."""
+    problems: dict[str, str] = {}
     if not verify_password(user.password_hash, old):
-        raise InvalidInput("原密码不正确", field="old_password")
+        problems["old_password"] = "原密码不正确"
+    rules = password_problems(new, username=user.username)
     if old == new:
-        raise InvalidInput("新密码不能与原密码相同", field="new_password")
-    check_password_rule(new, username=user.username, field="new_password")
+        rules.insert(0, "新密码不能与原密码相同")
+    if rules:
+        problems["new_password"] = "；".join(rules)
+    return problems
+
+
+def change_password(session: Session, user: User, old: str, new: str) -> None:
+    problems = password_change_problems(user, old, new)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise InvalidInput(message, field=field)
     user.password_hash = hash_password(new)
     user.must_change_password = False
     revoke_sessions(session, user)  # every session, this one too: the caller starts a fresh one

@@ -12,6 +12,7 @@ from ipoc import clock
 from ipoc.audit import service as audit
 from ipoc.auth import service as accounts
 from ipoc.auth.models import User
+from ipoc.auth.passwords import PASSWORD_RULES, password_problems
 from ipoc.auth.roles import ACCOUNT_ROLES, ROLE_LABELS, Principal, Role
 from ipoc.auth.schemas import LoginForm, PasswordChange, TokenCreate, UserCreate, UserUpdate
 from ipoc.reference.service import list_regions
@@ -91,25 +92,32 @@ def _logged_in_user(user: Annotated[User | None, Depends(current_user)]) -> User
     return user
 
 
+def _password_ctx(user: User, errors: dict[str, str] | None = None) -> dict:
+    return {"title": "修改密码", "forced": user.must_change_password, "rules": PASSWORD_RULES, "errors": errors or {}}
+
+
 @router.get("/account/password")
 def password_page(request: Request, user: Annotated[User, Depends(_logged_in_user)], p: CurrentPrincipal):
-    return render(request, "auth/password.html", {"title": "修改密码", "forced": user.must_change_password})
+    return render(request, "auth/password.html", _password_ctx(user))
 
 
 @router.post("/account/password")
 def change_password(
     request: Request, posted: Posted, session: DB, user: Annotated[User, Depends(_logged_in_user)], p: CurrentPrincipal
 ):
+    """Every problem is named at once, each by its field: a missing field, a wrong old password, each rule the
+    new password breaks, a confirmation that differs."""
     form = parse_form(posted, PasswordChange)
-    if form.ok and form.data is not None:
-        if form.data.new_password != form.data.confirm_password:
-            form.errors["confirm_password"] = "两次输入的新密码不一致"
-        else:
-            d = form.data
-            attempt(session, form, lambda: accounts.change_password(session, user, d.old_password, d.new_password))
+    old, new, confirm = (form.values.get(name, "") for name in ("old_password", "new_password", "confirm_password"))
+    if new:
+        for field, message in accounts.password_change_problems(user, old, new).items():
+            form.errors.setdefault(field, message)
+        if confirm and confirm != new:
+            form.errors.setdefault("confirm_password", "两次输入的新密码不一致")
+    if not form.errors and (d := form.data) is not None:
+        attempt(session, form, lambda: accounts.change_password(session, user, d.old_password, d.new_password))
     if form.errors:
-        ctx = {"title": "修改密码", "forced": user.must_change_password, "errors": form.errors}
-        return render(request, "auth/password.html", ctx, status_code=422)
+        return render(request, "auth/password.html", _password_ctx(user, form.errors), status_code=422)
     _start_session(request, session, user)
     return RedirectResponse("/dashboard?changed=1", status_code=303)
 
@@ -155,6 +163,7 @@ def _users_ctx(session: DB, **extra) -> dict:
         "role_labels": {r.value: label for r, label in ROLE_LABELS.items()},
         "role_options": ROLE_OPTIONS,
         "regions": list_regions(session),
+        "rules": PASSWORD_RULES[:-1],  # an initial password may be the demo one: it must be changed at first login
         **extra,
     }
 
@@ -190,6 +199,9 @@ def _scope_name(user: User) -> str:
 @router.post("/admin/users")
 def create_user(request: Request, posted: Posted, session: DB, _admin: Admin):
     form = parse_form(posted, UserCreate)
+    password, username = form.values.get("password", ""), form.values.get("username", "")
+    if password and (problems := password_problems(password, username=username.strip(), initial=True)):
+        form.errors.setdefault("password", "；".join(problems))  # with the other fields' errors, not after them
     if form.ok and form.data is not None:
         d = form.data
         attempt(

@@ -16,10 +16,17 @@ from ipoc.deals.schemas import CloseContactIn, ContactIn, DealEditIn, DealIn, St
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, Posted, see_other, submit
+from ipoc.web.forms import FormResult, OrgFields, Posted, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
+
+
+def _parties(session: DB, p: CurrentPrincipal) -> OrgFields:
+    """The two parties of a contact or deal, chosen by organisation name (unregistered ones by their own name)."""
+    return OrgFields(session, p, ("seeker_org_id", "provider_org_id"))
+
+
 # A filter form's "all" option sends the year empty: no filter.
 QueryYear = Annotated[int | None, BeforeValidator(lambda v: None if v == "" else v), Query(ge=1985, le=2100)]
 
@@ -71,12 +78,14 @@ def _contact_form(request: Request, values: dict[str, Any], form: FormResult | N
 
 @router.get("/contacts/new")
 def new_contact(request: Request, session: DB, p: LoggedIn, match_id: QueryId = None, event_id: QueryId = None):
-    return _contact_form(request, svc.contact_defaults(session, p, match_id=match_id, event_id=event_id))
+    defaults = svc.contact_defaults(session, p, match_id=match_id, event_id=event_id)
+    return _contact_form(request, _parties(session, p).show(defaults))
 
 
 @router.post("/contacts/new")
 def create_contact(request: Request, posted: Posted, session: DB, p: LoggedIn):
-    form, contact = submit(posted, session, ContactIn, lambda data: svc.create_contact(session, p, data))
+    parties = _parties(session, p)
+    form, contact = submit(posted, session, ContactIn, lambda data: svc.create_contact(session, p, data), orgs=parties)
     return see_other(f"/contacts/{contact.id}") if contact else _contact_form(request, {}, form)
 
 
@@ -158,12 +167,14 @@ def _deal_form(request: Request, values: dict[str, Any], form: FormResult | None
 
 @router.get("/deals/new")
 def new_deal(request: Request, session: DB, p: LoggedIn, contact_id: QueryId = None):
-    return _deal_form(request, svc.deal_defaults(session, p, contact_id))
+    return _deal_form(request, _parties(session, p).show(svc.deal_defaults(session, p, contact_id)))
 
 
 @router.post("/deals/new")
 def create_deal(request: Request, posted: Posted, session: DB, p: LoggedIn):
-    form, deal = submit(posted, session, DealIn, lambda data: svc.create_deal(session, p, data))
+    form, deal = submit(
+        posted, session, DealIn, lambda data: svc.create_deal(session, p, data), orgs=_parties(session, p)
+    )
     return see_other(f"/deals/{deal.id}") if deal else _deal_form(request, {}, form)
 
 
@@ -191,13 +202,15 @@ def deal_detail(deal_id: PathId, request: Request, session: DB, p: CurrentPrinci
 @router.get("/deals/{deal_id}/edit")
 def edit_deal(deal_id: PathId, request: Request, session: DB, p: LoggedIn):
     deal = svc.get_deal(session, p, deal_id)
-    return _deal_form(request, svc.deal_edit_values(deal), deal=deal)
+    return _deal_form(request, _parties(session, p).show(svc.deal_edit_values(deal)), deal=deal)
 
 
 @router.post("/deals/{deal_id}/edit")
 def save_deal(deal_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     deal = svc.get_deal(session, p, deal_id)  # 404 out of scope, before validating the form
-    form, done = submit(posted, session, DealEditIn, lambda data: svc.update_deal(session, p, deal_id, data))
+    form, done = submit(
+        posted, session, DealEditIn, lambda data: svc.update_deal(session, p, deal_id, data), orgs=_parties(session, p)
+    )
     return see_other(f"/deals/{deal_id}") if done else _deal_form(request, {}, form, deal=deal)
 
 

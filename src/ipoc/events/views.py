@@ -18,7 +18,7 @@ from ipoc.events.schemas import AttendanceIn, CancelIn, EventIn, ItemIn, SignupI
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, Posted, see_other, submit
+from ipoc.web.forms import FormResult, OrgFields, Posted, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -131,9 +131,11 @@ def export_participants(event_id: PathId, session: DB, p: LoggedIn):
     )  # fmt: skip
 
 
-def _on_page(request: Request, posted: FormData, session: DB, p, event_id: int, name: str, model, action, lists=()):
+def _on_page(
+    request: Request, posted: FormData, session: DB, p, event_id: int, name: str, model, action, lists=(), orgs=None
+):
     """A form posted from the event page: back to the page on success, the page with the error otherwise."""
-    form, _ = submit(posted, session, model, action, lists=lists)
+    form, _ = submit(posted, session, model, action, lists=lists, orgs=orgs)
     return _detail(request, session, p, event_id, name, form) if form.errors else see_other(f"/events/{event_id}")
 
 
@@ -152,7 +154,8 @@ def withdraw_signup(event_id: PathId, session: DB, p: LoggedIn):
 @router.post("/events/{event_id}/walk-in")
 def walk_in(event_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     action = lambda data: svc.walk_in(session, p, event_id, data)  # noqa: E731
-    return _on_page(request, posted, session, p, event_id, "walk_in", WalkInIn, action)
+    registered = OrgFields(session, p, ("org_id",))  # a registered organisation is named, not numbered
+    return _on_page(request, posted, session, p, event_id, "walk_in", WalkInIn, action, orgs=registered)
 
 
 @router.post("/events/{event_id}/attendance")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,7 @@ from ipoc.auth.models import User
 from ipoc.auth.roles import Principal, Role
 from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.schemas import OrgRegistration
 from ipoc.reference.models import OrgType, Region
@@ -82,6 +85,38 @@ def list_orgs(
     return list(session.scalars(stmt))
 
 
+def _name_key(name: str) -> str:
+    """A name as compared: spaces dropped, brackets of either width alike, Latin letters in one case."""
+    return re.sub(r"\s+", "", name).replace("(", "（").replace(")", "）").lower()
+
+
+def find_by_name(session: Session, principal: Principal, text: str, limit: int = 20) -> list[Organisation]:
+    """Type-ahead: the organisations the caller may see whose name contains what was typed, an exact name first."""
+    key = _name_key(text)
+    chunk = max(re.split(r"[\s()（）]+", text), key=len)  # narrows the query; the key decides
+    if not key or not chunk:
+        return []
+    stmt = _visible(principal).where(Organisation.name.icontains(chunk, autoescape=True)).order_by(Organisation.name)
+    found = [o for o in session.scalars(stmt.limit(500)) if key in _name_key(o.name)]
+    return sorted(found, key=lambda o: (_name_key(o.name) != key, o.name))[:limit]  # the same order on every database
+
+
+def org_id_by_name(session: Session, principal: Principal, text: str, *, field: str) -> int:
+    """The organisation a form names (chosen from the type-ahead or typed in full), or why none is, on ``field``."""
+    key = _name_key(text)
+    candidates = find_by_name(session, principal, text, limit=6)
+    exact = [o for o in candidates if _name_key(o.name) == key]
+    if len(exact) == 1:
+        return exact[0].id
+    if exact:
+        raise InvalidInput(f"名称为“{text.strip()}”的单位有 {len(exact)} 个，请联系管理员核对单位名录", field=field)
+    if len(candidates) > 1:
+        names = "、".join(o.name for o in candidates[:5])
+        raise InvalidInput(f"“{text.strip()}”对应多个单位（{names}），请选择或输入单位全称", field=field)
+    hint = f"，您要找的是否为“{candidates[0].name}”" if candidates else "，未注册的单位请填写在名称栏"
+    raise InvalidInput(f"单位名录中没有“{text.strip()}”{hint}", field=field)
+
+
 def pending_for(session: Session, principal: Principal) -> list[Organisation]:
     """What waits on this bureau: registrations in its area not yet verified."""
     if principal.role not in (Role.BUREAU_OFFICER, Role.REGION_ADMIN):
@@ -121,6 +156,8 @@ def review(session: Session, principal: Principal, org_id: int, *, approve: bool
     org.review_note = note.strip()
     org.reviewed_by_id = principal.user_id
     org.reviewed_at = utcnow()
+    said = f"您单位的注册核验结果：{org.status_label}" + (f"。意见：{org.review_note}" if org.review_note else "")
+    messages.tell(session, text=said, link=f"/orgs/{org.id}", organisations=[org.id])
     session.flush()
     return org
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -80,6 +80,13 @@ def directory_export(session: DB, p: CurrentPrincipal, region_id: QueryId = None
 @router.get("/orgs/pending")
 def pending(request: Request, session: DB, p: Bureau):
     return render(request, "orgs/list.html", {"title": "待核验单位", "orgs": orgs.pending_for(session, p)})
+
+
+@router.get("/orgs/options")
+def name_options(request: Request, session: DB, p: CurrentPrincipal, q: Annotated[str, Query(max_length=100)] = ""):
+    """Type-ahead for the forms that name an organisation: <option>s of the names the caller may see that
+    contain ``q``, for the field's <datalist> (static/ipoc.js asks as the user types)."""
+    return render(request, "orgs/_options.html", {"found": orgs.find_by_name(session, p, q)})
 
 
 @router.get("/orgs/{org_id}")

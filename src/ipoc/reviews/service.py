@@ -438,22 +438,27 @@ def score_form(
     return panel, subject, _own_score(session, panel, member.expert_id, subject_id)
 
 
-def _checked_items(sheet: ScoreSheet, items: dict[str, float], *, complete: bool) -> dict[str, float | int]:
-    known = {ind["code"] for ind in sheet.indicators}
-    unknown = sorted(set(items) - known)
+def item_problems(sheet: ScoreSheet, items: dict[str, float], *, complete: bool) -> dict[str, str]:
+    """Every indicator's problem at once, by its form field: out of range, or (``complete``) not scored."""
+    problems: dict[str, str] = {}
+    unknown = sorted(set(items) - {ind["code"] for ind in sheet.indicators})
     if unknown:
-        raise InvalidInput(f"评分表中没有指标“{unknown[0]}”", field="items")
-    checked: dict[str, float | int] = {}
+        problems["items"] = f"评分表中没有指标“{unknown[0]}”"
     for ind in sheet.indicators:
-        value = items.get(ind["code"])
-        if value is None:
-            if complete:
-                raise InvalidInput(f"请为“{ind['label']}”打分", field=f"item_{ind['code']}")
-            continue
-        if not 0 <= value <= ind["max"]:
-            raise InvalidInput(f"“{ind['label']}”的得分应在 0 到 {fmt(ind['max'])} 之间", field=f"item_{ind['code']}")
-        checked[ind["code"]] = _num(value)
-    return checked
+        value, field = items.get(ind["code"]), f"item_{ind['code']}"
+        if value is None and complete:
+            problems[field] = f"请为“{ind['label']}”打分"
+        elif value is not None and not 0 <= value <= ind["max"]:
+            problems[field] = f"“{ind['label']}”的得分应在 0 到 {fmt(ind['max'])} 之间"
+    return problems
+
+
+def _checked_items(sheet: ScoreSheet, items: dict[str, float], *, complete: bool) -> dict[str, float | int]:
+    problems = item_problems(sheet, items, complete=complete)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise InvalidInput(message, field=field)
+    return {ind["code"]: _num(items[ind["code"]]) for ind in sheet.indicators if ind["code"] in items}
 
 
 def weighted_total(sheet: ScoreSheet, items: dict[str, float]) -> float:

@@ -301,6 +301,9 @@ def save_score(panel_id: PathId, subject_id: PathId, request: Request, posted: P
     items = {k.removeprefix("item_"): v for k, v in values.items() if k.startswith("item_") and v.strip()}
     raw = {"items": items, "comment": values.get("comment", ""), "submit": values.get("action") == "submit"}
     result = _validate(ScoreIn, raw, values)
+    if result.data is not None:  # every indicator's problem at once, not the first one only
+        panel = reviews.score_form(session, p, panel_id, subject_id)[0]
+        result.errors |= reviews.item_problems(panel.sheet, result.data.items, complete=result.data.submit)
     attempt(session, result, lambda: reviews.save_score(session, p, panel_id, subject_id, result.data))
     if result.errors:
         return _score_page(request, session, p, panel_id, subject_id, 422, errors=result.errors, values=values)

@@ -18,7 +18,7 @@ from ipoc.transfer.models import DEMAND_STATES, MODES, OFFER_STATES, TRL_LABELS
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, Posted, see_other, submit
+from ipoc.web.forms import FormResult, OrgFields, Posted, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -89,7 +89,10 @@ def new_demand(request: Request, session: DB, p: LoggedIn):
 
 @router.post("/demands/new")
 def create_demand(request: Request, posted: Posted, session: DB, p: LoggedIn):
-    form, saved = submit(posted, session, DemandIn, lambda data: svc.create_demand(session, p, data), lists=("modes",))
+    on_behalf = OrgFields(session, p, ("org_id",))  # staff name the demand's organisation
+    form, saved = submit(
+        posted, session, DemandIn, lambda data: svc.create_demand(session, p, data), lists=("modes",), orgs=on_behalf
+    )
     return see_other(f"/demands/{saved.id}") if saved else _demand_form(request, session, p, "/demands/new", form)
 
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from ipoc.auth.roles import Principal
 from ipoc.errors import DomainError
+from ipoc.orgs import service as org_service
+from ipoc.orgs.models import Organisation
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -111,22 +116,63 @@ async def posted_form(request: Request) -> FormData:
 Posted = Annotated[FormData, Depends(posted_form)]
 
 
-def parse_form(posted: FormData, model: type[M], *, lists: tuple[str, ...] = ()) -> FormResult[M]:
-    """Validate a posted form; the fields named in ``lists`` (checkbox groups) arrive as lists."""
+@dataclass(frozen=True)
+class OrgFields:
+    """The fields of a form that name an organisation. People choose it by name (type-ahead from /orgs/options,
+    or the exact name typed without script), never by its internal number; the server resolves the name."""
+
+    session: Session
+    principal: Principal
+    fields: tuple[str, ...]
+
+    def resolve(self, raw: dict[str, Any]) -> dict[str, str]:
+        """Replace each named organisation in ``raw`` by its id; answer the names that resolve to none or to
+        several, per field (such a field is dropped from ``raw``, so it is reported once)."""
+        errors: dict[str, str] = {}
+        for field in self.fields:
+            if isinstance(raw.get(field), str):
+                try:
+                    raw[field] = org_service.org_id_by_name(self.session, self.principal, raw[field], field=field)
+                except DomainError as exc:
+                    errors[field] = exc.message
+                    del raw[field]
+        return errors
+
+    def show(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Values as the form shows them: the organisation's name where a record or default holds its id."""
+        ids = {f: values[f] for f in self.fields if isinstance(values.get(f), int)}
+        found = select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids.values()))
+        names = {org_id: name for org_id, name in self.session.execute(found)} if ids else {}
+        return {**values, **{f: names.get(org_id, "") for f, org_id in ids.items()}}
+
+
+def parse_form(
+    posted: FormData, model: type[M], *, lists: tuple[str, ...] = (), orgs: OrgFields | None = None
+) -> FormResult[M]:
+    """Validate a posted form, reporting every field's error at once; the fields named in ``lists`` (checkbox
+    groups) arrive as lists, those of ``orgs`` as organisation names."""
     values: dict[str, Any] = {k: v for k, v in posted.items() if k != "csrf_token" and isinstance(v, str)}
     values.update({name: [v for v in posted.getlist(name) if isinstance(v, str)] for name in lists})
     raw = {k: v for k, v in values.items() if (v.strip() if isinstance(v, str) else v)}  # blank: "not given"
+    errors = orgs.resolve(raw) if orgs else {}
     try:
-        return FormResult(values, model.model_validate(raw), {})
+        data = model.model_validate(raw)
     except ValidationError as exc:
-        return FormResult(values, None, field_errors(exc))
+        return FormResult(values, None, field_errors(exc) | errors)
+    return FormResult(values, None if errors else data, errors)
 
 
 def submit(
-    posted: FormData, session: Session, model: type[M], action: Callable[[M], T], *, lists: tuple[str, ...] = ()
+    posted: FormData,
+    session: Session,
+    model: type[M],
+    action: Callable[[M], T],
+    *,
+    lists: tuple[str, ...] = (),
+    orgs: OrgFields | None = None,
 ) -> tuple[FormResult[M], T | None]:
     """Parse and validate a posted form, then ``attempt`` the service call on its data: (the form, the result)."""
-    form = parse_form(posted, model, lists=lists)
+    form = parse_form(posted, model, lists=lists, orgs=orgs)
     data = form.data
     return form, (attempt(session, form, lambda: action(data)) if data is not None else None)
 
