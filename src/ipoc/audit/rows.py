@@ -9,7 +9,8 @@ differ from the replayed state), **inserted** (no create record, or created agai
 Not compared: ``updated_at`` and each model's ``__audit_ignore__`` fields (written without a record on
 purpose, e.g. the last login time), ``__audit_redact__`` fields (the trail holds ``***``, never the value),
 and fields no record mentions (a column added after the row's last record). Regions and industries seeded by
-the first migration have no create record: they start from the values it seeds (``ipoc.reference.seed``).
+the first migration have no create record: they start from the values it seeds (``ipoc.reference.seed``); so do
+the advertising phrases migration 0010 seeds.
 
 Tables written in bulk (patents, their applicants and legal events, written by the import with
 ``insert()``/``update()`` statements) are not ``__audited__`` row by row: each committed import batch writes
@@ -22,9 +23,11 @@ bounded by the chunk (plus one short string per audited entity) on tables of 100
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, or_, select, tuple_
@@ -100,7 +103,20 @@ def _seeded(table: str) -> dict[str, dict[str, Any]]:
             str(n): {"name": name, "naming_term": term, "category": cat, "source": src, "active": True}
             for n, (name, term, cat, src) in enumerate(seed.INDUSTRIES, start=1)
         }
+    if table == "advertising_phrases":
+        phrases = _migration_constant("0010_offer_rights_and_phrases", "SEED_PHRASES")
+        return {str(n): {"phrase": p, "created_by_id": None} for n, p in enumerate(phrases, start=1)}
     return {}
+
+
+def _migration_constant(revision_file: str, name: str) -> Any:
+    """A constant a migration seeds from (a migration's module name starts with a digit: loaded by path)."""
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / f"{revision_file}.py"
+    spec = importlib.util.spec_from_file_location(f"ipoc_migration_{revision_file}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
 
 
 def _replay(
