@@ -24,7 +24,7 @@ from ipoc.orgs.models import Organisation
 from ipoc.orgs.service import require_verified
 from ipoc.patents import rights
 from ipoc.patents.ipc import section_label
-from ipoc.patents.models import KIND_LABELS, STATUS_LABELS, Patent
+from ipoc.patents.models import KIND_LABELS, STATUS_LABELS, Patent, RightsAuthorisation
 from ipoc.patents.reading import FileRefused
 from ipoc.stock import intake
 from ipoc.stock.models import ACTIONS, UNLINKED_LABEL, StockBatch, StockIntake, StockPatent
@@ -152,6 +152,13 @@ def holder_state(session: Session, org_id: int, patent: Patent) -> tuple[str, st
     h = rights.holding(session, patent)
     if h.holds(org_id):
         return "own", h.patentee_names
+    confirmed = select(RightsAuthorisation.id).where(
+        RightsAuthorisation.patent_id == patent.id,
+        RightsAuthorisation.organisation_id == org_id,
+        RightsAuthorisation.state == "confirmed",
+    )
+    if session.scalar(confirmed.limit(1)) is None:  # the common case of a large list: no second holding
+        return "other", h.patentee_names
     standing = [r for r in rights.check(session, patent, "offer", organisation_id=org_id) if r.standing]
     return ("authorised" if not standing else "other"), h.patentee_names
 
