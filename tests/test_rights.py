@@ -16,10 +16,11 @@ from ipoc.deals import service as svc
 from ipoc.deals.models import Deal, DealPatent
 from ipoc.deals.schemas import StepIn
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.licensing.models import OpenLicenceDeclaration
 from ipoc.orgs import names
 from ipoc.orgs.models import OrganisationName
 from ipoc.patents import rights, rights_records
-from ipoc.patents.models import LegalEvent, Patent, RightsAuthorisation
+from ipoc.patents.models import Applicant, LegalEvent, Patent, RightsAuthorisation
 from ipoc.patents.parsing import parse_row
 from ipoc.patents.reading import field_for_header, load_synonyms
 from tests import test_deals
@@ -135,6 +136,14 @@ def test_co_owners_pledgees_and_authorisations_decide_who_may_act(world: World):
     assert any("须经质权人同意" in r for r in rights.refusals(w.session, w.univ.id, patent(w, 2), "transfer", TODAY))
     event(w, 2, "pledge_release", date(2026, 6, 1), pledgee="示例银行")
     assert rights.refusals(w.session, w.univ.id, patent(w, 2), "transfer", TODAY) == [], "released"
+    w.session.add(OpenLicenceDeclaration(patent_id=patent(w, 2).id, patentee="包头示例大学", state="announced",
+                                         fee_method="lump_sum", term_years=3, field="储能", products="电池",
+                                         announced_on=date(2026, 6, 1)))  # fmt: skip
+    w.session.commit()
+    assert rights.refusals(w.session, w.univ.id, patent(w, 2), "exclusive_licence", TODAY) == [
+        "专利处于开放许可实施期间，不能给予独占许可（专利法第五十一条）"
+    ]
+    assert rights.refusals(w.session, w.univ.id, patent(w, 2), "ordinary_licence", TODAY) == []
     event(w, 3, "invalidation", date(2026, 2, 1), decision="宣告专利权全部无效")
     assert rights.refusals(w.session, w.univ.id, patent(w, 3), "ordinary_licence", TODAY) == [
         "专利权已被宣告无效，不能给予普通许可"
@@ -221,8 +230,11 @@ def test_names_are_proposed_and_count_only_once_the_bureau_confirms(client, worl
     w = world
     p1 = patent(w, 1)
     p1.patentees = ["包头示例大学（科技园分部）"]
+    branch = Applicant(name="包头示例大学（科技园分部）")
+    w.session.add(branch)
     w.session.commit()
     assert not rights.is_current_patentee(w.session, w.univ.id, p1)
+    assert names.suggestions(w.session, w.univ) == ["包头示例大学（科技园分部）"], "name matching proposes it"
     login(client, "univ")
     headers = {"x-csrf-token": csrf_of(client)}
     answer = client.post(f"/api/v1/orgs/{w.univ.id}/names", json={"name": "包头示例大学(科技园分部)"}, headers=headers)
@@ -243,6 +255,7 @@ def test_names_are_proposed_and_count_only_once_the_bureau_confirms(client, worl
     w.session.expire_all()
     assert rights.is_current_patentee(w.session, w.univ.id, patent(w, 1)), "full-width brackets or not, same name"
     assert w.session.scalar(select(OrganisationName.decided_by_id).where(OrganisationName.id == link_id))
+    assert w.session.get(Applicant, branch.id).organisation_id == w.univ.id
     try:
         names.propose(w.session, w.people["univ"], w.univ.id, "包头示例大学（科技园分部）")
         raise AssertionError("proposed twice")

@@ -89,7 +89,10 @@ def decide(session: Session, p: Principal, link_id: int, *, approve: bool, note:
     link.decided_by_id = p.user_id
     link.decided_at = utcnow()
     if approve:  # the applicant rows of that name now point at the organisation (facets, matching)
-        for applicant in session.scalars(select(Applicant).where(Applicant.organisation_id.is_(None))):
+        chunk = _SPACE.sub("", link.name)[:4]  # narrows the query; the normalised name decides
+        named = Applicant.name.contains(chunk, autoescape=True)
+        unlinked = select(Applicant).where(Applicant.organisation_id.is_(None), named)
+        for applicant in session.scalars(unlinked):
             if normalise_name(applicant.name) == link.normalised:
                 applicant.organisation_id = link.organisation_id
     session.flush()
@@ -100,10 +103,9 @@ def suggestions(session: Session, org: Organisation, limit: int = 20) -> list[st
     """Applicant names in the patent database close to the organisation's (its name inside theirs or theirs
     inside its), not yet proposed: what name matching offers to propose."""
     key = normalise_name(org.name)
-    core = key[:8]
     taken = {link.normalised for link in names_of(session, org.id)}
     rows = session.scalars(
-        select(Applicant.name).where(Applicant.name.contains(core[:4], autoescape=True)).order_by(Applicant.name)
+        select(Applicant.name).where(Applicant.name.contains(key[:4], autoescape=True)).order_by(Applicant.name)
     )
     out = []
     for name in rows:

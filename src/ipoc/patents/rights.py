@@ -306,13 +306,10 @@ def _open_licences(session: Session, patent: Patent, on: date) -> tuple[list[Lic
     from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
 
     declarations = list(
-        session.scalars(
-            select(OpenLicenceDeclaration).where(
-                OpenLicenceDeclaration.patent_id == patent.id, OpenLicenceDeclaration.state == "announced"
-            )
-        )
+        session.scalars(select(OpenLicenceDeclaration).where(OpenLicenceDeclaration.patent_id == patent.id))
     )
-    in_force = any(d.announced_on is None or d.announced_on <= on for d in declarations)
+    # a withdrawal ends the offer to license, not the licences already taken under it
+    in_force = any(d.state == "announced" and (d.announced_on is None or d.announced_on <= on) for d in declarations)
     ids = [d.id for d in declarations] or [0]
     rows = session.scalars(select(OpenLicence).where(OpenLicence.declaration_id.in_(ids)))
     licences = [
