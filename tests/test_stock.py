@@ -531,6 +531,8 @@ def test_another_universitys_30_patents_are_marked_and_never_offered_as_own(clie
     assert pasted.status_code == 303, pasted.text
     rows = list(_stored(session, batch.id).values())
     assert len(rows) == 30 and {(r.holder_state, r.holders) for r in rows} == {("other", "内蒙古工业大学")}
+    listed = client.get(f"/api/v1/stock/batches/{batch.id}/rows").json()
+    assert {(r["holder_state"], r["holders"]) for r in listed} == {("other", "内蒙古工业大学")}
     page = client.get(f"/stock/{batch.id}")
     assert page.text.count("非本单位") == 30 and 'name="row_ids"' not in page.text  # nothing to tick
     form = _group_form(rows) | {"csrf_token": csrf_of(client)}

@@ -59,7 +59,7 @@ def intake_out(r: StockIntake) -> IntakeOut:
 def row_out(r: StockPatent) -> StockRowOut:
     keep = ("id", "application_no", "linked", "title", "college", "contact", "note", "status_class", "kind",
             "ipc_section", "ipc_class", "expires_on", "remaining_years", "suggestion", "override", "override_note",
-            "action", "action_label", "offer_id", "screened_on")  # fmt: skip
+            "action", "action_label", "offer_id", "screened_on", "holder_state", "holders")  # fmt: skip
     values = {k: getattr(r, k) for k in keep}
     return StockRowOut(**values, status=r.status_label, indicators=r.indicators or {}, reasons=r.reasons or [])
 

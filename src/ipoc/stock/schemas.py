@@ -105,6 +105,8 @@ class StockRowOut(BaseModel):
     action_label: str
     offer_id: int | None
     screened_on: date | None
+    holder_state: str | None  # own | authorised | other (非本单位: never grouped or offered)
+    holders: str  # the current patentees when screened
 
 
 class ReportOut(BaseModel):
