@@ -24,7 +24,7 @@ from ipoc.patents.models import Applicant, LegalEvent, Patent, RightsAuthorisati
 from ipoc.patents.parsing import parse_row
 from ipoc.patents.reading import field_for_header, load_synonyms
 from tests import test_deals
-from tests.conftest import csrf_of, login
+from tests.conftest import csrf_of, login, post_form
 from tests.test_deals import TODAY, World, new_deal
 from tests.test_patent_import import number
 
@@ -213,8 +213,9 @@ def test_a_second_overlapping_exclusive_licence_is_refused_and_counted_nowhere(c
     w.session.commit()
     counted = svc.conversion_by_year(w.session, w.center.id)[2026]
     assert (counted.amount_yuan, counted.deals) == (2_400_000, 2), "the legacy row and the refused one are left out"
-    svc.recheck(w.session, w.staff, legacy.id, TODAY)
-    w.session.commit()
+    assert "1 份合同签订于权利核验上线之前" in client.get("/deals").text
+    assert post_form(client, "/deals/recheck", {}).status_code == 303
+    w.session.expire_all()
     assert legacy.rights_state == "refused" and "在期限和地域上重叠" in legacy.rights_note
     assert svc.conversion_by_year(w.session, w.center.id)[2026].amount_yuan == 2_400_000
     ev = centers.start_self_evaluation(w.session, w.staff, w.center.id, 2026, TODAY)

@@ -680,6 +680,26 @@ def recheck(session: Session, p: Principal, deal_id: int, today: date | None = N
     return deal
 
 
+def unchecked_count(session: Session, p: Principal) -> int:
+    """The staff's center's contracts never checked (0 for anyone else): the list offers to check them."""
+    if not (p.is_(Role.CENTER_STAFF) and p.center_id):
+        return 0
+    return sum(d.rights_state is None for d in excluded_contracts(session, p.center_id))
+
+
+def recheck_unchecked(session: Session, p: Principal, today: date | None = None) -> int:
+    """Check every contract of the staff's center that never was (signed before the check existed), oldest
+    first, so that of two conflicting contracts the later one is the one refused; how many were checked."""
+    center_id = _require_staff(p, "核验合同")
+    stmt = select(Deal.id).where(
+        Deal.center_id == center_id, Deal.stage.in_(flows.CONTRACT_STAGES), Deal.rights_state.is_(None)
+    )
+    ids = list(session.scalars(stmt.order_by(Deal.signed_on, Deal.id)))
+    for deal_id in ids:
+        recheck(session, p, deal_id, today)
+    return len(ids)
+
+
 def follow_query(p: Principal) -> Select[tuple[Deal]] | None:
     """Open deals, stalest first (longest since their last stage): the staff's own center, every center for
     the region admin; None for anyone else."""

@@ -135,8 +135,16 @@ def deals(request: Request, session: DB, p: CurrentPrincipal, stage: str = "", m
         "modes": list(MODES.items()),
         "f": {"stage": stage, "mode": mode, "year": year or ""},
         "staff": svc.manages(p, p.center_id or 0),
+        "unchecked": svc.unchecked_count(session, p),
     }
     return render(request, "deals/deals.html", ctx)
+
+
+@router.post("/deals/recheck")
+def recheck_unchecked(posted: Posted, session: DB, p: LoggedIn):
+    """Check every contract signed before the rights check existed; each then counts in the ledger or says why not."""
+    svc.recheck_unchecked(session, p)
+    return see_other("/deals")
 
 
 @router.get("/deals/export")
