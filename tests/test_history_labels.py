@@ -18,6 +18,7 @@ from ipoc.licensing.models import OpenLicenceDeclaration
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import LegalEvent, Patent
 from ipoc.patents.numbers import check_char
+from ipoc.transfer.models import Demand
 from tests.conftest import act_as, login
 
 RAW_WORDS = re.compile(r"\b(create|update|delete|transition|anonymous|system|cli:\w+|None|True|False)\b")
@@ -40,7 +41,8 @@ def _history(page: str) -> str:
     """The history table of a page, as text."""
     found = re.search(r'<table[^>]*data-testid="history".*?</table>', page, re.S)
     assert found, "the page shows a history"
-    return html.unescape(re.sub(r"<[^>]+>", " ", found.group(0)))
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", found.group(0))))
+    return text.replace(" ：", "：")
 
 
 # Every audited column named with an underscore: none may show on a history (``fee_method``, ``announced_on``).
@@ -81,6 +83,13 @@ def test_histories_read_in_chinese_and_members_read_only_their_own(demo, client)
     dairy = session.scalar(select(Organisation).where(Organisation.name == "赤峰示例乳业有限公司"))
     with acting_as(Actor(id=None, label="cli:root")):
         d = _declaration(session, university)
+        demand = Demand(
+            org_id=dairy.id, title="乳清蛋白提纯", problem="收率低", desired_effect="收率提高", public_summary=""
+        )
+        session.add(demand)
+        session.commit()
+        demand.budget_max_yuan, demand.modes, demand.status = 3_000_000, ["licence", "joint_rd"], "published"
+        session.commit()
     login(client, "nobody-here", "wrong-password")  # an anonymous login attempt
     center = session.scalar(select(Center))
     member = session.scalar(select(User).where(User.username == "member"))
@@ -114,5 +123,11 @@ def test_histories_read_in_chinese_and_members_read_only_their_own(demo, client)
     assert 'data-testid="history"' not in client.get(f"/orgs/{dairy.id}").text
     assert client.get(f"/api/v1/audit/organisations/{dairy.id}").status_code == 403
     assert client.get("/admin/audit").status_code in (403, 404)
+    assert 'data-testid="history"' not in client.get(f"/demands/{demand.id}").text
+
     act_as(client, "dairy")
     assert client.get(f"/open-licences/{d.id}").status_code == 404  # a draft of another organisation
+    own = _history(client.get(f"/demands/{demand.id}").text)
+    _assert_chinese(own)
+    assert "预算上限：（空） → 300 万元" in own and "合作方式：（空） → 许可、合作研发" in own
+    assert "状态变更：草稿 → 已发布" in own

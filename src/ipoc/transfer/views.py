@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from ipoc.audit import service as audit
 from ipoc.centers.models import ACTIVE_STATUSES, Center
 from ipoc.errors import Conflict, DomainError, Forbidden, NotFound
 from ipoc.matching import service as matching
@@ -105,6 +106,8 @@ def demand_detail(demand_id: PathId, request: Request, session: DB, p: CurrentPr
         "confidential": svc.reveal(session, p, demand),
         "manage": svc.may_manage_demand(p, demand),
         "matches": matching.may_view_demand_matches(p, demand),
+        # the history holds the confidential detail: only for those who manage the demand (all in its circle)
+        "history": audit.history(session, "tech_demands", demand.id) if svc.may_manage_demand(p, demand) else [],
     }
     return render(request, "transfer/demand.html", ctx)
 
@@ -198,6 +201,7 @@ def _offer_page(request: Request, session: DB, p: CurrentPrincipal, offer_id: in
         "patentees": {pid: "、".join(names) for pid, names in svc.patentees_of(session, [offer]).items()},
         "manage": svc.may_manage_offer(p, offer),
         "matches": matching.may_view_offer_matches(session, p, offer),
+        "history": audit.history(session, "tech_offers", offer.id) if svc.may_manage_offer(p, offer) else [],
         "refusal": refusal.message if refusal else None,
     }
     return render(request, "transfer/offer.html", ctx, status_code=refusal.status_code if refusal else 200)
