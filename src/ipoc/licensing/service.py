@@ -89,7 +89,7 @@ def advertising_in(session: Session, *texts: str) -> list[str]:
 
 def add_phrase(session: Session, p: Principal, data: PhraseIn) -> AdvertisingPhrase:
     """The region admin extends the list; a phrase already listed (after folding width and script) is refused."""
-    _require_admin(p)
+    require_phrase_admin(p)
     key = fold(data.phrase)
     if any(fold(x.phrase) == key for x in advertising_phrases(session)):
         raise Conflict(f"「{data.phrase}」已在禁用用语清单中", field="phrase")
@@ -101,7 +101,7 @@ def add_phrase(session: Session, p: Principal, data: PhraseIn) -> AdvertisingPhr
 
 
 def remove_phrase(session: Session, p: Principal, phrase_id: int) -> None:
-    _require_admin(p)
+    require_phrase_admin(p)
     phrase = session.get(AdvertisingPhrase, phrase_id)
     if phrase is None:
         raise NotFound("禁用用语不存在")
@@ -110,7 +110,8 @@ def remove_phrase(session: Session, p: Principal, phrase_id: int) -> None:
     session.flush()
 
 
-def _require_admin(p: Principal) -> None:
+def require_phrase_admin(p: Principal) -> None:
+    """The region admin keeps the phrase list (its page and API answer 403 to anyone else)."""
     if not p.is_(Role.REGION_ADMIN):
         raise Forbidden("只有自治区局管理员可以维护禁用用语清单")
 

@@ -10,8 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from ipoc.audit import service as audit
-from ipoc.auth.roles import Role
-from ipoc.errors import DomainError, Forbidden
+from ipoc.errors import DomainError
 from ipoc.licensing import service as lic
 from ipoc.licensing.models import FEE_METHODS
 from ipoc.licensing.schemas import (
@@ -219,8 +218,7 @@ def record_fact(application_no: str, request: Request, posted: Posted, session: 
 
 
 def _phrases_page(request: Request, session: DB, p: LoggedIn, form: FormResult | None = None):
-    if not p.is_(Role.REGION_ADMIN):
-        raise Forbidden("只有自治区局管理员可以维护禁用用语清单")
+    lic.require_phrase_admin(p)
     ctx = {
         "title": "开放许可声明禁用用语",
         "phrases": lic.advertising_phrases(session),
