@@ -130,6 +130,11 @@ def test_co_owners_pledgees_and_authorisations_decide_who_may_act(world: World):
     rights_records.decide_authorisation(w.session, w.staff, auth.id, approve=True)
     assert rights.refusals(w.session, w.ent.id, p1, "offer", TODAY) == []
     assert w.session.get(RightsAuthorisation, auth.id).attachment_id is not None
+    p1.patentees = ["包头示例研究院"]  # the grantor no longer holds the patent: its paper grants nothing
+    w.session.commit()
+    assert rights.refusals(w.session, w.ent.id, p1, "offer", TODAY), "an authorisation from a former patentee"
+    p1.patentees = ["包头示例大学", "包头示例研究院"]
+    w.session.commit()
 
     # pledged: a licence or transfer needs the pledgee's consent; lapsed or invalidated: nothing goes
     event(w, 2, "pledge", date(2026, 1, 5), pledgee="示例银行")

@@ -424,8 +424,12 @@ def _state_refusals(h: Holding, act: str) -> list[Refusal]:
     return out
 
 
-def _authorisation(session: Session, organisation_id: int, patent: Patent, act: str, on: date) -> str | None:
-    """The grantor of a confirmed, unexpired written authorisation for ``act``; None without one."""
+def _authorisation(
+    session: Session, h: Holding, organisation_id: int, patent: Patent, act: str, on: date
+) -> str | None:
+    """The grantor of a confirmed, unexpired written authorisation for ``act``; None without one. An authorisation
+    speaks only while its grantor is still a patentee: after a transfer, the old holder's paper grants nothing."""
+    patentees = {normalise_name(x.name) for x in h.patentees}
     rows = session.scalars(
         select(RightsAuthorisation).where(
             RightsAuthorisation.patent_id == patent.id,
@@ -434,7 +438,8 @@ def _authorisation(session: Session, organisation_id: int, patent: Patent, act: 
         )
     )
     for auth in rows:
-        if act in auth.acts and (auth.valid_until is None or on <= auth.valid_until):
+        current = normalise_name(auth.grantor) in patentees
+        if current and act in auth.acts and (auth.valid_until is None or on <= auth.valid_until):
             return auth.grantor
     return None
 
@@ -460,7 +465,7 @@ def _standing(
     }
     if own:
         return [], own
-    grantor = _authorisation(session, organisation_id, patent, act, on) if organisation_id is not None else None
+    grantor = _authorisation(session, h, organisation_id, patent, act, on) if organisation_id is not None else None
     if grantor is not None:
         return [], {normalise_name(grantor)}
     who = name or "该单位"
