@@ -190,7 +190,8 @@ def test_patent_page_shows_every_field_and_events(corpus, client):
     assert '<mark class="first-claim"' in page
     events = page[page.index('data-testid="events"') :]
     assert "许可" in events and "独占许可" in events and "包头永磁科技有限公司" in events
-    assert "质押" in events and "中国银行包头分行" in events
+    assert "质押" in events and "质权人：中国银行包头分行" in events
+    assert "pledgee" not in events and "licensee" not in events, "event details read by their Chinese names"
     assert "语义向量尚未计算" in page
 
 

@@ -19,9 +19,7 @@ from ipoc.patents import rights, rights_records
 from ipoc.patents import service as patents
 from ipoc.patents.models import (
     CONSENT_ROLES,
-    DETAIL_LABELS,
     EVENT_LABELS,
-    LICENCE_TYPES,
     SUSPENSION_REASONS,
     Patent,
 )
@@ -192,8 +190,6 @@ def _patent_page(request: Request, session: Session, p: Principal, patent: Paten
         "all_databases": patents.list_databases(session) if p.role in PATENT_STAFF else [],
         "similar": search.similar(session, patent, limit=10),
         "has_vector": _has_vector(patent),
-        "detail_labels": DETAIL_LABELS,
-        "licence_types": LICENCE_TYPES,
         "rights_error": "",
     }
     return render(request, "patents/detail.html", ctx | _rights_context(session, p, patent) | extra, status_code)
