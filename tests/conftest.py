@@ -64,6 +64,28 @@ def _pg_url_for(name: str) -> str:
     return make_url(_pg_admin_url()).set(database=name).render_as_string(hide_password=False)
 
 
+# The longest files (measured by --durations on a clean clone) go to the workers first: `--dist loadfile` hands out
+# files in collection order, and a 4-minute load test or the route crawl started last runs alone at the end.
+LONGEST_FIRST = (
+    "test_load.py",
+    "test_robustness.py",
+    "test_faults.py",
+    "test_browser_lifecycle.py",
+    "test_browser_transfer.py",
+    "test_inbox.py",
+    "test_confidentiality_crawl.py",
+    "test_api_fuzz.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a file, and among the rest, the order stays as collected
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("sqlite-template")
