@@ -77,6 +77,7 @@ class SearchAnswer(BaseModel):
     facets: dict[str, list[FacetValue]] = Field(default_factory=dict)
     degraded: bool = False
     stale: bool = False
+    pending_embeddings: int = Field(0, description="尚无语义向量的专利数（导入后由后台任务计算）")
     notice: str | None = None
 
 

@@ -56,6 +56,7 @@ def search(session: Session, request: SearchRequest) -> SearchAnswer:
         answer = _ranked_answer(session, node, restriction, request)
     answer.degraded = degraded
     answer.stale = status.stale or status.building
+    answer.pending_embeddings = max(0, status.patents - status.embedded)  # from the cached counts: no new query
     notices = [status.notice()]
     if degraded:
         notices.append(f"语义向量尚未全部就绪（{status.embedded}/{status.patents}），当前结果仅按关键词检索")
