@@ -9,7 +9,8 @@ alone.
 
 Claiming is one ``UPDATE … WHERE id = (SELECT … LIMIT 1) … RETURNING``: on PostgreSQL the inner select takes
 ``FOR UPDATE SKIP LOCKED`` so concurrent claimers pass over each other's row; SQLite has one writer at a time and
-the ``status = 'queued'`` guard makes a second claim of the same row a no-op.
+the ``status = 'queued'`` guard makes a second claim of the same row a no-op. A job of a serial kind waits while
+another of its kind runs (the other slots go on with other work).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from ipoc.audit.context import acting_as
 from ipoc.db import session_scope, utcnow
@@ -51,6 +52,8 @@ HANDLERS: dict[str, str] = {
     "mail": "ipoc.messages.mail:send_job",
 }
 _registered: dict[str, Handler] = {}
+# Kinds run one job at a time: two embedding runs at once would both embed every passage still missing.
+SERIAL_KINDS = ("embed",)
 
 
 def register(kind: str, handler: Handler) -> None:
@@ -187,10 +190,30 @@ def inline_release() -> None:
 # --- claiming and running ---------------------------------------------------------------------------------------
 
 
+def _claimable():
+    """The oldest queued job, passing over one of a serial kind while another job of that kind runs."""
+    other = aliased(Job)
+    busy = exists().where(other.kind == Job.kind, other.status == "running")
+    return (
+        select(Job.id)
+        .where(Job.status == "queued", or_(Job.kind.not_in(SERIAL_KINDS), ~busy))
+        .order_by(Job.id)
+        .limit(1)
+    )
+
+
+def live_runners(session: Session) -> int:
+    """How many job runners (``ipoc worker``, a web process's runner) have beaten recently: none means a queued
+    job waits for the next ``ipoc serve`` or ``ipoc worker``."""
+    fresh = utcnow() - timedelta(seconds=STALE_S)
+    runners = select(func.count()).where(Worker.kind.in_(("web", "worker")), Worker.heartbeat_at >= fresh)
+    return session.scalar(runners) or 0
+
+
 def claim(worker_id: str) -> Job | None:
     """Take the oldest queued job for ``worker_id``, or None when there is none (or another claimer won it)."""
     with session_scope() as session:
-        oldest = select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1)
+        oldest = _claimable()
         if session.scalar(oldest) is None:  # a plain read first: an idle poll takes no write lock
             return None
         session.commit()  # end the read snapshot, so that SQLite's write below need not upgrade it
