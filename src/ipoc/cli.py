@@ -290,7 +290,8 @@ def patents_import(
     report: Annotated[Path | None, typer.Option(help="where to write the rejected-row report (CSV)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print only the counts, as one JSON object")] = False,
 ) -> None:
-    """Import patents, upserting by application number; rejected rows go to the report."""
+    """Import patents, upserting by application number; rejected rows go to the report. The passages of new or
+    changed patents are embedded by a queued background job (run by `ipoc serve` or `ipoc worker`)."""
     import json
     import shutil
 
@@ -326,7 +327,8 @@ def patents_import(
     if report is not None:
         shutil.copyfile(result.report_path, report)
         result.report_path = str(report)
-    progress.finish(result.summary())
+    embedding = patents.follow_with_embedding(result, owner_id=None)
+    progress.finish(result.summary() | ({"embedding_job": embedding[0]} if embedding else {}))
     counts = {"imported": result.imported, "updated": result.updated, "rejected": result.rejected}
     if as_json:
         typer.echo(json.dumps(counts | {"unchanged": result.unchanged, "warnings": result.warnings}))
@@ -336,6 +338,27 @@ def patents_import(
             f"拒绝 {result.rejected}，警告 {result.warnings}"
         )
     typer.echo(f"错误报告：{result.report_path}", err=True)
+    if embedding:
+        typer.echo(_embedding_queued(*embedding, written=result.imported + result.updated), err=True)
+
+
+def _embedding_queued(job_id: int, created: bool, *, written: int) -> str:
+    """What the import tells about the vectors of its patents: a queued job, and who will run it."""
+    from ipoc.db import session_scope
+    from ipoc.jobs import queue
+
+    with session_scope() as session:
+        runners = queue.live_runners(session)
+    if created:
+        line = f"已排队计算段落向量（本次新增或更新 {written} 件专利，任务 #{job_id}），由后台任务完成"
+    else:
+        line = f"段落向量计算任务 #{job_id} 已在排队，本次新增或更新的 {written} 件专利将一并计算"
+    if runners:
+        return f"{line}；运行中的 ipoc serve / ipoc worker 将执行它"
+    return (
+        f"{line}；当前没有运行中的 ipoc serve 或 ipoc worker，任务将在下次启动 ipoc serve（SQLite）"
+        "或 ipoc worker（PostgreSQL）时执行，也可立即运行 ipoc embed run"
+    )
 
 
 @index_app.command("rebuild")

@@ -72,7 +72,9 @@ def similar_patents(application_no: str, session: DB, limit: int = 10):
 
 @router.post("/patents/imports", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
 def upload_import(request: Request, session: DB, p: Staff, file: Annotated[UploadFile, File()]):
-    """Start an import of a CSV/XLSX/JSONL export; poll ``/api/v1/jobs/{id}`` for progress and counts."""
+    """Start an import of a CSV/XLSX/JSONL export; poll ``/api/v1/jobs/{id}`` for progress and counts. An import
+    that writes new or changed patents queues the embedding of their passages (its result names the ``embed``
+    job as ``embedding_job``); search answers count what is still pending in ``pending_embeddings``."""
     job, _path = patents.receive_upload(session, file, owner_id=p.user_id)
     session.commit()  # the committed job wakes this process's job runner, where there is one
     return JobOut.model_validate(job)

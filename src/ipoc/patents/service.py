@@ -24,7 +24,7 @@ from ipoc.patents.numbers import normalise_application_no
 from ipoc.patents.reading import FileRefused
 from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.models import Industry
-from ipoc.search import index_sync, saved
+from ipoc.search import index_sync, saved, semantic
 from ipoc.search.text import fold
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,18 @@ def run_import(path: Path, job: Job, progress: jobs.Progress | None = None) -> I
     else:  # checked at the next import: a saved search's watermark only moves once it has been run
         log.warning("search index still behind after import job %s; saved searches checked later", job.id)
     return result
+
+
+def follow_with_embedding(result: ImportResult, *, owner_id: int | None) -> tuple[int, bool] | None:
+    """After an import that wrote new or changed patents, the ``embed`` job that gives their passages vectors:
+    queued here, or the one already waiting (which counts what is missing only when it starts). Semantic and
+    hybrid search then follow the data with no manual step. Returns the job's id and whether it was created."""
+    if not result.imported and not result.updated:
+        return None
+    with session_scope() as session:
+        job, created = semantic.queue_embedding(session, owner_id=owner_id)
+        job_id = job.id
+    return job_id, created
 
 
 # --- industry databases ---------------------------------------------------------------------------------
@@ -232,4 +244,5 @@ def import_job(job: Job, progress: jobs.Progress) -> dict:
         result = run_import(path, job, progress)
     except FileRefused as exc:
         raise InvalidInput(f"文件无法导入：{exc.message}") from exc
-    return result.summary()
+    embedding = follow_with_embedding(result, owner_id=job.owner_id)
+    return result.summary() | ({"embedding_job": embedding[0]} if embedding else {})
