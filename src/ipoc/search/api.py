@@ -55,7 +55,8 @@ def search_patents(
     database_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ):
     """Search public patent data; readable without login. ``degraded`` is true while a hybrid search has to
-    answer lexically because passages still lack vectors; ``stale`` while the index is behind."""
+    answer lexically because passages still lack vectors (``pending_embeddings`` patents, embedded by the job
+    every import queues); ``stale`` while the index is behind."""
     filters = {
         "kind": kind,
         "status_class": status_class,

@@ -164,6 +164,7 @@ def search_page(
         "kind_labels": KIND_LABELS,
         "status_labels": STATUS_LABELS,
         "max_export": MAX_EXPORT_ROWS,
+        "embedding_job": semantic.pending_job(session) if answer and answer.pending_embeddings else None,
     }
     return render(request, "search/search.html", ctx, status_code=422 if errors else 200)
 
