@@ -125,11 +125,25 @@ def test_field_codes(index: LexicalIndex) -> None:
     assert ids(index, "TI=稀土") == {1}
     assert ids(index, "AB:稀土") == {1, 6}
     assert ids(index, "CL=(稀土)") == {1, 3}
-    assert ids(index, "PA=伊利") == {5}
-    assert ids(index, "PA=(工业大学 OR 神华)") == {3, 4}
     assert ids(index, "IN=王五") == {5}
     assert ids(index, "TX=稀土") == ids(index, "ALL=稀土") == {1, 3, 6}
     assert ids(index, "伊利") == set()  # free words search title, abstract and claims, not applicants
+
+
+def test_names_are_units_exact_by_default_and_contained_with_a_star(index: LexicalIndex) -> None:
+    assert ids(index, "PA=内蒙古伊利实业集团股份有限公司") == {5}
+    assert ids(index, "PA=(内蒙古 伊利实业集团股份有限公司)") == set()  # two names, each a unit: none has both
+    assert ids(index, "PA=伊利") == set()  # part of a name is not the name
+    assert ids(index, "PA=内蒙古") == set()  # was 内蒙古氢能…, 内蒙古工业大学 and 内蒙古伊利… while names were words
+    assert ids(index, "PA=*伊利*") == ids(index, "AP=内蒙古伊利*") == {5}
+    assert ids(index, "PA=(内蒙古工业大学 OR *神华*)") == {3, 4}
+    assert ids(index, "申请人=(內蒙古工業大學)") == {3}  # Traditional characters fold to the same name
+    assert ids(index, "IN=王五 OR IN=张") == {5}
+
+
+def test_a_whole_applicant_name_typed_alone_finds_its_patents_first(index: LexicalIndex) -> None:
+    assert ids(index, "内蒙古伊利实业集团股份有限公司") == {5}
+    assert index.search("包头稀土研究院", limit=3).hits[0].patent_id == 1
 
 
 def test_ipc_prefixes(index: LexicalIndex) -> None:

@@ -58,12 +58,26 @@ def test_phrases() -> None:
     assert parse("“电解水制氢”") == Phrase("电解水制氢")
 
 
-@pytest.mark.parametrize("code", ["TI", "AB", "CL", "PA", "IN", "IPC", "TX", "ALL"])
-def test_field_codes(code: str) -> None:
-    assert parse(f"{code}=(稀土 OR 永磁)") == Or((Term("稀土", code), Term("永磁", code)))
-    assert parse(f"{code}:稀土") == Term("稀土", code)
-    assert parse(f"{code.lower()}=稀土") == Term("稀土", code)
-    assert parse(f'{code}="稀土 永磁"') == Phrase("稀土 永磁", code)
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        *[("TI", "TI"), ("AB", "AB"), ("CL", "CL"), ("PA", "PA"), ("IN", "IN"), ("IPC", "IPC"), ("TX", "TX")],
+        *[("ALL", "TX"), ("TIABC", "TX"), ("TAC", "TX"), ("TIAB", "TIAB"), ("TA", "TIAB"), ("TTL", "TI")],
+        *[("AP", "PA"), ("ANS", "PA"), ("CPC", "IPC"), ("IC", "IPC"), ("ABST", "AB"), ("CLMS", "CL")],
+    ],
+)
+def test_field_codes_of_cnipa_incopat_and_patsnap_are_aliases(typed: str, code: str) -> None:
+    assert parse(f"{typed}=(稀土 OR 永磁)") == Or((Term("稀土", code), Term("永磁", code)))
+    assert parse(f"{typed}:稀土") == Term("稀土", code)
+    assert parse(f"{typed.lower()}=稀土") == Term("稀土", code)
+    assert parse(f'{typed}="稀土 永磁"') == Phrase("稀土 永磁", code)
+
+
+@pytest.mark.parametrize(("name", "code"), [("申请人", "PA"), ("发明名称", "TI"), ("摘要", "AB"), ("申请号", "AN")])
+def test_chinese_field_names_count_before_an_equals_sign_only(name: str, code: str) -> None:
+    assert parse(f"{name}=(稀土)") == Term("稀土", code)
+    with pytest.raises(InvalidInput):
+        parse(f"{name}：稀土")  # a label in pasted text, which read() then searches as natural language
 
 
 def test_date_ranges() -> None:

@@ -9,6 +9,7 @@ carry typos).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 
@@ -85,3 +86,47 @@ def normalise_publication_no(raw: str | None) -> str | None:
         raise InvalidInput("公开号格式不对", field="publication_no")
     country, digits, kind_code = match.groups()
     return f"{country or 'CN'}{digits}{kind_code or ''}"
+
+
+_SEARCH_SHAPE = re.compile(r"(?:CN|ZL)?\d{7,13}(?:\.?[0-9X])?(?:[A-Z]\d?)?")
+_KIND_CODE = re.compile(r"[A-Z]\d?$")
+
+
+def index_numbers(application_no: str, *numbers: str | None) -> set[str]:
+    """The forms a patent is found under: its canonical application number, and each publication or grant
+    number with and without its kind code (a search without the kind code finds every publication stage)."""
+    found = {application_no}
+    for raw in numbers:
+        try:
+            publication = normalise_publication_no(raw)
+        except InvalidInput:
+            continue
+        if publication:
+            found |= {publication, publication[:2] + _KIND_CODE.sub("", publication[2:])}
+    return found
+
+
+def search_numbers(raw: str, *, application: bool = True, publication: bool = True) -> set[str]:
+    """The index forms a typed number may mean, in any notation (ZL/CN prefix, dots, spaces, full width, with or
+    without check character or kind code); empty when the text is not a patent number. A bare run of digits
+    counts only as an application number (with its check character, or a body whose type digit fits), so a
+    year or an amount is never taken for a number."""
+    text = _fold(raw).replace("-", "")
+    if not _SEARCH_SHAPE.fullmatch(text):
+        return set()
+    found = _application_forms(text) if application else set()
+    if publication and (text.startswith("CN") or _KIND_CODE.search(text)):
+        with contextlib.suppress(InvalidInput):
+            found.add(normalise_publication_no(text) or "")
+    return found - {""}
+
+
+def _application_forms(text: str) -> set[str]:
+    """The canonical application number of a typed one, the check character added when it was left out."""
+    body = _PREFIX.sub("", text).replace(".", "")
+    for candidate in (text, body + check_char(body) if len(body) in (8, 12) else ""):
+        try:
+            return {normalise_application_no(candidate)} if candidate else set()
+        except InvalidInput:
+            continue
+    return set()

@@ -252,6 +252,9 @@ _DOC_COLUMNS = (
     Patent.application_date,
     Patent.publication_date,
     Patent.region_id,
+    Patent.publication_no,
+    Patent.grant_no,
+    Patent.grant_date,
 )
 
 
@@ -285,6 +288,9 @@ def _docs_changed_since(session: Session, after: int, upto: int) -> Iterator[lis
                 application_date=row.application_date,
                 publication_date=row.publication_date,
                 region_name=regions.get(row.region_id),
+                publication_no=row.publication_no,
+                grant_no=row.grant_no,
+                grant_date=row.grant_date,
             )
             for row in rows
         ]

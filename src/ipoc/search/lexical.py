@@ -23,10 +23,24 @@ from typing import Literal
 import tantivy
 
 from ipoc.errors import InvalidInput
-from ipoc.search.query import ID_FIELD, IPC_FIELD, And, Compiler, IdSet, Node, normalise_ipc, parse, query_terms
-from ipoc.search.text import Segmenter, fold, fold_many
+from ipoc.patents.numbers import index_numbers
+from ipoc.search.query import (
+    FUNCTION_WORDS,
+    ID_FIELD,
+    IPC_FIELD,
+    NUMBER_FIELD,
+    And,
+    Compiler,
+    IdSet,
+    Node,
+    normalise_ipc,
+    parse,
+    query_terms,
+)
+from ipoc.search.text import Segmenter, fold, fold_many, name_key
 
-SCHEMA_VERSION = 2  # 2: original title/abstract in stored-only fields, not as stored token streams
+SCHEMA_VERSION = 3  # 2: original title/abstract in stored-only fields, not as stored token streams;
+# 3: every number form of a patent, names as units, grant date
 META_FILE = "ipoc-meta.json"
 TEXT_FIELDS = ("title", "abstract", "claims", "applicants", "inventors")
 STORED_TEXT = {"title": "title_text", "abstract": "abstract_text"}  # stored apart: a stored pre-tokenized
@@ -59,6 +73,9 @@ class IndexDoc:
     application_date: date | None = None
     publication_date: date | None = None
     region_name: str | None = None
+    publication_no: str | None = None
+    grant_no: str | None = None
+    grant_date: date | None = None
 
 
 @dataclass(slots=True)
@@ -87,11 +104,14 @@ def _schema() -> tantivy.Schema:
     for name in STORED_TEXT.values():
         builder.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(IPC_FIELD, tokenizer_name="raw", index_option="basic")
+    for name in (NUMBER_FIELD, "applicant_key", "inventor_key"):
+        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     for name in ("kind", "status_class", "ipc_subclass", "applicant", "region_name"):
         builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_date_field("application_date", indexed=True, fast=True)
     builder.add_date_field("publication_date", indexed=True, fast=True)
+    builder.add_date_field("grant_date", indexed=True, fast=True)
     return builder.build()
 
 
@@ -116,7 +136,7 @@ class LexicalIndex:
             opened = self._open_committed()
             self.index = opened or tantivy.Index(self.schema)
         self._on_disk = writable or opened is not None
-        self.compiler = Compiler(self.schema, segmenter)
+        self.compiler = Compiler(self.schema, segmenter, doc_freq=self._doc_freq)
         self._writer: tantivy.IndexWriter | None = None
         self._generation: tuple[int, int, int] | None = None
         self._facet_cache: OrderedDict[tuple, dict[str, list[tuple[str, int]]]] = OrderedDict()
@@ -208,6 +228,11 @@ class LexicalIndex:
             out.add_text("ipc_subclass", subclass)
         for applicant in dict.fromkeys(doc.applicants):
             out.add_text("applicant", applicant)
+        for key_field, names in (("applicant_key", doc.applicants), ("inventor_key", doc.inventors)):
+            for key in dict.fromkeys(map(name_key, names)):
+                out.add_text(key_field, key)
+        for number in index_numbers(doc.application_no, doc.publication_no, doc.grant_no):
+            out.add_text(NUMBER_FIELD, number)
         for name in ("kind", "status_class", "region_name"):
             if value := getattr(doc, name):
                 out.add_text(name, value)
@@ -216,6 +241,8 @@ class LexicalIndex:
             out.add_date("application_date", _datetime(doc.application_date))
         if doc.publication_date:
             out.add_date("publication_date", _datetime(doc.publication_date))
+        if doc.grant_date:
+            out.add_date("grant_date", _datetime(doc.grant_date))
         return out
 
     # --- searching ---------------------------------------------------------------------------------------------
@@ -289,6 +316,12 @@ class LexicalIndex:
         found = self._among(searcher, self._filtered(restricted, filters or {}), len(candidate_ids))
         ids = searcher.fast_field_values(ID_FIELD, [address for _, address in found]) if found else []
         return {int(pid) for pid in ids}
+
+    def _doc_freq(self, word: str) -> tuple[int, int]:
+        """How many documents hold a word in their abstract (or, lacking one, title), and how many there are."""
+        searcher = self._searcher()
+        df = max(searcher.doc_freq("abstract", word), searcher.doc_freq("title", word))
+        return df, max(searcher.num_docs, 1)
 
     @staticmethod
     def _among(searcher: tantivy.Searcher, query: tantivy.Query, size: int) -> list[tuple[float, tantivy.DocAddress]]:
@@ -414,7 +447,7 @@ class _Marker:
         for term in terms:
             folded = fold(term).strip()
             words.add(folded)
-            words.update(word for word, _, _ in segmenter.words(folded, folded=True))
+            words.update(w for w, _, _ in segmenter.words(folded, folded=True) if w not in FUNCTION_WORDS)
         words.discard("")
         ordered = sorted(words, key=len, reverse=True)
         self.pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None

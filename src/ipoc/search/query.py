@@ -7,31 +7,60 @@ as the indexed text was.
 from __future__ import annotations
 
 import calendar
+import math
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import tantivy
 
 from ipoc.errors import InvalidInput
-from ipoc.search.text import Segmenter, fold
+from ipoc.patents.numbers import search_numbers as number_variants
+from ipoc.search.text import Segmenter, default_segmenter, fold, name_key
 
 # Field codes → (index field, boost). Free words search TX: title over abstract over claims.
 TEXT_FIELDS: dict[str, tuple[tuple[str, float], ...]] = {
     "TI": (("title", 1.0),),
     "AB": (("abstract", 1.0),),
     "CL": (("claims", 1.0),),
-    "PA": (("applicants", 1.0),),
-    "IN": (("inventors", 1.0),),
+    "TIAB": (("title", 3.0), ("abstract", 1.5)),
     "TX": (("title", 3.0), ("abstract", 1.5), ("claims", 1.0)),
 }
-TEXT_FIELDS["ALL"] = TEXT_FIELDS["TX"]
-DATE_FIELDS = {"AD": "application_date", "PD": "publication_date"}
+# Names are matched as units (normalised, whole name), not as words: PA=(内蒙古示例大学) is that university only.
+NAME_FIELDS = {"PA": "applicant_key", "IN": "inventor_key"}  # code → index field of normalised names
+NUMBER_FIELDS = ("AN", "PN")  # application number; publication or grant number (any notation)
+ANY_NUMBER = "NO"  # a number typed without a field code: any of the patent's numbers
+DATE_FIELDS = {"AD": "application_date", "PD": "publication_date", "GD": "grant_date"}
 IPC_FIELD = "ipc"
+NUMBER_FIELD = "numbers"
 ID_FIELD = "patent_id"
-FIELD_CODES = (*TEXT_FIELDS, "IPC", *DATE_FIELDS)
 DEFAULT_FIELD = "TX"
+# The codes of CNIPA, incoPat and PatSnap, and the Chinese field names, each read as one of ours. CPC codes are
+# matched as IPC prefixes: the platform stores IPC only, and CPC refines IPC below the main group.
+FIELD_ALIASES: dict[str, str] = {
+    **{code: code for code in (*TEXT_FIELDS, *NAME_FIELDS, *NUMBER_FIELDS, *DATE_FIELDS, "IPC")},
+    "ALL": "TX", "TIABC": "TX", "TAC": "TX", "TIABCL": "TX", "TA": "TIAB", "TTL": "TI", "ABST": "AB",
+    "CLMS": "CL", "AP": "PA", "ANS": "PA", "ANC": "PA", "APO": "PA", "INV": "IN", "APN": "AN", "GN": "PN",
+    "PBD": "PD", "APD": "AD", "IC": "IPC", "MIPC": "IPC", "CPC": "IPC", "GPD": "GD",
+    "发明名称": "TI", "名称": "TI", "标题": "TI", "摘要": "AB", "权利要求": "CL", "主权项": "CL", "全文": "TX",
+    "申请人": "PA", "专利权人": "PA", "当前权利人": "PA", "发明人": "IN", "申请号": "AN", "公开号": "PN",
+    "公告号": "PN", "授权公告号": "PN", "公开（公告）号": "PN", "分类号": "IPC", "IPC分类号": "IPC",
+    "主分类号": "IPC", "申请日": "AD", "公开日": "PD", "公告日": "PD", "授权日": "GD", "授权公告日": "GD",
+}  # fmt: skip
+FIELD_CODES = tuple(code for code in FIELD_ALIASES if code.isascii())
+_CODES_SHOWN = "、".join(("TI", "AB", "CL", "TIAB", "TX", "PA", "IN", "AN", "PN", "IPC", "AD", "PD", "GD"))
+
+
+def field_code(word: str, *, colon: bool = False) -> str | None:
+    """Our code for a typed field code or Chinese field name; None when it is neither. A Chinese name counts
+    only before "=": "摘要：" and "需求内容：" in pasted text are labels, not field codes."""
+    code = FIELD_ALIASES.get(word.upper())
+    if code is None or (colon and not word.isascii()):
+        return None
+    return code
+
 
 _OPERATORS = {"AND": "AND", "OR": "OR", "NOT": "NOT", "与": "AND", "或": "OR", "非": "NOT"}
 _WIDE = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x201C: 0x22, 0x201D: 0x22}
@@ -174,6 +203,15 @@ Node = Term | Phrase | Words | DateRange | IdSet | And | Or | Not
 
 
 @dataclass(frozen=True, slots=True)
+class Reading:
+    """What a typed query was taken to mean: a deliberate query, or natural text ranked by relevance."""
+
+    node: Node | None
+    natural: bool = False
+    notice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class _Token:
     kind: str  # ( ) [ ] PHRASE WORD FIELD AND OR NOT END
     text: str
@@ -204,11 +242,11 @@ def _lex(query: str) -> list[_Token]:
         elif text.startswith(("&&", "||"), i):
             tokens.append(_Token("AND" if ch == "&" else "OR", text[i : i + 2], i))
             i += 2
-        elif ch == "-" and i + 1 < n and not text[i + 1].isspace():
+        elif ch == "-" and i + 1 < n and not (text[i + 1].isspace() or text[i + 1].isdigit()):  # -40℃ is text
             tokens.append(_Token("NOT", "-", i))
             i += 1
         elif ch in "=:":
-            raise _fail(i, f"的“{ch}”前缺少字段代码（可用：{'、'.join(FIELD_CODES)}）")
+            raise _fail(i, f"的“{ch}”前缺少字段代码（可用：{_CODES_SHOWN} 等，见检索帮助）")
         else:
             i = _lex_word(text, i, tokens)
     tokens.append(_Token("END", "", n))
@@ -221,9 +259,9 @@ def _lex_word(text: str, start: int, tokens: list[_Token]) -> int:
         i += 1
     word = text[start:i]
     if i < len(text) and text[i] in "=:":
-        code = word.upper()
-        if code not in FIELD_CODES:
-            raise _fail(start, f"的字段代码“{word}”无法识别（可用：{'、'.join(FIELD_CODES)}）")
+        code = field_code(word, colon=text[i] == ":")
+        if code is None:
+            raise _fail(start, f"的字段代码“{word}”无法识别（可用：{_CODES_SHOWN} 等，见检索帮助）")
         tokens.append(_Token("FIELD", code, start))
         return i + 1
     operator = _OPERATORS.get(word.upper())
@@ -294,6 +332,8 @@ class _Parser:
                 raise _fail(token.pos, "的引号内没有内容")
             return Phrase(token.text, field)
         if token.kind == "WORD":
+            if field == DEFAULT_FIELD and number_variants(token.text):
+                return Term(token.text, ANY_NUMBER)
             return Term(token.text, field)
         if token.kind == "END":
             raise _fail(token.pos, "缺少检索词")
@@ -356,12 +396,81 @@ def parse(query: str) -> Node | None:
     return _Parser(query).parse()
 
 
+NATURAL_NOTICE = "按自然语言检索：较长的描述按相关度排序，不要求包含全部词语"
+FALLBACK_NOTICE = "输入内容不是完整的检索式（{reason}），已按自然语言检索"
+# A query is deliberate when it uses our syntax on purpose: a known field code before "=" (or an ASCII code
+# before ":"), or an operator in capitals between words. Only a deliberate query is refused for a syntax error.
+_DELIBERATE = re.compile(
+    r"(?<![A-Za-z])(?P<code>[A-Za-z]{2,6})\s*[=:＝：]|(?P<name>[\u4e00-\u9fff（）()]{2,8})\s*[=＝]|(?:^|\s)(?:AND|OR|NOT)(?:\s|$)"
+)
+_SPACED_NUMBER = re.compile(r"(?:(?:CN|ZL)\s*)?\d[\d\s.]{6,20}[\dX](?:\s*[A-Z]\d?)?(?![\w])", re.IGNORECASE)
+_SENTENCE = re.compile(r"[，。；：、！？,;!?\n]|\d\s*[)）]|[(（]\s*\d\s*[)）]")
+NATURAL_MIN_WORDS = 5  # an unspaced run of this many content words is a description, not a keyword
+NATURAL_MIN_KEYWORDS = 9  # space-separated keywords are ANDed up to this many
+
+
+def read(query: str) -> Reading:
+    """What a person typed, taken as they meant it: never refused unless it is a deliberate query with a real
+    error. Pasted descriptions (labels with "：", numbering like "1）", unbalanced brackets, sentences) are
+    searched as natural language and said so; short keyword queries keep their AND meaning."""
+    text = _SPACED_NUMBER.sub(_joined_number, query).strip()
+    deliberate = _is_deliberate(text)
+    if not deliberate and _looks_natural(text):
+        return Reading(Words(text), natural=True, notice=NATURAL_NOTICE)
+    try:
+        node = parse(text)
+    except InvalidInput as error:
+        if deliberate:
+            raise
+        reason = str(error).split("处", 1)[-1].split("（", 1)[0]
+        return Reading(Words(text), natural=True, notice=FALLBACK_NOTICE.format(reason=reason))
+    return Reading(node)
+
+
+def _joined_number(match: re.Match[str]) -> str:
+    """ "ZL 2022 1 0123456.1" → "ZL202210123456.1" when it is a patent number; other text is left alone."""
+    compact = "".join(match[0].split())
+    return compact if number_variants(compact) else match[0]
+
+
+def _is_deliberate(text: str) -> bool:
+    for match in _DELIBERATE.finditer(text.translate(_WIDE)):
+        if match["code"] is not None and field_code(match["code"]) is None:
+            continue
+        if match["name"] is not None and field_code(match["name"]) is None:
+            continue
+        return True
+    return False
+
+
+def _looks_natural(text: str) -> bool:
+    """Sentence punctuation or numbering, a long unspaced description, or more keywords than anyone ANDs."""
+    if not text or '"' in text:
+        return False
+    runs = text.split()
+    words = [w for run in runs for w in _content_words(run)]
+    if _SENTENCE.search(text) and len(words) >= 2:
+        return True
+    return max((len(_content_words(run)) for run in runs), default=0) >= NATURAL_MIN_WORDS or (
+        len(words) >= NATURAL_MIN_KEYWORDS
+    )
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w, _, _ in default_segmenter().words(text) if w not in FUNCTION_WORDS and _is_word(w)]
+
+
+def _is_word(word: str) -> bool:
+    """Not an enumerator ("1", "2") or a stray Latin letter: numbering in pasted text says nothing."""
+    return not (word.isascii() and (len(word) == 1 or (word.isdigit() and len(word) <= 2)))
+
+
 def query_terms(node: Node | None) -> list[str]:
     """The positive words and phrases of title/abstract/claims/applicant/inventor fields, in query order."""
     if node is None or isinstance(node, (Not, DateRange, IdSet)):
         return []
     if isinstance(node, (Term, Phrase, Words)):
-        return [node.text] if node.field in TEXT_FIELDS else []
+        return [node.text] if node.field in TEXT_FIELDS or node.field in NAME_FIELDS else []
     return [term for child in node.children for term in query_terms(child)]
 
 
@@ -396,12 +505,43 @@ def normalise_ipc(code: str) -> str:
     return "".join(fold(code).split()).upper()
 
 
+DocFreq = Callable[[str], tuple[int, int]]  # word → (documents whose abstract or title holds it, documents)
+MAX_KEY_TERMS = 16  # the words of a long text that rank it; the rest add noise and time
+NAME_PIN_BOOST = 20.0  # a text that is exactly an applicant's name puts that applicant's patents first
+
+
+def key_terms(words: list[str], doc_freq: DocFreq | None) -> list[tuple[str, float]]:
+    """The content words of a natural text with weights: frequent in the text and rare in the corpus rank first
+    (TF-IDF); a word no patent contains is left out, so it cannot keep others from matching."""
+    counts = Counter(w for w in words if w not in FUNCTION_WORDS and _is_word(w))
+    if not counts:
+        counts = Counter(words)
+    scored = []
+    for word, tf in counts.items():
+        df, total = doc_freq(word) if doc_freq else (1, 2)
+        if df == 0:
+            continue
+        scored.append((word, (1.0 + math.log(tf)) * math.log(1.0 + (total - df + 0.5) / (df + 0.5))))
+    scored.sort(key=lambda item: -item[1])
+    return [(word, 1.0 + math.log(counts[word])) for word, _ in scored[:MAX_KEY_TERMS]]
+
+
+def should_match(count: int) -> int:
+    """How many key terms a natural text's hit must contain: all of one or two, then about a fifth (at least
+    two), so a long need is not an AND of all its words, and a single generic word does not make a hit."""
+    return count if count <= 2 else max(2, math.ceil(count * SHOULD_MATCH_SHARE))
+
+
+SHOULD_MATCH_SHARE = 0.2
+
+
 class Compiler:
     """Turns an AST into a tantivy Query for the schema of ipoc.search.lexical."""
 
-    def __init__(self, schema: tantivy.Schema, segmenter: Segmenter) -> None:
+    def __init__(self, schema: tantivy.Schema, segmenter: Segmenter, doc_freq: DocFreq | None = None) -> None:
         self.schema = schema
         self.segmenter = segmenter
+        self.doc_freq = doc_freq
 
     def compile(self, node: Node | None) -> tantivy.Query:
         if node is None:
@@ -443,6 +583,10 @@ class Compiler:
     def term(self, node: Term) -> tantivy.Query | None:
         if node.field == "IPC":
             return self.ipc(node.text)
+        if node.field in NAME_FIELDS:
+            return self.name(node.text, node.field)
+        if node.field in (*NUMBER_FIELDS, ANY_NUMBER):
+            return self.number(node.text, node.field)
         words = self.segmenter.words(node.text)
         if not words:
             return None
@@ -452,17 +596,50 @@ class Compiler:
             if len(words) > 1:  # contiguous words: adjacency ranks higher
                 clauses.append((tantivy.Occur.Should, self.phrase_query(field, words)))
             per_field.append(_boost(_boolean(clauses), boost))
-        return _fields(per_field)
+        text = _fields(per_field)
+        if node.field != DEFAULT_FIELD or text is None:
+            return text
+        names = [_boost(self.name(node.text, code), NAME_PIN_BOOST) for code in NAME_FIELDS]
+        return _boolean([(tantivy.Occur.Should, q) for q in (text, *names) if q is not None])
 
     def any_words(self, node: Words) -> tantivy.Query | None:
-        """Should-clauses, one per content word: function words (的, 和, 如何 …) are left out, as they would
-        match nearly every patent; single characters that carry meaning (氢, 煤, 奶) stay."""
-        words = self.segmenter.words(node.text)
-        content = [w for w in words if w[0] not in FUNCTION_WORDS] or words
-        if not content:
+        """Ranked OR of the text's key terms, each weighted and matched in its best field; a hit must hold a share
+        of them (``should_match``). Function words (的, 和, 如何 …) never count; single characters that carry
+        meaning (氢, 煤, 奶) do."""
+        terms = key_terms([w for w, _, _ in self.segmenter.words(node.text)], self._doc_freq)
+        clauses = [(tantivy.Occur.Should, _boost(self.node(Term(w, node.field)), weight)) for w, weight in terms]
+        clauses = [(occur, q) for occur, q in clauses if q is not None]
+        if len(clauses) <= 1:
+            return clauses[0][1] if clauses else None
+        return tantivy.Query.boolean_query(clauses, minimum_number_should_match=should_match(len(clauses)))
+
+    def _doc_freq(self, word: str) -> tuple[int, int]:
+        """A word's document frequency; a word indexed only as its dictionary sub-words counts as its rarest part."""
+        if self.doc_freq is None:
+            return 1, 2
+        df, total = self.doc_freq(word)
+        if df == 0 and (cover := self.cover(word)):
+            df = min(self.doc_freq(part)[0] for part, _, _ in cover)
+        return df, total
+
+    def name(self, text: str, field: str) -> tantivy.Query | None:
+        """An applicant or inventor as a unit: the exact normalised name; with * (包头*, *大学, *示例*) the names
+        that start with, end with or contain it."""
+        key_field = NAME_FIELDS[field]
+        key = name_key(text.replace("*", ""))
+        if not key:
             return None
-        unique = dict.fromkeys(word for word, _, _ in content)
-        return self.node(Or(tuple(Term(word, node.field) for word in unique)))  # each word's best field, summed
+        if "*" not in text:
+            return tantivy.Query.term_query(self.schema, key_field, key)
+        pattern = (".*" if text.startswith("*") else "") + re.escape(key) + (".*" if text.endswith("*") else "")
+        return tantivy.Query.regex_query(self.schema, key_field, pattern)
+
+    def number(self, text: str, field: str) -> tantivy.Query | None:
+        """Any notation of an application, publication or grant number, as its indexed forms."""
+        forms = number_variants(text, application=field != "PN", publication=field != "AN")
+        if not forms:
+            return tantivy.Query.empty_query()  # AN= of something that is no application number finds none
+        return tantivy.Query.term_set_query(self.schema, NUMBER_FIELD, sorted(forms))
 
     def word(self, field: str, word: str) -> tantivy.Query:
         """A word, or its dictionary sub-words in a row: 稀土永磁 also finds 稀土永磁材料 (indexed 稀土/永磁/材料)."""
@@ -487,6 +664,8 @@ class Compiler:
     def phrase(self, node: Phrase) -> tantivy.Query | None:
         if node.field == "IPC":
             return self.ipc(node.text)
+        if node.field in (*NAME_FIELDS, *NUMBER_FIELDS, ANY_NUMBER):
+            return self.term(Term(node.text, node.field))
         words = self.segmenter.words(_CJK_SPACE.sub("", node.text))
         if not words:
             return None

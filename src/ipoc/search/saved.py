@@ -13,7 +13,7 @@ from ipoc.patents.models import Patent
 from ipoc.search import index_sync
 from ipoc.search.hits import hydrate
 from ipoc.search.models import SavedSearch
-from ipoc.search.query import And, parse
+from ipoc.search.query import And, read
 from ipoc.search.restriction import database_restriction
 from ipoc.search.schemas import SavedSearchIn, SearchHit
 
@@ -35,7 +35,7 @@ def _own(session: Session, principal: Principal, saved_id: int) -> SavedSearch:
 
 
 def create(session: Session, principal: Principal, data: SavedSearchIn) -> SavedSearch:
-    parse(data.query)  # refuse a query that cannot run, with the parser's message
+    read(data.query)  # refuse a deliberate query that cannot run, with the parser's message
     database_restriction(session, data.database_id)  # and one over a database that does not exist
     entry = SavedSearch(
         owner_id=principal.user_id,
@@ -87,7 +87,7 @@ def check_all(session: Session) -> int:
 
 
 def _matches_between(session: Session, index, entry: SavedSearch, after: int, upto: int) -> list[int]:
-    node = parse(entry.query)
+    node = read(entry.query).node
     restriction = database_restriction(session, entry.database_id)
     if restriction is not None:
         node = restriction if node is None else And((node, restriction))

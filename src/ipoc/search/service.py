@@ -23,7 +23,7 @@ from ipoc.patents.models import Patent
 from ipoc.search import index_sync
 from ipoc.search.fusion import fuse
 from ipoc.search.hits import hydrate
-from ipoc.search.query import And, Node, any_of, is_free_text, parse, query_text
+from ipoc.search.query import And, Node, any_of, is_free_text, query_text, read
 from ipoc.search.restriction import database_restriction
 from ipoc.search.schemas import FacetValue, SearchAnswer, SearchHit, SearchRequest
 from ipoc.search.vectors import Embedder, semantic_search
@@ -45,7 +45,8 @@ class _Ranked:
 
 
 def search(session: Session, request: SearchRequest) -> SearchAnswer:
-    node = parse(request.q)
+    reading = read(request.q)
+    node = reading.node
     restriction = database_restriction(session, request.database_id)
     status = index_sync.status(session)  # of the committed index it answers from; never written here
     degraded = request.mode == "hybrid" and not status.embeddings_complete
@@ -54,10 +55,10 @@ def search(session: Session, request: SearchRequest) -> SearchAnswer:
         answer = _lexical_answer(session, node, restriction, request)
     else:
         answer = _ranked_answer(session, node, restriction, request)
-    answer.degraded = degraded
+    answer.degraded, answer.natural = degraded, reading.natural
     answer.stale = status.stale or status.building
     answer.pending_embeddings = max(0, status.patents - status.embedded)  # from the cached counts: no new query
-    notices = [status.notice()]
+    notices = [reading.notice, status.notice()]
     if degraded:
         notices.append(f"语义向量尚未全部就绪（{status.embedded}/{status.patents}），当前结果仅按关键词检索")
     answer.notice = "；".join(n for n in notices if n) or None
@@ -180,7 +181,7 @@ def similar(session: Session, patent: Patent, *, limit: int = 10) -> list[Search
 
 def result_ids(session: Session, request: SearchRequest, *, cap: int = MAX_EXPORT_ROWS) -> list[int]:
     """Every hit of a search, best first, up to ``cap`` (for exports)."""
-    node, restriction = parse(request.q), database_restriction(session, request.database_id)
+    node, restriction = read(request.q).node, database_restriction(session, request.database_id)
     ranked_mode = request.mode != "lexical" and request.sort == "relevance" and query_text(node)
     if ranked_mode and index_sync.status(session).embeddings_complete:
         return rank(session, node, restriction, request, depth=cap).ids

@@ -49,6 +49,21 @@ def seed_terms() -> list[str]:
     return [line.strip() for line in raw.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
+_NAME_NOISE = re.compile(r"[\W_]+")
+
+
+def name_key(name: str) -> str:
+    """An applicant's or inventor's name as one comparable unit: folded, without spaces or punctuation, so
+    "内蒙古示例大学 " and "內蒙古示例大學" are one name and "北京某某(集团)有限公司" matches its bracket variants."""
+    return _NAME_NOISE.sub("", fold(name))
+
+
+@cache
+def default_segmenter() -> Segmenter:
+    """The seed dictionary's segmenter, for reading a query's shape (not for indexing: that uses the instance's)."""
+    return Segmenter()
+
+
 class Segmenter:
     """An rjieba instance of its own with the domain dictionary, so editing terms never leaks to other users."""
 

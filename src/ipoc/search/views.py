@@ -25,7 +25,7 @@ from ipoc.schemas import PathId
 from ipoc.search import dictionary, index_sync, saved, semantic
 from ipoc.search import service as search
 from ipoc.search.models import SavedSearch
-from ipoc.search.query import parse
+from ipoc.search.query import read
 from ipoc.search.schemas import FACET_LABELS, FACETS, DictionaryTermIn, SavedSearchIn, SearchAnswer, SearchRequest
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.deps import PatentStaff as Staff
@@ -179,7 +179,7 @@ def _request_from_form(form: FormData) -> SearchRequest:
         req = SearchRequest.model_validate({**values, "filters": _filters_from(form)})
     except ValidationError as exc:
         raise InvalidInput("；".join(field_errors(exc).values())) from exc
-    parse(req.q)  # a query that cannot run is refused here, with the parser's message, not inside the job
+    read(req.q)  # a deliberate query that cannot run is refused here, with the parser's message, not in the job
     return req
 
 
