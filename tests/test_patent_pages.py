@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from ipoc.auth.roles import Role
 from tests.conftest import csrf_of, login, make_user, post_form
 from tests.test_patent_import import counts, number, run_import
+from tests.vectors_held import leave_embedding_undone
 
 JOB_TIMEOUT_S = 30
 HEADER = [
@@ -83,7 +84,8 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
 
 
 @pytest.fixture
-def corpus(instance, tmp_path):
+def corpus(instance, tmp_path, monkeypatch):
+    leave_embedding_undone(monkeypatch)  # these pages are looked at before any vector exists
     result = counts(run_import(write_csv(tmp_path / "corpus.csv", CORPUS)))
     assert result["imported"] == len(CORPUS), result
     return instance

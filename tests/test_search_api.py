@@ -18,6 +18,7 @@ from ipoc.search import vectors
 from ipoc.search.models import PassageVector
 from tests.conftest import make_user
 from tests.test_patent_import import counts, good_row, number, run_import, write_csv
+from tests.vectors_held import leave_embedding_undone
 
 CORPUS = [
     ("一种稀土永磁材料的制备方法", "本发明公开了一种钕铁硼永磁材料的烧结工艺，提高矫顽力和剩磁。"),
@@ -30,7 +31,8 @@ CORPUS = [
 
 
 @pytest.fixture
-def corpus(instance, tmp_path):
+def corpus(instance, tmp_path, monkeypatch):
+    leave_embedding_undone(monkeypatch)  # search is looked at before any vector exists, then embedded by hand
     rows = [good_row(i + 1, title, 摘要=abstract) for i, (title, abstract) in enumerate(CORPUS)]
     counts(run_import(write_csv(tmp_path / "corpus.csv", rows)))
     return instance
