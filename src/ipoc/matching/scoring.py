@@ -39,10 +39,11 @@ IPC_CONFIDENCE = 0.15  # a shared IPC adds to the confidence that the candidate 
 CONFIDENCE_LABELS = ((0.6, "高"), (0.35, "中"), (0.0, "低"))
 # A patent only the words found (the embedding did not) is kept from this share of the best word score on; search
 # keeps it from 0.3 (search.fusion.STRONG_LEXICAL). A match list is a shortlist a person reviews, so a weaker word
-# match stays, labelled 低; 0.3 dropped the neighbours of a demand whose best patent matched far better than the rest
-# (a magnet demand kept only one of the four NdFeB patents of the demo). MRR and P@5 of the benchmark are the same
-# at 0.3, 0.2, 0.15 and 0.1: on real needs the semantic side finds those neighbours anyway.
-STRONG_LEXICAL = 0.15
+# match stays, labelled 低: every lexical hit already holds at least two of the need's key terms
+# (search.query.should_match), and a need's key terms are weighted by how often it repeats them, so its best patent
+# can far outscore neighbours that are still on topic (the demo's magnet demand: one patent on almost every word,
+# three NdFeB patents on a few, at 0.13–0.24 of its score).
+STRONG_LEXICAL = 0.05
 
 # Words that describe any improvement in any field: shared by two texts they say nothing about the technology
 # (the search's FUNCTION_WORDS already drop 的, 如何, 需要 …). Numbers are dropped as well.

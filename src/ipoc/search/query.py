@@ -146,6 +146,11 @@ FUNCTION_WORDS = frozenset(
         "及其",
         "其中",
     }
+) | frozenset(  # the boilerplate of a written need (需求内容：… 预期目标：…), never its technology
+    "需求 内容 预期 目标 预期目标 现有 工作 基础 研究 开发 研发 具体 主要 包括 要求 指标 达到 以上 以下 超过 不低于 不超过 "
+    "不高于 低于 高于 左右 前提 情况 方式 过程 能力 水平 效果 应用 领域 方案 项目 行业 国内 国外 国际 先进 合作 单位 "
+    "解决方案 关键 核心 难题 瓶颈 存在 导致 影响 较高 较低 较大 提升 改善 优化 急需 亟需 拟 计划 开展 形成 满足 "
+    "具有 采用 利用 基于 针对 相应 同时 其他 一定 各种 一些 这些 我司 本公司 我单位".split()
 )
 _CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")  # "永磁 材料" means 永磁材料 in a phrase
 
@@ -460,9 +465,17 @@ def _content_words(text: str) -> list[str]:
     return [w for w, _, _ in default_segmenter().words(text) if w not in FUNCTION_WORDS and _is_word(w)]
 
 
+_NUMBERISH = re.compile(r"[\d.,%‰]+")
+# Single characters that say nothing about the technology (besides FUNCTION_WORDS); 氢, 煤, 奶, 铽 … stay.
+_GENERIC_CHARS = frozenset("不也又还就都很更最已所之且若则因故即每各某使让给比较约达至内外后前时点大小多少新好高低")
+
+
 def _is_word(word: str) -> bool:
-    """Not an enumerator ("1", "2") or a stray Latin letter: numbering in pasted text says nothing."""
-    return not (word.isascii() and (len(word) == 1 or (word.isdigit() and len(word) <= 2)))
+    """Not an enumerator, a figure or a stray letter ("1", "30%", "500", "a"), nor a generic single character:
+    in a pasted need they are rare in the corpus, so they would pass for key terms while saying nothing."""
+    if word in _GENERIC_CHARS:
+        return False
+    return not (word.isascii() and (len(word) == 1 or _NUMBERISH.fullmatch(word)))
 
 
 def query_terms(node: Node | None) -> list[str]:
@@ -526,13 +539,13 @@ def key_terms(words: list[str], doc_freq: DocFreq | None) -> list[tuple[str, flo
     return [(word, 1.0 + math.log(counts[word])) for word, _ in scored[:MAX_KEY_TERMS]]
 
 
+SHOULD_MATCH = 2
+
+
 def should_match(count: int) -> int:
-    """How many key terms a natural text's hit must contain: all of one or two, then about a fifth (at least
-    two), so a long need is not an AND of all its words, and a single generic word does not make a hit."""
-    return count if count <= 2 else max(2, math.ceil(count * SHOULD_MATCH_SHARE))
-
-
-SHOULD_MATCH_SHARE = 0.2
+    """How many key terms a natural text's hit must contain: two (or the one there is). A long need is then no
+    AND of all its words, and a single shared word, however rare, does not make a hit; BM25 ranks the rest."""
+    return min(count, SHOULD_MATCH)
 
 
 class Compiler:

@@ -157,7 +157,7 @@ def semantic_hits(text: str, depth: int) -> list[tuple[int, float]]:
     index, calibration = index_sync.vector_index(), index_sync.calibration()
     if not text or index is None or calibration is None or len(index) == 0:
         return []
-    qvec = Embedder.shared().query(text)
+    qvec = Embedder.shared().long_query(text)
     found = semantic_search(index, calibration, qvec, depth)
     return [(int(pid), float(sim)) for pid, sim, passes in found if passes]
 

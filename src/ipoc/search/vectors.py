@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,6 +113,33 @@ class Embedder:
         """(384,) float32, L2-normalised, embedded with the "query: " prefix."""
         with self._query_lock:
             return np.ascontiguousarray(self._queries().query(text), dtype=np.float32)
+
+    def long_query(self, text: str) -> np.ndarray:
+        """A query of any length: a text longer than the model's window is embedded part by part (whole sentences,
+        each part within the window) and the parts averaged, so the end of a long need counts as much as its start."""
+        parts = query_parts(text, self.token_count)
+        if len(parts) == 1:
+            return self.query(parts[0])
+        mean = np.mean([self.query(part) for part in parts], axis=0)
+        return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；;!?\n])")
+
+
+def query_parts(text: str, token_count: Callable[[str], int], window: int = MAX_PASSAGE_TOKENS) -> list[str]:
+    """The text cut at sentence ends into parts that each fit the window (a sentence longer than the window is a
+    part of its own: the model reads its start)."""
+    text = _clean(text)
+    if token_count(text) <= window:
+        return [text]
+    parts: list[str] = []
+    for sentence in filter(None, (s.strip() for s in _SENTENCE_END.split(text))):
+        if parts and token_count(parts[-1] + sentence) <= window:
+            parts[-1] += sentence
+        else:
+            parts.append(sentence)
+    return parts or [text]
 
 
 def pack(vec: np.ndarray) -> bytes:
