@@ -67,6 +67,13 @@ _WIDE = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x201C: 
 _STOP = set(' \t\r\n()[]"=:')
 _DATE = re.compile(r"(\d{4})(?:[-./年](\d{1,2})(?:[-./月](\d{1,2})日?)?月?)?年?|(\d{4})(\d{2})(\d{2})")
 _FIELD_TIE = 0.2
+# The boilerplate of a written need (需求内容：… 预期目标：…), never its technology.
+_NEED_BOILERPLATE = """
+需求 内容 预期 目标 预期目标 现有 工作 基础 研究 开发 研发 具体 主要 包括 要求 指标 达到 以上 以下 超过
+不低于 不超过 不高于 低于 高于 左右 前提 情况 方式 过程 能力 水平 效果 应用 领域 方案 项目 行业 国内 国外
+国际 先进 合作 单位 解决方案 关键 核心 难题 瓶颈 存在 导致 影响 较高 较低 较大 提升 改善 优化 急需 亟需
+拟 计划 开展 形成 满足 具有 采用 利用 基于 针对 相应 同时 其他 一定 各种 一些 这些 我司 本公司 我单位
+"""
 # Words a natural-language need is full of and that say nothing about the technology.
 FUNCTION_WORDS = frozenset(
     {
@@ -146,12 +153,7 @@ FUNCTION_WORDS = frozenset(
         "及其",
         "其中",
     }
-) | frozenset(  # the boilerplate of a written need (需求内容：… 预期目标：…), never its technology
-    "需求 内容 预期 目标 预期目标 现有 工作 基础 研究 开发 研发 具体 主要 包括 要求 指标 达到 以上 以下 超过 不低于 不超过 "
-    "不高于 低于 高于 左右 前提 情况 方式 过程 能力 水平 效果 应用 领域 方案 项目 行业 国内 国外 国际 先进 合作 单位 "
-    "解决方案 关键 核心 难题 瓶颈 存在 导致 影响 较高 较低 较大 提升 改善 优化 急需 亟需 拟 计划 开展 形成 满足 "
-    "具有 采用 利用 基于 针对 相应 同时 其他 一定 各种 一些 这些 我司 本公司 我单位".split()
-)
+) | frozenset(_NEED_BOILERPLATE.split())
 _CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")  # "永磁 材料" means 永磁材料 in a phrase
 
 
