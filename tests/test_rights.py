@@ -6,8 +6,11 @@ they conflict, and only checked contracts in the ledger, the self-evaluation pre
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
@@ -155,6 +158,54 @@ def test_co_owners_pledgees_and_authorisations_decide_who_may_act(world: World):
     ]
     patent(w, 3).status_class = "lapsed"
     assert "专利权已失效，不能转让" in rights.refusals(w.session, w.univ.id, patent(w, 3), "transfer", TODAY)
+
+
+@contextmanager
+def statements(session) -> Iterator[list[str]]:
+    """The SQL statements the session's database runs inside the block."""
+    seen: list[str] = []
+    engine = session.get_bind()
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_list_reads_its_patents_holdings_together_with_the_same_answer_as_one_by_one(world: World):
+    """Lists (offers, a stock intake) read every patent's holding at once: each the same as its own holding, and
+    with as many queries for three patents as for one."""
+    w = world
+    test_deals.signed(w, date(2026, 2, 10), mode="licence_ordinary")  # a signed licence contract on patent 1
+    event(w, 1, "transfer", date(2026, 3, 1), source="manual", to="包头示例新能源有限公司")
+    event(w, 1, "licence", date(2026, 3, 5), type="exclusive", licensee="某厂", term_end="2027-12-31")
+    event(w, 2, "pledge", date(2026, 1, 5), pledgee="示例银行")
+    event(w, 3, "suspension", date(2026, 5, 1), reason="dispute")
+    w.session.add(OpenLicenceDeclaration(patent_id=patent(w, 2).id, patentee="包头示例大学", state="announced",
+                                         fee_method="lump_sum", term_years=3, field="储能", products="电池",
+                                         announced_on=date(2026, 6, 1)))  # fmt: skip
+    w.session.commit()
+    one_by_one = {pt.id: rights.holding(w.session, pt, TODAY) for pt in [patent(w, n) for n in (1, 2, 3)]}
+
+    w.session.expire_all()
+    patents = [patent(w, n) for n in (1, 2, 3)]
+    with statements(w.session) as for_three:
+        together = rights.holdings(w.session, patents, TODAY)
+    assert together == one_by_one
+    p1, p2, p3 = (together[pt.id] for pt in patents)
+    assert [x.kind for x in p1.licences] == ["exclusive", "ordinary"] and p1.patentees[0].organisation_id == w.ent.id
+    assert [x.pledgee for x in p2.pledges] == ["示例银行"] and p2.open_licence and p3.suspended
+
+    w.session.expire_all()
+    first = patent(w, 1)
+    with statements(w.session) as for_one:
+        alone = rights.holdings(w.session, [first], TODAY)
+    assert alone == {first.id: one_by_one[first.id]}
+    assert len(for_three) == len(for_one), "the queries do not grow with the number of patents"
 
 
 def test_a_suspension_recorded_through_the_api_bars_the_contract_with_its_reason(client, world: World):

@@ -19,11 +19,13 @@ recorded consent (民法典 第四百四十四条).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, inspect, or_, select
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ipoc import clock
 from ipoc.errors import Conflict, Forbidden
@@ -39,6 +41,10 @@ from ipoc.patents.models import (
     RightsConsent,
 )
 from ipoc.patents.parsing import split_names
+
+if TYPE_CHECKING:  # deals and licensing build on patents: their models are read at run time, never at import
+    from ipoc.deals.models import Deal
+    from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
 
 ACTS: dict[str, str] = ACT_LABELS  # act -> Chinese label
 # The act as a verb phrase, for the reasons ("不能给予独占许可").
@@ -166,6 +172,9 @@ def _source(event: LegalEvent) -> str:
     return SOURCE_IMPORT if event.source == "import" else SOURCE_RECORDED
 
 
+_Raw = list[tuple[str, int | None, str, date | None]]  # the patentees' names, organisation, source and date
+
+
 @dataclass
 class _Transfer:
     names: list[str]
@@ -174,34 +183,135 @@ class _Transfer:
     on_platform: bool  # recorded here (a contract or a manual event), so later than any export
 
 
-def _transfers(session: Session, patent: Patent, on: date, exclude_deal_id: int | None) -> list[_Transfer]:
-    from ipoc.deals.models import Deal, DealPatent  # deals build on patents: read here, never at import
+@dataclass
+class _Records:
+    """What the platform records about a set of patents besides their legal events (contracts, open licences,
+    organisations' names), read with a few queries for all of them rather than several per patent."""
 
+    transfer_deals: dict[int, list[Deal]] = field(default_factory=dict)
+    licence_deals: dict[int, list[Deal]] = field(default_factory=dict)
+    pledge_deals: dict[int, list[Deal]] = field(default_factory=dict)
+    declarations: dict[int, list[OpenLicenceDeclaration]] = field(default_factory=dict)
+    open_licences: dict[int, list[OpenLicence]] = field(default_factory=dict)  # by declaration id
+    confirmed_names: list[tuple[str, int]] = field(default_factory=list)  # (normalised, organisation id), by id
+    verified_names: list[tuple[str, int]] = field(default_factory=list)  # (registered name, organisation id), by id
+
+
+def _by_patent(session: Session, query: Select, ids: list[int]) -> dict[int, list[Deal]]:
+    """Patent id → its deals that ``query`` selects, in id order."""
+    from ipoc.deals.models import Deal, DealPatent
+
+    found: dict[int, list[Deal]] = {}
+    for patent_id, deal in session.execute(query.where(DealPatent.patent_id.in_(ids)).order_by(Deal.id)):
+        found.setdefault(patent_id, []).append(deal)
+    return found
+
+
+def _deal_records(session: Session, ids: list[int], on: date, exclude_deal_id: int | None, into: _Records) -> None:
+    from ipoc.deals.models import Deal, DealPatent
+
+    # the seeker (d.seeker) is all a holding reads of a deal's relations: the others load if someone reads them
+    unread = [lazyload(r) for r in (Deal.center, Deal.provider_org, Deal.patent_links, Deal.steps)]
+    deals = (
+        select(DealPatent.patent_id, Deal)
+        .select_from(Deal)
+        .join(DealPatent, DealPatent.deal_id == Deal.id)
+        .options(*unread)
+    )
+    other = Deal.id != (exclude_deal_id or 0)
+    not_refused = or_(Deal.rights_state.is_(None), Deal.rights_state != "refused")
+    transfers = deals.where(
+        Deal.mode.in_(("transfer", "equity")), Deal.stage == "recorded", Deal.recorded_on <= on, not_refused, other
+    )
+    into.transfer_deals = _by_patent(session, transfers, ids)
+    licences = deals.where(Deal.mode.like("licence_%"), Deal.stage.in_(("signed", "recorded")), not_refused, other)
+    into.licence_deals = _by_patent(session, licences, ids)
+    pledges = deals.where(Deal.mode == "pledge", Deal.stage == "recorded", Deal.recorded_on <= on, other)
+    into.pledge_deals = _by_patent(session, pledges, ids)
+
+
+def _open_licence_records(session: Session, ids: list[int], into: _Records) -> None:
+    from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
+
+    query = (
+        select(OpenLicenceDeclaration)
+        .where(OpenLicenceDeclaration.patent_id.in_(ids))
+        .options(lazyload(OpenLicenceDeclaration.patent), lazyload(OpenLicenceDeclaration.industry))
+    )
+    for declaration in session.scalars(query.order_by(OpenLicenceDeclaration.id)):
+        into.declarations.setdefault(declaration.patent_id, []).append(declaration)
+    declaration_ids = [d.id for found in into.declarations.values() for d in found] or [0]
+    rows = select(OpenLicence).where(OpenLicence.declaration_id.in_(declaration_ids)).order_by(OpenLicence.id)
+    for licence in session.scalars(rows):
+        into.open_licences.setdefault(licence.declaration_id, []).append(licence)
+
+
+def _name_records(session: Session, names: Iterable[str], into: _Records) -> None:
+    """The confirmed names and verified organisations any of ``names`` may be (see confirmed_organisations)."""
+    names = set(names)
+    wanted = _norm_set(names)
+    if not wanted:
+        return
+    into.confirmed_names = list(
+        session.execute(
+            select(OrganisationName.normalised, OrganisationName.organisation_id)
+            .where(OrganisationName.normalised.in_(wanted), OrganisationName.state == "confirmed")
+            .order_by(OrganisationName.id)
+        )
+    )
+    into.verified_names = list(
+        session.execute(
+            select(Organisation.name, Organisation.id)
+            .where(Organisation.name.in_(names | wanted), Organisation.status == "verified")
+            .order_by(Organisation.id)
+        )
+    )
+
+
+def _organisations_named(names: Iterable[str], records: _Records) -> dict[str, int]:
+    """Normalised name → the organisation holding it, out of the records read for these and other names."""
+    names = list(names)
+    wanted = _norm_set(names)
+    if not wanted:
+        return {}
+    found: dict[str, int] = {}
+    for normalised, org_id in records.confirmed_names:
+        if normalised in wanted:
+            found.setdefault(normalised, org_id)
+    asked = set(names) | wanted
+    for name, org_id in records.verified_names:
+        if name in asked:
+            found.setdefault(normalise_name(name), org_id)
+    return found
+
+
+def _load_events(session: Session, patents: list[Patent]) -> None:
+    """Every patent's legal events with one query, for those whose events are not loaded yet (in the order the
+    relationship loads them)."""
+    unloaded = [pt for pt in patents if pt.id is not None and "events" in inspect(pt).unloaded]
+    if not unloaded:
+        return
+    found: dict[int, list[LegalEvent]] = {pt.id: [] for pt in unloaded}
+    query = select(LegalEvent).where(LegalEvent.patent_id.in_(list(found))).order_by(LegalEvent.event_date)
+    for event in session.scalars(query):
+        found[event.patent_id].append(event)
+    for pt in unloaded:
+        set_committed_value(pt, "events", found[pt.id])
+
+
+def _transfers(patent: Patent, on: date, records: _Records) -> list[_Transfer]:
     found = [
         _Transfer(split_names(e.detail.get("to")), None, e.event_date, e.source != "import")
         for e in _dated(patent.events, "transfer", on)
         if e.detail.get("to")
     ]
-    deals = session.scalars(
-        select(Deal)
-        .join(DealPatent)
-        .where(
-            DealPatent.patent_id == patent.id,
-            Deal.mode.in_(("transfer", "equity")),
-            Deal.stage == "recorded",
-            Deal.recorded_on <= on,
-            or_(Deal.rights_state.is_(None), Deal.rights_state != "refused"),
-            Deal.id != (exclude_deal_id or 0),
-        )
-    )
+    deals = records.transfer_deals.get(patent.id, [])
     found += [_Transfer([d.seeker], d.seeker_org_id, d.recorded_on, True) for d in deals]
     return sorted(found, key=lambda t: (t.since is not None, t.since or date.min))
 
 
-def _holder_names(
-    session: Session, patent: Patent, on: date, exclude_deal_id: int | None
-) -> list[tuple[str, int | None, str, date | None]]:
-    transfers = _transfers(session, patent, on, exclude_deal_id)
+def _holder_names(patent: Patent, on: date, records: _Records) -> _Raw:
+    transfers = _transfers(patent, on, records)
     on_platform = [t for t in transfers if t.on_platform]
     if on_platform:
         last = on_platform[-1]
@@ -224,30 +334,13 @@ def confirmed_organisations(session: Session, names: Iterable[str]) -> dict[str,
     """Normalised name → the organisation holding it: a confirmed OrganisationName, or the registered name of a
     verified organisation (its bureau checked that name against its 统一社会信用代码 when verifying it)."""
     names = list(names)
-    wanted = _norm_set(names)
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(OrganisationName.normalised, OrganisationName.organisation_id)
-        .where(OrganisationName.normalised.in_(wanted), OrganisationName.state == "confirmed")
-        .order_by(OrganisationName.id)
-    )
-    found: dict[str, int] = {}
-    for normalised, org_id in rows:
-        found.setdefault(normalised, org_id)
-    verified = session.execute(
-        select(Organisation.name, Organisation.id)
-        .where(Organisation.name.in_(set(names) | wanted), Organisation.status == "verified")
-        .order_by(Organisation.id)
-    )
-    for name, org_id in verified:
-        found.setdefault(normalise_name(name), org_id)
-    return found
+    records = _Records()
+    _name_records(session, names, records)
+    return _organisations_named(names, records)
 
 
-def _patentees(session: Session, patent: Patent, on: date, exclude_deal_id: int | None) -> list[Holder]:
-    raw = _holder_names(session, patent, on, exclude_deal_id)
-    orgs = confirmed_organisations(session, [name for name, *_ in raw])
+def _patentees(raw: _Raw, records: _Records) -> list[Holder]:
+    orgs = _organisations_named([name for name, *_ in raw], records)
     holders: dict[str, Holder] = {}
     for name, org_id, source, since in raw:
         key = normalise_name(name)
@@ -278,22 +371,9 @@ def _event_licences(patent: Patent, on: date) -> list[Licence]:
     return out
 
 
-def _deal_licences(session: Session, patent: Patent, on: date, exclude_deal_id: int | None) -> list[Licence]:
-    from ipoc.deals.models import Deal, DealPatent
-
-    deals = session.scalars(
-        select(Deal)
-        .join(DealPatent)
-        .where(
-            DealPatent.patent_id == patent.id,
-            Deal.mode.like("licence_%"),
-            Deal.stage.in_(("signed", "recorded")),
-            or_(Deal.rights_state.is_(None), Deal.rights_state != "refused"),
-            Deal.id != (exclude_deal_id or 0),
-        )
-    )
+def _deal_licences(patent: Patent, on: date, records: _Records) -> list[Licence]:
     out = []
-    for d in deals:
+    for d in records.licence_deals.get(patent.id, []):
         start = d.licence_start or d.signed_on
         if _in_term(start, d.licence_end, on):
             kind = d.mode.removeprefix("licence_")
@@ -302,29 +382,22 @@ def _deal_licences(session: Session, patent: Patent, on: date, exclude_deal_id: 
     return out
 
 
-def _open_licences(session: Session, patent: Patent, on: date) -> tuple[list[Licence], bool]:
-    from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
-
-    declarations = list(
-        session.scalars(select(OpenLicenceDeclaration).where(OpenLicenceDeclaration.patent_id == patent.id))
-    )
+def _open_licences(patent: Patent, on: date, records: _Records) -> tuple[list[Licence], bool]:
+    declarations = records.declarations.get(patent.id, [])
     # a withdrawal ends the offer to license, not the licences already taken under it
     in_force = any(d.state == "announced" and (d.announced_on is None or d.announced_on <= on) for d in declarations)
-    ids = [d.id for d in declarations] or [0]
-    rows = session.scalars(select(OpenLicence).where(OpenLicence.declaration_id.in_(ids)))
+    rows = [x for d in declarations for x in records.open_licences.get(d.id, [])]
     licences = [
         Licence("ordinary", x.licensee, x.start_date, x.ends_on, "", SOURCE_OPEN_LICENCE, x.notice_date, f"open:{x.id}")
-        for x in rows
+        for x in sorted(rows, key=lambda x: x.id)
         if _in_term(x.start_date, x.ends_on, on)
     ]
     return licences, in_force
 
 
-def _pledges(session: Session, patent: Patent, on: date, exclude_deal_id: int | None) -> list[Pledge]:
+def _pledges(patent: Patent, on: date, records: _Records) -> list[Pledge]:
     """Pledge events less their releases (a release naming a pledgee ends that one, else every earlier one),
     and recorded pledge contracts."""
-    from ipoc.deals.models import Deal, DealPatent
-
     events = _dated(patent.events, "pledge", on) + _dated(patent.events, "pledge_release", on)
     events.sort(key=lambda e: (e.event_date is not None, e.event_date or date.min, e.kind != "pledge", e.id or 0))
     open_: list[Pledge] = []
@@ -335,17 +408,7 @@ def _pledges(session: Session, patent: Patent, on: date, exclude_deal_id: int | 
             continue
         released = normalise_name(e.detail.get("pledgee"))
         open_ = [p for p in open_ if released and normalise_name(p.pledgee) != released]
-    deals = session.scalars(
-        select(Deal)
-        .join(DealPatent)
-        .where(
-            DealPatent.patent_id == patent.id,
-            Deal.mode == "pledge",
-            Deal.stage == "recorded",
-            Deal.recorded_on <= on,
-            Deal.id != (exclude_deal_id or 0),
-        )
-    )
+    deals = records.pledge_deals.get(patent.id, [])
     open_ += [Pledge(d.seeker, d.amount_wan + " 万元", d.recorded_on, SOURCE_RECORDED, f"deal:{d.id}") for d in deals]
     return open_
 
@@ -377,18 +440,15 @@ def _lapsed(patent: Patent, on: date) -> bool:
     return patent.status_class == "lapsed" and not later
 
 
-def holding(session: Session, patent: Patent, on: date | None = None, *, exclude_deal_id: int | None = None) -> Holding:
-    """The patent's rights on ``on`` (today, Beijing, by default). ``exclude_deal_id`` leaves one contract out,
-    so that re-checking a contract does not find it in conflict with itself."""
-    on = on or clock.today()
-    open_licences, open_in_force = _open_licences(session, patent, on)
+def _holding(patent: Patent, on: date, raw: _Raw, records: _Records) -> Holding:
+    open_licences, open_in_force = _open_licences(patent, on, records)
     suspension = _suspension(patent, on)
     return Holding(
         patent_id=patent.id,
-        patentees=_patentees(session, patent, on, exclude_deal_id),
+        patentees=_patentees(raw, records),
         applicants=[a.name for a in patent.applicants],
-        licences=_event_licences(patent, on) + _deal_licences(session, patent, on, exclude_deal_id) + open_licences,
-        pledges=_pledges(session, patent, on, exclude_deal_id),
+        licences=_event_licences(patent, on) + _deal_licences(patent, on, records) + open_licences,
+        pledges=_pledges(patent, on, records),
         suspended=suspension is not None,
         lapsed=_lapsed(patent, on),
         invalidated=_invalidated(patent, on),
@@ -396,6 +456,32 @@ def holding(session: Session, patent: Patent, on: date | None = None, *, exclude
         open_licence=open_in_force,
         on=on,
     )
+
+
+def holdings(
+    session: Session, patents: Iterable[Patent], on: date | None = None, *, exclude_deal_id: int | None = None
+) -> dict[int, Holding]:
+    """Patent id → its rights on ``on`` (today, Beijing, by default), for lists and pages that show many patents:
+    about eight queries for all of them, where each ``holding`` alone takes as many. ``exclude_deal_id`` leaves
+    one contract out, so that re-checking a contract does not find it in conflict with itself."""
+    on = on or clock.today()
+    patents = list({pt.id: pt for pt in patents}.values())
+    if not patents:
+        return {}
+    ids = [pt.id for pt in patents]
+    records = _Records()
+    _load_events(session, patents)
+    _deal_records(session, ids, on, exclude_deal_id, records)
+    _open_licence_records(session, ids, records)
+    raw = {pt.id: _holder_names(pt, on, records) for pt in patents}
+    _name_records(session, [name for found in raw.values() for name, *_ in found], records)
+    return {pt.id: _holding(pt, on, raw[pt.id], records) for pt in patents}
+
+
+def holding(session: Session, patent: Patent, on: date | None = None, *, exclude_deal_id: int | None = None) -> Holding:
+    """The patent's rights on ``on`` (today, Beijing, by default). ``exclude_deal_id`` leaves one contract out,
+    so that re-checking a contract does not find it in conflict with itself."""
+    return holdings(session, [patent], on, exclude_deal_id=exclude_deal_id)[patent.id]
 
 
 def is_current_patentee(session: Session, organisation_id: int, patent: Patent) -> bool:

@@ -146,27 +146,47 @@ def _patents_by_number(session: Session, numbers: Iterable[str]) -> dict[str, Pa
     return found
 
 
+def holder_states(session: Session, org_id: int, patents: Iterable[Patent]) -> dict[int, tuple[str, str]]:
+    """Patent id → (own | authorised | other, the current patentees): whether the batch's organisation holds the
+    patent today (patents.rights), or may offer it under a center-confirmed written authorisation; else 非本单位.
+    A list is read a chunk at a time with a few queries, not several per patent."""
+    wanted = list({pt.id: pt for pt in patents}.values())
+    states: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
+        chunk = wanted[start : start + _LOOKUP_CHUNK]
+        held = rights.holdings(session, chunk)
+        others = [pt.id for pt in chunk if not held[pt.id].holds(org_id)]
+        confirmed = select(RightsAuthorisation.patent_id).where(
+            RightsAuthorisation.patent_id.in_(others or [0]),
+            RightsAuthorisation.organisation_id == org_id,
+            RightsAuthorisation.state == "confirmed",
+        )
+        authorised = set(session.scalars(confirmed))
+        for pt in chunk:
+            h = held[pt.id]
+            if h.holds(org_id):
+                state = "own"
+            elif pt.id not in authorised:  # the common case of a large list: no second holding
+                state = "other"
+            else:
+                standing = [r for r in rights.check(session, pt, "offer", organisation_id=org_id) if r.standing]
+                state = "authorised" if not standing else "other"
+            states[pt.id] = (state, h.patentee_names)
+    return states
+
+
 def holder_state(session: Session, org_id: int, patent: Patent) -> tuple[str, str]:
-    """(own | authorised | other, the current patentees): whether the batch's organisation holds the patent
-    today (patents.rights), or may offer it under a center-confirmed written authorisation; else 非本单位."""
-    h = rights.holding(session, patent)
-    if h.holds(org_id):
-        return "own", h.patentee_names
-    confirmed = select(RightsAuthorisation.id).where(
-        RightsAuthorisation.patent_id == patent.id,
-        RightsAuthorisation.organisation_id == org_id,
-        RightsAuthorisation.state == "confirmed",
-    )
-    if session.scalar(confirmed.limit(1)) is None:  # the common case of a large list: no second holding
-        return "other", h.patentee_names
-    standing = [r for r in rights.check(session, patent, "offer", organisation_id=org_id) if r.standing]
-    return ("authorised" if not standing else "other"), h.patentee_names
+    """One patent's holder_states."""
+    return holder_states(session, org_id, [patent])[patent.id]
 
 
-def apply_screening(session: Session, row: StockPatent, patent: Patent, org_id: int, today: date) -> None:
-    """Write the screening of the linked patent, and who holds it, onto the row; a person's override stays."""
+def apply_screening(
+    session: Session, row: StockPatent, patent: Patent, org_id: int, today: date, held: tuple[str, str] | None = None
+) -> None:
+    """Write the screening of the linked patent, and who holds it (``held``, from holder_states for a list),
+    onto the row; a person's override stays."""
     result = screen(patent, today)
-    row.holder_state, holders = holder_state(session, org_id, patent)
+    row.holder_state, holders = held or holder_state(session, org_id, patent)
     row.holders = holders[:500]
     row.screened_on = today
     row.status_class = result.status_class
@@ -184,6 +204,7 @@ def _store(
     session: Session, p: Principal, batch: StockBatch, parsed: intake.ParsedList, source: str, today: date
 ) -> StockIntake:
     patents = _patents_by_number(session, (r.application_no for r in parsed.rows))
+    held = holder_states(session, batch.org_id, patents.values())
     linked = 0
     audit.set_reason(session, f"存量专利导入：{source}")
     for listed in parsed.rows:
@@ -201,7 +222,7 @@ def _store(
         )
         if patent is not None:
             row.patent = patent
-            apply_screening(session, row, patent, batch.org_id, today)
+            apply_screening(session, row, patent, batch.org_id, today, held[patent.id])
             linked += 1
         session.add(row)
     record = StockIntake(
@@ -281,13 +302,14 @@ def relink(session: Session, p: Principal, batch_id: int, today: date | None = N
         session.scalars(select(StockPatent).where(StockPatent.batch_id == batch.id, StockPatent.patent_id.is_(None)))
     )
     patents = _patents_by_number(session, (r.application_no for r in rows))
+    held = holder_states(session, batch.org_id, patents.values())
     audit.set_reason(session, "重新关联专利库")
     for row in rows:
         patent = patents.get(row.application_no)
         if patent is not None:
             row.patent_id = patent.id
             row.patent = patent
-            apply_screening(session, row, patent, batch.org_id, today or clock.today())
+            apply_screening(session, row, patent, batch.org_id, today or clock.today(), held[patent.id])
     session.flush()
     return sum(1 for r in rows if r.patent_id is not None)
 
@@ -298,10 +320,11 @@ def rescreen(session: Session, p: Principal, batch_id: int, today: date | None =
     rows = list(
         session.scalars(select(StockPatent).where(StockPatent.batch_id == batch.id, StockPatent.patent_id.is_not(None)))
     )
+    held = holder_states(session, batch.org_id, [row.patent for row in rows if row.patent is not None])
     audit.set_reason(session, "重新筛查")
     for row in rows:
         assert row.patent is not None
-        apply_screening(session, row, row.patent, batch.org_id, today or clock.today())
+        apply_screening(session, row, row.patent, batch.org_id, today or clock.today(), held[row.patent.id])
     session.flush()
     return len(rows)
 

@@ -35,8 +35,9 @@ def demand_out(session: DB, p: CurrentPrincipal, d: Demand, *, single: bool) -> 
     return DemandOut(**fields)
 
 
-def offer_out(session: Session, o: Offer) -> OfferOut:
-    patentees = svc.patentees_of(session, [o])
+def offer_out(session: Session, o: Offer, patentees: dict[int, list[str]] | None = None) -> OfferOut:
+    """``patentees`` (svc.patentees_of) read once for a whole list; else read for this offer."""
+    patentees = svc.patentees_of(session, [o]) if patentees is None else patentees
     return OfferOut(
         id=o.id,
         org=o.org.name,
@@ -97,7 +98,8 @@ def close_demand(demand_id: PathId, session: DB, p: LoggedIn):
 @router.get("/offers", response_model=list[OfferOut])
 def list_offers(session: DB, p: CurrentPrincipal, industry_id: QueryId = None, mode: str = "", status: str = ""):
     rows = svc.list_offers(session, p, industry_id=industry_id, mode=mode or None, status=status or None)
-    return [offer_out(session, o) for o in rows]
+    patentees = svc.patentees_of(session, rows)
+    return [offer_out(session, o, patentees) for o in rows]
 
 
 @router.post("/offers", status_code=http.HTTP_201_CREATED, response_model=OfferOut)

@@ -336,8 +336,8 @@ def refuse_unless_entitled(session: Session, org_id: int, patents: list[Patent])
 def patentees_of(session: Session, offers: list[Offer]) -> dict[int, list[str]]:
     """Patent id → its current patentees, for every patent of the offers: what an offer shows beside each
     patent, so that no one offers another's patent as its own unseen."""
-    patents = {pt.id: pt for o in offers for pt in o.patents}
-    return {pid: [h.name for h in rights.holding(session, pt).patentees] for pid, pt in patents.items()}
+    held = rights.holdings(session, [pt for o in offers for pt in o.patents])
+    return {pid: [h.name for h in holding.patentees] for pid, holding in held.items()}
 
 
 def holders_line(o: Offer, patentees: dict[int, list[str]]) -> str:

@@ -147,10 +147,11 @@ def offers(
     request: Request, session: DB, p: CurrentPrincipal, industry_id: QueryId = None, mode: str = "", status: str = ""
 ):
     found = svc.list_offers(session, p, **_filters(industry_id, mode, status))
+    patentees = svc.patentees_of(session, found)  # every listed patent's holders at once
     ctx = {
         "title": "技术供给",
         "offers": found,
-        "holders": {o.id: svc.holders_line(o, svc.patentees_of(session, [o])) for o in found},
+        "holders": {o.id: svc.holders_line(o, patentees) for o in found},
         "states": list(OFFER_STATES.items()),
         "filter_values": {"industry_id": industry_id, "mode": mode, "status": status},
         **_choices(session),
