@@ -238,3 +238,51 @@ def test_calibration_z_matches_the_corpus_background():
     q = calibration.adjusted_query(unit_rows(1, seed=8)[0])
     z = calibration.z(q, rows @ q)
     assert abs(float(z.mean())) < 0.05 and abs(float(z.std()) - 1) < 0.1
+
+
+def test_the_floor_judges_the_query_and_an_on_topic_one_keeps_its_neighbours(tiny_semantic):
+    from ipoc.search.vectors import on_topic_hits, semantic_search
+
+    embedder, index, calibration = tiny_semantic
+    need = "需求内容：1）新能源汽车驱动电机用钕铁硼磁体需要高矫顽力；2）采用晶界扩散降低重稀土用量。"
+    qvec = embedder.long_query(need)
+    found = semantic_search(index, calibration, qvec, 8)
+    kept = on_topic_hits(index, calibration, qvec, 8)
+    assert kept[0][0] == 2  # the grain-boundary diffusion patent
+    assert on_topic_hits(index, calibration, qvec, 8, margin=0.0) == [(i, s) for i, s, ok in found if ok]
+    assert len(kept) > len([ok for _, _, ok in found if ok])  # the margin keeps neighbours the per-hit floor cut
+    off_topic = [q for q in UNRELATED if not semantic_search(index, calibration, embedder.query(q), 1)[0][2]]
+    assert len(off_topic) >= 2
+    for query in off_topic:
+        assert on_topic_hits(index, calibration, embedder.long_query(query), 8) == [], query
+
+
+def test_a_need_longer_than_the_window_is_embedded_by_its_sentences():
+    from ipoc.search.vectors import Embedder, query_parts
+
+    embedder = Embedder.shared()
+    need = "。".join(f"第{i}项：研究稀土永磁材料晶界扩散工艺并降低重稀土用量" for i in range(60)) + "。"
+    parts = query_parts(need, embedder.token_count)
+    assert len(parts) > 1 and all(embedder.token_count(p) <= 512 for p in parts)
+    assert "".join(parts) == need
+    vector = embedder.long_query(need)
+    assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-3
+    assert query_parts("稀土永磁", embedder.token_count) == ["稀土永磁"]
+
+
+def test_a_query_just_under_the_floor_counts_when_its_words_found_the_same_patents(tiny_semantic):
+    import dataclasses
+
+    from ipoc.search.vectors import AGREEMENT_GATE, on_topic_hits
+
+    embedder, index, calibration = tiny_semantic
+    qvec = embedder.long_query("钕铁硼磁体晶界扩散降低重稀土用量")
+    q = calibration.adjusted_query(qvec)
+    ids, sims = index.search(q, 1)
+    best = float(calibration.z(q, sims)[0]) - (calibration.floor(len(index)) - calibration.z_floor)
+    just_under = dataclasses.replace(calibration, z_floor=best + AGREEMENT_GATE / 2)
+    far_under = dataclasses.replace(calibration, z_floor=best + AGREEMENT_GATE * 2)
+    assert on_topic_hits(index, just_under, qvec, 5) == []
+    assert on_topic_hits(index, just_under, qvec, 5, agreeing={99}) == []  # words found other patents
+    assert on_topic_hits(index, just_under, qvec, 5, agreeing={int(ids[0])})[0][0] == int(ids[0]) == 2
+    assert on_topic_hits(index, far_under, qvec, 5, agreeing={int(ids[0])}) == []

@@ -126,7 +126,8 @@ def text_ranking(session: Session, text: str, *, depth: int = DEPTH, semantic: b
     index = index_sync.lexical(session).index
     found = index.search(Words(text), limit=depth, with_facets=False, with_snippets=False, with_count=False)
     lexical = [(h.patent_id, h.score) for h in found.hits]
-    dense = search_service.semantic_hits(text, depth) if use_semantic else []
+    agreeing = {pid for pid, _ in lexical}
+    dense = search_service.semantic_hits(text, depth, agreeing) if use_semantic else []
     hits = fuse(lexical, dense, k=depth, strong_lexical=scoring.STRONG_LEXICAL)
     return TextRanking(hits, content_terms(session, text), use_semantic)
 

@@ -8,6 +8,7 @@ Every answer says whether it is complete: ``stale`` while an index is behind the
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,7 @@ from ipoc.search.hits import hydrate
 from ipoc.search.query import And, Node, any_of, is_free_text, query_text, read
 from ipoc.search.restriction import database_restriction
 from ipoc.search.schemas import FacetValue, SearchAnswer, SearchHit, SearchRequest
-from ipoc.search.vectors import Embedder, semantic_search
+from ipoc.search.vectors import Embedder, on_topic_hits, semantic_search
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,15 @@ def rank(
     index checks that for the candidate ids.
     """
     index = index_sync.lexical(session).index
-    semantic = semantic_hits(query_text(node), depth)
+    lexical = index.search(
+        _combined(any_of(node), restriction),
+        filters=request.filters,
+        limit=depth,
+        with_facets=False,
+        with_snippets=False,
+        with_count=False,
+    )
+    semantic = semantic_hits(query_text(node), depth, agreeing={h.patent_id for h in lexical.hits})
     conditions = restriction if is_free_text(node) else _combined(node, restriction)
     if semantic and (request.filters or conditions is not None):
         allowed = index.filter_ids([pid for pid, _ in semantic], query=conditions, filters=request.filters)
@@ -134,14 +143,6 @@ def rank(
             semantic_rank={pid: r for r, (pid, _) in enumerate(semantic, start=1)},
             similarity=dict(semantic),
         )
-    lexical = index.search(
-        _combined(any_of(node), restriction),
-        filters=request.filters,
-        limit=depth,
-        with_facets=False,
-        with_snippets=False,
-        with_count=False,
-    )
     fused = fuse([(h.patent_id, h.score) for h in lexical.hits], semantic, k=depth)
     return _Ranked(
         ids=[int(h.id) for h in fused],
@@ -152,14 +153,13 @@ def rank(
     )
 
 
-def semantic_hits(text: str, depth: int) -> list[tuple[int, float]]:
-    """Semantic hits that pass the calibrated floor, best first."""
+def semantic_hits(text: str, depth: int, agreeing: Collection[int] = ()) -> list[tuple[int, float]]:
+    """Semantic hits of an on-topic query, best first; ``agreeing`` are the patents the same text's words found
+    (see ``vectors.on_topic_hits``)."""
     index, calibration = index_sync.vector_index(), index_sync.calibration()
     if not text or index is None or calibration is None or len(index) == 0:
         return []
-    qvec = Embedder.shared().long_query(text)
-    found = semantic_search(index, calibration, qvec, depth)
-    return [(int(pid), float(sim)) for pid, sim, passes in found if passes]
+    return on_topic_hits(index, calibration, Embedder.shared().long_query(text), depth, agreeing=agreeing)
 
 
 def similar(session: Session, patent: Patent, *, limit: int = 10) -> list[SearchHit]:
