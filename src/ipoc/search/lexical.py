@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -458,7 +459,7 @@ class _Marker:
         folded = fold(text)
         if len(folded) == len(text):
             return [m.span() for m in self.pattern.finditer(folded)]
-        pieces = [fold(ch) for ch in text]  # folding changed the length: map folded offsets back per character
+        pieces = [_fold_char(ch) for ch in text]  # folding changed the length: map folded offsets back per character
         origin = [i for i, piece in enumerate(pieces) for _ in piece] + [len(text)]
         return [(origin[m.start()], origin[m.end() - 1] + 1) for m in self.pattern.finditer("".join(pieces))]
 
@@ -485,6 +486,12 @@ class _Marker:
         best = min(best, len(text) - SNIPPET_CHARS)
         end = best + SNIPPET_CHARS
         return ("…" if best else "") + self.mark(text, spans, best, end) + ("…" if end < len(text) else "")
+
+
+@cache
+def _fold_char(ch: str) -> str:
+    """fold() of one character, remembered: a text whose folding changes its length is mapped char by char."""
+    return fold(ch)
 
 
 def _clip(spans: list[tuple[int, int]], start: int, end: int) -> Iterator[tuple[int, int]]:
