@@ -1,5 +1,5 @@
-"""The enterprise needs of CCF BDCI 2019 as demands, the labelled need→patent pairs, and the ranking metrics of
-benchmarks/matching_quality.py.
+"""The enterprise needs of CCF BDCI 2019 as demands, and the earlier need→patent labels (0–2) whose 47 needs open
+the pool of benchmarks/need_pool.py.
 
 The labels (benchmarks/quality/matching_labels.jsonl) hold only need ids and CCF 2022 patent ids (`id` hashes)
 with grades; the texts stay in ../shared/data. How they were made: benchmarks/README.md, "Matching quality".
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,16 +56,3 @@ def load_needs(path: Path = NEEDS) -> dict[str, Need]:
 def load_matching_labels(path: Path = LABELS) -> list[LabelledNeed]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [LabelledNeed(row["need"], {k: int(v) for k, v in row["grades"].items()}) for row in rows]
-
-
-def reciprocal_rank(ranked: Sequence[str], relevant: Mapping[str, int], grade: int = 1) -> float:
-    """1 / rank of the first record of at least ``grade``; 0 when none is ranked."""
-    for rank, doc in enumerate(ranked, start=1):
-        if relevant.get(doc, 0) >= grade:
-            return 1.0 / rank
-    return 0.0
-
-
-def precision_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int = 5, grade: int = 1) -> float:
-    """Share of the first k places held by records of at least ``grade`` (a short list counts its gaps)."""
-    return sum(1 for doc in ranked[:k] if relevant.get(doc, 0) >= grade) / k

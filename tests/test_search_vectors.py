@@ -246,11 +246,10 @@ def test_the_floor_judges_the_query_and_an_on_topic_one_keeps_its_neighbours(tin
     embedder, index, calibration = tiny_semantic
     need = "需求内容：1）新能源汽车驱动电机用钕铁硼磁体需要高矫顽力；2）采用晶界扩散降低重稀土用量。"
     qvec = embedder.long_query(need)
-    found = semantic_search(index, calibration, qvec, 8)
     kept = on_topic_hits(index, calibration, qvec, 8)
     assert kept[0][0] == 2  # the grain-boundary diffusion patent
-    assert on_topic_hits(index, calibration, qvec, 8, margin=0.0) == [(i, s) for i, s, ok in found if ok]
-    assert len(kept) > len([ok for _, _, ok in found if ok])  # the margin keeps neighbours the per-hit floor cut
+    assert len(kept) == 8 > len([ok for _, _, ok in semantic_search(index, calibration, qvec, 8) if ok])
+    assert [s for _, s in kept] == sorted((float(s) for s in index.search(qvec, 8)[1]), reverse=True)
     off_topic = [q for q in UNRELATED if not semantic_search(index, calibration, embedder.query(q), 1)[0][2]]
     assert len(off_topic) >= 2
     for query in off_topic:

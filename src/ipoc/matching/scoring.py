@@ -10,7 +10,7 @@ How the weights were chosen: the text side is the search module's fusion (RRF k 
 tuned on the search benchmark). The adjustments were set by hand from the staff's order of preference (a
 granted patent in force beats a pending one, which beats a lapsed one that anyone may use freely but nobody can
 license; an IPC agreement counts as much as a few ranks of text relevance) and were checked, not tuned, on
-``benchmarks/matching_quality.py``: the CCF records carry neither IPC nor legal status, so the benchmark
+``benchmarks/need_quality.py``: the CCF records carry neither IPC nor legal status, so the benchmark
 measures the text side alone and the adjustments cannot have been fitted to it.
 """
 
