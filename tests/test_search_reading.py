@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ipoc.errors import InvalidInput
-from ipoc.search.query import Reading, read
+from ipoc.search.query import Reading, is_free_text, read
 from tests.test_patent_import import counts, number, run_import
 
 SEARCH = "/api/v1/patents/search"
@@ -179,3 +179,9 @@ def test_reading_a_deliberate_query_refuses_only_deliberate_errors():
     assert read("需求内容：1）研究").natural
     assert read("稀土）").natural
     assert not read("TI=(稀土) AND 永磁").natural
+
+
+def test_natural_text_states_no_condition_that_semantic_hits_must_meet():
+    """A pasted need is free text: its semantic hits are not cut to the patents holding two of its key terms."""
+    assert is_free_text(read("需求内容：1）稀土永磁材料的晶界扩散工艺，提高矫顽力").node)
+    assert not is_free_text(read("TI=(稀土) AND 永磁").node)

@@ -499,7 +499,7 @@ def is_free_text(node: Node | None) -> bool:
     or dates: those state exact conditions that every result, semantic ones included, must meet."""
     if node is None:
         return True
-    if isinstance(node, Term | Phrase):
+    if isinstance(node, Term | Phrase | Words):
         return node.field == DEFAULT_FIELD
     if isinstance(node, And):
         return all(is_free_text(child) for child in node.children)
