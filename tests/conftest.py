@@ -95,18 +95,36 @@ def _pg_url_for(name: str) -> str:
     return make_url(_pg_admin_url()).set(database=name).render_as_string(hide_password=False)
 
 
-# The longest files (measured by --durations on a clean clone) go to the workers first: `--dist loadfile` hands out
-# files in collection order, and a 4-minute load test or the route crawl started last runs alone at the end.
+# The longest files first (per-file sums of --durations over a whole run, longest first): `--dist loadfile` hands a
+# worker its next file when it has two tests or fewer left, in the order given here, so a long file started last no
+# longer runs alone at the end of the suite. xdist's own default (--loadscope-reorder) would sort the files by their
+# number of tests instead, which sent the two-test load file and the four-test route crawl out last: it is turned
+# off in pytest_configure below.
 LONGEST_FIRST = (
-    "test_load.py",
     "test_robustness.py",
-    "test_faults.py",
-    "test_browser_lifecycle.py",
-    "test_browser_transfer.py",
+    "test_deals.py",
+    "test_load.py",
+    "test_backup.py",
+    "test_events.py",
     "test_inbox.py",
     "test_confidentiality_crawl.py",
+    "test_matching.py",
+    "test_cli.py",
+    "test_faults.py",
+    "test_stock.py",
     "test_api_fuzz.py",
+    "test_sessions_and_logins.py",
+    "test_centers.py",
+    "test_reviews.py",
+    "test_browser_lifecycle.py",
+    "test_browser.py",
+    "test_browser_transfer.py",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist: keep the order pytest_collection_modifyitems sets
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
