@@ -22,15 +22,19 @@ JOB_TIMEOUT_MS = 30_000
 
 
 @pytest.fixture
-def live_server(instance, tmp_path) -> Iterator[str]:
-    """The app over real HTTP on 127.0.0.1, with a small patent corpus and one staff account."""
+def live_server(instance, tmp_path, monkeypatch) -> Iterator[str]:
+    """The app over real HTTP on 127.0.0.1, with a small patent corpus and one staff account. These pages search
+    lexically: the embedding the import queues is left undone, or the server would load the model and embed
+    while the test runs and could not stop in time."""
     from ipoc.auth.roles import Role
     from ipoc.db import session_scope
     from ipoc.web.app import create_app
     from tests.conftest import make_user
     from tests.test_patent_import import counts, run_import
     from tests.test_patent_pages import CORPUS, write_csv
+    from tests.vectors_held import leave_embedding_undone
 
+    leave_embedding_undone(monkeypatch)
     counts(run_import(write_csv(tmp_path / "corpus.csv", CORPUS)))
     with session_scope() as session:
         make_user(session, "staff", Role.REGION_ADMIN)
