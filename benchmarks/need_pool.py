@@ -18,8 +18,8 @@ from pathlib import Path
 
 from embed_ccf_cache import CCF_PATENTS, DEFAULT_OUT, ensure_cache, load_ccf
 from matching_needs import Need, load_matching_labels, load_needs
-from need_systems import all_rankings, remember_query_vectors
-from search_quality import import_ccf, log, store_vectors, use_instance
+from need_systems import all_rankings, ccf_instance
+from search_quality import log
 
 POOL_DEPTH = 10
 LABELS = Path(__file__).resolve().parent / "quality" / "need_labels.jsonl"
@@ -75,10 +75,7 @@ def main() -> int:
     mode = "a" if args.resume else "w"
     sheets = [(args.out / f"sheet-{j + 1}.jsonl").open(mode, encoding="utf-8") for j in range(args.judges)]
     with tempfile.TemporaryDirectory(prefix="ipoc-need-pool-") as tmp:
-        remember_query_vectors()
-        use_instance(Path(tmp))
-        numbers = import_ccf(rows, Path(tmp))
-        store_vectors(numbers, ids, matrix)
+        numbers = ccf_instance(Path(tmp), rows, ids, matrix)
         for n, need in enumerate(needs):
             if need.id in written:
                 continue

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 from embed_ccf_cache import CCF_PATENTS, DEFAULT_OUT, ensure_cache, load_ccf
 from matching_needs import load_needs
-from need_systems import all_rankings, remember_query_vectors
-from search_quality import import_ccf, log, report, store_vectors, use_instance
+from need_systems import all_rankings, ccf_instance
+from search_quality import log, report
 
 LABELS = Path(__file__).resolve().parent / "quality" / "need_labels.jsonl"
 DEPTH = 50
@@ -145,10 +145,7 @@ def main() -> int:
     texts = {need_id: need.text for need_id, need in load_needs().items()}
     ids, matrix = ensure_cache(args.cache, rows)
     with tempfile.TemporaryDirectory(prefix="ipoc-need-quality-") as tmp:
-        remember_query_vectors()
-        use_instance(Path(tmp))
-        numbers = import_ccf(rows, Path(tmp))
-        store_vectors(numbers, ids, matrix)
+        numbers = ccf_instance(Path(tmp), rows, ids, matrix)
         figures, recall, pairs = evaluate(labels, texts, numbers, ids, matrix, args.per_need)
         precision = label_precision(pairs)
     headings = {"ndcg@10": "nDCG@10", "mrr": "MRR", "judged@10": "judged@10"}

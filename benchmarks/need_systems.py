@@ -10,10 +10,22 @@ importer, cached vectors).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 RRF_K = 60
+
+
+def ccf_instance(workdir: Path, rows: list[dict], ids: list[str], matrix: np.ndarray) -> dict[str, str]:
+    """A temporary instance holding the CCF patents with their cached vectors; application no → CCF id."""
+    from search_quality import import_ccf, store_vectors, use_instance
+
+    remember_query_vectors()
+    use_instance(workdir)
+    numbers = import_ccf(rows, workdir)
+    store_vectors(numbers, ids, matrix)
+    return numbers
 
 
 def remember_query_vectors() -> None:

@@ -265,8 +265,8 @@ class LexicalIndex:
         Without the count (``total`` is then the number of hits returned) tantivy can skip documents that cannot
         reach the top: much faster for a long OR of words, as a hybrid search's lexical side is."""
         node = parse(query) if isinstance(query, str) else query
+        searcher = self._searcher()  # first: compiling a natural text reads document frequencies from it
         compiled = self._filtered(self.compiler.compile(node), filters or {})
-        searcher = self._searcher()
         order = {"date_desc": tantivy.Order.Desc, "date_asc": tantivy.Order.Asc}.get(sort)
         if sort != "relevance" and order is None:
             raise InvalidInput(f"未知的排序方式“{sort}”", field="sort")
@@ -319,8 +319,9 @@ class LexicalIndex:
         return {int(pid) for pid in ids}
 
     def _doc_freq(self, word: str) -> tuple[int, int]:
-        """How many documents hold a word in their abstract (or, lacking one, title), and how many there are."""
-        searcher = self._searcher()
+        """How many documents hold a word in their abstract (or, lacking one, title), and how many there are; from
+        the searcher ``search`` has just brought up to date (no file check per word)."""
+        searcher = self.index.searcher()
         df = max(searcher.doc_freq("abstract", word), searcher.doc_freq("title", word))
         return df, max(searcher.num_docs, 1)
 
