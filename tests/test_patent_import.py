@@ -61,7 +61,8 @@ def counts(result) -> dict[str, int]:
 
 
 def report_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as stream:
+    assert path.read_bytes().startswith("\ufeff".encode()), "a BOM, so that Excel on Chinese Windows reads UTF-8"
+    with path.open(encoding="utf-8-sig", newline="") as stream:
         return list(csv.DictReader(stream))
 
 
@@ -97,16 +98,19 @@ def test_import_counts_report_and_rerun(instance, tmp_path):
     assert (first["imported"], first["updated"], first["rejected"]) == (3, 0, 5)
 
     rows = report_rows(report)
-    assert list(rows[0]) == ["行号", "字段", "原因", "原值"]
+    assert list(rows[0]) == ["行号", "字段", "原因", "原值", *HEADER]  # then the row's own cells
     by_row = {}
     for row in rows:
         by_row.setdefault(int(row["行号"]), []).append(row)
-    assert sorted(by_row) == [3, 4, 5, 6, 7, 8]  # 3 is the IPC warning of a kept row
-    assert by_row[5][0]["字段"] == "申请号" and "校验位" in by_row[5][0]["原因"]
-    assert by_row[6][0]["字段"] == "发明名称"
-    assert by_row[7][0]["字段"] == "申请日" and by_row[7][0]["原值"] == "2021-02-30"
-    assert "第 1 行" in by_row[8][0]["原因"]
-    assert by_row[3][0]["字段"] == "主分类号"
+    # 行号 is the spreadsheet's row: the header is row 1, so the file's n-th data row is row n + 1
+    assert sorted(by_row) == [4, 5, 6, 7, 8, 9]  # 4 is the IPC warning of a kept row
+    assert by_row[6][0]["字段"] == "申请号" and "校验位" in by_row[6][0]["原因"]
+    assert by_row[7][0]["字段"] == "发明名称"
+    assert by_row[8][0]["字段"] == "申请日" and by_row[8][0]["原值"] == "2021-02-30"
+    assert "第 2 行" in by_row[9][0]["原因"]
+    assert by_row[4][0]["字段"] == "主分类号"
+    for row_no, (reported,) in ((n, by_row[n]) for n in (4, 6, 7, 8, 9)):
+        assert {h: reported[h] for h in HEADER} == MIXED_ROWS[row_no - 2], "the original row, cell for cell"
 
     with session_scope() as session:
         kept = session.scalar(select(Patent).where(Patent.application_no == number(3)))
@@ -122,6 +126,26 @@ def test_import_counts_report_and_rerun(instance, tmp_path):
     assert again["unchanged"] == 4  # three rows, plus the identical repeat
     assert patent_count() == 3
     assert lexical_total("稀土") == 2
+
+
+def test_the_xlsx_report_shows_each_cell_as_written_on_its_spreadsheet_row(instance, tmp_path):
+    """The report a person double-clicks: row numbers as numbers, the header bold, frozen and filtered, and cells
+    that start like a formula shown as written (no quote added) and never run."""
+    from openpyxl import load_workbook
+
+    hostile = good_row(2, '=HYPERLINK("http://x","点我")', 申请号="202110000005.0", 摘要="-40℃低温环境下的电池")
+    source = write_csv(tmp_path / "in.csv", [good_row(1), hostile])
+    report = tmp_path / "report.xlsx"
+    assert counts(run_import(source, "--report", str(report)))["rejected"] == 1
+
+    sheet = load_workbook(report).active
+    header = [c.value for c in sheet[1]]
+    assert header == ["行号", "字段", "原因", "原值", *HEADER]
+    assert all(c.font.bold for c in sheet[1]) and sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    line = {h: c for h, c in zip(header, sheet[2], strict=True)}
+    assert line["行号"].value == 3 and line["原因"].value == "申请号校验位错误"  # the input's second data row
+    assert line["发明名称"].value == hostile["发明名称"] and line["发明名称"].data_type == "s"
+    assert line["摘要"].value == "-40℃低温环境下的电池"
 
 
 def test_changed_rows_update_record_and_index(instance, tmp_path):

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from ipoc.auth.roles import Role
+from ipoc.web.export import XLSX
 from tests.conftest import csrf_of, login, make_user, post_form
 from tests.test_patent_import import counts, number, run_import
 from tests.vectors_held import leave_embedding_undone
@@ -219,9 +220,13 @@ def test_staff_upload_runs_the_import_and_shows_counts_and_report(admin, tmp_pat
     assert count_of(done, "imported") == 2 and count_of(done, "rejected") == 2 and count_of(done, "warnings") == 1
     report_url = re.search(r'href="([^"]+)" data-testid="report-link"', done).group(1)
     report = admin.get(report_url)
-    assert report.status_code == 200
-    lines = list(csv.DictReader(io.StringIO(report.content.decode("utf-8"))))
-    assert {(r["行号"], r["原因"]) for r in lines} >= {("3", "申请号校验位错误"), ("4", "日期不存在：2021-02-30")}
+    assert report.status_code == 200 and report.headers["content-type"].startswith(XLSX)
+    sheet = load_workbook(io.BytesIO(report.content)).active
+    reasons = {(r[0], r[2]) for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert reasons >= {(4, "申请号校验位错误"), (5, "日期不存在：2021-02-30")}  # the spreadsheet's rows
+    csv_url = re.search(r'href="([^"]+)" data-testid="report-csv-link"', done).group(1)
+    lines = list(csv.DictReader(io.StringIO(admin.get(csv_url).content.decode("utf-8-sig"))))
+    assert {(r["行号"], r["原因"]) for r in lines} >= {("4", "申请号校验位错误"), ("5", "日期不存在：2021-02-30")}
 
     again = wait_for_job(admin, upload(admin, "again.csv", (tmp_path / "in.csv").read_bytes()).headers["location"])
     assert count_of(again, "imported") == 0 and count_of(again, "unchanged") == 2

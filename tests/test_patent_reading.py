@@ -125,7 +125,7 @@ def test_google_export_skips_search_url_line(tmp_path: Path) -> None:
     items = read_all(open_rows(path, require_application_no=False))
     assert items == [
         (
-            1,
+            3,  # the spreadsheet's row: the search URL line and the header come first
             {"publication_no": "CN-105389980-B", "title": "Traffic flow", "applicants": "上海交通大学",
              "inventors": "潘理, 田永学", "priority_date": "2015-11-09", "application_date": "2015-11-09",
              "publication_date": "2018-01-19", "grant_date": "2018-01-19",
@@ -140,7 +140,7 @@ def test_extra_synonyms_extend_the_table(tmp_path: Path) -> None:
     with pytest.raises(FileRefused):
         open_rows(path)
     with open_rows(path, synonyms=load_synonyms(extra)) as source:
-        assert list(source) == [(1, {"application_no": NO, "title": "t"})]
+        assert list(source) == [(2, {"application_no": NO, "title": "t"})]
     assert load_synonyms(tmp_path / "missing.toml") == load_synonyms(None)
 
 
@@ -158,7 +158,7 @@ def test_encodings(tmp_path: Path, encoding: str) -> None:
     path = write(tmp_path, "a.csv", f"申请号,名称,申请人\n{NO},一种稀土永磁材料,{name}\n", encoding)
     with open_rows(path) as source:
         assert source.headers == ["申请号", "名称", "申请人"]
-        assert list(source) == [(1, {"application_no": NO, "title": "一种稀土永磁材料", "applicants": name})]
+        assert list(source) == [(2, {"application_no": NO, "title": "一种稀土永磁材料", "applicants": name})]
 
 
 def test_gbk_detected_when_first_chunk_is_not_utf8(tmp_path: Path) -> None:
@@ -168,15 +168,15 @@ def test_gbk_detected_when_first_chunk_is_not_utf8(tmp_path: Path) -> None:
     with open_rows(path) as source:
         rows = list(source)
     assert len(rows) == 5000
-    assert rows[-1] == (5000, {"application_no": NO, "title": "包头稀土高新区第4999号"})
+    assert rows[-1] == (5001, {"application_no": NO, "title": "包头稀土高新区第4999号"})  # after the header row
 
 
 def test_tab_separated_multiline_cells_blank_lines_and_nul_bytes(tmp_path: Path) -> None:
     text = f'申请号\t名称\t申请人\n{NO}\t"一种\n方法"\t甲\x00公司\n\n{NO}\t第二\t乙\n'
     items = read_all(open_rows(write(tmp_path, "a.txt", text)))
     assert items == [
-        (1, {"application_no": NO, "title": "一种\n方法", "applicants": "甲公司"}),
-        (3, {"application_no": NO, "title": "第二", "applicants": "乙"}),
+        (2, {"application_no": NO, "title": "一种\n方法", "applicants": "甲公司"}),  # one record, one sheet row
+        (4, {"application_no": NO, "title": "第二", "applicants": "乙"}),
     ]
 
 
@@ -231,7 +231,7 @@ def test_csv_named_xlsx_or_jsonl_is_read_as_csv(tmp_path: Path) -> None:
     for name in ("a.xlsx", "a.jsonl"):
         path = write(tmp_path, name, f"申请号,名称\n{NO},t\n")
         with open_rows(path) as source:
-            assert list(source) == [(1, {"application_no": NO, "title": "t"})]
+            assert list(source) == [(2, {"application_no": NO, "title": "t"})]
 
 
 def test_suffix_argument_overrides_the_name(tmp_path: Path) -> None:
@@ -247,10 +247,10 @@ def test_suffix_argument_overrides_the_name(tmp_path: Path) -> None:
 def test_ragged_rows_are_issues_and_reading_goes_on(tmp_path: Path) -> None:
     text = f"申请号,名称,申请人\n{NO},a,b\n{NO},a\n{NO},a,b,c\n{NO},a,b,,\n{NO},ok,c\n"
     items = read_all(open_rows(write(tmp_path, "a.csv", text)))
-    assert [i.row for i in issues_of(items)] == [2, 3]
+    assert [i.row for i in issues_of(items)] == [3, 4]  # rows as the spreadsheet numbers them
     assert all(i.field == "" and "表头 3 列" in i.reason for i in issues_of(items))
     assert issues_of(items)[0].value == f"{NO},a"
-    assert [row for row, _ in rows_of(items)] == [1, 4, 5]
+    assert [row for row, _ in rows_of(items)] == [2, 5, 6]
 
 
 def test_huge_cells_are_row_issues(tmp_path: Path) -> None:
@@ -258,14 +258,14 @@ def test_huge_cells_are_row_issues(tmp_path: Path) -> None:
     text = f"申请号,名称,摘要\n{NO},a,{big}\n{NO},b,{'x' * 900_000}\n{NO},c,short\n"
     items = read_all(open_rows(write(tmp_path, "a.csv", text)))
     issue = issues_of(items)[0]
-    assert (issue.row, issue.field, issue.reason, len(issue.value)) == (1, "摘要", "单元格超过 1 MB", 200)
-    assert [row for row, _ in rows_of(items)] == [2, 3]
+    assert (issue.row, issue.field, issue.reason, len(issue.value)) == (2, "摘要", "单元格超过 1 MB", 200)
+    assert [row for row, _ in rows_of(items)] == [3, 4]
 
 
 def test_cell_beyond_the_csv_field_limit_is_an_issue_not_a_crash(tmp_path: Path) -> None:
     text = f"申请号,名称,摘要\n{NO},a,{'x' * (17 * 1024 * 1024)}\n{NO},b,c\n"
     items = read_all(open_rows(write(tmp_path, "a.csv", text)))
-    assert [(i.row, i.reason) for i in issues_of(items)] == [(1, "单元格超过 1 MB")]
+    assert [(i.row, i.reason) for i in issues_of(items)] == [(2, "单元格超过 1 MB")]
     assert rows_of(items)[-1][1]["title"] == "b"
 
 
@@ -301,14 +301,14 @@ def test_xlsx_values_become_strings_and_dates_iso(tmp_path: Path) -> None:
         items = list(source)
         assert source.bytes_read == source.total_bytes
     assert items[0] == (
-        1,
+        3,  # the sheet's row: a blank row and the header come first
         {"application_no": NO, "title": "一种材料", "application_date": "2023-01-05", "family_size": "3",
          "publication_date": "2023-07-01"},
     )  # fmt: skip
-    assert items[1] == (2, {"application_no": NO, "title": "短行", "application_date": "", "family_size": "",
+    assert items[1] == (4, {"application_no": NO, "title": "短行", "application_date": "", "family_size": "",
                             "publication_date": ""})  # fmt: skip
-    assert isinstance(items[2], RowIssue) and items[2].row == 3
-    assert items[3][0] == 5
+    assert isinstance(items[2], RowIssue) and items[2].row == 5
+    assert items[3][0] == 7
     assert items[3][1]["application_date"] == "2023-01-05 10:30:00"
     assert items[3][1]["family_size"] == "2"
 

@@ -290,12 +290,12 @@ def test_intake_reports_bad_duplicate_and_unknown_rows_and_keeps_the_good(client
     assert 'data-count="added">3<' in report.text and 'data-count="linked">2<' in report.text
     assert 'data-count="duplicates">1<' in report.text and 'data-count="bad">4<' in report.text
     record = session.scalar(select(StockIntake))
-    assert record.issues == [
-        [4, "申请号", "申请号校验位错误", bad_check(magnet)],
-        [5, "申请号", "与第 1 行重复", magnet],
-        [6, "申请号", "申请号为空", ""],
-        [7, "申请号", "申请号含有非法字符", "2019ABC"],
-        [8, "学院", "超过 100 个字符", "学" * 101],
+    assert record.issues == [  # rows as the spreadsheet numbers them: the header is row 1
+        [5, "申请号", "申请号校验位错误", bad_check(magnet)],
+        [6, "申请号", "与第 2 行重复", magnet],
+        [7, "申请号", "申请号为空", ""],
+        [8, "申请号", "申请号含有非法字符", "2019ABC"],
+        [9, "学院", "超过 100 个字符", "学" * 101],
     ]
     rows = _stored(session, batch.id)
     assert set(rows) == {magnet, lapsed, unknown}
@@ -307,7 +307,7 @@ def test_intake_reports_bad_duplicate_and_unknown_rows_and_keeps_the_good(client
     again = _upload(client, batch.id, "again.csv", f"专利号\n{magnet}\n{number(97, 2019, 1)}\n".encode())
     assert again.status_code == 303
     second = session.scalars(select(StockIntake).order_by(StockIntake.id.desc())).first()
-    assert (second.added, second.duplicates, second.issues) == (1, 1, [[1, "专利号", "批次中已有该专利", magnet]])
+    assert (second.added, second.duplicates, second.issues) == (1, 1, [[2, "专利号", "批次中已有该专利", magnet]])
     assert len(_stored(session, batch.id)) == 4
 
 
@@ -363,7 +363,7 @@ def test_gbk_csv_xlsx_paste_and_json(client, session, world):
     assert rows[design_old].college == "蒙古学学院" and rows[design_new].college == "艺术学院"
     assert rows[design_new].contact == "刘老师" and rows[pending].college == "能源学院"
     records = session.scalars(select(StockIntake).order_by(StockIntake.id)).all()
-    assert records[2].issues == [[2, "申请号", "批次中已有该专利", magnet]]
+    assert records[2].issues == [[3, "申请号", "批次中已有该专利", magnet]]  # the workbook's row 3
     assert records[3].issues == [[2, "申请号", "申请号校验位错误", bad_check(old_um)]]  # a pasted list has no header
     wrong_shape = client.post(
         f"/api/v1/stock/batches/{batch.id}/rows", json=[{"college": "x"}], headers={"x-csrf-token": csrf_of(client)}

@@ -287,7 +287,9 @@ def audit_verify() -> None:
 @patents_app.command("import")
 def patents_import(
     file: Annotated[Path, typer.Argument(help="CSV (UTF-8/GBK/GB18030), XLSX or JSONL export")],
-    report: Annotated[Path | None, typer.Option(help="where to write the rejected-row report (CSV)")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="where to write the rejected-row report (XLSX if PATH ends in .xlsx, else CSV)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print only the counts, as one JSON object")] = False,
 ) -> None:
     """Import patents, upserting by application number; rejected rows go to the report. The passages of new or
@@ -325,7 +327,8 @@ def patents_import(
     finally:
         bar.close()
     if report is not None:
-        shutil.copyfile(result.report_path, report)
+        written = Path(result.report_path)
+        shutil.copyfile(written.with_suffix(".xlsx") if report.suffix.lower() == ".xlsx" else written, report)
         result.report_path = str(report)
     embedding = patents.follow_with_embedding(result, owner_id=None)
     progress.finish(result.summary() | ({"embedding_job": embedding[0]} if embedding else {}))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Request, UploadFile, status
 from fastapi.responses import FileResponse
@@ -81,10 +81,11 @@ def upload_import(request: Request, session: DB, p: Staff, file: Annotated[Uploa
 
 
 @router.get("/patents/imports/{job_id}/report")
-def import_report(job_id: PathId, session: DB, p: Staff):
-    """The rejected-row report of an import (UTF-8 CSV: 行号, 字段, 原因, 原值)."""
-    path = patents.import_report(session, p, job_id)
-    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=f"import-{job_id}-report.csv")
+def import_report(job_id: PathId, session: DB, p: Staff, format: Literal["xlsx", "csv"] = "xlsx"):
+    """The rejected-row report of an import, XLSX or CSV (UTF-8 with a BOM): 行号 (the row as the spreadsheet
+    numbers it), 字段, 原因, 原值, then the row's own cells under the file's headers."""
+    path = patents.import_report(session, p, job_id, format)
+    return FileResponse(path, media_type=patents.REPORT_TYPES[format], filename=f"import-{job_id}-report.{format}")
 
 
 @router.get("/industry-databases", response_model=list[IndustryDatabaseOut])

@@ -2,7 +2,9 @@
 
 Each batch is one transaction, so a row is written whole or not at all and an interrupted import can be
 run again: rows already stored with the same content are counted as unchanged, never duplicated. Every
-rejected row (and every kept row with a warning) goes to a UTF-8 CSV report. Memory stays flat: only one
+rejected row (and every kept row with a warning) goes to a report that names the row as the spreadsheet numbers
+it and repeats the row's own cells beside the reason: written as CSV while rows are read (UTF-8 with a BOM, so that
+Excel on Chinese Windows opens it), then copied to XLSX. Memory stays flat: only one
 batch is held, and duplicates within the file are found through the job id stamped on each stored row.
 """
 
@@ -16,6 +18,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -31,11 +38,11 @@ from ipoc.patents.records import PatentRecord, RowIssue
 from ipoc.reference.models import Region
 from ipoc.search.changes import next_rev
 from ipoc.search.semantic import passage_key
-from ipoc.web.export import safe_cell
+from ipoc.web.export import EXCEL_CELL_LIMIT, safe_cell
 
 log = logging.getLogger(__name__)
 
-REPORT_HEADER = ["行号", "字段", "原因", "原值"]
+REPORT_HEADER = ["行号", "字段", "原因", "原值"]  # then the row's own cells, under the file's headers
 BATCH_SIZE = 1000
 SYNONYMS_FILE = "header-synonyms.toml"  # in the data dir: an instance's own export headers, added without code
 
@@ -59,28 +66,54 @@ class _Pending:
     row: int
     record: PatentRecord
     digest: str
+    cells: list[str]  # as read, for the report should the database refuse the row
 
 
 ProgressHook = Callable[[int, int], None]
 
 
 class _Report:
-    """The rejected-row report; written as rows are read so that nothing is held in memory."""
+    """The rejected-row report, as CSV and XLSX at once, written as rows are read so that nothing is held in memory
+    (openpyxl's write-only mode streams the sheet to a temporary file)."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], headers: list[str]) -> None:
         self._writer = csv.writer(stream)
-        self._writer.writerow(REPORT_HEADER)
+        self._writer.writerow(REPORT_HEADER + headers)
+        self.workbook = Workbook(write_only=True)
+        self._sheet = self.workbook.create_sheet("错误报告")
+        self._sheet.freeze_panes = "A2"
+        columns = REPORT_HEADER + headers
+        self._sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"
+        for index, width in enumerate([8, 12, 40, 24] + [16] * len(headers), start=1):
+            self._sheet.column_dimensions[get_column_letter(index)].width = width
+        bold = Font(bold=True)
+        self._sheet.append([self._text(value, font=bold) for value in columns])
 
-    def add(self, issue: RowIssue) -> None:
-        # Same formula guard as every other export: the original value is hostile input by definition.
-        self._writer.writerow([safe_cell(v) for v in (issue.row, issue.field, issue.reason, issue.value[:200])])
+    def add(self, issue: RowIssue, cells: list[str]) -> None:
+        line = [issue.row, issue.field, issue.reason, issue.value[:200], *cells]
+        # CSV has no cell types: the same formula guard as every other export, as the cells are hostile by definition.
+        self._writer.writerow([safe_cell(v) for v in line])
+        self._sheet.append([line[0], *(self._text(v) for v in line[1:])])
+
+    def _text(self, value: object, font: Font | None = None) -> WriteOnlyCell:
+        """A text cell that a spreadsheet shows as written and never runs as a formula, with no quote added;
+        characters XML cannot hold are left out and an over-long cell is cut to Excel's limit."""
+        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_CELL_LIMIT]
+        cell = WriteOnlyCell(self._sheet, value=text)
+        cell.data_type = "s"
+        if font is not None:
+            cell.font = font
+        return cell
 
 
 @contextmanager
-def _report_file(path: Path) -> Iterator[_Report]:
+def _report_file(path: Path, headers: list[str]) -> Iterator[_Report]:
+    """``path`` (CSV, UTF-8 with a BOM so that Excel on Chinese Windows reads it) and its XLSX twin beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as stream:
-        yield _Report(stream)
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        report = _Report(stream, headers)
+        yield report
+    report.workbook.save(path.with_suffix(".xlsx"))
 
 
 def import_file(
@@ -95,12 +128,12 @@ def import_file(
     batch_size = batch_size or BATCH_SIZE
     result = ImportResult(report_path=str(report_path))
     synonyms = load_synonyms(get_settings().resolved_data_dir / SYNONYMS_FILE)
-    with open_rows(path, synonyms=synonyms) as source, _report_file(report_path) as report:
+    with open_rows(path, synonyms=synonyms) as source, _report_file(report_path, source.headers) as report:
         headers_by_field = {canonical: header for header, canonical in source.mapping.items()}
         batch: dict[str, _Pending] = {}
         for item in source:
             result.rows += 1
-            pending = _validate(item, headers_by_field, report, result)
+            pending = _validate(item, source.current_cells, headers_by_field, report, result)
             if pending is not None and _admit(pending, batch, report, result) and len(batch) >= batch_size:
                 _flush(batch, job_id, report, result)
                 batch = {}
@@ -116,25 +149,26 @@ def import_file(
 
 def _validate(
     item: tuple[int, dict[str, str]] | RowIssue,
+    cells: list[str],
     headers_by_field: dict[str, str],
     report: _Report,
     result: ImportResult,
 ) -> _Pending | None:
     if isinstance(item, RowIssue):
-        report.add(item)
+        report.add(item, cells)
         result.rejected += 1
         return None
     row_no, raw = item
     parsed = parse_row(row_no, raw, headers_by_field)
     if isinstance(parsed, list):
         for issue in parsed:
-            report.add(issue)
+            report.add(issue, cells)
         result.rejected += 1
         return None
     for warning in parsed.warnings:
-        report.add(warning)
+        report.add(warning, cells)
         result.warnings += 1
-    return _Pending(row_no, parsed, parsed.content_hash())
+    return _Pending(row_no, parsed, parsed.content_hash(), cells)
 
 
 def _admit(pending: _Pending, batch: dict[str, _Pending], report: _Report, result: ImportResult) -> bool:
@@ -151,7 +185,7 @@ def _admit(pending: _Pending, batch: dict[str, _Pending], report: _Report, resul
 
 
 def _reject_duplicate(pending: _Pending, report: _Report, result: ImportResult, reason: str) -> None:
-    report.add(RowIssue(pending.row, "申请号", reason, pending.record.application_no))
+    report.add(RowIssue(pending.row, "申请号", reason, pending.record.application_no), pending.cells)
     result.rejected += 1
 
 
@@ -175,7 +209,8 @@ def _write_single(pending: _Pending, job_id: int, report: _Report, result: Impor
             _write_batch(session, [pending], job_id, report, result)
     except DBAPIError as exc:
         result.imported, result.updated, result.unchanged, result.rejected = before
-        report.add(RowIssue(pending.row, "", f"数据库拒绝写入：{type(exc.orig).__name__}", pending.record.title))
+        reason = f"数据库拒绝写入：{type(exc.orig).__name__}"
+        report.add(RowIssue(pending.row, "", reason, pending.record.title), pending.cells)
         result.rejected += 1
 
 

@@ -100,7 +100,12 @@ def _oversized(value: str) -> bool:
 
 
 class RowSource:
-    """Rows of one file as ``(row_no, {field: value})`` or RowIssue; a context manager that closes the file."""
+    """Rows of one file as ``(row_no, {field: value})`` or RowIssue; a context manager that closes the file.
+
+    ``row_no`` is the row a person sees: the spreadsheet's row number for CSV and XLSX (title rows and the header
+    counted), the line number for JSONL. ``current_cells`` holds the original cells of the row last yielded, so
+    that a report can repeat them beside its reason.
+    """
 
     def __init__(
         self,
@@ -110,9 +115,12 @@ class RowSource:
         synonyms: Mapping[str, str],
         closers: list[Any],
         progress: Any,
+        header_row: int = 1,
     ) -> None:
         self.path = path
         self.headers = headers
+        self.header_row = header_row
+        self.current_cells: list[str] = []
         self.total_bytes = path.stat().st_size
         self._rows = rows
         self._closers = closers
@@ -136,9 +144,11 @@ class RowSource:
         width = len(self.headers)
         for item in self._rows:
             if isinstance(item, RowIssue):
+                self.current_cells = []
                 yield item
                 continue
             row_no, cells = item
+            self.current_cells = cells
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
@@ -207,27 +217,32 @@ def _open_csv(path: Path, synonyms: Mapping[str, str]) -> RowSource:
         skip_url = first[0].strip().lower().startswith("search url")
         delimiter = _delimiter(first[1] if skip_url and len(first) > 1 else first[0])
         reader = csv.reader(text, delimiter=delimiter)
-        headers = _csv_headers(reader, skip_url)
+        headers, header_row = _csv_headers(reader, skip_url)
     except BaseException:
         raw.close()
         raise
-    return RowSource(path, headers, _csv_rows(reader), synonyms, [text, raw], raw.tell)
+    rows = _csv_rows(reader, header_row)
+    return RowSource(path, headers, rows, synonyms, [text, raw], raw.tell, header_row=header_row)
 
 
-def _csv_headers(reader: Any, skip_url: bool) -> list[str]:
+def _csv_headers(reader: Any, skip_url: bool) -> tuple[list[str], int]:
+    """The header and its row as a spreadsheet shows the file (one row per record, blank records counted)."""
+    row_no = 0
     try:
         if skip_url:
             next(reader, None)
+            row_no += 1
         for row in reader:
+            row_no += 1
             if any(cell.strip() for cell in row):
-                return [_clean(cell).strip() for cell in row]
+                return [_clean(cell).strip() for cell in row], row_no
     except csv.Error as exc:
         raise FileRefused(f"无法读取表头：{exc}") from exc
     raise FileRefused("文件为空：没有表头和数据")
 
 
-def _csv_rows(reader: Any) -> Iterator[tuple[int, list[str]] | RowIssue]:
-    row_no = 0
+def _csv_rows(reader: Any, header_row: int) -> Iterator[tuple[int, list[str]] | RowIssue]:
+    row_no = header_row
     while True:
         row_no += 1
         try:
@@ -285,15 +300,17 @@ def _open_xlsx(path: Path, synonyms: Mapping[str, str]) -> RowSource | None:
     position = [header_row]
 
     def data_rows() -> Iterator[tuple[int, list[str]]]:
-        for row_no, values in enumerate(rows, start=1):
-            position[0] = header_row + row_no
+        for row_no, values in enumerate(rows, start=header_row + 1):
+            position[0] = row_no
             cells = [_cell_text(v) for v in values]
             if len(cells) < len(headers):
                 cells += [""] * (len(headers) - len(cells))
             yield row_no, cells
 
     size = path.stat().st_size
-    return RowSource(path, headers, data_rows(), synonyms, [workbook], lambda: size * position[0] / total_rows)
+    return RowSource(
+        path, headers, data_rows(), synonyms, [workbook], lambda: size * position[0] / total_rows, header_row=header_row
+    )
 
 
 # ---- JSONL -------------------------------------------------------------------------------------------
@@ -347,7 +364,7 @@ def _open_jsonl(path: Path, synonyms: Mapping[str, str]) -> RowSource | None:
                 continue
             yield line_no, [_json_text(record.get(h)) for h in headers]
 
-    return RowSource(path, headers, lines(), synonyms, [raw], raw.tell)
+    return RowSource(path, headers, lines(), synonyms, [raw], raw.tell, header_row=first_line - 1)
 
 
 # ---- entry point -------------------------------------------------------------------------------------

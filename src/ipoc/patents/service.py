@@ -26,6 +26,7 @@ from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.models import Industry
 from ipoc.search import index_sync, saved, semantic
 from ipoc.search.text import fold
+from ipoc.web.export import XLSX
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,15 @@ def report_path_for(job_id: int) -> Path:
     return get_settings().resolved_data_dir / "import-reports" / f"import-{job_id}-report.csv"
 
 
-def import_report(session: Session, principal: Principal, job_id: int) -> Path:
-    """The rejected-row report of an import the principal may see; 404 for anything else."""
+REPORT_TYPES = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8"}
+
+
+def import_report(session: Session, principal: Principal, job_id: int, fmt: str = "xlsx") -> Path:
+    """The rejected-row report (XLSX, or CSV with a BOM) of an import the principal may see; 404 for anything else."""
+    if fmt not in REPORT_TYPES:
+        raise InvalidInput("报告格式只能是 xlsx 或 csv", field="format")
     job = jobs.visible_job(session, principal, job_id)
-    path = report_path_for(job.id)
+    path = report_path_for(job.id).with_suffix(f".{fmt}")
     if job.kind != "import" or not path.exists():
         raise NotFound("导入报告不存在")
     return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -70,10 +71,10 @@ def import_upload(request: Request, posted: Posted, session: DB, p: Staff):
 
 
 @router.get("/patents/imports/{job_id}/report")
-def import_report(job_id: PathId, session: DB, p: Staff):
-    """The rejected-row report (UTF-8 CSV: 行号, 字段, 原因, 原值)."""
-    path = patents.import_report(session, p, job_id)
-    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=f"导入报告-{job_id}.csv")
+def import_report(job_id: PathId, session: DB, p: Staff, format: Literal["xlsx", "csv"] = "xlsx"):
+    """The rejected-row report: 行号 (the spreadsheet's row), 字段, 原因, 原值, then the row's own cells."""
+    path = patents.import_report(session, p, job_id, format)
+    return FileResponse(path, media_type=patents.REPORT_TYPES[format], filename=f"导入报告-{job_id}.{format}")
 
 
 # --- industry databases ------------------------------------------------------------------------------------

@@ -72,19 +72,14 @@ def _looks_like_number(cell: str) -> bool:
     return bool(_NUMBER_SHAPE.fullmatch("".join(unicodedata.normalize("NFKC", cell).upper().split())))
 
 
-def _closing(source: RowSource, shift: int = 0) -> Rows:
+def _closing(source: RowSource) -> Rows:
     with source:
-        for item in source:
-            if isinstance(item, RowIssue):
-                item.row += shift
-                yield item
-            else:
-                yield item[0] + shift, item[1]
+        yield from source
 
 
 def _open(path: Path, suffix: str) -> tuple[dict[str, str], Rows]:
-    """(field → header as written, rows as (row_no, {field: value})); a list without a header row
-    yields its first row as row 1 and names its columns by FIELD_LABELS."""
+    """(field → header as written, rows as (row_no, {field: value}), row_no as the spreadsheet numbers it); a list
+    without a header row yields its first row as data and names its columns by FIELD_LABELS."""
     source: RowSource = open_rows(path, suffix=suffix, synonyms=_synonyms(), require_application_no=False)
     if "application_no" in source.headers_by_field:
         return dict(source.headers_by_field), _closing(source)
@@ -98,8 +93,8 @@ def _open(path: Path, suffix: str) -> tuple[dict[str, str], Rows]:
     headless = open_rows(path, suffix=suffix, synonyms=only_number, require_application_no=False)
 
     def rows() -> Rows:
-        yield 1, {"application_no": headers[column]}
-        yield from _closing(headless, shift=1)
+        yield headless.header_row, {"application_no": headers[column]}
+        yield from _closing(headless)
 
     return {}, rows()
 

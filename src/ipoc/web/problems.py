@@ -48,7 +48,7 @@ WRITE_STATUSES = (413,)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Operations that answer a file (a FileResponse FastAPI cannot see): their 200 is documented as what they send.
 DOWNLOADS = {
-    ("/api/v1/patents/imports/{job_id}/report", "get"): ("text/csv",),
+    ("/api/v1/patents/imports/{job_id}/report", "get"): (XLSX, "text/csv"),
     ("/api/v1/patents/exports/{job_id}/file", "get"): ("text/csv", XLSX),
 }
 
