@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Insert, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -271,7 +271,7 @@ def _insert_new(
     if not new:
         return []
     rows = [_columns(p.record, p.digest, job_id, rev, regions) | {"created_at": utcnow()} for p in new]
-    ids = dict(session.execute(insert(Patent).returning(Patent.application_no, Patent.id), rows).all())
+    ids = dict(session.execute(_bulk_insert(Patent).returning(Patent.application_no, Patent.id), rows).all())
     return [(ids[p.record.application_no], p) for p in new]
 
 
@@ -287,6 +287,14 @@ def _update_changed(
     session.execute(delete(PatentApplicant).where(PatentApplicant.patent_id.in_(ids)))
     session.execute(delete(LegalEvent).where(LegalEvent.patent_id.in_(ids), LegalEvent.source == "import"))
     return changed
+
+
+def _bulk_insert(entity: type) -> Insert:
+    """An ORM bulk INSERT that sends a None as NULL instead of leaving the key out. Left out, each pattern of
+    empty columns became an INSERT of its own (hundreds per batch), and splicing their RETURNING rows together
+    cost time quadratic in the batch (half the import's time). Same rows: none of these tables' columns that can
+    be None has a Python or server default (JSON columns, which have, were always sent as given)."""
+    return insert(entity).execution_options(render_nulls=True)
 
 
 def _region_ids(session: Session) -> dict[str, int]:
@@ -305,7 +313,7 @@ def _link_applicants(session: Session, written: list[tuple[int, _Pending]]) -> N
         for position, name in enumerate(dict.fromkeys(pending.record.applicants))
     ]
     if links:
-        session.execute(insert(PatentApplicant), links)
+        session.execute(_bulk_insert(PatentApplicant), links)
 
 
 def applicant_ids(session: Session, kinds: dict[str, str | None]) -> dict[str, int]:
@@ -316,7 +324,7 @@ def applicant_ids(session: Session, kinds: dict[str, str | None]) -> dict[str, i
     ids = dict(session.execute(select(Applicant.name, Applicant.id).where(Applicant.name.in_(names))).all())
     missing = [{"name": name, "kind": kinds[name]} for name in names if name not in ids]
     if missing:
-        ids.update(session.execute(insert(Applicant).returning(Applicant.name, Applicant.id), missing).all())
+        ids.update(session.execute(_bulk_insert(Applicant).returning(Applicant.name, Applicant.id), missing).all())
     return ids
 
 
@@ -327,4 +335,4 @@ def _store_events(session: Session, written: list[tuple[int, _Pending]]) -> None
         for e in pending.record.legal_events
     ]
     if events:
-        session.execute(insert(LegalEvent), events)
+        session.execute(_bulk_insert(LegalEvent), events)
