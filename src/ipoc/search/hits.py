@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from ipoc.patents.models import Applicant, Patent, PatentApplicant
@@ -19,19 +19,23 @@ _HIT_COLUMNS = (
 
 
 def hydrate(session: Session, patent_ids: list[int]) -> list[SearchHit]:
-    """Result rows come from the database, the source of truth, in the ranking's order: two column queries (the
-    patents, their applicants in order), not ORM objects with every text column of a patent."""
+    """Result rows come from the database, the source of truth, in the ranking's order: one column query (each
+    patent with its applicants in order, outer-joined), not ORM objects with every text column of a patent."""
     if not patent_ids:
         return []
-    rows = {row.id: row for row in session.execute(select(*_HIT_COLUMNS).where(Patent.id.in_(patent_ids)))}
+    rows: dict[int, Row] = {}
     names: dict[int, list[str]] = {}
-    for patent_id, name in session.execute(
-        select(PatentApplicant.patent_id, Applicant.name)
-        .join(Applicant, Applicant.id == PatentApplicant.applicant_id)
-        .where(PatentApplicant.patent_id.in_(rows))
-        .order_by(PatentApplicant.patent_id, PatentApplicant.position)
-    ):
-        names.setdefault(patent_id, []).append(name)
+    stmt = (
+        select(*_HIT_COLUMNS, Applicant.name.label("applicant"))
+        .outerjoin(PatentApplicant, PatentApplicant.patent_id == Patent.id)
+        .outerjoin(Applicant, Applicant.id == PatentApplicant.applicant_id)
+        .where(Patent.id.in_(patent_ids))
+        .order_by(Patent.id, PatentApplicant.position)
+    )
+    for row in session.execute(stmt):
+        rows.setdefault(row.id, row)
+        if row.applicant is not None:
+            names.setdefault(row.id, []).append(row.applicant)
     return [
         SearchHit(
             application_no=row.application_no,
