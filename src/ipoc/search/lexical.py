@@ -462,6 +462,11 @@ def _facet_key(key: object) -> str:
     return str(int(key)) if isinstance(key, float) else str(key)
 
 
+# html.escape(text) in one pass of str.translate (the same five replacements; several times faster on the short
+# pieces a snippet is cut into).
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
 class _Marker:
     """Marks query words in the original text: matching runs on the folded text, marks land on the original."""
 
@@ -493,9 +498,9 @@ class _Marker:
         end = len(text) if end is None else end
         out, pos = [], start
         for a, b in _clip(spans, start, end):
-            out += [html.escape(text[pos:a]), "<mark>", html.escape(text[a:b]), "</mark>"]
+            out += [text[pos:a].translate(_ESCAPE), "<mark>", text[a:b].translate(_ESCAPE), "</mark>"]
             pos = b
-        out.append(html.escape(text[pos:end]))
+        out.append(text[pos:end].translate(_ESCAPE))
         return "".join(out)
 
     def window(self, text: str, folded: str | None = None) -> str:
