@@ -271,7 +271,10 @@ def _insert_new(
     if not new:
         return []
     rows = [_columns(p.record, p.digest, job_id, rev, regions) | {"created_at": utcnow()} for p in new]
-    ids = dict(session.execute(_bulk_insert(Patent).returning(Patent.application_no, Patent.id), rows).all())
+    numbers = [p.record.application_no for p in new]
+    session.execute(_bulk_insert(Patent), rows)
+    found = session.execute(select(Patent.application_no, Patent.id).where(Patent.application_no.in_(numbers)))
+    ids = dict(found.all())
     return [(ids[p.record.application_no], p) for p in new]
 
 
@@ -293,7 +296,12 @@ def _bulk_insert(entity: type) -> Insert:
     """An ORM bulk INSERT that sends a None as NULL instead of leaving the key out. Left out, each pattern of
     empty columns became an INSERT of its own (hundreds per batch), and splicing their RETURNING rows together
     cost time quadratic in the batch (half the import's time). Same rows: none of these tables' columns that can
-    be None has a Python or server default (JSON columns, which have, were always sent as given)."""
+    be None has a Python or server default (JSON columns, which have, were always sent as given).
+
+    Used without RETURNING (the new ids are read back by their unique keys in one SELECT): with RETURNING,
+    SQLAlchemy sends a batch as one INSERT of 1,000 rows' VALUES, whose 34,000 placeholders psycopg re-parses
+    on the client for every batch (over half of a PostgreSQL import); without it the rows go through the
+    driver's executemany (a pipeline of one prepared statement on psycopg)."""
     return insert(entity).execution_options(render_nulls=True)
 
 
@@ -324,7 +332,9 @@ def applicant_ids(session: Session, kinds: dict[str, str | None]) -> dict[str, i
     ids = dict(session.execute(select(Applicant.name, Applicant.id).where(Applicant.name.in_(names))).all())
     missing = [{"name": name, "kind": kinds[name]} for name in names if name not in ids]
     if missing:
-        ids.update(session.execute(_bulk_insert(Applicant).returning(Applicant.name, Applicant.id), missing).all())
+        session.execute(_bulk_insert(Applicant), missing)
+        added = [row["name"] for row in missing]
+        ids.update(session.execute(select(Applicant.name, Applicant.id).where(Applicant.name.in_(added))).all())
     return ids
 
 
