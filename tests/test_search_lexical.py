@@ -319,3 +319,25 @@ def test_any_words_ranks_a_sentence_by_its_content_words(index: LexicalIndex) ->
     hits = index.search(Words(sentence), limit=100).hits
     assert hits[0].patent_id == 3
     assert 5 not in ids(index, Words(sentence))  # shares only 的 with the sentence
+
+
+def test_snippet_window_and_escaping_match_their_plain_definitions() -> None:
+    """The densest-window search by bisection and the one-pass escaping give what the plain definitions give."""
+    import html
+    import random
+
+    from ipoc.search.lexical import _ESCAPE, SNIPPET_CHARS, _densest
+
+    rng = random.Random(5)
+    for _ in range(2000):
+        spans, pos = [], 0
+        for _ in range(rng.randint(0, 30)):
+            start = pos + rng.randint(0, 40)
+            spans.append((start, start + rng.randint(1, 6)))
+            pos = spans[-1][1]
+        starts = [max(0, a - SNIPPET_CHARS // 5) for a, _ in spans] or [0]
+        plain = max(starts, key=lambda s: sum(1 for a, b in spans if s <= a and b <= s + SNIPPET_CHARS))
+        assert _densest(starts, spans) == plain
+    for _ in range(2000):
+        text = "".join(rng.choice("ab&<>\"'稀土&amp;\u00a0") for _ in range(rng.randint(0, 20)))
+        assert text.translate(_ESCAPE) == html.escape(text)

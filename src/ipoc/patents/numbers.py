@@ -63,6 +63,13 @@ def is_valid_application_no(raw: str | None) -> bool:
     return True
 
 
+def kind_of_canonical(canonical: str) -> str | None:
+    """The kind of a number ``normalise_application_no`` has just returned (its type digit is already checked):
+    what ``kind_from_application_no`` answers for it, without normalising and checking it a second time."""
+    body = canonical.split(".")[0]
+    return _KINDS.get(body[4] if len(body) == 12 else body[2])
+
+
 def kind_from_application_no(raw: str) -> str | None:
     """invention | utility_model | design from the type digit; None when the number is invalid."""
     try:

@@ -14,7 +14,7 @@ from datetime import date
 
 from ipoc.errors import InvalidInput
 from ipoc.patents.ipc import normalise_ipc, split_ipc_list
-from ipoc.patents.numbers import kind_from_application_no, normalise_application_no, normalise_publication_no
+from ipoc.patents.numbers import kind_of_canonical, normalise_application_no, normalise_publication_no
 from ipoc.patents.records import LegalEventRecord, PatentRecord, RowIssue
 
 # ---- dates -------------------------------------------------------------------------------------------
@@ -33,6 +33,8 @@ def _fold(text: str) -> str:
 
 def parse_date(text: str | None) -> date | None:
     """A date in any usual export notation; None when empty; ValueError (Chinese) when not a real date."""
+    if not text:  # most date columns of a row are empty: skip the folding (same answer, a third of parse time)
+        return None
     folded = _TIME_TAIL.sub("", _fold(text or ""))
     if folded in _NO_DATE:
         return None
@@ -473,7 +475,7 @@ def _build(row: _Row, application_no: str, title: str) -> PatentRecord:
     return PatentRecord(
         application_no=application_no,
         title=title,
-        kind=kind_from_application_no(application_no) or _kind_from_text(row.get("kind")),
+        kind=kind_of_canonical(application_no) or _kind_from_text(row.get("kind")),
         publication_no=_publication_no(row),
         grant_no=grant_no,
         abstract=row.get("abstract"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from ipoc.patents.models import Applicant, Patent, PatentApplicant
@@ -18,20 +20,29 @@ _HIT_COLUMNS = (
 )
 
 
+@cache
+def _hits_query() -> Select:
+    """Built once: constructing the statement cost about as much as running it on a page of 20."""
+    return (
+        select(*_HIT_COLUMNS, Applicant.name.label("applicant"))
+        .outerjoin(PatentApplicant, PatentApplicant.patent_id == Patent.id)
+        .outerjoin(Applicant, Applicant.id == PatentApplicant.applicant_id)
+        .where(Patent.id.in_(bindparam("ids", expanding=True)))
+        .order_by(Patent.id, PatentApplicant.position)
+    )
+
+
 def hydrate(session: Session, patent_ids: list[int]) -> list[SearchHit]:
-    """Result rows come from the database, the source of truth, in the ranking's order: two column queries (the
-    patents, their applicants in order), not ORM objects with every text column of a patent."""
+    """Result rows come from the database, the source of truth, in the ranking's order: one column query (each
+    patent with its applicants in order, outer-joined), not ORM objects with every text column of a patent."""
     if not patent_ids:
         return []
-    rows = {row.id: row for row in session.execute(select(*_HIT_COLUMNS).where(Patent.id.in_(patent_ids)))}
+    rows: dict[int, Row] = {}
     names: dict[int, list[str]] = {}
-    for patent_id, name in session.execute(
-        select(PatentApplicant.patent_id, Applicant.name)
-        .join(Applicant, Applicant.id == PatentApplicant.applicant_id)
-        .where(PatentApplicant.patent_id.in_(rows))
-        .order_by(PatentApplicant.patent_id, PatentApplicant.position)
-    ):
-        names.setdefault(patent_id, []).append(name)
+    for row in session.execute(_hits_query(), {"ids": list(patent_ids)}):
+        rows.setdefault(row.id, row)
+        if row.applicant is not None:
+            names.setdefault(row.id, []).append(row.applicant)
     return [
         SearchHit(
             application_no=row.application_no,

@@ -36,7 +36,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import event, func, select
+from sqlalchemy import CompoundSelect, Integer, String, event, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ipoc.config import get_settings
@@ -45,9 +45,9 @@ from ipoc.errors import Conflict
 from ipoc.jobs.queue import pid_alive
 from ipoc.patents.models import Applicant, Patent, PatentApplicant
 from ipoc.reference.models import Region
-from ipoc.search.changes import REV_KEY, current_rev, revisions
+from ipoc.search.changes import PATENTS, REV_KEY, current_rev, revisions
 from ipoc.search.lexical import IndexDoc, LexicalIndex
-from ipoc.search.models import DictionaryTerm, PassageVector
+from ipoc.search.models import ChangeCounter, DictionaryTerm, PassageVector
 from ipoc.search.text import Segmenter
 from ipoc.search.vectors import OFF_TOPIC_QUERIES, Calibration, Embedder, VectorIndex, unpack_many
 
@@ -924,12 +924,35 @@ def _patent_counts(session: Session, db_rev: int) -> tuple[int, int]:
     return patents, embedded or 0
 
 
+@cache
+def _rev_and_terms_query() -> CompoundSelect:
+    """Built once (statement construction costs about as much as running it); the terms come in the database's
+    order, as ``dictionary_terms`` gives them (its collation, not Python's), so the digest is the same."""
+    counter = select(ChangeCounter.value.label("value"), literal(None, String).label("term")).where(
+        ChangeCounter.name == PATENTS
+    )
+    terms = select(literal(None, Integer).label("value"), DictionaryTerm.term.label("term"))
+    return union_all(counter, terms).order_by("term")
+
+
+def _rev_and_terms(session: Session) -> tuple[int, list[str]]:
+    """The patents revision and the dictionary's terms in one statement: a search asks for both every time, and
+    a round trip costs more than either read."""
+    rev, found = 0, []
+    for value, term in session.execute(_rev_and_terms_query()):
+        if term is None:
+            rev = value or 0
+        else:
+            found.append(term)
+    return rev, found
+
+
 def status(session: Session) -> IndexStatus:
     """The state of both indexes as a search sees them (committed, never caught up here)."""
     handle = lexical(session)
     meta = handle.index.meta()  # read once: the revision and the dictionary the committed index was built with
     vectors = vector_index()
-    db_rev = current_rev(session)
+    db_rev, terms = _rev_and_terms(session)
     patents, embedded = _patent_counts(session, db_rev)
     return IndexStatus(
         db_rev=db_rev,
@@ -939,7 +962,7 @@ def status(session: Session) -> IndexStatus:
         vectors=len(vectors) if vectors is not None else 0,
         embedded=embedded,
         building=_rebuilding(),
-        dictionary_changed=(meta.get("dictionary") or handle.digest) != _dictionary_digest(dictionary_terms(session)),
+        dictionary_changed=(meta.get("dictionary") or handle.digest) != _dictionary_digest(terms),
     )
 
 

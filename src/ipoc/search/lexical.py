@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import threading
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -124,6 +125,7 @@ class LexicalIndex:
 
     def __init__(self, path: Path, segmenter: Segmenter, *, writable: bool = True) -> None:
         self.path = Path(path)
+        self._sidecar_cache: tuple[tuple[int, int, int], dict] | None = None
         self.segmenter = segmenter
         self.schema = _schema()
         self.writable = writable
@@ -203,7 +205,7 @@ class LexicalIndex:
             self._writer = None
 
     def meta(self) -> dict:
-        return self._sidecar().get("meta", {})
+        return dict(self._sidecar().get("meta", {}))
 
     @property
     def num_docs(self) -> int:
@@ -279,10 +281,7 @@ class LexicalIndex:
             order=order or tantivy.Order.Desc,
         )
         marker = _Marker(self.segmenter, query_terms(node)) if with_snippets else None
-        hits = [
-            self._hit(searcher, address, score if order is None else 0.0, marker)
-            for score, address in found.hits[: max(limit, 0)]
-        ]
+        hits = self._hits(searcher, [(s if order is None else 0.0, a) for s, a in found.hits[: max(limit, 0)]], marker)
         key = (node, _filter_key(filters), self._generation)  # a reload between searcher and facets: no mix-up
         facets = self._cached_facets(searcher, compiled, key) if with_facets else {}
         return LexicalResult(total=found.count if with_count else len(hits), hits=hits, facets=facets)
@@ -292,11 +291,8 @@ class LexicalIndex:
         node = parse(query) if isinstance(query, str) else query
         marker = _Marker(self.segmenter, query_terms(node))
         searcher = self._searcher()
-        out = {}
-        for _, address in self._among(searcher, self.compiler.id_set(patent_ids), len(patent_ids)):
-            hit = self._hit(searcher, address, 0.0, marker)
-            out[hit.patent_id] = (hit.title_html, hit.abstract_html)
-        return out
+        found = self._among(searcher, self.compiler.id_set(patent_ids), len(patent_ids))
+        return {hit.patent_id: (hit.title_html, hit.abstract_html) for hit in self._hits(searcher, found, marker)}
 
     def facets_for(self, patent_ids: list[int]) -> dict[str, list[tuple[str, int]]]:
         """Facet counts over given documents (a semantic or hybrid result set)."""
@@ -393,28 +389,53 @@ class LexicalIndex:
         facets["year"].sort(key=lambda item: item[0], reverse=True)
         return facets
 
-    def _hit(
-        self, searcher: tantivy.Searcher, address: tantivy.DocAddress, score: float, marker: _Marker | None
-    ) -> LexicalHit:
-        stored = searcher.doc(address)
-        title = stored.get_first(STORED_TEXT["title"]) or ""
-        abstract = stored.get_first(STORED_TEXT["abstract"]) or ""
-        return LexicalHit(
-            patent_id=int(stored.get_first("patent_id")),
-            application_no=stored.get_first("application_no") or "",
-            score=float(score),
-            title=title,
-            title_html=marker.mark(title) if marker else html.escape(title),
-            abstract_html=marker.window(abstract) if marker else html.escape(abstract[:SNIPPET_CHARS]),
-        )
+    def _hits(
+        self, searcher: tantivy.Searcher, found: list[tuple[float, tantivy.DocAddress]], marker: _Marker | None
+    ) -> list[LexicalHit]:
+        """The page's hits from their stored fields; every title and abstract is folded in one call (one OpenCC
+        call per page instead of two per hit)."""
+        stored = [searcher.doc(address) for _, address in found]
+        titles = [doc.get_first(STORED_TEXT["title"]) or "" for doc in stored]
+        abstracts = [doc.get_first(STORED_TEXT["abstract"]) or "" for doc in stored]
+        folded = fold_many(titles + abstracts) if marker and stored else []
+        hits = []
+        for i, ((score, _), doc, title, abstract) in enumerate(zip(found, stored, titles, abstracts, strict=True)):
+            if marker:
+                title_html = marker.mark(title, marker.spans(title, folded[i]))
+                abstract_html = marker.window(abstract, folded[len(stored) + i])
+            else:
+                title_html, abstract_html = html.escape(title), html.escape(abstract[:SNIPPET_CHARS])
+            hits.append(
+                LexicalHit(
+                    patent_id=int(doc.get_first("patent_id")),
+                    application_no=doc.get_first("application_no") or "",
+                    score=float(score),
+                    title=title,
+                    title_html=title_html,
+                    abstract_html=abstract_html,
+                )
+            )
+        return hits
 
     # --- files -------------------------------------------------------------------------------------------------
 
     def _sidecar(self) -> dict:
+        """The sidecar, parsed again only when the file was replaced (every search reads the revision in it)."""
+        path = self.path / META_FILE
         try:
-            return json.loads((self.path / META_FILE).read_text(encoding="utf-8"))
+            stat = path.stat()
+        except FileNotFoundError:
+            return {}
+        generation = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        cached = self._sidecar_cache
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        try:
+            content = json.loads(path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             return {}
+        self._sidecar_cache = (generation, content)
+        return content
 
     def _write_sidecar(self, content: dict) -> None:
         tmp = self.path / (META_FILE + ".tmp")
@@ -441,6 +462,11 @@ def _facet_key(key: object) -> str:
     return str(int(key)) if isinstance(key, float) else str(key)
 
 
+# html.escape(text) in one pass of str.translate (the same five replacements; several times faster on the short
+# pieces a snippet is cut into).
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
 class _Marker:
     """Marks query words in the original text: matching runs on the folded text, marks land on the original."""
 
@@ -454,10 +480,11 @@ class _Marker:
         ordered = sorted(words, key=len, reverse=True)
         self.pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
+    def spans(self, text: str, folded: str | None = None) -> list[tuple[int, int]]:
+        """Where the words occur in ``text`` (``folded`` is fold(text) when the caller has it already)."""
         if self.pattern is None or not text:
             return []
-        folded = fold(text)
+        folded = fold(text) if folded is None else folded
         if len(folded) == len(text):
             return [m.span() for m in self.pattern.finditer(folded)]
         pieces = [_fold_char(ch) for ch in text]  # folding changed the length: map folded offsets back per character
@@ -471,22 +498,33 @@ class _Marker:
         end = len(text) if end is None else end
         out, pos = [], start
         for a, b in _clip(spans, start, end):
-            out += [html.escape(text[pos:a]), "<mark>", html.escape(text[a:b]), "</mark>"]
+            out += [text[pos:a].translate(_ESCAPE), "<mark>", text[a:b].translate(_ESCAPE), "</mark>"]
             pos = b
-        out.append(html.escape(text[pos:end]))
+        out.append(text[pos:end].translate(_ESCAPE))
         return "".join(out)
 
-    def window(self, text: str) -> str:
+    def window(self, text: str, folded: str | None = None) -> str:
         """The stretch of SNIPPET_CHARS characters holding the most matches, with … where text was cut."""
-        spans = self.spans(text)
+        spans = self.spans(text, folded)
         if len(text) <= SNIPPET_CHARS:
             return self.mark(text, spans)
         lead = SNIPPET_CHARS // 5
         starts = [max(0, a - lead) for a, _ in spans] or [0]
-        best = max(starts, key=lambda s: sum(1 for a, b in spans if s <= a and b <= s + SNIPPET_CHARS))
+        best = _densest(starts, spans)
         best = min(best, len(text) - SNIPPET_CHARS)
         end = best + SNIPPET_CHARS
         return ("…" if best else "") + self.mark(text, spans, best, end) + ("…" if end < len(text) else "")
+
+
+def _densest(starts: list[int], spans: list[tuple[int, int]]) -> int:
+    """The first of ``starts`` whose window of SNIPPET_CHARS holds the most whole spans: what max() over a count
+    per start gives, counted by bisection. The marker's spans come from one regex scan, so they do not overlap
+    and both their starts and their ends ascend: the spans inside [s, s + W] are then one run of the list."""
+    ends = [b for _, b in spans]
+    begins = [a for a, _ in spans]
+    if begins != sorted(begins) or ends != sorted(ends):
+        return max(starts, key=lambda s: sum(1 for a, b in spans if s <= a and b <= s + SNIPPET_CHARS))
+    return max(starts, key=lambda s: max(0, bisect_right(ends, s + SNIPPET_CHARS) - bisect_left(begins, s)))
 
 
 @cache
