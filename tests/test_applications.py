@@ -3,12 +3,10 @@ what the applicant sees of its progress, the calls, the list, its export and the
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +23,7 @@ from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
 from tests.conftest import csrf_of, login, post_form
+from tests.exported import table
 from tests.factories import make_org, who
 
 TODAY = clock.today()
@@ -438,8 +437,7 @@ def test_the_export_lists_only_what_the_caller_sees(client, world):
     def exported_ids() -> set[int]:
         response = client.get("/applications.xlsx")
         assert response.status_code == 200
-        sheet = load_workbook(io.BytesIO(response.content)).active
-        return {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+        return {row[0] for row in table(response)[1:]}
 
     login(client, "applicant")
     assert exported_ids() == {mine.id}

@@ -21,7 +21,6 @@ import docx
 import time_machine
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from openpyxl import load_workbook
 from pydantic import BaseModel, PlainSerializer
 from sqlalchemy import DateTime
 
@@ -38,6 +37,7 @@ from ipoc.reviews.schemas import ConflictIn, PanelIn, SheetIn
 from ipoc.schemas import BeijingTime, Timestamp
 from ipoc.web.export import safe_cell
 from tests.conftest import login, make_user, post_form
+from tests.exported import table
 from tests.factories import active_center, make_org
 from tests.test_notices import FILER_CONTACT, World, _cover, _published, _shortlisted
 from tests.test_reviews import ONE_INDICATOR, _dossier
@@ -66,7 +66,7 @@ def server_zone(name: str) -> Iterator[None]:
 
 def _xlsx(response) -> list[list]:
     assert response.status_code == 200, response.text
-    return [list(r) for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)]
+    return [list(r) for r in table(response)]
 
 
 def _docx_text(response) -> str:

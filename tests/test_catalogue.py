@@ -7,10 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from io import BytesIO
 
 import pytest
-from openpyxl import load_workbook
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
@@ -26,6 +24,7 @@ from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
 from ipoc.web.forms import field_errors
 from tests.conftest import csrf_of, login, make_user, post_form
+from tests.exported import table
 
 START = date(2025, 3, 1)  # period 2025-03-01 .. 2028-02-29: plans for 2025..2028
 IN_2025 = date(2025, 11, 20)
@@ -385,8 +384,7 @@ def test_staff_manage_the_catalogue_on_its_page(client, session, world):
     assert (item.title, item.duties, item.published) == ("专利运营咨询服务", [4], True)
 
     export = client.get(f"/centers/{c}/catalogue.xlsx")
-    sheet = load_workbook(BytesIO(export.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = table(export)
     assert rows[0][:3] == ("服务名称", "服务内容", "对应职责") and rows[1][0] == "专利运营咨询服务"
     assert rows[1][2] == "加快推进专利产业化" and rows[1][5] == "已公布"
 
@@ -450,8 +448,7 @@ def test_the_plan_page_creates_tracks_and_exports_a_plan(client, session, world)
     page = client.get(f"/centers/{c}/plans/2025")
     assert "已完成 <strong>1</strong> / 1 项" in page.text and "培训 80 人次" in page.text
 
-    sheet = load_workbook(BytesIO(client.get(f"/centers/{c}/plans/2025.xlsx").content)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = table(client.get(f"/centers/{c}/plans/2025.xlsx"))
     assert rows[1][0] == "培训" and rows[1][1] == "知识产权培训与中小企业服务" and rows[1][4] == "已完成"
 
 
@@ -473,8 +470,7 @@ def test_the_funding_page_records_in_wan_and_totals_per_source(client, session, 
     page = client.get(f"/centers/{c}/funding")
     assert page.status_code == 200 and 'data-testid="funding-form"' not in page.text
     assert 'data-source="league_matching">30<' in page.text and 'data-source="all">30<' in page.text
-    sheet = load_workbook(BytesIO(client.get(f"/centers/{c}/funding.xlsx").content)).active
-    assert list(sheet.iter_rows(values_only=True))[1][2:4] == ("盟市配套资金", 30)
+    assert table(client.get(f"/centers/{c}/funding.xlsx"))[1][2:4] == ("盟市配套资金", 30)
 
 
 def test_the_api_manages_items_plans_and_funding(client, session, world):

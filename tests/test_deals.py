@@ -5,13 +5,11 @@ the lists and the demo data."""
 
 from __future__ import annotations
 
-import io
 import itertools
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from ipoc.audit import service as audit
@@ -31,6 +29,7 @@ from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Applicant, Patent, PatentApplicant, RightsConsent
 from ipoc.transfer.models import Demand
 from tests.conftest import csrf_of, login, make_user, post_form
+from tests.exported import table, title
 from tests.factories import principals
 from tests.test_centers import make_center, org
 from tests.test_patent_import import number
@@ -668,8 +667,9 @@ def test_the_lists_filter_total_in_wan_and_export(client, world: World):
     assert "共 1 项交易" in client.get("/deals?stage=intention").text
     assert client.get("/deals?year=abc").status_code == 422
     sheet = client.get("/deals/export?year=2025")
-    rows = list(load_workbook(io.BytesIO(sheet.content)).active.values)
-    assert rows[0][0] == "编号" and len(rows) == 2 and rows[1][7] == "100.5"
+    rows = table(sheet)
+    assert rows[0][0] == "编号" and len(rows) == 2 and rows[1][7] == 100.5  # a number of 万元: SUM works
+    assert "签订年度=2025" in title(sheet)
     assert [r.action for r in audit.history(world.session, "tech_deals", "-")][-1] == "export"
     svc.create_contact(
         world.session, world.staff,
@@ -680,8 +680,7 @@ def test_the_lists_filter_total_in_wan_and_export(client, world: World):
     world.session.commit()
     contacts = client.get("/contacts?channel=phone").text
     assert "来访咨询" in contacts and "来访咨询" not in client.get("/contacts?channel=visit").text
-    exported = load_workbook(io.BytesIO(client.get("/contacts/export").content)).active
-    values = [v for row in exported.values for v in row]
+    values = [v for row in table(client.get("/contacts/export")) for v in row]
     assert "来访咨询" in values and "内部备注不外传" not in values
 
 

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from ipoc.audit.models import AuditRecord
 from ipoc.reference.models import Industry, Region
-from ipoc.web.export import CUT_MARKER, EXCEL_CELL_LIMIT, safe_cell, xlsx_bytes
+from ipoc.web.export import CUT_MARKER, EXCEL_CELL_LIMIT, Sheet, safe_cell, xlsx_bytes
 from tests.conftest import login, post_form
+from tests.exported import table
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2", "@SUM(A1)", "\t=x", "\r=x"])
@@ -22,14 +23,14 @@ def test_formula_like_text_is_neutralised(text):
 def test_long_text_is_cut_with_a_visible_marker():
     cell = safe_cell("专" * 40_000)
     assert len(cell) == EXCEL_CELL_LIMIT and cell.endswith(CUT_MARKER)
-    content, count = xlsx_bytes([("t", ["a"], [["专" * 40_000], [42]])])
+    content, count = xlsx_bytes([Sheet("t", ["a"], [["专" * 40_000], [42]])])
     sheet = load_workbook(io.BytesIO(content)).active
-    assert count == 2 and sheet["A2"].value.endswith(CUT_MARKER) and sheet["A3"].value == 42
+    assert count == 2 and sheet["A3"].value.endswith(CUT_MARKER) and sheet["A4"].value == 42
 
 
 def _sheet(response):
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
-    return [list(r) for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)]
+    return [list(r) for r in table(response)]
 
 
 def test_anonymous_export_has_no_registration_details_and_is_audited(client, demo):

@@ -4,10 +4,7 @@ export; a decision or a first matching run takes an item off; only the staff and
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from ipoc.db import session_scope
@@ -19,6 +16,7 @@ from ipoc.ops.demo_lifecycle import demo_principal
 from ipoc.transfer import service as transfer
 from ipoc.transfer.schemas import DemandIn
 from tests.conftest import login
+from tests.exported import table
 
 
 def _new_demand() -> int:
@@ -63,8 +61,7 @@ def test_the_desk_gathers_what_the_staff_must_act_on(client, full_demo):
     assert all(f"/matches/{m['id']}" in page.text for m in box["matches"])
     assert all(f"/deals/{d}" in page.text for d in expected)
 
-    sheet = load_workbook(io.BytesIO(client.get("/inbox.xlsx").content)).active
-    kinds = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    kinds = [row[0] for row in table(client.get("/inbox.xlsx"))[1:]]
     assert kinds.count("待审核匹配") == len(proposed) and kinds.count("跟进中的交易") == len(expected)
     assert kinds.count("近期活动") == len(box["events"])
 

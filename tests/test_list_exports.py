@@ -4,12 +4,10 @@ export is audited."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from ipoc import clock
@@ -26,6 +24,7 @@ from ipoc.reviews import service as reviews
 from ipoc.reviews.schemas import PanelIn, SheetIn
 from ipoc.workdays.service import save_day
 from tests.conftest import login, make_user
+from tests.exported import table
 from tests.test_notices import CONTACT, FILER_CONTACT, FRI, World, _objection, _published, _shortlisted
 from tests.test_reviews import ONE_INDICATOR
 
@@ -72,7 +71,7 @@ def lists(session) -> Lists:
 def _rows(response) -> list[list]:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
-    return [list(r) for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)]
+    return [list(r) for r in table(response)]
 
 
 def _day(d: date) -> datetime:

@@ -381,7 +381,7 @@ def test_confidential_detail_never_reaches_a_match(world, session, client):
     sheet = load_workbook(io.BytesIO(client.get(f"/demands/{demand_id}/matches/export").content)).active
     texts.append(json.dumps([[c.value for c in row] for row in sheet.iter_rows()], ensure_ascii=False))
     assert all(SECRET not in t and "梳针" not in t for t in texts)
-    assert sheet.cell(1, 1).value == "排名" and sheet.max_row == len(matches) + 1
+    assert sheet.cell(2, 1).value == "排名" and sheet.max_row == len(matches) + 2  # under the title row
 
 
 def test_refresh_and_decisions_through_pages_and_api(world, session, client):

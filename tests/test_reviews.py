@@ -3,7 +3,6 @@ closing, decisions after review and the expert's score sheet document."""
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from dataclasses import dataclass
@@ -11,7 +10,6 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from ipoc.applications import service as applications
@@ -27,6 +25,7 @@ from ipoc.reviews import service as reviews
 from ipoc.reviews.models import PanelConflict, ScoreSheet
 from ipoc.reviews.schemas import ConflictIn, IndicatorIn, PanelIn, ScoreIn, SheetIn, SheetRevision
 from tests.conftest import csrf_of, login, make_user, post_form
+from tests.exported import table
 from tests.factories import make_org
 
 # --- pure rules -------------------------------------------------------------------------------------------
@@ -457,8 +456,7 @@ def test_shortlisting_needs_a_closed_panel_with_a_score(session, client):
         f"/api/v1/reviews/applications/{d1.id}/shortlist", json={}, headers={"x-csrf-token": csrf_of(client)}
     )
     assert api.status_code == 409  # already taken
-    sheet = load_workbook(io.BytesIO(client.get(f"/reviews/panels/{panel.id}/results.xlsx").content)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = table(client.get(f"/reviews/panels/{panel.id}/results.xlsx"))
     assert (
         rows[0][:4] == ("排名", "评审对象", "专家人数", "平均分") and rows[1][3] == 80 and "expert1：80" in rows[1][-1]
     )

@@ -30,6 +30,7 @@ from ipoc.stock.models import StockBatch, StockIntake, StockPatent
 from ipoc.stock.schemas import BatchIn, GroupIn, OverrideIn, StockRowIn
 from ipoc.transfer.models import Offer
 from tests.conftest import act_as, csrf_of, post_form
+from tests.exported import assert_office_ready, table
 from tests.factories import active_center, authorise, holds_name, make_org, principals
 from tests.test_patent_import import number
 
@@ -602,11 +603,12 @@ def test_inventory_report_counts_page_and_xlsx(client, session, world):
     xlsx = client.get(f"/stock/{batch.id}/report.xlsx")
     workbook = load_workbook(io.BytesIO(xlsx.content))
     assert workbook.sheetnames == ["汇总", "明细"]
-    detail = list(workbook["明细"].iter_rows(values_only=True))
+    assert_office_ready(workbook, "存量专利盘点")
+    detail = table(workbook, "明细")
     assert len(detail) == 10 and detail[0][0] == "申请号"
     by_no = {r[0]: r for r in detail[1:]}
     assert by_no[PATENTS["old_um"][0]][22:24] == ("建议放弃维持", "可开放许可")
-    summary = list(workbook["汇总"].iter_rows(values_only=True))
+    summary = table(workbook, "汇总")
     assert summary[0] == ("统计口径", "项目", "件数") and ("按法律状态", "未入库", 1) in summary
     assert ("按学院", "材料学院", 8) in summary and len(summary) == 1 + sum(len(v) for v in data["breakdowns"].values())
     exports = [audit.decode(r) for r in audit.history(session, "stock_batches", "-") if r.action == "export"]

@@ -10,16 +10,16 @@ from starlette.datastructures import UploadFile
 from ipoc import clock
 from ipoc.applications import flows
 from ipoc.applications import service as applications
-from ipoc.applications.models import BUILDER_TYPES, CALL_STATUS, CONDITIONS, ROUTES, Application
+from ipoc.applications.models import BUILDER_TYPES, CALL_STATUS, CONDITIONS, ROUTES, Application, Call
 from ipoc.applications.schemas import ActionIn, ApplicationIn, CallIn, DossierIn
 from ipoc.auth.roles import Principal, Role
 from ipoc.config import get_settings
 from ipoc.errors import DomainError, InvalidInput
-from ipoc.reference.models import INDUSTRY_CATEGORIES
+from ipoc.reference.models import INDUSTRY_CATEGORIES, Region
 from ipoc.reference.service import list_industries, recommending_regions
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, LoggedIn, role_required
-from ipoc.web.export import xlsx_response
+from ipoc.web.export import named, xlsx_response
 from ipoc.web.forms import Posted, attempt, parse_form, see_other, submit
 from ipoc.web.templating import render
 
@@ -143,9 +143,12 @@ def export(session: DB, p: LoggedIn, call_id: QueryId = None, state: StateFilter
         ]
         for a in found
     ]
+    used = {"申报批次": named(session, Call, call_id), "状态": flows.STATE_LABELS.get(state or "", state),
+            "盟市": named(session, Region, region_id)}  # fmt: skip
     return xlsx_response(
-        session, title="申报材料", filename="申报材料.xlsx", headers=headers, rows=rows, entity_type="applications"
-    )
+        session, title="申报材料", filename="申报材料.xlsx", headers=headers, rows=rows, entity_type="applications",
+        filters=used,
+    )  # fmt: skip
 
 
 # --- creating and editing -------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -14,7 +13,6 @@ from ipoc.auth.roles import Principal
 from ipoc.catalogue import service as catalogue
 from ipoc.catalogue.models import DUTIES, FUNDING_SOURCES, PLAN_ITEM_STATUS, ServiceItem
 from ipoc.catalogue.schemas import (
-    YUAN_PER_WAN,
     FundingIn,
     PlanItemDone,
     PlanItemDrop,
@@ -26,7 +24,7 @@ from ipoc.catalogue.schemas import (
 from ipoc.money import wan
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn
-from ipoc.web.export import xlsx_response
+from ipoc.web.export import wan_cell, xlsx_response
 from ipoc.web.forms import FormResult, Posted, attempt, parse_form, see_other
 from ipoc.web.templating import render
 
@@ -72,7 +70,7 @@ def catalogue_export(center_id: PathId, session: DB, p: LoggedIn):
     headers = ["服务名称", "服务内容", "对应职责", "服务对象", "收费标准", "状态"]
     return xlsx_response(
         session,
-        title="公共服务目录",
+        title=f"{center.name}公共服务目录",
         filename=f"{center.name}公共服务目录.xlsx",
         headers=headers,
         rows=rows,
@@ -181,7 +179,7 @@ def plan_export(center_id: PathId, year: Year, session: DB, p: LoggedIn):
     headers = ["工作事项", "对应职责", "预期目标", "计划完成日期", "状态", "完成日期", "完成情况或取消原因"]
     return xlsx_response(
         session,
-        title=f"{year}年度工作计划",
+        title=f"{center.name}{year}年度工作计划",
         filename=f"{center.name}{year}年度公共服务工作计划.xlsx",
         headers=headers,
         rows=rows,
@@ -285,12 +283,12 @@ def _funding_page(request: Request, session: Session, p: Principal, center_id: i
 def funding_export(center_id: PathId, session: DB, p: LoggedIn):
     center, _ = catalogue.open_center(session, p, center_id)
     rows = [
-        [f.title, f.year, f.source_label, float(Decimal(f.amount_yuan) / YUAN_PER_WAN), f.note]
+        [f.title, f.year, f.source_label, wan_cell(f.amount_yuan), f.note]
         for f in catalogue.list_funding(session, p, center_id)
     ]
     return xlsx_response(
         session,
-        title="资金项目",
+        title=f"{center.name}资金项目",
         filename=f"{center.name}资金项目.xlsx",
         headers=["项目名称", "年度", "资金来源", "金额（万元）", "备注"],
         rows=rows,

@@ -32,10 +32,11 @@ from ipoc.config import get_settings
 from ipoc.documents.render import document_response
 from ipoc.errors import DomainError, Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
+from ipoc.reference.models import Industry, Region
 from ipoc.reference.service import list_industries, list_regions
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
-from ipoc.web.export import xlsx_response
+from ipoc.web.export import named, wan_cell, xlsx_response
 from ipoc.web.forms import FormResult, Posted, parse_form, see_other
 from ipoc.web.templating import render
 
@@ -117,8 +118,19 @@ def center_export(session: DB, p: CurrentPrincipal, f: CenterFilters):
         for c in f.listing(session, p)
     ]
     headers = ["名称", "所属产业", "建设主体", "所在盟市", "状态", "建设期起", "建设期止"]
+    used = {
+        "状态": CENTER_STATUS.get(f.status or "", f.status),
+        "盟市": named(session, Region, f.region_id),
+        "所属产业": named(session, Industry, f.industry_id),
+    }
     return xlsx_response(
-        session, title="运营中心", filename="运营中心.xlsx", headers=headers, rows=rows, entity_type="centers"
+        session,
+        title="运营中心",
+        filename="运营中心.xlsx",
+        headers=headers,
+        rows=rows,
+        entity_type="centers",
+        filters=used,
     )
 
 
@@ -176,12 +188,12 @@ def national_export(session: DB, p: RegionAdmin):
             r.center.status_label,
             r.evaluation.outcome_label if r.evaluation else "",
             r.evaluation.score if r.evaluation else None,
-            centers.wan(r.conversion_amount_yuan) if r.conversion_amount_yuan is not None else "",
+            wan_cell(r.conversion_amount_yuan),
             r.conversion_projects,
             "符合" if r.eligible else "不符合",
             "；".join(r.reasons),
             r.source,
-            centers.wan(r.reported_amount_yuan) if r.reported_amount_yuan is not None else "",
+            wan_cell(r.reported_amount_yuan),
             r.reported_projects if r.reported_year is not None else "",
         ]
         for rank, r in enumerate(centers.national_ranking(session, p), start=1)

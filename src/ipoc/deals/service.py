@@ -45,6 +45,7 @@ from ipoc.patents.models import Applicant, Patent
 from ipoc.patents.numbers import normalise_application_no
 from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand, Offer
+from ipoc.web.export import wan_cell
 
 # Every mode the ledger knows counts (domain-rules §1: 转让、许可、作价入股、投融资); listed on purpose so that a
 # mode added later (say, technical services) is not counted by accident.
@@ -826,7 +827,7 @@ def contact_rows(contacts: list[Contact]) -> list[list[object]]:
 def deal_rows(deals: list[Deal]) -> list[list[object]]:
     return [
         [d.id, d.title, d.center.name, d.mode_label, d.stage_label, d.provider, d.seeker,
-         "" if d.amount_yuan is None else money.wan(d.amount_yuan), d.intention_on, d.signed_on, d.recorded_on,
+         wan_cell(d.amount_yuan), d.intention_on, d.signed_on, d.recorded_on,
          d.contract_no, d.record_no, "、".join(pt.application_no for pt in d.patents)]
         for d in deals
     ]  # fmt: skip

@@ -63,6 +63,7 @@ def export_contacts(session: DB, p: CurrentPrincipal, status: str = "", channel:
         headers=svc.CONTACT_HEADERS,
         rows=rows,
         entity_type="tech_contacts",
+        filters={"状态": CONTACT_STATES.get(status, status), "对接方式": CHANNELS.get(channel, channel), "年度": year},
     )
 
 
@@ -157,6 +158,7 @@ def export_deals(session: DB, p: CurrentPrincipal, stage: str = "", mode: str = 
         headers=svc.DEAL_HEADERS,
         rows=rows,
         entity_type="tech_deals",
+        filters={"阶段": STAGES.get(stage, stage), "交易方式": MODES.get(mode, mode), "签订年度": year},
     )
 
 

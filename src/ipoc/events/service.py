@@ -32,6 +32,7 @@ from ipoc.orgs.models import Organisation
 from ipoc.orgs.service import require_verified
 from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand, Offer
+from ipoc.web.export import percent_cell
 
 NOT_FOUND = "活动不存在"
 FULL, ORGS, OWN, NONE = "full", "orgs", "own", "none"  # how much of the participant list a caller sees
@@ -515,10 +516,9 @@ PARTICIPANT_HEADERS = ["单位", "参会人", "联系电话", "参会身份", "�
 
 def event_rows(events: list[TechEvent]) -> list[list[object]]:
     return [
-        [e.id, e.title, e.kind_label, fmt(e.starts_at), fmt(e.ends_at) if e.ends_at else "", e.place, e.organisers,
+        [e.id, e.title, e.kind_label, e.starts_at, e.ends_at, e.place, e.organisers,
          e.center.name if e.center else "", e.audience_label, e.capacity or "不限",
-         fmt(e.signup_deadline) if e.signup_deadline else "", e.status_label, e.signup_count, e.attended_count,
-         "" if e.attendance_rate is None else f"{e.attendance_rate:.0%}"]
+         e.signup_deadline, e.status_label, e.signup_count, e.attended_count, percent_cell(e.attendance_rate)]
         for e in events
     ]  # fmt: skip
 

@@ -17,7 +17,7 @@ from ipoc.events.models import EVENT_KINDS, EVENT_STATES, PARTICIPANT_ROLES
 from ipoc.events.schemas import AttendanceIn, CancelIn, EventIn, ItemIn, SignupIn, WalkInIn
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
-from ipoc.web.export import xlsx_response
+from ipoc.web.export import named, xlsx_response
 from ipoc.web.forms import FormResult, OrgFields, Posted, see_other, submit
 from ipoc.web.templating import render
 
@@ -52,6 +52,8 @@ def export_events(session: DB, p: CurrentPrincipal, kind: str = "", status: str 
     return xlsx_response(
         session, title="对接活动", filename="对接活动.xlsx", headers=svc.EVENT_HEADERS, rows=rows,
         entity_type="tech_events",
+        filters={"类型": EVENT_KINDS.get(kind, kind), "状态": EVENT_STATES.get(status, status),
+                 "运营中心": named(session, Center, center_id)},
     )  # fmt: skip
 
 
@@ -126,8 +128,8 @@ def export_participants(event_id: PathId, session: DB, p: LoggedIn):
     event = svc.get_event(session, p, event_id)
     rows = svc.participant_rows(p, event)
     return xlsx_response(
-        session, title="参会名单", filename=f"参会名单-{event.id}.xlsx", headers=svc.PARTICIPANT_HEADERS,
-        rows=rows, entity_type="tech_event_signups",
+        session, title=f"参会名单：{event.title}", filename=f"参会名单-{event.id}.xlsx",
+        headers=svc.PARTICIPANT_HEADERS, rows=rows, entity_type="tech_event_signups",
     )  # fmt: skip
 
 

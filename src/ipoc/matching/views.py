@@ -62,7 +62,7 @@ def refresh_offer(offer_id: PathId, session: DB, p: LoggedIn):
 def _export(session: DB, source, matches: list[Match], what: str):
     return xlsx_response(
         session,
-        title="匹配结果",
+        title=f"匹配结果：{source.title}",
         filename=f"匹配结果-{what}{source.id}.xlsx",
         headers=svc.EXPORT_HEADERS,
         rows=svc.export_rows(session, matches),

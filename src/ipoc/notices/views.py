@@ -200,7 +200,7 @@ def objections_export(notice_id: PathId, session: DB, p: CurrentPrincipal):
     ]
     return xlsx_response(
         session,
-        title="公示异议",
+        title=f"公示异议：{notice.title}",
         filename=f"公示异议-{notice.title}.xlsx",
         headers=headers,
         rows=rows,

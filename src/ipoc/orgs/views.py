@@ -15,10 +15,11 @@ from ipoc.orgs import names
 from ipoc.orgs import service as orgs
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.schemas import OrgRegistration, OrgReview
+from ipoc.reference.models import Region
 from ipoc.reference.service import list_org_types, list_regions
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn, role_required
-from ipoc.web.export import xlsx_response
+from ipoc.web.export import named, xlsx_response
 from ipoc.web.forms import Posted, attempt, parse_form
 from ipoc.web.templating import render
 
@@ -73,8 +74,9 @@ def directory_export(session: DB, p: CurrentPrincipal, region_id: QueryId = None
     ]
     headers = ["单位名称", "类型", "盟市", "状态", "统一社会信用代码", "联系人", "联系电话"]
     return xlsx_response(
-        session, title="单位名录", filename="单位名录.xlsx", headers=headers, rows=rows, entity_type="organisations"
-    )
+        session, title="单位名录", filename="单位名录.xlsx", headers=headers, rows=rows, entity_type="organisations",
+        filters={"盟市": named(session, Region, region_id)},
+    )  # fmt: skip
 
 
 @router.get("/orgs/pending")

@@ -1,7 +1,8 @@
 """Export of a search's result set (up to 100,000 patents) to XLSX or CSV, run as a job with progress.
 
-Cells are made safe the same way as every other export (formula prefix, Excel's cell limit with a visible
-cut marker); the CSV gets the same treatment because spreadsheets open it just the same.
+The XLSX is written like every other list (``web.export.write_sheet``: title row, bold frozen header,
+autofilter, widths, typed cells, text never a formula) in write-only mode; the CSV, which has no types,
+gets the quote prefix on text a spreadsheet would run, and both cut at Excel's cell limit visibly.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from ipoc.config import get_settings
 from ipoc.db import session_scope
 from ipoc.patents.models import Patent
-from ipoc.web.export import safe_cell
+from ipoc.web.export import Sheet, safe_cell, write_sheet
 
 MAX_EXPORT_ROWS = 100_000
 FORMATS = {"xlsx", "csv"}
@@ -60,13 +61,18 @@ def _rows(patent_ids: Sequence[int]) -> Iterator[list[object]]:
             for patent_id in chunk:
                 patent = by_id.get(patent_id)
                 if patent is not None:
-                    yield [safe_cell(getter(patent)) for _, getter in COLUMNS]
+                    yield [getter(patent) for _, getter in COLUMNS]
 
 
 def write_export(
-    patent_ids: Sequence[int], path: Path, fmt: str, progress: Callable[[int, int], None] | None = None
+    patent_ids: Sequence[int],
+    path: Path,
+    fmt: str,
+    progress: Callable[[int, int], None] | None = None,
+    filters: str = "",
 ) -> int:
-    """Write the file next to its final name and rename it at the end, so a half-written file is never served."""
+    """Write the file next to its final name and rename it at the end, so a half-written file is never served.
+    ``filters`` says in the XLSX title row which search chose the patents."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
     count = 0
@@ -76,19 +82,20 @@ def write_export(
             writer = csv.writer(stream)
             writer.writerow(HEADERS)
             for row in _rows(patent_ids):
-                writer.writerow(["" if v is None else v for v in row])
+                writer.writerow(["" if v is None else safe_cell(v) for v in row])
                 count += 1
                 if progress and count % CHUNK == 0:
                     progress(count, total)
     else:
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title="检索结果")
-        sheet.append(HEADERS)
-        for row in _rows(patent_ids):
-            sheet.append(row)
-            count += 1
-            if progress and count % CHUNK == 0:
-                progress(count, total)
+
+        def counted() -> Iterator[list[object]]:
+            for done, row in enumerate(_rows(patent_ids), 1):
+                yield row
+                if progress and done % CHUNK == 0:
+                    progress(done, total)
+
+        count = write_sheet(workbook, Sheet("专利检索结果", HEADERS, counted(), filters, tab="检索结果"))
         workbook.save(tmp)
     tmp.replace(path)
     if progress:

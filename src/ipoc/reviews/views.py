@@ -373,7 +373,7 @@ def results_export(panel_id: PathId, session: DB, p: Reviewer):
     ]
     return xlsx_response(
         session,
-        title="评审结果",
+        title=f"评审结果：{panel.name}",
         filename=f"评审结果-{panel.name}.xlsx",
         headers=headers,
         rows=rows,

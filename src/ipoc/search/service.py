@@ -214,6 +214,15 @@ def launch_export(session: Session, request: SearchRequest, fmt: str, owner_id: 
     return job
 
 
+def _described(request: SearchRequest) -> str:
+    """The search behind an export, for the file's title row."""
+    parts = [f"检索式={request.q}"] if request.q else []
+    parts += [f"{name}={'/'.join(values)}" for name, values in request.filters.items() if values]
+    if request.database_id is not None:
+        parts.append(f"专题库编号={request.database_id}")
+    return "，".join(parts)
+
+
 def export_job(job: Job, progress: jobs.Progress) -> dict:
     """The queue's handler of ``export``: the search request and format rebuilt from the job's params."""
     fmt = job.params["format"]
@@ -221,7 +230,9 @@ def export_job(job: Job, progress: jobs.Progress) -> dict:
     with session_scope() as inner:
         ids = result_ids(inner, request, cap=MAX_EXPORT_ROWS)
     progress.update(0, len(ids))
-    count = write_export(ids, export_path(job.id, fmt), fmt, lambda done, total: progress.update(done, total))
+    count = write_export(
+        ids, export_path(job.id, fmt), fmt, lambda done, total: progress.update(done, total), _described(request)
+    )
     with session_scope() as inner:
         audit.log(inner, "export", "Patent", "-", meta={"rows": count, "format": fmt, "job": job.id})
     return {"rows": count, "format": fmt, "capped": len(ids) >= MAX_EXPORT_ROWS}

@@ -33,6 +33,7 @@ from ipoc.stock.screening import CRITERION_STATES, HIGH_VALUE_LABELS, REMAINING_
 from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Offer
 from ipoc.transfer.schemas import OfferIn
+from ipoc.web.export import Sheet
 
 STOCK_ORG_TYPES = {"university", "research_institute"}
 _LOOKUP_CHUNK = 500
@@ -540,9 +541,13 @@ def row_cells(row: StockPatent) -> list[object]:
 SUMMARY_HEADERS = ["统计口径", "项目", "件数"]
 
 
-def report_sheets(session: Session, batch: StockBatch) -> list[tuple[str, list[str], list[list[object]]]]:
+def report_sheets(session: Session, batch: StockBatch) -> list[Sheet]:
     """汇总 (every breakdown as rows of 口径, 项目, 件数: one table to filter or pivot) and 明细 (every row with
     its screening, to annotate): what a tech-transfer office files and works from."""
     summary = [[BREAKDOWNS[key], label, n] for key, rows in report(session, batch).items() for label, n in rows]
     detail = [row_cells(row) for row in list_rows(session, batch)]
-    return [("汇总", SUMMARY_HEADERS, summary), ("明细", ROW_HEADERS, detail)]
+    name = f"存量专利盘点：{batch.title}"
+    return [
+        Sheet(f"{name}（汇总）", SUMMARY_HEADERS, summary, tab="汇总"),
+        Sheet(f"{name}（明细）", ROW_HEADERS, detail, tab="明细"),
+    ]

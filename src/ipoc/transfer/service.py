@@ -28,6 +28,7 @@ from ipoc.patents.models import Patent
 from ipoc.patents.service import get_patent
 from ipoc.transfer.models import Demand, Offer, OfferPatent
 from ipoc.transfer.schemas import DemandIn, OfferIn
+from ipoc.web.export import wan_cell
 
 OFFER_ORG_TYPES = {"university", "research_institute", "enterprise"}
 ON_BEHALF = (Role.CENTER_STAFF,)  # may record a demand for a member organisation
@@ -449,15 +450,11 @@ OFFER_HEADERS = [
 ]
 
 
-def _wan(yuan: int | None) -> str:
-    return "" if yuan is None else money.wan(yuan)
-
-
 def demand_rows(demands: list[Demand]) -> list[list[object]]:
     """Public fields only: a list export is meant to be passed around, so no confidential detail."""
     return [
-        [d.id, d.title, d.org.name, d.industry.name if d.industry else "", d.modes_label, _wan(d.budget_min_yuan),
-         _wan(d.budget_max_yuan), d.deadline, d.status_label, d.public_summary]
+        [d.id, d.title, d.org.name, d.industry.name if d.industry else "", d.modes_label, wan_cell(d.budget_min_yuan),
+         wan_cell(d.budget_max_yuan), d.deadline, d.status_label, d.public_summary]
         for d in demands
     ]  # fmt: skip
 
@@ -466,7 +463,7 @@ def offer_rows(session: Session, offers: list[Offer]) -> list[list[object]]:
     patentees = patentees_of(session, offers)
     return [
         [o.id, o.title, o.org.name, o.industry.name if o.industry else "", o.trl_label, o.modes_label,
-         "、".join(pt.application_no for pt in o.patents), holders_line(o, patentees), _wan(o.price_min_yuan),
-         _wan(o.price_max_yuan), o.status_label]
+         "、".join(pt.application_no for pt in o.patents), holders_line(o, patentees), wan_cell(o.price_min_yuan),
+         wan_cell(o.price_max_yuan), o.status_label]
         for o in offers
     ]  # fmt: skip

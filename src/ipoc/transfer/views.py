@@ -18,7 +18,7 @@ from ipoc.transfer import service as svc
 from ipoc.transfer.models import DEMAND_STATES, MODES, OFFER_STATES, TRL_LABELS
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
-from ipoc.web.export import xlsx_response
+from ipoc.web.export import named, xlsx_response
 from ipoc.web.forms import FormResult, OrgFields, Posted, see_other, submit
 from ipoc.web.templating import render
 
@@ -37,6 +37,15 @@ def _choices(session: DB) -> dict[str, Any]:
 
 def _filters(industry_id: int | None, mode: str, status: str) -> dict[str, Any]:
     return {"industry_id": industry_id, "mode": mode or None, "status": status or None}
+
+
+def _described(session: DB, industry_id: int | None, mode: str, status: str, states: dict[str, str]) -> dict:
+    """The filter of a list export, for its title row."""
+    return {
+        "产业": named(session, Industry, industry_id),
+        "合作方式": MODES.get(mode, mode),
+        "状态": states.get(status, status),
+    }
 
 
 # --- demands ------------------------------------------------------------------------------------------
@@ -66,6 +75,7 @@ def export_demands(session: DB, p: CurrentPrincipal, industry_id: QueryId = None
         headers=svc.DEMAND_HEADERS,
         rows=rows,
         entity_type="tech_demands",
+        filters=_described(session, industry_id, mode, status, DEMAND_STATES),
     )
 
 
@@ -169,6 +179,7 @@ def export_offers(session: DB, p: CurrentPrincipal, industry_id: QueryId = None,
         headers=svc.OFFER_HEADERS,
         rows=rows,
         entity_type="tech_offers",
+        filters=_described(session, industry_id, mode, status, OFFER_STATES),
     )
 
 
