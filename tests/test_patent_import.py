@@ -139,10 +139,11 @@ def test_the_xlsx_report_shows_each_cell_as_written_on_its_spreadsheet_row(insta
     assert counts(run_import(source, "--report", str(report)))["rejected"] == 1
 
     sheet = load_workbook(report).active
-    header = [c.value for c in sheet[1]]
+    assert sheet["A1"].value.startswith("导入错误报告（筛选：文件=in.csv；导出时间：")
+    header = [c.value for c in sheet[2]]
     assert header == ["行号", "字段", "原因", "原值", *HEADER]
-    assert all(c.font.bold for c in sheet[1]) and sheet.freeze_panes == "A2" and sheet.auto_filter.ref
-    line = {h: c for h, c in zip(header, sheet[2], strict=True)}
+    assert all(c.font.bold for c in sheet[2]) and sheet.freeze_panes == "A3" and sheet.auto_filter.ref
+    line = {h: c for h, c in zip(header, sheet[3], strict=True)}
     assert line["行号"].value == 3 and line["原因"].value == "申请号校验位错误"  # the input's second data row
     assert line["发明名称"].value == hostile["发明名称"] and line["发明名称"].data_type == "s"
     assert line["摘要"].value == "-40℃低温环境下的电池"

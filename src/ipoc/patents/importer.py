@@ -3,14 +3,14 @@
 Each batch is one transaction, so a row is written whole or not at all and an interrupted import can be
 run again: rows already stored with the same content are counted as unchanged, never duplicated. Every
 rejected row (and every kept row with a warning) goes to a report that names the row as the spreadsheet numbers
-it and repeats the row's own cells beside the reason: written as CSV while rows are read (UTF-8 with a BOM, so that
-Excel on Chinese Windows opens it), then copied to XLSX. Memory stays flat: only one
-batch is held, and duplicates within the file are found through the job id stamped on each stored row.
+it and repeats the row's own cells beside the reason, as XLSX and as CSV. Memory stays flat: only one batch is
+held, and duplicates within the file are found through the job id stamped on each stored row.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,10 +19,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import Insert, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -33,12 +29,12 @@ from ipoc.config import get_settings
 from ipoc.db import session_scope, utcnow
 from ipoc.patents.models import Applicant, LegalEvent, Patent, PatentApplicant
 from ipoc.patents.parsing import parse_row
-from ipoc.patents.reading import load_synonyms, open_rows
+from ipoc.patents.reading import RowSource, load_synonyms, open_rows
 from ipoc.patents.records import PatentRecord, RowIssue
 from ipoc.reference.models import Region
 from ipoc.search.changes import next_rev
 from ipoc.search.semantic import passage_key
-from ipoc.web.export import EXCEL_CELL_LIMIT, safe_cell
+from ipoc.web.export import Sheet, safe_cell, write_sheet
 
 log = logging.getLogger(__name__)
 
@@ -73,47 +69,49 @@ ProgressHook = Callable[[int, int], None]
 
 
 class _Report:
-    """The rejected-row report, as CSV and XLSX at once, written as rows are read so that nothing is held in memory
-    (openpyxl's write-only mode streams the sheet to a temporary file)."""
+    """The rejected-row report. Its lines go to a scratch file as rows are read, so that nothing is held in
+    memory; at the end they become the CSV and the XLSX (see ``write``)."""
 
     def __init__(self, stream: IO[str], headers: list[str]) -> None:
-        self._writer = csv.writer(stream)
-        self._writer.writerow(REPORT_HEADER + headers)
-        self.workbook = Workbook(write_only=True)
-        self._sheet = self.workbook.create_sheet("错误报告")
-        self._sheet.freeze_panes = "A2"
-        columns = REPORT_HEADER + headers
-        self._sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"
-        for index, width in enumerate([8, 12, 40, 24] + [16] * len(headers), start=1):
-            self._sheet.column_dimensions[get_column_letter(index)].width = width
-        bold = Font(bold=True)
-        self._sheet.append([self._text(value, font=bold) for value in columns])
+        self._stream = stream
+        self.headers = REPORT_HEADER + headers
 
     def add(self, issue: RowIssue, cells: list[str]) -> None:
         line = [issue.row, issue.field, issue.reason, issue.value[:200], *cells]
-        # CSV has no cell types: the same formula guard as every other export, as the cells are hostile by definition.
-        self._writer.writerow([safe_cell(v) for v in line])
-        self._sheet.append([line[0], *(self._text(v) for v in line[1:])])
+        self._stream.write(json.dumps(line, ensure_ascii=False) + "\n")
 
-    def _text(self, value: object, font: Font | None = None) -> WriteOnlyCell:
-        """A text cell that a spreadsheet shows as written and never runs as a formula, with no quote added;
-        characters XML cannot hold are left out and an over-long cell is cut to Excel's limit."""
-        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_CELL_LIMIT]
-        cell = WriteOnlyCell(self._sheet, value=text)
-        cell.data_type = "s"
-        if font is not None:
-            cell.font = font
-        return cell
+    def close(self) -> None:
+        self._stream.close()
 
 
 @contextmanager
-def _report_file(path: Path, headers: list[str]) -> Iterator[_Report]:
-    """``path`` (CSV, UTF-8 with a BOM so that Excel on Chinese Windows reads it) and its XLSX twin beside it."""
+def _report_file(path: Path, source: RowSource) -> Iterator[_Report]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as stream:
-        report = _Report(stream, headers)
+    scratch = path.with_suffix(".lines")
+    report = _Report(scratch.open("w", encoding="utf-8"), source.headers)
+    try:
         yield report
-    report.workbook.save(path.with_suffix(".xlsx"))
+    finally:  # an interrupted import still reports the rows it had read
+        report.close()
+        _write_report(scratch, path, report.headers, source.path.name)
+        scratch.unlink()
+
+
+def _write_report(scratch: Path, path: Path, headers: list[str], filename: str) -> None:
+    """``path`` as CSV (UTF-8 with a BOM, so that Excel on Chinese Windows reads it; formula-like text quoted, as
+    CSV has no types) and its XLSX twin beside it (typed cells: text shown as written, never run)."""
+
+    def lines() -> Iterator[list[object]]:
+        with scratch.open(encoding="utf-8") as stream:
+            yield from (json.loads(line) for line in stream)
+
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(headers)
+        writer.writerows([safe_cell(v) for v in line] for line in lines())
+    workbook = Workbook(write_only=True)
+    write_sheet(workbook, Sheet("导入错误报告", headers, lines(), {"文件": filename}, tab="错误报告"))
+    workbook.save(path.with_suffix(".xlsx"))
 
 
 def import_file(
@@ -128,7 +126,7 @@ def import_file(
     batch_size = batch_size or BATCH_SIZE
     result = ImportResult(report_path=str(report_path))
     synonyms = load_synonyms(get_settings().resolved_data_dir / SYNONYMS_FILE)
-    with open_rows(path, synonyms=synonyms) as source, _report_file(report_path, source.headers) as report:
+    with open_rows(path, synonyms=synonyms) as source, _report_file(report_path, source) as report:
         headers_by_field = {canonical: header for header, canonical in source.mapping.items()}
         batch: dict[str, _Pending] = {}
         for item in source:
