@@ -29,8 +29,8 @@ Fact = tuple[str, Change]
 
 def text_of(doc: Document) -> str:
     """Every line the document prints, in reading order; table cells tab-separated."""
-    lines = [doc.title, doc.issuer, doc.reference]
-    for section in doc.sections:
+    lines = [doc.title, doc.issuer, doc.number, doc.reference, f"{doc.addressee}：" if doc.addressee else ""]
+    for section in [*doc.sections, *doc.annexes]:
         lines += [section.heading, *section.paragraphs]
         if section.table:
             table = section.table

@@ -862,7 +862,6 @@ def recognition_document(session: Session, center_id: int) -> Document:
     auditor = "直接报送自治区局并抄送所在地盟市局" if center.direct else f"经{_audit_body(center)}审核后报送自治区局"
     years = _cn_number(_period_years(center))
     paragraphs = [
-        f"{center.builder.name}：",
         f"根据{GUIDELINE}第七条规定，{_procedure(session, center, route)}。决定认定{center.builder.name}"
         f"为自治区产业知识产权运营中心建设主体。",
         f"根据第八条规定，该运营中心命名为“{center.name}”，所属产业为{center.industry.name}。",
@@ -874,7 +873,10 @@ def recognition_document(session: Session, center_id: int) -> Document:
     return Document(
         title=f"关于认定{center.name}的决定",
         issuer=ISSUER,
-        sections=[Section(paragraphs=paragraphs), Section(heading="认定信息", table=_basics(center))],
+        official=True,
+        addressee=center.builder.name,
+        sections=[Section(paragraphs=paragraphs)],
+        annexes=[Section(heading="认定信息", table=_basics(center))],
         signatures=[("", ISSUER)],
         date_line=zh_date(center.recognised_on) if center.recognised_on else "",
     )
