@@ -199,13 +199,19 @@ def test_the_docx_names_the_official_faces_declares_zh_cn_and_numbers_its_pages(
 
 
 def test_the_docx_can_start_from_a_bureaus_letterhead():
+    """Its header stays; styles a Word-made letterhead may lack (Heading 1, Table Grid) are supplied."""
     letterhead = docx.Document()
     letterhead.sections[0].header.paragraphs[0].text = "自治区局信笺"
+    for name in ("Heading 1", "Table Grid"):
+        style = letterhead.styles[name].element
+        style.getparent().remove(style)
     buffer = io.BytesIO()
     letterhead.save(buffer)
     reopened = docx.Document(io.BytesIO(to_docx(DOC, letterhead=buffer.getvalue())))
     assert reopened.sections[0].header.paragraphs[0].text == "自治区局信笺"
-    assert TITLE in [p.text for p in reopened.paragraphs]
+    assert TITLE in [p.text for p in reopened.paragraphs] and "一、公示对象" in [p.text for p in reopened.paragraphs]
+    assert reopened.tables[0]._tbl.xpath("./w:tblPr/w:tblBorders/w:insideH")
+    assert reopened.sections[0].footer._element.xpath('.//w:fldSimple[contains(@w:instr, "PAGE")]')
 
 
 @pytest.mark.parametrize(
@@ -236,3 +242,44 @@ def test_a_signature_without_a_label_is_the_name_alone():
     assert "评审专家（签字）：" + "　" * 8 in paragraphs
     html = to_html(doc)
     assert f'<p class="issuer-sign">{ISSUER}</p>' in html and "<p>：" not in html
+
+
+def test_the_region_bureau_sets_the_letterhead_official_docx_start_from(client, session):
+    from ipoc.auth.roles import Role
+    from ipoc.documents import letterhead
+    from tests.conftest import csrf_of, login, make_user
+    from tests.test_centers import make_center
+
+    center = make_center(session)
+    make_user(session, "admin1", Role.REGION_ADMIN)
+    make_user(session, "bt", Role.BUREAU_OFFICER, "包头市")
+    session.commit()
+    template = docx.Document()
+    template.sections[0].header.paragraphs[0].text = "自治区局公文版头"
+    buffer = io.BytesIO()
+    template.save(buffer)
+    login(client, "bt")
+    assert client.get("/letterhead").status_code in (403, 404)
+    login(client, "admin1")
+    page = client.get("/letterhead")
+    assert page.status_code == 200 and "未上传" in page.text
+
+    def post(name: str, content: bytes):
+        files = {"file": (name, content, "application/octet-stream")}
+        return client.post("/letterhead", data={"csrf_token": csrf_of(client)}, files=files)
+
+    refused = post("版头.pdf", b"%PDF-1.4 x")
+    assert refused.status_code == 422 and "docx" in refused.text
+    assert post("自治区局版头.docx", buffer.getvalue()).status_code == 303
+    assert "自治区局版头.docx" in client.get("/letterhead").text
+    reopened = docx.Document(io.BytesIO(client.get(f"/centers/{center.id}/decision.docx").content))
+    assert reopened.sections[0].header.paragraphs[0].text == "自治区局公文版头"
+    texts = [p.text for p in reopened.paragraphs]
+    assert texts.count(ISSUER) == 1, "the letterhead carries the issuer mark: only the 落款 names the issuer"
+    assert reopened.sections[0].footer._element.xpath('.//w:fldSimple[contains(@w:instr, "PAGE")]')
+    remove = client.post("/letterhead/remove", data={"csrf_token": csrf_of(client)})
+    assert remove.status_code == 303
+    session.expire_all()
+    assert letterhead.current(session) is None
+    reopened = docx.Document(io.BytesIO(client.get(f"/centers/{center.id}/decision.docx").content))
+    assert reopened.sections[0].header.paragraphs[0].text == ""

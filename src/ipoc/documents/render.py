@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from docx import Document as new_docx
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
 from docx.oxml import OxmlElement
@@ -22,6 +23,7 @@ from docx.text.run import Run
 from fastapi import Response
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from ipoc.documents.model import Document, Section
 from ipoc.errors import InvalidInput
@@ -187,6 +189,8 @@ def _styles(docx) -> None:
     normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     normal.paragraph_format.line_spacing = Pt(LINE_PT)
     normal.paragraph_format.space_after = Pt(0)
+    if "Heading 1" not in [style.name for style in docx.styles]:  # a letterhead made in Word may lack it
+        docx.styles.add_style("Heading 1", WD_STYLE_TYPE.PARAGRAPH).base_style = normal
     heading = docx.styles["Heading 1"]
     _set_fonts(heading.element, "heading")
     heading.font.size = Pt(16)
@@ -219,16 +223,29 @@ def _page_number(paragraph: Paragraph, align: WD_ALIGN_PARAGRAPH) -> None:
     _run(paragraph, " —", role="title", size=14)
 
 
-def _page(docx) -> None:
-    """A4 with GB/T 9704 margins, as the PDF; odd pages number at the right, even ones at the left."""
-    docx.settings.odd_and_even_pages_header_footer = True
+def _has_page_field(footer) -> bool:
+    return bool(
+        footer._element.xpath('.//w:fldSimple[contains(@w:instr, "PAGE")] | .//w:instrText[contains(., "PAGE")]')
+    )
+
+
+def _page(docx, *, keep_layout: bool = False) -> None:
+    """A4 with GB/T 9704 margins, as the PDF; odd pages number at the right, even ones at the left. A letterhead
+    keeps its own page setup and footers, and gets the page numbers only where it has none."""
+    if not keep_layout:
+        docx.settings.odd_and_even_pages_header_footer = True
     for section in docx.sections:
-        section.page_width, section.page_height = Mm(210), Mm(297)
-        section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-        section.left_margin, section.right_margin = Mm(28), Mm(26)
-        section.footer_distance = Mm(28)
-        _page_number(section.footer.paragraphs[0], WD_ALIGN_PARAGRAPH.RIGHT)
-        _page_number(section.even_page_footer.paragraphs[0], WD_ALIGN_PARAGRAPH.LEFT)
+        if not keep_layout:
+            section.page_width, section.page_height = Mm(210), Mm(297)
+            section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+            section.left_margin, section.right_margin = Mm(28), Mm(26)
+            section.footer_distance = Mm(28)
+        footers = [(section.footer, WD_ALIGN_PARAGRAPH.RIGHT)]
+        if docx.settings.odd_and_even_pages_header_footer:
+            footers.append((section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT))
+        for footer, align in footers:
+            if not _has_page_field(footer):
+                _page_number(footer.add_paragraph() if footer.paragraphs[0].text else footer.paragraphs[0], align)
 
 
 def _red_rule(paragraph: Paragraph) -> None:
@@ -242,10 +259,12 @@ def _red_rule(paragraph: Paragraph) -> None:
     ppr.append(borders)
 
 
-def _head(docx, doc: Document) -> None:
+def _head(docx, doc: Document, *, issuer_mark: bool = True) -> None:
+    """The 版头; a letterhead carries its own 发文机关标志, so the number and red rule follow it directly."""
     if doc.official and doc.issuer:
-        _paragraph(docx, doc.issuer, WD_ALIGN_PARAGRAPH.CENTER, role="title", size=21, color=RED)
-        docx.add_paragraph()
+        if issuer_mark:
+            _paragraph(docx, doc.issuer, WD_ALIGN_PARAGRAPH.CENTER, role="title", size=21, color=RED)
+            docx.add_paragraph()
         number = _paragraph(docx, doc.number, WD_ALIGN_PARAGRAPH.CENTER)
         _red_rule(number)
         docx.add_paragraph()
@@ -281,13 +300,12 @@ def _body(docx, sections: list[Section]) -> list[Paragraph]:
 
 
 def to_docx(doc: Document, letterhead: bytes | None = None) -> bytes:
-    """The DOCX, started from a bureau's own letterhead .docx where one is given (its header, footer and any
-    text it holds stay, the document follows)."""
+    """The DOCX, started from a bureau's own letterhead .docx where one is given (its header, footer, page setup
+    and whatever its body holds, e.g. the 发文机关标志, stay; the document follows)."""
     docx = new_docx(io.BytesIO(letterhead)) if letterhead else new_docx()
     _styles(docx)
-    if letterhead is None:
-        _page(docx)
-    _head(docx, doc)
+    _page(docx, keep_layout=letterhead is not None)
+    _head(docx, doc, issuer_mark=letterhead is None)
     closing = _body(docx, doc.sections)[-1:]
     if doc.annexes:
         names = [a.heading for a in doc.annexes]
@@ -329,7 +347,16 @@ def _table(docx, table) -> None:
     if table.caption:
         _paragraph(docx, table.caption, WD_ALIGN_PARAGRAPH.CENTER, role="heading", size=12)
     grid = docx.add_table(rows=1, cols=len(table.headers))
-    grid.style = "Table Grid"
+    if "Table Grid" in [style.name for style in docx.styles]:
+        grid.style = "Table Grid"
+    else:  # a letterhead without the style: the same single lines, drawn on the table itself
+        borders = OxmlElement("w:tblBorders")
+        for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+            line = OxmlElement(f"w:{edge}")
+            for key, value in (("w:val", "single"), ("w:sz", "4"), ("w:space", "0"), ("w:color", "000000")):
+                line.set(qn(key), value)
+            borders.append(line)
+        grid._tbl.tblPr.append(borders)
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, header in zip(grid.rows[0].cells, table.headers, strict=True):
         _run(cell.paragraphs[0], header, role="heading", size=12)
@@ -352,9 +379,16 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}.{ext}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def document_response(doc: Document, fmt: str, filename_stem: str) -> Response:
+def document_response(doc: Document, fmt: str, filename_stem: str, session: Session | None = None) -> Response:
+    """The download; an official document's DOCX starts from the bureau's letterhead when one is set (the
+    session reads it)."""
     if fmt not in MEDIA_TYPES:
         raise InvalidInput("文档格式应为 pdf 或 docx", field="fmt")
-    body = to_pdf(doc) if fmt == "pdf" else to_docx(doc)
+    if fmt == "pdf":
+        body = to_pdf(doc)
+    else:
+        from ipoc.documents import letterhead
+
+        body = to_docx(doc, letterhead.current_bytes(session) if doc.official and session is not None else None)
     headers = {"Content-Disposition": content_disposition(f"{filename_stem}.{fmt}")}
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
