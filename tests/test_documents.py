@@ -137,6 +137,12 @@ def test_no_page_holds_only_the_date(tmp_path):
     for n in range(14, 22):
         doc = replace(DOC, sections=[Section(paragraphs=["自治区局组织专家开展绩效评估。" * 2] * n)], annexes=[])
         check_pdf(to_pdf(doc), doc, tmp_path / str(n))
+    # A last section of a heading and one paragraph goes with the 落款 whole: the heading is not left behind.
+    for n in range(12, 18):
+        body = Section(paragraphs=["自治区局组织专家开展绩效评估。" * 2] * n)
+        doc = replace(DOC, sections=[body, Section(heading="三、工作要求", paragraphs=["按期报送。"])], annexes=[])
+        pages = check_pdf(to_pdf(doc), doc, tmp_path / f"h{n}")
+        assert next(p for p in pages if "三、工作要求" in p) is next(p for p in pages if "按期报送" in p)
 
 
 def test_the_official_head_and_the_closing_are_laid_out():

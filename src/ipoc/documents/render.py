@@ -100,13 +100,13 @@ def _css_families() -> dict[str, Markup]:
 
 
 def _closing_split(doc: Document) -> tuple[list[Section], Section | None, list[str]]:
-    """The sections before the closing block, the last section if it goes whole into the closing block (a table),
-    and the paragraphs of the last section that do: the last body text is kept on the page of the 落款 and date,
-    so that no page holds only the date."""
+    """The sections before the closing block, the last section if it goes whole into the closing block (a table,
+    or a heading with one paragraph), and the last section's paragraphs that do: the last body text is kept on
+    the page of the 落款 and date, so that no page holds only the date."""
     if not doc.sections or not (doc.signatures or doc.date_line):
         return list(doc.sections), None, []
     last = doc.sections[-1]
-    if last.table is not None or not last.paragraphs:
+    if last.table is not None or len(last.paragraphs) <= 1:  # a heading goes with its only paragraph
         return list(doc.sections[:-1]), last, []
     head = Section(heading=last.heading, paragraphs=last.paragraphs[:-1])
     return [*doc.sections[:-1], head], None, last.paragraphs[-1:]
