@@ -268,7 +268,7 @@ def test_the_region_bureau_sets_the_letterhead_official_docx_start_from(client, 
     assert client.get("/letterhead").status_code in (403, 404)
     login(client, "admin1")
     page = client.get("/letterhead")
-    assert page.status_code == 200 and "未上传" in page.text
+    assert page.status_code == 200 and "未上传" in page.text and 'href="/letterhead"' in page.text  # in the menu
 
     def post(name: str, content: bytes):
         files = {"file": (name, content, "application/octet-stream")}
