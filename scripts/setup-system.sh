@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages ipoc needs outside Python: Chromium for browser tests, a CJK font so Chinese renders,
+# the free faces of the official-document font roles (Noto Serif CJK: 小标宋 title; AR PL UKai: 楷体 body),
 # Pango for WeasyPrint (PDF documents), poppler-utils to read Chinese text back out of PDFs in tests.
 set -euo pipefail
-packages=(chromium fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils)
+packages=(chromium fonts-wqy-zenhei fonts-noto-cjk fonts-arphic-ukai libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,25 +1,33 @@
 """Every generated document is built from the facts it certifies: for each kind (recognition decision,
-public notice, self-evaluation report, expert score sheet), each fact it states is changed in the record
-and the document's text must change to say the new value. The document model is read as text (what the
-PDF and DOCX lay out, see test_documents.py), which keeps this cheap."""
+public notice, self-evaluation report, expert score sheet, 整改通知书, 取消资格决定), each fact it states is
+changed in the record and the document's text must change to say the new value. The document model is read
+as text (what the PDF and DOCX lay out, see test_documents.py), which keeps this cheap; one test renders every
+kind to PDF, PNG and DOCX."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
+
+from sqlalchemy import select
 
 from ipoc.auth.models import User
 from ipoc.auth.roles import ANONYMOUS, Role
 from ipoc.centers import service as centers
-from ipoc.centers.schemas import SelfEvaluationIn
+from ipoc.centers.models import PerformanceEvaluation, Rectification
+from ipoc.centers.schemas import EvaluationIn, SelfEvaluationIn
 from ipoc.documents.model import Document
+from ipoc.documents.render import to_docx, to_pdf
 from ipoc.notices import service as notices
 from ipoc.notices.models import Objection
 from ipoc.notices.schemas import NoticeFields
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import Panel, Score, ScoreSheet
 from tests.factories import who
-from tests.test_centers import make_center
+from tests.test_centers import make_center, revoke
+from tests.test_documents import check_pdf, needs_poppler
 from tests.test_notices import FRI, World, _fields, _objection
 from tests.test_notices import world as world  # the fixture, shared
 
@@ -29,8 +37,8 @@ Fact = tuple[str, Change]
 
 def text_of(doc: Document) -> str:
     """Every line the document prints, in reading order; table cells tab-separated."""
-    lines = [doc.title, doc.issuer, doc.reference]
-    for section in doc.sections:
+    lines = [doc.title, doc.issuer, doc.number, doc.reference, f"{doc.addressee}：" if doc.addressee else ""]
+    for section in [*doc.sections, *doc.annexes]:
         lines += [section.heading, *section.paragraphs]
         if section.table:
             table = section.table
@@ -194,8 +202,8 @@ def test_the_self_evaluation_report_states_the_record(session):
     )
 
 
-def test_the_score_sheet_states_the_record(session):
-    center = make_center(session)
+def scored(session, center) -> Score:
+    """A submitted expert score of the center on a closed performance panel."""
     indicators = [
         {"code": "A1", "label": "运营成效", "weight": 60, "max": 100},
         {"code": "A2", "label": "服务能力", "weight": 40, "max": 100},
@@ -211,6 +219,14 @@ def test_the_score_sheet_states_the_record(session):
                   total=84.0, comment="成效明显", submitted_at=datetime(2026, 7, 1, 4, 0))  # fmt: skip
     session.add(score)
     session.flush()
+    return score
+
+
+def test_the_score_sheet_states_the_record(session):
+    center = make_center(session)
+    score = scored(session, center)
+    panel = session.get(Panel, score.panel_id)
+    sheet, indicators = panel.sheet, panel.sheet.indicators
     build = lambda: reviews.score_sheet_document(session, score.id)  # noqa: E731
     assert "1\t运营成效\t60\t100\t80\t48" in text_of(build())
 
@@ -225,7 +241,7 @@ def test_the_score_sheet_states_the_record(session):
             ("version", setting(sheet, "version", 2, "评分表第 2 版")),
             ("panel", setting(panel, "name", "改名专家组", "改名专家组")),
             ("subject", setting(center, "name", "改名运营中心", "评审对象：改名运营中心")),
-            ("expert", setting(session.get(User, expert.user_id), "display_name", "赵六", "评审专家：赵六")),
+            ("expert", setting(session.get(User, score.expert_id), "display_name", "赵六", "评审专家：赵六")),
             ("points", setting(score, "items", {"A1": 50, "A2": 90}, "1\t运营成效\t60\t100\t50\t30")),
             ("total", setting(score, "total", 66.6, "合计\t100\t\t\t66.6")),
             ("comment", setting(score, "comment", "建议加强团队", "建议加强团队")),
@@ -233,3 +249,99 @@ def test_the_score_sheet_states_the_record(session):
             ("indicator", indicators_relabelled),
         ],
     )
+
+
+TODAY = date(2026, 6, 1)
+
+
+def _rectification(session, center, admin) -> Rectification:
+    requirements, deadline = "补齐专职人员\n完善服务台账", date(2026, 9, 1)
+    data = EvaluationIn(year=2026, outcome="rectify", requirements=requirements, deadline=deadline)
+    ev = centers.evaluate(session, admin, center.id, data, TODAY)
+    return session.scalar(select(Rectification).where(Rectification.evaluation_id == ev.id))
+
+
+def test_the_rectification_notice_states_the_record(session):
+    center = make_center(session)
+    admin = who(session, "admin1", Role.REGION_ADMIN)
+    rect = _rectification(session, center, admin)
+    build = lambda: centers.rectification_notice_document(session, rect.id)  # noqa: E731
+    said = text_of(build())
+    for expected in ("补齐专职人员\n完善服务台账", "2026年9月1日前完成整改", "2026年度绩效评估", "2026年6月1日"):
+        assert expected in said, expected
+    assert build().number == rect.notice_number and rect.notice_number.startswith("内市监知发〔2026〕")
+    ev = session.get(PerformanceEvaluation, rect.evaluation_id)
+    assert_each_fact_shows(
+        build,
+        [
+            ("center", setting(center, "name", "改名运营中心", "关于责令改名运营中心限期整改的通知")),
+            ("builder", setting(center.builder, "name", "包头改名有限公司", "包头改名有限公司：")),
+            ("requirements", setting(rect, "requirements", "引进高层次人才", "引进高层次人才")),
+            ("deadline", setting(rect, "deadline", date(2026, 10, 8), "2026年10月8日前")),
+            ("number", setting(rect, "notice_number", "内市监知发〔2026〕99号")),
+            ("issued", setting(rect, "issued_on", date(2026, 6, 3), "2026年6月3日")),
+            ("year", setting(ev, "year", 2025, "2025年度绩效评估")),
+            ("score", setting(ev, "score", 58.5, "评估得分58.5分")),
+            ("note", setting(ev, "note", "服务台账缺失", "评估意见：服务台账缺失。")),
+        ],
+    )
+
+
+def test_the_revocation_decision_states_the_record(session):
+    center = make_center(session)
+    admin = who(session, "admin1", Role.REGION_ADMIN)
+    revocation = revoke(session, admin, center, reason="dishonesty", detail="列入严重失信主体名单", today=TODAY)
+    build = lambda: centers.revocation_decision_document(session, center.id)  # noqa: E731
+    said = text_of(build())
+    assert "严重失信" in said and "第十一条" in said and "列入严重失信主体名单" in said and "2026年6月1日" in said
+    assert_each_fact_shows(
+        build,
+        [
+            ("center", setting(center, "name", "改名运营中心", "关于取消改名运营中心资格的决定")),
+            ("builder", setting(center.builder, "name", "包头改名有限公司", "包头改名有限公司：")),
+            ("recognised", setting(center, "recognised_on", date(2026, 3, 9), "于2026年3月9日经认定")),
+            ("reason", setting(revocation, "reason", "fund_misuse", ("挤占挪用", "第十八条"))),
+            ("detail", setting(revocation, "detail", "经审计发现挪用专项资金", "事实与依据：经审计发现挪用专项资金")),
+            ("date", setting(revocation, "decided_on", date(2026, 6, 5), "2026年6月5日")),
+            ("number", setting(revocation, "decision_number", "内市监知发〔2026〕77号")),
+        ],
+    )
+
+
+def test_a_failed_rectification_is_cited_by_the_revocation_decision(session):
+    center = make_center(session)
+    admin = who(session, "admin1", Role.REGION_ADMIN)
+    rect = _rectification(session, center, admin)
+    centers.decide_rectification(session, admin, rect.id, passed=False, note="逾期未整改", today=date(2026, 9, 2))
+    said = text_of(centers.revocation_decision_document(session, center.id))
+    assert f"限期整改（{rect.notice_number}），整改期限至2026年9月1日" in said and "第十条" in said
+    assert "逾期未整改" in said and "2026年9月2日" in said
+
+
+@needs_poppler
+def test_every_document_kind_renders_with_every_glyph_and_no_lone_date_page(session, world: World, tmp_path):
+    """Each kind, built from a record, goes through PDF and PNG: fonts embedded, every character printed, no
+    page holding only the date (test_documents.check_pdf); and through DOCX, in zh-CN with the official faces."""
+    center = make_center(session)
+    admin = who(session, "admin1", Role.REGION_ADMIN)
+    staff = who(session, "staff", Role.CENTER_STAFF, str(center.id))
+    ev = centers.start_self_evaluation(session, staff, center.id, 2026, TODAY)
+    centers.save_self_evaluation(session, staff, ev.id, SelfEvaluationIn(summary="总体良好"))
+    rect = _rectification(session, center, admin)
+    centers.decide_rectification(session, admin, rect.id, passed=False, note="逾期未整改", today=date(2026, 9, 2))
+    drafted = notices.create_notice(session, world.admin, world.call.id, _fields(FRI), [world.apps[0].id], today=FRI)
+    kinds = {
+        "recognition": centers.recognition_document(session, center.id),
+        "notice": notices.notice_document(session, drafted.id),
+        "self-evaluation": centers.self_evaluation_document(session, ev.id),
+        "score-sheet": reviews.score_sheet_document(session, scored(session, center).id),
+        "rectification": centers.rectification_notice_document(session, rect.id),
+        "revocation": centers.revocation_decision_document(session, center.id),
+    }
+    for name, doc in kinds.items():
+        pages = check_pdf(to_pdf(doc), doc, tmp_path / name)
+        assert doc.title in "".join(pages).replace("\n", ""), name
+        styles = zipfile.ZipFile(io.BytesIO(to_docx(doc))).read("word/styles.xml").decode()
+        assert 'w:eastAsia="zh-CN"' in styles and "仿宋_GB2312" in styles, name
+        if doc.official:
+            assert doc.issuer in pages[0] and (doc.number or name == "notice"), name

@@ -362,7 +362,7 @@ def test_the_notice_downloads_as_pdf_and_docx(client, session, world):
         and "filename*=UTF-8''" in docx.headers["content-disposition"]
     )
     doc = notices.notice_document(session, notice.id)
-    table = next(s.table for s in doc.sections if s.table)
+    table = next(s.table for s in doc.annexes if s.table)  # the list is the notice's 附件
     assert table.headers == ["序号", "拟认定名称", "建设主体", "所属产业", "所在盟市"]
     assert table.rows[0][:3] == ["1", "内蒙古自治区稀土新材料知识产权运营中心", "包头稀土研究院有限公司"]
     assert table.rows[0][4] == "包头市" and doc.date_line == "2025年9月26日"

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     late_recognition_cutoff: str = Field(default="10-01", pattern=r"^\d{2}-\d{2}$")
     self_evaluation_deadline: str = Field(default="12-31", pattern=r"^\d{2}-\d{2}$")
     reminder_days: str = "30,7,1"
+    # 发文字号 of the region bureau's decisions (GB/T 9704 §7.2.4): 机关代字〔年份〕序号, numbered per issuer and year.
+    document_number_format: str = Field(
+        default="内市监知发〔{year}〕{number}号", pattern=r"^[^{}]*\{year\}[^{}]*\{number\}[^{}]*$"
+    )
     national_min_conversion_yuan: int = Field(default=5_000_000, ge=0)
     national_min_projects: int = Field(default=10, ge=0)
     # High-value invention criteria (domain-rules §2): the pledge amount that counts as "较高" (¥10 million is the

@@ -13,6 +13,7 @@ from ipoc.centers.models import (
     SelfEvaluation,
 )
 from ipoc.deals.models import Contact, Deal, DealPatent, DealStep
+from ipoc.documents.models import DocumentSequence
 from ipoc.events.models import TechEvent, TechEventItem, TechEventSignup
 from ipoc.files.models import Attachment
 from ipoc.jobs.models import Job
@@ -58,6 +59,7 @@ __all__ = [
     "DealStep",
     "Demand",
     "DictionaryTerm",
+    "DocumentSequence",
     "EvaluationReport",
     "FundingProject",
     "Industry",

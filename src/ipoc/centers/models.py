@@ -59,6 +59,7 @@ class Center(Base, Timestamped):
         name="中心名称",
         builder_org_id="建设主体",
         recognised_on="认定日期",
+        decision_number="认定决定文号",
         application_id="认定所依据的申报",
         direct="自治区级以上单位直接申报",
         period_start="建设期起",
@@ -87,6 +88,9 @@ class Center(Base, Timestamped):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="recognized")
     recognised_on: Mapped[date | None] = mapped_column(Date)
+    # 发文字号 of the recognition decision, given when the platform recognised the center (none for one
+    # recognised before the platform: its original decision has its own).
+    decision_number: Mapped[str | None] = mapped_column(String(40))
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", use_alter=True))
     # Direct applicants (Art. 7(1)) report their self-evaluation straight to the region bureau (Art. 10).
     direct: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -212,6 +216,8 @@ class Rectification(Base, Timestamped):
         report="整改报告",
         reported_at="报告提交时间",
         decision_note="验收意见",
+        notice_number="整改通知书文号",
+        issued_on="整改通知日期",
     )
     __value_labels__ = coded(status=RECTIFICATION_STATUS)
     __state_field__ = "status"
@@ -226,6 +232,9 @@ class Rectification(Base, Timestamped):
     reported_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision_note: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The 整改通知书: its 发文字号 and date, given when the evaluation ordered the rectification.
+    notice_number: Mapped[str | None] = mapped_column(String(40))
+    issued_on: Mapped[date | None] = mapped_column(Date)
 
     center: Mapped[Center] = relationship(lazy="joined")
 
@@ -240,7 +249,9 @@ class Revocation(Base, Timestamped):
     __tablename__ = "revocations"
     __audited__ = True
     __label__ = "取消资格"
-    __labels__ = named(reason="取消资格原因", detail="事实与依据", decided_on="决定日期")
+    __labels__ = named(
+        reason="取消资格原因", detail="事实与依据", decided_on="决定日期", decision_number="取消资格决定文号"
+    )
     __value_labels__ = coded(reason=REVOCATION_REASONS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -249,6 +260,8 @@ class Revocation(Base, Timestamped):
     detail: Mapped[str] = mapped_column(Text)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_on: Mapped[date] = mapped_column(Date)
+    # 发文字号 of the 取消资格决定, given when the decision was taken.
+    decision_number: Mapped[str | None] = mapped_column(String(40))
 
     @property
     def reason_label(self) -> str:

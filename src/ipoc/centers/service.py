@@ -36,6 +36,7 @@ from ipoc.centers.schemas import SUB_CENTER_REFUSAL, CenterRegistration, Evaluat
 from ipoc.config import get_settings
 from ipoc.db import utcnow
 from ipoc.documents.model import Document, Section, Table
+from ipoc.documents.numbering import document_number
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.files import service as files
 from ipoc.files.models import Attachment
@@ -151,8 +152,9 @@ def _new_center(
 
 
 def create_from_application(session: Session, app: Application, recognised_on: date) -> Center:
-    """The center a recognised dossier becomes (the notices service guards the recognition itself)."""
-    return _new_center(
+    """The center a recognised dossier becomes (the notices service guards the recognition itself), with the
+    发文字号 of its recognition decision."""
+    center = _new_center(
         session,
         name=center_name(app.industry),
         industry=app.industry,
@@ -162,6 +164,8 @@ def create_from_application(session: Session, app: Application, recognised_on: d
         direct=app.route == "direct",
         application_id=app.id,
     )
+    center.decision_number = document_number(session, ISSUER, recognised_on.year)
+    return center
 
 
 def register_existing(
@@ -544,7 +548,14 @@ def evaluate(
     session.flush()
     if data.outcome == "rectify":
         session.add(
-            Rectification(center_id=center.id, evaluation_id=ev.id, requirements=requirements, deadline=data.deadline)
+            Rectification(
+                center_id=center.id,
+                evaluation_id=ev.id,
+                requirements=requirements,
+                deadline=data.deadline,
+                notice_number=document_number(session, ISSUER, today.year),
+                issued_on=today,
+            )
         )
         flows.take(session, center, flows.CENTER_STEPS, "order_rectification", requirements)
     said = f"{data.year} 年度绩效评估结果：{OUTCOMES[data.outcome]}"
@@ -616,7 +627,12 @@ def _revoke(
 ) -> Revocation:
     audit.set_reason(session, f"取消资格：{REVOCATION_REASONS[reason]}")
     revocation = Revocation(
-        center_id=center.id, reason=reason, detail=detail, decided_by_id=principal.user_id, decided_on=today
+        center_id=center.id,
+        reason=reason,
+        detail=detail,
+        decided_by_id=principal.user_id,
+        decided_on=today,
+        decision_number=document_number(session, ISSUER, today.year),
     )
     session.add(revocation)
     session.flush()
@@ -862,7 +878,6 @@ def recognition_document(session: Session, center_id: int) -> Document:
     auditor = "直接报送自治区局并抄送所在地盟市局" if center.direct else f"经{_audit_body(center)}审核后报送自治区局"
     years = _cn_number(_period_years(center))
     paragraphs = [
-        f"{center.builder.name}：",
         f"根据{GUIDELINE}第七条规定，{_procedure(session, center, route)}。决定认定{center.builder.name}"
         f"为自治区产业知识产权运营中心建设主体。",
         f"根据第八条规定，该运营中心命名为“{center.name}”，所属产业为{center.industry.name}。",
@@ -874,9 +889,97 @@ def recognition_document(session: Session, center_id: int) -> Document:
     return Document(
         title=f"关于认定{center.name}的决定",
         issuer=ISSUER,
-        sections=[Section(paragraphs=paragraphs), Section(heading="认定信息", table=_basics(center))],
+        official=True,
+        number=center.decision_number or "",
+        addressee=center.builder.name,
+        sections=[Section(paragraphs=paragraphs)],
+        annexes=[Section(heading="认定信息", table=_basics(center))],
         signatures=[("", ISSUER)],
         date_line=zh_date(center.recognised_on) if center.recognised_on else "",
+    )
+
+
+def rectification_notice_document(session: Session, rect_id: int) -> Document:
+    """整改通知书 (Art. 10): the region bureau's order, issued with the performance evaluation that made it; its
+    number, date, requirements and deadline are the record's (callers check visibility first)."""
+    rect = session.get(Rectification, rect_id)
+    if rect is None:
+        raise NotFound(INTERNAL_NOT_FOUND)
+    center = rect.center
+    ev = session.get(PerformanceEvaluation, rect.evaluation_id)
+    assert ev is not None
+    score = f"，评估得分{ev.score:g}分" if ev.score is not None else ""
+    note = f"评估意见：{ev.note.rstrip('。')}。" if ev.note else ""
+    paragraphs = [
+        f"根据{GUIDELINE}第十条规定，自治区局组织开展了{center.name}{ev.year}年度绩效评估。经评估，"
+        f"评估结果为“{OUTCOMES['rectify']}”{score}。{note}",
+        "现责令你单位按以下要求进行整改：",
+    ]
+    requirements = [line.strip() for line in rect.requirements.splitlines() if line.strip()]
+    closing = (
+        f"请于{zh_date(rect.deadline)}前完成整改，并通过平台向自治区局提交整改报告。自治区局将组织验收；"
+        f"整改不合格的，依据{GUIDELINE}第十条规定取消运营中心资格。"
+    )
+    return Document(
+        title=f"关于责令{center.name}限期整改的通知",
+        issuer=ISSUER,
+        official=True,
+        number=rect.notice_number or "",
+        addressee=center.builder.name,
+        sections=[Section(paragraphs=paragraphs), Section(paragraphs=[*requirements, closing])],
+        signatures=[("", ISSUER)],
+        date_line=zh_date(rect.issued_on or clock.beijing_date(rect.created_at)),
+    )
+
+
+def _revocation_article(reason: str) -> str:
+    if reason == "failed_rectification":
+        return "第十条"
+    return "第十八条" if reason in ("fund_misuse", "leaking_secrets") else "第十一条"
+
+
+def revocation_decision_document(session: Session, center_id: int) -> Document:
+    """取消资格决定 (Arts. 10, 11, 18): public as the revocation is; the reason, the facts and the date are the
+    record's, and a failed rectification cites the order it failed (its number, deadline and evaluation year)."""
+    center = session.get(Center, center_id)
+    revocation = revocation_of(session, center) if center is not None else None
+    if center is None or revocation is None:
+        raise NotFound("该运营中心没有取消资格决定")
+    builder = center.builder.name
+    facts = [line.strip() for line in revocation.detail.splitlines() if line.strip()]
+    recognised = f"于{zh_date(center.recognised_on)}" if center.recognised_on else ""
+    paragraphs = [f"{builder}{recognised}经认定为自治区产业知识产权运营中心建设主体，运营中心名称为“{center.name}”。"]
+    if revocation.reason == "failed_rectification":
+        failed = session.scalar(
+            select(Rectification)
+            .where(Rectification.center_id == center.id, Rectification.status == "failed")
+            .order_by(Rectification.id.desc())
+            .limit(1)
+        )
+        if failed is not None:
+            ev = session.get(PerformanceEvaluation, failed.evaluation_id)
+            year = f"{ev.year}年度" if ev is not None else ""
+            number = f"（{failed.notice_number}）" if failed.notice_number else ""
+            paragraphs.append(
+                f"经{year}绩效评估，自治区局责令该运营中心限期整改{number}，整改期限至{zh_date(failed.deadline)}。"
+                "经验收，整改不合格。"
+            )
+    else:
+        paragraphs.append(f"经查，该运营中心存在{revocation.reason_label}情形。")
+    paragraphs += [f"事实与依据：{facts[0]}" if facts else "事实与依据：见所附证据材料。", *facts[1:]]
+    paragraphs.append(
+        f"根据{GUIDELINE}{_revocation_article(revocation.reason)}规定，自治区局决定取消{center.name}的"
+        "自治区产业知识产权运营中心资格。该运营中心的建设记录在平台存档，不再变更。"
+    )
+    return Document(
+        title=f"关于取消{center.name}资格的决定",
+        issuer=ISSUER,
+        official=True,
+        number=revocation.decision_number or "",
+        addressee=builder,
+        sections=[Section(paragraphs=paragraphs)],
+        signatures=[("", ISSUER)],
+        date_line=zh_date(revocation.decided_on),
     )
 
 

@@ -258,7 +258,17 @@ def _center_ctx(session: Session, p: Principal, center: Center, **extra: Any) ->
 @router.get("/centers/{center_id}/decision.{fmt}")
 def decision(center_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
     center = centers.get_center(session, p, center_id)
-    return document_response(centers.recognition_document(session, center.id), fmt, f"{center.name}认定决定")
+    return document_response(
+        centers.recognition_document(session, center.id), fmt, f"{center.name}认定决定", session=session
+    )
+
+
+@router.get("/centers/{center_id}/revocation.{fmt}")
+def revocation_decision(center_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
+    """取消资格决定: public, as the revocation shown on the center's page is."""
+    center = centers.get_center(session, p, center_id)
+    doc = centers.revocation_decision_document(session, center.id)
+    return document_response(doc, fmt, f"{center.name}取消资格决定", session=session)
 
 
 @router.get("/centers/{center_id}")
@@ -406,6 +416,14 @@ def _rectification_ctx(session: Session, p: Principal, rect_id: int, **extra: An
         "history": audit.history(session, "rectifications", rect.id),
         **extra,
     }
+
+
+@router.get("/rectifications/{rect_id}/notice.{fmt}")
+def rectification_notice(rect_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
+    """整改通知书: an internal record of the center, as the rectification is."""
+    rect = centers.get_rectification(session, p, rect_id)
+    doc = centers.rectification_notice_document(session, rect.id)
+    return document_response(doc, fmt, f"{rect.center.name}整改通知书", session=session)
 
 
 @router.get("/rectifications/{rect_id}")

@@ -430,9 +430,9 @@ def notice_document(session: Session, notice_id: int) -> Document:
     return Document(
         title=notice.title,
         issuer=ISSUER,
-        sections=[
-            Section(paragraphs=notice.body.splitlines()),
-            Section(heading="拟认定名单", table=table),
-        ],
+        official=True,
+        sections=[Section(paragraphs=notice.body.splitlines())],
+        annexes=[Section(heading="拟认定名单", table=table)],
+        signatures=[("", ISSUER)],
         date_line=zh_date(notice.starts_on),
     )

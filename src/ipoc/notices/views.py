@@ -157,7 +157,7 @@ def _detail(request: Request, session: DB, p: Principal, notice_id: int, status_
 def notice_file(notice_id: PathId, fmt: Annotated[Literal["pdf", "docx"], Path()], session: DB, p: CurrentPrincipal):
     """The notice as PDF or Word; public once published, like the page."""
     notice = notices.get_notice(session, p, notice_id)
-    return document_response(notices.notice_document(session, notice.id), fmt, f"公示-{notice.title}")
+    return document_response(notices.notice_document(session, notice.id), fmt, f"公示-{notice.title}", session=session)
 
 
 @router.get("/notices/{notice_id}")

@@ -191,6 +191,7 @@ def _web_routers() -> list[APIRouter]:
     from ipoc.catalogue.views import router as catalogue_router
     from ipoc.centers.views import router as centers_router
     from ipoc.deals.views import router as deals_router
+    from ipoc.documents.views import router as documents_router
     from ipoc.events.views import router as events_router
     from ipoc.files.views import router as files_router
     from ipoc.jobs.views import router as jobs_router
@@ -234,6 +235,7 @@ def _web_routers() -> list[APIRouter]:
         workdays_router,
         reminders_router,
         messages_router,
+        documents_router,
     ]
 
 

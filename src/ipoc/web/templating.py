@@ -48,6 +48,7 @@ NAV: list[NavItem] = [
     NavItem("公示", "/notices", None),
     NavItem("运营中心", "/centers", None),
     NavItem("工作日历", "/admin/calendar", ADMINS),
+    NavItem("公文版头", "/letterhead", ADMINS),
     NavItem("专利检索", "/patents/search", None),
     NavItem("技术需求", "/demands", None),
     NavItem("技术供给", "/offers", None),
