@@ -124,7 +124,12 @@ def test_kind_from_application_no(raw: str, kind: str | None) -> None:
         ("ＣＮ２１８７５１４７５Ｕ", "CN218751475U"),
         ("112345678A", "CN112345678A"),
         ("CN1234567", "CN1234567"),
-        ("US-2015112182-A1", "US2015112182A1"),
+        ("US-2015112182-A1", "US20150112182A1"),  # Google's id drops the serial's leading zero
+        ("US 2015/0112182 A1", "US20150112182A1"),
+        ("TW-I521460-B", "TWI521460B"),
+        ("JP-H05123456-A", "JPH05123456A"),
+        ("WO-2015123456-A1", "WO2015123456A1"),
+        ("EP 1234567 A1", "EP1234567A1"),
         ("", None),
         (None, None),
     ],

@@ -130,7 +130,7 @@ def test_minimal_row_becomes_a_record() -> None:
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({"application_no": ""}, [("申请号", "申请号为空", "")]),
+        ({"application_no": ""}, [("申请号", "申请号为空，也没有可识别的公开号或授权公告号", "")]),
         ({"application_no": "201010110545.1"}, [("申请号", "申请号校验位错误", "201010110545.1")]),
         ({"title": "  "}, [("名称", "标题为空", "  ")]),
         ({"application_date": "2023-02-30"}, [("申请日", "日期不存在：2023-02-30", "2023-02-30")]),

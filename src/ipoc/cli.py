@@ -284,16 +284,29 @@ def audit_verify() -> None:
         raise typer.Exit(1)
 
 
+def _column_summary(columns: list[dict]) -> str:
+    """One line per kind of destination: which columns were mapped, kept verbatim, or empty throughout."""
+    lines = []
+    for status, label in (("mapped", "已映射"), ("kept", "原样保留（其他字段）"), ("empty", "全空")):
+        headers = [c["header"] + (f"→{c['field']}" if c["field"] else "") for c in columns if c["status"] == status]
+        if headers:
+            lines.append(f"{label} {len(headers)} 列：{'、'.join(headers)}")
+    return "\n".join(lines)
+
+
 @patents_app.command("import")
 def patents_import(
     file: Annotated[Path, typer.Argument(help="CSV (UTF-8/GBK/GB18030), XLSX or JSONL export")],
     report: Annotated[
         Path | None, typer.Option(help="where to write the rejected-row report (XLSX if PATH ends in .xlsx, else CSV)")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print only the counts, as one JSON object")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the counts, the tool and where each column went, as one JSON object")
+    ] = False,
 ) -> None:
-    """Import patents, upserting by application number; rejected rows go to the report. The passages of new or
-    changed patents are embedded by a queued background job (run by `ipoc serve` or `ipoc worker`)."""
+    """Import patents (any office: by application number, else publication number), merging into what is stored;
+    rejected rows go to the report. The passages of new or changed patents are embedded by a queued background job
+    (run by `ipoc serve` or `ipoc worker`)."""
     import json
     import shutil
 
@@ -334,12 +347,14 @@ def patents_import(
     progress.finish(result.summary() | ({"embedding_job": embedding[0]} if embedding else {}))
     counts = {"imported": result.imported, "updated": result.updated, "rejected": result.rejected}
     if as_json:
-        typer.echo(json.dumps(counts | {"unchanged": result.unchanged, "warnings": result.warnings}))
+        extra = {"unchanged": result.unchanged, "warnings": result.warnings, "tool": result.tool}
+        typer.echo(json.dumps(counts | extra | {"columns": result.columns}, ensure_ascii=False))
     else:
         typer.echo(
             f"新增 {result.imported}，更新 {result.updated}，未变 {result.unchanged}，"
             f"拒绝 {result.rejected}，警告 {result.warnings}"
         )
+        typer.echo(_column_summary(result.columns))
     typer.echo(f"错误报告：{result.report_path}", err=True)
     if embedding:
         typer.echo(_embedding_queued(*embedding, written=result.imported + result.updated), err=True)

@@ -1,10 +1,12 @@
-"""Streaming import of patent exports: read, validate, upsert by application number in batches.
+"""Streaming import of patent exports: read, validate, upsert in batches by the record's key (application number,
+else publication number) or by its publication number written another way.
 
 Each batch is one transaction, so a row is written whole or not at all and an interrupted import can be
 run again: rows already stored with the same content are counted as unchanged, never duplicated. Every
 rejected row (and every kept row with a warning) goes to a report that names the row as the spreadsheet numbers
 it and repeats the row's own cells beside the reason, as XLSX and as CSV. Memory stays flat: only one batch is
-held, and duplicates within the file are found through the job id stamped on each stored row.
+held, and duplicates within the file are found through the job id stamped on each stored row. A row that meets a
+stored patent merges into it field by field (patents.provenance): nothing another source filled is wiped.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,7 +29,10 @@ from ipoc.audit import service as audit
 from ipoc.audit.rows import IMPORT_BATCH, batch_meta
 from ipoc.config import get_settings
 from ipoc.db import session_scope, utcnow
+from ipoc.jobs.models import Job
+from ipoc.patents import provenance
 from ipoc.patents.models import Applicant, LegalEvent, Patent, PatentApplicant
+from ipoc.patents.numbers import is_application_key, office_of
 from ipoc.patents.parsing import parse_row
 from ipoc.patents.reading import RowSource, load_synonyms, open_rows
 from ipoc.patents.records import PatentRecord, RowIssue
@@ -52,9 +57,28 @@ class ImportResult:
     warnings: int = 0
     rows: int = 0
     report_path: str | None = None
+    tool: str = "other"  # a key of provenance.TOOLS
+    columns: list[dict[str, Any]] = field(default_factory=list)  # RowSource.column_report(): where each column went
 
     def summary(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Import:
+    """What every batch of one file needs to know about it."""
+
+    job_id: int
+    tool: str
+    carried: frozenset[str]
+
+
+class _Batch(dict[str, "_Pending"]):
+    """Pending rows by key, and by publication key: one document written two ways in one file is one row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_publication: dict[str, _Pending] = {}
 
 
 @dataclass
@@ -128,20 +152,24 @@ def import_file(
     synonyms = load_synonyms(get_settings().resolved_data_dir / SYNONYMS_FILE)
     with open_rows(path, synonyms=synonyms) as source, _report_file(report_path, source) as report:
         headers_by_field = {canonical: header for header, canonical in source.mapping.items()}
-        batch: dict[str, _Pending] = {}
+        result.tool = provenance.detect_tool(source.headers)
+        run = _Import(job_id, result.tool, provenance.carried(headers_by_field))
+        batch = _Batch()
         for item in source:
             result.rows += 1
             pending = _validate(item, source.current_cells, headers_by_field, report, result)
             if pending is not None and _admit(pending, batch, report, result) and len(batch) >= batch_size:
-                _flush(batch, job_id, report, result)
-                batch = {}
+                _flush(batch, run, report, result)
+                batch = _Batch()
                 if on_progress:
                     on_progress(source.bytes_read, source.total_bytes)
-        _flush(batch, job_id, report, result)
+        _flush(batch, run, report, result)
+        result.columns = source.column_report()
         if on_progress:
             on_progress(source.total_bytes, source.total_bytes)
     with session_scope() as session:
-        audit.log(session, "import", "Job", job_id, meta={"file": path.name, **result.summary()})
+        meta = {"file": path.name, **result.summary(), "columns": len(result.columns)}
+        audit.log(session, "import", "Job", job_id, meta=meta)
     return result
 
 
@@ -169,14 +197,19 @@ def _validate(
     return _Pending(row_no, parsed, parsed.content_hash(), cells)
 
 
-def _admit(pending: _Pending, batch: dict[str, _Pending], report: _Report, result: ImportResult) -> bool:
-    """Keep the first of two rows with one application number; a later identical row is harmless."""
-    first = batch.get(pending.record.application_no)
+def _admit(pending: _Pending, batch: _Batch, report: _Report, result: ImportResult) -> bool:
+    """Keep the first of two rows of one document (one key, or one publication number); a later identical row is
+    harmless."""
+    record = pending.record
+    first = batch.get(record.application_no) or batch.by_publication.get(record.publication_key or "")
     if first is None:
-        batch[pending.record.application_no] = pending
+        batch[record.application_no] = pending
+        if record.publication_key:
+            batch.by_publication[record.publication_key] = pending
         return True
     if first.digest != pending.digest:
-        _reject_duplicate(pending, report, result, f"与第 {first.row} 行申请号重复且内容不同（保留第 {first.row} 行）")
+        reason = f"与第 {first.row} 行是同一件专利且内容不同（保留第 {first.row} 行）"
+        _reject_duplicate(pending, report, result, reason)
     else:
         result.unchanged += 1
     return False
@@ -187,24 +220,24 @@ def _reject_duplicate(pending: _Pending, report: _Report, result: ImportResult, 
     result.rejected += 1
 
 
-def _flush(batch: dict[str, _Pending], job_id: int, report: _Report, result: ImportResult) -> None:
+def _flush(batch: _Batch, run: _Import, report: _Report, result: ImportResult) -> None:
     if not batch:
         return
     try:
         with session_scope() as session:
-            _write_batch(session, list(batch.values()), job_id, report, result)
+            _write_batch(session, list(batch.values()), run, report, result)
     except DBAPIError:
         log.warning("batch of %d rows refused by the database; retrying row by row", len(batch), exc_info=True)
         for pending in batch.values():
-            _write_single(pending, job_id, report, result)
+            _write_single(pending, run, report, result)
 
 
-def _write_single(pending: _Pending, job_id: int, report: _Report, result: ImportResult) -> None:
+def _write_single(pending: _Pending, run: _Import, report: _Report, result: ImportResult) -> None:
     """Isolates the row the database refused, so the rest of its batch is still kept."""
     before = (result.imported, result.updated, result.unchanged, result.rejected)
     try:
         with session_scope() as session:
-            _write_batch(session, [pending], job_id, report, result)
+            _write_batch(session, [pending], run, report, result)
     except DBAPIError as exc:
         result.imported, result.updated, result.unchanged, result.rejected = before
         reason = f"数据库拒绝写入：{type(exc.orig).__name__}"
@@ -213,57 +246,70 @@ def _write_single(pending: _Pending, job_id: int, report: _Report, result: Impor
 
 
 def _write_batch(
-    session: Session,
-    pendings: list[_Pending],
-    job_id: int,
-    report: _Report,
-    result: ImportResult,
+    session: Session, pendings: list[_Pending], run: _Import, report: _Report, result: ImportResult
 ) -> None:
-    existing = {
-        row.application_no: row
-        for row in session.execute(
-            select(Patent.id, Patent.application_no, Patent.content_hash, Patent.last_job_id).where(
-                Patent.application_no.in_([p.record.application_no for p in pendings])
-            )
-        )
-    }
+    found = _stored(session, pendings)
     new: list[_Pending] = []
-    changed: list[tuple[int, _Pending]] = []
+    changed: list[tuple[Any, _Pending]] = []
     same: list[int] = []
     for pending in pendings:
-        row = existing.get(pending.record.application_no)
+        row = found(pending.record)
         if row is None:
             new.append(pending)
         elif row.content_hash == pending.digest:
             same.append(row.id)
-        elif row.last_job_id == job_id:
-            _reject_duplicate(pending, report, result, "与本文件前面一行申请号重复且内容不同（保留先出现的一行）")
+        elif row.last_job_id == run.job_id:
+            _reject_duplicate(pending, report, result, "与本文件前面一行是同一件专利且内容不同（保留先出现的一行）")
         else:
-            changed.append((row.id, pending))
+            changed.append((row, pending))
     if same:
-        session.execute(update(Patent).where(Patent.id.in_(same)).values(last_job_id=job_id))
+        session.execute(update(Patent).where(Patent.id.in_(same)).values(last_job_id=run.job_id))
     if not new and not changed:
         result.unchanged += len(same)
         return
     rev = next_rev(session)
     regions = _region_ids(session)
-    inserted = _insert_new(session, new, job_id, rev, regions)
-    updated = _update_changed(session, changed, job_id, rev, regions)
-    written = inserted + updated
-    _link_applicants(session, written)
-    _store_events(session, written)
+    inserted = _insert_new(session, new, run, rev, regions)
+    updated, relink, reevent = _merge_changed(session, changed, run, rev, regions)
+    _link_applicants(session, inserted + [w for w in updated if w[0] in relink])
+    _store_events(session, inserted + [w for w in updated if w[0] in reevent])
     # Bulk statements write no per-row record: one per batch, committed with its rows (a killed import leaves
     # exactly the batches it committed, each with its record; see ipoc.audit.rows).
     meta = batch_meta([pid for pid, _ in inserted], [pid for pid, _ in updated])
-    audit.log(session, IMPORT_BATCH, "Job", job_id, meta=meta)
+    audit.log(session, IMPORT_BATCH, "Job", run.job_id, meta=meta)
     result.imported += len(new)
     result.updated += len(changed)
     result.unchanged += len(same)
 
 
+def _stored(session: Session, pendings: list[_Pending]) -> Callable[[PatentRecord], Any]:
+    """Finds the stored patent a record is: same key, else same publication number (another notation or stage),
+    unless both carry different application numbers."""
+    keys = [p.record.application_no for p in pendings]
+    numbers = [p.record.publication_key for p in pendings if p.record.publication_key]
+    light = select(Patent.id, Patent.application_no, Patent.publication_key, Patent.content_hash, Patent.last_job_id)
+    rows = list(session.execute(light.where(Patent.application_no.in_(keys))))
+    if numbers:
+        rows += session.execute(light.where(Patent.publication_key.in_(numbers), Patent.application_no.not_in(keys)))
+    by_key = {row.application_no: row for row in rows}
+    by_number = {row.publication_key: row for row in rows if row.publication_key}
+
+    def find(record: PatentRecord) -> Any:
+        row = by_key.get(record.application_no) or by_number.get(record.publication_key or "")
+        if row is not None and row.application_no != record.application_no:
+            both_applications = is_application_key(row.application_no) and is_application_key(record.application_no)
+            return None if both_applications else row
+        return row
+
+    return find
+
+
 def _columns(record: PatentRecord, digest: str, job_id: int, rev: int, regions: dict[str, int]) -> dict[str, Any]:
     return {
         "application_no": record.application_no,
+        "office": record.office,
+        "publication_key": record.publication_key,
+        "family_key": record.family_key,
         "publication_no": record.publication_no,
         "grant_no": record.grant_no,
         "kind": record.kind,
@@ -290,6 +336,7 @@ def _columns(record: PatentRecord, digest: str, job_id: int, rev: int, regions: 
         "family_size": record.family_size,
         "cited_count": record.cited_count,
         "citing_count": record.citing_count,
+        "extra": record.extra,
         "content_hash": digest,
         "passage_hash": passage_key(record.title, record.abstract),
         "rev": rev,
@@ -299,11 +346,16 @@ def _columns(record: PatentRecord, digest: str, job_id: int, rev: int, regions: 
 
 
 def _insert_new(
-    session: Session, new: list[_Pending], job_id: int, rev: int, regions: dict[str, int]
+    session: Session, new: list[_Pending], run: _Import, rev: int, regions: dict[str, int]
 ) -> list[tuple[int, _Pending]]:
     if not new:
         return []
-    rows = [_columns(p.record, p.digest, job_id, rev, regions) | {"created_at": utcnow()} for p in new]
+    rows = []
+    for p in new:
+        row = _columns(p.record, p.digest, run.job_id, rev, regions)
+        filled = frozenset(a for a in run.carried if not provenance.is_empty(_value(row, p.record, a)))
+        sources = provenance.initial_sources(filled, p.record.extra, run.job_id)
+        rows.append(row | {"created_at": utcnow(), "sources": sources})
     numbers = [p.record.application_no for p in new]
     session.execute(_bulk_insert(Patent), rows)
     found = session.execute(select(Patent.application_no, Patent.id).where(Patent.application_no.in_(numbers)))
@@ -311,18 +363,65 @@ def _insert_new(
     return [(ids[p.record.application_no], p) for p in new]
 
 
-def _update_changed(
-    session: Session, changed: list[tuple[int, _Pending]], job_id: int, rev: int, regions: dict[str, int]
-) -> list[tuple[int, _Pending]]:
+def _value(columns: dict[str, Any], record: PatentRecord, attr: str) -> Any:
+    """A merged attribute's new value: a column, or the applicants and legal events that live in their own tables."""
+    if attr == "applicants":
+        return record.applicants
+    if attr == "events":
+        return record.legal_events
+    return columns.get(attr)
+
+
+_MERGE_COLUMNS = [getattr(Patent, a) for a in provenance.MERGED if a not in ("applicants", "events")]
+
+
+def _merge_changed(
+    session: Session, changed: list[tuple[Any, _Pending]], run: _Import, rev: int, regions: dict[str, int]
+) -> tuple[list[tuple[int, _Pending]], set[int], set[int]]:
+    """Each changed row merged into its stored patent; returns the written rows and the ids whose applicants and
+    whose imported legal events the file replaces."""
     if not changed:
-        return []
-    ids = [patent_id for patent_id, _ in changed]
-    session.execute(
-        update(Patent), [{"id": pid, **_columns(p.record, p.digest, job_id, rev, regions)} for pid, p in changed]
-    )
-    session.execute(delete(PatentApplicant).where(PatentApplicant.patent_id.in_(ids)))
-    session.execute(delete(LegalEvent).where(LegalEvent.patent_id.in_(ids), LegalEvent.source == "import"))
-    return changed
+        return [], set(), set()
+    ids = [row.id for row, _ in changed]
+    query = select(Patent.id, *_MERGE_COLUMNS, Patent.extra, Patent.sources).where(Patent.id.in_(ids))
+    stored = {r.id: r._asdict() for r in session.execute(query)}
+    tools = _tools_of_jobs(session, {j for old in stored.values() for j in (old["sources"] or {}).values()})
+    updates, relink, reevent = [], set(), set()
+    for row, pending in changed:
+        columns = _columns(pending.record, pending.digest, run.job_id, rev, regions)
+        new = {a: _value(columns, pending.record, a) for a in provenance.MERGED} | {"extra": pending.record.extra}
+        merged, taken = provenance.merge(
+            stored[row.id], new, carried_attrs=run.carried, job_id=run.job_id, tool=run.tool, tool_of_job=tools
+        )
+        relink |= {row.id} if "applicants" in taken else set()
+        reevent |= {row.id} if "events" in taken else set()
+        key = _merged_key(row.application_no, pending.record.application_no)
+        values = {k: v for k, v in merged.items() if k not in ("applicants", "events")}
+        updates.append(
+            columns
+            | values
+            | {"id": row.id, "application_no": key, "office": office_of(key)}
+            | {"passage_hash": passage_key(values["title"], values["abstract"])}
+        )
+    session.execute(update(Patent), updates)
+    if relink:
+        session.execute(delete(PatentApplicant).where(PatentApplicant.patent_id.in_(relink)))
+    if reevent:
+        session.execute(delete(LegalEvent).where(LegalEvent.patent_id.in_(reevent), LegalEvent.source == "import"))
+    return [(row.id, pending) for row, pending in changed], relink, reevent
+
+
+def _merged_key(stored: str, incoming: str) -> str:
+    """A patent known by its publication number takes its application number once an export gives it."""
+    return incoming if is_application_key(incoming) and not is_application_key(stored) else stored
+
+
+def _tools_of_jobs(session: Session, job_ids: set[int]) -> dict[int, str]:
+    """The export tool of each earlier import job (recorded in its result); unknown for a job that never finished."""
+    if not job_ids:
+        return {}
+    rows = session.execute(select(Job.id, Job.result).where(Job.id.in_(job_ids)))
+    return {job_id: (result or {}).get("tool", "") for job_id, result in rows}
 
 
 def _bulk_insert(entity: type) -> Insert:

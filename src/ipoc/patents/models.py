@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped, utcnow
 from ipoc.labels import coded, named
+from ipoc.patents.numbers import is_application_key
 from ipoc.reference.models import Industry, Region
 
 if TYPE_CHECKING:
@@ -97,12 +98,22 @@ class PatentApplicant(Base):
 
 
 class Patent(Base, Timestamped):
-    """One patent; ``rev`` orders changes so the search indexes can catch up after any crash."""
+    """One patent document of any office; ``rev`` orders changes so the search indexes can catch up after any crash.
+
+    ``application_no`` is the record's key: the canonical CN application number where an export gave one, else the
+    normalised publication number (``US8271025B2``); ``number_label`` says which. ``publication_key`` (publication
+    number without kind code) lets a later export that writes the number another way, or another stage of the same
+    document, find it; ``family_key`` links simple-family members. ``extra`` keeps the columns no field carries,
+    verbatim; ``sources`` names the import job each field last came from (patents.provenance).
+    """
 
     __tablename__ = "patents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_no: Mapped[str] = mapped_column(String(16), unique=True)
+    application_no: Mapped[str] = mapped_column(String(32), unique=True)
+    office: Mapped[str] = mapped_column(String(4), default="CN", server_default="CN")
+    publication_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    family_key: Mapped[str | None] = mapped_column(String(64), index=True)
     publication_no: Mapped[str | None] = mapped_column(String(32))
     grant_no: Mapped[str | None] = mapped_column(String(32))
     kind: Mapped[str | None] = mapped_column(String(16))
@@ -131,6 +142,8 @@ class Patent(Base, Timestamped):
     family_size: Mapped[int | None] = mapped_column(Integer)
     cited_count: Mapped[int | None] = mapped_column(Integer)
     citing_count: Mapped[int | None] = mapped_column(Integer)
+    extra: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    sources: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     content_hash: Mapped[str] = mapped_column(String(64))
     passage_hash: Mapped[str] = mapped_column(String(64), index=True)
     rev: Mapped[int] = mapped_column(Integer, index=True)
@@ -153,6 +166,15 @@ class Patent(Base, Timestamped):
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status_class or "", self.legal_status or "")
+
+    @property
+    def has_application_no(self) -> bool:
+        return is_application_key(self.application_no)
+
+    @property
+    def number_label(self) -> str:
+        """What the key shown as the record's number is: 申请号, or 公开号 for a document known only by that."""
+        return "申请号" if self.has_application_no else "公开号"
 
 
 class LegalEvent(Base):

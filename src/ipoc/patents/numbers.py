@@ -1,4 +1,5 @@
-"""CN patent application and publication numbers: validation and the one canonical form we store.
+"""Patent numbers: CN application numbers (validated), publication numbers of any office, and the keys that make
+one document of the forms different exports write.
 
 python-stdnum has no CN patent number module (only cn.ric and cn.uscc), so the check is written here.
 Application numbers since 2003 have 12 digits (YYYY + type + 7-digit serial), before that 8 digits
@@ -20,7 +21,8 @@ _WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _KINDS = {"1": "invention", "8": "invention", "2": "utility_model", "9": "utility_model", "3": "design"}
 _PREFIX = re.compile(r"^(?:CN|ZL)+")
 _SHAPE = re.compile(r"(\d+)\.?([0-9X])")
-_PUBLICATION = re.compile(r"([A-Z]{2})?(\d{6,12})([A-Z]\d?)?")
+# Office code, the number (TW and JP may start with a letter: TWI521460B, JPH05123456A; WO carries its year), kind.
+_PUBLICATION = re.compile(r"([A-Z]{2})?([A-Z]?\d{5,13})([A-Z]\d?)?")
 
 
 def _fold(raw: str) -> str:
@@ -85,14 +87,85 @@ def normalise_publication_no(raw: str | None) -> str | None:
 
     A number without a country code is taken as CN; InvalidInput when it is not a publication number.
     """
-    text = _fold(raw or "").replace("-", "").replace(".", "")
+    text = _fold(raw or "")
+    for mark in "-./,":
+        text = text.replace(mark, "")
     if not text:
         return None
     match = _PUBLICATION.fullmatch(text)
     if match is None:
         raise InvalidInput("公开号格式不对", field="publication_no")
     country, digits, kind_code = match.groups()
+    if digits[0].isalpha() and country not in _LETTERED_OFFICES:
+        raise InvalidInput("公开号格式不对", field="publication_no")
+    if country == "US" and len(digits) == 10 and digits[:2] in ("19", "20"):
+        digits = f"{digits[:4]}0{digits[4:]}"  # US-2015112182-A1 is US 2015/0112182 A1: year and 7-digit serial
     return f"{country or 'CN'}{digits}{kind_code or ''}"
+
+
+_LETTERED_OFFICES = {"TW", "JP", "US", "KR"}  # TWI…/TWM…, JPH…/JPS…, USD…/USRE…, KR… design numbers
+OFFICE_NAMES = {
+    "CN": "中国", "US": "美国", "EP": "欧洲专利局", "WO": "世界知识产权组织", "JP": "日本", "KR": "韩国",
+    "TW": "中国台湾", "HK": "中国香港", "MO": "中国澳门", "DE": "德国", "FR": "法国", "GB": "英国", "RU": "俄罗斯",
+    "CA": "加拿大", "AU": "澳大利亚", "IN": "印度", "BR": "巴西", "MN": "蒙古", "SG": "新加坡", "ES": "西班牙",
+    "IT": "意大利", "NL": "荷兰", "SE": "瑞典", "CH": "瑞士", "AT": "奥地利", "DK": "丹麦", "FI": "芬兰",
+    "IL": "以色列", "MX": "墨西哥", "ZA": "南非", "EA": "欧亚专利局",
+}  # fmt: skip
+
+
+def strip_kind(publication: str) -> str:
+    """``CN105389980B`` → ``CN105389980``: one CN number names every stage (A publication, B/C grant)."""
+    return publication[:2] + _KIND_CODE.sub("", publication[2:])
+
+
+def kind_code(publication: str | None) -> str:
+    """The kind code of a normalised publication number (``B``, ``A1``); empty when it has none."""
+    match = _KIND_CODE.search((publication or "")[2:])
+    return match.group(0) if match else ""
+
+
+def is_application_key(key: str) -> bool:
+    """Whether a record's key is a CN application number (``202310123456.7``) rather than a publication number
+    (``US8271025B2``): canonical application numbers start with a digit, publication numbers with an office."""
+    return key[:1].isdigit()
+
+
+def office_of(key: str) -> str:
+    """The office of a record from its key: CN for an application number, else the publication number's prefix."""
+    return "CN" if is_application_key(key) else key[:2]
+
+
+_CN_KIND_CODES = {"A": "invention", "B": "invention", "C": "invention", "U": "utility_model", "Y": "utility_model",
+                  "S": "design", "D": "design"}  # fmt: skip
+
+
+def kind_from_cn_publication(publication: str | None) -> str | None:
+    """invention | utility_model | design from a CN kind code (A/B/C, U/Y, S/D); None for other offices."""
+    if not publication or not publication.startswith("CN"):
+        return None
+    return _CN_KIND_CODES.get(kind_code(publication)[:1])
+
+
+_PRIORITY_NUMBER = re.compile(r"(?:[A-Z]{2} ?)?[A-Z]?\d[\d./,-]{4,}[\dX]")
+
+
+def priority_key(text: str | None) -> str | None:
+    """The first priority number of a 优先权 cell in one form (``CN201710123456.7`` and ``CN 2017101234567``
+    agree); None when the cell holds no number (Google exports give only a date)."""
+    folded = unicodedata.normalize("NFKC", text or "").upper().replace("ZL", "CN")
+    for match in _PRIORITY_NUMBER.finditer(folded):
+        number = match.group(0)
+        if re.fullmatch(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{8}", number):
+            continue  # a date, not a number
+        office = number[:2] if number[:2].isalpha() else "CN"
+        with contextlib.suppress(InvalidInput):
+            return "CN" + normalise_application_no(number) if office == "CN" else _squeeze(number)
+        return _squeeze(number if number[:2].isalpha() else "CN" + number)
+    return None
+
+
+def _squeeze(number: str) -> str:
+    return re.sub(r"[\s./,-]", "", number)
 
 
 _SEARCH_SHAPE = re.compile(r"(?:CN|ZL)?\d{7,13}(?:\.?[0-9X])?(?:[A-Z]\d?)?")
@@ -109,7 +182,7 @@ def index_numbers(application_no: str, *numbers: str | None) -> set[str]:
         except InvalidInput:
             continue
         if publication:
-            found |= {publication, publication[:2] + _KIND_CODE.sub("", publication[2:])}
+            found |= {publication, strip_kind(publication)}
     return found
 
 

@@ -14,8 +14,17 @@ from datetime import date
 
 from ipoc.errors import InvalidInput
 from ipoc.patents.ipc import normalise_ipc, split_ipc_list
-from ipoc.patents.numbers import kind_of_canonical, normalise_application_no, normalise_publication_no
-from ipoc.patents.records import LegalEventRecord, PatentRecord, RowIssue
+from ipoc.patents.numbers import (
+    is_application_key,
+    kind_from_cn_publication,
+    kind_of_canonical,
+    normalise_application_no,
+    normalise_publication_no,
+    office_of,
+    priority_key,
+    strip_kind,
+)
+from ipoc.patents.records import EXTRA, LegalEventRecord, PatentRecord, RowIssue
 
 # ---- dates -------------------------------------------------------------------------------------------
 
@@ -24,7 +33,7 @@ _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _TIME_TAIL = re.compile(r"(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _NO_DATE = {"", "0", "00000000", "0000-00-00", "-", "—", "无"}
 _DATE_IN_TEXT = re.compile(r"\d{4}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,2}\s*日?|(?<!\d)\d{8}(?!\d)")
-_LIST_SEPARATORS = re.compile(r"[;；,，\n\r]+")
+_LIST_SEPARATORS = re.compile(r"[;；,，、|｜\n\r]+")
 
 
 def _fold(text: str) -> str:
@@ -52,7 +61,7 @@ def parse_date(text: str | None) -> date | None:
 
 # ---- names, types, places ----------------------------------------------------------------------------
 
-_NAME_SEPARATORS = re.compile(r"[;；,，、\n\r]+")
+_NAME_SEPARATORS = re.compile(r"[;；,，、|｜\n\r]+")  # PatSnap writes " | " between names
 _NAME_SUFFIX = re.compile(r"(?i)(inc|ltd|llc|co|corp|plc|gmbh|ag|s\.?a|l\.?p|b\.?v|limited)\.?")
 _HAN_PERSON = re.compile(r"[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff]{1,10}[·•][\u4e00-\u9fff]{1,10}")
 _LATIN_ENTERPRISE = re.compile(
@@ -63,7 +72,7 @@ _LATIN_INSTITUTE = re.compile(r"(?i)\b(institute|academy|laborator(y|ies)|resear
 
 
 def split_names(raw: str | None) -> list[str]:
-    """Names from a ; ； , 、 or newline separated cell, without duplicates; "Acme, Inc." stays whole."""
+    """Names from a ; ； , 、 | or newline separated cell, without duplicates; "Acme, Inc." stays whole."""
     names: list[str] = []
     for part in _NAME_SEPARATORS.split(raw or ""):
         name = " ".join(part.split())
@@ -264,7 +273,7 @@ def claim_counts(claims: str | None) -> tuple[int | None, int | None]:
     return len(numbered), sum(1 for claim in numbered if not _DEPENDENT.search(claim))
 
 
-_LINK_PUBLICATION = re.compile(r"(?:filename=|/patent/)([A-Z]{2}\d{6,12}[A-Z]\d?)")
+_LINK_PUBLICATION = re.compile(r"(?:filename=|/patent/)([A-Z]{2}[A-Z]?\d{5,13}[A-Z]\d?)")
 
 # ---- legal events ------------------------------------------------------------------------------------
 
@@ -376,11 +385,32 @@ class _Row:
             return self.get(field)
 
 
-def _application_no(row: _Row) -> str | None:
+_FOREIGN_APPLICATION = re.compile(r"^(?!CN|ZL)[A-Z]{2}")
+
+
+def _key(row: _Row, publication_no: str | None) -> str | None:
+    """The record's key: its CN application number (check character validated), else its publication number.
+
+    An application number of another office (US14/514,255) identifies nothing here: the record is then known by
+    its publication number, and the cell is kept verbatim with the record.
+    """
+    raw = row.get("application_no")
+    if raw and not _FOREIGN_APPLICATION.match(_fold(raw).upper()):
+        try:
+            return normalise_application_no(raw)
+        except InvalidInput as exc:
+            row.issue("application_no", exc.message)
+            return None
+    publication = _normalised(publication_no) or _normalised(row.get("grant_no"))
+    if publication is None:
+        row.issue("application_no", "申请号为空，也没有可识别的公开号或授权公告号")
+    return publication
+
+
+def _normalised(raw: str | None) -> str | None:
     try:
-        return normalise_application_no(row.get("application_no"))
-    except InvalidInput as exc:
-        row.issue("application_no", exc.message)
+        return normalise_publication_no(raw)
+    except InvalidInput:
         return None
 
 
@@ -463,7 +493,24 @@ def _publication_no(row: _Row) -> str | None:
     return match.group(1) if match else None
 
 
-def _build(row: _Row, application_no: str, title: str) -> PatentRecord:
+def _family_key(row: _Row, key: str) -> str | None:
+    """Simple-family members share it: the export's family id, else the first priority claimed, else the CN
+    application itself (which foreign members name as their priority)."""
+    if explicit := row.get("family_id"):
+        return " ".join(explicit.split())[:64]
+    return priority_key(row.get("priority")) or (f"CN{key}" if is_application_key(key) else None)
+
+
+def _kept(row: _Row, key: str) -> dict[str, str]:
+    """The cells of the columns no field carries, under the file's headers; with them another office's application
+    number, which does not key the record."""
+    kept = {name.removeprefix(EXTRA): value.strip() for name, value in row.raw.items() if name.startswith(EXTRA)}
+    if not is_application_key(key) and (foreign := row.get("application_no")):
+        kept[row.headers.get("application_no", "申请号")] = foreign
+    return kept
+
+
+def _build(row: _Row, application_no: str, title: str, publication_no: str | None) -> PatentRecord:
     patentees = split_names(row.get("patentees"))
     applicants = split_names(row.get("applicants")) or patentees
     address = row.get("address")
@@ -472,11 +519,16 @@ def _build(row: _Row, application_no: str, title: str) -> PatentRecord:
     grant_no = row.publication("grant_no")
     claims = row.get("claims")
     ipc_main, ipc_codes, ipc_invalid = _ipc(row)
+    number = _normalised(publication_no) or _normalised(grant_no)
+    by_number = kind_of_canonical(application_no) if is_application_key(application_no) else None
     return PatentRecord(
         application_no=application_no,
         title=title,
-        kind=kind_of_canonical(application_no) or _kind_from_text(row.get("kind")),
-        publication_no=_publication_no(row),
+        office=office_of(application_no),
+        publication_key=strip_kind(number) if number else None,
+        family_key=_family_key(row, application_no),
+        kind=by_number or _kind_from_text(row.get("kind")) or kind_from_cn_publication(number),
+        publication_no=publication_no,
         grant_no=grant_no,
         abstract=row.get("abstract"),
         claims=claims,
@@ -503,6 +555,7 @@ def _build(row: _Row, application_no: str, title: str) -> PatentRecord:
         cited_count=row.count("cited_count"),
         citing_count=row.count("citing_count"),
         legal_events=_legal_events(row, legal_status, grant_no),
+        extra=_kept(row, application_no),
         warnings=row.warnings,
     )
 
@@ -510,11 +563,12 @@ def _build(row: _Row, application_no: str, title: str) -> PatentRecord:
 def parse_row(row_no: int, raw: dict[str, str], headers_by_field: dict[str, str]) -> PatentRecord | list[RowIssue]:
     """A record, or every reason the row is rejected (fields named by the file's own headers)."""
     row = _Row(row_no, raw, headers_by_field)
-    application_no = _application_no(row)
+    publication_no = _publication_no(row)
+    application_no = _key(row, publication_no)
     title = row.get("title")
     if title is None:
         row.issue("title", "标题为空")
     row.read_dates()
     if row.errors or application_no is None or title is None:
         return row.errors
-    return _build(row, application_no, " ".join(title.split()))
+    return _build(row, application_no, " ".join(title.split()), publication_no)

@@ -24,7 +24,7 @@ from typing import Any
 
 from ipoc.errors import InvalidInput
 from ipoc.patents.numbers import is_valid_application_no
-from ipoc.patents.records import RowIssue
+from ipoc.patents.records import EXTRA, RowIssue
 
 MAX_CELL_BYTES = 1024 * 1024
 # Above MAX_CELL_BYTES so an oversized cell becomes a row issue rather than a csv.Error; bounded so a
@@ -99,6 +99,43 @@ def _oversized(value: str) -> bool:
     return len(value) > MAX_CELL_BYTES // 4 and len(value.encode("utf-8")) > MAX_CELL_BYTES
 
 
+# When several columns carry one field, the most specific wins (see _specificity); a tie goes to the first.
+_CURRENT = ("当前", "current", "最新")
+_SIMPLE = ("简单", "simple")
+_CHINESE = ("中文", "(zh)", "chinese")
+_ORIGINAL = ("原文", "原始", "original", "英文", "english", "外文")
+
+
+def _specificity(header: str, field: str) -> int:
+    """当前 over original (owners, status); full legal status over simple; 中文 over the original language for
+    titles and abstracts. Higher wins."""
+    key = header_key(header)
+    score = 2 if any(word in key for word in _CURRENT) else 0
+    if field == "legal_status" and any(word in key for word in _SIMPLE):
+        score -= 1
+    if field in ("title", "abstract", "claims", "first_claim"):
+        score += 1 if any(word in key for word in _CHINESE) else -1 if any(w in key for w in _ORIGINAL) else 0
+    return score
+
+
+def _column_name(index: int, header: str) -> str:
+    """A column's own header, or 第N列 for a column without one (its cells are kept all the same)."""
+    return header.strip() or f"第{index + 1}列"
+
+
+def _choose_columns(headers: list[str], synonyms: Mapping[str, str]) -> dict[int, str]:
+    """Column index → field, one column per field: the most specific of those that name it."""
+    best: dict[str, tuple[int, int]] = {}  # field → (specificity, -index)
+    for index, header in enumerate(headers):
+        field = field_for_header(header, synonyms) if header.strip() else None
+        if field is None:
+            continue
+        rank = (_specificity(header, field), -index)
+        if field not in best or rank > best[field]:
+            best[field] = rank
+    return {-rank[1]: field for field, rank in best.items()}
+
+
 class RowSource:
     """Rows of one file as ``(row_no, {field: value})`` or RowIssue; a context manager that closes the file.
 
@@ -128,12 +165,34 @@ class RowSource:
         self.mapping: dict[str, str] = {}
         self.headers_by_field: dict[str, str] = {}
         self._columns: list[tuple[int, str]] = []
-        for index, header in enumerate(headers):
-            field = field_for_header(header, synonyms) if header.strip() else None
-            if field is not None and field not in self.headers_by_field:
-                self.mapping[header] = field
-                self.headers_by_field[field] = header
-                self._columns.append((index, field))
+        self._filled = [0] * len(headers)
+        chosen = _choose_columns(headers, synonyms)
+        for index, field in sorted(chosen.items()):
+            self.mapping[headers[index]] = field
+            self.headers_by_field[field] = headers[index]
+            self._columns.append((index, field))
+        self.superseded = {  # header → the header that carries its field instead
+            header: self.headers_by_field[field]
+            for index, header in enumerate(headers)
+            if index not in chosen and header.strip() and (field := field_for_header(header, synonyms))
+        }
+        # Every other named column is kept verbatim with the record, under its own header (see EXTRA).
+        self._kept = [(i, EXTRA + _column_name(i, h)) for i, h in enumerate(headers) if i not in chosen]
+
+    def column_report(self) -> list[dict[str, Any]]:
+        """Where each column of the file went: mapped to a field, kept verbatim (其他字段), or empty in every row;
+        read after the rows, as "empty" needs them all."""
+        report = []
+        for index, header in enumerate(self.headers):
+            field = self.mapping.get(header) if header.strip() else None
+            filled = self._filled[index]
+            status = "empty" if not filled else "mapped" if field else "kept"
+            name = _column_name(index, header)
+            entry = {"column": index + 1, "header": name, "status": status, "field": field, "filled": filled}
+            if header in self.superseded:
+                entry["instead"] = self.superseded[header]
+            report.append(entry)
+        return report
 
     @property
     def bytes_read(self) -> int:
@@ -160,11 +219,16 @@ class RowSource:
             yield from self._placed(row_no, cells)
 
     def _placed(self, row_no: int, cells: list[str]) -> Iterator[Row | RowIssue]:
+        filled = self._filled
         for index, cell in enumerate(cells):
-            if _oversized(cell):
-                yield RowIssue(row_no, self.headers[index], "单元格超过 1 MB", _cut(cell))
-                return
-        yield row_no, {field: _clean(cells[index]) for index, field in self._columns}
+            if cell and not cell.isspace():
+                filled[index] += 1
+                if _oversized(cell):
+                    yield RowIssue(row_no, self.headers[index], "单元格超过 1 MB", _cut(cell))
+                    return
+        row = {field: _clean(cells[index]) for index, field in self._columns}
+        row.update((key, _clean(cells[index])) for index, key in self._kept if cells[index].strip())
+        yield row_no, row
 
     def close(self) -> None:
         for closer in self._closers:
@@ -370,13 +434,18 @@ def _open_jsonl(path: Path, synonyms: Mapping[str, str]) -> RowSource | None:
 # ---- entry point -------------------------------------------------------------------------------------
 
 
+_NUMBER_FIELDS = ("application_no", "publication_no", "grant_no", "link")
+
+
 def _refuse_without_application_no(source: RowSource) -> None:
-    if "application_no" in source.headers_by_field:
+    """A file with no column that can identify a patent (application, publication or grant number, or a link that
+    carries one) cannot be imported."""
+    if any(field in source.headers_by_field for field in _NUMBER_FIELDS):
         return
     source.close()
     shown = "、".join(h for h in source.headers[:30] if h) or "（无）"
     hint = "；第一行看起来是数据，文件需要表头行" if any(is_valid_application_no(h) for h in source.headers) else ""
-    raise FileRefused(f"文件中没有申请号列。找到的表头：{shown}{hint}")
+    raise FileRefused(f"文件中没有申请号列，也没有公开号列。找到的表头：{shown}{hint}")
 
 
 def open_rows(

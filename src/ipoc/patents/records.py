@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field, fields
 from datetime import date
 
+EXTRA = "extra:"  # row keys of the columns kept verbatim with the record: EXTRA + the file's own header
+
 
 @dataclass(slots=True)
 class RowIssue:
@@ -25,8 +27,13 @@ class LegalEventRecord:
 
 @dataclass(slots=True)
 class PatentRecord:
+    # The record's key: the canonical CN application number, or, where the export carries none, the normalised
+    # publication number of any office (US8271025B2); see patents.numbers.is_application_key.
     application_no: str
     title: str
+    office: str = "CN"
+    publication_key: str | None = None  # publication (else grant) number without kind code: one document, any stage
+    family_key: str | None = None  # the family id the export gives, else the first priority number, else itself
     kind: str | None = None
     publication_no: str | None = None
     grant_no: str | None = None
@@ -55,6 +62,7 @@ class PatentRecord:
     cited_count: int | None = None
     citing_count: int | None = None
     legal_events: list[LegalEventRecord] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)  # columns kept verbatim, by the file's header
     warnings: list[RowIssue] = field(default_factory=list)
 
     def content_hash(self) -> str:

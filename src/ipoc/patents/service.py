@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 from fastapi import UploadFile
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ipoc.auth.roles import Principal
@@ -20,7 +20,7 @@ from ipoc.jobs.models import Job
 from ipoc.patents.importer import ImportResult, import_file
 from ipoc.patents.ipc import normalise_ipc
 from ipoc.patents.models import IndustryDatabase, IndustryDatabasePatent, Patent
-from ipoc.patents.numbers import normalise_application_no
+from ipoc.patents.numbers import normalise_application_no, normalise_publication_no, strip_kind
 from ipoc.patents.reading import FileRefused
 from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.models import Industry
@@ -30,13 +30,28 @@ from ipoc.web.export import XLSX
 
 log = logging.getLogger(__name__)
 
-ALLOWED_SUFFIXES = {".csv", ".xlsx", ".jsonl", ".txt"}
+ALLOWED_SUFFIXES = {".csv", ".xlsx", ".xls", ".jsonl", ".txt"}
 MAX_UPLOAD = 2 << 30  # bytes; the import streams, so the limit is about disk and patience, not memory
 
 
 def get_patent(session: Session, application_no: str) -> Patent:
-    """By application number in any notation (prefixes, no dot, full-width digits …)."""
-    patent = session.scalar(select(Patent).where(Patent.application_no == normalise_application_no(application_no)))
+    """By application number in any notation (prefixes, no dot, full-width digits …), or by publication or grant
+    number of any office and stage (``CN-105389980-B``, ``US 8271025 B2``) for what has one.
+
+    InvalidInput when the text is neither (the application-number reason is given, as CN numbers are the rule)."""
+    try:
+        key = normalise_application_no(application_no)
+    except InvalidInput as not_application:
+        try:
+            number = normalise_publication_no(application_no)
+        except InvalidInput:
+            number = None
+        if number is None:
+            raise not_application from None
+        match = or_(Patent.application_no == number, Patent.publication_key == strip_kind(number))
+        patent = session.scalars(select(Patent).where(match).order_by(Patent.id)).first()
+    else:
+        patent = session.scalar(select(Patent).where(Patent.application_no == key))
     if patent is None:
         raise NotFound("专利不存在")
     return patent

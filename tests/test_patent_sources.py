@@ -1,0 +1,255 @@
+"""Records of any office, nothing dropped, merge don't wipe (issue 14 points 2–4), through the real importer on
+SQLite and PostgreSQL: one document however its number is written, family members linked, every column mapped or
+kept, the most specific of two columns winning, names split on every separator, and a second source filling what
+it carries without wiping what it lacks."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from ipoc.cli import app as cli
+from ipoc.db import session_scope
+from ipoc.jobs.models import Job
+from ipoc.patents import service as patents
+from ipoc.patents.models import Patent
+from ipoc.patents.numbers import check_char, priority_key, strip_kind
+from ipoc.patents.parsing import split_names
+
+
+def number(serial: int, year: int = 2021, kind: int = 1) -> str:
+    body = f"{year}{kind}{serial:07d}"
+    return f"{body}.{check_char(body)}"
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8-sig", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def imported(path: Path) -> dict:
+    result = CliRunner().invoke(cli, ["patents", "import", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def patent(key: str) -> Patent:
+    with session_scope() as session:
+        found = patents.get_patent(session, key)
+        found.applicants  # noqa: B018 - loaded while the session is open
+        found.events  # noqa: B018
+        session.expunge(found)
+        return found
+
+
+GOOGLE = ["id", "title", "assignee", "inventor/author", "priority date", "filing/creation date",
+          "publication date", "grant date", "result link"]  # fmt: skip
+
+
+def google_row(pid: str, title: str, assignee: str = "Acme Corp") -> list[str]:
+    link = "https://patents.google.com/patent/" + pid.replace("-", "") + "/en"
+    return [pid, title, assignee, "A. Inventor", "2015-11-09", "2015-11-09", "2018-01-19", "2018-01-19", link]
+
+
+# ---- numbers ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("CN201710123456.0 2017.03.01", "CN201710123456.0"),
+        ("ZL 201710123456.0", "CN201710123456.0"),
+        ("20170301 CN2017101234560", "CN201710123456.0"),
+        ("US 62/123,456 2015-01-02", "US62123456"),
+        ("2015-01-02", None),
+        ("", None),
+    ],
+)
+def test_priority_numbers_agree_in_every_notation(text: str, key: str | None) -> None:
+    assert priority_key(text) == key
+
+
+def test_names_split_on_every_separator_the_tools_use() -> None:
+    assert split_names("包头稀土研究院 | 内蒙古大学") == ["包头稀土研究院", "内蒙古大学"]
+    assert split_names("甲；乙;丙、丁\n戊|己｜庚") == ["甲", "乙", "丙", "丁", "戊", "己", "庚"]
+    assert split_names("Acme, Inc. | Beta GmbH") == ["Acme, Inc.", "Beta GmbH"]
+
+
+# ---- any office ---------------------------------------------------------------------------------------
+
+
+def test_records_of_any_office_are_known_by_publication_number(instance, tmp_path):
+    rows = [
+        google_row("US-8271025-B2", "Device network technology selection"),
+        google_row("CN-105389980-B", "Traffic flow prediction", "上海交通大学"),
+        google_row("TW-I521460-B", "Optical lens"),
+        google_row("KR-20150012345-A", "Battery cell"),
+    ]
+    result = imported(write_csv(tmp_path / "gp.csv", GOOGLE, rows))
+    assert (result["imported"], result["rejected"], result["tool"]) == (4, 0, "google")
+    us = patent("US 8271025 B2")
+    assert (us.application_no, us.office, us.number_label, us.has_application_no) == (
+        "US8271025B2", "US", "公开号", False
+    )  # fmt: skip
+    cn = patent("CN105389980B")
+    assert (cn.office, cn.kind, cn.publication_key) == ("CN", "invention", "CN105389980")
+    assert patent("CN-105389980-A").id == cn.id  # another stage of the same number is the same document
+    assert patent("TWI521460B").office == "TW"
+
+
+def test_one_document_however_its_number_is_written(instance, tmp_path):
+    """Google's CN-…-B, then the same patent from CNIPA with its application number: one record, keyed by the
+    application number from then on, nothing the first source gave lost."""
+    imported(write_csv(tmp_path / "gp.csv", GOOGLE, [google_row("CN-113000001-B", "Traffic flow", "上海交通大学")]))
+    no = number(1)
+    cnipa = ["申请号", "公开（公告）号", "发明名称", "申请（专利权）人", "摘要"]
+    row = [no, "CN 113000001 B", "一种交通流预测方法", "上海交通大学", "本发明公开了一种交通流预测方法。"]
+    result = imported(write_csv(tmp_path / "cnipa.csv", cnipa, [row]))
+    assert (result["imported"], result["updated"]) == (0, 1)
+    with session_scope() as session:
+        assert session.scalar(select(Patent.id).where(Patent.publication_key == "CN113000001")) is not None
+        assert len(session.scalars(select(Patent)).all()) == 1
+    merged = patent(no)
+    assert merged.application_no == no and merged.has_application_no
+    assert merged.title == "一种交通流预测方法"
+    assert merged.extra.get("原文标题") == "Traffic flow"  # the English title, kept beside the Chinese one
+    assert merged.grant_date is not None  # only Google gave it
+    assert patent("CN113000001B").id == merged.id
+
+
+def test_a_foreign_application_number_does_not_key_the_record(instance, tmp_path):
+    header = ["申请号", "公开号", "标题"]
+    result = imported(write_csv(tmp_path / "f.csv", header, [["US14/514,255", "US 2015/0112182 A1", "Assessment"]]))
+    assert result["imported"] == 1
+    record = patent("US-2015112182-A1")
+    assert record.application_no == "US20150112182A1"
+    assert record.extra["申请号"] == "US14/514,255"
+
+
+def test_a_row_without_any_number_is_rejected_with_the_reason(instance, tmp_path):
+    rows = [["", "", "无号码的记录"], ["", "CN1", "号码不全"]]
+    path = write_csv(tmp_path / "n.csv", ["申请号", "公开号", "标题"], rows)
+    result = imported(path)
+    assert (result["imported"], result["rejected"]) == (0, 2)
+    refused = CliRunner().invoke(cli, ["patents", "import", str(write_csv(tmp_path / "m.csv", ["标题"], [["甲"]]))])
+    assert refused.exit_code == 2 and "没有申请号列，也没有公开号列" in refused.output
+
+
+def test_family_members_are_linked_by_family_id_or_priority(instance, tmp_path):
+    no = number(7)
+    header = ["申请号", "公开号", "标题", "优先权", "简单同族ID", "同族"]
+    rows = [
+        [no, "CN113000007A", "一种稀土永磁体", "", "", "US20220123456A1; EP4000007A1"],
+        ["", "US20220123456A1", "Rare earth magnet", f"CN{no} 2021-01-05", "", ""],
+        ["", "EP4000007A1", "Rare earth magnet", f"ZL {no}", "", ""],
+        ["", "JP2022500001A", "Magnet", "", "F-12", ""],
+        ["", "KR20220000001A", "Magnet", "", "F-12", ""],
+    ]
+    assert imported(write_csv(tmp_path / "fam.csv", header, rows))["imported"] == 5
+    with session_scope() as session:
+        keys = dict(session.execute(select(Patent.application_no, Patent.family_key)).all())
+    assert keys[no] == keys["US20220123456A1"] == keys["EP4000007A1"] == f"CN{no}"
+    assert keys["JP2022500001A"] == keys["KR20220000001A"] == "F-12"
+
+
+# ---- nothing dropped ----------------------------------------------------------------------------------
+
+
+INCOPAT = ["序号", "标题", "标题(英文)", "申请号", "申请人", "当前权利人", "简单法律状态", "法律状态", "代理机构",
+           "代理人", "CPC", "合享价值度", "权利要求数量", "空列"]  # fmt: skip
+
+
+def test_every_column_is_mapped_or_kept_and_the_most_specific_wins(instance, tmp_path):
+    no = number(11)
+    row = ["1", "一种风电叶片除冰装置", "De-icing device", no, "内蒙古某风电公司", "包头某能源公司", "有效",
+           "授权；专利权转移", "北京某知识产权代理有限公司", "张三；李四", "F03D80/40", "9", "10", ""]  # fmt: skip
+    result = imported(write_csv(tmp_path / "inco.xlsx.csv", INCOPAT, [row]))
+    where = {c["header"]: c for c in result["columns"]}
+    assert where["法律状态"]["status"] == "mapped" and where["法律状态"]["field"] == "legal_status"
+    assert where["简单法律状态"]["status"] == "kept" and where["简单法律状态"]["instead"] == "法律状态"
+    assert where["标题"]["field"] == "title" and where["标题(英文)"]["status"] == "kept"
+    assert where["代理机构"]["status"] == "kept" and where["CPC"]["status"] == "kept"
+    assert where["空列"]["status"] == "empty"
+    assert {c["status"] for c in result["columns"]} <= {"mapped", "kept", "empty"}
+    record = patent(no)
+    assert record.legal_status == "授权；专利权转移"
+    assert record.patentees == ["包头某能源公司"]
+    assert record.extra["代理机构"] == "北京某知识产权代理有限公司"
+    assert record.extra["简单法律状态"] == "有效"
+    assert record.extra["合享价值度"] == "9" and record.extra["权利要求数量"] == "10"
+    assert "空列" not in record.extra
+
+
+@pytest.mark.parametrize(
+    ("header", "winner"),
+    [
+        (["申请号", "标题", "专利权人", "当前权利人"], "当前权利人"),  # 当前 over original
+        (["申请号", "标题", "法律状态", "简单法律状态"], "法律状态"),  # full over simple, whatever the order
+        (["申请号", "标题", "简单法律状态", "法律状态"], "法律状态"),
+        (["申请号", "标题", "摘要", "摘要(中文)"], "摘要(中文)"),  # 中文 over the original language
+    ],
+)
+def test_the_stated_rule_picks_one_column_per_field(instance, tmp_path, header, winner):
+    row = [number(12), "标题", "甲", "乙"]
+    columns = {c["header"]: c for c in imported(write_csv(tmp_path / "r.csv", header, [row]))["columns"]}
+    assert columns[winner]["status"] == "mapped"
+    loser = next(h for h in header[2:] if h != winner)
+    assert columns[loser]["status"] == "kept" and columns[loser]["instead"] == winner
+
+
+def test_patsnap_names_are_split_on_the_bar(instance, tmp_path):
+    no = number(13)
+    header = ["公开(公告)号", "申请号", "标题", "申请(专利权)人", "当前申请(专利权)人"]
+    row = ["CN113000013A", no, "稀土抛光粉", "包头稀土研究院 | 内蒙古大学", "包头稀土研究院 | 内蒙古大学 | 某公司"]
+    result = imported(write_csv(tmp_path / "ps.csv", header, [row]))
+    assert result["tool"] == "patsnap"
+    record = patent(no)
+    assert [a.name for a in record.applicants] == ["包头稀土研究院", "内蒙古大学"]
+    assert record.patentees == ["包头稀土研究院", "内蒙古大学", "某公司"]
+
+
+# ---- merge, don't wipe --------------------------------------------------------------------------------
+
+
+def test_a_second_source_fills_what_it_carries_and_wipes_nothing(instance, tmp_path):
+    no = number(21)
+    first = [[no, "一种乳清蛋白", "5", "有效"]]
+    imported(write_csv(tmp_path / "a.csv", ["申请号", "标题", "被引证次数", "法律状态"], first))
+    second = write_csv(tmp_path / "b.csv", ["申请号", "标题", "代理机构"], [[no, "一种乳清蛋白制法", "某代理所"]])
+    assert imported(second)["updated"] == 1
+    record = patent(no)
+    assert record.cited_count == 5 and record.legal_status == "有效"  # the second file has no such columns
+    assert record.title == "一种乳清蛋白制法" and record.extra["代理机构"] == "某代理所"
+    with session_scope() as session:
+        jobs = {job.params.get("filename") or job.label: job.id for job in session.scalars(select(Job))}
+    assert record.sources["cited_count"] != record.sources["title"]
+    assert set(jobs.values()) >= {record.sources["cited_count"], record.sources["title"]}
+
+
+def test_an_empty_cell_clears_only_what_the_same_tool_gave(instance, tmp_path):
+    no = number(22)
+    header = ["申请号", "标题", "被引证次数", "合享价值度"]  # an incoPat export
+    imported(write_csv(tmp_path / "a.csv", header, [[no, "一种羊绒分梳机", "5", "8"]]))
+    other = ["申请号", "标题", "被引证次数"]  # another tool with an empty count says nothing
+    imported(write_csv(tmp_path / "b.csv", other, [[no, "一种羊绒分梳机", ""]]))
+    assert patent(no).cited_count == 5
+    imported(write_csv(tmp_path / "c.csv", header, [[no, "一种羊绒分梳机", "", "8"]]))  # incoPat's newer export
+    assert patent(no).cited_count is None
+
+
+def test_the_key_upgrades_but_never_changes_an_application_number(instance, tmp_path):
+    a, b = number(31), number(32)
+    header = ["申请号", "公开号", "标题"]
+    imported(write_csv(tmp_path / "a.csv", header, [[a, "CN113000031A", "甲"]]))
+    # a second application carrying the same publication number (a typo in one export) stays its own record
+    assert imported(write_csv(tmp_path / "b.csv", header, [[b, "CN113000031A", "乙"]]))["imported"] == 1
+    assert patent(a).title == "甲" and patent(b).title == "乙"
+    assert strip_kind("CN113000031A") == patent(a).publication_key
