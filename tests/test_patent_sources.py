@@ -253,3 +253,19 @@ def test_the_key_upgrades_but_never_changes_an_application_number(instance, tmp_
     assert imported(write_csv(tmp_path / "b.csv", header, [[b, "CN113000031A", "乙"]]))["imported"] == 1
     assert patent(a).title == "甲" and patent(b).title == "乙"
     assert strip_kind("CN113000031A") == patent(a).publication_key
+
+
+def test_a_kept_column_is_searchable_by_its_header(instance, tmp_path):
+    from ipoc.search import service as search
+    from ipoc.search.schemas import SearchRequest
+
+    header = ["申请号", "标题", "代理机构", "CPC"]
+    rows = [[number(41), "一种稀土抛光粉", "北京三友知识产权代理有限公司", "C09K3/14"],
+            [number(42), "一种稀土永磁体", "包头市知信专利代理事务所", "H01F1/057"]]  # fmt: skip
+    imported(write_csv(tmp_path / "k.csv", header, rows))
+    with session_scope() as session:
+        found = search.search(session, SearchRequest(q="代理机构=(三友)", mode="lexical"))
+        assert [hit.application_no for hit in found.hits] == [number(41)]
+        both = search.search(session, SearchRequest(q="稀土 AND 代理机构=专利", mode="lexical"))
+        assert [hit.application_no for hit in both.hits] == [number(42)]
+        assert search.search(session, SearchRequest(q="代理机构=(北京) AND 代理机构=(知信)", mode="lexical")).total == 0

@@ -255,6 +255,7 @@ _DOC_COLUMNS = (
     Patent.publication_no,
     Patent.grant_no,
     Patent.grant_date,
+    Patent.extra,
 )
 
 
@@ -291,6 +292,7 @@ def _docs_changed_since(session: Session, after: int, upto: int) -> Iterator[lis
                 publication_no=row.publication_no,
                 grant_no=row.grant_no,
                 grant_date=row.grant_date,
+                extra=dict(row.extra or {}),
             )
             for row in rows
         ]

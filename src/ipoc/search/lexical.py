@@ -27,6 +27,7 @@ import tantivy
 from ipoc.errors import InvalidInput
 from ipoc.patents.numbers import index_numbers
 from ipoc.search.query import (
+    EXTRA_FIELD,
     FUNCTION_WORDS,
     ID_FIELD,
     IPC_FIELD,
@@ -35,14 +36,15 @@ from ipoc.search.query import (
     Compiler,
     IdSet,
     Node,
+    extra_key,
     normalise_ipc,
     parse,
     query_terms,
 )
 from ipoc.search.text import Segmenter, fold, fold_many, name_key
 
-SCHEMA_VERSION = 3  # 2: original title/abstract in stored-only fields, not as stored token streams;
-# 3: every number form of a patent, names as units, grant date
+SCHEMA_VERSION = 4  # 2: original title/abstract in stored-only fields, not as stored token streams;
+# 3: every number form of a patent, names as units, grant date; 4: columns kept verbatim (extra)
 META_FILE = "ipoc-meta.json"
 TEXT_FIELDS = ("title", "abstract", "claims", "applicants", "inventors")
 STORED_TEXT = {"title": "title_text", "abstract": "abstract_text"}  # stored apart: a stored pre-tokenized
@@ -78,6 +80,7 @@ class IndexDoc:
     publication_no: str | None = None
     grant_no: str | None = None
     grant_date: date | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # columns kept verbatim: header → value
 
 
 @dataclass(slots=True)
@@ -106,6 +109,7 @@ def _schema() -> tantivy.Schema:
     for name in STORED_TEXT.values():
         builder.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(IPC_FIELD, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(EXTRA_FIELD, tokenizer_name="raw", index_option="basic")
     for name in (NUMBER_FIELD, "applicant_key", "inventor_key"):
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     for name in ("kind", "status_class", "ipc_subclass", "applicant", "region_name"):
@@ -236,6 +240,10 @@ class LexicalIndex:
                 out.add_text(key_field, key)
         for number in index_numbers(doc.application_no, doc.publication_no, doc.grant_no):
             out.add_text(NUMBER_FIELD, number)
+        for header, value in doc.extra.items():
+            key = extra_key(header)
+            for word in dict.fromkeys(word for word, _, _ in spans(fold(value), folded=True)):
+                out.add_text(EXTRA_FIELD, f"{key}={word}")
         for name in ("kind", "status_class", "region_name"):
             if value := getattr(doc, name):
                 out.add_text(name, value)

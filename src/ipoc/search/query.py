@@ -50,6 +50,10 @@ FIELD_ALIASES: dict[str, str] = {
     "主分类号": "IPC", "申请日": "AD", "公开日": "PD", "公告日": "PD", "授权日": "GD", "授权公告日": "GD",
 }  # fmt: skip
 FIELD_CODES = tuple(code for code in FIELD_ALIASES if code.isascii())
+# A column kept verbatim from an export (代理机构, CPC, 合享价值度 …) is searched under its own header, typed before
+# "=": 代理机构=(三友). Its field is EXTRA_FIELD_PREFIX + the header's key; the words are indexed as key=word.
+EXTRA_FIELD_PREFIX = "extra:"
+EXTRA_FIELD = "extra"
 _CODES_SHOWN = "、".join(("TI", "AB", "CL", "TIAB", "TX", "PA", "IN", "AN", "PN", "IPC", "AD", "PD", "GD"))
 
 
@@ -266,7 +270,7 @@ def _lex_word(text: str, start: int, tokens: list[_Token]) -> int:
         i += 1
     word = text[start:i]
     if i < len(text) and text[i] in "=:":
-        code = field_code(word, colon=text[i] == ":")
+        code = field_code(word, colon=text[i] == ":") or _kept_column(word, text[i])
         if code is None:
             raise _fail(start, f"的字段代码“{word}”无法识别（可用：{_CODES_SHOWN} 等，见检索帮助）")
         tokens.append(_Token("FIELD", code, start))
@@ -274,6 +278,19 @@ def _lex_word(text: str, start: int, tokens: list[_Token]) -> int:
     operator = _OPERATORS.get(word.upper())
     tokens.append(_Token(operator, word, start) if operator else _Token("WORD", word, start))
     return i
+
+
+def _kept_column(word: str, mark: str) -> str | None:
+    """A header that is no field code, typed before "=" and not plain ASCII (a mistyped code stays an error), names a
+    column kept verbatim from an export."""
+    if mark != "=" or word.isascii() or not word:
+        return None
+    return EXTRA_FIELD_PREFIX + extra_key(word)
+
+
+def extra_key(header: str) -> str:
+    """A kept column's header as indexed and as typed: half-width, case-folded, without spaces."""
+    return "".join(fold(header).split())
 
 
 class _Parser:
@@ -598,6 +615,8 @@ class Compiler:
     def term(self, node: Term) -> tantivy.Query | None:
         if node.field == "IPC":
             return self.ipc(node.text)
+        if node.field.startswith(EXTRA_FIELD_PREFIX):
+            return self.kept_column(node.field.removeprefix(EXTRA_FIELD_PREFIX), node.text)
         if node.field in NAME_FIELDS:
             return self.name(node.text, node.field)
         if node.field in (*NUMBER_FIELDS, ANY_NUMBER):
@@ -676,9 +695,17 @@ class Compiler:
             pos = best[2]
         return cover
 
+    def kept_column(self, key: str, text: str) -> tantivy.Query | None:
+        """Every word of the text in that column (its words are indexed as key=word)."""
+        words = self.segmenter.words(text)
+        if not words:
+            return None
+        terms = [tantivy.Query.term_query(self.schema, EXTRA_FIELD, f"{key}={word}") for word, _, _ in words]
+        return _boolean([(tantivy.Occur.Must, term) for term in terms])
+
     def phrase(self, node: Phrase) -> tantivy.Query | None:
-        if node.field == "IPC":
-            return self.ipc(node.text)
+        if node.field == "IPC" or node.field.startswith(EXTRA_FIELD_PREFIX):
+            return self.term(Term(node.text, node.field))
         if node.field in (*NAME_FIELDS, *NUMBER_FIELDS, ANY_NUMBER):
             return self.term(Term(node.text, node.field))
         words = self.segmenter.words(_CJK_SPACE.sub("", node.text))
