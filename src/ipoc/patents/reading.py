@@ -11,16 +11,19 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 import tomllib
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, time
 from functools import cache
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from ipoc.errors import InvalidInput
 from ipoc.patents.numbers import is_valid_application_no
@@ -230,6 +233,8 @@ class RowSource:
         row.update((key, _clean(cells[index])) for index, key in self._kept if cells[index].strip())
         yield row_no, row
 
+    inferred_header = False  # True when the file had no header row and its columns were named from their content
+
     def close(self) -> None:
         for closer in self._closers:
             closer.close()
@@ -243,6 +248,168 @@ class RowSource:
         self.close()
 
 
+# ---- finding the header --------------------------------------------------------------------------------
+
+_HEADER_SCAN = 30  # rows searched for the header: exports put title rows (search query, export time) above it
+_INFER_SCAN = 50  # rows whose content names the columns of a file that has no header
+_HEADER_CELL_MAX = 64  # a longer cell is data, never a header: spares matching abstracts against the table
+_HEAD_CHARS = 4 * 1024 * 1024  # the rows looked at before the header is chosen hold at most about this much text
+
+Cells = tuple[int, list[str]]
+Item = Cells | RowIssue
+
+
+class _Header(NamedTuple):
+    cells: list[str]
+    row: int  # the spreadsheet's row number of the header; 0 when the header was inferred from the data
+    rest: Iterator[Item]  # the rows after the header
+    inferred: bool
+
+
+def _mapped_count(cells: list[str], synonyms: Mapping[str, str]) -> int:
+    """How many distinct fields the cells of a row name when read as headers."""
+    fields = {field_for_header(cell, synonyms) for cell in cells if 0 < len(cell.strip()) <= _HEADER_CELL_MAX}
+    return len(fields - {None})
+
+
+def _header_cells(cells: list[str]) -> list[str]:
+    headers = [_clean(cell).strip() for cell in cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    return headers
+
+
+def _first_rows(rows: Iterator[Item]) -> list[Item]:
+    """Up to _INFER_SCAN rows, fewer when they already hold more than _HEAD_CHARS characters."""
+    head: list[Item] = []
+    size = 0
+    for item in rows:
+        head.append(item)
+        size += 0 if isinstance(item, RowIssue) else sum(len(cell) for cell in item[1])
+        if len(head) == _INFER_SCAN or size > _HEAD_CHARS:
+            break
+    return head
+
+
+def _locate_header(rows: Iterator[Item], synonyms: Mapping[str, str]) -> _Header:
+    """The header among the first rows, title rows above it skipped: the row naming the most known fields (at least
+    two; the first of equals). Failing that, headers inferred from the content of a file that starts with data;
+    failing that, the row naming one field, else the first non-empty row (the caller then says what it found).
+    Holds a bounded head of rows, so memory stays flat."""
+    head = _first_rows(rows)
+    filled = {
+        index: item
+        for index, item in enumerate(head)
+        if not isinstance(item, RowIssue) and any(cell.strip() for cell in item[1])
+    }
+    if not filled:
+        issue = next((item for item in head if isinstance(item, RowIssue)), None)
+        raise FileRefused(f"无法读取表头：{issue.reason}" if issue else "文件为空：没有表头和数据")
+    scores = {index: _mapped_count(cells, synonyms) for index, (_, cells) in filled.items() if index < _HEADER_SCAN}
+    at = max(scores, key=scores.__getitem__, default=min(filled))  # the first of equals
+    if scores.get(at, 0) < 2:
+        inferred = _inferred_headers([cells for _, cells in filled.values()])
+        if inferred is not None:
+            return _Header(inferred, 0, chain(head, rows), True)
+        if scores.get(at, 0) == 0:
+            at = min(filled)
+    row_no, cells = filled[at]
+    return _Header(_header_cells(cells), row_no, chain(head[at + 1 :], rows), False)
+
+
+def _row_source(
+    path: Path, header: _Header, synonyms: Mapping[str, str], closers: list[Any], progress: Any
+) -> RowSource:
+    source = RowSource(path, header.cells, header.rest, synonyms, closers, progress, header_row=header.row)
+    source.inferred_header = header.inferred
+    return source
+
+
+# ---- naming the columns of a file without a header -----------------------------------------------------
+
+_MOSTLY = 0.8  # share of a column's cells that must look alike (real lists carry the odd typo)
+_DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?(?:[ T][\d:.]+)?|(\d{4})(\d{2})(\d{2})")
+_PUBLICATION_NO = re.compile(r"(?:CN)?-?\d{7,12}-?[ABCUSY]\d?")  # CN kind codes (a check character is 0-9 or X)
+_NAMES = re.compile(r"[\u4e00-\u9fff·]{2,4}(?:\s*[、;；,，]\s*[\u4e00-\u9fff·]{2,4})*")
+_NAME_SEPARATOR = re.compile(r"[、;；,，]")
+_STATUS_WORDS = ("授权", "有效", "失效", "审中", "实审", "申请", "公开", "驳回", "撤回", "放弃", "终止", "届满", "无效")
+_ORGANISATION_WORDS = ("大学", "学院", "学校", "公司", "研究院", "研究所", "研究中心", "实验室", "集团", "医院", "厂")
+
+
+def _is_publication_no(value: str) -> bool:
+    return _PUBLICATION_NO.fullmatch("".join(unicodedata.normalize("NFKC", value).upper().split())) is not None
+
+
+def _is_date(value: str) -> bool:
+    match = _DATE.fullmatch(value)
+    if match is None:
+        return False
+    year, month, day = (int(part) for part in match.groups() if part is not None)
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return 1980 <= year <= 2100
+
+
+def _is_status(value: str) -> bool:
+    return len(value) <= 10 and any(word in value for word in _STATUS_WORDS)
+
+
+def _is_organisation(value: str) -> bool:
+    return any(word in value for word in _ORGANISATION_WORDS)
+
+
+def _are_names(value: str) -> bool:
+    return _NAMES.fullmatch(value) is not None
+
+
+def _letters(value: str) -> float:
+    return sum(1 for char in value if char.isalpha())
+
+
+def _share(values: list[str], test: Callable[[str], bool]) -> float:
+    return sum(1 for value in values if test(value)) / len(values)
+
+
+def _mean(values: list[str], measure: Callable[[str], float]) -> float:
+    return sum(measure(value) for value in values) / len(values)
+
+
+def _inferred_headers(rows: list[list[str]]) -> list[str] | None:
+    """Chinese header names for the columns of a file that starts with data, judged from its first rows; None
+    unless the first row holds a patent number and a column of such numbers is found."""
+    if not any(is_valid_application_no(cell) or _is_publication_no(cell) for cell in rows[0]):
+        return None
+    width = max(len(row) for row in rows)
+    columns = [[row[i].strip() for row in rows if i < len(row) and row[i].strip()] for i in range(width)]
+    names: dict[int, str] = {}
+
+    def claim(
+        header: str,
+        test: Callable[[str], bool],
+        least: float = _MOSTLY,
+        rank: Callable[[list[str]], float] | None = None,
+    ) -> None:
+        """Name the first free column (or the best by ``rank``) in which at least ``least`` of the cells pass."""
+        fitting = [i for i, values in enumerate(columns) if i not in names and values and _share(values, test) >= least]
+        if fitting:
+            names[max(fitting, key=lambda i: rank(columns[i])) if rank else fitting[0]] = header
+
+    claim("申请号", is_valid_application_no)
+    claim("公开号", _is_publication_no)
+    if not names:
+        return None
+    claim("申请日", _is_date)
+    claim("公开日", _is_date)
+    claim("法律状态", _is_status)
+    claim("申请人", _is_organisation, 0.5, lambda values: _share(values, _is_organisation))
+    claim("发明人", _are_names, rank=lambda values: _mean(values, lambda v: len(_NAME_SEPARATOR.split(v))))
+    claim("申请人", _are_names)  # people as applicants, when no column names organisations
+    claim("名称", lambda _: True, 0.0, lambda values: _mean(values, _letters))  # the most text, not codes
+    return [names.get(i, f"第{i + 1}列") for i in range(width)]
+
+
 # ---- CSV ---------------------------------------------------------------------------------------------
 
 
@@ -250,13 +417,31 @@ def _looks_binary(head: bytes) -> bool:
     return bool(head) and len(_CONTROL.findall(head)) > max(8, len(head) // 100)
 
 
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 saved without a BOM: digits, commas and line ends put a NUL in every other byte, on one side only
+    (a binary file has NULs on both sides, UTF-8 and GB18030 text has none)."""
+    sample = head[: len(head) // 2 * 2]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if max(even, odd) < max(2, len(sample) // 16) or min(even, odd) > max(even, odd) // 4:
+        return None
+    encoding = "utf-16-le" if odd > even else "utf-16-be"
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None
+    return encoding
+
+
 def _encoding(head: bytes) -> str:
     """UTF-8 (BOM or not) when the first chunk decodes as UTF-8, else GB18030 (a superset of GBK).
 
-    UTF-16 with a BOM (Excel's "Unicode text" export) is recognised by the BOM.
+    UTF-16 (Excel's "Unicode text" export) is recognised by its BOM, or without one by where its NULs fall.
     """
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    utf16 = _utf16_without_bom(head)
+    if utf16 is not None:
+        return utf16
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
@@ -264,8 +449,19 @@ def _encoding(head: bytes) -> str:
     return "utf-8-sig"
 
 
-def _delimiter(header_line: str) -> str:
-    return "\t" if header_line.count("\t") > header_line.count(",") else ","
+def _delimiter(head: str, synonyms: Mapping[str, str]) -> str:
+    """Tab or comma: the one that splits some early line into the most known headers (title rows above the header
+    may use neither); for a file without a header line, the one its first line uses more."""
+    lines = [line for line in head.splitlines()[:_HEADER_SCAN] if line.strip()]
+    if not lines:
+        return ","
+    tab, comma = (
+        max(_mapped_count([cell.strip().strip('"') for cell in line.split(delimiter)], synonyms) for line in lines)
+        for delimiter in "\t,"
+    )
+    if tab != comma:
+        return "\t" if tab > comma else ","
+    return "\t" if lines[0].count("\t") > lines[0].count(",") else ","
 
 
 def _open_csv(path: Path, synonyms: Mapping[str, str]) -> RowSource:
@@ -273,40 +469,21 @@ def _open_csv(path: Path, synonyms: Mapping[str, str]) -> RowSource:
     try:
         head = raw.read(_SNIFF_BYTES)
         encoding = _encoding(head)
-        if encoding != "utf-16" and _looks_binary(head):
+        if not encoding.startswith("utf-16") and _looks_binary(head):
             raise FileRefused("文件不是文本表格（看起来是二进制文件），无法按 CSV 读取")
         raw.seek(0)
         text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
-        first = head.decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 2)
-        skip_url = first[0].strip().lower().startswith("search url")
-        delimiter = _delimiter(first[1] if skip_url and len(first) > 1 else first[0])
-        reader = csv.reader(text, delimiter=delimiter)
-        headers, header_row = _csv_headers(reader, skip_url)
+        reader = csv.reader(text, delimiter=_delimiter(head.decode(encoding, errors="replace"), synonyms))
+        header = _locate_header(_csv_rows(reader), synonyms)
     except BaseException:
         raw.close()
         raise
-    rows = _csv_rows(reader, header_row)
-    return RowSource(path, headers, rows, synonyms, [text, raw], raw.tell, header_row=header_row)
+    return _row_source(path, header, synonyms, [text, raw], raw.tell)
 
 
-def _csv_headers(reader: Any, skip_url: bool) -> tuple[list[str], int]:
-    """The header and its row as a spreadsheet shows the file (one row per record, blank records counted)."""
+def _csv_rows(reader: Any) -> Iterator[Item]:
+    """Every record numbered as a spreadsheet shows the file (one row per record, blank records counted)."""
     row_no = 0
-    try:
-        if skip_url:
-            next(reader, None)
-            row_no += 1
-        for row in reader:
-            row_no += 1
-            if any(cell.strip() for cell in row):
-                return [_clean(cell).strip() for cell in row], row_no
-    except csv.Error as exc:
-        raise FileRefused(f"无法读取表头：{exc}") from exc
-    raise FileRefused("文件为空：没有表头和数据")
-
-
-def _csv_rows(reader: Any, header_row: int) -> Iterator[tuple[int, list[str]] | RowIssue]:
-    row_no = header_row
     while True:
         row_no += 1
         try:
@@ -320,7 +497,23 @@ def _csv_rows(reader: Any, header_row: int) -> Iterator[tuple[int, list[str]] | 
         yield row_no, row
 
 
-# ---- XLSX --------------------------------------------------------------------------------------------
+# ---- XLSX and XLS --------------------------------------------------------------------------------------
+
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file a legacy .xls is stored in
+_XLS_PROBE_SECONDS = 60
+_XLS_PROBE_MEMORY = 1024 * 1024 * 1024  # address space of the check, plus 16 bytes per byte of the file
+_XLS_PROBE = """
+import resource, sys
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from python_calamine import CalamineWorkbook, PasswordError
+try:
+    with open(sys.argv[1], "rb") as handle:
+        for _ in CalamineWorkbook.from_filelike(handle).get_sheet_by_index(0).iter_rows():
+            pass
+except PasswordError:
+    sys.exit(3)
+"""
 
 
 def _cell_text(value: Any) -> str:
@@ -335,46 +528,83 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _padded(rows: Iterator[Item], width: int) -> Iterator[Item]:
+    """Spreadsheet rows end at their last filled cell: pad them to the header's width."""
+    for item in rows:
+        if not isinstance(item, RowIssue) and len(item[1]) < width:
+            item = item[0], item[1] + [""] * (width - len(item[1]))
+        yield item
+
+
+def _sheet_source(
+    path: Path, values: Iterator[Any], height: int, synonyms: Mapping[str, str], closers: list[Any]
+) -> RowSource:
+    """A worksheet's rows (``values``: tuples of cell values from row 1) with its header found; progress is the
+    share of its ``height`` rows read, as a share of the file's bytes."""
+    position = [0]
+
+    def rows() -> Iterator[Item]:
+        for row_no, cells in enumerate(values, start=1):
+            position[0] = row_no
+            yield row_no, [_cell_text(value) for value in cells]
+
+    try:
+        header = _locate_header(rows(), synonyms)
+    except BaseException:
+        for closer in closers:
+            closer.close()
+        raise
+    size = path.stat().st_size
+    header = header._replace(rest=_padded(header.rest, len(header.cells)))
+    return _row_source(path, header, synonyms, closers, lambda: size * position[0] / max(height, 1))
+
+
 def _open_xlsx(path: Path, synonyms: Mapping[str, str]) -> RowSource | None:
-    """None when the file is not a workbook openpyxl can read (the caller then tries CSV)."""
+    """None when the file is not a workbook openpyxl can read (the caller then tries XLS, then CSV)."""
     import openpyxl  # imported here: a few hundred ms that CSV and JSONL imports need not pay
 
     if not zipfile.is_zipfile(path):
         return None
+    handle = path.open("rb")  # a file, not its name: openpyxl refuses names that do not end in .xlsx
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types for damaged or foreign zips
+        handle.close()
         return None
     sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    headers: list[str] | None = None
-    header_row = 0
-    for values in rows:
-        header_row += 1
-        cells = [_cell_text(v).strip() for v in values]
-        if any(cells):
-            headers = [_clean(c) for c in cells]
-            break
-    if headers is None:
-        workbook.close()
-        raise FileRefused("文件为空：工作表没有表头和数据")
-    while headers and not headers[-1]:
-        headers.pop()
-    total_rows = max(sheet.max_row or 0, 1)
-    position = [header_row]
+    return _sheet_source(path, sheet.iter_rows(values_only=True), sheet.max_row or 0, synonyms, [workbook, handle])
 
-    def data_rows() -> Iterator[tuple[int, list[str]]]:
-        for row_no, values in enumerate(rows, start=header_row + 1):
-            position[0] = row_no
-            cells = [_cell_text(v) for v in values]
-            if len(cells) < len(headers):
-                cells += [""] * (len(headers) - len(cells))
-            yield row_no, cells
 
-    size = path.stat().st_size
-    return RowSource(
-        path, headers, data_rows(), synonyms, [workbook], lambda: size * position[0] / total_rows, header_row=header_row
-    )
+def _check_xls(path: Path) -> None:
+    """Parse the workbook once in a child process with bounded memory and time before reading it here: on some
+    damaged .xls files calamine asks for tens of GB and aborts the whole process, and an upload must not take
+    the server down."""
+    limit = _XLS_PROBE_MEMORY + 16 * path.stat().st_size
+    command = [sys.executable, "-I", "-c", _XLS_PROBE, str(path), str(limit)]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=_XLS_PROBE_SECONDS, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise FileRefused(".xls 文件读取超时，文件可能已损坏；请用 Excel 打开后另存为 .xlsx 再导入") from exc
+    if done.returncode == 3:
+        raise FileRefused(".xls 文件设有密码，请取消密码或另存为 .xlsx 后再导入")
+    if done.returncode != 0:
+        raise FileRefused(".xls 文件已损坏或不是 Excel 工作簿，无法读取；请用 Excel 打开后另存为 .xlsx 再导入")
+
+
+def _open_xls(path: Path, synonyms: Mapping[str, str]) -> RowSource | None:
+    """Legacy Excel through calamine; None when the file is not a compound document (the caller then tries CSV:
+    some systems save tab-separated text as .xls). Calamine holds the first sheet in memory, which an .xls bounds
+    at 65,536 rows."""
+    with path.open("rb") as handle:
+        if handle.read(len(_OLE_SIGNATURE)) != _OLE_SIGNATURE:
+            return None
+    _check_xls(path)
+    from python_calamine import CalamineWorkbook
+
+    with path.open("rb") as handle:  # by content: from_path would go by the extension
+        workbook = CalamineWorkbook.from_filelike(handle)
+    sheet = workbook.get_sheet_by_index(0)
+    return _sheet_source(path, sheet.iter_rows(), sheet.height, synonyms, [workbook])
 
 
 # ---- JSONL -------------------------------------------------------------------------------------------
@@ -465,8 +695,8 @@ def open_rows(
     if path.stat().st_size == 0:
         raise FileRefused("文件为空")
     source: RowSource | None = None
-    if kind in ("xlsx", "xlsm"):
-        source = _open_xlsx(path, table)
+    if kind in ("xlsx", "xlsm", "xls"):
+        source = _open_xlsx(path, table) or _open_xls(path, table)
     elif kind in ("jsonl", "ndjson", "json"):
         source = _open_jsonl(path, table)
     if source is None:
@@ -474,7 +704,7 @@ def open_rows(
             source = _open_csv(path, table)
         except FileRefused as exc:
             if kind in ("xlsx", "xlsm", "jsonl", "ndjson", "json", "xls"):
-                expected = {"xls": "旧版 Excel（.xls 请另存为 .xlsx 或 CSV）"}.get(kind, kind.upper())
+                expected = {"xls": "Excel（.xls）"}.get(kind, kind.upper())
                 raise FileRefused(f"文件不是有效的 {expected} 文件，也无法按 CSV 读取：{exc.message}") from exc
             raise
     if require_application_no:
