@@ -22,7 +22,7 @@ _KINDS = {"1": "invention", "8": "invention", "2": "utility_model", "9": "utilit
 _PREFIX = re.compile(r"^(?:CN|ZL)+")
 _SHAPE = re.compile(r"(\d+)\.?([0-9X])")
 # Office code, the number (TW and JP may start with a letter: TWI521460B, JPH05123456A; WO carries its year), kind.
-_PUBLICATION = re.compile(r"([A-Z]{2})?([A-Z]?\d{5,13})([A-Z]\d?)?")
+_PUBLICATION = re.compile(r"([A-Z]{2})?((?:RE|PP|[A-Z])?\d{5,13})([A-Z]\d?)?")
 
 
 def _fold(raw: str) -> str:
@@ -103,7 +103,7 @@ def normalise_publication_no(raw: str | None) -> str | None:
     return f"{country or 'CN'}{digits}{kind_code or ''}"
 
 
-_LETTERED_OFFICES = {"TW", "JP", "US", "KR"}  # TWI…/TWM…, JPH…/JPS…, USD…/USRE…, KR… design numbers
+_LETTERED_OFFICES = {"TW", "JP", "US", "KR"}  # TWI…/TWM…, JPH…/JPS…, USD…/USRE…/USPP…, KR… design numbers
 OFFICE_NAMES = {
     "CN": "中国", "US": "美国", "EP": "欧洲专利局", "WO": "世界知识产权组织", "JP": "日本", "KR": "韩国",
     "TW": "中国台湾", "HK": "中国香港", "MO": "中国澳门", "DE": "德国", "FR": "法国", "GB": "英国", "RU": "俄罗斯",

@@ -30,6 +30,7 @@ from ipoc.patents.records import EXTRA, LegalEventRecord, PatentRecord, RowIssue
 
 _DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")  # Google Patents in a US locale: month/day/year
 _TIME_TAIL = re.compile(r"(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _NO_DATE = {"", "0", "00000000", "0000-00-00", "-", "—", "无"}
 _DATE_IN_TEXT = re.compile(r"\d{4}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,2}\s*日?|(?<!\d)\d{8}(?!\d)")
@@ -48,9 +49,12 @@ def parse_date(text: str | None) -> date | None:
     if folded in _NO_DATE:
         return None
     match = _DATE.fullmatch(folded) or _COMPACT_DATE.fullmatch(folded)
-    if match is None:
+    if match is not None:
+        year, month, day = (int(part) for part in match.groups())
+    elif us := _US_DATE.fullmatch(folded):
+        month, day, year = (int(part) for part in us.groups())
+    else:
         raise ValueError("日期格式无法识别")
-    year, month, day = (int(part) for part in match.groups())
     if not 1900 <= year <= 2100:
         raise ValueError("日期年份不合理")
     try:
@@ -560,9 +564,32 @@ def _build(row: _Row, application_no: str, title: str, publication_no: str | Non
     )
 
 
+_BUNDLE_LABELS = re.compile(r"(?im)^\s*(title|keywords|abstract)\s*[:：]\s*")
+
+
+def _unbundle(raw: dict[str, str]) -> dict[str, str]:
+    """Title, keywords and abstract of a bundled text cell, filling only what the row lacks; the keywords are kept
+    as 关键词 beside the record."""
+    text = (raw.get("text_bundle") or "").strip()
+    if not text:
+        return raw
+    parts = _BUNDLE_LABELS.split(text)
+    if len(parts) > 1:  # "", label, value, label, value …
+        named = {label.casefold(): value.strip() for label, value in zip(parts[1::2], parts[2::2], strict=False)}
+    else:
+        named = dict(zip(("title", "keywords", "abstract"), (p.strip() for p in text.split("[SEP]")), strict=False))
+    filled = dict(raw)
+    for field in ("title", "abstract"):
+        if not (filled.get(field) or "").strip() and named.get(field):
+            filled[field] = named[field]
+    if named.get("keywords"):
+        filled[EXTRA + "关键词"] = named["keywords"]
+    return filled
+
+
 def parse_row(row_no: int, raw: dict[str, str], headers_by_field: dict[str, str]) -> PatentRecord | list[RowIssue]:
     """A record, or every reason the row is rejected (fields named by the file's own headers)."""
-    row = _Row(row_no, raw, headers_by_field)
+    row = _Row(row_no, _unbundle(raw) if "text_bundle" in raw else raw, headers_by_field)
     publication_no = _publication_no(row)
     application_no = _key(row, publication_no)
     title = row.get("title")

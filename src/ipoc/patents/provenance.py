@@ -56,6 +56,8 @@ FED_BY: dict[str, tuple[str, ...]] = {
     "publication_no": ("publication_no", "link"),
     "publication_key": _NUMBERS,
     "kind": ("kind", "application_no", *_NUMBERS),
+    "title": ("title", "text_bundle"),
+    "abstract": ("abstract", "text_bundle"),
     "first_claim": ("first_claim", "claims"),
     "ipc_main": ("ipc_main", "ipc_codes"),
     "ipc_codes": ("ipc_main", "ipc_codes"),
