@@ -14,29 +14,33 @@ Where each layout comes from, and how sure we are:
   dates ``YYYY.MM.DD`` and names joined by ``;``: what Chinese government systems usually write for Excel, not
   verified for this one.
 - ``incopat_xlsx`` — incoPat, XLSX, 46 columns. **Medium confidence on the names, low on the selection and the
-  title row.** incoPat lets the user pick the exported fields; the names and their order follow incoPat's field
-  list as code that reads its exports spells it: a TypeScript interface of an incoPat export (序号, 标题 (中文),
-  标题 (英文), 摘要 (中文) … 链接到incoPat … 合享价值度) and a Rust/Python column checker listing ~190 incoPat
-  export fields (标准化当前权利人, 当前权利人, 代理机构, 代理人, 引证次数, 被引证次数, 简单同族, 简单同族个数,
-  专利有效性, 当前法律状态, 法律状态, 转让次数, 许可次数, 质押次数, 合享价值度, 权利要求数量 …), found on
-  GitHub by exact string ("链接到incoPat", "合享价值度"); pandas scripts reading real files use the full-width
-  ``公开（公告）号`` and ``标题 (中文)`` with a space, kept here. incoPat has no column named 简单法律状态: its
-  simple status is 专利有效性 (有效/失效/审中) beside 当前法律状态 and 法律状态; all three are here. Names are
-  joined by ``; ``. The single 检索式 title row above the header is what the issue reports, not seen in a sample.
+  title row.** incoPat lets the user pick the exported fields; names and order follow incoPat's field list as code
+  reading its exports spells it: a TypeScript interface of an incoPat export (序号, 标题 (中文), 标题 (英文),
+  摘要 (中文) … 链接到incoPat … 合享价值度) and a Rust column checker listing ~190 incoPat fields (标准化当前权利人,
+  当前权利人, 代理机构, 代理人, 引证次数, 被引证次数, 简单同族, 简单同族个数, 专利有效性, 当前法律状态,
+  法律状态, 转让次数, 许可次数, 质押次数, 合享价值度, 权利要求数量 …), both found on GitHub by exact string
+  ("链接到incoPat", "合享价值度"; the search tool gave no repository name for them); github
+  youzuos/Cooperative-network 创建边表.py reads a real export with the full-width ``公开（公告）号`` (kept here, as
+  is ``标题 (中文)`` with a space, from pandas scripts reading real files). incoPat has no column named
+  简单法律状态: its simple status is 专利有效性 (有效/失效/审中) beside 当前法律状态 and 法律状态; all three are
+  here. Names are joined by ``; ``. The one 检索式 title row above the header is what the issue reports; no sample
+  was found to confirm it.
 - ``patsnap_xlsx`` — PatSnap 智慧芽 analytics, XLSX, 46 columns. **Medium confidence on the names, low on the
-  selection and the title row.** Column names as public code reading PatSnap exports uses them: 公开(公告)号,
-  标题, 摘要, 申请(专利权)人, [标]原始申请(专利权)人, 当前申请(专利权)人, [标]当前申请(专利权)人,
-  当前申请(专利权)人数量, 当前申请(专利权)人州/省, 当前申请(专利权)人地市, 发明人, 发明人数量, IPC分类号,
-  IPC主分类号, CPC分类号, [标]代理机构, 法律状态/事件, 简单法律状态, 被引用专利, 引用专利, 被引用专利数量,
-  简单同族, Patsnap同族专利申请数量, 受理局, 申请年, 预估到期日, 战略新兴产业分类, 许可人, 被许可人 …
-  (GitHub code found by "[标]当前申请(专利权)人", "Patsnap同族专利申请数量", "简单法律状态"; PatSnap's field
-  table 简单法律状态 = 0 失效 / 1 有效 / 2 审中). Multiple names are joined by ``" | "`` (scripts split
-  ``[标]当前申请(专利权)人`` on ``" | "``; IPC分类号 is "B62D25/20 | B60K1/04"). Title row as for incoPat.
+  selection and the title row.** Column names as public code reading PatSnap exports uses them, e.g. github
+  renyidake/Streamlit streamlit系列/专利数据看板.py (公开(公告)号, [标]当前申请(专利权)人, 当前申请(专利权)人数量,
+  当前申请(专利权)人州/省, 当前申请(专利权)人地市, 法律状态/事件, 简单法律状态, 受理局, 专利类型 发明申请/授权发明,
+  申请年, 优先权国家 split on "|") and code found by exact string ("[标]当前申请(专利权)人",
+  "Patsnap同族专利申请数量": 申请(专利权)人, [标]原始申请(专利权)人, 当前申请(专利权)人, IPC分类号, IPC主分类号,
+  CPC分类号, [标]代理机构, 被引用专利, 引用专利, 被引用专利数量, 简单同族, 独立权利要求, 权利要求数, 预估到期日,
+  战略新兴产业分类, 许可人, 被许可人; PatSnap's field table: 简单法律状态 0 失效 / 1 有效 / 2 审中). Multiple
+  names are joined by ``" | "`` (scripts split [标]当前申请(专利权)人 on ``" | "``; IPC分类号 reads
+  "B62D25/20 | B60K1/04"). Title row as for incoPat.
 - ``full60_xlsx`` — the 60-column commercial export whose MySQL dump is
-  /work/shared/data/cn-patents-full-fields/schema.sql: **high confidence on the columns** (the table's 61 columns,
-  序号 first, in the dump's order). Its value shapes follow the dump's column types: dates as integers
-  ``YYYYMMDD``, names joined by ``;``, 国省代码 as ``河南(41)``. The file format of the original export is not known
-  (we only have the dump); XLSX with the header in the first row is our choice.
+  /work/shared/data/cn-patents-full-fields/schema.sql (the same structure is public as github
+  Pinellia-0/PatentSemantix 专利总表(仅结构).sql): **high confidence on the columns** (all 61 of the table, 序号
+  first, in the dump's order). Value shapes follow the dump's column types: dates as integers ``YYYYMMDD``, names
+  joined by ``;``, 国省代码 as ``河南(41)``. The original export's file format is unknown (we only have the dump);
+  XLSX with the header in the first row is our choice.
 """
 
 from __future__ import annotations
@@ -152,7 +156,8 @@ class Synthetic:
         self.family = [self.publication_no] + ([f"WO2021{i % 1_000_000:06d}A1"] if rng.random() < 0.2 else [])
         self.claims = rng.randint(1, 20)
         self.value = rng.randint(1, 10)
-        self.expires = self.filed.replace(year=self.filed.year + (20 if self.kind == "invention" else 10))
+        term = 20 if self.kind == "invention" else 10
+        self.expires = date(self.filed.year + term, self.filed.month, min(self.filed.day, 28))
         self.industry = rng.choice(_INDUSTRY)
         foreign = rng.random() < 0.1  # most CN filings claim no priority
         self.priority_no = f"US{16_000_000 + i % 1_000_000}" if foreign else ""
