@@ -9,7 +9,7 @@ ASSET_STAMP := $(VENDOR)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup system-packages python-packages frontend-assets demo serve test lint bench quality match-quality load clean
+.PHONY: setup system-packages python-packages frontend-assets demo serve test lint bench bench-import quality match-quality load clean
 
 setup: system-packages python-packages frontend-assets
 
@@ -50,8 +50,13 @@ test: setup lint
 	$(BIN)/python -m pytest -n 3 --dist loadfile
 
 # Scale benchmark of import and search (issue 3); not part of `test`. `make bench SIZES=20000` for a quick run.
+# `make bench-import`: import rows/s per export layout (CNIPA CSV, incoPat and PatSnap XLSX) beside the bare
+# insert of the same rows, and peak memory, at 100,000 rows (issue 14); `make bench-import ROWS=5000` to try it.
 bench: setup
 	$(BIN)/python benchmarks/search_bench.py $(if $(SIZES),--sizes $(SIZES))
+
+bench-import: setup
+	$(BIN)/python benchmarks/import_bench.py $(if $(ROWS),--rows $(ROWS))
 
 # Search quality (issues 3 and 13); not part of `test`. The 4,097 real patents are embedded once into
 # $IPOC_DATA_DIR/quality-vectors (./var by default, ~15 minutes); later runs take a few minutes. First the 46 short

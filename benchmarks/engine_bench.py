@@ -338,9 +338,8 @@ def child(name: str, args: argparse.Namespace, data_dir: Path, url: str | None =
         cmd += ["--database-url", url]
     if csv_path:
         cmd += ["--csv", str(csv_path)]
-    env = search_bench._env(data_dir)
-    out = subprocess.run(cmd, env=env, cwd=data_dir, stdout=subprocess.PIPE, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    out, _, peak_mb = search_bench.run_child(cmd, data_dir)
+    return {**json.loads(out.strip().splitlines()[-1]), "peak_rss_mb": round(peak_mb, 1)}
 
 
 def upgrade(data_dir: Path, url: str | None) -> None:
@@ -373,7 +372,7 @@ class ScratchPostgres:
 def import_pair(args, size: int, csv_path: Path, label: str, url_factory, rows: list[dict]) -> None:
     """Floor and product on fresh instances of one database kind, floor first then product, twice alternated
     when --rounds > 1; the figure is the median."""
-    products, floors, importer_only = [], [], []
+    products, floors, importer_only, peaks = [], [], [], []
     for round_no in range(args.rounds):
         for which in ("floor", "import"):
             data_dir = args.workdir / f"{label}-{which}-{size}"
@@ -392,6 +391,7 @@ def import_pair(args, size: int, csv_path: Path, label: str, url_factory, rows: 
                 method = answer["method"]
             else:
                 products.append(size / answer["seconds"])
+                peaks.append(answer["peak_rss_mb"])
                 importer_only.append(size / answer["importer_seconds"])
                 if answer["result"]["imported"] != size:
                     log(f"WARNING: imported {answer['result']}")
@@ -399,7 +399,16 @@ def import_pair(args, size: int, csv_path: Path, label: str, url_factory, rows: 
             if not (which == "import" and label == "sqlite" and round_no == args.rounds - 1 and size in args.kept):
                 shutil.rmtree(data_dir, ignore_errors=True)
     product, floor = statistics.median(products), statistics.median(floors)
-    emit(rows, f"import_rate:{label}", size, product, floor, f"bare insert ({method}), rows/s", unit="rows/s")
+    emit(
+        rows,
+        f"import_rate:{label}",
+        size,
+        product,
+        floor,
+        f"bare insert ({method}), rows/s",
+        unit="rows/s",
+        peak_rss_mb=max(peaks),
+    )
     emit(
         rows,
         f"importer_rate:{label}",
@@ -448,9 +457,16 @@ def write_readme(rows: list[dict], command: str) -> None:
             f"{r['ratio']}× (Δ {r['difference']:+,}) | {r['target']} | {met} |"
         )
     lines.append(END)
+    replace_readme_section(lines)
+
+
+def replace_readme_section(lines: list[str]) -> None:
+    """Put ``lines`` (its first and last are the section's markers) in place of that section of the README, or
+    at its end the first time."""
+    start, end = lines[0], lines[-1]
     text = README.read_text(encoding="utf-8")
-    if START in text and END in text:
-        text = text[: text.index(START)] + "\n".join(lines) + text[text.index(END) + len(END) :]
+    if start in text and end in text:
+        text = text[: text.index(start)] + "\n".join(lines) + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
     README.write_text(text, encoding="utf-8")
