@@ -12,10 +12,6 @@ from ipoc.patents.reading import open_rows
 from tests.export_layouts import LAYOUTS, VALUES, Layout, make_row, rows, write_export
 
 ROWS = 5
-TITLE_ROWS_NOT_READ = pytest.mark.xfail(
-    reason="the reader takes the first non-empty row as the header, so a 检索式 title row hides it (issue 14)",
-    strict=False,
-)
 
 
 def _read(path) -> tuple[list[str], int]:
@@ -23,14 +19,7 @@ def _read(path) -> tuple[list[str], int]:
         return source.headers, sum(1 for item in source if isinstance(item, tuple))
 
 
-def _params() -> list:
-    return [
-        pytest.param(layout, id=key, marks=[TITLE_ROWS_NOT_READ] if layout.title_rows else [])
-        for key, layout in LAYOUTS.items()
-    ]
-
-
-@pytest.mark.parametrize("layout", _params())
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
 def test_writer_output_reads_back_as_written(tmp_path, layout: Layout) -> None:
     path = write_export(tmp_path / f"export{layout.suffix}", layout, rows(layout, ROWS))
     headers, count = _read(path)

@@ -269,3 +269,52 @@ def test_a_kept_column_is_searchable_by_its_header(instance, tmp_path):
         both = search.search(session, SearchRequest(q="稀土 AND 代理机构=专利", mode="lexical"))
         assert [hit.application_no for hit in both.hits] == [number(42)]
         assert search.search(session, SearchRequest(q="代理机构=(北京) AND 代理机构=(知信)", mode="lexical")).total == 0
+
+
+# ---- each tool's own layout ---------------------------------------------------------------------------
+
+# Per tool: (tool detected, {header: the header that carries its field instead}, headers mapped to a field)
+TOOL_RULES = {
+    "cnipa_csv": ("cnipa", {}, {"申请(专利权)人": "applicants", "法律状态": "legal_status"}),
+    "incopat_xlsx": (
+        "incopat",
+        {"标题 (英文)": "标题 (中文)", "摘要 (英文)": "摘要 (中文)"}
+        | {"法律状态": "当前法律状态", "专利有效性": "当前法律状态"},
+        {"当前权利人": "patentees", "申请人": "applicants", "当前法律状态": "legal_status"},
+    ),
+    "patsnap_xlsx": (
+        "patsnap",
+        {},
+        {"申请(专利权)人": "applicants", "当前申请(专利权)人": "patentees", "简单法律状态": "legal_status"},
+    ),
+    "full60_xlsx": ("sixty", {}, {"当前权利人": "patentees", "申请人": "applicants"}),
+}
+
+
+@pytest.mark.parametrize("key", sorted(TOOL_RULES))
+def test_each_tools_export_arrives_whole(instance, tmp_path, key):
+    """The tool's own layout (title rows above the header included): the tool is recognised, every column is
+    mapped, kept or empty throughout, the stated rule picks among synonyms, kept cells reach the record, and
+    names are split on the tool's separator."""
+    from tests.export_layouts import LAYOUTS, rows, write_export
+
+    layout = LAYOUTS[key]
+    data = list(rows(layout, 5))
+    result = imported(write_export(tmp_path / f"{key}{layout.suffix}", layout, data))
+    tool, instead, mapped = TOOL_RULES[key]
+    assert (result["tool"], result["imported"], result["rejected"]) == (tool, 5, 0)
+    columns = {c["header"]: c for c in result["columns"]}
+    assert list(columns) == list(layout.headers)
+    assert {c["status"] for c in columns.values()} <= {"mapped", "kept", "empty"}
+    assert {h: c["instead"] for h, c in columns.items() if "instead" in c} == instead
+    assert {h: columns[h]["field"] for h in mapped} == mapped
+    kept = [h for h, c in columns.items() if c["status"] == "kept"]
+    first = dict(zip(layout.headers, data[0], strict=True))
+    number = first.get("申请号") or first.get("公开(公告)号")
+    record = patent(str(number))
+    for header in kept:
+        if str(first[header]).strip():
+            assert record.extra[header] == str(first[header]).strip(), header
+    separator = " | " if key == "patsnap_xlsx" else ";"
+    applicants_cell = next(str(first[h]) for h, field in mapped.items() if field == "applicants")
+    assert [a.name for a in record.applicants] == [n.strip() for n in applicants_cell.split(separator)]
