@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -280,3 +281,18 @@ def test_an_instance_adds_its_own_export_headers_without_code(instance, tmp_path
     synonyms.write_text('no_such_field = ["x"]\n', encoding="utf-8")
     broken = run_import(source)
     assert broken.exit_code == 2 and "no_such_field" in broken.stderr
+
+
+def test_a_failing_report_never_hides_why_the_import_stopped(tmp_path, monkeypatch):
+    """The report of an interrupted import is written on the way out; should that fail too, the import's own
+    error is what the caller sees."""
+
+    source = SimpleNamespace(headers=["申请号"], path=tmp_path / "x.csv")
+
+    def broken(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(importer, "_write_report", broken)
+    with pytest.raises(ValueError, match="the import's own error"), importer._report_file(tmp_path / "r.csv", source):
+        raise ValueError("the import's own error")
+    assert not (tmp_path / "r.lines").exists()

@@ -11,6 +11,7 @@ stored patent merges into it field by field (patents.provenance): nothing anothe
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
@@ -115,10 +116,15 @@ def _report_file(path: Path, source: RowSource) -> Iterator[_Report]:
     report = _Report(scratch.open("w", encoding="utf-8"), source.headers)
     try:
         yield report
-    finally:  # an interrupted import still reports the rows it had read
+    except BaseException:  # an interrupted import still reports the rows it had read, and fails with its own error
         report.close()
-        _write_report(scratch, path, report.headers, source.path.name)
-        scratch.unlink()
+        with contextlib.suppress(Exception):
+            _write_report(scratch, path, report.headers, source.path.name)
+        scratch.unlink(missing_ok=True)
+        raise
+    report.close()
+    _write_report(scratch, path, report.headers, source.path.name)
+    scratch.unlink()
 
 
 def _write_report(scratch: Path, path: Path, headers: list[str], filename: str) -> None:
