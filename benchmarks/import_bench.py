@@ -16,10 +16,6 @@ the highest sum of the resident set sizes (VmRSS) of that child and all its desc
 /proc, in MB. Beside it, the importing process's own high-water mark (its VmHWM, from the kernel). Both include the
 interpreter and its libraries (about 150-250 MB before the first row).
 
-When the product's reader refuses a layout's title rows (the 检索式 row incoPat and PatSnap write above the
-header), the file is written again without them and the line says so: the figure is then the rate of the same
-columns and rows, not of the file exactly as the tool writes it.
-
 Standard output: one JSON line per figure; standard error: progress. With ``--readme`` (default on) the table in
 benchmarks/README.md between the ``import-bench`` markers is rewritten.
 """
@@ -28,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import os
 import sys
@@ -43,8 +38,6 @@ import engine_bench
 from engine_bench import log
 from tests.export_layouts import LAYOUTS, Layout, rows, write_export
 
-from ipoc.patents.reading import FileRefused, open_rows
-
 START, END = "<!-- import-bench:start -->", "<!-- import-bench:end -->"
 DEFAULT_LAYOUTS = "cnipa_csv,incopat_xlsx,patsnap_xlsx"
 
@@ -52,21 +45,9 @@ DEFAULT_LAYOUTS = "cnipa_csv,incopat_xlsx,patsnap_xlsx"
 # --- the files -----------------------------------------------------------------------------------------------
 
 
-def write_file(layout: Layout, path: Path, count: int) -> str:
-    """The export as the tool writes it, or without its title rows when the product's reader refuses them (tried
-    on a five-row file first). Returns what was changed ("" when nothing)."""
-    note = ""
-    if layout.title_rows:
-        probe = write_export(path.with_name(f"probe{layout.suffix}"), layout, rows(layout, 5))
-        try:
-            with open_rows(probe):
-                pass
-        except FileRefused as exc:
-            log(f"{layout.key}: the reader refused the title rows: {exc.message}")
-            layout, note = dataclasses.replace(layout, title_rows=()), "title row dropped: the reader refused it"
-        probe.unlink()
+def write_file(layout: Layout, path: Path, count: int) -> None:
+    """The export exactly as the tool writes it, title rows above the header included."""
     write_export(path, layout, rows(layout, count))
-    return note
 
 
 # --- memory of the import's process tree ---------------------------------------------------------------------
@@ -157,14 +138,14 @@ def write_readme(results: list[dict], command: str) -> None:
         "Ratio = bare-insert rows/s ÷ import rows/s (target ≤ 3). Peak = import process and its "
         "indexing child together (the import process alone in brackets).",
         "",
-        "| layout | columns | file | rows | import | bare insert (floor) | ratio | peak memory | note |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| layout | columns | file | rows | import | bare insert (floor) | ratio | peak memory |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['layout']} ({r['database']}) | {r['columns']} | {r['file_mb']} MB {r['kind']} | "
             f"{r['records']:,} | {r['value']:,.0f} rows/s | {r['floor']:,.0f} rows/s | {r['ratio']}× | "
-            f"{r['tree_peak_rss_mb']:,.0f} MB ({r['peak_rss_mb']:,.0f} MB) | {r['file_note'] or '—'} |"
+            f"{r['tree_peak_rss_mb']:,.0f} MB ({r['peak_rss_mb']:,.0f} MB) |"
         )
     lines.append(END)
     engine_bench.replace_readme_section(lines)
@@ -192,16 +173,14 @@ def main() -> int:
         layout = LAYOUTS[key.strip()]
         path = args.workdir / f"{layout.key}-{args.rows}{layout.suffix}"
         start = time.perf_counter()
-        file_note = write_file(layout, path, args.rows)
+        write_file(layout, path, args.rows)
         size_mb = round(path.stat().st_size / 2**20, 1)
-        log(
-            f"{layout.key}: {args.rows:,} rows written in {time.perf_counter() - start:.0f} s, {size_mb} MB {file_note}"
-        )
+        log(f"{layout.key}: {args.rows:,} rows written in {time.perf_counter() - start:.0f} s, {size_mb} MB")
         for database in ["sqlite"] + (["postgresql"] if args.postgres else []):
             figures: list[dict] = []
             line = measure(args, layout, database, path, figures)
             about = {"layout": layout.key, "database": database, "columns": len(layout.headers)}
-            results.append({**line, **about, "kind": layout.kind, "file_mb": size_mb, "file_note": file_note})
+            results.append({**line, **about, "kind": layout.kind, "file_mb": size_mb})
         if not args.keep_files:
             path.unlink()
     if not args.no_readme:

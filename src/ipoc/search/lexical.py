@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +46,7 @@ from ipoc.search.text import Segmenter, fold, fold_many, name_key
 SCHEMA_VERSION = 4  # 2: original title/abstract in stored-only fields, not as stored token streams;
 # 3: every number form of a patent, names as units, grant date; 4: columns kept verbatim (extra)
 META_FILE = "ipoc-meta.json"
+_TEXTUAL = re.compile(r"[^\W\d_]")  # a letter of any script: text worth searching by word
 TEXT_FIELDS = ("title", "abstract", "claims", "applicants", "inventors")
 STORED_TEXT = {"title": "title_text", "abstract": "abstract_text"}  # stored apart: a stored pre-tokenized
 # field keeps every token in the doc store, which doubled the writer's cost per document
@@ -133,6 +134,8 @@ class LexicalIndex:
         self.segmenter = segmenter
         self.schema = _schema()
         self.writable = writable
+        # Kept columns repeat their values (受理局, 产业分类, 代理机构 …) across a file: segment each value once.
+        self._kept_words = lru_cache(maxsize=8192)(self._words_of_kept_value)
         opened: tantivy.Index | None = None
         if writable:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -215,6 +218,9 @@ class LexicalIndex:
     def num_docs(self) -> int:
         return self._searcher().num_docs
 
+    def _words_of_kept_value(self, value: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(word for word, _, _ in self.segmenter.spans(fold(value), folded=True)))
+
     def _document(self, doc: IndexDoc) -> tantivy.Document:
         out = tantivy.Document()
         out.add_integer("patent_id", doc.patent_id)
@@ -241,9 +247,10 @@ class LexicalIndex:
         for number in index_numbers(doc.application_no, doc.publication_no, doc.grant_no):
             out.add_text(NUMBER_FIELD, number)
         for header, value in doc.extra.items():
-            key = extra_key(header)
-            for word in dict.fromkeys(word for word, _, _ in spans(fold(value), folded=True)):
-                out.add_text(EXTRA_FIELD, f"{key}={word}")
+            if _TEXTUAL.search(value):  # counts, dates and amounts are shown, not searched by word
+                key = extra_key(header)
+                for word in self._kept_words(value):
+                    out.add_text(EXTRA_FIELD, f"{key}={word}")
         for name in ("kind", "status_class", "region_name"):
             if value := getattr(doc, name):
                 out.add_text(name, value)
