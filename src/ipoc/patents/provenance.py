@@ -142,7 +142,9 @@ def _takes(attr: str, old: Any, new: Any, carried_attrs: frozenset[str], tool: s
 
 
 def _foreign_over_chinese(attr: str, old: Any, new: Any) -> bool:
-    return attr in _FOREIGN_TEXT and isinstance(old, str) and bool(_HAN.search(old)) and not _HAN.search(str(new))
+    """Whether ``new`` is a foreign text about to replace the Chinese ``old`` (of a title or abstract)."""
+    chinese = isinstance(old, str) and bool(_HAN.search(old))
+    return attr in _FOREIGN_TEXT and chinese and isinstance(new, str) and bool(new) and not _HAN.search(new)
 
 
 def initial_sources(record_attrs: frozenset[str], extra: Mapping[str, str], job_id: int) -> dict[str, int]:
