@@ -318,3 +318,27 @@ def test_each_tools_export_arrives_whole(instance, tmp_path, key):
     separator = " | " if key == "patsnap_xlsx" else ";"
     applicants_cell = next(str(first[h]) for h, field in mapped.items() if field == "applicants")
     assert [a.name for a in record.applicants] == [n.strip() for n in applicants_cell.split(separator)]
+
+
+def test_a_legacy_xls_uploaded_through_the_page_is_imported(client, session, tmp_path):
+    """Through the real upload: the page accepts .xls, and its title row is skipped."""
+    import xlwt
+
+    from ipoc.auth.roles import Role
+    from tests.conftest import login, make_user
+    from tests.test_patent_pages import count_of, upload, wait_for_job
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("检索结果")
+    table = [["专利检索结果"], ["申请号", "发明名称", "申请人"], [number(51), "一种奶酪的发酵方法", "某乳业公司"]]
+    for r, row in enumerate(table):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    book.save(str(tmp_path / "old.xls"))
+    make_user(session, "regionadmin", Role.REGION_ADMIN)
+    login(client, "regionadmin")
+    response = upload(client, "old.xls", (tmp_path / "old.xls").read_bytes())
+    assert response.status_code == 303, response.text
+    done = wait_for_job(client, response.headers["location"])
+    assert count_of(done, "imported") == 1 and count_of(done, "rejected") == 0
+    assert patent(number(51)).title == "一种奶酪的发酵方法"

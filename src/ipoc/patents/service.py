@@ -83,7 +83,7 @@ def _upload_path(name: str, filename: str) -> Path:
     """Where an uploaded export is kept, under ``name`` with the upload's own (allowed) suffix."""
     suffix = Path(filename).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
-        raise InvalidInput("只接受 CSV、XLSX 或 JSONL 文件", field="file")
+        raise InvalidInput("只接受 CSV、XLSX、XLS 或 JSONL 文件", field="file")
     return get_settings().uploads_dir / "imports" / f"{name}{suffix}"
 
 
