@@ -342,3 +342,16 @@ def test_a_legacy_xls_uploaded_through_the_page_is_imported(client, session, tmp
     done = wait_for_job(client, response.headers["location"])
     assert count_of(done, "imported") == 1 and count_of(done, "rejected") == 0
     assert patent(number(51)).title == "一种奶酪的发酵方法"
+
+
+def test_another_offices_number_is_found_in_any_notation(instance, tmp_path):
+    from ipoc.search import service as search
+    from ipoc.search.schemas import SearchRequest
+
+    imported(write_csv(tmp_path / "gp.csv", GOOGLE, [google_row("US-2015112182-A1", "Fractional flow reserve")]))
+    with session_scope() as session:
+        for typed in ("US20150112182A1", "US 2015/0112182 A1", "PN=US20150112182", "US-2015112182-A1"):
+            hits = search.search(session, SearchRequest(q=typed, mode="lexical")).hits
+            assert [hit.application_no for hit in hits] == ["US20150112182A1"], typed
+        # a standard's number in free text is text, not a foreign patent number
+        assert search.search(session, SearchRequest(q="GB50016", mode="lexical")).total == 0

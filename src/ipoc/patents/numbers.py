@@ -169,6 +169,10 @@ def _squeeze(number: str) -> str:
 
 
 _SEARCH_SHAPE = re.compile(r"(?:CN|ZL)?\d{7,13}(?:\.?[0-9X])?(?:[A-Z]\d?)?")
+# Another office's publication number as typed (US8271025B2, WO2015/123456), for the offices named in OFFICE_NAMES.
+_FOREIGN_SHAPE = re.compile(
+    rf"(?:{'|'.join(sorted(set(OFFICE_NAMES) - {'CN'}))})(?:RE|PP|[A-Z])?\d{{5,13}}(?:[A-Z]\d?)?"
+)
 _KIND_CODE = re.compile(r"[A-Z]\d?$")
 
 
@@ -188,10 +192,16 @@ def index_numbers(application_no: str, *numbers: str | None) -> set[str]:
 
 def search_numbers(raw: str, *, application: bool = True, publication: bool = True) -> set[str]:
     """The index forms a typed number may mean, in any notation (ZL/CN prefix, dots, spaces, full width, with or
-    without check character or kind code); empty when the text is not a patent number. A bare run of digits
+    without check character or kind code; another office's publication number); empty when the text is not a
+    patent number. A bare run of digits
     counts only as an application number (with its check character, or a body whose type digit fits), so a
     year or an amount is never taken for a number."""
     text = _fold(raw).replace("-", "")
+    foreign = text.replace("/", "").replace(",", "")
+    # In free text another office's number needs its kind code (US8271025B2): GB50016 is a standard, not a patent.
+    if publication and _FOREIGN_SHAPE.fullmatch(foreign) and (not application or _KIND_CODE.search(foreign)):
+        with contextlib.suppress(InvalidInput):
+            return {normalise_publication_no(foreign) or ""} - {""}
     if not _SEARCH_SHAPE.fullmatch(text):
         return set()
     found = _application_forms(text) if application else set()

@@ -427,7 +427,7 @@ FALLBACK_NOTICE = "输入内容不是完整的检索式（{reason}），已按�
 _DELIBERATE = re.compile(
     r"(?<![A-Za-z])(?P<code>[A-Za-z]{2,6})\s*[=:＝：]|(?P<name>[\u4e00-\u9fff（）()]{2,8})\s*[=＝]|(?:^|\s)(?:AND|OR|NOT)(?:\s|$)"
 )
-_SPACED_NUMBER = re.compile(r"(?:(?:CN|ZL)\s*)?\d[\d\s.]{6,20}[\dX](?:\s*[A-Z]\d?)?(?![\w])", re.IGNORECASE)
+_SPACED_NUMBER = re.compile(r"(?:(?:CN|ZL|[A-Z]{2})\s*)?\d[\d\s./]{6,20}[\dX](?:\s*[A-Z]\d?)?(?![\w])", re.IGNORECASE)
 _SENTENCE = re.compile(r"[，。；：、！？,;!?\n]|\d\s*[)）]|[(（]\s*\d\s*[)）]")
 NATURAL_MIN_WORDS = 5  # an unspaced run of this many content words is a description, not a keyword
 NATURAL_MIN_KEYWORDS = 9  # space-separated keywords are ANDed up to this many
@@ -452,7 +452,8 @@ def read(query: str) -> Reading:
 
 
 def _joined_number(match: re.Match[str]) -> str:
-    """ "ZL 2022 1 0123456.1" → "ZL202210123456.1" when it is a patent number; other text is left alone."""
+    """ "ZL 2022 1 0123456.1" → "ZL202210123456.1", "US 2015/0112182 A1" → "US2015/0112182A1" when it is a patent
+    number; other text is left alone."""
     compact = "".join(match[0].split())
     return compact if number_variants(compact) else match[0]
 
