@@ -107,5 +107,10 @@ def test_import_page_shows_progress_then_counts(site, tmp_path, import_gate):
     sync_api.expect(counts.locator("[data-count=imported]")).to_have_text("1")
     sync_api.expect(counts.locator("[data-count=rejected]")).to_have_text("1")
     sync_api.expect(page.get_by_test_id("report-link")).to_be_visible()
+    columns = page.get_by_test_id("import-columns")  # where each column went, folded until asked for
+    title_column = columns.locator("tr", has_text="发明名称")
+    sync_api.expect(title_column).to_be_hidden()
+    columns.locator("summary").click()
+    sync_api.expect(title_column).to_contain_text("已映射到名称")
     assert any(u.endswith("/progress") for u in site.requests), "the outcome came through htmx polling"
     site.assert_only_local_requests()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from ipoc.jobs import service as jobs
+from ipoc.patents import service as patents
+from ipoc.patents.provenance import TOOLS
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.templating import render, templates
@@ -20,7 +22,15 @@ IMPORT_COUNTS = [
 
 
 def _ctx(job) -> dict:
-    return {"title": f"{job.kind_label} #{job.id}", "job": job, "import_counts": IMPORT_COUNTS}
+    columns = patents.column_destinations(job.result.get("columns", [])) if job.kind == "import" else []
+    return {
+        "title": f"{job.kind_label} #{job.id}",
+        "job": job,
+        "import_counts": IMPORT_COUNTS,
+        "columns": columns,
+        "column_status": patents.COLUMN_STATUS,
+        "tools": TOOLS,
+    }
 
 
 @router.get("/jobs/{job_id}")

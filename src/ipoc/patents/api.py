@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Request, UploadFile, status
 from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
 
 from ipoc.jobs.schemas import JobOut
 from ipoc.patents import rights, rights_records
@@ -31,8 +32,22 @@ router = APIRouter(tags=["专利"])
 
 @router.get("/patents/{application_no}", response_model=PatentOut)
 def get_patent(application_no: str, session: DB):
-    """One patent by application number, in any notation (CN/ZL prefix, no dot, full-width digits)."""
-    return PatentOut.model_validate(patents.get_patent(session, application_no))
+    """One patent by application number in any notation (CN/ZL prefix, no dot, full-width digits), or by
+    publication number of any office (``US 8271025 B2``); with its simple family, the columns kept verbatim
+    (``extra``) and the import each field last came from (``sources``)."""
+    return patent_out(session, patents.get_patent(session, application_no))
+
+
+_RESOLVED = ("sources", "family_members")  # read through the session, not off the record
+
+
+def patent_out(session: Session, patent: Patent) -> PatentOut:
+    on_record = {name: getattr(patent, name) for name in PatentOut.model_fields if name not in _RESOLVED}
+    resolved = {
+        "sources": patents.import_sources(session, patent),
+        "family_members": patents.family_of(session, patent),
+    }
+    return PatentOut.model_validate(on_record | resolved)
 
 
 @router.get("/patents/{application_no}/rights", response_model=HoldingOut)
@@ -72,9 +87,12 @@ def similar_patents(application_no: str, session: DB, limit: int = 10):
 
 @router.post("/patents/imports", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
 def upload_import(request: Request, session: DB, p: Staff, file: Annotated[UploadFile, File()]):
-    """Start an import of a CSV/XLSX/JSONL export; poll ``/api/v1/jobs/{id}`` for progress and counts. An import
-    that writes new or changed patents queues the embedding of their passages (its result names the ``embed``
-    job as ``embedding_job``); search answers count what is still pending in ``pending_embeddings``."""
+    """Start an import of a CSV/XLSX/JSONL export; poll ``/api/v1/jobs/{id}`` for progress and counts. The finished
+    job's ``result`` names the export ``tool`` and lists ``columns``: per column of the file its ``column`` number,
+    ``header``, ``status`` (mapped | kept | empty), the ``field`` it fills, how many rows ``filled`` it, and where a
+    synonym column won, ``instead``. An import that writes new or changed patents queues the embedding of their
+    passages (its result names the ``embed`` job as ``embedding_job``); search answers count what is still pending
+    in ``pending_embeddings``."""
     job, _path = patents.receive_upload(session, file, owner_id=p.user_id)
     session.commit()  # the committed job wakes this process's job runner, where there is one
     return JobOut.model_validate(job)

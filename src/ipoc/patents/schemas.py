@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ipoc.schemas import Id, Input
+from ipoc.schemas import Id, Input, Timestamp
 
 
 def _split_list(value: object) -> object:
@@ -39,13 +39,44 @@ class LegalEventOut(BaseModel):
     detail: dict[str, Any]
 
 
+class FieldSourceOut(BaseModel):
+    """The import a field last came from."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    job_id: int
+    file: str = Field(description="the imported file's name; '' when the job record is gone")
+    tool: str = Field(description="the export tool's key (cnipa, incopat, patsnap, cnki, google, sixty, other)")
+    tool_label: str
+    imported_at: Timestamp | None
+
+
+class FamilyMemberOut(BaseModel):
+    """A member of the patent's simple family: stored (``link`` to its page) or only named in 同族 (未收录)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    office: str
+    office_name: str
+    number: str = Field(description="publication number (or the stored record's key where it has none)")
+    kind_code: str
+    kind_label: str
+    status_label: str = Field(description="the stored record's status; 未收录 when not stored")
+    link: str | None
+
+
 class PatentOut(BaseModel):
     """Public bibliographic data of a patent (all of it is published by the patent office)."""
 
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    application_no: str
+    application_no: str = Field(
+        description="the record's key: the CN application number, else the publication number (see number_label)"
+    )
+    number_label: str = Field(description="申请号, or 公开号 for a document known only by its publication number")
+    office: str = Field(description="the office's code: CN, US, EP, WO, JP, KR, TW …")
+    family_key: str | None = Field(description="shared by the members of one simple family")
     publication_no: str | None
     grant_no: str | None
     kind: str | None
@@ -74,6 +105,11 @@ class PatentOut(BaseModel):
     cited_count: int | None
     citing_count: int | None
     events: list[LegalEventOut]
+    extra: dict[str, str] = Field(description="the export's columns no field carries, verbatim, by header")
+    sources: dict[str, FieldSourceOut] = Field(
+        default_factory=dict, description="field (or extra:<header>) → the import it last came from"
+    )
+    family_members: list[FamilyMemberOut] = Field(default_factory=list, description="the simple family, CN first")
 
     @field_validator("applicants", mode="before")
     @classmethod

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi import UploadFile
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ipoc import clock
 from ipoc.auth.roles import Principal
 from ipoc.config import get_settings
 from ipoc.db import session_scope
@@ -19,8 +24,16 @@ from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job
 from ipoc.patents.importer import ImportResult, import_file
 from ipoc.patents.ipc import normalise_ipc
-from ipoc.patents.models import IndustryDatabase, IndustryDatabasePatent, Patent
-from ipoc.patents.numbers import normalise_application_no, normalise_publication_no, strip_kind
+from ipoc.patents.models import KIND_LABELS, IndustryDatabase, IndustryDatabasePatent, Patent
+from ipoc.patents.numbers import (
+    OFFICE_NAMES,
+    kind_code,
+    kind_from_cn_publication,
+    normalise_application_no,
+    normalise_publication_no,
+    strip_kind,
+)
+from ipoc.patents.provenance import FIELD_LABELS, TOOLS
 from ipoc.patents.reading import FileRefused
 from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.models import Industry
@@ -212,6 +225,159 @@ def databases_of(session: Session, patent: Patent) -> list[IndustryDatabase]:
         session.scalars(select(IndustryDatabasePatent.database_id).where(IndustryDatabasePatent.patent_id == patent.id))
     )
     return [db for db in list_databases(session) if db.id in added or matches_definition(db, patent)]
+
+
+# --- a patent's family and where its fields came from --------------------------------------------------
+
+MAX_FAMILY = 200  # members shown; a family id shared by more is a tool's mistake, not a family
+# A publication number in a 同族 cell: office, optional letter (TWI…, JPH…), digits with the separators tools
+# write (US 2022/0123456 A1), optional kind code; not inside a longer word or number.
+_LISTED_NUMBER = re.compile(r"(?<![A-Z0-9])[A-Z]{2}[ -]?[A-Z]?\d[\d/.,-]{3,15}\d(?:[ -]?[A-Z]\d?)?(?![A-Z0-9])")
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    """One member of a patent's simple family as its page lists it: stored (linked) or only named in 同族."""
+
+    office: str
+    office_name: str
+    number: str
+    kind_code: str
+    kind_label: str
+    status_label: str
+    link: str | None
+
+
+def family_of(session: Session, patent: Patent) -> list[FamilyMember]:
+    """The other stored patents of the same family key, then the numbers the patent's 同族 cell names that are
+    not stored (未收录); CN first, then by office and number."""
+    stored = _stored_family(session, patent)
+    listed = _listed_numbers(patent.family)
+    known = _keys_of([patent, *stored])
+    if wanted := {strip_kind(n) for n in listed} - known:  # named in 同族 and stored under another family key
+        match = or_(Patent.publication_key.in_(wanted), Patent.application_no.in_(wanted))
+        stored += session.scalars(select(Patent).where(match).order_by(Patent.id).limit(MAX_FAMILY)).all()
+        known = _keys_of([patent, *stored])
+    members = [_stored_member(p) for p in stored]
+    members += [_listed_member(n) for n in listed if strip_kind(n) not in known]
+    return sorted(members, key=lambda m: (m.office != "CN", m.office, m.number))[:MAX_FAMILY]
+
+
+def _keys_of(patents: list[Patent]) -> set[str]:
+    """What a number named in 同族 is compared with: each record's key and its publication number sans kind."""
+    return {p.application_no for p in patents} | {p.publication_key for p in patents if p.publication_key}
+
+
+def _stored_family(session: Session, patent: Patent) -> list[Patent]:
+    if not patent.family_key:
+        return []
+    same = select(Patent).where(Patent.family_key == patent.family_key, Patent.id != patent.id)
+    return list(session.scalars(same.order_by(Patent.id).limit(MAX_FAMILY)))
+
+
+def _listed_numbers(text: str | None) -> list[str]:
+    """The publication numbers a 同族 cell names, normalised, each once (a cell may repeat stages: A and B)."""
+    found: dict[str, str] = {}
+    for match in _LISTED_NUMBER.finditer(unicodedata.normalize("NFKC", text or "").upper()):
+        try:
+            number = normalise_publication_no(match.group(0))
+        except InvalidInput:
+            continue
+        if number:
+            found.setdefault(strip_kind(number), number)
+    return list(found.values())
+
+
+def _stored_member(patent: Patent) -> FamilyMember:
+    number = patent.publication_no or patent.application_no
+    return FamilyMember(
+        office=patent.office,
+        office_name=OFFICE_NAMES.get(patent.office, patent.office),
+        number=number,
+        kind_code=kind_code(number) if patent.publication_no or not patent.has_application_no else "",
+        kind_label=patent.kind_label,
+        status_label=patent.status_label,
+        link=f"/patents/{patent.application_no}",
+    )
+
+
+def _listed_member(number: str) -> FamilyMember:
+    office = number[:2]
+    return FamilyMember(
+        office=office,
+        office_name=OFFICE_NAMES.get(office, office),
+        number=number,
+        kind_code=kind_code(number),
+        kind_label=KIND_LABELS.get(kind_from_cn_publication(number) or "", ""),
+        status_label="未收录",
+        link=None,
+    )
+
+
+@dataclass(frozen=True)
+class FieldSource:
+    """The import a field last came from: the file, the tool that exported it and when it was imported."""
+
+    job_id: int
+    file: str
+    tool: str  # a key of provenance.TOOLS, "" when the job is gone
+    imported_at: datetime | None
+
+    @property
+    def tool_label(self) -> str:
+        return TOOLS.get(self.tool, self.tool)
+
+    @property
+    def hover(self) -> str:
+        if not self.file:
+            return f"来源：导入任务 #{self.job_id}（任务记录已清理）"
+        when = clock.beijing(self.imported_at)
+        return f"来源：{self.file}（{self.tool_label}），{when} 导入（任务 #{self.job_id}）"
+
+
+def import_sources(session: Session, patent: Patent) -> dict[str, FieldSource]:
+    """Attribute (or ``extra:<header>``) → the import it last came from, the jobs read in one query."""
+    job_ids = set((patent.sources or {}).values())
+    jobs_by_id = {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(job_ids)))} if job_ids else {}
+    return {attr: _field_source(job_id, jobs_by_id.get(job_id)) for attr, job_id in (patent.sources or {}).items()}
+
+
+def _field_source(job_id: int, job: Job | None) -> FieldSource:
+    if job is None:
+        return FieldSource(job_id, "", "", None)
+    file = (job.params or {}).get("filename") or job.label
+    return FieldSource(job_id, file, (job.result or {}).get("tool", ""), job.finished_at or job.created_at)
+
+
+def field_sources(session: Session, patent: Patent) -> dict[str, str]:
+    """Attribute → the text shown on hover over that field on the patent page."""
+    return {attr: source.hover for attr, source in import_sources(session, patent).items()}
+
+
+# --- where each column of an imported file went ------------------------------------------------------------
+
+# Fields of an export file with no stored attribute of their own name (provenance.FIELD_LABELS names the rest).
+_FILE_FIELD_LABELS = FIELD_LABELS | {
+    "application_no": "申请号", "applicant_type": "申请人类型", "legal_events": "法律事件", "link": "公开号（链接）",
+    "priority_date": "优先权日", "family_id": "同族编号", "lapse_date": "失效日", "transfer_date": "转让日",
+    "transfer_from": "转让人", "transfer_to": "受让人", "transfer_info": "转让信息", "licence_date": "许可日",
+    "licence_type": "许可类型", "licensor": "许可人", "licensee": "被许可人", "licence_term_start": "许可期限起",
+    "licence_term_end": "许可期限止", "licence_info": "许可信息", "pledge_date": "质押日", "pledgee": "质权人",
+    "pledgor": "出质人", "pledge_release_date": "质押解除日", "pledge_info": "质押信息",
+    "invalidation_date": "无效宣告日", "invalidation_decision": "无效宣告决定", "invalidation_info": "无效宣告信息",
+}  # fmt: skip
+COLUMN_STATUS = {"mapped": "已映射", "kept": "原样保留", "empty": "全空"}
+
+
+def column_destinations(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An import result's column report with where each column went in words, for the job page."""
+    return [column | {"destination": _destination(column)} for column in columns]
+
+
+def _destination(column: dict[str, Any]) -> str:
+    if column["status"] == "mapped":
+        return f"已映射到{_FILE_FIELD_LABELS.get(column['field'], column['field'])}"
+    return "原样保留在其他字段" if column["status"] == "kept" else "全空"
 
 
 # --- jobs started from the web: import, export ----------------------------------------------------------

@@ -24,6 +24,7 @@ from ipoc.patents.models import (
     SUSPENSION_REASONS,
     Patent,
 )
+from ipoc.patents.numbers import OFFICE_NAMES
 from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.service import list_industries
 from ipoc.schemas import PathId
@@ -192,6 +193,9 @@ def _patent_page(request: Request, session: Session, p: Principal, patent: Paten
         "similar": search.similar(session, patent, limit=10),
         "has_vector": _has_vector(patent),
         "rights_error": "",
+        "office_name": OFFICE_NAMES.get(patent.office, patent.office),
+        "family": patents.family_of(session, patent),
+        "sources": patents.field_sources(session, patent),
     }
     return render(request, "patents/detail.html", ctx | _rights_context(session, p, patent) | extra, status_code)
 
