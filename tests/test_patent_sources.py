@@ -355,3 +355,12 @@ def test_another_offices_number_is_found_in_any_notation(instance, tmp_path):
             assert [hit.application_no for hit in hits] == ["US20150112182A1"], typed
         # a standard's number in free text is text, not a foreign patent number
         assert search.search(session, SearchRequest(q="GB50016", mode="lexical")).total == 0
+
+
+def test_every_field_a_column_can_map_to_has_a_chinese_name():
+    """The import result and the job page name each destination in Chinese, never by its identifier."""
+    from ipoc.patents.reading import load_synonyms
+    from ipoc.patents.service import field_label
+
+    fields = set(load_synonyms().values())
+    assert {f for f in fields if not any("\u4e00" <= ch <= "\u9fff" for ch in field_label(f))} == set()

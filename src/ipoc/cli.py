@@ -286,9 +286,15 @@ def audit_verify() -> None:
 
 def _column_summary(columns: list[dict]) -> str:
     """One line per kind of destination: which columns were mapped, kept verbatim, or empty throughout."""
+    from ipoc.patents.service import field_label
+
     lines = []
     for status, label in (("mapped", "已映射"), ("kept", "原样保留（其他字段）"), ("empty", "全空")):
-        headers = [c["header"] + (f"→{c['field']}" if c["field"] else "") for c in columns if c["status"] == status]
+        headers = [
+            c["header"] + (f"→{field_label(c['field'])}" if c["field"] else "")
+            for c in columns
+            if c["status"] == status
+        ]
         if headers:
             lines.append(f"{label} {len(headers)} 列：{'、'.join(headers)}")
     return "\n".join(lines)

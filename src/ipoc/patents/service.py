@@ -365,6 +365,7 @@ _FILE_FIELD_LABELS = FIELD_LABELS | {
     "licence_term_end": "许可期限止", "licence_info": "许可信息", "pledge_date": "质押日", "pledgee": "质权人",
     "pledgor": "出质人", "pledge_release_date": "质押解除日", "pledge_info": "质押信息",
     "invalidation_date": "无效宣告日", "invalidation_decision": "无效宣告决定", "invalidation_info": "无效宣告信息",
+    "text_bundle": "名称、关键词和摘要（合并的一列）",
 }  # fmt: skip
 COLUMN_STATUS = {"mapped": "已映射", "kept": "原样保留", "empty": "全空"}
 
@@ -374,9 +375,14 @@ def column_destinations(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [column | {"destination": _destination(column)} for column in columns]
 
 
+def field_label(field: str) -> str:
+    """The Chinese name of a field an export column can be mapped to."""
+    return _FILE_FIELD_LABELS.get(field, field)
+
+
 def _destination(column: dict[str, Any]) -> str:
     if column["status"] == "mapped":
-        return f"已映射到{_FILE_FIELD_LABELS.get(column['field'], column['field'])}"
+        return f"已映射到{field_label(column['field'])}"
     return "原样保留在其他字段" if column["status"] == "kept" else "全空"
 
 
