@@ -211,10 +211,10 @@ def test_failed_import_leaves_database_and_index_consistent(instance, tmp_path, 
     source = write_csv(tmp_path / "big.csv", rows)
     real_parse = importer.parse_row
 
-    def crash_at_row_25(row_no, raw, headers):
+    def crash_at_row_25(row_no, raw, headers, **options):
         if row_no == 25:
             raise RuntimeError("power cut")
-        return real_parse(row_no, raw, headers)
+        return real_parse(row_no, raw, headers, **options)
 
     monkeypatch.setattr(importer, "parse_row", crash_at_row_25)
     monkeypatch.setattr(importer, "BATCH_SIZE", 10)

@@ -375,3 +375,11 @@ def test_real_sixty_column_sample(tmp_path: Path) -> None:
                                                                    ["B64U 20/80", "B64U 101/30"])  # fmt: skip
     assert (first.province, first.applicant_types, first.status_class) == ("河南省", ["institute"], "valid")
     assert first.first_claim.startswith("1.一种无人机机载多功能盒")
+
+
+def test_month_first_dates_only_where_the_file_writes_them() -> None:
+    """Google Patents writes 9/18/2012 (a US locale): read month first there, and only there."""
+    assert parse_date("5/1/2023", month_first=True) == date(2023, 5, 1)
+    assert parse_date("9/18/2012", month_first=True) == date(2012, 9, 18)
+    with pytest.raises(ValueError, match="日期不存在"):
+        parse_date("18/9/2012", month_first=True)

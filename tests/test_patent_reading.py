@@ -162,7 +162,7 @@ def test_title_rows_above_the_header_are_skipped(tmp_path: Path, style: str) -> 
 def test_the_header_is_searched_in_the_first_thirty_rows_only(tmp_path: Path) -> None:
     titles = "".join(f"导出说明第{i}行\n" for i in range(30))
     path = write(tmp_path, "a.csv", f"{titles}{CNIPA_HEADER}\n{CNIPA_ROW}\n")
-    with pytest.raises(FileRefused, match="没有申请号列。找到的表头：导出说明第0行"):
+    with pytest.raises(FileRefused, match="没有申请号列，也没有公开号列。找到的表头：导出说明第0行"):
         open_rows(path)
     path = write(tmp_path, "b.csv", f"{titles[titles.index('导出说明第1行') :]}{CNIPA_HEADER}\n{CNIPA_ROW}\n")
     with open_rows(path) as source:
@@ -259,12 +259,12 @@ def test_xls_with_title_rows_dates_and_numbers(tmp_path: Path) -> None:
     assert items[0] == (
         5,
         {"application_no": NO, "application_date": "2010-02-09", "publication_date": "2011-07-20 09:30:00",
-         "family_size": "3", "title": "一种方法"},
+         "family_size": "3", "title": "一种方法", "extra:申请号(数字)": "201010110545"},
     )  # fmt: skip
     assert items[1] == (6, {"application_no": NO, "application_date": "", "publication_date": "", "family_size": "2.5",
                             "title": "短行"})  # fmt: skip
     assert [row for row, _ in items] == [5, 6, 8]
-    assert source.headers[5] == "申请号(数字)"  # mapped to application_no too, but the first such column wins
+    assert source.superseded == {"申请号(数字)": "申请号"}  # names application_no too: the first wins, it is kept
 
 
 def test_xls_number_cells_that_are_integers_lose_the_decimal_point(tmp_path: Path) -> None:

@@ -111,7 +111,7 @@ def test_ccf2022_jsonl(name: str, count: int) -> None:
 def test_taiwan_patent_nodes() -> None:
     source, rows = read(SHARED / "tw-patents" / "node" / "patent.csv")
     assert (source.headers_by_field, len(rows)) == ({"title": "title"}, 8665)
-    assert rows[0] == (2, {"title": "新型ＣＲＩＳＰＲ酶以及系統"})
+    assert rows[0] == (2, {"title": "新型ＣＲＩＳＰＲ酶以及系統", "extra:uuid": "21db563b-5b9f-42a6-a167-f64ba356a4f8"})
 
 
 # ---- the 60-column commercial export, as the CSV, XLSX and XLS a person would save it ----------------

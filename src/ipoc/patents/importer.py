@@ -73,6 +73,11 @@ class _Import:
     tool: str
     carried: frozenset[str]
 
+    @property
+    def month_first(self) -> bool:
+        """Google Patents writes its dates in a US locale (9/18/2012): month/day/year, for the whole file."""
+        return self.tool == "google"
+
 
 class _Batch(dict[str, "_Pending"]):
     """Pending rows by key, and by publication key: one document written two ways in one file is one row."""
@@ -163,7 +168,7 @@ def import_file(
         batch = _Batch()
         for item in source:
             result.rows += 1
-            pending = _validate(item, source.current_cells, headers_by_field, report, result)
+            pending = _validate(item, source.current_cells, headers_by_field, report, result, run.month_first)
             if pending is not None and _admit(pending, batch, report, result) and len(batch) >= batch_size:
                 _flush(batch, run, report, result)
                 batch = _Batch()
@@ -185,13 +190,14 @@ def _validate(
     headers_by_field: dict[str, str],
     report: _Report,
     result: ImportResult,
+    month_first: bool,
 ) -> _Pending | None:
     if isinstance(item, RowIssue):
         report.add(item, cells)
         result.rejected += 1
         return None
     row_no, raw = item
-    parsed = parse_row(row_no, raw, headers_by_field)
+    parsed = parse_row(row_no, raw, headers_by_field, month_first=month_first)
     if isinstance(parsed, list):
         for issue in parsed:
             report.add(issue, cells)

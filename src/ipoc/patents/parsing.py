@@ -30,7 +30,7 @@ from ipoc.patents.records import EXTRA, LegalEventRecord, PatentRecord, RowIssue
 
 _DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")  # Google Patents in a US locale: month/day/year
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _TIME_TAIL = re.compile(r"(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _NO_DATE = {"", "0", "00000000", "0000-00-00", "-", "—", "无"}
 _DATE_IN_TEXT = re.compile(r"\d{4}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,2}\s*日?|(?<!\d)\d{8}(?!\d)")
@@ -41,8 +41,11 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-def parse_date(text: str | None) -> date | None:
-    """A date in any usual export notation; None when empty; ValueError (Chinese) when not a real date."""
+def parse_date(text: str | None, *, month_first: bool = False) -> date | None:
+    """A date in any usual export notation; None when empty; ValueError (Chinese) when not a real date.
+
+    ``5/1/2023`` is ambiguous and refused, unless the file is known to write month/day/year (``month_first``:
+    Google Patents' exports, written in a US locale)."""
     if not text:  # most date columns of a row are empty: skip the folding (same answer, a third of parse time)
         return None
     folded = _TIME_TAIL.sub("", _fold(text or ""))
@@ -51,7 +54,7 @@ def parse_date(text: str | None) -> date | None:
     match = _DATE.fullmatch(folded) or _COMPACT_DATE.fullmatch(folded)
     if match is not None:
         year, month, day = (int(part) for part in match.groups())
-    elif us := _US_DATE.fullmatch(folded):
+    elif month_first and (us := _US_DATE.fullmatch(folded)):
         month, day, year = (int(part) for part in us.groups())
     else:
         raise ValueError("日期格式无法识别")
@@ -340,10 +343,13 @@ _DATE_LIST_FIELDS = ("transfer_date", "licence_date", "pledge_date", "pledge_rel
 class _Row:
     """Cell access with the header names issues must report."""
 
-    def __init__(self, row_no: int, raw: dict[str, str], headers_by_field: dict[str, str]) -> None:
+    def __init__(
+        self, row_no: int, raw: dict[str, str], headers_by_field: dict[str, str], *, month_first: bool = False
+    ) -> None:
         self.row_no = row_no
         self.raw = raw
         self.headers = headers_by_field
+        self.month_first = month_first
         self.errors: list[RowIssue] = []
         self.warnings: list[RowIssue] = []
         self.dates: dict[str, date | None] = {}
@@ -366,7 +372,7 @@ class _Row:
 
     def _date(self, field: str, text: str | None) -> date | None:
         try:
-            return parse_date(text)
+            return parse_date(text, month_first=self.month_first)
         except ValueError as exc:
             self.issue(field, f"{exc}：{text}")
             return None
@@ -587,9 +593,12 @@ def _unbundle(raw: dict[str, str]) -> dict[str, str]:
     return filled
 
 
-def parse_row(row_no: int, raw: dict[str, str], headers_by_field: dict[str, str]) -> PatentRecord | list[RowIssue]:
-    """A record, or every reason the row is rejected (fields named by the file's own headers)."""
-    row = _Row(row_no, _unbundle(raw) if "text_bundle" in raw else raw, headers_by_field)
+def parse_row(
+    row_no: int, raw: dict[str, str], headers_by_field: dict[str, str], *, month_first: bool = False
+) -> PatentRecord | list[RowIssue]:
+    """A record, or every reason the row is rejected (fields named by the file's own headers); ``month_first`` for
+    a file known to write dates as month/day/year."""
+    row = _Row(row_no, _unbundle(raw) if "text_bundle" in raw else raw, headers_by_field, month_first=month_first)
     publication_no = _publication_no(row)
     application_no = _key(row, publication_no)
     title = row.get("title")
