@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 
 from ipoc.errors import InvalidInput
 from ipoc.patents.ipc import normalise_ipc, split_ipc_list
@@ -92,8 +93,10 @@ def split_names(raw: str | None) -> list[str]:
     return names
 
 
+@lru_cache(maxsize=1 << 16)
 def applicant_type(name: str) -> str:
-    """enterprise | university | institute | individual from the name; other when nothing tells."""
+    """enterprise | university | institute | individual from the name; other when nothing tells (cached: the same
+    applicants fill an export, and each call scans a dozen word lists)."""
     if "大学" in name or _LATIN_UNIVERSITY.search(name):
         return "university"
     if any(word in name for word in ("研究院", "研究所", "科学院", "研究中心", "实验室", "设计院", "医院")):
