@@ -228,7 +228,7 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
-        command = [sys.executable, "-m", "uvicorn", "--factory", "ipoc.web.app:create_app"]
+        command = [sys.executable, "-m", "uvicorn", "--factory", "ipoc.shell.app:create_app"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--no-access-log"]
         self.process = subprocess.Popen(command, env=self.env)
         deadline = time.monotonic() + 60

@@ -203,7 +203,7 @@ def session(instance) -> Iterator[Session]:
 
 @pytest.fixture
 def app(instance):
-    from ipoc.web.app import create_app
+    from ipoc.shell.app import create_app
 
     return create_app(instance)
 

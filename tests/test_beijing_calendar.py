@@ -269,7 +269,7 @@ def _naked_datetimes(annotation, seen: set) -> Iterator[str]:
 
 
 def test_every_api_datetime_is_written_with_beijings_offset():
-    from ipoc.web.app import _api_routers
+    from ipoc.shell.app import _api_routers
 
     seen: set = set()
     routes = [route for router in _api_routers() for route in router.routes if isinstance(route, APIRoute)]

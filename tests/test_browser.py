@@ -100,7 +100,7 @@ def live_server(instance) -> Iterator[str]:
     """The app with the demo data (and its forced password changes)."""
     from ipoc.db import session_scope
     from ipoc.ops import demo
-    from ipoc.web.app import create_app
+    from ipoc.shell.app import create_app
 
     with session_scope() as s:
         assert demo.load(s), "a fresh instance has no demo data yet"

@@ -55,7 +55,7 @@ def call_server(instance, demo) -> Iterator[tuple[str, int]]:
     from ipoc.applications.service import save_call
     from ipoc.auth import service as accounts
     from ipoc.auth.models import User
-    from ipoc.web.app import create_app
+    from ipoc.shell.app import create_app
 
     admin = accounts.principal_for(demo, demo.query(User).filter_by(username="admin").one())
     data = CallIn(year=2026, title=CALL_TITLE, opens_on=date(2026, 11, 1), closes_on=date(2026, 11, 30))

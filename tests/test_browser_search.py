@@ -28,7 +28,7 @@ def live_server(instance, tmp_path, monkeypatch) -> Iterator[str]:
     while the test runs and could not stop in time."""
     from ipoc.auth.roles import Role
     from ipoc.db import session_scope
-    from ipoc.web.app import create_app
+    from ipoc.shell.app import create_app
     from tests.conftest import make_user
     from tests.test_patent_import import counts, run_import
     from tests.test_patent_pages import CORPUS, write_csv

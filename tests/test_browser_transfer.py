@@ -69,7 +69,7 @@ def full_demo(instance) -> None:
 
 @pytest.fixture
 def users(browser, full_demo, instance) -> Iterator[LocalUsers]:
-    from ipoc.web.app import create_app
+    from ipoc.shell.app import create_app
 
     with serving(create_app(instance)) as url:
         u = LocalUsers(browser, url)

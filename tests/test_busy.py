@@ -28,7 +28,7 @@ def _with(instance: Settings, **changes) -> Settings:
 
 
 def test_no_connection_in_time_is_a_503_with_retry_after(instance):
-    from ipoc.web.app import create_app
+    from ipoc.shell.app import create_app
 
     settings = _with(instance, db_pool_size=1, db_max_overflow=0, db_pool_timeout_s=0.3)
     client = TestClient(create_app(settings), follow_redirects=False)  # no lifespan: no job runner, no follower
@@ -48,7 +48,7 @@ def test_no_connection_in_time_is_a_503_with_retry_after(instance):
 def test_sqlite_write_lock_held_too_long_is_a_503(instance, backend):
     if backend != "sqlite":
         pytest.skip("SQLite's write lock")
-    from ipoc.web.app import create_app
+    from ipoc.shell.app import create_app
 
     with session_factory()() as s:
         make_user(s, "alice", Role.EXPERT)

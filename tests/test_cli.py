@@ -31,7 +31,7 @@ from ipoc.config import Settings
 from ipoc.db import engine_for
 from ipoc.ops import demo as demo_data
 from ipoc.orgs.models import Organisation
-from ipoc.web.app import create_app
+from ipoc.shell.app import create_app
 from tests.conftest import make_user
 
 GOOD_PASSWORD = "goodPassw0rd1"

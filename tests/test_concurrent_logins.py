@@ -53,7 +53,7 @@ def _login_form(client: httpx.Client) -> str:
 
 
 def test_twelve_concurrent_logins_and_the_health_check_all_answer(instance):
-    from ipoc.web.app import create_app
+    from ipoc.shell.app import create_app
 
     with session_factory()() as s:
         for i in range(CLIENTS // 2):

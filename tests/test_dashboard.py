@@ -22,7 +22,7 @@ from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
 from ipoc.reviews.models import Panel, PanelMember, ScoreSheet
-from ipoc.web.dashboard import centers_by, dashboard
+from ipoc.shell.dashboard import centers_by, dashboard
 from tests.conftest import login, make_user
 from tests.test_catalogue import as_principal, make_center
 from tests.test_messages import _world

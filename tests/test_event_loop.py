@@ -30,9 +30,9 @@ ASYNC_ALLOWED: dict[tuple[str, str], str] = {
     ("web/admission.py", "__call__"): "the admission limit: waits for a slot on the loop, holding nothing",
     ("web/admission.py", "send_releasing"): "passes a message on, giving the slot back at the response start",
     ("web/admission.py", "_busy"): "sends a fixed 503 answer",
-    ("web/app.py", "__call__"): "the request-context middleware: request id and refusals, no I/O of its own",
-    ("web/app.py", "send_with_headers"): "passes a message on, adding the request id and security headers",
-    ("web/app.py", "_lifespan"): "the application's lifespan (startup and shutdown), not a request",
+    ("shell/app.py", "__call__"): "the request-context middleware: request id and refusals, no I/O of its own",
+    ("shell/app.py", "send_with_headers"): "passes a message on, adding the request id and security headers",
+    ("shell/app.py", "_lifespan"): "the application's lifespan (startup and shutdown), not a request",
 }
 
 
@@ -64,7 +64,7 @@ def _walk(routes: list, prefix: str = "", extra: tuple = ()) -> Iterator[Walked]
 @pytest.fixture(scope="module")
 def app(tmp_path_factory) -> FastAPI:
     from ipoc.config import Settings
-    from ipoc.web.app import create_app
+    from ipoc.shell.app import create_app
 
     root = tmp_path_factory.mktemp("event-loop")
     return create_app(Settings(data_dir=root, database_url=f"sqlite:///{root / 'unused.sqlite3'}", secret_key="x"))

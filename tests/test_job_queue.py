@@ -279,7 +279,7 @@ def test_sigterm_releases_a_job_that_outlasts_the_grace_period(instance):
 
 SECOND_WEB_PROCESS = """
 from fastapi.testclient import TestClient
-from ipoc.web.app import create_app
+from ipoc.shell.app import create_app
 with TestClient(create_app()) as client:
     assert client.get("/healthz").status_code == 200
 print("second web process ran")
@@ -313,7 +313,7 @@ def test_a_second_web_process_leaves_the_first_ones_running_job_alone(instance):
 
 
 def create_web_app(instance: Settings):
-    from ipoc.web.app import create_app
+    from ipoc.shell.app import create_app
 
     return create_app(instance)
 

@@ -33,7 +33,7 @@ HOSTILE_BODIES = [
 
 def _paths() -> list[tuple[str, str]]:
     """Every route of the app's routers, with the prefix each is mounted under."""
-    from ipoc.web.app import _api_routers, _web_routers
+    from ipoc.shell.app import _api_routers, _web_routers
 
     mounted = [("", r) for r in _web_routers()] + [("/api/v1", r) for r in _api_routers()]
     routes = []

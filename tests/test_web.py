@@ -173,13 +173,13 @@ def test_every_response_has_a_request_id(client):
 def test_a_crash_shows_an_error_page_with_a_request_id_and_logs_it(app, session, monkeypatch, caplog):
     from fastapi.testclient import TestClient
 
-    import ipoc.web.views
+    import ipoc.shell.views
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
     make_user(session, "officer", Role.BUREAU_OFFICER, "包头市")
-    monkeypatch.setattr(ipoc.web.views, "dashboard", broken)
+    monkeypatch.setattr(ipoc.shell.views, "dashboard", broken)
     with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as c:
         login(c, "officer")
         page = c.get("/dashboard", headers={"x-request-id": "req42"})

@@ -89,7 +89,7 @@ def serve(
     if workers > 1 and get_settings().sqlalchemy_url.startswith("sqlite"):
         _fail("SQLite 数据库只能由一个进程写入：--workers 大于 1 需要 PostgreSQL（设置 IPOC_DATABASE_URL）", 2)
     uvicorn.run(
-        "ipoc.web.app:create_app",
+        "ipoc.shell.app:create_app",
         factory=True,
         host=host,
         port=port,

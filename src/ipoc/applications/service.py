@@ -24,12 +24,11 @@ from ipoc.orgs.models import Organisation
 from ipoc.orgs.service import require_verified
 from ipoc.reference.models import INDUSTRY_CATEGORIES, Industry
 from ipoc.reference.service import visible_region_ids
+from ipoc.reviews.assignments import assigned_application_ids
 
 
 def _expert_subjects(principal: Principal) -> Select[tuple[int]]:
     """Dossiers an expert was given: those of calls whose panel they sit on, minus their conflicts."""
-    from ipoc.reviews.service import assigned_application_ids
-
     return assigned_application_ids(principal)
 
 

@@ -12,6 +12,7 @@ from ipoc.config import get_settings
 from ipoc.errors import InvalidInput
 
 MIN_LENGTH = 10
+DEMO_PASSWORD = "ipocDemo2026"  # of every demo login, printed by `make demo`: known to everyone who saw it
 
 
 @cache
@@ -50,12 +51,6 @@ def common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
-def _demo_password() -> str:
-    from ipoc.ops.demo import DEMO_PASSWORD  # printed by `make demo`, so known to everyone who saw it
-
-    return DEMO_PASSWORD
-
-
 # The rules as shown next to every new-password field before anything is typed.
 PASSWORD_RULES = (
     f"至少 {MIN_LENGTH} 个字符",
@@ -79,7 +74,7 @@ def password_problems(password: str, *, username: str = "", initial: bool = Fals
         problems.append("密码须同时包含字母和数字")
     if username and username.lower() in lowered:
         problems.append("密码不能包含用户名")
-    if not initial and lowered == _demo_password().lower():
+    if not initial and lowered == DEMO_PASSWORD.lower():
         problems.append("不能使用演示环境公开的初始密码")
     if lowered in common_passwords():
         problems.append("该密码属于常见或已泄露的密码，容易被猜中，请换一个")

@@ -11,7 +11,7 @@ Every change needs an active center: a revoked or ended one keeps its records re
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,12 +28,10 @@ from ipoc.catalogue.schemas import (
     ServiceItemIn,
     WorkPlanIn,
 )
-from ipoc.centers import service as centers
+from ipoc.centers import records as centers
 from ipoc.centers.models import Center
+from ipoc.deals.service import ConversionYear, conversion_by_year
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
-
-if TYPE_CHECKING:
-    from ipoc.deals.service import ConversionYear
 
 # --- who may do what ----------------------------------------------------------------------------------
 
@@ -321,8 +319,6 @@ def delete_funding(session: Session, principal: Principal, center_id: int, proje
 def center_figures(session: Session, center_id: int, year: int) -> dict[str, int]:
     """What the center recorded here, for pre-filling its self-evaluation of ``year``: its catalogue, plan
     and funding, and the deal ledger's conversion amount and contract count of that signing year."""
-    from ipoc.deals.service import conversion_by_year
-
     published = select(func.count(ServiceItem.id)).where(
         ServiceItem.center_id == center_id, ServiceItem.published.is_(True)
     )

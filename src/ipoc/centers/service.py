@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from fastapi import UploadFile
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ipoc import clock
 from ipoc.applications.models import Application
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
+from ipoc.catalogue.service import center_figures
 from ipoc.centers import flows
 from ipoc.centers.models import (
     ACTIVE_STATUSES,
@@ -32,9 +33,23 @@ from ipoc.centers.models import (
     Revocation,
     SelfEvaluation,
 )
-from ipoc.centers.schemas import SUB_CENTER_REFUSAL, CenterRegistration, EvaluationIn, SelfEvaluationIn
+from ipoc.centers.records import ISSUER as ISSUER
+from ipoc.centers.records import NOT_FOUND as NOT_FOUND
+from ipoc.centers.records import READ_ONLY as READ_ONLY
+from ipoc.centers.records import center_name as center_name
+from ipoc.centers.records import check_center_name as check_center_name
+from ipoc.centers.records import create_from_application as create_from_application
+from ipoc.centers.records import get_center as get_center
+from ipoc.centers.records import month_day
+from ipoc.centers.records import period_fields as period_fields
+from ipoc.centers.records import register_existing as register_existing
+from ipoc.centers.records import require_active as require_active
+from ipoc.centers.records import sees_internal as sees_internal
+from ipoc.centers.records import visible_centers as visible_centers
+from ipoc.centers.schemas import EvaluationIn, SelfEvaluationIn
 from ipoc.config import get_settings
 from ipoc.db import utcnow
+from ipoc.deals import service as deals
 from ipoc.documents.model import Document, Section, Table
 from ipoc.documents.numbering import document_number
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -42,15 +57,13 @@ from ipoc.files import service as files
 from ipoc.files.models import Attachment
 from ipoc.messages import service as messages
 from ipoc.money import wan
-from ipoc.notices.models import zh_date
-from ipoc.orgs.models import Organisation
-from ipoc.reference.models import Industry, Region
+from ipoc.notices.models import PublicNotice, zh_date
+from ipoc.notices.service import objection_account, objections_against
+from ipoc.reviews.assignments import assigned_center_ids
 from ipoc.reviews.models import Panel
+from ipoc.reviews.service import center_results
 
-ISSUER = "内蒙古自治区市场监督管理局（知识产权局）"
 GUIDELINE = "《内蒙古自治区产业知识产权运营中心建设工作指引》"
-READ_ONLY = "该运营中心已被取消资格（或建设期已届满），相关记录只读"
-NOT_FOUND = "运营中心不存在"
 INTERNAL_NOT_FOUND = "记录不存在或无权查看"
 NATIONAL_SOURCE = "台账"  # the deal ledger: signed and recorded technology contracts
 REPORTED_SOURCE = "自评报告（审核通过）"
@@ -72,135 +85,6 @@ def _today(today: date | None) -> date:
     return today or clock.today()
 
 
-# --- naming (Arts. 8, 13) -----------------------------------------------------------------------------
-
-
-def center_name(industry: Industry) -> str:
-    """Art. 8: 内蒙古自治区 + the industry's naming term (not its display name) + 知识产权运营中心."""
-    return f"内蒙古自治区{industry.naming_term}知识产权运营中心"
-
-
-def check_center_name(session: Session, name: str, exclude_id: int | None = None) -> None:
-    """No sub-centers (Art. 13); a name is unique among centers that are not revoked (Art. 8)."""
-    if "分中心" in name:
-        raise InvalidInput(SUB_CENTER_REFUSAL, field="name")
-    stmt = select(Center.id).where(Center.name == name, Center.status != "revoked")
-    if exclude_id is not None:
-        stmt = stmt.where(Center.id != exclude_id)
-    if session.scalar(stmt.limit(1)) is not None:
-        raise Conflict(f"名称“{name}”已被其他运营中心使用", field="name")
-
-
-# --- the construction period (Art. 10) ----------------------------------------------------------------
-
-
-def _month_day(setting: str, year: int) -> date:
-    """A "MM-DD" setting in ``year``; 02-29 falls back to 02-28 in a common year."""
-    month, day = (int(part) for part in setting.split("-"))
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return date(year, month, 28)
-
-
-def _anniversary(day: date, years: int) -> date:
-    """The same day ``years`` later; a 29 February's anniversary in a common year is 1 March."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return date(day.year + years, 3, 1)
-
-
-def period_fields(recognised_on: date) -> dict[str, object]:
-    """The period that starts on the day of recognition and lasts ``construction_years`` years, and the
-    first year that needs a self-evaluation: a center recognised after the cut-off starts the next year."""
-    settings = get_settings()
-    cutoff = _month_day(settings.late_recognition_cutoff, recognised_on.year)
-    return {
-        "recognised_on": recognised_on,
-        "period_start": recognised_on,
-        "period_end": _anniversary(recognised_on, settings.construction_years) - timedelta(days=1),
-        "first_eval_year": recognised_on.year + (1 if recognised_on > cutoff else 0),
-    }
-
-
-def _new_center(
-    session: Session,
-    *,
-    name: str,
-    industry: Industry,
-    builder_org_id: int,
-    region_id: int,
-    recognised_on: date,
-    direct: bool,
-    application_id: int | None = None,
-) -> Center:
-    check_center_name(session, name)
-    center = Center(
-        name=name,
-        industry_id=industry.id,
-        builder_org_id=builder_org_id,
-        region_id=region_id,
-        application_id=application_id,
-        direct=direct,
-        status="recognized",
-        **period_fields(recognised_on),
-    )
-    session.add(center)
-    session.flush()
-    return center
-
-
-def create_from_application(session: Session, app: Application, recognised_on: date) -> Center:
-    """The center a recognised dossier becomes (the notices service guards the recognition itself), with the
-    发文字号 of its recognition decision."""
-    center = _new_center(
-        session,
-        name=center_name(app.industry),
-        industry=app.industry,
-        builder_org_id=app.org_id,
-        region_id=app.region_id,
-        recognised_on=recognised_on,
-        direct=app.route == "direct",
-        application_id=app.id,
-    )
-    center.decision_number = document_number(session, ISSUER, recognised_on.year)
-    return center
-
-
-def register_existing(
-    session: Session, principal: Principal, data: CenterRegistration, today: date | None = None
-) -> Center:
-    """The region bureau records a center it recognised before the platform, with its original date."""
-    if principal.role is not Role.REGION_ADMIN:
-        raise Forbidden("只有自治区局可以登记已认定的运营中心")
-    industry = session.get(Industry, data.industry_id)
-    if industry is None:
-        raise InvalidInput("产业不存在", field="industry_id")
-    if session.get(Organisation, data.builder_org_id) is None:
-        raise InvalidInput("建设主体单位不存在", field="builder_org_id")
-    if session.get(Region, data.region_id) is None:
-        raise InvalidInput("盟市不存在", field="region_id")
-    if data.recognised_on > _today(today):
-        raise InvalidInput("认定日期不能晚于今天", field="recognised_on")
-    audit.set_reason(session, "登记平台启用前已认定的运营中心")
-    return _new_center(
-        session,
-        name=(data.name or "").strip() or center_name(industry),
-        industry=industry,
-        builder_org_id=data.builder_org_id,
-        region_id=data.region_id,
-        recognised_on=data.recognised_on,
-        direct=data.direct,
-    )
-
-
-def require_active(center: Center) -> None:
-    """A revoked or ended center keeps its records, read-only: every change is refused."""
-    if center.status not in ACTIVE_STATUSES:
-        raise Conflict(READ_ONLY)
-
-
 def close_ended_periods(session: Session, today: date | None = None) -> list[Center]:
     """Active centers whose period has passed become cycle_ended (run daily and on the centers list)."""
     stmt = select(Center).where(Center.status.in_(ACTIVE_STATUSES), Center.period_end < _today(today))
@@ -211,11 +95,6 @@ def close_ended_periods(session: Session, today: date | None = None) -> list[Cen
 
 
 # --- who sees what ------------------------------------------------------------------------------------
-
-
-def visible_centers(principal: Principal) -> Select[tuple[Center]]:
-    """Every center, for everyone: the public part of a center is a public record."""
-    return select(Center)
 
 
 def list_centers(
@@ -236,29 +115,11 @@ def list_centers(
     return list(session.scalars(stmt.order_by(Center.name, Center.id)))
 
 
-def get_center(session: Session, principal: Principal, center_id: int) -> Center:
-    center = session.scalar(visible_centers(principal).where(Center.id == center_id))
-    if center is None:
-        raise NotFound(NOT_FOUND)
-    return center
-
-
-def sees_internal(principal: Principal, center: Center) -> bool:
-    """The center's own staff, the bureau of its league/city and the region bureau."""
-    if principal.role is Role.REGION_ADMIN:
-        return True
-    if principal.role is Role.BUREAU_OFFICER:
-        return center.region_id in principal.region_ids
-    return principal.role is Role.CENTER_STAFF and principal.center_id == center.id
-
-
 def sees_self_evaluations(session: Session, principal: Principal, center: Center) -> bool:
     """Those who see the internal records, and the experts evaluating the center's performance."""
     if sees_internal(principal, center):
         return True
     if principal.role is Role.EXPERT and principal.user_id:
-        from ipoc.reviews.service import assigned_center_ids
-
         return center.id in set(session.scalars(assigned_center_ids(principal)))
     return False
 
@@ -298,7 +159,7 @@ def evaluation_years(center: Center) -> list[int]:
 
 def deadline_for(center: Center, year: int) -> date:
     """The year-end deadline; never after the period's end, when the center's records become read-only."""
-    deadline = _month_day(get_settings().self_evaluation_deadline, year)
+    deadline = month_day(get_settings().self_evaluation_deadline, year)
     return min(deadline, center.period_end) if center.period_end else deadline
 
 
@@ -362,9 +223,6 @@ def start_self_evaluation(
     session: Session, principal: Principal, center_id: int, year: int, today: date | None = None
 ) -> SelfEvaluation:
     """The center opens its self-evaluation of ``year``, pre-filled with what it recorded here."""
-    from ipoc.catalogue.service import center_figures
-    from ipoc.deals import service as deals
-
     center = _internal(session, principal, center_id)
     require_active(center)
     _require_staff(principal, center, "自我评价")
@@ -420,8 +278,6 @@ def submit_self_evaluation(
 ) -> SelfEvaluation:
     """Report it for audit; the figures are refreshed to what the platform holds now. A late submission
     is accepted (and shown as 逾期): the first submission's day is what counts against the deadline."""
-    from ipoc.catalogue.service import center_figures
-
     ev = _editable(session, principal, eval_id, "自我评价")
     flows.check(ev, flows.SELF_EVALUATION_STEPS, "submit")
     if not ev.summary.strip():
@@ -496,8 +352,6 @@ def performance_panels(session: Session) -> list[Panel]:
 
 def _panel_score(session: Session, panel_id: int, center: Center, year: int) -> float:
     """The center's mean score from a closed performance panel of that year."""
-    from ipoc.reviews.service import center_results
-
     panel = session.get(Panel, panel_id)
     if panel is None or panel.kind != "performance":
         raise InvalidInput("请选择绩效评估专家组", field="panel_id")
@@ -775,8 +629,6 @@ def national_ranking(session: Session, principal: Principal, today: date | None 
     cumulative projects ≥ the configured number), computed from the deal ledger: the amount of the better
     of the last full calendar year and the current year so far (``deals.service.threshold_year`` says
     why), and every counted deal for the projects."""
-    from ipoc.deals import service as deals
-
     _require_region(principal, "国家级推荐名单")
     settings = get_settings()
     rows = []
@@ -846,9 +698,6 @@ def _period_years(center: Center) -> int:
 def _procedure(session: Session, center: Center, route: str) -> str:
     """The sentence of the decision that recounts the procedure: the notice window and each objection with
     how it was decided, as recorded; a center recognised off the platform refers to its original decision."""
-    from ipoc.notices.models import PublicNotice
-    from ipoc.notices.service import objection_account, objections_against
-
     app = session.get(Application, center.application_id) if center.application_id else None
     notice = session.get(PublicNotice, app.notice_id) if app is not None and app.notice_id else None
     if notice is None:

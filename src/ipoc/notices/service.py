@@ -21,7 +21,7 @@ from ipoc.applications.service import get_application, transition
 from ipoc.audit import service as audit
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
 from ipoc.centers.models import Center
-from ipoc.centers.service import center_name, create_from_application
+from ipoc.centers.records import center_name, create_from_application
 from ipoc.config import get_settings
 from ipoc.db import utcnow
 from ipoc.documents.model import Document, Section, Table

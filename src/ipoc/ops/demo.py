@@ -14,6 +14,7 @@ from stdnum.cn import uscc
 from ipoc import clock
 from ipoc.auth import service as accounts
 from ipoc.auth.models import User
+from ipoc.auth.passwords import DEMO_PASSWORD as DEMO_PASSWORD  # printed by the CLI after `demo load`
 from ipoc.auth.roles import Principal, Role
 from ipoc.centers import service as centers
 from ipoc.centers.models import Center
@@ -29,8 +30,6 @@ from ipoc.patents.reading import open_rows
 from ipoc.patents.records import PatentRecord, RowIssue
 from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.models import Industry, Region
-
-DEMO_PASSWORD = "ipocDemo2026"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 with declared conflicts of interest, independent scores sealed until the panel closes, and ranked results
 with spread and outliers. Every permission rule of the domain is here.
 
-Who is assigned what is one SQL query (:func:`_pairs`): a panel's subjects (the call's dossiers that
+Who is assigned what is one SQL query (``reviews.assignments.pairs``): a panel's subjects (the call's dossiers that
 reached expert review, or the centers active in the year) minus, for each expert, the organisations they
 are conflicted with (their own, always, and those they declared). The dossier pages use it too, so an
 expert never opens a dossier they must not score.
@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, extract, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session
 
 from ipoc import clock
 from ipoc.applications import service as applications
-from ipoc.applications.models import Application, ApplicationEvent, Call
+from ipoc.applications.models import Application, Call
 from ipoc.audit import service as audit
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal, Role
-from ipoc.centers.models import Center, Revocation
+from ipoc.centers.models import Center
 from ipoc.config import get_settings
 from ipoc.db import utcnow
 from ipoc.documents.model import Document, Section, Table
@@ -35,6 +35,9 @@ from ipoc.messages import service as messages
 from ipoc.notices.models import zh_date
 from ipoc.notices.service import ISSUER
 from ipoc.orgs.models import Organisation
+from ipoc.reviews.assignments import SUBJECT, active_in, pairs, reviewed
+from ipoc.reviews.assignments import assigned_application_ids as assigned_application_ids  # part of this API
+from ipoc.reviews.assignments import assigned_center_ids as assigned_center_ids
 from ipoc.reviews.models import PANEL_KINDS, Panel, PanelConflict, PanelMember, Score, ScoreSheet
 from ipoc.reviews.schemas import ConflictIn, ConflictLift, IndicatorIn, PanelIn, ScoreIn, SheetIn, SheetRevision
 
@@ -43,9 +46,6 @@ OUTLIER_GAP = 15.0
 # A subject whose totals are spread wider than this (max − min) is flagged.
 WIDE_SPREAD = 20.0
 MAX_POINTS = 1000.0
-# A dossier is a subject of its call's recognition panels once it reaches expert review, and stays one
-# (read access for the experts) through the later states; a rejection counts only at or after review.
-REVIEWED_STATES = frozenset({"expert_review", "shortlisted", "public_notice", "objection_handling", "recognized"})
 
 DEFAULT_SHEETS: tuple[tuple[str, str, tuple[tuple[str, str, int], ...]], ...] = (
     (
@@ -167,73 +167,12 @@ def revise_sheet(session: Session, principal: Principal, sheet_id: int, data: Sh
     return sheet
 
 
-# --- who is assigned what -----------------------------------------------------------------------------
-
-# Per panel kind: the subject model, the score column naming it, and the organisation it belongs to.
-_SUBJECT: dict[str, tuple[type[Application] | type[Center], InstrumentedAttribute[Any], InstrumentedAttribute[Any]]] = {
-    "recognition": (Application, Score.application_id, Application.org_id),
-    "performance": (Center, Score.center_id, Center.builder_org_id),
-}
-
-
-def _reviewed() -> ColumnElement[bool]:
-    after_review = exists().where(
-        ApplicationEvent.application_id == Application.id, ApplicationEvent.from_state.in_(REVIEWED_STATES)
-    )
-    return or_(Application.state.in_(REVIEWED_STATES), and_(Application.state == "rejected", after_review))
-
-
-def _active_in(year: Any) -> ColumnElement[bool]:
-    """Centers whose evaluated years include ``year`` (a late recognition starts the year after) and that
-    were not revoked before that year was out."""
-    first_year = func.coalesce(Center.first_eval_year, extract("year", Center.period_start))
-    revoked_later = exists().where(Revocation.center_id == Center.id, extract("year", Revocation.decided_on) > year)
-    return and_(
-        Center.period_start.is_not(None),
-        first_year <= year,
-        extract("year", Center.period_end) >= year,
-        or_(Center.status != "revoked", revoked_later),
-    )
-
-
-def _pairs(kind: str, *columns: Any) -> Select[Any]:
-    """Rows of (panel member, subject) assignments of panels of ``kind``, projected on ``columns``."""
-    model, _, org = _SUBJECT[kind]
-    stmt = (
-        select(*columns)
-        .select_from(PanelMember)
-        .join(Panel, Panel.id == PanelMember.panel_id)
-        .join(User, User.id == PanelMember.expert_id)
-    )
-    if model is Application:
-        stmt = stmt.join(Application, and_(Application.call_id == Panel.call_id, _reviewed()))
-    else:
-        stmt = stmt.join(Center, _active_in(Panel.year))
-    declared = exists().where(PanelConflict.member_id == PanelMember.id, PanelConflict.org_id == org)
-    return stmt.where(Panel.kind == kind, or_(User.org_id.is_(None), User.org_id != org), ~declared)
-
-
-def _assigned(kind: str, principal: Principal) -> Select[tuple[int]]:
-    model = _SUBJECT[kind][0]
-    return _pairs(kind, model.id).where(PanelMember.expert_id == (principal.user_id or -1)).correlate(None)
-
-
-def assigned_application_ids(principal: Principal) -> Select[tuple[int]]:
-    """Dossiers the expert is to score (or scored): on their panels, not of an organisation they must avoid."""
-    return _assigned("recognition", principal)
-
-
-def assigned_center_ids(principal: Principal) -> Select[tuple[int]]:
-    """Centers the expert is to evaluate (or evaluated), minus those of organisations they must avoid."""
-    return _assigned("performance", principal)
-
-
 def subjects(session: Session, panel: Panel) -> list[Any]:
     """Everything the panel reviews, conflicts aside."""
     if panel.kind == "recognition":
-        stmt = select(Application).where(Application.call_id == panel.call_id, _reviewed()).order_by(Application.id)
+        stmt = select(Application).where(Application.call_id == panel.call_id, reviewed()).order_by(Application.id)
         return list(session.scalars(stmt))
-    return list(session.scalars(select(Center).where(_active_in(panel.year)).order_by(Center.id)))
+    return list(session.scalars(select(Center).where(active_in(panel.year)).order_by(Center.id)))
 
 
 def subject_label(subject: Application | Center) -> str:
@@ -351,7 +290,7 @@ def own_member(session: Session, principal: Principal, panel_id: int) -> tuple[P
 
 def conflict_choices(session: Session, panel: Panel) -> tuple[list[Organisation], list[Organisation]]:
     """The organisations whose subjects the panel reviews, then the rest of the directory."""
-    org_ids = {getattr(s, _SUBJECT[panel.kind][2].key) for s in subjects(session, panel)}
+    org_ids = {getattr(s, SUBJECT[panel.kind][2].key) for s in subjects(session, panel)}
     orgs = list(session.scalars(select(Organisation).order_by(Organisation.name)))
     return [o for o in orgs if o.id in org_ids], [o for o in orgs if o.id not in org_ids]
 
@@ -373,7 +312,7 @@ def declare_conflicts(session: Session, principal: Principal, panel_id: int, dat
         raise Forbidden(f"已申报的回避不能由专家本人撤回（{names}）；如确需解除，请联系自治区局", field="org_ids")
     added = wanted - {c.org_id for c in member.conflicts}
     if added:
-        model, column, org = _SUBJECT[panel.kind]
+        model, column, org = SUBJECT[panel.kind]
         stmt = (
             select(Score)
             .join(model, column == model.id)
@@ -413,15 +352,15 @@ def lift_conflict(
 
 
 def _own_score(session: Session, panel: Panel, expert_id: int, subject_id: int) -> Score | None:
-    column = _SUBJECT[panel.kind][1]
+    column = SUBJECT[panel.kind][1]
     stmt = select(Score).where(Score.panel_id == panel.id, Score.expert_id == expert_id, column == subject_id)
     return session.scalar(stmt)
 
 
 def _assigned_subject(session: Session, panel: Panel, expert_id: int, subject_id: int) -> Any:
     """The subject, if this expert is to score it on this panel; 404 otherwise (conflict or not a subject)."""
-    model = _SUBJECT[panel.kind][0]
-    stmt = _pairs(panel.kind, model.id).where(
+    model = SUBJECT[panel.kind][0]
+    stmt = pairs(panel.kind, model.id).where(
         PanelMember.panel_id == panel.id, PanelMember.expert_id == expert_id, model.id == subject_id
     )
     if session.scalar(stmt) is None:
@@ -481,7 +420,7 @@ def save_score(session: Session, principal: Principal, panel_id: int, subject_id
         raise Conflict("评分已提交，不能再修改")
     items = _checked_items(panel.sheet, data.items, complete=data.submit)
     if score is None:
-        score = Score(panel_id=panel.id, expert_id=member.expert_id, **{_SUBJECT[panel.kind][1].key: subject_id})
+        score = Score(panel_id=panel.id, expert_id=member.expert_id, **{SUBJECT[panel.kind][1].key: subject_id})
         session.add(score)
     score.items = items
     score.total = weighted_total(panel.sheet, items)
@@ -511,12 +450,12 @@ class Assignment:
 
 def _subject_ids(panel: Panel, expert_id: int | None) -> Select[tuple[int]]:
     """The subjects one expert is given on one panel (conflicts excluded)."""
-    model = _SUBJECT[panel.kind][0]
-    return _pairs(panel.kind, model.id).where(PanelMember.panel_id == panel.id, PanelMember.expert_id == expert_id)
+    model = SUBJECT[panel.kind][0]
+    return pairs(panel.kind, model.id).where(PanelMember.panel_id == panel.id, PanelMember.expert_id == expert_id)
 
 
 def _assignment(session: Session, panel: Panel, member: PanelMember) -> Assignment:
-    model, column, _ = _SUBJECT[panel.kind]
+    model, column, _ = SUBJECT[panel.kind]
     ids = _subject_ids(panel, member.expert_id)
     items = list(session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)))
     own = select(Score).where(Score.panel_id == panel.id, Score.expert_id == member.expert_id)
@@ -549,9 +488,9 @@ class Progress:
 def progress(session: Session, principal: Principal, panel_id: int) -> list[Progress]:
     _require_admin(principal)
     panel = get_panel(session, principal, panel_id)
-    model = _SUBJECT[panel.kind][0]
+    model = SUBJECT[panel.kind][0]
     assigned_stmt = (
-        _pairs(panel.kind, PanelMember.expert_id, func.count(model.id))
+        pairs(panel.kind, PanelMember.expert_id, func.count(model.id))
         .where(PanelMember.panel_id == panel.id)
         .group_by(PanelMember.expert_id)
     )
@@ -629,7 +568,7 @@ class Result:
 
 def _results(session: Session, panel: Panel, labels: dict[int, str]) -> list[Result]:
     """Valid scores per subject, ranked by mean, highest first; equal means share a rank."""
-    model, column, _ = _SUBJECT[panel.kind]
+    model, column, _ = SUBJECT[panel.kind]
     order = {m.expert_id: i for i, m in enumerate(panel.members)}
     submitted = select(Score).where(Score.id.in_(_valid_score_ids(panel)))
     by_subject: dict[int, list[Score]] = defaultdict(list)
@@ -707,14 +646,14 @@ def panel_results(session: Session, principal: Principal, panel_id: int) -> tupl
 def _valid_score_ids(panel: Panel) -> Select[tuple[int]]:
     """The panel's submitted scores by experts still free to score their subject: a score of a subject the
     expert must avoid (own organisation, declared conflict) is no valid score, counted nowhere."""
-    model, column, _ = _SUBJECT[panel.kind]
+    model, column, _ = SUBJECT[panel.kind]
     scored = and_(Score.panel_id == Panel.id, Score.expert_id == PanelMember.expert_id, column == model.id)
-    return _pairs(panel.kind, Score.id).join(Score, scored).where(Panel.id == panel.id, Score.submitted_at.is_not(None))
+    return pairs(panel.kind, Score.id).join(Score, scored).where(Panel.id == panel.id, Score.submitted_at.is_not(None))
 
 
 def valid_score_counts(session: Session, panel: Panel) -> dict[int, int]:
     """Per subject, how many valid scores it has."""
-    column = _SUBJECT[panel.kind][1]
+    column = SUBJECT[panel.kind][1]
     stmt = select(column, func.count(Score.id)).where(Score.id.in_(_valid_score_ids(panel))).group_by(column)
     return dict(session.execute(stmt).all())
 
@@ -801,7 +740,7 @@ def score_sheet_document(session: Session, score_id: int, today: date | None = N
     panel = session.get(Panel, score.panel_id)
     assert panel is not None
     sheet = panel.sheet
-    model, column, _ = _SUBJECT[panel.kind]
+    model, column, _ = SUBJECT[panel.kind]
     subject = session.get(model, getattr(score, column.key))
     expert = session.get(User, score.expert_id)
     assert subject is not None and expert is not None

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from ipoc import clock
 from ipoc.audit.present import described, readable
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
+from ipoc.db import session_scope
 from ipoc.messages.service import unread_count as unread_messages
+from ipoc.search.saved import unread_count as unread_matches
 from ipoc.web.deps import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -80,8 +82,6 @@ def _unread_count(
 ) -> int:
     """A badge's count (new matches of saved searches, unread messages): read through the request's own session
     where it is still open, so a request never holds two pooled connections at once."""
-    from ipoc.db import session_scope
-
     if not principal.is_authenticated:
         return 0
     try:
@@ -94,10 +94,8 @@ def _unread_count(
 
 
 def nav_with_badges(principal: Principal, request_session: Session | None = None) -> list[NavItem]:
-    from ipoc.search.saved import unread_count
-
     items = nav_for(principal)
-    count = _unread_count(unread_count, principal, request_session)
+    count = _unread_count(unread_matches, principal, request_session)
     if not count:
         return items
     badge = Markup('{} <span class="badge rounded-pill text-bg-warning" data-testid="saved-unread">{}</span>')

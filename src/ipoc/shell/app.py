@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,18 +22,67 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ipoc import __version__
+from ipoc.applications.api import router as applications_api
+from ipoc.applications.views import router as applications_router
+from ipoc.audit.api import router as audit_api
+from ipoc.audit.views import router as audit_router
+from ipoc.auth.api import router as auth_api
+from ipoc.auth.views import router as auth_router
+from ipoc.benefits.api import router as benefits_api
+from ipoc.benefits.views import router as benefits_router
+from ipoc.catalogue.api import router as catalogue_api
+from ipoc.catalogue.views import router as catalogue_router
+from ipoc.centers.api import router as centers_api
+from ipoc.centers.views import router as centers_router
 from ipoc.config import Settings, get_settings, set_settings
 from ipoc.db import session_scope
+from ipoc.deals.api import router as deals_api
+from ipoc.deals.views import router as deals_router
+from ipoc.documents.views import router as documents_router
 from ipoc.errors import DomainError
+from ipoc.events.api import router as events_api
+from ipoc.events.views import router as events_router
+from ipoc.files.views import router as files_router
+from ipoc.jobs import queue
+from ipoc.jobs.api import router as jobs_api
+from ipoc.jobs.views import router as jobs_router
+from ipoc.licensing.api import router as licensing_api
+from ipoc.licensing.views import router as licensing_router
+from ipoc.matching.api import router as matching_api
+from ipoc.matching.views import router as matching_router
+from ipoc.messages.api import router as messages_api
+from ipoc.messages.views import router as messages_router
+from ipoc.notices.api import router as notices_api
+from ipoc.notices.views import router as notices_router
+from ipoc.orgs.api import router as orgs_api
+from ipoc.orgs.views import router as orgs_router
+from ipoc.patents.api import router as patents_api
+from ipoc.patents.views import router as patents_router
+from ipoc.reference.api import router as reference_api
+from ipoc.reference.views import router as reference_router
+from ipoc.reminders.api import router as reminders_api
+from ipoc.reminders.views import router as reminders_router
+from ipoc.reviews.api import router as reviews_api
+from ipoc.reviews.views import router as reviews_router
 from ipoc.schemas import FORM_INPUT
+from ipoc.search import index_sync
+from ipoc.search.api import router as search_api
+from ipoc.search.views import router as search_router
+from ipoc.shell.views import router as shell_router
+from ipoc.stock.api import router as stock_api
+from ipoc.stock.views import router as stock_router
+from ipoc.transfer.api import router as transfer_api
+from ipoc.transfer.views import router as transfer_router
 from ipoc.web.admission import BUSY, RETRY_AFTER_S, AdmissionLimit
 from ipoc.web.deps import SESSION_COOKIE, PasswordChangeRequired, csrf_protect
 from ipoc.web.forms import zh_message
 from ipoc.web.problems import TITLES, document, domain_code, problem
 from ipoc.web.templating import render
+from ipoc.workdays.api import router as workdays_api
+from ipoc.workdays.views import router as workdays_router
 
 log = logging.getLogger("ipoc.web")
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "web" / "static"
 # No inline script anywhere (behaviour lives in /static/*.js), so an injected <script> or on* handler does not run.
 # Styles allow 'unsafe-inline': ECharts writes its tooltips as HTML with style attributes, and the templates
 # use a few style attributes; styles cannot run code.
@@ -184,32 +233,6 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _web_routers() -> list[APIRouter]:
-    from ipoc.applications.views import router as applications_router
-    from ipoc.audit.views import router as audit_router
-    from ipoc.auth.views import router as auth_router
-    from ipoc.benefits.views import router as benefits_router
-    from ipoc.catalogue.views import router as catalogue_router
-    from ipoc.centers.views import router as centers_router
-    from ipoc.deals.views import router as deals_router
-    from ipoc.documents.views import router as documents_router
-    from ipoc.events.views import router as events_router
-    from ipoc.files.views import router as files_router
-    from ipoc.jobs.views import router as jobs_router
-    from ipoc.licensing.views import router as licensing_router
-    from ipoc.matching.views import router as matching_router
-    from ipoc.messages.views import router as messages_router
-    from ipoc.notices.views import router as notices_router
-    from ipoc.orgs.views import router as orgs_router
-    from ipoc.patents.views import router as patents_router
-    from ipoc.reference.views import router as reference_router
-    from ipoc.reminders.views import router as reminders_router
-    from ipoc.reviews.views import router as reviews_router
-    from ipoc.search.views import router as search_router
-    from ipoc.stock.views import router as stock_router
-    from ipoc.transfer.views import router as transfer_router
-    from ipoc.web.views import router as shell_router
-    from ipoc.workdays.views import router as workdays_router
-
     return [
         shell_router,
         auth_router,
@@ -240,29 +263,6 @@ def _web_routers() -> list[APIRouter]:
 
 
 def _api_routers() -> list[APIRouter]:
-    from ipoc.applications.api import router as applications_api
-    from ipoc.audit.api import router as audit_api
-    from ipoc.auth.api import router as auth_api
-    from ipoc.benefits.api import router as benefits_api
-    from ipoc.catalogue.api import router as catalogue_api
-    from ipoc.centers.api import router as centers_api
-    from ipoc.deals.api import router as deals_api
-    from ipoc.events.api import router as events_api
-    from ipoc.jobs.api import router as jobs_api
-    from ipoc.licensing.api import router as licensing_api
-    from ipoc.matching.api import router as matching_api
-    from ipoc.messages.api import router as messages_api
-    from ipoc.notices.api import router as notices_api
-    from ipoc.orgs.api import router as orgs_api
-    from ipoc.patents.api import router as patents_api
-    from ipoc.reference.api import router as reference_api
-    from ipoc.reminders.api import router as reminders_api
-    from ipoc.reviews.api import router as reviews_api
-    from ipoc.search.api import router as search_api
-    from ipoc.stock.api import router as stock_api
-    from ipoc.transfer.api import router as transfer_api
-    from ipoc.workdays.api import router as workdays_api
-
     # search before patents: /patents/search must win over /patents/{application_no}
     return [
         auth_api,
@@ -294,10 +294,6 @@ def _api_routers() -> list[APIRouter]:
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Jobs: on the embedded default this process runs them (its runner first marks interrupted the jobs of
     processes that are gone, never those of a live one); else only the ``ipoc worker`` processes do."""
-    from sqlalchemy.exc import ProgrammingError
-
-    from ipoc.jobs import queue
-
     settings = get_settings()
     runs_jobs = settings.run_jobs_in_web
     try:
@@ -309,8 +305,6 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     except (OperationalError, ProgrammingError):  # database not migrated yet: nothing can have run
         log.warning("jobs table not available; run `ipoc db upgrade`")
         runs_jobs = False
-    from ipoc.search import index_sync
-
     # This process becomes the index writer unless another one is; with jobs in `ipoc worker`, one of those first.
     index_sync.start_follower(eager=settings.run_jobs_in_web)
     try:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import text
 
-from ipoc.web.dashboard import dashboard, public_home
+from ipoc.shell.dashboard import dashboard, public_home
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.templating import render
 
