@@ -44,6 +44,7 @@ lint: python-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Three workers, one test file each at a time: the suite waits on PostgreSQL and Chromium as much as on
 # the two CPUs, and whole files keep their module fixtures (browsers, templates) to one worker.

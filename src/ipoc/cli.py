@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -65,7 +65,7 @@ def _main(ctx: typer.Context) -> None:
     ctx.with_resource(acting_as(Actor(id=None, label=f"cli:{_os_user()}")))
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(code)
 
@@ -346,6 +346,7 @@ def patents_import(
     finally:
         bar.close()
     if report is not None:
+        assert result.report_path is not None  # run_import always writes the job's report
         written = Path(result.report_path)
         shutil.copyfile(written.with_suffix(".xlsx") if report.suffix.lower() == ".xlsx" else written, report)
         result.report_path = str(report)
@@ -441,7 +442,7 @@ def search_command(
 
     index_sync.wait_until_current(0)  # with no index writer running, this command catches the index up first
     try:
-        request = SearchRequest(q=query, mode=mode, limit=limit)
+        request = SearchRequest.model_validate({"q": query, "mode": mode, "limit": limit})  # the mode is checked
         with session_scope() as session:
             answer = search.search(session, request)
     except DomainError as exc:

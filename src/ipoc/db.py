@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 NAMING = {
@@ -85,6 +86,13 @@ def session_factory() -> sessionmaker[Session]:
     if url not in _factories:
         _factories[url] = sessionmaker(bind=engine_for(url), expire_on_commit=False)
     return _factories[url]
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched: `Session.execute` is typed as returning a plain `Result`, but for a
+    statement without RETURNING it is a `CursorResult`, which carries the count."""
+    assert isinstance(result, CursorResult), "only a statement without RETURNING has a row count"
+    return result.rowcount
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Time, select
+from sqlalchemy import Boolean, Date, DateTime, Table, Time, select
 from sqlalchemy.orm import Mapper, Session, object_session
 
 from ipoc import clock, labels, money
@@ -97,12 +97,12 @@ class Entry:
 
 
 def _mappers() -> dict[str, Mapper]:
-    return {m.local_table.name: m for m in Base.registry.mappers if m.local_table is not None}
+    return {m.local_table.name: m for m in Base.registry.mappers if isinstance(m.local_table, Table)}
 
 
 def entity_types() -> list[tuple[str, str]]:
     """Every audited table and logged entity with its Chinese name, for the audit log's filter."""
-    found = {m.local_table.name: labels.entity_label(m.class_) for m in _mappers().values() if _audited(m)}
+    found = {name: labels.entity_label(m.class_) for name, m in _mappers().items() if _audited(m)}
     return sorted({**found, **OTHER_ENTITIES}.items(), key=lambda item: item[1])
 
 

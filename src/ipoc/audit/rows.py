@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, or_, select, tuple_
+from sqlalchemy import ColumnElement, or_, select, tuple_
 from sqlalchemy.orm import Mapper, Session
 
 from ipoc.audit.models import AuditRecord
@@ -70,7 +70,7 @@ def _normal(value: Any) -> Any:
     return json.loads(json.dumps(plain, ensure_ascii=False, sort_keys=True, default=str))
 
 
-def _compared(mapper: Mapper) -> dict[str, Column]:
+def _compared(mapper: Mapper) -> dict[str, ColumnElement[Any]]:
     cls = mapper.class_
     skipped = {"updated_at", *getattr(cls, "__audit_ignore__", ()), *getattr(cls, "__audit_redact__", ())}
     return {attr.key: attr.columns[0] for attr in mapper.column_attrs if attr.key not in skipped}
@@ -143,7 +143,7 @@ def _replay(
     return states
 
 
-def _chunks(session: Session, mapper: Mapper, columns: dict[str, Column]) -> Iterator[list[dict[str, Any]]]:
+def _chunks(session: Session, mapper: Mapper, columns: dict[str, ColumnElement[Any]]) -> Iterator[list[dict[str, Any]]]:
     """The table's rows in primary-key order, a chunk at a time (keyset pages: no long-open cursor)."""
     pk = list(mapper.primary_key)
     labelled = [col.label(f"pk{n}") for n, col in enumerate(pk)] + [col.label(key) for key, col in columns.items()]
@@ -233,9 +233,9 @@ def uncovered_patents(session: Session) -> list[int]:
     runs = iter(covered)
     run = next(runs, None)
     rows = select(Patent.id, Patent.last_job_id).order_by(Patent.id).execution_options(yield_per=5000)
-    for pid, job_id in session.execute(rows):
+    for pid, last_job_id in session.execute(rows):
         while run is not None and run[1] < pid:
             run = next(runs, None)
-        if (run is None or pid < run[0]) and job_id not in legacy:
+        if (run is None or pid < run[0]) and last_job_id not in legacy:
             missing.append(pid)
     return missing

@@ -63,14 +63,20 @@ def statute(key: str) -> Decimal | int:
 
 
 class Terms(Protocol):
-    """What the calculator needs of a policy (a saved BenefitPolicy or the statutory default)."""
+    """What the calculator reads of a policy (a saved BenefitPolicy or the frozen statutory default)."""
 
-    transfer_licence_pct: Decimal
-    equity_pct: Decimal
-    profit_pct: Decimal
-    profit_years: int
-    invention_reward_yuan: int
-    utility_design_reward_yuan: int
+    @property
+    def transfer_licence_pct(self) -> Decimal: ...
+    @property
+    def equity_pct(self) -> Decimal: ...
+    @property
+    def profit_pct(self) -> Decimal: ...
+    @property
+    def profit_years(self) -> int: ...
+    @property
+    def invention_reward_yuan(self) -> int: ...
+    @property
+    def utility_design_reward_yuan(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -85,12 +91,13 @@ class StatutoryTerms:
     utility_design_reward_yuan: int
 
 
-_PCTS = ("transfer_licence_pct", "equity_pct", "profit_pct")
-_REWARDS = ("invention_reward_yuan", "utility_design_reward_yuan")
 STATUTORY = StatutoryTerms(
-    **{k: Decimal(statute(k)) for k in _PCTS},
-    **{k: int(statute(k)) for k in _REWARDS},
+    transfer_licence_pct=Decimal(statute("transfer_licence_pct")),
+    equity_pct=Decimal(statute("equity_pct")),
+    profit_pct=Decimal(statute("profit_pct")),
     profit_years=int(statute("profit_years_min")),
+    invention_reward_yuan=int(statute("invention_reward_yuan")),
+    utility_design_reward_yuan=int(statute("utility_design_reward_yuan")),
 )
 
 

@@ -12,6 +12,7 @@ from ipoc.benefits.rules import ROUNDING_NOTE, Mode, PatentKind
 from ipoc.schemas import Input
 
 Source = Literal["agreement", "unit_rule", "statutory"]
+Basis = Literal["statutory", "policy"]  # the statutory default, or the caller's unit policy where it has one
 Pct = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 Yuan = Annotated[int, Field(ge=0, le=10**13)]
 
@@ -70,7 +71,7 @@ class CalcInput(Input):
     """One calculation. ``basis`` "policy" uses the caller's unit policy where there is one."""
 
     mode: Mode | Literal["grant_reward"] = Field(title="计算项目")
-    basis: Literal["statutory", "policy"] = Field(default="policy", title="计算依据")
+    basis: Basis = Field(default="policy", title="计算依据")
     amount_yuan: Yuan | None = Field(default=None, title="金额（元）")
     years: int | None = Field(default=None, ge=1, le=20, title="年数")
     patent_kind: PatentKind | None = Field(default=None, title="专利类型")
@@ -97,7 +98,7 @@ class GrantRewardOut(BaseModel):
 
 
 class CalcOut(BaseModel):
-    basis: Literal["statutory", "policy"]
+    basis: Basis
     basis_label: str
     share: ShareOut | None = None
     grant_reward: GrantRewardOut | None = None

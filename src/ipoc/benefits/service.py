@@ -27,7 +27,7 @@ from ipoc.benefits.rules import (
     grant_reward,
     statute,
 )
-from ipoc.benefits.schemas import CalcInput, PolicyInput
+from ipoc.benefits.schemas import Basis, CalcInput, PolicyInput
 from ipoc.errors import Forbidden, InvalidInput, NotFound
 from ipoc.orgs.models import Organisation
 
@@ -64,10 +64,10 @@ def _statutory_values(data: PolicyInput) -> dict:
     _check_years(years, "法定标准")
     values["profit_years"] = years
     for key, kind in _REWARD_FIELDS.items():
-        given, law = getattr(data, key), int(statute(key))
-        if given is not None and given < law:
-            raise InvalidInput(f"未约定也未规定时，{kind}授权奖金不得低于 {law} 元（{LAW_RULES_93}）", field=key)
-        values[key] = law if given is None else given
+        given, least = getattr(data, key), int(statute(key))
+        if given is not None and given < least:
+            raise InvalidInput(f"未约定也未规定时，{kind}授权奖金不得低于 {least} 元（{LAW_RULES_93}）", field=key)
+        values[key] = least if given is None else given
     return values
 
 
@@ -180,7 +180,7 @@ def save_policy(session: Session, principal: Principal, data: PolicyInput) -> Po
 
 @dataclass(frozen=True)
 class Calculation:
-    basis: str
+    basis: Basis
     share: Share | None
     grant_reward: GrantReward | None
 
@@ -189,7 +189,7 @@ class Calculation:
         return "本单位收益分享政策" if self.basis == "policy" else "法定标准（无约定、无规定时）"
 
 
-def terms_for(session: Session, principal: Principal, basis: str) -> tuple[str, Terms]:
+def terms_for(session: Session, principal: Principal, basis: Basis) -> tuple[Basis, Terms]:
     """The member's own policy where asked for and recorded; the statutory default otherwise."""
     if basis == "policy" and principal.role is Role.MEMBER and principal.org_id:
         policy = session.scalar(select(BenefitPolicy).where(BenefitPolicy.org_id == principal.org_id))

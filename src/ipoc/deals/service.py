@@ -69,7 +69,7 @@ STAFF_ONLY = "只有本运营中心的工作人员可以办理"
 # --- who sees what ------------------------------------------------------------------------------------
 
 
-def _area_centers(p: Principal) -> Select[tuple[int]]:
+def _area_centers(p: Principal) -> Select[int]:
     return select(Center.id).where(Center.region_id.in_(p.region_ids))
 
 
@@ -123,7 +123,7 @@ def _org_id(session: Session, org_id: int | None, field: str) -> int | None:
 
 def _parties(session: Session, values: dict[str, Any]) -> dict[str, Any]:
     """Each side is a registered organisation or a name; both sides are needed."""
-    out = {}
+    out: dict[str, Any] = {}
     for side, label in (("provider", "供给方（转让方/许可方）"), ("seeker", "需求方（受让方/被许可方）")):
         org_id = _org_id(session, values.get(f"{side}_org_id"), f"{side}_org_id")
         name = (values.get(f"{side}_name") or "").strip()
@@ -137,7 +137,7 @@ def _parties(session: Session, values: dict[str, Any]) -> dict[str, Any]:
 # --- contacts -----------------------------------------------------------------------------------------
 
 
-def visible_contacts(p: Principal) -> Select[tuple[Contact]]:
+def visible_contacts(p: Principal) -> Select[Contact]:
     return _scoped(select(Contact).order_by(Contact.contacted_on.desc(), Contact.id.desc()), Contact, p)
 
 
@@ -309,7 +309,7 @@ def close_contact(session: Session, p: Principal, contact_id: int, reason: str) 
 # --- deals --------------------------------------------------------------------------------------------
 
 
-def visible_deals(p: Principal) -> Select[tuple[Deal]]:
+def visible_deals(p: Principal) -> Select[Deal]:
     return _scoped(select(Deal).order_by(Deal.id.desc()), Deal, p)
 
 
@@ -643,11 +643,17 @@ def _duplicate(session: Session, c: Contract) -> list[rights.Refusal]:
 def contract_refusals(session: Session, c: Contract) -> list[rights.Refusal]:
     """Every reason the contract may not be signed, recorded or counted (Chinese, per patent)."""
     act = ACT_OF_MODE.get(c.deal.mode)
+    return (_rights_refusals(session, c, act) if act else []) + _duplicate(session, c)
+
+
+def _rights_refusals(session: Session, c: Contract, act: str) -> list[rights.Refusal]:
+    """Why the provider may not do ``act`` on each patent of the contract."""
+    if not c.patent_ids:
+        return [rights.Refusal("合同未列明涉及的专利，无法核验权利")]
     out: list[rights.Refusal] = []
-    if act and not c.patent_ids:
-        out.append(rights.Refusal("合同未列明涉及的专利，无法核验权利"))
-    for patent_id in c.patent_ids if act else []:
+    for patent_id in c.patent_ids:
         patent = session.get(Patent, patent_id)
+        assert patent is not None  # a deal's patents are linked by foreign key, and patents are never deleted
         found = rights.check(
             session,
             patent,
@@ -659,7 +665,7 @@ def contract_refusals(session: Session, c: Contract) -> list[rights.Refusal]:
             exclude_deal_id=c.deal.id,
         )
         out += [rights.Refusal(f"专利 {patent.application_no}：{r.reason}", r.standing) for r in found]
-    return out + _duplicate(session, c)
+    return out
 
 
 def recheck(session: Session, p: Principal, deal_id: int, today: date | None = None) -> Deal:
@@ -701,7 +707,7 @@ def recheck_unchecked(session: Session, p: Principal, today: date | None = None)
     return len(ids)
 
 
-def follow_query(p: Principal) -> Select[tuple[Deal]] | None:
+def follow_query(p: Principal) -> Select[Deal] | None:
     """Open deals, stalest first (longest since their last stage): the staff's own center, every center for
     the region admin; None for anyone else."""
     stmt = select(Deal).where(Deal.stage.in_(flows.OPEN_STAGES)).order_by(Deal.last_step_on, Deal.id)

@@ -75,7 +75,7 @@ def _announced() -> Any:
     )
 
 
-def visible_events(p: Principal) -> Select[tuple[TechEvent]]:
+def visible_events(p: Principal) -> Select[TechEvent]:
     stmt = select(TechEvent).order_by(TechEvent.starts_at.desc(), TechEvent.id.desc())
     if p.is_(Role.REGION_ADMIN):
         return stmt

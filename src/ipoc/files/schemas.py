@@ -20,7 +20,7 @@ class AttachmentOut(BaseModel):
     sha256: str
     created_at: Timestamp
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy has no plugin here
     @property
     def url(self) -> str:
         return f"/files/{self.id}"

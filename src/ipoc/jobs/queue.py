@@ -29,7 +29,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ipoc.audit.context import acting_as
-from ipoc.db import session_scope, utcnow
+from ipoc.db import rowcount, session_scope, utcnow
 from ipoc.errors import DomainError
 from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job, Worker
@@ -106,7 +106,7 @@ class Heartbeat:
         """Refresh the heartbeat; a row swept away meanwhile (the process was paused past the timeout) returns."""
         with session_scope() as session:
             found = session.execute(update(Worker).where(Worker.id == self.id).values(heartbeat_at=utcnow()))
-            if not found.rowcount:
+            if not rowcount(found):
                 session.add(Worker(id=self.id, kind=self.kind, hostname=HOSTNAME, pid=os.getpid()))
 
     def _loop(self) -> None:
@@ -159,9 +159,10 @@ def sweep(session: Session, *, me: str | None = None, stale_after: float | None 
         .values(status="interrupted", message=jobs.INTERRUPTED, finished_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount:
-        log.warning("marked %s job(s) of stopped workers interrupted", result.rowcount)
-    return result.rowcount or 0
+    interrupted = rowcount(result)
+    if interrupted:
+        log.warning("marked %s job(s) of stopped workers interrupted", interrupted)
+    return interrupted
 
 
 # --- inline jobs (the CLI's import, the demo load) -----------------------------------------------------------

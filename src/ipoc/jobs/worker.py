@@ -14,7 +14,7 @@ import time
 
 from sqlalchemy import update
 
-from ipoc.db import session_scope
+from ipoc.db import rowcount, session_scope
 from ipoc.jobs.models import Job
 from ipoc.jobs.queue import Runner
 from ipoc.search import index_sync
@@ -30,7 +30,7 @@ def release(worker_id: str) -> int:
             .where(Job.worker_id == worker_id, Job.status == "running")
             .values(status="queued", worker_id=None, started_at=None, message="")
         )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def run(concurrency: int = 1, grace: float = 60.0) -> int:

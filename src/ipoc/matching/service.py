@@ -417,6 +417,14 @@ def _demand(session: Session, demand_id: int) -> Demand:
     return demand
 
 
+def _source(session: Session, m: Match) -> Demand | Offer:
+    """The demand or offer a match was proposed for."""
+    if m.demand_id:
+        return _demand(session, m.demand_id)
+    assert m.offer_id is not None, "a match is proposed for a demand or for an offer"
+    return _offer(session, m.offer_id)
+
+
 def _offer(session: Session, offer_id: int) -> Offer:
     offer = session.get(Offer, offer_id)
     if offer is None or offer.status == "draft":
@@ -508,7 +516,7 @@ def may_decide(p: Principal, m: Match) -> bool:
     return _staff_of(p, m.center_id) and m.status in ("proposed", "forwarded")
 
 
-def inbox_query(p: Principal) -> Select[tuple[Match]] | None:
+def inbox_query(p: Principal) -> Select[Match] | None:
     """The proposed matches a center's staff member has to review, best first; None for anyone else."""
     if not p.is_(Role.CENTER_STAFF) or p.center_id is None:
         return None
@@ -525,9 +533,10 @@ def inbox_matches(session: Session, p: Principal) -> list[Match]:
 
 
 def target_id(m: Match) -> int:
-    return {"patent": m.patent_id, "offer": m.target_offer_id, "demand": m.target_demand_id, "org": m.target_org_id}[
-        m.target_kind
-    ]
+    columns = {"patent": m.patent_id, "offer": m.target_offer_id, "demand": m.target_demand_id, "org": m.target_org_id}
+    found = columns[m.target_kind]
+    assert found is not None, "a match is made with the column of its target kind set"
+    return found
 
 
 _TARGET_COLUMN = {
@@ -633,7 +642,7 @@ def decide(
     if action == "reject" and code is None:
         raise InvalidInput("否决匹配必须说明理由（选择理由，选“其他”时填写说明）", field="reason")
     if action == "forward":
-        owner = _demand(session, match.demand_id).org_id if match.demand_id else _offer(session, match.offer_id).org_id
+        owner = _source(session, match).org_id
         if forward_to_org_id not in (None, owner):
             raise InvalidInput("只能转交给该需求或供给的发布单位", field="forward_to_org_id")
         match.forwarded_to_org_id = owner
@@ -650,7 +659,7 @@ def decide(
 def _tell_parties(session: Session, m: Match) -> None:
     """A forwarded match is told to the source's organisation; an accepted one to both parties; a rejected
     one only to an organisation it had been forwarded to (proposals are the center's own work until then)."""
-    source = _demand(session, m.demand_id) if m.demand_id else _offer(session, m.offer_id)
+    source = _source(session, m)
     kind = "demands" if m.demand_id else "offers"
     what = f"{source_label(session, m)} 与 {m.kind_label}“{target_view(session, m).label}”的匹配"
     if m.status == "forwarded":

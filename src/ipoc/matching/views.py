@@ -105,7 +105,7 @@ def match_detail(match_id: PathId, request: Request, session: DB, p: CurrentPrin
 def decide(match_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     match = svc.get_match(session, p, match_id)
     form = parse_form(posted, DecisionIn)
-    if form.ok:
+    if form.ok and form.data is not None:
         data = form.data
         attempt(
             session, form,

@@ -19,7 +19,7 @@ from ipoc.audit.context import current_actor
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal, Role
 from ipoc.config import get_settings
-from ipoc.db import utcnow
+from ipoc.db import rowcount, utcnow
 from ipoc.errors import InvalidInput, NotFound
 from ipoc.jobs import service as jobs
 from ipoc.messages.models import CATEGORIES, Notification
@@ -47,7 +47,7 @@ def recipients(
 ) -> list[User]:
     """The active accounts named directly, of the organisations, of the centers' staff, of the bureaus of
     the leagues/cities, and the region bureau's administrators; each once."""
-    wanted = [
+    wanted: list[ColumnElement[bool]] = [
         User.id.in_([u for u in users if u]),
         User.org_id.in_([o for o in organisations if o]),
         User.center_id.in_([c for c in centers if c]),
@@ -152,7 +152,7 @@ def mark_read(session: Session, principal: Principal, message_id: int | None = N
         if own is None or own.user_id != principal.user_id:
             raise NotFound("消息不存在")
         stmt = stmt.where(Notification.id == message_id)
-    return session.execute(stmt.values(read_at=utcnow())).rowcount
+    return rowcount(session.execute(stmt.values(read_at=utcnow())))
 
 
 def set_email(session: Session, principal: Principal, email: str) -> User:

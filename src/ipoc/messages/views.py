@@ -23,13 +23,15 @@ PAGE = "/messages"
 def _page(request: Request, session: DB, p: LoggedIn, *, show: str, category: str | None, **form: Any):
     """The page; after a refused e-mail form, with its ``errors``, ``values`` and ``status_code``."""
     status_code = form.pop("status_code", 200)
+    user = session.get(User, p.user_id)
+    assert user is not None  # login_required found this user for the request
     ctx = {
         "title": "站内消息",
         "messages": messages.list_for(session, p, unread=show == "unread", category=category),
         "show": show,
         "category": category or "",
         "categories": CATEGORIES,
-        "email": session.get(User, p.user_id).email or "",
+        "email": user.email or "",
         "smtp": bool(get_settings().smtp_host),
         **form,
     }

@@ -162,7 +162,7 @@ def _late_columns(table: Table) -> list[str]:
     return [
         fk.parent.name
         for fk in table.foreign_keys
-        if fk.use_alter or fk.constraint.use_alter or fk.column.table is table
+        if fk.use_alter or (fk.constraint is not None and fk.constraint.use_alter) or fk.column.table is table
     ]
 
 
@@ -368,8 +368,8 @@ def _load_rows(session: Session, tables: dict[str, list[dict[str, Any]]]) -> Non
             session.execute(insert(table), [{**r, **dict.fromkeys(late)} for r in rows])
     for table, row in deferred:
         pk = {c.name: row[c.name] for c in table.primary_key}
-        late = {c: row[c] for c in _late_columns(table)}
-        session.execute(update(table).filter_by(**pk).values(late))
+        late_values = {c: row[c] for c in _late_columns(table)}
+        session.execute(update(table).filter_by(**pk).values(late_values))
 
 
 def _reset_sequences(session: Session) -> None:

@@ -112,15 +112,18 @@ def _specs(session: Session, today: date) -> list[dict[str, Any]]:
 
 
 def _contact(session: Session, staff, spec: DealIn) -> int:
+    """The contact a demo deal grew from, made on the deal's intention date."""
+    contacted_on = spec.intention_on
+    assert contacted_on is not None, "a demo deal that starts from a contact names its intention date"
     data = ContactIn(
         subject=spec.title,
         provider_org_id=spec.provider_org_id,
         seeker_org_id=spec.seeker_org_id,
-        contacted_on=spec.intention_on,
+        contacted_on=contacted_on,
         channel="visit",
         notes="企业来访提出降本需求，中心推荐示例大学的铈镧共掺技术，双方同意进一步洽谈。",
     )
-    return deals.create_contact(session, staff, data, spec.intention_on).id
+    return deals.create_contact(session, staff, data, contacted_on).id
 
 
 # The first demo patent is co-owned by the university and the institute: the university's exclusive licence

@@ -14,7 +14,7 @@ from ipoc import clock
 from ipoc.auth.models import User
 from ipoc.events import service as events
 from ipoc.events.models import TechEvent
-from ipoc.events.schemas import AttendanceIn, EventIn, ItemIn, SignupIn, WalkInIn
+from ipoc.events.schemas import AttendanceIn, EventIn, ItemIn, ParticipantRole, SignupIn, WalkInIn
 from ipoc.ops.demo_lifecycle import demo_principal
 from ipoc.orgs.models import Organisation
 from ipoc.transfer.models import Demand, Offer
@@ -51,7 +51,10 @@ def _roadshow(session: Session, now: datetime) -> None:
         item = ItemIn(offer_id=offer_id, presenter="示例大学技术转移中心", slot_start=slot)
         events.add_item(session, staff, event.id, item)
     events.transition(session, staff, event.id, "open", now=starts - timedelta(days=10))
-    signups = (("member", "王老师", "13904710001", "provider"), ("dairy", "李经理", "13904760002", "seeker"))
+    signups: tuple[tuple[str, str, str, ParticipantRole], ...] = (
+        ("member", "王老师", "13904710001", "provider"),
+        ("dairy", "李经理", "13904760002", "seeker"),
+    )
     for username, person, phone, role in signups:
         entry = SignupIn(person_name=person, phone=phone, role=role)
         events.signup(session, demo_principal(session, username), event.id, entry, now=starts - timedelta(days=5))
@@ -81,11 +84,13 @@ def _matchmaking(session: Session, now: datetime) -> None:
     )
     event = events.create_event(session, staff, data)
     slot = time(10, 0)
-    for field, ids in (("demand_id", _published(session, Demand)), ("offer_id", _published(session, Offer))):
-        for item_id in ids:
-            end = (datetime.combine(starts.date(), slot) + timedelta(minutes=20)).time()
-            events.add_item(session, staff, event.id, ItemIn(**{field: item_id, "slot_start": slot, "slot_end": end}))
-            slot = end
+    subjects: list[tuple[int | None, int | None]] = [(demand_id, None) for demand_id in _published(session, Demand)]
+    subjects += [(None, offer_id) for offer_id in _published(session, Offer)]
+    for demand_id, offer_id in subjects:  # (demand, offer): the demands first, then the offers
+        end = (datetime.combine(starts.date(), slot) + timedelta(minutes=20)).time()
+        item = ItemIn(demand_id=demand_id, offer_id=offer_id, slot_start=slot, slot_end=end)
+        events.add_item(session, staff, event.id, item)
+        slot = end
     events.transition(session, staff, event.id, "open", now=now)
     entry = SignupIn(person_name="王老师", phone="13904710001", role="provider")
     events.signup(session, demo_principal(session, "member"), event.id, entry, now=now)

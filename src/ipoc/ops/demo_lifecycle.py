@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import TypedDict
 
 from fastapi import UploadFile
 from sqlalchemy import select
@@ -28,7 +30,20 @@ from ipoc.reviews.service import ensure_default_sheets
 # The smallest file the evidence check accepts as a PDF; the demo's evidence is a placeholder.
 PLACEHOLDER_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
-DAIRY_DOSSIER = {
+
+class _Dossier(TypedDict):
+    """The dossier fields of a demo application (`ApplicationIn` without its call, builder type and industry)."""
+
+    participants: str
+    construction_plan: str
+    team: str
+    team_size: int
+    funds_yuan: int
+    funds_note: str
+    conditions: dict[int, str]  # statement per condition number
+
+
+DAIRY_DOSSIER: _Dossier = {
     "participants": "内蒙古示例知识产权服务有限公司（参与单位）",
     "construction_plan": "围绕乳业全产业链，三年内建成乳业专利数据库、乳品加工技术供需对接机制和高价值专利培育体系。",
     "team": "专职运营人员 8 名，其中专利代理师 3 名、技术经纪人 2 名。",
@@ -124,10 +139,16 @@ def _center_records(session: Session, center: Center, today: date) -> None:
         catalogue.add_plan_item(session, staff, center.id, year, PlanItemIn(title=title, duty=duty, due_on=due))
     catalogue.publish_plan(session, staff, center.id, year, True)
     catalogue.create_funding(
-        session, admin, center.id, FundingIn(title="运营中心建设项目", year=year, source="region_fund", amount_wan=300)
+        session,
+        admin,
+        center.id,
+        FundingIn(title="运营中心建设项目", year=year, source="region_fund", amount_wan=Decimal(300)),
     )
     catalogue.create_funding(
-        session, bureau, center.id, FundingIn(title="盟市配套资金", year=year, source="league_matching", amount_wan=50)
+        session,
+        bureau,
+        center.id,
+        FundingIn(title="盟市配套资金", year=year, source="league_matching", amount_wan=Decimal(50)),
     )
     if year in centers.evaluation_years(center):
         centers.start_self_evaluation(session, staff, center.id, year, today)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,9 +21,43 @@ from ipoc.patents.models import Patent
 from ipoc.reference.models import Industry
 from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand
-from ipoc.transfer.schemas import DemandIn, OfferIn
+from ipoc.transfer.schemas import DemandIn, Mode, OfferIn
 
-DEMANDS = [
+
+class _DemandSpec(TypedDict):
+    """A demo demand: the fields of `DemandIn`, with its organisation and industry by name."""
+
+    org: str
+    industry: str
+    title: str
+    problem: str
+    desired_effect: str
+    keywords: str
+    ipc_hints: str
+    constraints: str
+    budget: tuple[Decimal | None, Decimal | None]  # 万元, low and high
+    modes: list[Mode]
+    summary: str
+    secret: str
+
+
+class _OfferSpec(TypedDict):
+    """A demo offer: the fields of `OfferIn`, with its industry by name and its patents by application number."""
+
+    title: str
+    problem_solved: str
+    advantage: str
+    trl: int
+    field: str
+    products: str
+    terms: str
+    industry: str
+    modes: list[Mode]
+    price: tuple[Decimal | None, Decimal | None]  # 万元, low and high
+    patents: list[str]
+
+
+DEMANDS: list[_DemandSpec] = [
     {
         "org": "包头示例稀土新材料有限公司",
         "industry": "稀土",
@@ -53,7 +88,7 @@ DEMANDS = [
     },
 ]
 
-OFFERS = [
+OFFERS: list[_OfferSpec] = [
     {
         "title": "低成本铈镧共掺稀土永磁材料制备技术",
         "problem_solved": "以高丰度的铈、镧部分替代镨钕，降低永磁材料原料成本。",

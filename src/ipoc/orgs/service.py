@@ -62,7 +62,7 @@ def can_see_details(principal: Principal, org: Organisation) -> bool:
     return False
 
 
-def _visible(principal: Principal) -> Select[tuple[Organisation]]:
+def _visible(principal: Principal) -> Select[Organisation]:
     stmt = select(Organisation)
     if principal.role is Role.REGION_ADMIN:
         return stmt

@@ -133,6 +133,7 @@ def review(org_id: PathId, request: Request, posted: Posted, session: DB, p: Bur
 def _names_page(request: Request, session: Session, p: Principal, org_id: int, status_code: int = 200, error: str = ""):
     links = names.visible_names(session, p, org_id)  # 404 unless the caller may see them
     org = session.get(Organisation, org_id)
+    assert org is not None  # visible_names found it
     ctx = {
         "title": f"{org.name}：申请人/专利权人名称",
         "org": org,

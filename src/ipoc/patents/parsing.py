@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from functools import lru_cache
 
@@ -469,7 +469,8 @@ def _column_events(row: _Row, kind: str, detail_fields: dict[str, str]) -> list[
     dates = row.date_lists[f"{kind}_date"]
     if not dates and not detail:
         return []
-    return [LegalEventRecord(kind, when, dict(detail)) for when in dates or [None]]
+    whens: Sequence[date | None] = dates or [None]  # detail without a date: one event of unknown date
+    return [LegalEventRecord(kind, when, dict(detail)) for when in whens]
 
 
 def _add_licence_terms(row: _Row, event: LegalEventRecord) -> None:
@@ -477,8 +478,8 @@ def _add_licence_terms(row: _Row, event: LegalEventRecord) -> None:
     if licence_type:
         event.detail["type"] = licence_type
     for key in ("licence_term_start", "licence_term_end"):
-        if row.dates[key]:
-            event.detail[key.removeprefix("licence_")] = row.dates[key].isoformat()
+        if day := row.dates[key]:
+            event.detail[key.removeprefix("licence_")] = day.isoformat()
 
 
 def _dedupe_events(events: list[LegalEventRecord]) -> list[LegalEventRecord]:

@@ -175,9 +175,9 @@ class RowSource:
             self.headers_by_field[field] = headers[index]
             self._columns.append((index, field))
         self.superseded = {  # header → the header that carries its field instead
-            header: self.headers_by_field[field]
+            header: self.headers_by_field[named]
             for index, header in enumerate(headers)
-            if index not in chosen and header.strip() and (field := field_for_header(header, synonyms))
+            if index not in chosen and header.strip() and (named := field_for_header(header, synonyms))
         }
         # Every other named column is kept verbatim with the record, under its own header (see EXTRA).
         self._kept = [(i, EXTRA + _column_name(i, h)) for i, h in enumerate(headers) if i not in chosen]

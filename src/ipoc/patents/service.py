@@ -11,9 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import UploadFile
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.auth.roles import Principal

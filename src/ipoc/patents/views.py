@@ -232,11 +232,8 @@ def _upload(posted: FormData) -> UploadFile:
     return upload
 
 
-def _day(posted: FormData, name: str, label: str, *, required: bool = True) -> date | None:
-    text = _text(posted, name)
-    if not text and not required:
-        return None
-    parsed = rights.iso_date(text)
+def _day(posted: FormData, name: str, label: str) -> date:
+    parsed = rights.iso_date(_text(posted, name))
     if parsed is None:
         raise InvalidInput(f"请按 YYYY-MM-DD 填写{label}", field=name)
     return parsed
@@ -278,7 +275,7 @@ def submit_rights_authorisation(application_no: str, request: Request, posted: P
         if org_id is None:
             raise InvalidInput("请填写平台上已注册的被授权单位全称", field="organisation")
         acts = [a for a in posted.getlist("acts") if isinstance(a, str)]
-        valid_until = _day(posted, "valid_until", "授权期限", required=False)
+        valid_until = _day(posted, "valid_until", "授权期限") if _text(posted, "valid_until") else None
         grantor = _text(posted, "grantor")
         rights_records.submit_authorisation(
             session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
@@ -57,7 +58,7 @@ def search_patents(
     """Search public patent data; readable without login. ``degraded`` is true while a hybrid search has to
     answer lexically because passages still lack vectors (``pending_embeddings`` patents, embedded by the job
     every import queues); ``stale`` while the index is behind."""
-    filters = {
+    filters: dict[str, Sequence[str] | None] = {
         "kind": kind,
         "status_class": status_class,
         "year": year,
@@ -71,7 +72,7 @@ def search_patents(
         sort=sort,
         limit=limit,
         offset=offset,
-        filters={k: v for k, v in filters.items() if v},
+        filters={k: list(v) for k, v in filters.items() if v},
         database_id=database_id,
     )
     return search.search(session, request)

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ipoc.db import rowcount
 from ipoc.search.models import ChangeCounter
 
 PATENTS = "patents"
@@ -48,7 +49,7 @@ def bump_vectors(session: Session) -> int:
         bumped = session.execute(
             update(ChangeCounter).where(ChangeCounter.name == VECTORS).values(value=ChangeCounter.value + 1)
         )
-        if bumped.rowcount:
+        if rowcount(bumped):
             return session.scalar(select(ChangeCounter.value).where(ChangeCounter.name == VECTORS)) or 0
         try:
             with session.begin_nested():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 RRF_K = 60
 LEXICAL_WEIGHT = 1.0
@@ -18,10 +19,12 @@ SEMANTIC_WEIGHT = 1.5
 # words as well as the leaders did, whatever the semantic side thought of it.
 STRONG_LEXICAL = 0.3
 
+Doc = TypeVar("Doc", bound=Hashable)  # what both rankings rank: patent ids, matching candidates' keys …
+
 
 @dataclass(frozen=True, slots=True)
-class FusedHit:
-    id: Hashable
+class FusedHit(Generic[Doc]):
+    id: Doc
     score: float  # higher is better
     lexical_rank: int | None  # 1-based rank in the lexical list, None when only the semantic side found it
     semantic_rank: int | None  # 1-based rank among the semantic hits that passed the score floor
@@ -29,15 +32,15 @@ class FusedHit:
 
 
 def fuse(
-    lexical: Sequence[tuple[Hashable, float]],
-    semantic: Sequence[tuple[Hashable, float]],
+    lexical: Sequence[tuple[Doc, float]],
+    semantic: Sequence[tuple[Doc, float]],
     *,
     k: int,
     rrf_k: int = RRF_K,
     lexical_weight: float = LEXICAL_WEIGHT,
     semantic_weight: float = SEMANTIC_WEIGHT,
     strong_lexical: float = STRONG_LEXICAL,
-) -> list[FusedHit]:
+) -> list[FusedHit[Doc]]:
     """Best k of both rankings, each given best first.
 
     `semantic` holds only the hits that passed the calibrated floor. Documents both sides found, and every
@@ -50,7 +53,7 @@ def fuse(
     sem_rank = {doc: rank for rank, (doc, _) in enumerate(semantic, start=1)}
     sim = dict(semantic)
     best_lexical = max((score for _, score in lexical), default=0.0)
-    hits = []
+    hits: list[FusedHit[Doc]] = []
     for doc in lex_rank.keys() | sem_rank.keys():
         lr, sr = lex_rank.get(doc), sem_rank.get(doc)
         if sr is None and lex_score[doc] < strong_lexical * best_lexical:

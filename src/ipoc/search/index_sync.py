@@ -36,7 +36,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import CompoundSelect, Integer, String, event, func, literal, select, union_all
+from sqlalchemy import CompoundSelect, Integer, Select, String, event, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ipoc.config import get_settings
@@ -827,10 +827,11 @@ def _sync_vectors_locked(writer: _Writer, session: Session, *, progress: Progres
     (target, vec_rev), started = revisions(session), utcnow()
     since = datetime.fromisoformat(meta["vectors_since"]) if meta.get("vectors_since") else None
     changed = select(Patent.id).where(Patent.rev > meta.get("rev", 0), Patent.rev <= target)
+    wanted: Select[int] | CompoundSelect[int] = changed
     if since:
         newly = select(Patent.id).join(PassageVector, PassageVector.text_hash == Patent.passage_hash)
-        changed = changed.union(newly.where(PassageVector.created_at >= since))
-    ids = list(session.scalars(changed))
+        wanted = changed.union(newly.where(PassageVector.created_at >= since))
+    ids = list(session.scalars(wanted))
     for start in range(0, len(ids), CHUNK):
         have, missing, matrix = _vectors_for(session, ids[start : start + CHUNK])
         index.remove(np.asarray(missing, dtype=np.int64))
@@ -1048,10 +1049,12 @@ def _request_rebuild() -> None:
 
 
 def _alive(pid: object) -> bool:
-    """Whether the pid a lock file names (any text) is a live process."""
+    """Whether the pid a lock file names (any JSON value) is a live process."""
+    if not isinstance(pid, str | int | float):
+        return False
     try:
-        return pid_alive(int(pid))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return pid_alive(int(pid))
+    except ValueError:
         return False
 
 

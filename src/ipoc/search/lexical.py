@@ -299,7 +299,8 @@ class LexicalIndex:
         hits = self._hits(searcher, [(s if order is None else 0.0, a) for s, a in found.hits[: max(limit, 0)]], marker)
         key = (node, _filter_key(filters), self._generation)  # a reload between searcher and facets: no mix-up
         facets = self._cached_facets(searcher, compiled, key) if with_facets else {}
-        return LexicalResult(total=found.count if with_count else len(hits), hits=hits, facets=facets)
+        total = found.count if with_count else len(hits)  # type: ignore[attr-defined]  # tantivy's stub omits count
+        return LexicalResult(total=total, hits=hits, facets=facets)
 
     def snippets(self, query: str | Node | None, patent_ids: list[int]) -> dict[int, tuple[str, str]]:
         """(title_html, abstract_html) of given documents marked with the query's words, for rankings made elsewhere."""
@@ -327,7 +328,7 @@ class LexicalIndex:
         searcher = self._searcher()
         found = self._among(searcher, self._filtered(restricted, filters or {}), len(candidate_ids))
         ids = searcher.fast_field_values(ID_FIELD, [address for _, address in found]) if found else []
-        return {int(pid) for pid in ids}
+        return {_patent_id(pid) for pid in ids}
 
     def _doc_freq(self, word: str) -> tuple[int, int]:
         """How many documents hold a word in their abstract (or, lacking one, title), and how many there are; from
@@ -422,7 +423,7 @@ class LexicalIndex:
                 title_html, abstract_html = html.escape(title), html.escape(abstract[:SNIPPET_CHARS])
             hits.append(
                 LexicalHit(
-                    patent_id=int(doc.get_first("patent_id")),
+                    patent_id=_patent_id(doc.get_first(ID_FIELD)),
                     application_no=doc.get_first("application_no") or "",
                     score=float(score),
                     title=title,
@@ -467,6 +468,12 @@ class LexicalIndex:
 
 def _filter_key(filters: dict[str, list[str]] | None) -> tuple:
     return tuple(sorted((name, tuple(map(str, values))) for name, values in (filters or {}).items() if values))
+
+
+def _patent_id(value: object) -> int:
+    """A document's patent id as read back from the index, where every document stores one."""
+    assert isinstance(value, int), f"an indexed document without a patent id: {value!r}"
+    return value
 
 
 def _datetime(day: date) -> datetime:

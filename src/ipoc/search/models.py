@@ -13,6 +13,7 @@ from ipoc.db import Base, Timestamped, utcnow
 from ipoc.labels import coded, named
 from ipoc.patents.models import KIND_LABELS as PATENT_KINDS
 from ipoc.patents.models import STATUS_LABELS as PATENT_STATUS
+from ipoc.search.schemas import Mode
 
 SEARCH_MODES = {"hybrid": "混合（关键词 + 语义）", "lexical": "关键词", "semantic": "语义"}
 
@@ -79,7 +80,7 @@ class SavedSearch(Base, Timestamped):
     name: Mapped[str] = mapped_column(String(80))
     query: Mapped[str] = mapped_column(Text, default="")
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    mode: Mapped[str] = mapped_column(String(16), default="hybrid")
+    mode: Mapped[Mode] = mapped_column(String(16), default="hybrid")
     database_id: Mapped[int | None] = mapped_column(ForeignKey("industry_databases.id", ondelete="SET NULL"))
     notify: Mapped[bool] = mapped_column(Boolean, default=True)
     seen_max_id: Mapped[int] = mapped_column(Integer, default=0)  # patents up to this id were already checked

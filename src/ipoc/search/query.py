@@ -642,8 +642,8 @@ class Compiler:
         of them (``should_match``). Function words (的, 和, 如何 …) never count; single characters that carry
         meaning (氢, 煤, 奶) do."""
         terms = key_terms([w for w, _, _ in self.segmenter.words(node.text)], self._doc_freq)
-        clauses = [(tantivy.Occur.Should, _boost(self.node(Term(w, node.field)), weight)) for w, weight in terms]
-        clauses = [(occur, q) for occur, q in clauses if q is not None]
+        queries = [_boost(self.node(Term(w, node.field)), weight) for w, weight in terms]
+        clauses = [(tantivy.Occur.Should, q) for q in queries if q is not None]
         if len(clauses) <= 1:
             return clauses[0][1] if clauses else None
         return tantivy.Query.boolean_query(clauses, minimum_number_should_match=should_match(len(clauses)))
@@ -682,7 +682,9 @@ class Compiler:
         cover = self.cover(word)
         if not cover:
             return term
-        return _boolean([(tantivy.Occur.Should, term), (tantivy.Occur.Should, self.phrase_query(field, cover))])
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, term), (tantivy.Occur.Should, self.phrase_query(field, cover))]
+        )
 
     def cover(self, word: str) -> list[tuple[str, int, int]]:
         """The longest dictionary sub-words covering a word end to end, or [] when they do not."""

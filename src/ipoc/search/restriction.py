@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import overload
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ipoc.errors import NotFound
 from ipoc.patents.models import IndustryDatabase, IndustryDatabasePatent
 from ipoc.search.query import IdSet, Node, Or, Phrase, Term
+
+
+@overload
+def database_restriction(session: Session, database_id: int) -> Node: ...
+@overload
+def database_restriction(session: Session, database_id: None) -> None: ...
+@overload
+def database_restriction(session: Session, database_id: int | None) -> Node | None: ...
 
 
 def database_restriction(session: Session, database_id: int | None) -> Node | None:

@@ -77,8 +77,8 @@ class SearchAnswer(BaseModel):
     facets: dict[str, list[FacetValue]] = Field(default_factory=dict)
     degraded: bool = False
     stale: bool = False
-    pending_embeddings: int = Field(0, description="尚无语义向量的专利数（导入后由后台任务计算）")
-    natural: bool = Field(False, description="检索内容按自然语言理解（按相关度排序，不要求包含全部词语）")
+    pending_embeddings: int = Field(default=0, description="尚无语义向量的专利数（导入后由后台任务计算）")
+    natural: bool = Field(default=False, description="检索内容按自然语言理解（按相关度排序，不要求包含全部词语）")
     notice: str | None = None
 
 

@@ -67,11 +67,11 @@ def embed_missing(*, batch: int = 32, limit: int | None = None, progress: index_
             break
         vectors = Embedder.shared().passages(list(passages.values()))
         with session_scope() as session:
-            rows = [
+            new_vectors = [
                 {"text_hash": key, "model": MODEL, "vector": pack(vec)}
                 for key, vec in zip(passages, vectors, strict=True)
             ]
-            session.execute(_insert_new_vectors(session), rows)
+            session.execute(_insert_new_vectors(session), new_vectors)
             changes.bump_vectors(session)  # the index writer (any process) adds them to the vector index
         done += len(passages)
         if progress:

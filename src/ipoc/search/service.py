@@ -165,8 +165,10 @@ def semantic_hits(text: str, depth: int, agreeing: Collection[int] = ()) -> list
 def similar(session: Session, patent: Patent, *, limit: int = 10) -> list[SearchHit]:
     """Patents whose passages lie closest to this one's, above the calibrated floor."""
     index, calibration = index_sync.vector_index(), index_sync.calibration()
-    vector = index.vector(patent.id) if index is not None else None
-    if vector is None or calibration is None:
+    if index is None or calibration is None:
+        return []
+    vector = index.vector(patent.id)
+    if vector is None:
         return []
     found = [
         (int(pid), float(sim))

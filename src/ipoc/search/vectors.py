@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -187,24 +187,29 @@ class VectorIndex:
         self.exact_limit = exact_limit
         self.quantization = quantization
         self._lock = threading.RLock()
-        self._hnsw = None
+        self._hnsw: Index | None = None
         self._ids = np.empty(0, dtype=np.int64)
         self._matrix = np.empty((0, DIM), dtype=np.float32)
         self._count = 0
         self._rows: dict[int, int] = {}
         if len(ids) > exact_limit:
             self._hnsw = self._new_hnsw()
-            self._hnsw_add(ids, matrix)
+            self._hnsw_add(self._hnsw, ids, matrix)
         else:
             self._grow(len(ids))
             self._ids[: len(ids)], self._matrix[: len(ids)], self._count = ids, matrix, len(ids)
             self._rows = {int(i): r for r, i in enumerate(ids)}
 
     @classmethod
-    def empty(cls, expected: int = 0, **options: object) -> VectorIndex:
+    def empty(cls, expected: int = 0, *, exact_limit: int = EXACT_LIMIT, quantization: str = "f16") -> VectorIndex:
         """An index to fill with `add` chunk by chunk; it starts as HNSW when `expected` passes the exact limit,
         so loading a million stored vectors never holds them all as float32 at once."""
-        index = cls(np.empty(0, dtype=np.int64), np.empty((0, DIM), dtype=np.float32), **options)
+        index = cls(
+            np.empty(0, dtype=np.int64),
+            np.empty((0, DIM), dtype=np.float32),
+            exact_limit=exact_limit,
+            quantization=quantization,
+        )
         if expected > index.exact_limit:
             index._hnsw = index._new_hnsw()
         return index
@@ -239,7 +244,7 @@ class VectorIndex:
         q = q / max(float(np.linalg.norm(q)), 1e-12)
         with self._lock:
             if self._hnsw is not None:
-                return self._search_hnsw(q, k)
+                return self._search_hnsw(self._hnsw, q, k)
             k = min(k, self._count)
             if k <= 0:
                 return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
@@ -256,11 +261,11 @@ class VectorIndex:
             if self._hnsw is None and self._count + len(ids) > self.exact_limit:
                 self._hnsw = self._new_hnsw()
                 if self._count:
-                    self._hnsw_add(self._ids[: self._count], self._matrix[: self._count])
+                    self._hnsw_add(self._hnsw, self._ids[: self._count], self._matrix[: self._count])
                 self._ids, self._matrix, self._rows, self._count = self._ids[:0], self._matrix[:0], {}, 0
             if self._hnsw is not None:
                 if len(ids):
-                    self._hnsw_add(ids, matrix)
+                    self._hnsw_add(self._hnsw, ids, matrix)
                 return
             self._grow(self._count + len(ids))
             end = self._count + len(ids)
@@ -342,20 +347,20 @@ class VectorIndex:
 
         return Index(ndim=DIM, metric="cos", dtype=self.quantization, connectivity=16, expansion_add=64)
 
-    def _hnsw_add(self, ids: np.ndarray, matrix: np.ndarray) -> None:
-        self._hnsw.add(ids, self._scaled(matrix))
+    def _hnsw_add(self, hnsw: Index, ids: np.ndarray, matrix: np.ndarray) -> None:
+        hnsw.add(ids, self._scaled(matrix))
 
     def _scaled(self, vectors: np.ndarray) -> np.ndarray:
         """usearch maps [-1, 1] onto int8, but e5 components stay within +-0.2: stretching them (cosine ignores
         scale) keeps five times the precision."""
         return np.clip(vectors * I8_STRETCH, -1.0, 1.0) if self.quantization == "i8" else vectors
 
-    def _search_hnsw(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = min(k, len(self._hnsw))
+    def _search_hnsw(self, hnsw: Index, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, len(hnsw))
         if k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        self._hnsw.expansion_search = max(HNSW_EXPANSION_SEARCH, 2 * k)
-        matches = self._hnsw.search(self._scaled(q), k)
+        hnsw.expansion_search = max(HNSW_EXPANSION_SEARCH, 2 * k)  # type: ignore[misc]  # usearch: setter apart
+        matches = hnsw.search(self._scaled(q), k)
         return np.asarray(matches.keys, dtype=np.int64), (1.0 - np.asarray(matches.distances)).astype(np.float32)
 
 
@@ -501,7 +506,7 @@ class Calibration:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Calibration:
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:  # parsed JSON, as `to_dict` wrote it
         if data.get("version") != 1:
             raise ValueError("unknown calibration format")
         variances = _unb64(str(data["variances"]), (-1,))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -26,7 +26,16 @@ from ipoc.search import dictionary, index_sync, saved, semantic
 from ipoc.search import service as search
 from ipoc.search.models import SavedSearch
 from ipoc.search.query import read
-from ipoc.search.schemas import FACET_LABELS, FACETS, DictionaryTermIn, SavedSearchIn, SearchAnswer, SearchRequest
+from ipoc.search.schemas import (
+    FACET_LABELS,
+    FACETS,
+    DictionaryTermIn,
+    Mode,
+    SavedSearchIn,
+    SearchAnswer,
+    SearchRequest,
+    Sort,
+)
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.deps import PatentStaff as Staff
 from ipoc.web.forms import Posted, attempt, field_errors, parse_form
@@ -134,8 +143,8 @@ def search_page(
     try:
         req = SearchRequest(
             q=q,
-            mode=mode,
-            sort=sort,
+            mode=cast(Mode, mode),  # the Query pattern admits only a Mode
+            sort=cast(Sort, sort),  # and only a Sort
             limit=PER_PAGE,
             offset=(page - 1) * PER_PAGE,
             filters=_filters_from(request.query_params),
@@ -253,6 +262,7 @@ def saved_new(saved_id: PathId, request: Request, session: DB, p: LoggedIn):
     """The patents that arrived and match; opening the page marks them read."""
     hits = saved.take_new(session, p, saved_id)
     entry = session.get(SavedSearch, saved_id)
+    assert entry is not None  # take_new found it among the caller's own, or raised NotFound
     session.commit()  # the navigation's unread badge is counted in its own session
     ctx = {
         "title": entry.name,

@@ -144,7 +144,8 @@ def override(batch_id: PathId, row_id: PathId, data: OverrideIn, session: DB, p:
 @router.get("/stock/batches/{batch_id}/report", response_model=ReportOut)
 def report(batch_id: PathId, session: DB, p: LoggedIn):
     breakdowns = svc.report(session, svc.get_batch(session, p, batch_id))
-    return ReportOut(batch_id=batch_id, total=sum(n for _l, n in breakdowns["status"]), breakdowns=breakdowns)
+    pairs: dict[str, list[list[str | int]]] = {k: [[label, n] for label, n in v] for k, v in breakdowns.items()}
+    return ReportOut(batch_id=batch_id, total=sum(n for _l, n in breakdowns["status"]), breakdowns=pairs)
 
 
 @router.get("/stock/batches/{batch_id}/offers")

@@ -42,7 +42,7 @@ _LOOKUP_CHUNK = 500
 # --- who is who ---------------------------------------------------------------------------------------
 
 
-def visible_batches(p: Principal) -> Select[tuple[StockBatch]]:
+def visible_batches(p: Principal) -> Select[StockBatch]:
     stmt = select(StockBatch).order_by(StockBatch.id.desc())
     if p.is_(Role.REGION_ADMIN):
         return stmt

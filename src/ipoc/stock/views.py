@@ -195,7 +195,9 @@ def row_detail(batch_id: PathId, row_id: PathId, request: Request, session: DB, 
 @router.post("/stock/{batch_id}/rows/{row_id}")
 def row_override(batch_id: PathId, row_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     form = parse_form(posted, OverrideIn)
-    attempt(session, form, lambda: svc.override(session, p, batch_id, row_id, form.data))
+    if form.ok and form.data is not None:
+        data = form.data
+        attempt(session, form, lambda: svc.override(session, p, batch_id, row_id, data))
     if form.errors:
         return _row_page(request, session, p, batch_id, row_id, form)
     return see_other(f"/stock/{batch_id}/rows/{row_id}")

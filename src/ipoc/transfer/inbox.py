@@ -52,12 +52,12 @@ def _require_desk(p: Principal) -> None:
         raise Forbidden("对接工作台供运营中心工作人员和自治区局使用")
 
 
-def _scoped(stmt: Select[tuple[T]], column: InstrumentedAttribute[int | None], p: Principal) -> Select[tuple[T]]:
+def _scoped(stmt: Select[T], column: InstrumentedAttribute[int | None], p: Principal) -> Select[T]:
     """The staff member's own center; every center for the region admin."""
     return stmt.where(column == p.center_id) if p.is_(Role.CENTER_STAFF) else stmt
 
 
-def _unmatched_query(p: Principal) -> Select[tuple[Demand]]:
+def _unmatched_query(p: Principal) -> Select[Demand]:
     """Published demands a center handles that no match was ever proposed for: matching has not been run."""
     stmt = select(Demand).where(
         Demand.status == "published",
@@ -67,7 +67,7 @@ def _unmatched_query(p: Principal) -> Select[tuple[Demand]]:
     return _scoped(stmt, Demand.center_id, p).order_by(Demand.published_at, Demand.id)
 
 
-def _coming_query(p: Principal, now: datetime) -> Select[tuple[TechEvent]]:
+def _coming_query(p: Principal, now: datetime) -> Select[TechEvent]:
     stmt = select(TechEvent).where(TechEvent.status.in_(COMING_EVENT_STATES), TechEvent.starts_at >= now)
     return _scoped(stmt, TechEvent.center_id, p).order_by(TechEvent.starts_at)
 
@@ -111,15 +111,17 @@ EXPORT_HEADERS = ["类别", "事项", "对象", "状态", "说明", "链接"]
 def export_rows(box: Inbox) -> list[list[object]]:
     """One row per item to act on, in the order the page shows them."""
     rows: list[list[object]] = []
-    for r in box.matches:
-        conf = f"置信度 {r.match.confidence:.2f}（{r.match.confidence_label}）"
-        rows.append(["待审核匹配", r.source, r.target.label, r.match.status_label, conf, f"/matches/{r.match.id}"])
+    for m in box.matches:
+        conf = f"置信度 {m.match.confidence:.2f}（{m.match.confidence_label}）"
+        rows.append(["待审核匹配", m.source, m.target.label, m.match.status_label, conf, f"/matches/{m.match.id}"])
     for r in box.deals:
         d = r.deal
         note = f"{d.mode_label}，{d.amount_wan} 万元，{r.idle_days} 天未推进"
         rows.append(["跟进中的交易", d.title, f"{d.provider} → {d.seeker}", d.stage_label, note, f"/deals/{d.id}"])
-    for d in box.unmatched:
-        rows.append(["尚未匹配的需求", d.title, d.org.name, d.status_label, "", f"/demands/{d.id}/matches"])
+    for demand in box.unmatched:
+        rows.append(
+            ["尚未匹配的需求", demand.title, demand.org.name, demand.status_label, "", f"/demands/{demand.id}/matches"]
+        )
     for e in box.events:
         rows.append(["近期活动", e.title, e.place, e.status_label, events.fmt(e.starts_at), f"/events/{e.id}"])
     return rows

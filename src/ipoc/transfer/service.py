@@ -90,7 +90,7 @@ def reveal(session: Session, p: Principal, d: Demand) -> str | None:
 # --- demands ------------------------------------------------------------------------------------------
 
 
-def visible_demands(p: Principal) -> Select[tuple[Demand]]:
+def visible_demands(p: Principal) -> Select[Demand]:
     """Published demands for all; drafts and closed ones for the owner, handling center and region admin."""
     stmt = select(Demand).order_by(Demand.id.desc())
     if p.is_(Role.REGION_ADMIN):
@@ -260,7 +260,7 @@ def _tell_owner(session: Session, p: Principal, org_id: int, said: str, link: st
 # --- offers -------------------------------------------------------------------------------------------
 
 
-def visible_offers(p: Principal) -> Select[tuple[Offer]]:
+def visible_offers(p: Principal) -> Select[Offer]:
     """Published offers for all; drafts and withdrawn ones for the owner's members and for the center staff
     member who prepared the draft on the owner's behalf."""
     stmt = select(Offer).order_by(Offer.id.desc())

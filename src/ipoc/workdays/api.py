@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Query
 
@@ -23,7 +23,8 @@ def add_workdays(
     first_day: workdays.FirstDay | None = None,
 ):
     """The last day of an n-working-day period from start; 422 when a year's schedule is not loaded."""
-    mode = first_day or get_settings().notice_first_day
+    # the setting's pattern admits only a FirstDay
+    mode = first_day or cast(workdays.FirstDay, get_settings().notice_first_day)
     end = workdays.add_workdays(session, start, n, mode)
     return CalculationOut(start=start, n=n, first_day=mode, end=end)
 

@@ -315,12 +315,12 @@ def load_csv(session: Session, text_or_path: str | bytes | Path, source: str = "
             session.delete(row)
             report.removed += 1
     for day, (kind, note) in sorted(days.items()):
-        row = existing.get(day)
-        if row is None:
+        current = existing.get(day)
+        if current is None:
             session.add(CalendarDay(day=day, year=day.year, kind=kind, note=note))
             report.added += 1
-        elif (row.kind, row.note) != (kind, note):
-            row.kind, row.note = kind, note
+        elif (current.kind, current.note) != (kind, note):
+            current.kind, current.note = kind, note
             report.changed += 1
         if kind == "holiday":
             report.holidays += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import ValidationError
@@ -78,7 +78,7 @@ def _page(request: Request, session: Session, year: int | None, status_code: int
 
 @router.get(PAGE)
 def calendar_page(request: Request, session: DB, _admin: Admin, year: Year = None, edit: date | None = None):
-    extra = {}
+    extra: dict[str, Any] = {}
     if edit is not None:
         row = workdays.get_day(session, edit)
         if row is not None:
