@@ -510,3 +510,13 @@ def test_api_shapes(client, world):
 
 def test_every_compound_action_names_the_page_where_it_is_taken():
     assert set(applications.COMPOUND_PLACES) == flows.COMPOUND_ACTIONS
+
+
+def test_the_typed_choices_are_the_models_label_tables():
+    from typing import get_args
+
+    from ipoc.applications.models import BUILDER_TYPES, ROUTES
+    from ipoc.applications.schemas import BuilderType, Route
+
+    assert set(get_args(BuilderType)) == set(BUILDER_TYPES)
+    assert set(get_args(Route)) == set(ROUTES)

@@ -8,12 +8,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ipoc.applications.models import BUILDER_TYPES, CONDITIONS, ROUTES
+from ipoc.applications.models import CONDITIONS
 from ipoc.files.schemas import AttachmentOut
 from ipoc.schemas import Id, Input, Timestamp
 
-BuilderType = Literal[tuple(BUILDER_TYPES)]  # type: ignore[valid-type]
-Route = Literal[tuple(ROUTES)]  # type: ignore[valid-type]
+# Spelt out for the type checker; tests/test_applications.py keeps them equal to the models' label tables.
+BuilderType = Literal["leading_enterprise", "industrial_park", "university_institute", "industry_association"]
+Route = Literal["via_bureau", "direct"]
 
 _CONDITION_KEY = re.compile(r"^condition_(\d)$")
 

@@ -32,7 +32,7 @@ def _expert_subjects(principal: Principal) -> Select[tuple[int]]:
     return assigned_application_ids(principal)
 
 
-def visible(principal: Principal) -> Select[tuple[Application]]:
+def visible(principal: Principal) -> Select[Application]:
     """The dossiers ``principal`` may read. A bureau reads its own area's, filing copies included."""
     stmt = select(Application)
     if principal.role is Role.REGION_ADMIN:
@@ -392,7 +392,7 @@ def take_action(
 # --- lists ----------------------------------------------------------------------------------------------
 
 
-def _ranked(stmt: Select[tuple[Application]]) -> Select[tuple[Application]]:
+def _ranked(stmt: Select[Application]) -> Select[Application]:
     """Newest call first; within a call by expert rank, then by submission time."""
     return stmt.join(Call, Call.id == Application.call_id).order_by(
         Call.year.desc(),

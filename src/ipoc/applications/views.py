@@ -108,7 +108,7 @@ def list_page(
     filters = {"call_id": call_id, "state": state, "region_id": region_id}
     ctx = {
         "title": "申报",
-        "apps": applications.list_applications(session, p, **filters),
+        "apps": applications.list_applications(session, p, call_id=call_id, state=state, region_id=region_id),
         "waiting": applications.waiting_on(session, p),
         "filters": filters,
         "calls": applications.list_calls(session, p),

@@ -157,7 +157,7 @@ def require_active(center: Center) -> None:
 # --- who sees what ------------------------------------------------------------------------------------
 
 
-def visible_centers(principal: Principal) -> Select[tuple[Center]]:
+def visible_centers(principal: Principal) -> Select[Center]:
     """Every center, for everyone: the public part of a center is a public record."""
     return select(Center)
 

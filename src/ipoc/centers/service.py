@@ -10,12 +10,13 @@ the experts of a performance panel for the center; anyone else gets 404 for them
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from fastapi import UploadFile
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.applications.models import Application
@@ -90,6 +91,7 @@ def close_ended_periods(session: Session, today: date | None = None) -> list[Cen
     stmt = select(Center).where(Center.status.in_(ACTIVE_STATUSES), Center.period_end < _today(today))
     ended = list(session.scalars(stmt.order_by(Center.id)))
     for center in ended:
+        assert center.period_end is not None  # the query compared it
         flows.take(session, center, flows.CENTER_STEPS, "end_cycle", f"建设期已于{zh_date(center.period_end)}届满")
     return ended
 
@@ -503,7 +505,7 @@ def revoke(
     *,
     reason: str,
     detail: str,
-    evidence: list[UploadFile],
+    evidence: Sequence[UploadFile],
     today: date | None = None,
 ) -> Revocation:
     """The region bureau takes the status away for one of the guideline's reasons, on evidence."""
@@ -700,7 +702,7 @@ def _procedure(session: Session, center: Center, route: str) -> str:
     how it was decided, as recorded; a center recognised off the platform refers to its original decision."""
     app = session.get(Application, center.application_id) if center.application_id else None
     notice = session.get(PublicNotice, app.notice_id) if app is not None and app.notice_id else None
-    if notice is None:
+    if app is None or notice is None:
         return f"经{route}（该认定的复核、评审、公示及异议情况未在本平台记录，以原认定文件为准）"
     account = objection_account(objections_against(session, app.id))
     return f"经{route}，自治区局复核、专家评审，并于{notice.window_label}向社会公示，{account}"
@@ -844,12 +846,12 @@ def _conversion_caption(ev: SelfEvaluation) -> str:
     """Whether the reported conversion figures are the ledger's: the center may correct the pre-fill, and
     the report must then say what the ledger holds rather than claim the figures came from it."""
     scope = "转让、许可、作价入股、投融资等方式实现的金额及项目"
-    ledger = (ev.figures.get("ledger_conversion_yuan"), ev.figures.get("ledger_conversion_deals"))
-    if ledger == (ev.conversion_amount_yuan, ev.conversion_projects):
+    amount, deals = ev.figures.get("ledger_conversion_yuan"), ev.figures.get("ledger_conversion_deals")
+    if (amount, deals) == (ev.conversion_amount_yuan, ev.conversion_projects):
         return f"{scope}，与平台技术合同台账一致。"
-    if None in ledger:
+    if amount is None or deals is None:
         return f"{scope}，由中心自报。"
-    return f"{scope}，由中心自报；平台技术合同台账记录为{wan(ledger[0])}万元、{ledger[1]}项。"
+    return f"{scope}，由中心自报；平台技术合同台账记录为{wan(amount)}万元、{deals}项。"
 
 
 def self_evaluation_document(session: Session, eval_id: int) -> Document:

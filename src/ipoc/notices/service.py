@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from ipoc import clock
@@ -76,9 +76,9 @@ def entries(session: Session, notice: PublicNotice) -> list[Application]:
     return list(session.scalars(select(Application).where(Application.notice_id == notice.id).order_by(*_LIST_ORDER)))
 
 
-def _free(call_id: int, notice_id: int | None) -> Select[tuple[Application]]:
+def _free(call_id: int, notice_id: int | None) -> Select[Application]:
     """Shortlisted dossiers of a call on no notice other than ``notice_id``."""
-    free = Application.notice_id.is_(None)
+    free: ColumnElement[bool] = Application.notice_id.is_(None)
     if notice_id is not None:
         free = free | (Application.notice_id == notice_id)
     stmt = select(Application).where(Application.call_id == call_id, Application.state == "shortlisted", free)
@@ -226,7 +226,9 @@ def update_notice(
     """Edit a draft; the window and the text are recomputed."""
     notice = _draft(session, principal, notice_id)
     audit.set_reason(session, "修改公示草稿")
-    return _save(session, notice, session.get(Call, notice.call_id), fields, application_ids, today or clock.today())
+    return _save(
+        session, notice, session.get_one(Call, notice.call_id), fields, application_ids, today or clock.today()
+    )
 
 
 def delete_draft(session: Session, principal: Principal, notice_id: int) -> None:
@@ -250,7 +252,7 @@ def publish(session: Session, principal: Principal, notice_id: int, today: date 
     apps = entries(session, notice)
     if not apps:
         raise Conflict("公示名单为空，不能发布")
-    call = session.get(Call, notice.call_id)
+    call = session.get_one(Call, notice.call_id)
     _schedule(session, notice, notice.starts_on)
     notice.body = compose_body(call.year, apps, notice)
     audit.set_reason(session, "发布公示")
@@ -317,7 +319,7 @@ def resolve_objection(
     objection.status, objection.resolution = outcome, resolution
     objection.resolved_by_id, objection.resolved_at = principal.user_id, utcnow()
     session.flush()
-    app = session.get(Application, objection.application_id)
+    app = session.get_one(Application, objection.application_id)
     said = f"对您单位申报的公示异议已处理：{objection.status_label}。处理意见：{resolution}"
     messages.tell(session, text=said, link=f"/applications/{app.id}", organisations=[app.org_id])
     if outcome == "upheld" and app.state == "objection_handling":
@@ -357,7 +359,7 @@ def recognition_problem(session: Session, app: Application, today: date) -> str 
     must have been dismissed (none open, none upheld)."""
     if app.state not in IN_NOTICE:
         return f"申报当前为“{app.state_label}”状态，不能认定"
-    notice = session.get(PublicNotice, app.notice_id)
+    notice = session.get_one(PublicNotice, app.notice_id)  # a dossier in notice is on one
     if today <= notice.ends_on:
         return f"公示期至{zh_date(notice.ends_on)}，期满后方可认定"
     counts = _objection_counts(session, app.id)

@@ -150,7 +150,7 @@ async def csrf_protect(request: Request) -> None:
         return
     if request.url.path.startswith("/api/") and SESSION_COOKIE not in request.cookies:
         return  # an API client without the cookie carries no ambient authority to abuse
-    sent = request.headers.get("x-csrf-token")
+    sent: object = request.headers.get("x-csrf-token")
     if sent is None and "form" in request.headers.get("content-type", ""):
         sent = (await request.form()).get("csrf_token")
     expected = request.session.get("csrf")

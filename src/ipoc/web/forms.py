@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -43,7 +43,7 @@ _MESSAGES = {
 }
 
 
-def zh_message(error: dict[str, Any]) -> str:
+def zh_message(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "value_error" and "error" in ctx:
