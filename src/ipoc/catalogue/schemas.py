@@ -120,7 +120,7 @@ class ServiceItemOut(BaseModel):
     charge: str
     published: bool
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy has no plugin here
     @property
     def duty_labels(self) -> list[str]:
         return [DUTIES[d] for d in self.duties if d in DUTIES]

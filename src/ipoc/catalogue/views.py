@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from ipoc import clock
@@ -30,11 +31,15 @@ from ipoc.web.templating import render
 
 router = APIRouter()
 Year = Annotated[int, Path(ge=2000, le=2100)]
+M = TypeVar("M", bound=BaseModel)
 
 
-def _submit(session: Session, form: FormResult[Any], action: Callable[[], object]) -> int | None:
-    """``attempt``, answering None when done, else the status to show the form again with."""
-    attempt(session, form, action)
+def _submit(session: Session, form: FormResult[M], action: Callable[[M], object]) -> int | None:
+    """``attempt`` the action on the form's data, answering None when done, else the status to show the form
+    again with."""
+    if form.ok and form.data is not None:
+        data = form.data
+        attempt(session, form, lambda: action(data))
     return form.status if form.errors else None
 
 
@@ -90,7 +95,7 @@ def catalogue_page(center_id: PathId, request: Request, session: DB, p: LoggedIn
 @router.post("/centers/{center_id}/catalogue")
 def create_item(center_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     form = parse_form(posted, ServiceItemForm)
-    status = _submit(session, form, lambda: catalogue.create_service_item(session, p, center_id, form.data))
+    status = _submit(session, form, lambda data: catalogue.create_service_item(session, p, center_id, data))
     if status:
         return _catalogue_page(request, session, p, center_id, status, errors=form.errors, values=form.values)
     return see_other(f"/centers/{center_id}/catalogue")
@@ -122,7 +127,7 @@ def edit_item_page(center_id: PathId, item_id: PathId, request: Request, session
 @router.post("/centers/{center_id}/catalogue/{item_id}")
 def update_item(center_id: PathId, item_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     form = parse_form(posted, ServiceItemForm)
-    status = _submit(session, form, lambda: catalogue.update_service_item(session, p, center_id, item_id, form.data))
+    status = _submit(session, form, lambda data: catalogue.update_service_item(session, p, center_id, item_id, data))
     if status:
         return _edit_page(request, session, p, center_id, item_id, status, errors=form.errors, values=form.values)
     return see_other(f"/centers/{center_id}/catalogue")
@@ -132,7 +137,7 @@ def update_item(center_id: PathId, item_id: PathId, request: Request, posted: Po
 def publish_item(center_id: PathId, item_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     form = parse_form(posted, PublishIn)
     status = _submit(
-        session, form, lambda: catalogue.publish_service_item(session, p, center_id, item_id, form.data.published)
+        session, form, lambda data: catalogue.publish_service_item(session, p, center_id, item_id, data.published)
     )
     if status:
         return _catalogue_page(request, session, p, center_id, status, errors=form.errors)
@@ -195,7 +200,7 @@ def plan_page(center_id: PathId, year: Year, request: Request, session: DB, p: L
 @router.post("/centers/{center_id}/plans")
 def create_plan(center_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     form = parse_form(posted, WorkPlanIn)
-    status = _submit(session, form, lambda: catalogue.create_plan(session, p, center_id, form.data))
+    status = _submit(session, form, lambda data: catalogue.create_plan(session, p, center_id, data))
     year = form.data.year if form.data else _year_of(form.values)
     if status:
         return _plan_page(request, session, p, center_id, year, status, errors=form.errors, values=form.values)
@@ -211,7 +216,7 @@ def _year_of(values: dict[str, str]) -> int:
 @router.post("/centers/{center_id}/plans/{year}/publish")
 def publish_plan(center_id: PathId, year: Year, request: Request, posted: Posted, session: DB, p: LoggedIn):
     form = parse_form(posted, PublishIn)
-    status = _submit(session, form, lambda: catalogue.publish_plan(session, p, center_id, year, form.data.published))
+    status = _submit(session, form, lambda data: catalogue.publish_plan(session, p, center_id, year, data.published))
     if status:
         return _plan_page(request, session, p, center_id, year, status, errors=form.errors)
     return see_other(f"/centers/{center_id}/plans/{year}")
@@ -220,7 +225,7 @@ def publish_plan(center_id: PathId, year: Year, request: Request, posted: Posted
 @router.post("/centers/{center_id}/plans/{year}/items")
 def add_plan_item(center_id: PathId, year: Year, request: Request, posted: Posted, session: DB, p: LoggedIn):
     form = parse_form(posted, PlanItemIn)
-    status = _submit(session, form, lambda: catalogue.add_plan_item(session, p, center_id, year, form.data))
+    status = _submit(session, form, lambda data: catalogue.add_plan_item(session, p, center_id, year, data))
     if status:
         return _plan_page(request, session, p, center_id, year, status, errors=form.errors, values=form.values)
     return see_other(f"/centers/{center_id}/plans/{year}")
@@ -232,7 +237,7 @@ def complete_plan_item(
 ):
     form = parse_form(posted, PlanItemDone)
     status = _submit(
-        session, form, lambda: catalogue.complete_plan_item(session, p, center_id, year, item_id, form.data)
+        session, form, lambda data: catalogue.complete_plan_item(session, p, center_id, year, item_id, data)
     )
     if status:
         ctx = {"errors": form.errors, "values": form.values, "failed_item": item_id}
@@ -245,7 +250,7 @@ def drop_plan_item(
     center_id: PathId, year: Year, item_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn
 ):
     form = parse_form(posted, PlanItemDrop)
-    status = _submit(session, form, lambda: catalogue.drop_plan_item(session, p, center_id, year, item_id, form.data))
+    status = _submit(session, form, lambda data: catalogue.drop_plan_item(session, p, center_id, year, item_id, data))
     if status:
         ctx = {"errors": form.errors, "values": form.values, "failed_item": item_id}
         return _plan_page(request, session, p, center_id, year, status, **ctx)
@@ -304,7 +309,7 @@ def funding_page(center_id: PathId, request: Request, session: DB, p: LoggedIn):
 @router.post("/centers/{center_id}/funding")
 def create_funding(center_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
     form = parse_form(posted, FundingIn)
-    status = _submit(session, form, lambda: catalogue.create_funding(session, p, center_id, form.data))
+    status = _submit(session, form, lambda data: catalogue.create_funding(session, p, center_id, data))
     if status:
         return _funding_page(request, session, p, center_id, status, errors=form.errors, values=form.values)
     return see_other(f"/centers/{center_id}/funding")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
@@ -18,6 +20,7 @@ from ipoc.reviews.schemas import (
     MemberIn,
     MemberProgressOut,
     PanelIn,
+    PanelKind,
     PanelOut,
     ResultOut,
     ScoreIn,
@@ -37,7 +40,7 @@ def _panel_out(session: Session, p: Principal, panel: Panel) -> PanelOut:
     """Members and progress for the region admin; an expert sees only their own declaration."""
     out = PanelOut(
         id=panel.id,
-        kind=panel.kind,
+        kind=cast(PanelKind, panel.kind),  # set only from PanelIn.kind, a PanelKind
         name=panel.name,
         call_id=panel.call_id,
         year=panel.year,
@@ -172,7 +175,7 @@ def my_assignments(session: DB, p: LoggedIn):
         AssignmentOut(
             panel_id=a.panel.id,
             panel_name=a.panel.name,
-            kind=a.panel.kind,
+            kind=cast(PanelKind, a.panel.kind),  # set only from PanelIn.kind, a PanelKind
             status=a.panel.status,
             declared=a.member.declared_at is not None,
             subjects=[

@@ -457,7 +457,7 @@ def _subject_ids(panel: Panel, expert_id: int | None) -> Select[tuple[int]]:
 def _assignment(session: Session, panel: Panel, member: PanelMember) -> Assignment:
     model, column, _ = SUBJECT[panel.kind]
     ids = _subject_ids(panel, member.expert_id)
-    items = list(session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)))
+    items: list[Application | Center] = list(session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)))
     own = select(Score).where(Score.panel_id == panel.id, Score.expert_id == member.expert_id)
     scores = {getattr(s, column.key): s for s in session.scalars(own)}
     return Assignment(panel, member, [(s, scores.get(s.id)) for s in items])
@@ -494,7 +494,7 @@ def progress(session: Session, principal: Principal, panel_id: int) -> list[Prog
         .where(PanelMember.panel_id == panel.id)
         .group_by(PanelMember.expert_id)
     )
-    assigned = dict(session.execute(assigned_stmt).all())
+    assigned: dict[int, int] = dict(session.execute(assigned_stmt).all())
     submitted_stmt = (
         select(Score.expert_id, func.count(Score.id))
         .where(Score.panel_id == panel.id, Score.submitted_at.is_not(None))
@@ -574,7 +574,8 @@ def _results(session: Session, panel: Panel, labels: dict[int, str]) -> list[Res
     by_subject: dict[int, list[Score]] = defaultdict(list)
     for score in sorted(session.scalars(submitted), key=lambda s: (order.get(s.expert_id, len(order)), s.id)):
         by_subject[getattr(score, column.key)].append(score)
-    found = {s.id: s for s in session.scalars(select(model).where(model.id.in_(by_subject)))}
+    scored: list[Application | Center] = list(session.scalars(select(model).where(model.id.in_(by_subject))))
+    found = {s.id: s for s in scored}
     rows = []
     for subject_id, scores in by_subject.items():
         stats = spread_stats([s.total for s in scores])
@@ -743,7 +744,7 @@ def score_sheet_document(session: Session, score_id: int, today: date | None = N
     model, column, _ = SUBJECT[panel.kind]
     subject = session.get(model, getattr(score, column.key))
     expert = session.get(User, score.expert_id)
-    assert subject is not None and expert is not None
+    assert isinstance(subject, Application | Center) and expert is not None
     rows = []
     for number, ind in enumerate(sheet.indicators, 1):
         points = score.items.get(ind["code"])

@@ -57,7 +57,7 @@ def _validate(model: type[BaseModel], raw: dict[str, Any], values: dict[str, Any
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
-            loc, message = error["loc"], zh_message(error)
+            loc, message = error["loc"], zh_message(dict(error))
             if len(loc) >= 3 and loc[0] == "indicators" and isinstance(loc[1], int):
                 key, message = "indicators", f"第 {loc[1] + 1} 行{INDICATOR_FIELDS.get(str(loc[2]), '')}：{message}"
             elif len(loc) == 2 and loc[0] == "items":
@@ -140,8 +140,9 @@ def new_sheet_page(request: Request, p: Admin):
 @router.post("/reviews/sheets/new")
 def new_sheet(request: Request, posted: Posted, session: DB, p: Admin):
     form, add_row = _sheet_form(posted, SheetIn)
-    if not add_row:
-        attempt(session, form, lambda: reviews.create_sheet(session, p, form.data))
+    if not add_row and form.ok and form.data is not None:
+        data = form.data
+        attempt(session, form, lambda: reviews.create_sheet(session, p, data))
         if form.ok:
             return see_other("/reviews/sheets")
     return _sheet_page(request, {"title": "新建评分表", "kinds": KINDS}, form, add_row)
@@ -162,8 +163,9 @@ def edit_sheet_page(sheet_id: PathId, request: Request, session: DB, p: Admin):
 def edit_sheet(sheet_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
     sheet = reviews.get_sheet(session, p, sheet_id)
     form, add_row = _sheet_form(posted, SheetRevision)
-    if not add_row:
-        attempt(session, form, lambda: reviews.revise_sheet(session, p, sheet_id, form.data))
+    if not add_row and form.ok and form.data is not None:
+        data = form.data
+        attempt(session, form, lambda: reviews.revise_sheet(session, p, sheet_id, data))
         if form.ok:
             return see_other("/reviews/sheets")
     return _sheet_page(request, _edit_ctx(sheet), form, add_row)
@@ -216,7 +218,9 @@ def panel_page(panel_id: PathId, request: Request, session: DB, p: Reviewer):
 @router.post("/reviews/panels/{panel_id}/members")
 def add_member(panel_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
     form = parse_form(posted, MemberIn)
-    attempt(session, form, lambda: reviews.add_member(session, p, panel_id, form.data.expert_id))
+    if form.ok and form.data is not None:
+        expert_id = form.data.expert_id
+        attempt(session, form, lambda: reviews.add_member(session, p, panel_id, expert_id))
     if form.errors:
         return _panel_page(request, session, p, panel_id, 422, errors=form.errors, values=form.values)
     return see_other(f"/reviews/panels/{panel_id}")
@@ -261,7 +265,9 @@ def declare_conflicts(panel_id: PathId, request: Request, posted: Posted, sessio
     org_ids = _texts(posted, "org_id")
     values = {"org_ids": set(org_ids), "note": _text(posted, "note")}
     result = _validate(ConflictIn, {"org_ids": org_ids, "note": values["note"]}, values)
-    attempt(session, result, lambda: reviews.declare_conflicts(session, p, panel_id, result.data))
+    if result.ok and result.data is not None:
+        data = result.data
+        attempt(session, result, lambda: reviews.declare_conflicts(session, p, panel_id, data))
     if result.errors:
         return _conflicts_page(request, session, p, panel_id, result.status, errors=result.errors, values=values)
     return see_other(f"/reviews/panels/{panel_id}")
@@ -304,7 +310,9 @@ def save_score(panel_id: PathId, subject_id: PathId, request: Request, posted: P
     if result.data is not None:  # every indicator's problem at once, not the first one only
         panel = reviews.score_form(session, p, panel_id, subject_id)[0]
         result.errors |= reviews.item_problems(panel.sheet, result.data.items, complete=result.data.submit)
-    attempt(session, result, lambda: reviews.save_score(session, p, panel_id, subject_id, result.data))
+    if result.ok and result.data is not None:
+        data = result.data
+        attempt(session, result, lambda: reviews.save_score(session, p, panel_id, subject_id, data))
     if result.errors:
         return _score_page(request, session, p, panel_id, subject_id, 422, errors=result.errors, values=values)
     if raw["submit"]:
@@ -385,15 +393,10 @@ def results_export(panel_id: PathId, session: DB, p: Reviewer):
 def decide(panel_id: PathId, application_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
     """Shortlist or reject a reviewed dossier from the ranked list."""
     form = parse_form(posted, DecisionForm)
-
-    def act() -> None:
-        d = form.data
-        if d.action == "shortlist":
-            reviews.shortlist(session, p, application_id, d.reason)
-        else:
-            reviews.reject_after_review(session, p, application_id, d.reason)
-
-    attempt(session, form, act)
+    if form.ok and form.data is not None:
+        data = form.data
+        decide_on = reviews.shortlist if data.action == "shortlist" else reviews.reject_after_review
+        attempt(session, form, lambda: decide_on(session, p, application_id, data.reason))
     if form.errors:
         errors = {"__all__": "；".join(form.errors.values())}
         return _results_page(request, session, p, panel_id, form.status, errors=errors, values=form.values)
