@@ -57,7 +57,7 @@ def _validate(model: type[BaseModel], raw: dict[str, Any], values: dict[str, Any
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
-            loc, message = error["loc"], zh_message(dict(error))
+            loc, message = error["loc"], zh_message(error)
             if len(loc) >= 3 and loc[0] == "indicators" and isinstance(loc[1], int):
                 key, message = "indicators", f"第 {loc[1] + 1} 行{INDICATOR_FIELDS.get(str(loc[2]), '')}：{message}"
             elif len(loc) == 2 and loc[0] == "items":
