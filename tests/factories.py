@@ -1,6 +1,5 @@
 """Builders the domain tests share: an organisation, a center in its construction period, and the principals of
-a set of test accounts, and the small world the transfer tests share. Valid application numbers come from
-``tests.test_patent_import.number``."""
+a set of test accounts, the small world the transfer tests share, and valid application numbers."""
 
 from __future__ import annotations
 
@@ -16,10 +15,16 @@ from ipoc.centers.models import Center
 from ipoc.orgs.models import Organisation, OrganisationName
 from ipoc.orgs.names import normalise_name
 from ipoc.patents.models import Applicant, Patent, PatentApplicant, RightsAuthorisation
+from ipoc.patents.numbers import check_char
 from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
 from tests.conftest import make_user
-from tests.test_patent_import import number
+
+
+def number(serial: int, year: int = 2021, kind: int = 1) -> str:
+    """A valid CNIPA application number (with its check character), distinct per serial."""
+    body = f"{year}{kind}{serial:07d}"
+    return f"{body}.{check_char(body)}"
 
 
 def make_org(

@@ -30,7 +30,7 @@ def live_server(instance, tmp_path, monkeypatch) -> Iterator[str]:
     from ipoc.db import session_scope
     from ipoc.web.app import create_app
     from tests.conftest import make_user
-    from tests.test_patent_import import counts, run_import
+    from tests.import_files import counts, run_import
     from tests.test_patent_pages import CORPUS, write_csv
     from tests.vectors_held import leave_embedding_undone
 

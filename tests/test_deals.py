@@ -30,9 +30,8 @@ from ipoc.patents.models import Applicant, Patent, PatentApplicant, RightsConsen
 from ipoc.transfer.models import Demand
 from tests.conftest import csrf_of, login, make_user, post_form
 from tests.exported import table, title
-from tests.factories import principals
+from tests.factories import number, principals
 from tests.test_centers import make_center, org
-from tests.test_patent_import import number
 
 TODAY = date(2026, 11, 30)
 SECRET = "保密：目标牌号 52SH，年产 3000 吨"

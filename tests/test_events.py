@@ -28,8 +28,7 @@ from ipoc.transfer import service as transfer
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from tests.conftest import act_as, csrf_of, post_form
 from tests.exported import table
-from tests.factories import transfer_world
-from tests.test_patent_import import number
+from tests.factories import number, transfer_world
 
 SECRET = "保密配方：钕铁硼晶界扩散温度九百一十度"
 PHONE = "13912345678"

@@ -31,8 +31,8 @@ from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand, Offer
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from tests.conftest import act_as, csrf_of, login, post_form
-from tests.factories import active_center, authorise, make_org, principals
-from tests.test_patent_import import number, run_import
+from tests.factories import active_center, authorise, make_org, number, principals
+from tests.import_files import run_import
 
 TODAY = date(2026, 11, 30)
 SECRET = "保密：羊绒分梳机的梳针排布参数"

@@ -19,7 +19,8 @@ from ipoc.auth.roles import Role
 from ipoc.web.export import XLSX
 from tests.conftest import csrf_of, login, make_user, post_form
 from tests.exported import assert_office_ready, table, title
-from tests.test_patent_import import counts, number, run_import
+from tests.factories import number
+from tests.import_files import counts, run_import
 from tests.vectors_held import leave_embedding_undone
 
 JOB_TIMEOUT_S = 30

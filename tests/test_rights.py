@@ -28,8 +28,8 @@ from ipoc.patents.parsing import parse_row
 from ipoc.patents.reading import field_for_header, load_synonyms
 from tests import test_deals
 from tests.conftest import csrf_of, login, post_form
+from tests.factories import number
 from tests.test_deals import TODAY, World, new_deal
-from tests.test_patent_import import number
 
 world = test_deals.world  # the fixture: the deal tests' center, organisations, patents and accounts
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

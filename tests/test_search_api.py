@@ -17,7 +17,8 @@ from ipoc.db import session_scope
 from ipoc.search import vectors
 from ipoc.search.models import PassageVector
 from tests.conftest import make_user
-from tests.test_patent_import import counts, good_row, number, run_import, write_csv
+from tests.factories import number
+from tests.import_files import counts, good_row, run_import, write_csv
 from tests.vectors_held import leave_embedding_undone
 
 CORPUS = [

@@ -31,8 +31,7 @@ from ipoc.stock.schemas import BatchIn, GroupIn, OverrideIn, StockRowIn
 from ipoc.transfer.models import Offer
 from tests.conftest import act_as, csrf_of, post_form
 from tests.exported import assert_office_ready, table
-from tests.factories import active_center, authorise, holds_name, make_org, principals
-from tests.test_patent_import import number
+from tests.factories import active_center, authorise, holds_name, make_org, number, principals
 
 TODAY = date(2026, 11, 30)
 REAL_LIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-patent-list" / "patents-no-header.csv"

@@ -25,7 +25,8 @@ from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job
 from ipoc.search import vectors
 from tests.conftest import login, make_user
-from tests.test_patent_import import good_row, number, write_csv
+from tests.factories import number
+from tests.import_files import good_row, write_csv
 from tests.test_patent_pages import upload, wait_for_job
 from tests.test_search_api import CORPUS
 
