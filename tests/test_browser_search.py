@@ -31,7 +31,7 @@ def live_server(instance, tmp_path, monkeypatch) -> Iterator[str]:
     from ipoc.web.app import create_app
     from tests.conftest import make_user
     from tests.import_files import counts, run_import
-    from tests.test_patent_pages import CORPUS, write_csv
+    from tests.patent_corpus import CORPUS, write_csv
     from tests.vectors_held import leave_embedding_undone
 
     leave_embedding_undone(monkeypatch)
@@ -85,7 +85,7 @@ def import_gate(monkeypatch) -> Iterator[threading.Event]:
 
 
 def test_import_page_shows_progress_then_counts(site, tmp_path, import_gate):
-    from tests.test_patent_pages import row, write_csv
+    from tests.patent_corpus import row, write_csv
 
     page = site.page
     page.goto(site.url("/login"))
