@@ -289,3 +289,22 @@ def load_full_demo() -> None:
 @pytest.fixture
 def full_demo(instance) -> None:
     load_full_demo()
+
+
+# The browser tests' fixtures (tests.browsing, imported only when a browser test asks, skips where Chromium is missing).
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module."""
+    from tests.browsing import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def site(browser, live_server):
+    """A desktop page on the module's own ``live_server``."""
+    from tests.browsing import site_on
+
+    with site_on(browser, live_server) as s:
+        yield s

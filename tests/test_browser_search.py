@@ -9,15 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import test_browser
+from tests.browsing import serving, sync_api
 from tests.conftest import PASSWORD
-from tests.test_browser import serving
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="the Python playwright package is not installed")
 
 pytestmark = pytest.mark.browser
-# the same Chromium and page fixtures; `site` opens pages on this module's `live_server`
-browser, site = test_browser.browser, test_browser.site
 JOB_TIMEOUT_MS = 30_000
 
 
