@@ -33,7 +33,7 @@ def imported_test_modules(path: Path) -> list[str]:
 
 
 def test_no_test_module_imports_another_test_module() -> None:
-    imports = {path.name: imported_test_modules(path) for path in sorted(TESTS.glob("*.py"))}
+    imports = {str(path.relative_to(TESTS)): imported_test_modules(path) for path in sorted(TESTS.rglob("*.py"))}
     offending = {name: found for name, found in imports.items() if found}
     assert not offending, f"move what they share to tests/factories.py, conftest.py or a helper module: {offending}"
 
