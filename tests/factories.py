@@ -1,6 +1,6 @@
-"""Builders the domain tests share: an organisation, a center (by hand, or recognised from a dossier), its
-revocation, the principals of a set of test accounts, and valid
-application numbers."""
+"""Builders the domain tests share, one way each: an organisation, a center (by hand, or recognised from a dossier),
+its revocation, the principals of a set of test accounts, and valid application numbers. The worlds built from
+them live in tests/worlds/."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def number(serial: int, year: int = 2021, kind: int = 1) -> str:
 def make_org(
     session, name: str, *, city: str = "包头市", type_code: str = "enterprise", status: str = "verified"
 ) -> Organisation:
+    """A new organisation (a verified enterprise in 包头 unless said otherwise)."""
     org = Organisation(name=name, type_code=type_code, region_id=find_region(session, city).id, status=status)
     session.add(org)
     session.flush()
