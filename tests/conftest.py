@@ -6,6 +6,7 @@ Each backend is migrated once into a template; each test gets a fresh copy and i
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import shutil
@@ -230,6 +231,14 @@ def make_user(session: Session, username: str, role: Role, scope: str | None = N
     return user
 
 
+def token(session, username: str, role: Role, scope: str | None = None) -> dict[str, str]:
+    """Bearer headers: several roles act through one client without logging in and out."""
+    user = make_user(session, username, role, scope)
+    _, plaintext = accounts.create_token(session, user, "test")
+    session.commit()
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
 def csrf_of(client) -> str:
     """The session's CSRF token, read from a rendered page as the browser would see it."""
     page = client.get("/login", follow_redirects=True).text
@@ -289,3 +298,33 @@ def load_full_demo() -> None:
 @pytest.fixture
 def full_demo(instance) -> None:
     load_full_demo()
+
+
+@pytest.fixture
+def world(request: pytest.FixtureRequest, session: Session):
+    """The world of the test's module: its ``WORLD`` names the builder (tests/worlds), called with the session and
+    any other fixture its parameters name (``tmp_path`` …). One fixture, so no module imports another's; it asks
+    for ``session`` itself, so that every test of a world still runs on each backend."""
+    build = getattr(request.module, "WORLD", None)
+    assert build is not None, f"{request.module.__name__} asks for `world` but names no WORLD builder"
+    needed = [p.name for p in inspect.signature(build).parameters.values() if p.default is p.empty]
+    return build(*(session if name == "session" else request.getfixturevalue(name) for name in needed))
+
+
+# The browser tests' fixtures (tests.browsing, imported only when a browser test asks, skips where Chromium is missing).
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module."""
+    from tests.browsing import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def site(browser, live_server):
+    """A desktop page on the module's own ``live_server``."""
+    from tests.browsing import site_on
+
+    with site_on(browser, live_server) as s:
+        yield s

@@ -1,34 +1,51 @@
-"""Builders the domain tests share: an organisation, a center in its construction period, and the principals of
-a set of test accounts, and the small world the transfer tests share. Valid application numbers come from
-``tests.test_patent_import.number``."""
+"""Builders the domain tests share, one way each: an organisation, a center (by hand, or recognised from a dossier),
+its revocation, the principals of a set of test accounts, and valid application numbers. The worlds built from
+them live in tests/worlds/."""
 
 from __future__ import annotations
 
-from datetime import date
+import io
+from datetime import date, timedelta
 
+from fastapi import UploadFile
 from sqlalchemy import select
 
-from ipoc.audit import service as audit
-from ipoc.audit.rows import IMPORT_BATCH, batch_meta
+from ipoc.applications.models import Application, Call
 from ipoc.auth.roles import Principal, Role
 from ipoc.auth.service import principal_for
-from ipoc.centers.models import Center
+from ipoc.centers import service as centers
+from ipoc.centers.models import Center, Revocation
 from ipoc.orgs.models import Organisation, OrganisationName
 from ipoc.orgs.names import normalise_name
-from ipoc.patents.models import Applicant, Patent, PatentApplicant, RightsAuthorisation
+from ipoc.patents.models import Patent, RightsAuthorisation
+from ipoc.patents.numbers import check_char
 from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
 from tests.conftest import make_user
-from tests.test_patent_import import number
+
+START = date(2025, 3, 1)  # a center made by hand: period 2025-03-01 .. 2028-02-29, plans for 2025..2028
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def number(serial: int, year: int = 2021, kind: int = 1) -> str:
+    """A valid CNIPA application number (with its check character), distinct per serial."""
+    body = f"{year}{kind}{serial:07d}"
+    return f"{body}.{check_char(body)}"
 
 
 def make_org(
     session, name: str, *, city: str = "包头市", type_code: str = "enterprise", status: str = "verified"
 ) -> Organisation:
+    """A new organisation (a verified enterprise in 包头 unless said otherwise)."""
     org = Organisation(name=name, type_code=type_code, region_id=find_region(session, city).id, status=status)
     session.add(org)
     session.flush()
     return org
+
+
+def org_named(session, name: str, *, city: str = "包头市") -> Organisation:
+    """The organisation of that name, made (a verified enterprise in ``city``) if there is none yet."""
+    return session.scalar(select(Organisation).where(Organisation.name == name)) or make_org(session, name, city=city)
 
 
 def holds_name(session, org: Organisation, name: str | None = None) -> OrganisationName:
@@ -51,23 +68,81 @@ def authorise(session, org: Organisation, patent: Patent, grantor: str, acts: tu
     return auth
 
 
-def active_center(session, name: str, builder: Organisation) -> Center:
-    """A center recognised on 2025-03-01, in the first industry, in its builder's league/city."""
-    start = date(2025, 3, 1)
+def make_center(
+    session,
+    name: str,
+    *,
+    region: str = "包头市",
+    builder: Organisation | None = None,
+    start: date = START,
+    direct: bool = False,
+    status: str = "recognized",
+    first_eval_year: int | None = None,
+) -> Center:
+    """A center recognised on ``start`` for three years, in the first industry, made by hand (the lifecycle has its
+    own tests, and ``recognised_center`` goes through it). Without a builder, one is made in ``region``; the first
+    evaluation falls in the year it starts unless said otherwise."""
+    builder = builder or make_org(session, f"{name}建设单位", city=region)
     center = Center(
         name=name,
         industry_id=session.scalars(select(Industry).order_by(Industry.id)).first().id,
         builder_org_id=builder.id,
         region_id=builder.region_id,
-        status="recognized",
+        status=status,
         recognised_on=start,
         period_start=start,
-        period_end=date(2028, 2, 28),
-        first_eval_year=2025,
+        period_end=start.replace(year=start.year + 3) - timedelta(days=1),
+        first_eval_year=first_eval_year or start.year,
+        direct=direct,
     )
     session.add(center)
-    session.flush()
+    session.commit()
     return center
+
+
+def industry(session, term: str = "新能源") -> Industry:
+    return session.scalar(select(Industry).where(Industry.naming_term == term))
+
+
+def application(
+    session, *, term: str = "新能源", region: str = "包头市", route: str = "via_bureau", org_name: str | None = None
+) -> Application:
+    """A dossier at public notice, in the first call (made if none), by the builder named (made if new)."""
+    call = session.scalar(select(Call).limit(1))
+    if call is None:
+        call = Call(year=2026, title="2026 年度申报", opens_on=date(2026, 1, 1), closes_on=date(2026, 12, 31))
+        session.add(call)
+        session.flush()
+    builder = org_named(session, org_name or f"{region}测试{term}有限公司", city=region)
+    app = Application(
+        call_id=call.id,
+        org_id=builder.id,
+        region_id=builder.region_id,
+        industry_id=industry(session, term).id,
+        builder_type="leading_enterprise",
+        route=route,
+        state="public_notice",
+    )
+    session.add(app)
+    session.flush()
+    return app
+
+
+def recognised_center(session, recognised_on: date = date(2026, 3, 2), **dossier) -> Center:
+    """A center recognised through the lifecycle from a dossier of its own (``application``), so named by Art. 8."""
+    center = centers.create_from_application(session, application(session, **dossier), recognised_on)
+    session.commit()
+    return center
+
+
+def evidence(name: str = "证据.pdf", content: bytes = PDF) -> UploadFile:
+    return UploadFile(io.BytesIO(content), filename=name)
+
+
+def revoke(session, admin: Principal, center: Center, files_: list[UploadFile] | None = None, **kw) -> Revocation:
+    kw = {"reason": "dishonesty", "detail": "经核查存在严重失信行为", **kw}
+    files_ = [evidence()] if files_ is None else files_
+    return centers.revoke(session, admin, center.id, evidence=files_, **kw)
 
 
 def who(session, username: str, role: Role, scope: str | None = None) -> Principal:
@@ -80,36 +155,3 @@ def principals(session, scopes: dict[str, tuple[Role, str | None]]) -> dict[str,
     return {
         name: principal_for(session, make_user(session, name, role, scope)) for name, (role, scope) in scopes.items()
     }
-
-
-def transfer_world(session) -> tuple[Organisation, Center, dict[str, Principal]]:
-    """The owner of a demand, the center handling it, another center elsewhere, one patent, and an account for
-    every role around them: (owner, center, principals)."""
-    owner = make_org(session, "包头稀土永磁有限公司")
-    make_org(session, "鄂尔多斯装备制造有限公司")
-    univ = make_org(session, "内蒙古科技大学", type_code="university")
-    holds_name(session, univ)  # the patent's applicant and current patentee, so the university may offer it
-    make_org(session, "未核验科技有限公司", status="pending")
-    center = active_center(session, "稀土产业知识产权运营中心", owner)
-    active_center(session, "乳业知识产权运营中心", make_org(session, "赤峰乳业集团", city="赤峰市"))
-    hashes = {"content_hash": "x", "passage_hash": "x", "rev": 1}
-    patent = Patent(application_no=number(1), kind="invention", title="一种稀土永磁体", **hashes)
-    patent.applicant_links = [PatentApplicant(position=0, applicant=Applicant(name=univ.name))]
-    session.add(patent)
-    session.flush()
-    # Patents are only ever written by the import, which records each batch: so does this stand-in.
-    audit.log(session, IMPORT_BATCH, "Job", 0, meta=batch_meta([patent.id], []))
-    session.commit()
-    scopes = {
-        "owner": (Role.MEMBER, "包头稀土永磁有限公司"),
-        "other": (Role.MEMBER, "鄂尔多斯装备制造有限公司"),
-        "univ": (Role.MEMBER, "内蒙古科技大学"),
-        "pending": (Role.MEMBER, "未核验科技有限公司"),
-        "staff": (Role.CENTER_STAFF, "稀土产业知识产权运营中心"),
-        "other_staff": (Role.CENTER_STAFF, "乳业知识产权运营中心"),
-        "bureau": (Role.BUREAU_OFFICER, "包头市"),
-        "far_bureau": (Role.BUREAU_OFFICER, "赤峰市"),
-        "expert": (Role.EXPERT, None),
-        "admin": (Role.REGION_ADMIN, None),
-    }
-    return owner, center, principals(session, scopes)

@@ -14,6 +14,7 @@ from ipoc.auth.roles import Role
 from ipoc.db import utcnow
 from ipoc.errors import Conflict, InvalidInput, NotFound
 from tests.conftest import PASSWORD, make_user
+from tests.factories import make_org
 
 
 @pytest.mark.parametrize(
@@ -63,11 +64,7 @@ def test_scopes_are_checked(session, role, scope, message):
 
 
 def test_an_expert_may_name_the_organisation_they_work_for(session):
-    from ipoc.orgs.models import Organisation
-
-    org = Organisation(name="内蒙古大学", type_code="university", region_id=1, status="verified")
-    session.add(org)
-    session.flush()
+    org = make_org(session, "内蒙古大学", type_code="university", city="呼和浩特市")
     assert make_user(session, "prof", Role.EXPERT, "内蒙古大学").org_id == org.id
     assert make_user(session, "free", Role.EXPERT).org_id is None
 

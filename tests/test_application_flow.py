@@ -12,7 +12,9 @@ from ipoc.applications.models import ROUTES, Application
 from ipoc.audit.models import AuditRecord
 from ipoc.errors import Conflict, Forbidden, InvalidInput
 from tests.conftest import csrf_of, login, post_form
-from tests.test_applications import World, counts, make_dossier, open_call, world_fixture  # noqa: F401
+from tests.worlds.dossiers import World, counts, make_dossier, make_world, open_call
+
+WORLD = make_world  # the conftest's `world`
 
 ROLES = ("applicant", "other_member", "bureau", "other_bureau", "region", "expert", "center_staff", "anonymous")
 

@@ -20,7 +20,9 @@ from ipoc.errors import InvalidInput
 from ipoc.files import service as files
 from ipoc.files.models import Attachment
 from tests.conftest import csrf_of, login, post_form
-from tests.test_applications import World, make_dossier, world_fixture  # noqa: F401
+from tests.worlds.dossiers import World, make_dossier, make_world
+
+WORLD = make_world  # the conftest's `world`
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"

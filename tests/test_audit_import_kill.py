@@ -17,7 +17,7 @@ from ipoc.audit.models import AuditRecord
 from ipoc.audit.rows import IMPORT_BATCH, uncovered_patents, verify_rows
 from ipoc.patents.importer import BATCH_SIZE
 from ipoc.patents.models import Patent
-from tests.test_patent_import import good_row, write_csv
+from tests.import_files import good_row, write_csv
 
 IPOC = str(Path(sys.executable).parent / "ipoc")
 

@@ -38,9 +38,9 @@ from ipoc.schemas import BeijingTime, Timestamp
 from ipoc.web.export import safe_cell
 from tests.conftest import login, make_user, post_form
 from tests.exported import table
-from tests.factories import active_center, make_org
-from tests.test_notices import FILER_CONTACT, World, _cover, _published, _shortlisted
-from tests.test_reviews import ONE_INDICATOR, _dossier
+from tests.factories import make_center, make_org
+from tests.worlds.notices import FILER_CONTACT, World, _cover, _published, _shortlisted
+from tests.worlds.reviews import ONE_INDICATOR, _dossier
 
 SRC = Path(ipoc.__file__).resolve().parent
 TEMPLATES = SRC / "web" / "templates"
@@ -94,7 +94,7 @@ def test_at_half_past_midnight_in_beijing_every_output_carries_the_beijing_day(i
         assert time.localtime().tm_mday == 6 and clock.today() == date(2026, 12, 7)
         admin = principal_for(session, make_user(session, "region", Role.REGION_ADMIN))
         expert = principal_for(session, make_user(session, "expert", Role.EXPERT))
-        center = active_center(session, "稀土产业知识产权运营中心", make_org(session, "包头稀土永磁有限公司"))
+        center = make_center(session, "稀土产业知识产权运营中心", builder=make_org(session, "包头稀土永磁有限公司"))
         make_user(session, "staff", Role.CENTER_STAFF, center.name)
         call = Call(year=2026, title="2026年度申报", opens_on=date(2026, 6, 1), closes_on=date(2026, 8, 31))
         session.add(call)

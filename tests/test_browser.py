@@ -6,28 +6,16 @@ every request the pages make must go to that server, so the UI works without any
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing: the browser tests need Debian's chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the Python playwright package is not installed")
-uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is needed to serve the app to the browser")
+from tests.browsing import DESKTOP, Site, serving, sync_api
 
 pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "NewPassw0rd2026"
-DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
-TIMEOUT_MS = 10_000
 CHART_DATA = """() => {
   const option = echarts.getInstanceByDom(document.getElementById("orgs-chart")).getOption();
   const regions = option.xAxis[0].data;
@@ -46,12 +34,6 @@ CHART_SETTLED = """() => new Promise(done => {
 })"""
 
 
-# every page records what the Content-Security-Policy refused (injected by the browser, so not itself refused)
-CSP_WATCH = """window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-  e => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));"""
-
-
 # a deletion-style form, as the templates write them (data-confirm instead of onsubmit="return confirm(...)")
 CONFIRM_PROBE = """() => {
   const form = document.createElement("form");
@@ -60,39 +42,6 @@ CONFIRM_PROBE = """() => {
   button.type = "submit"; button.id = "confirm-probe"; button.textContent = "删除";
   form.append(button); document.querySelector("main").append(form);
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, thread: threading.Thread, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn stopped before it answered")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"uvicorn did not answer on port {port} within {seconds} s")
-
-
-@contextlib.contextmanager
-def serving(app) -> Iterator[str]:
-    """The app over real HTTP on a free port of 127.0.0.1, in a uvicorn thread, stopped afterwards."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn-browser-test", daemon=True)
-    thread.start()
-    try:
-        _wait_for_port(port, thread)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-    assert not thread.is_alive(), "uvicorn did not stop"
 
 
 @pytest.fixture
@@ -106,52 +55,6 @@ def live_server(instance) -> Iterator[str]:
         assert demo.load(s), "a fresh instance has no demo data yet"
     with serving(create_app(instance)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield b
-        b.close()
-
-
-@dataclass
-class Site:
-    base: str
-    page: sync_api.Page
-    requests: list[str] = field(default_factory=list)
-    console: list[str] = field(default_factory=list)
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def assert_no_csp_violations(self) -> None:
-        """Nothing the pages need was refused by the Content-Security-Policy (console or violation events)."""
-        logged = [m for m in self.console if "Content Security Policy" in m]
-        events = self.page.evaluate("() => window.__cspViolations || []")
-        assert not logged and not events, f"CSP refused something: {logged} {events}"
-
-    def assert_only_local_requests(self) -> None:
-        assert self.requests, "the browser made no requests at all"
-        foreign = [u for u in self.requests if not u.startswith(self.base + "/")]
-        assert not foreign, f"requests left the local server (CDN?): {foreign}"
-
-
-@pytest.fixture
-def site(browser, live_server) -> Iterator[Site]:
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(CSP_WATCH)
-    page = context.new_page()
-    s = Site(live_server, page)
-    page.on("request", lambda r: s.requests.append(r.url))
-    page.on("console", lambda m: s.console.append(m.text))
-    yield s
-    context.close()
 
 
 def _wait_for(site: Site, path: str) -> None:

@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests import test_browser
-from tests.conftest import PASSWORD
-from tests.test_browser import DESKTOP, TIMEOUT_MS, serving
+from tests.browsing import Users, _nav, serving, sync_api
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="the Python playwright package is not installed")
 time_machine = pytest.importorskip("time_machine", reason="time-machine pins the clock of the server thread")
 
 pytestmark = pytest.mark.browser
-browser = test_browser.browser  # the same headless Chromium
 expect = sync_api.expect
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -65,64 +60,11 @@ def call_server(instance, demo) -> Iterator[tuple[str, int]]:
         yield url, call_id
 
 
-@dataclass
-class Users:
-    """A browser context per user; every request any of them makes and every 5xx answer is kept."""
-
-    browser: sync_api.Browser
-    base: str
-    requests: list[str] = field(default_factory=list)
-    server_errors: list[str] = field(default_factory=list)
-    asked: list[str] = field(default_factory=list)  # every confirmation an irreversible step asked (accepted)
-    contexts: list[sync_api.BrowserContext] = field(default_factory=list)
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def _on_response(self, response: sync_api.Response) -> None:
-        if response.status >= 500:
-            self.server_errors.append(f"{response.status} {response.request.method} {response.url}")
-
-    def anonymous(self) -> sync_api.Page:
-        context = self.browser.new_context(viewport=DESKTOP, locale="zh-CN")
-        context.set_default_timeout(TIMEOUT_MS)
-        context.on("request", lambda r: self.requests.append(r.url))
-        context.on("response", self._on_response)
-        self.contexts.append(context)
-        page = context.new_page()
-        page.on("dialog", self._confirm)
-        return page
-
-    def _confirm(self, dialog: sync_api.Dialog) -> None:
-        self.asked.append(dialog.message)
-        dialog.accept()
-
-    def log_in(self, username: str) -> sync_api.Page:
-        page = self.anonymous()
-        page.goto(self.url("/login"))
-        page.fill("#f-username", username)
-        page.fill("#f-password", PASSWORD)
-        page.locator("form[action^='/login'] button[type=submit]").click()
-        page.wait_for_url(self.url("/dashboard"))
-        return page
-
-    def done(self, page: sync_api.Page) -> None:
-        page.context.close()
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
 @pytest.fixture
 def users(browser, call_server) -> Iterator[Users]:
     u = Users(browser, call_server[0])
     yield u
     u.close()
-
-
-def _nav(page: sync_api.Page, label: str) -> None:
-    page.locator("#mainnav").get_by_role("link", name=label, exact=True).click()
 
 
 def _act(page: sync_api.Page, action: str, state: str) -> None:

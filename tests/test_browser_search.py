@@ -9,15 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import test_browser
+from tests.browsing import serving, sync_api
 from tests.conftest import PASSWORD
-from tests.test_browser import serving
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="the Python playwright package is not installed")
 
 pytestmark = pytest.mark.browser
-# the same Chromium and page fixtures; `site` opens pages on this module's `live_server`
-browser, site = test_browser.browser, test_browser.site
 JOB_TIMEOUT_MS = 30_000
 
 
@@ -30,8 +25,8 @@ def live_server(instance, tmp_path, monkeypatch) -> Iterator[str]:
     from ipoc.db import session_scope
     from ipoc.shell.app import create_app
     from tests.conftest import make_user
-    from tests.test_patent_import import counts, run_import
-    from tests.test_patent_pages import CORPUS, write_csv
+    from tests.import_files import counts, run_import
+    from tests.patent_corpus import CORPUS, write_csv
     from tests.vectors_held import leave_embedding_undone
 
     leave_embedding_undone(monkeypatch)
@@ -85,7 +80,7 @@ def import_gate(monkeypatch) -> Iterator[threading.Event]:
 
 
 def test_import_page_shows_progress_then_counts(site, tmp_path, import_gate):
-    from tests.test_patent_pages import row, write_csv
+    from tests.patent_corpus import row, write_csv
 
     page = site.page
     page.goto(site.url("/login"))

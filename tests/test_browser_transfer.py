@@ -19,15 +19,10 @@ from datetime import timedelta
 import pytest
 
 from ipoc.ops.demo_transfer import DEMANDS
-from tests import test_browser
+from tests.browsing import Users, _nav, serving, sync_api
 from tests.conftest import load_full_demo
-from tests.test_browser import serving
-from tests.test_browser_lifecycle import Users, _nav
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="the Python playwright package is not installed")
 
 pytestmark = pytest.mark.browser
-browser = test_browser.browser  # the same headless Chromium
 expect = sync_api.expect
 
 CENTER = "内蒙古自治区稀土新材料知识产权运营中心"

@@ -5,7 +5,7 @@ that pre-fill a self-evaluation. Rules through the service; pages, exports and t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -13,51 +13,17 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from ipoc.auth.roles import Principal, Role
-from ipoc.auth.service import principal_for
 from ipoc.catalogue import service as catalogue
 from ipoc.catalogue.models import FundingProject, PlanItem, ServiceItem, WorkPlan
 from ipoc.catalogue.schemas import FundingIn, PlanItemDone, PlanItemDrop, PlanItemIn, ServiceItemIn, WorkPlanIn
 from ipoc.centers.models import Center
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ipoc.orgs.models import Organisation
-from ipoc.reference.models import Industry
-from ipoc.reference.service import find_region
 from ipoc.web.forms import field_errors
-from tests.conftest import csrf_of, login, make_user, post_form
+from tests.conftest import csrf_of, login, post_form
 from tests.exported import table
+from tests.factories import make_center, who
 
-START = date(2025, 3, 1)  # period 2025-03-01 .. 2028-02-29: plans for 2025..2028
 IN_2025 = date(2025, 11, 20)
-
-
-def make_center(session, region: str, name: str, *, start: date = START, direct: bool = False) -> Center:
-    """A recognised center made by hand, with its builder organisation (the lifecycle has its own tests)."""
-    region_id = find_region(session, region).id
-    org = Organisation(
-        name=f"{name}建设单位", type_code="enterprise", uscc=None, region_id=region_id, status="verified"
-    )
-    session.add(org)
-    session.flush()
-    industry = session.scalars(select(Industry).order_by(Industry.id)).first()
-    center = Center(
-        name=name,
-        industry_id=industry.id,
-        builder_org_id=org.id,
-        region_id=region_id,
-        status="recognized",
-        recognised_on=start,
-        period_start=start,
-        period_end=start.replace(year=start.year + 3) - timedelta(days=1),
-        first_eval_year=start.year,
-        direct=direct,
-    )
-    session.add(center)
-    session.commit()
-    return center
-
-
-def as_principal(session, username: str, role: Role, scope: str | None = None) -> Principal:
-    return principal_for(session, make_user(session, username, role, scope))
 
 
 @dataclass
@@ -72,20 +38,22 @@ class World:
     member: Principal
 
 
-@pytest.fixture
-def world(session) -> World:
-    center = make_center(session, "包头市", "内蒙古自治区稀土测试知识产权运营中心")
-    other = make_center(session, "赤峰市", "内蒙古自治区乳业测试知识产权运营中心")
+def make_world(session) -> World:
+    center = make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市")
+    other = make_center(session, "内蒙古自治区乳业测试知识产权运营中心", region="赤峰市")
     return World(
         center=center,
         other=other,
-        admin=as_principal(session, "admin", Role.REGION_ADMIN),
-        staff=as_principal(session, "staff", Role.CENTER_STAFF, center.name),
-        other_staff=as_principal(session, "staff2", Role.CENTER_STAFF, other.name),
-        bureau=as_principal(session, "baotou", Role.BUREAU_OFFICER, "包头市"),
-        other_bureau=as_principal(session, "chifeng", Role.BUREAU_OFFICER, "赤峰市"),
-        member=as_principal(session, "member", Role.MEMBER, f"{center.name}建设单位"),
+        admin=who(session, "admin", Role.REGION_ADMIN),
+        staff=who(session, "staff", Role.CENTER_STAFF, center.name),
+        other_staff=who(session, "staff2", Role.CENTER_STAFF, other.name),
+        bureau=who(session, "baotou", Role.BUREAU_OFFICER, "包头市"),
+        other_bureau=who(session, "chifeng", Role.BUREAU_OFFICER, "赤峰市"),
+        member=who(session, "member", Role.MEMBER, f"{center.name}建设单位"),
     )
+
+
+WORLD = make_world  # the conftest's `world`
 
 
 def _item(**over) -> ServiceItemIn:

@@ -18,9 +18,8 @@ from ipoc.centers.schemas import EvaluationIn, SelfEvaluationIn
 from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.reviews.models import Panel, PanelMember, Score, ScoreSheet
-from tests.conftest import login, make_user, post_form
-from tests.factories import who
-from tests.test_centers import make_center, token
+from tests.conftest import login, make_user, post_form, token
+from tests.factories import recognised_center, who
 
 TODAY = date(2026, 6, 1)
 
@@ -28,7 +27,7 @@ TODAY = date(2026, 6, 1)
 @pytest.fixture
 def roles(session):
     """A center recognised on 2026-03-02 in 包头市 and the people around it."""
-    center = make_center(session)
+    center = recognised_center(session)
     return {
         "center": center,
         "staff": who(session, "staff", Role.CENTER_STAFF, str(center.id)),
@@ -45,14 +44,14 @@ def _filed(session, r, year: int = 2026, today: date = TODAY) -> SelfEvaluation:
 
 
 def test_evaluation_years_and_deadlines(session, instance):
-    on_time = make_center(session, date(2026, 3, 2))
+    on_time = recognised_center(session, date(2026, 3, 2))
     assert centers.evaluation_years(on_time) == [2026, 2027, 2028]
     assert [r.deadline for r in centers.year_rows(session, on_time, TODAY)] == [
         date(2026, 12, 31),
         date(2027, 12, 31),
         date(2028, 12, 31),
     ]
-    late = make_center(session, date(2026, 11, 20), term="乳业")
+    late = recognised_center(session, date(2026, 11, 20), term="乳业")
     assert late.first_eval_year == 2027 and centers.evaluation_years(late) == [2027, 2028, 2029]
     assert centers.deadline_for(late, 2029) == date(2029, 11, 19), "never after the period's end"
     instance.self_evaluation_deadline = "12-15"
@@ -112,7 +111,7 @@ def test_the_last_report_is_audited_after_the_period_has_ended(session, roles):
 
 
 def test_a_direct_center_is_audited_by_the_region_and_copied_to_its_bureau(client, session):
-    center = make_center(session, date(2026, 3, 2), route="direct")
+    center = recognised_center(session, date(2026, 3, 2), route="direct")
     r = {"center": center, "staff": who(session, "staff", Role.CENTER_STAFF, str(center.id))}
     ev = _filed(session, r)
     session.commit()
@@ -158,7 +157,7 @@ def test_a_late_submission_is_accepted_and_marked(session, roles):
 
 def test_the_cycle_over_the_web(client, session):
     this_year = clock.today().year
-    center = make_center(session, date(this_year, 1, 2))
+    center = recognised_center(session, date(this_year, 1, 2))
     make_user(session, "staff", Role.CENTER_STAFF, str(center.id))
     make_user(session, "bt", Role.BUREAU_OFFICER, "包头市")
     login(client, "staff")
@@ -256,8 +255,8 @@ def test_an_overdue_rectification_without_report_can_be_failed_directly(session,
 
 
 def test_periods_that_passed_end_the_cycle(client, session):
-    ending = make_center(session, date(2023, 1, 10))
-    running = make_center(session, date(2023, 1, 11), term="乳业")
+    ending = recognised_center(session, date(2023, 1, 10))
+    running = recognised_center(session, date(2023, 1, 11), term="乳业")
     assert centers.close_ended_periods(session, date(2026, 1, 10)) == [ending]
     assert (ending.status, running.status) == ("cycle_ended", "recognized")
     with pytest.raises(Conflict):
@@ -301,7 +300,7 @@ def test_the_score_comes_from_the_performance_panel_and_its_experts_read_the_sel
 
 def test_rectification_over_the_web(client, session):
     this_year = clock.today().year
-    center = make_center(session, date(this_year, 1, 2))
+    center = recognised_center(session, date(this_year, 1, 2))
     make_user(session, "admin1", Role.REGION_ADMIN)
     make_user(session, "staff", Role.CENTER_STAFF, str(center.id))
     login(client, "admin1")

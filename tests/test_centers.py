@@ -14,9 +14,7 @@ from openpyxl import load_workbook
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from ipoc.applications.models import Application, Call
-from ipoc.auth import service as accounts
-from ipoc.auth.roles import ANONYMOUS, Principal, Role
+from ipoc.auth.roles import ANONYMOUS, Role
 from ipoc.centers import service as centers
 from ipoc.centers.models import (
     Center,
@@ -30,79 +28,10 @@ from ipoc.deals.models import Deal
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.files import service as files
 from ipoc.files.models import Attachment
-from ipoc.orgs.models import Organisation
-from ipoc.reference.models import Industry
-from ipoc.reference.service import find_region
-from tests.conftest import login, make_user, post_form
-from tests.factories import who
+from tests.conftest import login, make_user, post_form, token
+from tests.factories import PDF, application, industry, org_named, recognised_center, revoke, who
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SUB_CENTER = "运营中心不得自行设立分中心（第十三条）"
-
-
-# --- builders shared with test_center_cycle.py ---------------------------------------------------------
-
-
-def industry(session, term: str = "新能源") -> Industry:
-    return session.scalar(select(Industry).where(Industry.naming_term == term))
-
-
-def org(session, name: str = "包头测试新能源有限公司", region: str = "包头市") -> Organisation:
-    found = session.scalar(select(Organisation).where(Organisation.name == name))
-    if found is None:
-        found = Organisation(
-            name=name, type_code="enterprise", uscc=None, region_id=find_region(session, region).id, status="verified"
-        )
-        session.add(found)
-        session.flush()
-    return found
-
-
-def application(
-    session, *, term: str = "新能源", region: str = "包头市", route: str = "via_bureau", org_name: str | None = None
-) -> Application:
-    call = session.scalar(select(Call).limit(1))
-    if call is None:
-        call = Call(year=2026, title="2026 年度申报", opens_on=date(2026, 1, 1), closes_on=date(2026, 12, 31))
-        session.add(call)
-        session.flush()
-    builder = org(session, org_name or f"{region}测试{term}有限公司", region)
-    app = Application(
-        call_id=call.id,
-        org_id=builder.id,
-        region_id=builder.region_id,
-        industry_id=industry(session, term).id,
-        builder_type="leading_enterprise",
-        route=route,
-        state="public_notice",
-    )
-    session.add(app)
-    session.flush()
-    return app
-
-
-def make_center(session, recognised_on: date = date(2026, 3, 2), **kw) -> Center:
-    center = centers.create_from_application(session, application(session, **kw), recognised_on)
-    session.commit()
-    return center
-
-
-def evidence(name: str = "证据.pdf", content: bytes = PDF) -> UploadFile:
-    return UploadFile(io.BytesIO(content), filename=name)
-
-
-def revoke(session, admin: Principal, center: Center, files_: list[UploadFile] | None = None, **kw) -> Revocation:
-    kw = {"reason": "dishonesty", "detail": "经核查存在严重失信行为", **kw}
-    files_ = [evidence()] if files_ is None else files_
-    return centers.revoke(session, admin, center.id, evidence=files_, **kw)
-
-
-def token(session, username: str, role: Role, scope: str | None = None) -> dict[str, str]:
-    """Bearer headers: several roles act through one client without logging in and out."""
-    user = make_user(session, username, role, scope)
-    _, plaintext = accounts.create_token(session, user, "test")
-    session.commit()
-    return {"Authorization": f"Bearer {plaintext}"}
 
 
 # --- naming and creation (Arts. 8, 13) ------------------------------------------------------------------
@@ -118,14 +47,14 @@ def test_the_name_comes_from_the_naming_term_and_the_dossier(session):
 
 
 def test_a_name_in_use_conflicts_until_its_center_is_revoked(session):
-    first = make_center(session)
+    first = recognised_center(session)
     with pytest.raises(Conflict):
-        make_center(session, org_name="另一家新能源企业")
+        recognised_center(session, org_name="另一家新能源企业")
     session.rollback()
     admin = who(session, "admin1", Role.REGION_ADMIN)
     revoke(session, admin, first)
     session.commit()
-    second = make_center(session, org_name="另一家新能源企业")
+    second = recognised_center(session, org_name="另一家新能源企业")
     assert second.name == first.name and first.status == "revoked" and second.status == "recognized"
 
 
@@ -142,7 +71,7 @@ def test_sub_centers_are_refused_by_name_and_by_parent(session):
 
 def test_manual_registration_refuses_sub_centers_and_changes_nothing(client, session):
     admin = token(session, "admin1", Role.REGION_ADMIN)
-    builder = org(session)
+    builder = org_named(session, "包头测试新能源有限公司")
     session.commit()
     body = {
         "industry_id": industry(session, "稀土新材料").id,
@@ -196,7 +125,7 @@ def test_a_late_recognition_starts_evaluating_the_next_year(recognised, first):
 
 
 def test_revocation_without_evidence_is_refused(session):
-    center = make_center(session)
+    center = recognised_center(session)
     admin = who(session, "admin1", Role.REGION_ADMIN)
     with pytest.raises(InvalidInput) as exc:
         revoke(session, admin, center, files_=[UploadFile(io.BytesIO(b""), filename="")])
@@ -210,7 +139,7 @@ def test_revocation_without_evidence_is_refused(session):
 
 
 def test_revocation_over_the_web_keeps_evidence_for_insiders_only(client, session):
-    center = make_center(session)
+    center = recognised_center(session)
     make_user(session, "admin1", Role.REGION_ADMIN)
     login(client, "admin1")
     page = client.get(f"/centers/{center.id}/revoke")
@@ -250,7 +179,7 @@ def _snapshot(session, center_id: int) -> list[tuple]:
 
 def test_a_revoked_center_is_read_only(client, session):
     today = date(2026, 6, 1)
-    center = make_center(session, date(2025, 3, 1))
+    center = recognised_center(session, date(2025, 3, 1))
     staff = who(session, "staff", Role.CENTER_STAFF, str(center.id))
     admin = who(session, "admin1", Role.REGION_ADMIN)
     submitted = centers.start_self_evaluation(session, staff, center.id, 2025, today)
@@ -340,7 +269,7 @@ def _contracts(session, center: Center, signed: dict[int, tuple[int, int]], stag
 def test_the_national_threshold_boundaries(session, signed, eligible, year):
     """From the deal ledger (domain-rules §1): the better of the last full year and this year so far, or
     every counted contract; the self-reported figures are only shown beside them."""
-    center = make_center(session, date(2024, 3, 1))
+    center = recognised_center(session, date(2024, 3, 1))
     _contracts(session, center, signed)
     _contracts(session, center, {2026: (9_000_000, 20)}, stage="negotiation")  # not signed: never counted
     _audited(session, center, 2025, 9_000_000, 20)  # self-reported: shown, never counted
@@ -354,12 +283,12 @@ def test_the_national_threshold_boundaries(session, signed, eligible, year):
 def test_the_national_list_puts_showcases_first_then_scores(client, session):
     made = {}
     for term, outcome, score in [("新能源", "pass", 90.0), ("风电装备", "showcase", 70.0), ("种业", "pass", 95.0)]:
-        made[term] = make_center(session, date(2025, 3, 1), term=term)
+        made[term] = recognised_center(session, date(2025, 3, 1), term=term)
         session.add(PerformanceEvaluation(center_id=made[term].id, year=2025, outcome=outcome, score=score))
-    made["乳业"] = make_center(session, date(2025, 3, 1), term="乳业")
-    gone = make_center(session, date(2025, 3, 1), term="绒毛纺织")
+    made["乳业"] = recognised_center(session, date(2025, 3, 1), term="乳业")
+    gone = recognised_center(session, date(2025, 3, 1), term="绒毛纺织")
     gone.status = "revoked"
-    ended = make_center(session, date(2025, 3, 1), term="现代煤化工")
+    ended = recognised_center(session, date(2025, 3, 1), term="现代煤化工")
     ended.status = "cycle_ended"
     session.commit()
     rows = centers.national_ranking(session, who(session, "admin1", Role.REGION_ADMIN))
@@ -381,7 +310,7 @@ def test_a_barred_center_is_never_recommended_whatever_its_figures(client, sessi
     admin = who(session, "admin1", Role.REGION_ADMIN)
     today = date(2026, 11, 30)
     best, ordinary, passed, revoked = (
-        make_center(session, date(2025, 3, 1), term=t) for t in ("新能源", "种业", "风电装备", "乳业")
+        recognised_center(session, date(2025, 3, 1), term=t) for t in ("新能源", "种业", "风电装备", "乳业")
     )
     for center in (best, ordinary, passed, revoked):
         _contracts(session, center, {2025: (9_000_000, 12)})
@@ -434,7 +363,7 @@ def test_a_barred_center_is_never_recommended_whatever_its_figures(client, sessi
 
 
 def test_anyone_sees_the_public_page_without_internal_data(client, session):
-    center = make_center(session, date(2025, 3, 1))
+    center = recognised_center(session, date(2025, 3, 1))
     staff = who(session, "staff", Role.CENTER_STAFF, str(center.id))
     ev = centers.start_self_evaluation(session, staff, center.id, 2025, date(2025, 6, 1))
     centers.save_self_evaluation(session, staff, ev.id, SelfEvaluationIn(summary="内部总结XYZ"))
@@ -449,10 +378,10 @@ def test_anyone_sees_the_public_page_without_internal_data(client, session):
     listed = client.get("/centers")
     assert listed.status_code == 200 and center.name in listed.text
     assert client.get("/centers?status=&region_id=&industry_id=").status_code == 200
-    other_center = make_center(session, term="乳业")
+    other_center = recognised_center(session, term="乳业")
     for name, role, scope in [
         ("cf", Role.BUREAU_OFFICER, "赤峰市"),
-        ("member", Role.MEMBER, str(org(session).id)),
+        ("member", Role.MEMBER, str(org_named(session, "包头测试新能源有限公司").id)),
         ("other_staff", Role.CENTER_STAFF, str(other_center.id)),
         ("expert", Role.EXPERT, None),
     ]:
@@ -464,7 +393,7 @@ def test_anyone_sees_the_public_page_without_internal_data(client, session):
 
 
 def test_the_recognition_decision_prints_as_pdf_and_docx(client, session):
-    center = make_center(session, term="稀土新材料")
+    center = recognised_center(session, term="稀土新材料")
     pdf = client.get(f"/centers/{center.id}/decision.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-disposition"].startswith("attachment")

@@ -18,14 +18,12 @@ from ipoc.centers.models import SelfEvaluation
 from ipoc.events.models import TechEvent, TechEventSignup
 from ipoc.matching import service as matching
 from ipoc.notices.models import PublicNotice
-from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry
-from ipoc.reference.service import find_region
 from ipoc.reviews.models import Panel, PanelMember, ScoreSheet
 from ipoc.shell.dashboard import centers_by, dashboard
 from tests.conftest import login, make_user
-from tests.test_catalogue import as_principal, make_center
-from tests.test_messages import _world
+from tests.factories import make_center, make_org, who
+from tests.worlds.messages import make_world
 
 THIS_YEAR = clock.today().year
 START = date(THIS_YEAR - 1, 3, 1)  # a center in the second year of its period, whatever today is
@@ -38,10 +36,8 @@ def _chart(page: str, element_id: str) -> list[list]:
 
 
 def _dossier(session, call: Call, region: str, name: str, state: str) -> Application:
-    region_id = find_region(session, region).id
-    org = Organisation(name=name, type_code="enterprise", uscc=None, region_id=region_id, status="verified")
-    session.add(org)
-    session.flush()
+    org = make_org(session, name, city=region)
+    region_id = org.region_id
     app = Application(
         call_id=call.id,
         org_id=org.id,
@@ -64,10 +60,10 @@ def _call(session, year: int = THIS_YEAR) -> Call:
 
 
 def test_the_region_dashboard_charts_centers_by_status_region_and_industry(client, session):
-    make_center(session, "包头市", "内蒙古自治区稀土测试知识产权运营中心", start=START)
-    revoked = make_center(session, "赤峰市", "内蒙古自治区乳业测试知识产权运营中心", start=START)
+    make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市", start=START)
+    revoked = make_center(session, "内蒙古自治区乳业测试知识产权运营中心", region="赤峰市", start=START)
     revoked.status = "revoked"
-    make_center(session, "包头市", "内蒙古自治区风电测试知识产权运营中心", start=START)
+    make_center(session, "内蒙古自治区风电测试知识产权运营中心", region="包头市", start=START)
     session.commit()
     _call(session, THIS_YEAR - 1)
     call = _call(session)
@@ -80,7 +76,7 @@ def test_the_region_dashboard_charts_centers_by_status_region_and_industry(clien
     assert dict(figures["region"])["乌海市"] == 0, "every league/city is on the chart"
     assert sum(n for _, n in figures["industry"]) == 3
 
-    admin = as_principal(session, "admin", Role.REGION_ADMIN)
+    admin = who(session, "admin", Role.REGION_ADMIN)
     ctx = dashboard(session, admin, today=date(THIS_YEAR, 6, 1))
     assert ctx["call"].id == call.id, "the current call is the latest"
     assert ctx["call_states"] == [("submitted", "已提交", 2), ("expert_review", "专家评审", 1)]
@@ -99,7 +95,7 @@ def test_a_bureau_sees_its_inbox_and_not_another_citys_dossiers(client, session)
     call = _call(session)
     mine = _dossier(session, call, "包头市", "包头收件测试有限公司", "submitted")
     theirs = _dossier(session, call, "赤峰市", "赤峰收件测试有限公司", "submitted")
-    center = make_center(session, "包头市", "内蒙古自治区稀土测试知识产权运营中心", start=START)
+    center = make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市", start=START)
     session.add(
         SelfEvaluation(
             center_id=center.id, year=THIS_YEAR - 1, deadline=date(THIS_YEAR - 1, 12, 31), status="submitted"
@@ -118,7 +114,7 @@ def test_a_bureau_sees_its_inbox_and_not_another_citys_dossiers(client, session)
 
 
 def test_a_center_sees_its_status_period_evaluation_plan_and_what_is_due(client, session):
-    center = make_center(session, "包头市", "内蒙古自治区稀土测试知识产权运营中心", start=START)
+    center = make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市", start=START)
     plan = WorkPlan(center_id=center.id, year=THIS_YEAR, published=True)
     plan.items = [
         PlanItem(title="培训", duty=8, due_on=date(THIS_YEAR, 1, 2), status="done", done_on=date(THIS_YEAR, 1, 2)),
@@ -158,7 +154,7 @@ def test_an_expert_sees_how_many_subjects_wait_for_a_score(client, session):
 
 
 def test_a_member_sees_its_records_with_their_states(client, session):
-    owner, people, dossier, match, deal = _world(session)
+    owner, people, dossier, match, deal = make_world(session)
     matching.decide(session, people["staff"], match.id, "forward")
     event = TechEvent(kind="roadshow", title="稀土专利路演", status="open", place="包头", organisers="运营中心",
                       starts_at=datetime(THIS_YEAR + 1, 5, 1, 9))  # fmt: skip
@@ -204,8 +200,8 @@ def test_the_home_page_shows_current_public_records_only(client, session):
     )
     ended = PublicNotice(call_id=open_call.id, title="已结束的公示", starts_on=today - timedelta(days=20),
                          ends_on=today - timedelta(days=10), published_at=datetime(THIS_YEAR, 1, 1))  # fmt: skip
-    center = make_center(session, "包头市", "内蒙古自治区稀土测试知识产权运营中心", start=START)
-    revoked = make_center(session, "赤峰市", "内蒙古自治区乳业撤销测试知识产权运营中心", start=START)
+    center = make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市", start=START)
+    revoked = make_center(session, "内蒙古自治区乳业撤销测试知识产权运营中心", region="赤峰市", start=START)
     revoked.status = "revoked"
     soon = clock.beijing_now().replace(microsecond=0) + timedelta(days=10)
     where = {"kind": "roadshow", "place": "包头", "organisers": "运营中心", "starts_at": soon}

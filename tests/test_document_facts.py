@@ -25,11 +25,11 @@ from ipoc.notices.models import Objection
 from ipoc.notices.schemas import NoticeFields
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import Panel, Score, ScoreSheet
-from tests.factories import who
-from tests.test_centers import make_center, revoke
-from tests.test_documents import check_pdf, needs_poppler
-from tests.test_notices import FRI, World, _fields, _objection
-from tests.test_notices import world as world  # the fixture, shared
+from tests.factories import recognised_center, revoke, who
+from tests.printed import check_pdf, needs_poppler
+from tests.worlds.notices import FRI, World, _fields, _objection, make_world
+
+WORLD = make_world  # the conftest's `world`: the notice tests' shortlisted dossiers
 
 Change = Callable[[], "str | tuple[str, ...]"]  # changes one fact, returns the text that must then appear
 Fact = tuple[str, Change]
@@ -159,7 +159,7 @@ def test_the_public_notice_states_the_record(session, world: World):
 
 
 def test_the_self_evaluation_report_states_the_record(session):
-    center = make_center(session)
+    center = recognised_center(session)
     staff = who(session, "staff", Role.CENTER_STAFF, str(center.id))
     ev = centers.start_self_evaluation(session, staff, center.id, 2026, date(2026, 6, 1))
     centers.save_self_evaluation(session, staff, ev.id, SelfEvaluationIn(summary="总体良好"))
@@ -223,7 +223,7 @@ def scored(session, center) -> Score:
 
 
 def test_the_score_sheet_states_the_record(session):
-    center = make_center(session)
+    center = recognised_center(session)
     score = scored(session, center)
     panel = session.get(Panel, score.panel_id)
     sheet, indicators = panel.sheet, panel.sheet.indicators
@@ -262,7 +262,7 @@ def _rectification(session, center, admin) -> Rectification:
 
 
 def test_the_rectification_notice_states_the_record(session):
-    center = make_center(session)
+    center = recognised_center(session)
     admin = who(session, "admin1", Role.REGION_ADMIN)
     rect = _rectification(session, center, admin)
     build = lambda: centers.rectification_notice_document(session, rect.id)  # noqa: E731
@@ -288,7 +288,7 @@ def test_the_rectification_notice_states_the_record(session):
 
 
 def test_the_revocation_decision_states_the_record(session):
-    center = make_center(session)
+    center = recognised_center(session)
     admin = who(session, "admin1", Role.REGION_ADMIN)
     revocation = revoke(session, admin, center, reason="dishonesty", detail="列入严重失信主体名单", today=TODAY)
     build = lambda: centers.revocation_decision_document(session, center.id)  # noqa: E731
@@ -309,7 +309,7 @@ def test_the_revocation_decision_states_the_record(session):
 
 
 def test_a_failed_rectification_is_cited_by_the_revocation_decision(session):
-    center = make_center(session)
+    center = recognised_center(session)
     admin = who(session, "admin1", Role.REGION_ADMIN)
     rect = _rectification(session, center, admin)
     centers.decide_rectification(session, admin, rect.id, passed=False, note="逾期未整改", today=date(2026, 9, 2))
@@ -322,7 +322,7 @@ def test_a_failed_rectification_is_cited_by_the_revocation_decision(session):
 def test_every_document_kind_renders_with_every_glyph_and_no_lone_date_page(session, world: World, tmp_path):
     """Each kind, built from a record, goes through PDF and PNG: fonts embedded, every character printed, no
     page holding only the date (test_documents.check_pdf); and through DOCX, in zh-CN with the official faces."""
-    center = make_center(session)
+    center = recognised_center(session)
     admin = who(session, "admin1", Role.REGION_ADMIN)
     staff = who(session, "staff", Role.CENTER_STAFF, str(center.id))
     ev = centers.start_self_evaluation(session, staff, center.id, 2026, TODAY)

@@ -16,8 +16,7 @@ from ipoc.centers.schemas import EvaluationIn
 from ipoc.db import session_factory
 from ipoc.documents.numbering import document_number, next_number
 from tests.conftest import login, make_user
-from tests.factories import who
-from tests.test_centers import make_center, revoke
+from tests.factories import recognised_center, revoke, who
 
 BUREAU = "内蒙古自治区市场监督管理局（知识产权局）"
 TODAY = date(2026, 6, 1)
@@ -62,7 +61,7 @@ def test_a_rolled_back_decision_gives_its_number_back(session):
 
 
 def test_each_decision_keeps_the_number_it_was_issued_with(session):
-    center = make_center(session)
+    center = recognised_center(session)
     assert center.decision_number == "内市监知发〔2026〕1号"
     assert centers.recognition_document(session, center.id).number == center.decision_number
     admin = who(session, "admin1", Role.REGION_ADMIN)
@@ -75,13 +74,13 @@ def test_each_decision_keeps_the_number_it_was_issued_with(session):
     centers.decide_rectification(session, admin, rect.id, passed=False, note="逾期未整改", today=date(2026, 9, 2))
     revocation = centers.revocation_of(session, center)
     assert revocation.decision_number == "内市监知发〔2026〕3号"
-    other = make_center(session, term="乳业")
+    other = recognised_center(session, term="乳业")
     assert other.decision_number == "内市监知发〔2026〕4号"
     assert revoke(session, admin, other, today=date(2027, 1, 5)).decision_number == "内市监知发〔2027〕1号"
 
 
 def test_the_notice_and_the_decision_download_from_their_pages(client, session):
-    center = make_center(session)
+    center = recognised_center(session)
     admin = who(session, "admin1", Role.REGION_ADMIN)
     data = EvaluationIn(year=2026, outcome="rectify", requirements="补齐人才队伍", deadline=date(2026, 9, 1))
     centers.evaluate(session, admin, center.id, data, TODAY)
@@ -105,4 +104,4 @@ def test_the_notice_and_the_decision_download_from_their_pages(client, session):
         assert response.status_code == 200 and response.content.startswith(magic), fmt
     login(client, "cf")
     assert client.get(f"/rectifications/{rect.id}/notice.pdf").status_code == 404, "an internal record"
-    assert client.get(f"/centers/{make_center(session, term='乳业').id}/revocation.pdf").status_code == 404
+    assert client.get(f"/centers/{recognised_center(session, term='乳业').id}/revocation.pdf").status_code == 404

@@ -9,12 +9,9 @@ from __future__ import annotations
 import io
 import logging
 import re
-import shutil
-import subprocess
 import zipfile
 import zlib
 from dataclasses import replace
-from pathlib import Path
 from urllib.parse import quote
 
 import docx
@@ -25,6 +22,7 @@ from ipoc.documents import render
 from ipoc.documents.model import Document, Section, Table
 from ipoc.documents.render import DOCX_FONTS, document_response, to_docx, to_html, to_pdf
 from ipoc.errors import InvalidInput
+from tests.printed import check_pdf, needs_poppler
 
 ISSUER = "内蒙古自治区市场监督管理局（知识产权局）"
 TITLE = "关于拟认定内蒙古自治区稀土新材料产业知识产权运营中心的公示"
@@ -47,12 +45,6 @@ DOC = Document(
     date_line="2026年9月29日",
     annexes=[Section(heading="拟认定名单", table=Table(headers=["序号", "名称"], rows=[["1", "稀土新材料"]]))],
 )
-DATE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
-PAGE_NUMBER = re.compile(r"^—\s*\d+\s*—$")
-
-needs_poppler = pytest.mark.skipif(
-    shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None, reason="poppler-utils is not installed"
-)
 
 
 @pytest.fixture(scope="module")
@@ -69,46 +61,6 @@ def _inflated(pdf: bytes) -> bytes:
         except zlib.error:
             continue
     return b"\n".join(parts)
-
-
-def printed_chars(doc: Document) -> set[str]:
-    """Every non-space character the document prints (its own text, as the renderers lay it out)."""
-    text = [doc.title, doc.issuer, doc.number, doc.reference, doc.addressee, doc.date_line]
-    for section in [*doc.sections, *doc.annexes]:
-        text += [section.heading, *section.paragraphs]
-        if section.table:
-            text += [section.table.caption, *section.table.headers, *(c for row in section.table.rows for c in row)]
-    text += [f"{label}{value}" for label, value in doc.signatures]
-    return {c for c in "".join(text) if not c.isspace()}
-
-
-def check_pdf(pdf: bytes, doc: Document, tmp_path: Path) -> list[str]:
-    """What the test of every document asks of its PDF, returning each page's text: every font embedded, every
-    page rasterised to PNG, every character of the source extractable (a character the fonts lack would print as
-    .notdef and be missing from the text), and no page that holds only the 落款's date (and page number)."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(pdf)
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
-    rows = fonts.splitlines()[2:]
-    assert rows and all(row.split()[-5] == "yes" for row in rows), f"a font is not embedded:\n{fonts}"
-    subprocess.run(["pdftoppm", "-r", "40", "-png", str(path), str(tmp_path / "page")], check=True)
-    pngs = sorted(tmp_path.glob("page-*.png"))
-    assert pngs and all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
-    pages = []
-    for n in range(1, len(pngs) + 1):
-        out = subprocess.run(
-            ["pdftotext", "-f", str(n), "-l", str(n), "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
-        )
-        pages.append(out.stdout.decode("utf-8"))
-    extracted = "".join(pages)
-    missing = {c for c in printed_chars(doc) if c not in extracted and c not in "<>\"'&"}
-    assert not missing, f"characters not printed (missing glyphs): {sorted(missing)}"
-    for n, page in enumerate(pages, start=1):
-        lines = [line.strip() for line in page.splitlines() if line.strip() and not PAGE_NUMBER.match(line.strip())]
-        alone = [line for line in lines if not DATE.match(line) and line != doc.issuer]
-        assert alone, f"page {n} holds only the date/落款: {lines}"
-    return pages
 
 
 def test_the_pdf_embeds_a_face_for_each_role_and_links_nothing(pdf):
@@ -254,9 +206,9 @@ def test_the_region_bureau_sets_the_letterhead_official_docx_start_from(client, 
     from ipoc.auth.roles import Role
     from ipoc.documents import letterhead
     from tests.conftest import csrf_of, login, make_user
-    from tests.test_centers import make_center
+    from tests.factories import recognised_center
 
-    center = make_center(session)
+    center = recognised_center(session)
     make_user(session, "admin1", Role.REGION_ADMIN)
     make_user(session, "bt", Role.BUREAU_OFFICER, "包头市")
     session.commit()

@@ -28,8 +28,8 @@ from ipoc.transfer import service as transfer
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from tests.conftest import act_as, csrf_of, post_form
 from tests.exported import table
-from tests.factories import transfer_world
-from tests.test_patent_import import number
+from tests.factories import number
+from tests.worlds.transfer import transfer_world
 
 SECRET = "保密配方：钕铁硼晶界扩散温度九百一十度"
 PHONE = "13912345678"
@@ -45,8 +45,7 @@ class World:
     now: datetime
 
 
-@pytest.fixture
-def world(session) -> World:
+def make_world(session) -> World:
     _, center, people = transfer_world(session)
     demand = transfer.create_demand(
         session,
@@ -66,6 +65,9 @@ def world(session) -> World:
     session.commit()
     now = clock.beijing_now().replace(second=0, microsecond=0)
     return World(center, people, demand.id, offer.id, now)
+
+
+WORLD = make_world  # the conftest's `world`
 
 
 def _event_in(world: World, **over) -> EventIn:

@@ -21,8 +21,8 @@ from ipoc.patents.models import Patent
 from ipoc.transfer.models import Demand
 from tests import live
 from tests.conftest import make_user
-from tests.factories import transfer_world
-from tests.test_patent_import import good_row, write_csv
+from tests.import_files import good_row, write_csv
+from tests.worlds.transfer import transfer_world
 
 ACKS_BEFORE_KILL = 30
 

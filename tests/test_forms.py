@@ -9,7 +9,8 @@ from ipoc.auth import service as accounts
 from ipoc.auth.roles import Role
 from ipoc.deals.models import Contact, Deal
 from tests.conftest import PASSWORD, login, post_form
-from tests.factories import make_org, transfer_world
+from tests.factories import make_org
+from tests.worlds.transfer import transfer_world
 
 
 def _field_errors(html: str) -> dict[str, str]:

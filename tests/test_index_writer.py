@@ -28,9 +28,8 @@ from ipoc.search import service as search
 from ipoc.search.lexical import IndexDoc, LexicalIndex
 from ipoc.search.schemas import SearchRequest
 from tests import live
-from tests.test_patent_import import good_row, write_csv
+from tests.import_files import good_row, write_csv
 
-# A second process on the instance: "follower" runs the index follower as the web app and `ipoc worker` do;
 # "lock" only takes the writer lock, as a one-shot CLI command does. It reports its role to a file.
 HOLDER = """
 import os, sys, time, pathlib

@@ -31,7 +31,7 @@ from ipoc.patents import service as patents
 from ipoc.patents.models import Patent
 from tests import live
 from tests.conftest import make_user
-from tests.test_patent_pages import CORPUS, write_csv
+from tests.patent_corpus import CORPUS, write_csv
 
 TIMEOUT_S = 60
 

@@ -25,8 +25,8 @@ from ipoc.reviews.schemas import PanelIn, SheetIn
 from ipoc.workdays.service import save_day
 from tests.conftest import login, make_user
 from tests.exported import table
-from tests.test_notices import CONTACT, FILER_CONTACT, FRI, World, _objection, _published, _shortlisted
-from tests.test_reviews import ONE_INDICATOR
+from tests.worlds.notices import CONTACT, FILER_CONTACT, FRI, World, _objection, _published, _shortlisted
+from tests.worlds.reviews import ONE_INDICATOR
 
 
 @dataclass

@@ -31,8 +31,8 @@ from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand, Offer
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from tests.conftest import act_as, csrf_of, login, post_form
-from tests.factories import active_center, authorise, make_org, principals
-from tests.test_patent_import import number, run_import
+from tests.factories import authorise, make_center, make_org, number, principals
+from tests.import_files import run_import
 
 TODAY = date(2026, 11, 30)
 SECRET = "保密：羊绒分梳机的梳针排布参数"
@@ -73,8 +73,7 @@ class World:
     people: dict[str, Principal]
 
 
-@pytest.fixture
-def world(session, tmp_path) -> World:
+def make_world(session, tmp_path) -> World:
     result = run_import(_write_corpus(tmp_path / "corpus.csv"))
     assert result.exit_code == 0, result.output
     owner = make_org(session, OWNER)
@@ -83,8 +82,8 @@ def world(session, tmp_path) -> World:
     for serial in (1, 5):  # the university offers these under the patentees' confirmed written authorisation
         patent = session.scalar(select(Patent).where(Patent.application_no == number(serial)))
         authorise(session, univ, patent, CORPUS[serial][4])
-    center = active_center(session, "稀土产业知识产权运营中心", owner)
-    active_center(session, "乳业知识产权运营中心", owner).industry_id = (
+    center = make_center(session, "稀土产业知识产权运营中心", builder=owner)
+    make_center(session, "乳业知识产权运营中心", builder=owner).industry_id = (
         session.scalars(select(Industry).where(Industry.id != center.industry_id)).first().id
     )
     session.commit()
@@ -100,6 +99,9 @@ def world(session, tmp_path) -> World:
     }
     people = principals(session, scopes)
     return World(center, owner, people)
+
+
+WORLD = make_world  # the conftest's `world`
 
 
 def _demand(session, world: World, **over) -> int:

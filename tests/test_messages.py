@@ -6,31 +6,20 @@ through the job queue."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from ipoc.applications.models import Application, Call
 from ipoc.auth.models import User
 from ipoc.config import set_settings
-from ipoc.deals import service as deals
-from ipoc.deals.schemas import DealIn
 from ipoc.jobs import queue
 from ipoc.jobs.models import Job
-from ipoc.matching.models import Match
 from ipoc.messages import service as messages
 from ipoc.messages.models import Notification
-from ipoc.patents.models import Patent
-from ipoc.reference.models import Industry
-from ipoc.transfer import service as transfer
-from ipoc.transfer.schemas import DemandIn
 from tests.conftest import act_as, csrf_of, post_form
-from tests.factories import transfer_world
 from tests.live import free_port
-
-TODAY = date(2026, 11, 30)
+from tests.worlds.messages import make_world
 
 
 def _unread_badge(page: str) -> int:
@@ -44,56 +33,8 @@ def _messages_of(session, org_id: int) -> list[Notification]:
     return list(session.scalars(stmt.order_by(Notification.id)))
 
 
-def _world(session):
-    """transfer_world plus a returnable dossier, a published demand with a proposed match, and a deal at 意向,
-    all of the owner organisation (包头)."""
-    owner, center, people = transfer_world(session)
-    call = Call(year=2026, title="2026年度申报", opens_on=date(2026, 3, 1), closes_on=date(2026, 12, 31))
-    session.add(call)
-    session.flush()
-    dossier = Application(
-        call_id=call.id,
-        org_id=owner.id,
-        region_id=owner.region_id,
-        industry_id=session.scalar(select(Industry.id).order_by(Industry.id).limit(1)),
-        builder_type="leading_enterprise",
-        route="via_bureau",
-        state="submitted",
-    )
-    session.add(dossier)
-    demand = transfer.create_demand(
-        session,
-        people["owner"],
-        DemandIn(
-            center_id=center.id,
-            title="高温稳定的钕铁硼永磁体",
-            problem="电机工作温度高，矫顽力下降",
-            desired_effect="180 度下矫顽力不低于 20 kOe",
-            public_summary="寻求提高高温矫顽力的工艺",
-            modes="transfer",
-        ),
-        today=TODAY,
-    )
-    transfer.publish_demand(session, people["owner"], demand.id, today=TODAY)
-    patent = session.scalar(select(Patent))
-    match = Match(
-        center_id=center.id, demand_id=demand.id, target_kind="patent", patent_id=patent.id, score=1.0, confidence=0.9
-    )
-    match.rank = 1
-    session.add(match)
-    session.commit()
-    deal = deals.create_deal(
-        session,
-        people["staff"],
-        DealIn(title="永磁体工艺转让", mode="transfer", seeker_org_id=owner.id, provider_name="包头稀土研究院"),
-        today=TODAY,
-    )
-    session.commit()
-    return owner, people, dossier, match, deal
-
-
 def test_decisions_reach_the_affected_members_centre_and_nobody_else(client, session):
-    owner, people, dossier, match, deal = _world(session)
+    owner, people, dossier, match, deal = make_world(session)
     told_of_the_deal = _messages_of(session, owner.id)
     assert [m.link for m in told_of_the_deal] == [f"/deals/{deal.id}"], "registering the deal told the seeker"
 
@@ -165,7 +106,7 @@ def test_a_message_is_mailed_through_the_job_queue_when_smtp_is_configured(insta
     sink = Controller(Sink(), hostname="127.0.0.1", port=port)
     sink.start()
     try:
-        owner, people, _dossier, _match, deal = _world(session)
+        owner, people, _dossier, _match, deal = make_world(session)
         member = session.get(User, people["owner"].user_id)
         assert session.scalar(select(func.count(Job.id)).where(Job.kind == "mail")) == 0, "no SMTP host, no mail"
         messages.set_email(session, people["owner"], "zhang@example.cn")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -18,95 +17,30 @@ from sqlalchemy import func, select
 
 from ipoc import clock
 from ipoc.applications.models import Application, ApplicationEvent, Call
-from ipoc.applications.service import transition
 from ipoc.auth import service as accounts
 from ipoc.auth.models import User
-from ipoc.auth.roles import ANONYMOUS, Principal, Role
+from ipoc.auth.roles import ANONYMOUS, Role
 from ipoc.centers.models import Center
 from ipoc.config import get_settings
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.notices import service as notices
 from ipoc.notices.models import Objection, PublicNotice
-from ipoc.notices.schemas import NoticeFields, ObjectionIn
-from ipoc.orgs.models import Organisation
-from ipoc.reference.models import Industry
-from ipoc.reference.service import find_region
-from ipoc.workdays.models import CalendarYear
-from ipoc.workdays.service import covered_years
 from tests.conftest import login, make_user, post_form
+from tests.worlds.notices import (
+    CONTACT,
+    FILER_CONTACT,
+    FRI,
+    World,
+    _cover,
+    _draft,
+    _fields,
+    _objection,
+    _published,
+    _shortlisted,
+    make_world,
+)
 
-FRI = date(2025, 9, 26)  # the notice ends on Thu 2025-10-09 (first day counting) across National Day 2025
-CONTACT = "自治区局知识产权运用促进处，电话 0471-0000000"
-FILER_CONTACT = "13800001111"
-
-
-@dataclass
-class World:
-    admin: Principal
-    bureau: Principal
-    call: Call
-    apps: list[Application]
-
-
-def _industry(session, term: str) -> Industry:
-    return session.scalar(select(Industry).where(Industry.naming_term == term))
-
-
-def _shortlisted(session, call: Call, admin: Principal, org_name: str, term: str) -> Application:
-    """A dossier walked to the proposed list along the direct route, as the workflow allows."""
-    region = find_region(session, "包头市")
-    org = Organisation(name=org_name, type_code="enterprise", uscc=None, region_id=region.id, status="verified")
-    session.add(org)
-    session.flush()
-    app = Application(
-        call_id=call.id,
-        org_id=org.id,
-        region_id=region.id,
-        industry_id=_industry(session, term).id,
-        builder_type="leading_enterprise",
-        route="direct",
-    )
-    session.add(app)
-    session.flush()
-    transition(session, Principal(role=Role.MEMBER, org_id=org.id, label=org_name), app, "submit")
-    for action in ("accept_direct", "pass_recheck", "shortlist"):
-        transition(session, admin, app, action)
-    return app
-
-
-@pytest.fixture
-def world(session) -> World:
-    admin = accounts.principal_for(session, make_user(session, "region", Role.REGION_ADMIN))
-    bureau = accounts.principal_for(session, make_user(session, "baotou", Role.BUREAU_OFFICER, "包头市"))
-    call = Call(year=2025, title="2025年度申报", opens_on=date(2025, 6, 1), closes_on=date(2025, 8, 31))
-    session.add(call)
-    session.flush()
-    apps = [
-        _shortlisted(session, call, admin, "包头稀土研究院有限公司", "稀土新材料"),
-        _shortlisted(session, call, admin, "包头风电装备集团有限公司", "风电装备"),
-    ]
-    session.commit()
-    return World(admin, bureau, call, apps)
-
-
-def _fields(starts_on: date | None, **over) -> NoticeFields:
-    return NoticeFields(starts_on=starts_on, contact=CONTACT, **over)
-
-
-def _draft(session, w: World, starts_on: date, today: date | None = None) -> PublicNotice:
-    ids = [a.id for a in w.apps]
-    return notices.create_notice(session, w.admin, w.call.id, _fields(starts_on), ids, today=today or starts_on)
-
-
-def _published(session, w: World, starts_on: date) -> PublicNotice:
-    notice = _draft(session, w, starts_on)
-    notices.publish(session, w.admin, notice.id, today=starts_on)
-    session.commit()
-    return notice
-
-
-def _objection(app: Application, content: str = "该单位不具备固定办公场所") -> ObjectionIn:
-    return ObjectionIn(application_id=app.id, filer_name="王五", filer_contact=FILER_CONTACT, content=content)
+WORLD = make_world  # the conftest's `world`
 
 
 def _events(session, app: Application, action: str) -> list[ApplicationEvent]:
@@ -116,13 +50,6 @@ def _events(session, app: Application, action: str) -> list[ApplicationEvent]:
 
 def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
-
-
-def _cover(session, year: int) -> None:
-    """Let HTTP tests run in any year: a year the package lacks is loaded as plain weekdays."""
-    if year not in covered_years(session):
-        session.add(CalendarYear(year=year, source="测试：仅按周一至周五"))
-        session.commit()
 
 
 # --- the window ----------------------------------------------------------------------------------------

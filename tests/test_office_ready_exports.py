@@ -29,10 +29,9 @@ from ipoc.web.export import MONEY_FORMAT, Sheet, Wan, xlsx_bytes
 from ipoc.workdays.service import save_day
 from tests.conftest import login
 from tests.exported import assert_office_ready, table, title
-from tests.test_notices import FRI, World, _objection, _published, _shortlisted
-from tests.test_reviews import _panel, _score, _world
+from tests.worlds.notices import FRI, World, _objection, _published, _shortlisted
+from tests.worlds.reviews import _panel, _score, make_world
 
-# route → the list's name its title row must carry
 NAMES = {
     "/admin/users.xlsx": "用户",
     "/orgs.xlsx": "单位名录",
@@ -108,7 +107,7 @@ def ids(full_demo) -> dict[str, int]:
         apps = [_shortlisted(session, call, admin, "包头导出测试有限公司", "稀土新材料")]
         notice = _published(session, World(admin, demo_principal(session, "baotou"), call, apps), FRI)
         notices.file_objection(session, ANONYMOUS, notice.id, _objection(apps[0]), today=FRI)
-        scored = _world(session, n_experts=1, n_dossiers=1)
+        scored = make_world(session, n_experts=1, n_dossiers=1)
         panel = _panel(session, scored)
         _score(session, scored.experts[0], panel, scored.dossiers[0].id, 80)
         reviews.close_panel(session, scored.admin, panel.id)

@@ -14,7 +14,7 @@ from ipoc.patents.export import HEADERS, write_export
 from ipoc.patents.models import Patent
 from ipoc.web.export import CUT_MARKER, EXCEL_CELL_LIMIT
 from tests.exported import assert_office_ready
-from tests.test_patent_import import counts, good_row, run_import, write_csv
+from tests.import_files import counts, good_row, run_import, write_csv
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])

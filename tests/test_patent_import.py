@@ -4,9 +4,6 @@ fails halfway."""
 
 from __future__ import annotations
 
-import csv
-import json
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -21,50 +18,8 @@ from ipoc.patents.numbers import check_char
 from ipoc.search import index_sync
 from ipoc.search import service as search
 from ipoc.search.schemas import SearchRequest
-
-HEADER = ["申请号", "发明名称", "申请人", "摘要", "申请日", "主分类号", "申请人地址"]
-
-
-def number(serial: int, year: int = 2021, kind: int = 1) -> str:
-    body = f"{year}{kind}{serial:07d}"
-    return f"{body}.{check_char(body)}"
-
-
-def good_row(serial: int, title: str = "一种稀土永磁材料的制备方法", **extra: str) -> dict[str, str]:
-    row = {
-        "申请号": "CN" + number(serial),
-        "发明名称": title,
-        "申请人": "包头稀土研究院；内蒙古大学",
-        "摘要": "本发明公开了一种钕铁硼永磁材料，矫顽力高。",
-        "申请日": "2021-03-05",
-        "主分类号": "H01F 1/057",
-        "申请人地址": "内蒙古自治区包头市昆都仑区",
-    }
-    return row | extra
-
-
-def write_csv(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -> Path:
-    with path.open("w", encoding=encoding, newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=HEADER)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def run_import(path: Path, *args: str):
-    result = CliRunner().invoke(cli, ["patents", "import", str(path), "--json", *args])
-    return result
-
-
-def counts(result) -> dict[str, int]:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def report_rows(path: Path) -> list[dict[str, str]]:
-    assert path.read_bytes().startswith("\ufeff".encode()), "a BOM, so that Excel on Chinese Windows reads UTF-8"
-    with path.open(encoding="utf-8-sig", newline="") as stream:
-        return list(csv.DictReader(stream))
+from tests.factories import number
+from tests.import_files import HEADER, counts, good_row, report_rows, run_import, write_csv
 
 
 def patent_count() -> int:

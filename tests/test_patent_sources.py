@@ -326,7 +326,7 @@ def test_a_legacy_xls_uploaded_through_the_page_is_imported(client, session, tmp
 
     from ipoc.auth.roles import Role
     from tests.conftest import login, make_user
-    from tests.test_patent_pages import count_of, upload, wait_for_job
+    from tests.web_import import count_of, upload, wait_for_job
 
     book = xlwt.Workbook(encoding="utf-8")
     sheet = book.add_sheet("检索结果")

@@ -10,6 +10,7 @@ from ipoc.audit.models import AuditRecord
 from ipoc.auth.roles import Role
 from ipoc.orgs.models import Organisation
 from tests.conftest import login, make_user, post_form
+from tests.factories import make_org
 
 
 def _org(session, name: str) -> Organisation:
@@ -23,8 +24,7 @@ def officer(client, demo):
 
 
 def test_an_officer_gets_404_for_another_citys_non_public_record(officer, demo):
-    chifeng_pending = Organisation(name="赤峰待核验企业", type_code="enterprise", uscc=None, region_id=4)
-    demo.add(chifeng_pending)
+    chifeng_pending = make_org(demo, "赤峰待核验企业", city="赤峰市", status="pending")
     demo.commit()
     assert officer.get(f"/orgs/{chifeng_pending.id}").status_code == 404
     assert officer.get(f"/api/v1/orgs/{chifeng_pending.id}").status_code == 404

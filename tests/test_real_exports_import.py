@@ -18,7 +18,7 @@ from ipoc.cli import app as cli
 from ipoc.db import session_scope
 from ipoc.patents.models import Patent
 from ipoc.patents.numbers import normalise_publication_no
-from tests.test_real_exports_read import GOOGLE, SHARED, TITLE_ROWS, save_xlsx, sixty_column_table
+from tests.real_exports import GOOGLE, SHARED, TITLE_ROWS, save_xlsx, sixty_column_table
 
 pytestmark = pytest.mark.skipif(
     not SHARED.exists(), reason=f"real sample data absent ({SHARED}); it lives outside the repository"

@@ -15,15 +15,13 @@ from ipoc.catalogue.models import PlanItem, WorkPlan
 from ipoc.centers.models import PerformanceEvaluation, Rectification, SelfEvaluation
 from ipoc.cli import app as cli_app
 from ipoc.notices.models import PublicNotice
-from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry
-from ipoc.reference.service import find_region
 from ipoc.reminders import service as reminders
 from ipoc.reminders.models import Notification
 from ipoc.reviews.models import Panel, PanelMember, Score, ScoreSheet
 from ipoc.workdays.models import CalendarYear
 from tests.conftest import login, make_user
-from tests.test_catalogue import as_principal, make_center
+from tests.factories import make_center, make_org, who
 
 DUE = date(2026, 12, 31)  # the 2026 self-evaluation deadline (setting self_evaluation_deadline = 12-31)
 
@@ -58,8 +56,8 @@ def _rectification(session, center, deadline: date) -> Rectification:
 def test_a_self_evaluation_is_reminded_30_days_before_and_once_when_overdue(session, monkeypatch):
     from ipoc.config import get_settings
 
-    center = make_center(session, "包头市", "内蒙古自治区风电测试知识产权运营中心", start=date(2026, 1, 10))
-    staff = as_principal(session, "staff", Role.CENTER_STAFF, center.name)
+    center = make_center(session, "内蒙古自治区风电测试知识产权运营中心", region="包头市", start=date(2026, 1, 10))
+    staff = who(session, "staff", Role.CENTER_STAFF, center.name)
 
     (item,) = [i for i in reminders.due_items(session, staff, date(2026, 12, 1)) if i.kind == "self_evaluation"]
     assert (item.due_on, item.days_left, item.overdue) == (DUE, 30, False)
@@ -98,8 +96,8 @@ def test_a_self_evaluation_is_reminded_30_days_before_and_once_when_overdue(sess
 
 
 def test_center_staff_see_returned_evaluations_rectifications_missing_plans_and_items_due(session):
-    center = make_center(session, "包头市", "内蒙古自治区稀土测试知识产权运营中心", start=date(2025, 3, 1))
-    staff = as_principal(session, "staff", Role.CENTER_STAFF, center.name)
+    center = make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市", start=date(2025, 3, 1))
+    staff = who(session, "staff", Role.CENTER_STAFF, center.name)
     returned = SelfEvaluation(center_id=center.id, year=2025, deadline=date(2025, 12, 31), status="returned")
     evaluation = PerformanceEvaluation(center_id=center.id, year=2025, outcome="rectify")
     session.add_all([returned, evaluation])
@@ -135,7 +133,7 @@ def test_center_staff_see_returned_evaluations_rectifications_missing_plans_and_
 
 
 def _center_with_submission(session, region: str, name: str, *, direct: bool = False) -> SelfEvaluation:
-    center = make_center(session, region, name, direct=direct)
+    center = make_center(session, name, region=region, direct=direct)
     se = SelfEvaluation(center_id=center.id, year=2025, deadline=date(2025, 12, 31), status="submitted")
     session.add(se)
     session.flush()
@@ -143,10 +141,8 @@ def _center_with_submission(session, region: str, name: str, *, direct: bool = F
 
 
 def _dossier(session, call: Call, region: str, state: str, route: str = "via_bureau") -> Application:
-    region_id = find_region(session, region).id
-    org = Organisation(name=f"{region}{state}申报单位", type_code="enterprise", uscc=None, region_id=region_id)
-    session.add(org)
-    session.flush()
+    org = make_org(session, f"{region}{state}申报单位", city=region, status="pending")
+    region_id = org.region_id
     app = Application(
         call_id=call.id,
         org_id=org.id,
@@ -176,8 +172,8 @@ def test_bureaus_audit_their_ordinary_centers_and_the_region_the_direct_ones(ses
     waiting = _dossier(session, call, "包头市", "submitted")
     _dossier(session, call, "赤峰市", "prefecture_review")
     _dossier(session, call, "包头市", "submitted", route="direct")  # a filing copy never waits on the bureau
-    baotou = as_principal(session, "baotou", Role.BUREAU_OFFICER, "包头市")
-    admin = as_principal(session, "admin", Role.REGION_ADMIN)
+    baotou = who(session, "baotou", Role.BUREAU_OFFICER, "包头市")
+    admin = who(session, "admin", Role.REGION_ADMIN)
     today = date(2026, 1, 5)
 
     items = reminders.due_items(session, baotou, today)
@@ -186,7 +182,7 @@ def test_bureaus_audit_their_ordinary_centers_and_the_region_the_direct_ones(ses
         ("application", f"/applications/{waiting.id}"),
     ]
     assert items[0].overdue and items[1].due_on is None
-    chifeng = as_principal(session, "chifeng", Role.BUREAU_OFFICER, "赤峰市")
+    chifeng = who(session, "chifeng", Role.BUREAU_OFFICER, "赤峰市")
     assert [i.link for i in reminders.due_items(session, chifeng, today) if i.kind == "audit_self_evaluation"] == [
         f"/self-evaluations/{elsewhere.id}"
     ]
@@ -201,7 +197,7 @@ def test_bureaus_audit_their_ordinary_centers_and_the_region_the_direct_ones(ses
 
 
 def test_the_region_admin_is_told_of_ended_notices_late_rectifications_and_a_missing_calendar(session):
-    admin = as_principal(session, "admin", Role.REGION_ADMIN)
+    admin = who(session, "admin", Role.REGION_ADMIN)
     call = _call(session)
     notice = PublicNotice(
         call_id=call.id, title="2025年度拟认定名单公示", starts_on=date(2025, 9, 26), ends_on=date(2025, 10, 9)
@@ -210,7 +206,7 @@ def test_the_region_admin_is_told_of_ended_notices_late_rectifications_and_a_mis
     session.flush()
     on_notice = _dossier(session, call, "包头市", "public_notice", route="direct")
     on_notice.notice_id = notice.id
-    center = make_center(session, "包头市", "内蒙古自治区稀土测试知识产权运营中心")
+    center = make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市")
     evaluation = PerformanceEvaluation(center_id=center.id, year=2025, outcome="rectify")
     session.add(evaluation)
     session.flush()
@@ -249,7 +245,7 @@ def test_the_region_admin_is_told_of_ended_notices_late_rectifications_and_a_mis
 
 
 def test_an_expert_is_due_to_score_the_subjects_of_open_panels(session):
-    expert = as_principal(session, "expert", Role.EXPERT)
+    expert = who(session, "expert", Role.EXPERT)
     call = _call(session)
     app = _dossier(session, call, "包头市", "expert_review", route="direct")
     sheet = ScoreSheet(name="认定评审表", indicators=[{"code": "A1", "label": "基础", "weight": 100, "max": 100}])
@@ -277,7 +273,7 @@ def test_an_expert_is_due_to_score_the_subjects_of_open_panels(session):
 
 
 def test_the_cli_sends_and_prints_the_count(instance, session):
-    center = make_center(session, "包头市", "内蒙古自治区风电测试知识产权运营中心", start=date(2026, 1, 10))
+    center = make_center(session, "内蒙古自治区风电测试知识产权运营中心", region="包头市", start=date(2026, 1, 10))
     make_user(session, "staff", Role.CENTER_STAFF, center.name)
     env = {
         "IPOC_DATA_DIR": str(instance.data_dir),
@@ -296,7 +292,9 @@ def test_the_cli_sends_and_prints_the_count(instance, session):
 
 def test_the_reminders_page_lists_due_items_and_reminders_land_in_the_message_centre(client, session):
     this_year = clock.today().year
-    center = make_center(session, "包头市", "内蒙古自治区稀土测试知识产权运营中心", start=date(this_year - 1, 3, 1))
+    center = make_center(
+        session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市", start=date(this_year - 1, 3, 1)
+    )
     staff = make_user(session, "staff", Role.CENTER_STAFF, center.name)
     make_user(session, "staff2", Role.CENTER_STAFF, center.name)
     assert reminders.send_reminders(session) == 2, "last year's overdue self-evaluation, told to both"

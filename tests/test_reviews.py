@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from datetime import date
 
 import pytest
@@ -13,20 +12,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from ipoc.applications import service as applications
-from ipoc.applications.models import Application, Call
+from ipoc.applications.models import Application
 from ipoc.audit import service as audit
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal, Role
 from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center, Revocation
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ipoc.orgs.models import Organisation
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import PanelConflict, ScoreSheet
 from ipoc.reviews.schemas import ConflictIn, IndicatorIn, PanelIn, ScoreIn, SheetIn, SheetRevision
 from tests.conftest import csrf_of, login, make_user, post_form
 from tests.exported import table
-from tests.factories import make_org
+from tests.factories import make_center, make_org
+from tests.worlds.reviews import _dossier, _panel, _score, make_world
 
 # --- pure rules -------------------------------------------------------------------------------------------
 
@@ -74,74 +73,6 @@ def test_results_math_checked_by_hand():
 
 # --- a small world ----------------------------------------------------------------------------------------
 
-ONE_INDICATOR = [IndicatorIn(code="T", label="综合评价", weight=100, max=100)]
-
-
-@dataclass
-class World:
-    admin: Principal
-    officer: Principal
-    experts: list[Principal]
-    call: Call
-    orgs: list[Organisation]
-    dossiers: list[Application]
-    sheet: ScoreSheet
-
-
-def _dossier(session, call: Call, org: Organisation, state: str = "expert_review") -> Application:
-    app = Application(
-        call_id=call.id,
-        org_id=org.id,
-        region_id=org.region_id,
-        industry_id=1,
-        builder_type="leading_enterprise",
-        route="via_bureau",
-        state=state,
-    )
-    session.add(app)
-    session.flush()
-    return app
-
-
-def _world(session, n_experts: int = 2, n_dossiers: int = 2) -> World:
-    admin = principal_for(session, make_user(session, "region", Role.REGION_ADMIN))
-    officer = principal_for(session, make_user(session, "officer", Role.BUREAU_OFFICER, "包头市"))
-    call = Call(year=2026, title="2026年度认定", opens_on=date(2026, 3, 1), closes_on=date(2026, 4, 30))
-    session.add(call)
-    session.flush()
-    orgs = [make_org(session, f"包头申报单位{i}") for i in range(1, n_dossiers + 1)]
-    dossiers = [_dossier(session, call, org) for org in orgs]
-    experts = [principal_for(session, make_user(session, f"expert{i}", Role.EXPERT)) for i in range(1, n_experts + 1)]
-    sheet = reviews.create_sheet(
-        session, admin, SheetIn(name="综合评分表", kind="recognition", indicators=ONE_INDICATOR)
-    )
-    session.commit()
-    return World(admin, officer, experts, call, orgs, dossiers, sheet)
-
-
-def _panel(session, w: World, sheet: ScoreSheet | None = None, declare: bool = True, min_scores: int = 1):
-    data = PanelIn(
-        kind="recognition",
-        name="2026年度认定评审组",
-        call_id=w.call.id,
-        sheet_id=(sheet or w.sheet).id,
-        min_scores=min_scores,
-        expert_ids=[e.user_id for e in w.experts],
-    )
-    panel = reviews.create_panel(session, w.admin, data)
-    if declare:
-        for expert in w.experts:
-            reviews.declare_conflicts(session, expert, panel.id, ConflictIn())
-    session.commit()
-    return panel
-
-
-def _score(session, expert: Principal, panel, subject_id: int, points: float, submit: bool = True):
-    data = ScoreIn(items={"T": points}, comment="意见", submit=submit)
-    score = reviews.save_score(session, expert, panel.id, subject_id, data)
-    session.commit()
-    return score
-
 
 def _assigned(session, expert: Principal) -> set[int]:
     return set(session.scalars(reviews.assigned_application_ids(expert)))
@@ -151,7 +82,7 @@ def _assigned(session, expert: Principal) -> set[int]:
 
 
 def test_editing_a_sheet_adds_a_version_and_a_panel_keeps_its_own(session):
-    w = _world(session, n_experts=1, n_dossiers=1)
+    w = make_world(session, n_experts=1, n_dossiers=1)
     two = [IndicatorIn(code="A", label="甲", weight=50, max=10), IndicatorIn(code="B", label="乙", weight=50, max=10)]
     v1 = reviews.create_sheet(session, w.admin, SheetIn(name="两项评分表", kind="recognition", indicators=two))
     panel = _panel(session, w, sheet=v1)
@@ -186,7 +117,7 @@ def test_the_default_sheets_come_from_the_guideline_once(session):
 
 
 def test_own_and_declared_organisations_are_excluded(session, client):
-    w = _world(session, n_experts=2, n_dossiers=3)
+    w = make_world(session, n_experts=2, n_dossiers=3)
     d1, d2, d3 = w.dossiers
     own = session.get(User, w.experts[0].user_id)
     own.org_id = w.orgs[0].id  # expert1 works for the first applicant
@@ -224,7 +155,7 @@ def test_own_and_declared_organisations_are_excluded(session, client):
 
 
 def test_a_late_conflict_drops_drafts_but_not_a_submitted_score(session):
-    w = _world(session, n_experts=1, n_dossiers=2)
+    w = make_world(session, n_experts=1, n_dossiers=2)
     panel = _panel(session, w)
     expert = w.experts[0]
     _score(session, expert, panel, w.dossiers[0].id, 70, submit=False)
@@ -236,28 +167,17 @@ def test_a_late_conflict_drops_drafts_but_not_a_submitted_score(session):
 
 
 def test_performance_panels_review_the_centers_active_that_year(session):
-    w = _world(session, n_experts=2, n_dossiers=0)
+    w = make_world(session, n_experts=2, n_dossiers=0)
     builders = [make_org(session, f"建设单位{i}") for i in range(4)]
 
-    def center(i: int, start: date, end: date, first: int, status: str = "recognized") -> Center:
-        c = Center(
-            name=f"内蒙古自治区测试{i}知识产权运营中心",
-            industry_id=1,
-            builder_org_id=builders[i].id,
-            region_id=builders[i].region_id,
-            status=status,
-            period_start=start,
-            period_end=end,
-            first_eval_year=first,
-        )
-        session.add(c)
-        session.flush()
-        return c
+    def center(i: int, start: date, first: int, status: str = "recognized") -> Center:
+        name = f"内蒙古自治区测试{i}知识产权运营中心"
+        return make_center(session, name, builder=builders[i], start=start, status=status, first_eval_year=first)
 
-    active = center(0, date(2025, 3, 1), date(2028, 2, 29), 2025)
-    other = center(1, date(2024, 6, 1), date(2027, 5, 31), 2024, status="rectifying")
-    late = center(2, date(2026, 11, 20), date(2029, 11, 19), 2027)  # recognised after the cut-off
-    revoked = center(3, date(2024, 1, 1), date(2026, 12, 31), 2024, status="revoked")
+    active = center(0, date(2025, 3, 1), 2025)
+    other = center(1, date(2024, 6, 1), 2024, status="rectifying")
+    late = center(2, date(2026, 11, 20), 2027)  # recognised after the cut-off
+    revoked = center(3, date(2024, 1, 1), 2024, status="revoked")
     session.add(Revocation(center_id=revoked.id, reason="fund_misuse", detail="挪用", decided_on=date(2025, 8, 1)))
     session.get(User, w.experts[0].user_id).org_id = builders[0].id
     sheet = next(s for s in reviews.ensure_default_sheets(session) if s.kind == "performance")
@@ -294,7 +214,7 @@ def test_performance_panels_review_the_centers_active_that_year(session):
 
 
 def test_scores_are_sealed_until_the_panel_closes(session, client, app):
-    w = _world(session, n_experts=2, n_dossiers=2)
+    w = make_world(session, n_experts=2, n_dossiers=2)
     panel = _panel(session, w)
     d1 = w.dossiers[0]
     login(client, "expert1")
@@ -340,7 +260,7 @@ def test_scores_are_sealed_until_the_panel_closes(session, client, app):
 
 
 def test_close_is_refused_until_every_subject_is_scored_then_results_are_ranked(session):
-    w = _world(session, n_experts=4, n_dossiers=3)
+    w = make_world(session, n_experts=4, n_dossiers=3)
     panel = _panel(session, w)
     d1, d2, d3 = w.dossiers
     for expert, points in zip(w.experts, (80, 82, 78, 50), strict=True):
@@ -376,7 +296,7 @@ def test_close_is_refused_until_every_subject_is_scored_then_results_are_ranked(
 
 
 def test_after_close_an_expert_sees_no_result_of_a_subject_they_had_to_avoid(session):
-    w = _world(session, n_experts=2, n_dossiers=2)
+    w = make_world(session, n_experts=2, n_dossiers=2)
     d1, d2 = w.dossiers
     session.get(User, w.experts[0].user_id).org_id = w.orgs[0].id  # expert1 works for the first applicant
     session.commit()
@@ -393,7 +313,7 @@ def test_after_close_an_expert_sees_no_result_of_a_subject_they_had_to_avoid(ses
 
 
 def test_out_of_range_scores_name_the_indicator_and_scoring_after_close_is_409(session, client):
-    w = _world(session, n_experts=1, n_dossiers=1)
+    w = make_world(session, n_experts=1, n_dossiers=1)
     sheet = next(s for s in reviews.ensure_default_sheets(session) if s.kind == "recognition")
     panel = _panel(session, w, sheet=sheet)
     d1 = w.dossiers[0]
@@ -425,7 +345,7 @@ def test_out_of_range_scores_name_the_indicator_and_scoring_after_close_is_409(s
 
 
 def test_shortlisting_needs_a_closed_panel_with_a_score(session, client):
-    w = _world(session, n_experts=1, n_dossiers=2)
+    w = make_world(session, n_experts=1, n_dossiers=2)
     panel = _panel(session, w)
     d1, d2 = w.dossiers
     _score(session, w.experts[0], panel, d1.id, 80)
@@ -463,7 +383,7 @@ def test_shortlisting_needs_a_closed_panel_with_a_score(session, client):
 
 
 def test_only_its_expert_and_the_region_admin_download_a_score_sheet(session, client, app):
-    w = _world(session, n_experts=2, n_dossiers=1)
+    w = make_world(session, n_experts=2, n_dossiers=1)
     make_user(session, "member1", Role.MEMBER, "包头申报单位1")
     panel = _panel(session, w)
     score = _score(session, w.experts[0], panel, w.dossiers[0].id, 66.5)
@@ -489,7 +409,7 @@ def test_only_its_expert_and_the_region_admin_download_a_score_sheet(session, cl
 
 
 def test_the_admin_edits_sheets_and_forms_a_panel_through_the_pages(session, client):
-    w = _world(session, n_experts=1, n_dossiers=1)
+    w = make_world(session, n_experts=1, n_dossiers=1)
     login(client, "region")
     assert "自治区运营中心认定评审评分表" in client.get("/reviews/sheets").text
     rows = {"name": "新评分表", "kind": "recognition", "code": ["A", "B", ""], "label": ["甲", "乙", ""]}
@@ -538,7 +458,7 @@ def test_the_admin_edits_sheets_and_forms_a_panel_through_the_pages(session, cli
 
 
 def test_a_declared_conflict_is_lifted_only_by_the_region_bureau_with_a_reason(session, client, app):
-    w = _world(session, n_experts=1, n_dossiers=2)
+    w = make_world(session, n_experts=1, n_dossiers=2)
     panel = _panel(session, w, declare=False)
     d1, org1 = w.dossiers[0], w.orgs[0]
     url = f"/reviews/panels/{panel.id}"
@@ -573,7 +493,7 @@ def test_a_declared_conflict_is_lifted_only_by_the_region_bureau_with_a_reason(s
 
 
 def test_a_panel_closes_only_with_its_minimum_of_valid_scores_per_dossier(session, client):
-    w = _world(session, n_experts=3, n_dossiers=2)
+    w = make_world(session, n_experts=3, n_dossiers=2)
     panel = _panel(session, w, min_scores=None)  # the setting: 3
     d1, d2 = w.dossiers
     for expert in w.experts:

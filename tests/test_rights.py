@@ -26,12 +26,11 @@ from ipoc.patents import rights, rights_records
 from ipoc.patents.models import Applicant, LegalEvent, Patent, RightsAuthorisation
 from ipoc.patents.parsing import parse_row
 from ipoc.patents.reading import field_for_header, load_synonyms
-from tests import test_deals
 from tests.conftest import csrf_of, login, post_form
-from tests.test_deals import TODAY, World, new_deal
-from tests.test_patent_import import number
+from tests.factories import number
+from tests.worlds.deals import TODAY, World, make_world, new_deal, signed
 
-world = test_deals.world  # the fixture: the deal tests' center, organisations, patents and accounts
+WORLD = make_world  # the conftest's `world`: the deal tests' center, organisations, patents and accounts
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
@@ -180,7 +179,7 @@ def test_a_list_reads_its_patents_holdings_together_with_the_same_answer_as_one_
     """Lists (offers, a stock intake) read every patent's holding at once: each the same as its own holding, and
     with as many queries for three patents as for one."""
     w = world
-    test_deals.signed(w, date(2026, 2, 10), mode="licence_ordinary")  # a signed licence contract on patent 1
+    signed(w, date(2026, 2, 10), mode="licence_ordinary")  # a signed licence contract on patent 1
     event(w, 1, "transfer", date(2026, 3, 1), source="manual", to="包头示例新能源有限公司")
     event(w, 1, "licence", date(2026, 3, 5), type="exclusive", licensee="某厂", term_end="2027-12-31")
     event(w, 2, "pledge", date(2026, 1, 5), pledgee="示例银行")

@@ -17,17 +17,9 @@ from ipoc.db import session_scope
 from ipoc.search import vectors
 from ipoc.search.models import PassageVector
 from tests.conftest import make_user
-from tests.test_patent_import import counts, good_row, number, run_import, write_csv
+from tests.factories import number
+from tests.import_files import CORPUS, counts, good_row, run_import, write_csv
 from tests.vectors_held import leave_embedding_undone
-
-CORPUS = [
-    ("一种稀土永磁材料的制备方法", "本发明公开了一种钕铁硼永磁材料的烧结工艺，提高矫顽力和剩磁。"),
-    ("风力发电机组叶片除冰装置", "利用电加热膜对风电叶片表面进行加热，防止叶片结冰，提高发电效率。"),
-    ("一种高蛋白奶酪及其生产工艺", "以牛乳为原料，经发酵、凝乳和成熟制得高蛋白奶酪，口感细腻。"),
-    ("电解水制氢用催化电极", "一种镍基催化电极，降低碱性电解水制氢的过电位，提高产氢效率。"),
-    ("羊绒纤维的分梳方法", "对山羊绒原料进行开松和分梳，去除粗毛，提高羊绒纤维的长度和洁净度。"),
-    ("光伏组件清洁机器人", "一种沿光伏板阵列行走的清洁机器人，用毛刷和风机清除积灰。"),
-]
 
 
 @pytest.fixture

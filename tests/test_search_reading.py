@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from ipoc.errors import InvalidInput
 from ipoc.search.query import Reading, is_free_text, read
-from tests.test_patent_import import counts, number, run_import
+from tests.factories import number
+from tests.import_files import counts, run_import
 
 SEARCH = "/api/v1/patents/search"
 NEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-tech-needs-ccf2019" / "needs.csv"

@@ -20,7 +20,7 @@ from ipoc.auth.roles import Role
 from ipoc.db import session_scope, utcnow
 from ipoc.web.deps import SESSION_COOKIE
 from tests.conftest import PASSWORD, login, make_user, post_form
-from tests.test_patent_import import counts, good_row, report_rows, run_import, write_csv
+from tests.import_files import counts, good_row, report_rows, run_import, write_csv
 
 NEW_PASSWORD = "Zq7-grassland-2031"
 

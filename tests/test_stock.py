@@ -31,8 +31,7 @@ from ipoc.stock.schemas import BatchIn, GroupIn, OverrideIn, StockRowIn
 from ipoc.transfer.models import Offer
 from tests.conftest import act_as, csrf_of, post_form
 from tests.exported import assert_office_ready, table
-from tests.factories import active_center, authorise, holds_name, make_org, principals
-from tests.test_patent_import import number
+from tests.factories import authorise, holds_name, make_center, make_org, number, principals
 
 TODAY = date(2026, 11, 30)
 REAL_LIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "cn-patent-list" / "patents-no-header.csv"
@@ -90,15 +89,14 @@ def _patent(key: str) -> Patent:
     )
 
 
-@pytest.fixture
-def world(session) -> World:
+def make_world(session) -> World:
     univ = make_org(session, "内蒙古科技大学", type_code="university")
     holds_name(session, univ)  # the applicant and current patentee of the world's patents
     holds_name(session, make_org(session, "内蒙古工业大学", type_code="university"))
     firm = make_org(session, "包头稀土永磁有限公司", type_code="enterprise")
     make_org(session, "未核验大学", type_code="university", status="pending")
-    center = active_center(session, "稀土产业知识产权运营中心", firm)
-    active_center(session, "乳业知识产权运营中心", firm)
+    center = make_center(session, "稀土产业知识产权运营中心", builder=firm)
+    make_center(session, "乳业知识产权运营中心", builder=firm)
     patents = {key: _patent(key) for key in PATENTS}
     patents["licensed_um"].events = [
         LegalEvent(kind="licence", event_date=date(2022, 1, 1), detail={"type": "exclusive", "term_end": "2029-12-31"})
@@ -120,6 +118,9 @@ def world(session) -> World:
         "admin": (Role.REGION_ADMIN, None),
     }
     return World(univ, center, principals(session, scopes), patents)
+
+
+WORLD = make_world  # the conftest's `world`
 
 
 def _batch(session, world: World, who: str = "univ") -> StockBatch:

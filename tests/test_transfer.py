@@ -19,8 +19,8 @@ from ipoc.orgs.models import Organisation
 from ipoc.transfer import service as svc
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from tests.conftest import act_as, post_form
-from tests.factories import transfer_world
-from tests.test_patent_import import number
+from tests.factories import number
+from tests.worlds.transfer import transfer_world
 
 SECRET = "保密配方：钕铁硼晶界扩散温度九百一十度"
 TODAY = date(2026, 11, 30)
@@ -33,9 +33,11 @@ class World:
     people: dict[str, Principal]
 
 
-@pytest.fixture
-def world(session) -> World:
+def make_world(session) -> World:
     return World(*transfer_world(session))
+
+
+WORLD = make_world  # the conftest's `world`
 
 
 def _demand_in(**over) -> DemandIn:

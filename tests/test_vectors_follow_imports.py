@@ -25,9 +25,9 @@ from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job
 from ipoc.search import vectors
 from tests.conftest import login, make_user
-from tests.test_patent_import import good_row, number, write_csv
-from tests.test_patent_pages import upload, wait_for_job
-from tests.test_search_api import CORPUS
+from tests.factories import number
+from tests.import_files import CORPUS, good_row, write_csv
+from tests.web_import import upload, wait_for_job
 
 TIMEOUT_S = 90
 WIND_QUESTION = "如何防止风机桨叶结冰"  # semantically close to CORPUS[1], sharing few of its words
