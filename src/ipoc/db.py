@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from ipoc.config import get_settings
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -48,8 +50,6 @@ _factories: dict[str, sessionmaker[Session]] = {}
 def _pool_args() -> dict[str, object]:
     """The connection pool sized with the web process's thread pool and request slots (see Settings); a request
     that gets no connection within ``db_pool_timeout_s`` fails (503) instead of waiting on forever."""
-    from ipoc.config import get_settings
-
     s = get_settings()
     return {"pool_size": s.db_pool_size, "max_overflow": s.db_max_overflow, "pool_timeout": s.db_pool_timeout_s}
 
@@ -74,14 +74,10 @@ def dispose_engine(url: str) -> None:
 
 
 def get_engine() -> Engine:
-    from ipoc.config import get_settings
-
     return engine_for(get_settings().sqlalchemy_url)
 
 
 def session_factory() -> sessionmaker[Session]:
-    from ipoc.config import get_settings
-
     url = get_settings().sqlalchemy_url
     if url not in _factories:
         _factories[url] = sessionmaker(bind=engine_for(url), expire_on_commit=False)
