@@ -36,6 +36,8 @@ from sqlalchemy.orm import Mapper, Session
 from ipoc.audit.models import AuditRecord
 from ipoc.audit.service import _plain
 from ipoc.db import Base
+from ipoc.patents.models import Patent
+from ipoc.reference import seed
 
 CHUNK = 1000
 ROW_ACTIONS = ("create", "update", "delete")
@@ -89,8 +91,6 @@ def _last_actions(session: Session, table: str) -> dict[str, str]:
 
 def _seeded(table: str) -> dict[str, dict[str, Any]]:
     """Rows the first migration seeds (no record: they predate every session), with the values it writes."""
-    from ipoc.reference import seed
-
     if table == "regions":
         ids = {code: n for n, (code, *_rest) in enumerate(seed.REGIONS, start=1)}
         return {
@@ -218,8 +218,6 @@ def uncovered_patents(session: Session) -> list[int]:
 
     Instances upgraded from before batch records existed: a patent last written by an import job that has its
     final ``import`` record but no batch record (a legacy import) counts as covered."""
-    from ipoc.patents.models import Patent
-
     covered: list[list[int]] = []
     batch_jobs: set[str] = set()
     stmt = select(AuditRecord.entity_id, AuditRecord.meta_json).where(AuditRecord.action == IMPORT_BATCH)

@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from ipoc.documents import letterhead
 from ipoc.documents.model import Document, Section
 from ipoc.errors import InvalidInput
 
@@ -387,8 +388,6 @@ def document_response(doc: Document, fmt: str, filename_stem: str, session: Sess
     if fmt == "pdf":
         body = to_pdf(doc)
     else:
-        from ipoc.documents import letterhead
-
         body = to_docx(doc, letterhead.current_bytes(session) if doc.official and session is not None else None)
     headers = {"Content-Disposition": content_disposition(f"{filename_stem}.{fmt}")}
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)

@@ -58,6 +58,7 @@ from ipoc.audit.models import AuditHead
 from ipoc.config import get_settings
 from ipoc.db import Base, get_engine
 from ipoc.errors import DomainError, InvalidInput
+from ipoc.search import index_sync
 
 FORMAT = 2  # 2: the manifest carries the chain key's fingerprint; 1 (no fingerprint) still restores
 _READABLE_FORMATS = (1, 2)
@@ -453,8 +454,6 @@ def _reset_anchor(session: Session) -> None:
 
 def _rebuild_search_index() -> None:
     """The search indexes describe the data before the restore; rebuild them from the restored rows."""
-    from ipoc.search import index_sync
-
     try:
         index_sync.rebuild()
     except Exception as exc:  # the data is restored either way; say what is left to do

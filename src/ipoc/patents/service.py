@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.auth.roles import Principal
+from ipoc.centers.models import Center
 from ipoc.config import get_settings
 from ipoc.db import session_scope
 from ipoc.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
@@ -181,8 +182,6 @@ def save_database(session: Session, data: IndustryDatabaseIn, database_id: int |
 
 
 def _center_exists(session: Session, center_id: int) -> bool:
-    from ipoc.centers.models import Center  # centers build on patents: imported late
-
     return session.get(Center, center_id) is not None
 
 
