@@ -47,9 +47,10 @@ lint: python-packages
 	$(BIN)/mypy
 
 # Three workers, one test file each at a time: the suite waits on PostgreSQL and Chromium as much as on
-# the two CPUs, and whole files keep their module fixtures (browsers, templates) to one worker.
+# the two CPUs, and whole files keep their module fixtures (browsers, templates) to one worker. The 25 slowest
+# tests are listed at the end, so a CI log says where the time went.
 test: setup lint
-	$(BIN)/python -m pytest -n 3 --dist loadfile
+	$(BIN)/python -m pytest -n 3 --dist loadfile --durations=25
 
 # Scale benchmark of import and search (issue 3); not part of `test`. `make bench SIZES=20000` for a quick run.
 # `make bench-import`: import rows/s per export layout (CNIPA CSV, incoPat and PatSnap XLSX) beside the bare
