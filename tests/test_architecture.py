@@ -3,13 +3,14 @@ and the README names the same packages as the contracts."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import grimp
-from importlinter import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 # Cycles inside one feature that remain for now; the set may only shrink (a new or a grown cycle fails).
@@ -40,8 +41,12 @@ def contract_modules() -> set[str]:
 
 
 def test_the_import_contracts_are_kept():
-    sys.path.insert(0, str(ROOT / "src"))
-    assert cli.lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == cli.EXIT_STATUS_SUCCESS
+    """In a process of its own: import-linter configures logging with dictConfig, which disables every logger that
+    already exists, and the tests after it in this worker would no longer see theirs."""
+    lint = Path(sys.executable).parent / "lint-imports"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_no_new_import_cycle():
