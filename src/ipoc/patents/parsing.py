@@ -401,7 +401,7 @@ class _Row:
 _FOREIGN_APPLICATION = re.compile(r"^(?!CN|ZL)[A-Z]{2}")
 
 
-def _key(row: _Row, publication_no: str | None) -> str | None:
+def _key(row: _Row, number: str | None) -> str | None:
     """The record's key: its CN application number (check character validated), else its publication number.
 
     An application number of another office (US14/514,255) identifies nothing here: the record is then known by
@@ -414,10 +414,9 @@ def _key(row: _Row, publication_no: str | None) -> str | None:
         except InvalidInput as exc:
             row.issue("application_no", exc.message)
             return None
-    publication = _normalised(publication_no) or _normalised(row.get("grant_no"))
-    if publication is None:
+    if number is None:
         row.issue("application_no", "申请号为空，也没有可识别的公开号或授权公告号")
-    return publication
+    return number
 
 
 def _normalised(raw: str | None) -> str | None:
@@ -524,7 +523,7 @@ def _kept(row: _Row, key: str) -> dict[str, str]:
     return kept
 
 
-def _build(row: _Row, application_no: str, title: str, publication_no: str | None) -> PatentRecord:
+def _build(row: _Row, application_no: str, title: str, publication_no: str | None, number: str | None) -> PatentRecord:
     patentees = split_names(row.get("patentees"))
     applicants = split_names(row.get("applicants")) or patentees
     address = row.get("address")
@@ -533,7 +532,6 @@ def _build(row: _Row, application_no: str, title: str, publication_no: str | Non
     grant_no = row.publication("grant_no")
     claims = row.get("claims")
     ipc_main, ipc_codes, ipc_invalid = _ipc(row)
-    number = _normalised(publication_no) or _normalised(grant_no)
     by_number = kind_of_canonical(application_no) if is_application_key(application_no) else None
     return PatentRecord(
         application_no=application_no,
@@ -604,11 +602,12 @@ def parse_row(
     a file known to write dates as month/day/year."""
     row = _Row(row_no, _unbundle(raw) if "text_bundle" in raw else raw, headers_by_field, month_first=month_first)
     publication_no = _publication_no(row)
-    application_no = _key(row, publication_no)
+    number = _normalised(publication_no) or _normalised(row.get("grant_no"))  # the publication (else grant) number
+    application_no = _key(row, number)
     title = row.get("title")
     if title is None:
         row.issue("title", "标题为空")
     row.read_dates()
     if row.errors or application_no is None or title is None:
         return row.errors
-    return _build(row, application_no, " ".join(title.split()), publication_no)
+    return _build(row, application_no, " ".join(title.split()), publication_no, number)
