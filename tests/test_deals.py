@@ -463,7 +463,7 @@ def test_pages_and_api_per_role(client, world: World):
 def _demand(w: World) -> Demand:
     demand = Demand(
         org_id=w.ent.id, center_id=w.center.id, title="储能电池热失控防护", problem="热失控", desired_effect="不起火",
-        public_summary="寻求储能电池热失控防护技术", confidential_detail=SECRET, modes=["licence"], status="published",
+        public_summary="寻求储能电池热失控防护技术", confidential_detail=SECRET, modes=["licence"], state="published",
     )  # fmt: skip
     w.session.add(demand)
     w.session.flush()
@@ -476,7 +476,7 @@ def _match(w: World, status: str = "accepted", center: Center | None = None) -> 
         patent.applicant_links.append(PatentApplicant(applicant=Applicant(name=w.univ.name), position=0))
     match = Match(
         center_id=(center or w.center).id, demand_id=_demand(w).id, target_kind="patent", patent_id=patent.id,
-        score=0.8, confidence=0.7, rank=1, reasons=["共同 IPC H01M"], status=status,
+        score=0.8, confidence=0.7, rank=1, reasons=["共同 IPC H01M"], state=status,
     )  # fmt: skip
     w.session.add(match)
     w.session.commit()

@@ -18,8 +18,8 @@ def test_demo_load_records_demands_and_offers_once(instance):
     assert "demo technology transfer" in first.output
     with session_scope() as session:
         demands = session.scalars(select(Demand).order_by(Demand.id)).all()
-        offers = session.scalars(select(Offer).where(Offer.status == "published").order_by(Offer.id)).all()
-        assert [d.status for d in demands] == ["published", "published"]
+        offers = session.scalars(select(Offer).where(Offer.state == "published").order_by(Offer.id)).all()
+        assert [d.state for d in demands] == ["published", "published"]
         assert all(d.center_id is not None for d in demands)
         assert demands[0].confidential_detail and not demands[1].confidential_detail
         assert [o.org.name for o in offers] == ["内蒙古示例大学", "内蒙古示例大学"]
@@ -30,4 +30,4 @@ def test_demo_load_records_demands_and_offers_once(instance):
     assert "demo technology transfer" not in second.output
     with session_scope() as session:
         assert session.scalar(select(func.count(Demand.id))) == 2
-        assert session.scalar(select(func.count(Offer.id)).where(Offer.status == "published")) == 2
+        assert session.scalar(select(func.count(Offer.id)).where(Offer.state == "published")) == 2

@@ -88,7 +88,7 @@ def test_histories_read_in_chinese_and_members_read_only_their_own(demo, client)
         )
         session.add(demand)
         session.commit()
-        demand.budget_max_yuan, demand.modes, demand.status = 3_000_000, ["licence", "joint_rd"], "published"
+        demand.budget_max_yuan, demand.modes, demand.state = 3_000_000, ["licence", "joint_rd"], "published"
         session.commit()
     login(client, "nobody-here", "wrong-password")  # an anonymous login attempt
     center = session.scalar(select(Center))

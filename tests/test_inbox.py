@@ -42,7 +42,7 @@ def _new_demand() -> int:
 def test_the_desk_gathers_what_the_staff_must_act_on(client, full_demo):
     with session_scope() as session:
         staff = demo_principal(session, "center")
-        proposed = set(session.scalars(select(Match.id).where(Match.status == "proposed")))
+        proposed = set(session.scalars(select(Match.id).where(Match.state == "proposed")))
         open_deals = session.scalars(
             select(Deal).where(Deal.center_id == staff.center_id, Deal.stage.in_(OPEN_STAGES))
         ).all()

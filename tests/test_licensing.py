@@ -202,7 +202,7 @@ def test_the_whole_path_from_draft_to_withdrawal(session, people):
     lic.withdraw(session, owner, d.id, WithdrawIn(reason="专利权人调整许可策略"), today=date(2027, 1, 5))
     session.commit()
     assert d.state == "withdrawn" and d.withdrawn_on == date(2027, 1, 5)
-    assert session.get(OpenLicence, licence.id).status == "effective"  # earlier licence stays valid (法50)
+    assert session.get(OpenLicence, licence.id).state == "effective"  # earlier licence stays valid (法50)
     with pytest.raises(Conflict, match="已公告撤回"):
         lic.take_licence(session, licensee, d.id, _notice(date(2027, 1, 6)), today=date(2027, 1, 6))
     actions = [r.action for r in audit.history(session, "open_licence_declarations", d.id)]

@@ -218,7 +218,7 @@ def test_demand_matches_offers_with_budget_and_mode_reasons(world, session):
     assert offers[cheap].rank < offers[dear].rank
     patents = _patent_matches(matches)
     assert patents[0].patent_id == session.scalar(select(Patent.id).where(Patent.application_no == number(1)))
-    assert all(m.center_id == world.center.id and m.status == "proposed" for m in matches)
+    assert all(m.center_id == world.center.id and m.state == "proposed" for m in matches)
     assert [m.id for m in svc.inbox_matches(session, world.people["staff"])]
     assert svc.inbox_matches(session, world.people["other_staff"]) == []
 
@@ -236,7 +236,7 @@ def test_rejection_feeds_back_and_decisions_are_audited(world, session):
     second = svc.propose_for_demand(session, staff, demand_id, today=TODAY)
     session.commit()
     again = {session.get(Patent, m.patent_id).application_no: m for m in _patent_matches(second)}
-    assert again[number(1)].id == rejected.id and again[number(1)].status == "rejected"  # kept, not re-proposed
+    assert again[number(1)].id == rejected.id and again[number(1)].state == "rejected"  # kept, not re-proposed
     assert [m for m in second if m.patent_id == rejected.patent_id] == [again[number(1)]]
     sibling = again[number(2)]
     assert sibling.score == pytest.approx(sibling_before * (1 - scoring.FIELD_PENALTY), abs=1e-3)
@@ -278,7 +278,7 @@ def test_decision_refusals(world, session):
     with pytest.raises(NotFound):
         svc.propose_for_demand(session, world.people["other_staff"], demand_id)
     session.refresh(match)
-    assert match.status == "proposed" and match.decision_reason == ""
+    assert match.state == "proposed" and match.decision_reason == ""
 
 
 def test_offer_matches_demands_and_enterprises(world, session):
@@ -402,7 +402,7 @@ def test_refresh_and_decisions_through_pages_and_api(world, session, client):
     assert missing.status_code == 422 and "必须说明理由" in missing.text
     unknown = post_form(client, f"/matches/{match_id}/decision", {"action": "approve"})
     assert unknown.status_code == 422 and "未知的操作" in unknown.text
-    assert session.get(Match, match_id).status == "proposed"  # nothing written
+    assert session.get(Match, match_id).state == "proposed"  # nothing written
 
     headers = {"X-CSRF-Token": csrf_of(client)}  # the API with the cookie session carries its CSRF token
     bad = client.post(f"/api/v1/matches/{match_id}/decision", json={"action": "reject"}, headers=headers)
@@ -493,10 +493,10 @@ def test_demo_matches_load_once(demo):
     assert demo_matching.load(demo) is False
     matches = list(demo.scalars(select(Match)))
     assert {m.target_kind for m in matches} >= {"patent", "offer", "demand"}
-    assert [m.status for m in matches].count("accepted") == 1 and [m.status for m in matches].count("forwarded") == 1
+    assert [m.state for m in matches].count("accepted") == 1 and [m.state for m in matches].count("forwarded") == 1
     secrets = [d.confidential_detail for d in demo.scalars(select(Demand)) if d.confidential_detail]
     assert secrets and all(s not in r for s in secrets for m in matches for r in m.reasons)
-    accepted = next(m for m in matches if m.status == "accepted")
+    accepted = next(m for m in matches if m.state == "accepted")
     assert "晶界扩散" in " ".join(accepted.reasons) or "钕铁硼" in " ".join(accepted.reasons)
 
 

@@ -471,7 +471,7 @@ def test_grouping_into_a_draft_offer_and_its_refusals(client, session, world):
     )
     assert response.status_code == 303 and response.headers["location"].startswith("/offers/")
     offer = session.scalar(select(Offer))
-    assert offer.status == "draft" and offer.org_id == world.univ.id and offer.title == "稀土永磁技术包"
+    assert offer.state == "draft" and offer.org_id == world.univ.id and offer.title == "稀土永磁技术包"
     assert {p.application_no for p in offer.patents} == {PATENTS["magnet"][0], PATENTS["pending"][0]}
     session.expire_all()
     assert rows["magnet"].offer_id == offer.id and rows["pending"].offer_id == offer.id
@@ -496,7 +496,7 @@ def test_grouping_into_a_draft_offer_and_its_refusals(client, session, world):
     staff_offer = svc.group_into_offer(  # the handling center prepares a draft for the university
         session, world.people["staff"], batch.id, GroupIn(**_group_form([rows["design_old"]]))
     )
-    assert (staff_offer.org_id, staff_offer.status) == (world.univ.id, "draft")
+    assert (staff_offer.org_id, staff_offer.state) == (world.univ.id, "draft")
     session.commit()
     act_as(client, "staff")
     by_page = client.post(
@@ -567,7 +567,7 @@ def test_another_universitys_30_patents_are_marked_and_never_offered_as_own(clie
     session.commit()  # an ownership dispute suspended it since the draft: publishing is refused with the reason
     publish = post_form(client, f"/offers/{offer_id}/publish", {})
     assert publish.status_code == 409 and "中止程序（权属纠纷" in publish.text
-    assert 'data-testid="offer-refusal"' in publish.text and session.get(Offer, offer_id).status == "draft"
+    assert 'data-testid="offer-refusal"' in publish.text and session.get(Offer, offer_id).state == "draft"
 
 
 # --- report -------------------------------------------------------------------------------------------
@@ -715,5 +715,5 @@ def test_demo_loader_runs_and_is_idempotent(demo):
     grouped = [r.application_no for r in rows if r.offer_id]
     assert sorted(grouped) == sorted(demo_stock.GROUP)
     offer = demo.get(Offer, next(r.offer_id for r in rows if r.offer_id))
-    assert offer.status == "draft" and offer.org.name == "内蒙古示例大学"
+    assert offer.state == "draft" and offer.org.name == "内蒙古示例大学"
     assert demo_stock.load(demo) is False

@@ -108,7 +108,7 @@ def test_drafts_are_seen_only_by_owner_handling_center_and_region(client, sessio
     for who in ("owner", "staff", "admin"):
         with pytest.raises(NotFound):
             svc.get_offer(session, p[who], offer.id)
-    assert svc.get_offer(session, p["univ"], offer.id).status == "draft"
+    assert svc.get_offer(session, p["univ"], offer.id).state == "draft"
     act_as(client, None)
     assert client.get(f"/demands/{demand.id}").status_code == 404
     assert client.get(f"/api/v1/offers/{offer.id}").status_code == 404
@@ -194,10 +194,10 @@ def test_only_verified_members_and_center_staff_record_demands(client, session, 
     assert svc.can_see_confidential(p["owner"], staff_made)
     with pytest.raises(Forbidden):
         svc.publish_demand(session, p["admin"], staff_made.id, today=TODAY)
-    assert svc.publish_demand(session, p["staff"], staff_made.id, today=TODAY).status == "published"
+    assert svc.publish_demand(session, p["staff"], staff_made.id, today=TODAY).state == "published"
     with pytest.raises(Forbidden):
         svc.close_demand(session, p["other_staff"], staff_made.id)
-    assert svc.close_demand(session, p["owner"], staff_made.id).status == "closed"
+    assert svc.close_demand(session, p["owner"], staff_made.id).state == "closed"
 
 
 def test_api_create_patch_and_filters(client, session, world):
@@ -269,10 +269,10 @@ def test_center_staff_prepare_a_draft_offer_that_the_organisation_publishes(sess
     with pytest.raises(InvalidInput):
         svc.create_offer(session, staff, data, on_behalf_of=10_000)
     offer = svc.create_offer(session, staff, data, on_behalf_of=univ.id)
-    assert offer.org_id == univ.id and offer.status == "draft"
+    assert offer.org_id == univ.id and offer.state == "draft"
     assert svc.get_offer(session, staff, offer.id) is offer  # the preparer reads the draft
     with pytest.raises(NotFound):
         svc.get_offer(session, world.people["other_staff"], offer.id)
     with pytest.raises(Forbidden):
         svc.publish_offer(session, staff, offer.id)
-    assert svc.publish_offer(session, world.people["univ"], offer.id).status == "published"
+    assert svc.publish_offer(session, world.people["univ"], offer.id).state == "published"

@@ -36,7 +36,7 @@ from ipoc.deals.models import Contact, Deal, DealPatent, DealStep
 from ipoc.deals.schemas import ContactIn, DealEditIn, DealIn, StepIn
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.events.models import TechEvent
-from ipoc.matching.models import Match
+from ipoc.matching.models import Match, MatchState
 from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.names import normalise_name
@@ -174,7 +174,7 @@ def _accepted_match(session: Session, p: Principal, match_id: int) -> Match:
     match = session.get(Match, match_id)
     if match is None or match.center_id != p.center_id:
         raise InvalidInput("推荐匹配不存在", field="match_id")
-    if match.status != "accepted":
+    if match.state != MatchState.ACCEPTED:
         raise Conflict("只有已采纳的推荐匹配可以转为对接", field="match_id")
     return match
 

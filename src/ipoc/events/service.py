@@ -31,7 +31,7 @@ from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.service import require_verified
 from ipoc.transfer import service as transfer
-from ipoc.transfer.models import Demand, Offer
+from ipoc.transfer.models import Demand, DemandState, Offer, OfferState
 from ipoc.web.export import percent_cell
 
 NOT_FOUND = "活动不存在"
@@ -233,14 +233,14 @@ def transition(
 
 def _published_demand(session: Session, demand_id: int) -> Demand:
     demand = session.get(Demand, demand_id)
-    if demand is None or demand.status != "published":
+    if demand is None or demand.state != DemandState.PUBLISHED:
         raise InvalidInput("只能展示已发布的技术需求", field="demand_id")
     return demand
 
 
 def _published_offer(session: Session, offer_id: int) -> Offer:
     offer = session.get(Offer, offer_id)
-    if offer is None or offer.status != "published":
+    if offer is None or offer.state != OfferState.PUBLISHED:
         raise InvalidInput("只能展示已发布的技术供给", field="offer_id")
     return offer
 
@@ -314,13 +314,13 @@ def item_fields(item: TechEventItem) -> dict[str, Any]:
         public = transfer.public_fields(ANONYMOUS, item.demand)
         title, org, summary = public["title"], public["org"], public["public_summary"]
         kind, link = "demand", f"/demands/{item.demand_id}"
-        current = item.demand.status == "published"
+        current = item.demand.state == DemandState.PUBLISHED
     else:
         offer = item.offer
         assert offer is not None
         title, org, summary = offer.title, offer.org.name, offer.problem_solved
         kind, link = "offer", f"/offers/{item.offer_id}"
-        current = offer.status == "published"
+        current = offer.state == OfferState.PUBLISHED
     return {
         "id": item.id,
         "position": item.position,
@@ -341,8 +341,12 @@ def item_fields(item: TechEventItem) -> dict[str, Any]:
 
 def presentable(session: Session) -> dict[str, list[tuple[int, str]]]:
     """Published demands and offers the staff may put on an event (titles only)."""
-    demands = session.execute(select(Demand.id, Demand.title).where(Demand.status == "published").order_by(Demand.id))
-    offers = session.execute(select(Offer.id, Offer.title).where(Offer.status == "published").order_by(Offer.id))
+    demands = session.execute(
+        select(Demand.id, Demand.title).where(Demand.state == DemandState.PUBLISHED).order_by(Demand.id)
+    )
+    offers = session.execute(
+        select(Offer.id, Offer.title).where(Offer.state == OfferState.PUBLISHED).order_by(Offer.id)
+    )
     return {"demands": [(i, t) for i, t in demands], "offers": [(i, t) for i, t in offers]}
 
 

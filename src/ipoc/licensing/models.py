@@ -5,6 +5,7 @@ stay LegalEvents of the patent module; an evaluation report has no place there, 
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,10 +14,33 @@ from ipoc.db import Base, Timestamped, utcnow
 from ipoc.labels import coded, named
 from ipoc.patents.models import Patent
 from ipoc.reference.models import Industry
+from ipoc.workflow import check_constraint
 
-DECLARATION_STATES = {"draft": "草稿", "submitted": "已提交", "announced": "已公告（实施中）", "withdrawn": "已撤回"}
+
+class DeclarationState(StrEnum):
+    """An open-licence declaration's states; the steps between them are ``ipoc.licensing.flows``."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ANNOUNCED = "announced"
+    WITHDRAWN = "withdrawn"
+
+
+class LicenceState(StrEnum):
+    """A licence taken by written notice: effective at once, then recorded with CNIPA (``ipoc.licensing.flows``)."""
+
+    EFFECTIVE = "effective"
+    RECORDED = "recorded"
+
+
+DECLARATION_STATES: dict[str, str] = {
+    DeclarationState.DRAFT: "草稿",
+    DeclarationState.SUBMITTED: "已提交",
+    DeclarationState.ANNOUNCED: "已公告（实施中）",
+    DeclarationState.WITHDRAWN: "已撤回",
+}
 FEE_METHODS = {"lump_sum": "一次性支付", "royalty": "按销售额提成（设年度最低额）", "yearly": "按年支付固定费用"}
-LICENCE_STATUS = {"effective": "已生效，待备案", "recorded": "已备案"}
+LICENCE_STATES: dict[str, str] = {LicenceState.EFFECTIVE: "已生效，待备案", LicenceState.RECORDED: "已备案"}
 
 
 class OpenLicenceDeclaration(Base, Timestamped):
@@ -44,12 +68,13 @@ class OpenLicenceDeclaration(Base, Timestamped):
     )
     __value_labels__ = coded(state=DECLARATION_STATES, fee_method=FEE_METHODS)
     __state_field__ = "state"
+    __table_args__ = (check_constraint(DeclarationState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id"), index=True)
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     patentee: Mapped[str] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=DeclarationState.DRAFT, index=True)
     fee_method: Mapped[str] = mapped_column(String(16))
     fee_amount_yuan: Mapped[int | None] = mapped_column(Integer)  # lump sum, or the fee per year
     royalty_bp: Mapped[int | None] = mapped_column(Integer)  # royalty in basis points of sales (350 = 3.5 %)
@@ -97,8 +122,9 @@ class OpenLicence(Base):
         recordal_no="备案号",
         filed_by_id="登记人",
     )
-    __value_labels__ = coded(status=LICENCE_STATUS)
-    __state_field__ = "status"
+    __value_labels__ = coded(state=LICENCE_STATES)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(LicenceState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     declaration_id: Mapped[int] = mapped_column(ForeignKey("open_licence_declarations.id"), index=True)
@@ -109,7 +135,7 @@ class OpenLicence(Base):
     start_date: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     recordal_due: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="effective")
+    state: Mapped[str] = mapped_column(String(16), default=LicenceState.EFFECTIVE)
     recorded_on: Mapped[date | None] = mapped_column(Date)
     recordal_no: Mapped[str] = mapped_column(String(64), default="")
     filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -118,8 +144,8 @@ class OpenLicence(Base):
     declaration: Mapped[OpenLicenceDeclaration] = relationship(back_populates="licences")
 
     @property
-    def status_label(self) -> str:
-        return LICENCE_STATUS.get(self.status, self.status)
+    def state_label(self) -> str:
+        return LICENCE_STATES.get(self.state, self.state)
 
 
 class EvaluationReport(Base):

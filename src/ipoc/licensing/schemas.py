@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from ipoc.schemas import Id, Input, Timestamp
 
@@ -124,8 +124,14 @@ class LicenceOut(BaseModel):
     start_date: date
     ends_on: date
     recordal_due: date
-    status: str
+    state: str
     recorded_on: date | None
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy has no plugin here
+    @property
+    def status(self) -> str:
+        """= state, the key API clients read before the state column had one name everywhere."""
+        return self.state
 
 
 class DeclarationOut(BaseModel):

@@ -17,7 +17,14 @@ from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ipoc.licensing.models import AdvertisingPhrase, EvaluationReport, OpenLicence, OpenLicenceDeclaration
+from ipoc.licensing import flows
+from ipoc.licensing.models import (
+    AdvertisingPhrase,
+    DeclarationState,
+    EvaluationReport,
+    OpenLicence,
+    OpenLicenceDeclaration,
+)
 from ipoc.licensing.schemas import (
     AnnounceIn,
     DeclarationIn,
@@ -35,9 +42,9 @@ from ipoc.patents import rights
 from ipoc.patents.models import EVENT_LABELS, LICENCE_TYPES, LegalEvent, Patent, RightsConsent
 from ipoc.patents.service import get_patent
 from ipoc.search.text import fold
+from ipoc.workflow import take
 
 STAFF = (Role.REGION_ADMIN, Role.CENTER_STAFF)
-PUBLIC_STATES = ("announced", "withdrawn")
 OPEN_LICENCE_REDUCTION = Decimal("15")  # percent of the annual fee (2024 fee notice)
 
 
@@ -219,7 +226,7 @@ def evaluation_reports(session: Session, patent: Patent) -> list[EvaluationRepor
 
 def active_declaration(session: Session, patent_id: int) -> OpenLicenceDeclaration | None:
     stmt = select(OpenLicenceDeclaration).where(
-        OpenLicenceDeclaration.patent_id == patent_id, OpenLicenceDeclaration.state == "announced"
+        OpenLicenceDeclaration.patent_id == patent_id, OpenLicenceDeclaration.state == DeclarationState.ANNOUNCED
     )
     return session.scalar(stmt)
 
@@ -315,7 +322,7 @@ def create_declaration(
         raise Forbidden("只有专利权人（或代为办理的运营中心、自治区局工作人员）可以提出开放许可声明")
     fees = _fee_standard_fields(data)
     open_ = select(OpenLicenceDeclaration.id).where(
-        OpenLicenceDeclaration.patent_id == patent.id, OpenLicenceDeclaration.state != "withdrawn"
+        OpenLicenceDeclaration.patent_id == patent.id, OpenLicenceDeclaration.state != DeclarationState.WITHDRAWN
     )
     if session.scalar(open_) is not None:
         raise Conflict("该专利已有未撤回的开放许可声明", field="application_no")
@@ -346,7 +353,7 @@ def may_manage(session: Session, p: Principal, d: OpenLicenceDeclaration) -> boo
 
 
 def visible(session: Session, p: Principal, d: OpenLicenceDeclaration) -> bool:
-    return d.state in PUBLIC_STATES or may_manage(session, p, d)
+    return d.state in flows.PUBLIC or may_manage(session, p, d)
 
 
 def get_declaration(session: Session, p: Principal, declaration_id: int) -> OpenLicenceDeclaration:
@@ -364,7 +371,7 @@ def list_public(
     stmt: Select = (
         select(OpenLicenceDeclaration)
         .join(Patent)
-        .where(OpenLicenceDeclaration.state == "announced")
+        .where(OpenLicenceDeclaration.state == DeclarationState.ANNOUNCED)
         .order_by(OpenLicenceDeclaration.announced_on.desc(), OpenLicenceDeclaration.id.desc())
     )
     if q:
@@ -381,7 +388,7 @@ def list_managed(session: Session, p: Principal) -> list[OpenLicenceDeclaration]
     """Drafts and submitted declarations the caller prepares (patentee) or processes (staff)."""
     if not p.is_authenticated or not (p.is_(*STAFF) or p.org_id):
         return []
-    stmt = select(OpenLicenceDeclaration).where(OpenLicenceDeclaration.state.in_(("draft", "submitted")))
+    stmt = select(OpenLicenceDeclaration).where(OpenLicenceDeclaration.state.in_(flows.UNDECIDED))
     if not p.is_(*STAFF):
         stmt = stmt.where(OpenLicenceDeclaration.org_id == p.org_id)
     return list(session.scalars(stmt.order_by(OpenLicenceDeclaration.id.desc())))
@@ -394,21 +401,13 @@ def _managed(session: Session, p: Principal, declaration_id: int) -> OpenLicence
     return d
 
 
-def _expect(d: OpenLicenceDeclaration, *states: str) -> None:
-    if d.state not in states:
-        raise Conflict(f"声明当前为“{d.state_label}”，不能办理此操作")
-
-
 def submit(session: Session, p: Principal, declaration_id: int, today: date | None = None) -> OpenLicenceDeclaration:
     """Submitted for CNIPA; the bars are checked again, the facts may have changed since the draft."""
     today = today or clock.today()
     d = _managed(session, p, declaration_id)
-    _expect(d, "draft")
+    flows.DECLARATIONS.check(d, "submit", owners=None)  # _managed checked the rights; 409 from a wrong state
     _refuse_if_barred(session, d.patent, *declaration_texts(d), today=today, org_id=d.org_id)
-    audit.set_reason(session, "提交开放许可声明")
-    d.state = "submitted"
-    d.submitted_at = utcnow()
-    session.flush()
+    take(session, flows.DECLARATIONS, d, "submit", owners=None, actor=p, changes={"submitted_at": utcnow()})
     return d
 
 
@@ -420,12 +419,12 @@ def announce(
     if not p.is_(*STAFF):
         raise Forbidden("只有自治区局管理员或运营中心工作人员可以登记公告")
     d = get_declaration(session, p, declaration_id)
-    _expect(d, "submitted")
+    flows.DECLARATIONS.check(d, "announce", owners={"staff"})
     if data.announced_on > today:
         raise InvalidInput("公告日不能晚于今天", field="announced_on")
     _refuse_if_barred(session, d.patent, *declaration_texts(d), today=data.announced_on, org_id=d.org_id)
-    audit.set_reason(session, "登记国家知识产权局公告", announcement_no=data.announcement_no)
-    d.state, d.announced_on, d.announcement_no = "announced", data.announced_on, data.announcement_no
+    announcement = {"announced_on": data.announced_on, "announcement_no": data.announcement_no}
+    take(session, flows.DECLARATIONS, d, "announce", owners={"staff"}, actor=p, changes=announcement)
     said = f"您单位的开放许可声明（专利 {d.patent.application_no}）已登记公告（{data.announcement_no}），自公告日起生效"
     messages.tell(session, text=said, link=f"/open-licences/{d.id}", organisations=[d.org_id])
     session.flush()
@@ -438,13 +437,12 @@ def withdraw(
     """Withdrawn with a reason from the withdrawal's announcement; licences given before stay valid (法50)."""
     today = today or clock.today()
     d = _managed(session, p, declaration_id)
-    _expect(d, "submitted", "announced")
+    flows.DECLARATIONS.check(d, "withdraw", owners=None, reason=data.reason)  # _managed checked the rights
     withdrawn_on = data.withdrawn_on or today
     if d.announced_on and withdrawn_on < d.announced_on:
         raise InvalidInput("撤回公告日不能早于声明公告日", field="withdrawn_on")
-    audit.set_reason(session, data.reason)
-    d.state, d.withdrawn_on, d.withdrawal_reason = "withdrawn", withdrawn_on, data.reason
-    session.flush()
+    withdrawal = {"withdrawn_on": withdrawn_on, "withdrawal_reason": data.reason}
+    take(session, flows.DECLARATIONS, d, "withdraw", owners=None, actor=p, reason=data.reason, changes=withdrawal)
     return d
 
 
@@ -467,7 +465,7 @@ def take_licence(
     org = _org(session, p)
     if not p.is_(Role.MEMBER) or org is None:
         raise Forbidden("请以被许可单位的会员账号提交书面通知")
-    if d.state != "announced":
+    if d.state != DeclarationState.ANNOUNCED:
         raise Conflict("该声明不在开放许可实施期间（未公告或已公告撤回），不能再通过书面通知获得许可")
     if is_patentee(session, p, d.patent):
         raise Conflict("专利权人不能向自己的开放许可声明提交许可通知")
@@ -501,13 +499,11 @@ def record_recordal(session: Session, p: Principal, licence_id: int, data: Recor
     licence = session.get(OpenLicence, licence_id)
     if licence is None or licence not in licences_visible_to(session, p, licence.declaration):
         raise NotFound("许可记录不存在")
-    if licence.status == "recorded":
-        raise Conflict("该许可已登记备案")
+    flows.LICENCES.check(licence, "record", owners=None)  # seen by the parties only; 409 once recorded
     if data.recorded_on < licence.notice_date:
         raise InvalidInput("备案日不能早于许可生效日", field="recorded_on")
-    audit.set_reason(session, "登记开放许可备案", recordal_no=data.recordal_no)
-    licence.status, licence.recorded_on, licence.recordal_no = "recorded", data.recorded_on, data.recordal_no
-    session.flush()
+    recordal = {"recorded_on": data.recorded_on, "recordal_no": data.recordal_no}
+    take(session, flows.LICENCES, licence, "record", owners=None, actor=p, changes=recordal)
     return licence
 
 

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from ipoc.audit import service as audit
 from ipoc.errors import DomainError
+from ipoc.licensing import flows
 from ipoc.licensing import service as lic
 from ipoc.licensing.models import FEE_METHODS
 from ipoc.licensing.schemas import (
@@ -118,7 +119,7 @@ def _detail(request: Request, session: DB, p: CurrentPrincipal, declaration_id: 
         "staff": p.is_(*lic.STAFF),
         "licences": lic.licences_visible_to(session, p, d),
         "bars": lic.bars(session, d.patent, *lic.declaration_texts(d), org_id=d.org_id)
-        if manage and d.state in ("draft", "submitted")
+        if manage and d.state in flows.UNDECIDED
         else [],
         "history": audit.history(session, "open_licence_declarations", d.id) if manage else [],
         "errors": form.errors if form else {},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ipoc.matching import service as svc
-from ipoc.matching.models import Match
+from ipoc.matching.models import Match, MatchState
 from ipoc.matching.schemas import DecisionIn, MatchOut, TargetOut
 from ipoc.patents.models import Patent
 from ipoc.schemas import PathId
@@ -36,13 +36,15 @@ def match_out(session: DB, m: Match) -> MatchOut:
         confidence=m.confidence,
         confidence_label=m.confidence_label,
         reasons=list(m.reasons),
-        status=m.status,
-        status_label=m.status_label,
+        state=m.state,
+        state_label=m.state_label,
+        status=m.state,  # the key before the state column had one name everywhere
+        status_label=m.state_label,
         decision_reason=m.decision_reason,
         reason_code=m.reason_code,
         forwarded_to_org_id=m.forwarded_to_org_id,
         decided_at=m.decided_at,
-        contact_path=f"/contacts/new?match_id={m.id}" if m.status == "accepted" else None,
+        contact_path=f"/contacts/new?match_id={m.id}" if m.state == MatchState.ACCEPTED else None,
     )
 
 

@@ -5,6 +5,7 @@ staff's decision. A rejection stays on record with its reason so later rankings 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -12,8 +13,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ipoc.db import Base, Timestamped
 from ipoc.labels import coded, named
 from ipoc.matching.scoring import confidence_label
+from ipoc.workflow import check_constraint
 
-MATCH_STATES = {"proposed": "待审核", "accepted": "已采纳", "rejected": "已否决", "forwarded": "已转交"}
+
+class MatchState(StrEnum):
+    """A match's states; the steps between them are ``ipoc.matching.flows``."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    FORWARDED = "forwarded"
+
+
+MATCH_STATES: dict[str, str] = {
+    MatchState.PROPOSED: "待审核",
+    MatchState.ACCEPTED: "已采纳",
+    MatchState.REJECTED: "已否决",
+    MatchState.FORWARDED: "已转交",
+}
 TARGET_KINDS = {"patent": "专利", "offer": "技术供给", "demand": "技术需求", "org": "企业"}
 # Why a match was rejected; "field" (the target lies in the wrong technical field) also lowers the later
 # candidates of the same source that share the rejected patent's IPC main group (service.FIELD_PENALTY).
@@ -43,8 +60,9 @@ class Match(Base, Timestamped):
         reason_code="否决原因",
         forwarded_to_org_id="转交单位",
     )
-    __value_labels__ = coded(status=MATCH_STATES, target_kind=TARGET_KINDS, reason_code=REJECT_REASONS)
-    __state_field__ = "status"
+    __value_labels__ = coded(state=MATCH_STATES, target_kind=TARGET_KINDS, reason_code=REJECT_REASONS)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(MatchState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int | None] = mapped_column(ForeignKey("centers.id"), index=True)
@@ -59,7 +77,7 @@ class Match(Base, Timestamped):
     confidence: Mapped[float] = mapped_column(Float)
     rank: Mapped[int] = mapped_column(Integer)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=MatchState.PROPOSED, index=True)
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     reason_code: Mapped[str | None] = mapped_column(String(16))  # a REJECT_REASONS key on a rejection
     forwarded_to_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
@@ -67,8 +85,8 @@ class Match(Base, Timestamped):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     @property
-    def status_label(self) -> str:
-        return MATCH_STATES.get(self.status, self.status)
+    def state_label(self) -> str:
+        return MATCH_STATES.get(self.state, self.state)
 
     @property
     def confidence_label(self) -> str:

@@ -46,7 +46,9 @@ class MatchOut(BaseModel):
     confidence: float
     confidence_label: str
     reasons: list[str]
-    status: str
+    state: str
+    state_label: str
+    status: str  # = state, the key API clients read before
     status_label: str
     decision_reason: str
     reason_code: str | None

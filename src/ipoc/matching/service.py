@@ -32,8 +32,8 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import ACTIVE_STATUSES, Center
 from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ipoc.matching import scoring
-from ipoc.matching.models import REJECT_REASONS, Match
+from ipoc.matching import flows, scoring
+from ipoc.matching.models import REJECT_REASONS, Match, MatchState
 from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Applicant, IndustryDatabase, Patent, PatentApplicant
@@ -44,7 +44,8 @@ from ipoc.search.query import FUNCTION_WORDS, And, IdSet, Words
 from ipoc.search.restriction import database_restriction
 from ipoc.search.text import fold
 from ipoc.search.vectors import Embedder
-from ipoc.transfer.models import Demand, Offer
+from ipoc.transfer.models import Demand, DemandState, Offer, OfferState
+from ipoc.workflow import take
 
 DEPTH = 100  # candidates per side before the adjustments re-order them
 PATENTS_PER_SOURCE = 10
@@ -53,7 +54,6 @@ DEMANDS_PER_OFFER = 10
 ORGS_PER_OFFER = 5
 COVERAGE_TERMS = 5  # shared content words at which word overlap counts as full
 MIN_SHARED_TERMS = 2  # fewer shared words (and no IPC agreement) is no match between two short texts
-ACTIONS = {"accept": "采纳", "reject": "否决", "forward": "转交"}
 TEXT_CONFIDENCE = 0.6  # word overlap alone (no ranked patent behind it) never reaches 高
 _NUMBER = re.compile(r"[\d.,%]+[a-z]*")
 
@@ -222,9 +222,9 @@ def _feedback(session: Session, source: Select) -> tuple[dict[str, set[int]], se
     """Decided targets per kind (never proposed again) and the IPC main groups rejected as 领域不符."""
     decided: dict[str, set[int]] = {"patent": set(), "offer": set(), "demand": set(), "org": set()}
     groups: set[str] = set()
-    for m in session.scalars(source.where(Match.status != "proposed")):
+    for m in session.scalars(source.where(Match.state != MatchState.PROPOSED)):
         decided[m.target_kind].add(target_id(m))
-        if m.status == "rejected" and m.reason_code == "field" and m.patent_id:
+        if m.state == MatchState.REJECTED and m.reason_code == "field" and m.patent_id:
             patent = session.get(Patent, m.patent_id)
             if patent is not None and (group := scoring.main_group(patent.ipc_main)):
                 groups.add(group)
@@ -257,7 +257,7 @@ def _offer_codes(offer: Offer) -> list[str]:
 def _offers_for_demand(
     session: Session, demand: Demand, ranking: TextRanking, by_patent: dict[int, PatentCandidate], skip: set[int]
 ) -> list[Proposal]:
-    offers = session.scalars(select(Offer).where(Offer.status == "published", Offer.org_id != demand.org_id))
+    offers = session.scalars(select(Offer).where(Offer.state == OfferState.PUBLISHED, Offer.org_id != demand.org_id))
     out = []
     for offer in offers:
         if offer.id in skip:
@@ -313,7 +313,9 @@ def _demands_for_offer(session: Session, offer: Offer, skip: set[int]) -> list[P
     terms = content_terms(session, offer_text(offer))
     codes = _offer_codes(offer)
     candidates = []
-    for demand in session.scalars(select(Demand).where(Demand.status == "published", Demand.org_id != offer.org_id)):
+    for demand in session.scalars(
+        select(Demand).where(Demand.state == DemandState.PUBLISHED, Demand.org_id != offer.org_id)
+    ):
         if demand.id in skip:
             continue
         shared = _matched_terms(terms, demand_text(demand))
@@ -427,7 +429,7 @@ def _source(session: Session, m: Match) -> Demand | Offer:
 
 def _offer(session: Session, offer_id: int) -> Offer:
     offer = session.get(Offer, offer_id)
-    if offer is None or offer.status == "draft":
+    if offer is None or offer.state == OfferState.DRAFT:
         raise NotFound("技术供给不存在")
     return offer
 
@@ -453,7 +455,7 @@ def demand_matches(session: Session, p: Principal, demand_id: int) -> tuple[Dema
     if p.is_(Role.REGION_ADMIN) or _staff_of(p, demand.center_id):
         pass
     elif _forwarded_to(p) == demand.org_id:
-        stmt = stmt.where(Match.status == "forwarded", Match.forwarded_to_org_id == demand.org_id)
+        stmt = stmt.where(Match.state == MatchState.FORWARDED, Match.forwarded_to_org_id == demand.org_id)
     else:
         raise NotFound("技术需求不存在")
     return demand, _ordered(session, stmt)
@@ -467,7 +469,7 @@ def offer_matches(session: Session, p: Principal, offer_id: int) -> tuple[Offer,
     elif center := _matching_center(session, p, offer):
         stmt = stmt.where(Match.center_id == center.id)
     elif _forwarded_to(p) == offer.org_id:
-        stmt = stmt.where(Match.status == "forwarded", Match.forwarded_to_org_id == offer.org_id)
+        stmt = stmt.where(Match.state == MatchState.FORWARDED, Match.forwarded_to_org_id == offer.org_id)
     else:
         raise NotFound("技术供给不存在")
     return offer, _ordered(session, stmt)
@@ -492,35 +494,35 @@ def may_view_demand_matches(p: Principal, demand: Demand) -> bool:
 
 
 def may_view_offer_matches(session: Session, p: Principal, offer: Offer) -> bool:
-    if offer.status == "draft":
+    if offer.state == OfferState.DRAFT:
         return False
     owner = _forwarded_to(p) == offer.org_id
     return p.is_(Role.REGION_ADMIN) or owner or _matching_center(session, p, offer) is not None
 
 
 def may_refresh_demand(p: Principal, demand: Demand) -> bool:
-    return _staff_of(p, demand.center_id) and demand.status != "closed"
+    return _staff_of(p, demand.center_id) and demand.state != DemandState.CLOSED
 
 
 def may_refresh_offer(session: Session, p: Principal, offer: Offer) -> bool:
-    return offer.status == "published" and _matching_center(session, p, offer) is not None
+    return offer.state == OfferState.PUBLISHED and _matching_center(session, p, offer) is not None
 
 
 def may_view(p: Principal, m: Match) -> bool:
-    forwarded = m.status == "forwarded" and m.forwarded_to_org_id is not None
+    forwarded = m.state == MatchState.FORWARDED and m.forwarded_to_org_id is not None
     to_them = forwarded and _forwarded_to(p) == m.forwarded_to_org_id
     return p.is_(Role.REGION_ADMIN) or _staff_of(p, m.center_id) or to_them
 
 
 def may_decide(p: Principal, m: Match) -> bool:
-    return _staff_of(p, m.center_id) and m.status in ("proposed", "forwarded")
+    return _staff_of(p, m.center_id) and m.state in flows.OPEN
 
 
 def inbox_query(p: Principal) -> Select[Match] | None:
     """The proposed matches a center's staff member has to review, best first; None for anyone else."""
     if not p.is_(Role.CENTER_STAFF) or p.center_id is None:
         return None
-    stmt = select(Match).where(Match.center_id == p.center_id, Match.status == "proposed")
+    stmt = select(Match).where(Match.center_id == p.center_id, Match.state == MatchState.PROPOSED)
     return stmt.order_by(Match.confidence.desc(), Match.score.desc(), Match.id)
 
 
@@ -550,11 +552,11 @@ _TARGET_COLUMN = {
 def _store(session: Session, source: Select, base: dict, proposals: list[Proposal]) -> list[Match]:
     """Replace the source's open proposals by the new ones, keeping every decided match as it is."""
     existing = list(session.scalars(source))
-    decided = {(m.target_kind, target_id(m)) for m in existing if m.status != "proposed"}
-    open_ = {(m.target_kind, target_id(m)): m for m in existing if m.status == "proposed"}
+    decided = {(m.target_kind, target_id(m)) for m in existing if m.state != MatchState.PROPOSED}
+    open_ = {(m.target_kind, target_id(m)): m for m in existing if m.state == MatchState.PROPOSED}
     kept: set[tuple[str, int]] = set()
     ranks: dict[str, int] = {}
-    decided_scores = [(m.target_kind, m.score) for m in existing if m.status != "proposed"]
+    decided_scores = [(m.target_kind, m.score) for m in existing if m.state != MatchState.PROPOSED]
     for proposal in proposals:
         key = (proposal.target_kind, proposal.target_id)
         if key in decided or key in kept:
@@ -583,7 +585,7 @@ def propose_for_demand(session: Session, p: Principal, demand_id: int, today: da
         if p.is_(Role.REGION_ADMIN):
             raise Forbidden("只有承办该需求的运营中心工作人员可以生成匹配")
         raise NotFound("技术需求不存在")
-    if demand.status == "closed":
+    if demand.state == DemandState.CLOSED:
         raise Conflict("需求已关闭，不能再生成匹配")
     proposals = demand_proposals(session, demand, today)
     source = select(Match).where(Match.demand_id == demand.id)
@@ -598,7 +600,7 @@ def propose_for_offer(session: Session, p: Principal, offer_id: int, today: date
         if p.is_(Role.REGION_ADMIN):
             raise Forbidden("只有产业相同的运营中心工作人员可以为技术供给生成匹配")
         raise NotFound("技术供给不存在")
-    if offer.status != "published":
+    if offer.state != OfferState.PUBLISHED:
         raise Conflict("技术供给未发布或已撤回，不能生成匹配")
     proposals = offer_proposals(session, offer, center.id, today)
     source = select(Match).where(Match.offer_id == offer.id, Match.center_id == center.id)
@@ -634,10 +636,9 @@ def decide(
     match = get_match(session, p, match_id)
     if not _staff_of(p, match.center_id):
         raise Forbidden("只有提出该匹配的运营中心工作人员可以审核")
-    if action not in ACTIONS:
+    if action not in flows.MATCHES.by_action:
         raise InvalidInput(f"未知的操作“{action}”，只能是采纳、否决或转交", field="action")
-    if match.status not in ("proposed", "forwarded"):
-        raise Conflict(f"该匹配已{match.status_label}，不能再次处理")
+    flows.MATCHES.check(match, action, owners=None)  # the staff were checked above; 409 once decided
     code, text = parse_reason(reason, note)
     if action == "reject" and code is None:
         raise InvalidInput("否决匹配必须说明理由（选择理由，选“其他”时填写说明）", field="reason")
@@ -646,11 +647,13 @@ def decide(
         if forward_to_org_id not in (None, owner):
             raise InvalidInput("只能转交给该需求或供给的发布单位", field="forward_to_org_id")
         match.forwarded_to_org_id = owner
-    match.status = {"accept": "accepted", "reject": "rejected", "forward": "forwarded"}[action]
-    match.reason_code = code if action == "reject" else None
-    match.decision_reason = text
-    match.decided_by_id, match.decided_at = p.user_id, utcnow()
-    audit.set_reason(session, f"匹配{ACTIONS[action]}" + (f"：{text}" if text else ""))
+    decision = {
+        "reason_code": code if action == "reject" else None,
+        "decision_reason": text,
+        "decided_by_id": p.user_id,
+        "decided_at": utcnow(),
+    }
+    take(session, flows.MATCHES, match, action, owners=None, actor=p, reason=text, changes=decision)
     _tell_parties(session, match)
     session.flush()
     return match
@@ -662,14 +665,14 @@ def _tell_parties(session: Session, m: Match) -> None:
     source = _source(session, m)
     kind = "demands" if m.demand_id else "offers"
     what = f"{source_label(session, m)} 与 {m.kind_label}“{target_view(session, m).label}”的匹配"
-    if m.status == "forwarded":
+    if m.state == MatchState.FORWARDED:
         said, link = f"运营中心向您单位转交了{what}，请查看", f"/{kind}/{source.id}/matches"  # stays open once decided
         messages.tell(session, text=said, link=link, organisations=[source.org_id])
-    elif m.status == "accepted" or m.forwarded_to_org_id is not None:
-        said = f"运营中心{m.status_label.removeprefix('已')}了{what}"
+    elif m.state == MatchState.ACCEPTED or m.forwarded_to_org_id is not None:
+        said = f"运营中心{m.state_label.removeprefix('已')}了{what}"
         said += f"：{m.decision_reason}" if m.decision_reason else ""
         messages.tell(session, text=said, link=f"/{kind}/{source.id}", organisations=[source.org_id])
-    if m.status == "accepted" and (target := _target_record(session, m)) is not None:
+    if m.state == MatchState.ACCEPTED and (target := _target_record(session, m)) is not None:
         said = f"运营中心采纳了{what}，将为双方安排对接"
         messages.tell(session, text=said, link=target[1], organisations=[target[0]])
 
@@ -732,7 +735,7 @@ def export_rows(session: Session, matches: list[Match]) -> list[list[object]]:
                 m.score,
                 f"{m.confidence:.2f}（{m.confidence_label}）",
                 "；".join(m.reasons),
-                m.status_label,
+                m.state_label,
                 m.decision_reason,
             ]
         )

@@ -17,7 +17,7 @@ from ipoc.events.models import TechEvent
 from ipoc.events.schemas import AttendanceIn, EventIn, ItemIn, ParticipantRole, SignupIn, WalkInIn
 from ipoc.ops.demo_lifecycle import demo_principal
 from ipoc.orgs.models import Organisation
-from ipoc.transfer.models import Demand, Offer
+from ipoc.transfer.models import Demand, DemandState, Offer, OfferState
 
 ORGANISERS = "主办：内蒙古自治区知识产权局\n承办：内蒙古自治区稀土新材料知识产权运营中心"
 
@@ -27,7 +27,8 @@ def _at(day: datetime, hour: int, minute: int = 0) -> datetime:
 
 
 def _published(session: Session, model: type[Demand] | type[Offer]) -> list[int]:
-    return list(session.scalars(select(model.id).where(model.status == "published").order_by(model.id)))
+    published = DemandState.PUBLISHED if model is Demand else OfferState.PUBLISHED
+    return list(session.scalars(select(model.id).where(model.state == published).order_by(model.id)))
 
 
 def _roadshow(session: Session, now: datetime) -> None:

@@ -15,7 +15,7 @@ from ipoc.auth.models import User
 from ipoc.matching import service as matching
 from ipoc.matching.models import Match
 from ipoc.ops.demo_lifecycle import demo_principal
-from ipoc.transfer.models import Demand, Offer
+from ipoc.transfer.models import Demand, DemandState, Offer, OfferState
 
 STAFF = "center"
 
@@ -29,14 +29,16 @@ def load(session: Session, today: date | None = None) -> bool:
     staff = demo_principal(session, STAFF)
     demands = list(
         session.scalars(
-            select(Demand).where(Demand.status == "published", Demand.center_id == staff.center_id).order_by(Demand.id)
+            select(Demand)
+            .where(Demand.state == DemandState.PUBLISHED, Demand.center_id == staff.center_id)
+            .order_by(Demand.id)
         )
     )
     if not demands:
         return False
     today = today or clock.today()
     proposed = [matching.propose_for_demand(session, staff, d.id, today) for d in demands]
-    for offer in session.scalars(select(Offer).where(Offer.status == "published").order_by(Offer.id)):
+    for offer in session.scalars(select(Offer).where(Offer.state == OfferState.PUBLISHED).order_by(Offer.id)):
         if matching.may_refresh_offer(session, staff, offer):
             matching.propose_for_offer(session, staff, offer.id, today)
     first = proposed[0]

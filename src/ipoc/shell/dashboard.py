@@ -21,7 +21,7 @@ from ipoc.centers.models import ACTIVE_STATUSES, CENTER_STATUS, Center, SelfEval
 from ipoc.deals.models import Deal
 from ipoc.events import service as events
 from ipoc.events.models import TechEvent, TechEventSignup
-from ipoc.matching.models import Match
+from ipoc.matching.models import Match, MatchState
 from ipoc.notices.models import PublicNotice
 from ipoc.orgs import service as orgs
 from ipoc.orgs.models import Organisation
@@ -121,8 +121,8 @@ def _newest(session: Session, stmt: Any, model: Any) -> list[Any]:
 def _match_row(m: Match) -> Row:
     """A forwarded match opens on its own page; once decided, on its source's list of matches."""
     source = f"/demands/{m.demand_id}" if m.demand_id else f"/offers/{m.offer_id}"
-    link = f"/matches/{m.id}" if m.status == "forwarded" else f"{source}/matches"
-    return Row(f"{m.kind_label}匹配 #{m.id}", m.status_label, link)
+    link = f"/matches/{m.id}" if m.state == MatchState.FORWARDED else f"{source}/matches"
+    return Row(f"{m.kind_label}匹配 #{m.id}", m.state_label, link)
 
 
 def member_records(session: Session, org_id: int) -> dict[str, list[Row]]:
@@ -137,8 +137,8 @@ def member_records(session: Session, org_id: int) -> dict[str, list[Row]]:
     signups = _newest(session, select(TechEventSignup).where(TechEventSignup.org_id == org_id), TechEventSignup)
     return {
         "申报": [Row(f"{a.call.title} · {a.industry.name}", a.state_label, f"/applications/{a.id}") for a in dossiers],
-        "技术需求": [Row(d.title, d.status_label, f"/demands/{d.id}") for d in demands],
-        "技术供给": [Row(o.title, o.status_label, f"/offers/{o.id}") for o in offers],
+        "技术需求": [Row(d.title, d.state_label, f"/demands/{d.id}") for d in demands],
+        "技术供给": [Row(o.title, o.state_label, f"/offers/{o.id}") for o in offers],
         "转交的匹配": [_match_row(m) for m in matches],
         "技术合同": [Row(d.title, d.stage_label, f"/deals/{d.id}") for d in deals],
         "活动报名": [Row(s.event.title, s.event.status_label, f"/events/{s.event_id}") for s in signups],

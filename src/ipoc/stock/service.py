@@ -456,7 +456,7 @@ def batch_offers(session: Session, batch: StockBatch) -> list[tuple[int, str, st
         .group_by(Offer.id)
         .order_by(Offer.id)
     )
-    return [(o.id, o.title, o.status_label, n) for o, n in session.execute(query)]
+    return [(o.id, o.title, o.state_label, n) for o, n in session.execute(query)]
 
 
 # --- inventory report ---------------------------------------------------------------------------------

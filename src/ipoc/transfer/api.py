@@ -58,13 +58,14 @@ def offer_out(session: Session, o: Offer, patentees: dict[int, list[str]] | None
             OfferPatentOut(application_no=pt.application_no, title=pt.title, patentees=patentees[pt.id])
             for pt in o.patents
         ],
-        status=o.status,
+        state=o.state,
+        status=o.state,  # the key before the state column had one name everywhere
     )
 
 
 @router.get("/demands", response_model=list[DemandOut])
 def list_demands(session: DB, p: CurrentPrincipal, industry_id: QueryId = None, mode: str = "", status: str = ""):
-    rows = svc.list_demands(session, p, industry_id=industry_id, mode=mode or None, status=status or None)
+    rows = svc.list_demands(session, p, industry_id=industry_id, mode=mode or None, state=status or None)
     return [demand_out(session, p, d, single=False) for d in rows]
 
 
@@ -97,7 +98,7 @@ def close_demand(demand_id: PathId, session: DB, p: LoggedIn):
 
 @router.get("/offers", response_model=list[OfferOut])
 def list_offers(session: DB, p: CurrentPrincipal, industry_id: QueryId = None, mode: str = "", status: str = ""):
-    rows = svc.list_offers(session, p, industry_id=industry_id, mode=mode or None, status=status or None)
+    rows = svc.list_offers(session, p, industry_id=industry_id, mode=mode or None, state=status or None)
     patentees = svc.patentees_of(session, rows)
     return [offer_out(session, o, patentees) for o in rows]
 

@@ -20,7 +20,7 @@ from ipoc.events import service as events
 from ipoc.events.models import TechEvent
 from ipoc.matching import service as matching
 from ipoc.matching.models import Match
-from ipoc.transfer.models import Demand
+from ipoc.transfer.models import Demand, DemandState
 
 COMING_EVENT_STATES = ("draft", "open", "closed")
 T = TypeVar("T")
@@ -60,7 +60,7 @@ def _scoped(stmt: Select[T], column: InstrumentedAttribute[int | None], p: Princ
 def _unmatched_query(p: Principal) -> Select[Demand]:
     """Published demands a center handles that no match was ever proposed for: matching has not been run."""
     stmt = select(Demand).where(
-        Demand.status == "published",
+        Demand.state == DemandState.PUBLISHED,
         Demand.center_id.is_not(None),
         ~exists().where(Match.demand_id == Demand.id),
     )
@@ -113,14 +113,14 @@ def export_rows(box: Inbox) -> list[list[object]]:
     rows: list[list[object]] = []
     for m in box.matches:
         conf = f"置信度 {m.match.confidence:.2f}（{m.match.confidence_label}）"
-        rows.append(["待审核匹配", m.source, m.target.label, m.match.status_label, conf, f"/matches/{m.match.id}"])
+        rows.append(["待审核匹配", m.source, m.target.label, m.match.state_label, conf, f"/matches/{m.match.id}"])
     for r in box.deals:
         d = r.deal
         note = f"{d.mode_label}，{d.amount_wan} 万元，{r.idle_days} 天未推进"
         rows.append(["跟进中的交易", d.title, f"{d.provider} → {d.seeker}", d.stage_label, note, f"/deals/{d.id}"])
     for demand in box.unmatched:
         rows.append(
-            ["尚未匹配的需求", demand.title, demand.org.name, demand.status_label, "", f"/demands/{demand.id}/matches"]
+            ["尚未匹配的需求", demand.title, demand.org.name, demand.state_label, "", f"/demands/{demand.id}/matches"]
         )
     for e in box.events:
         rows.append(["近期活动", e.title, e.place, e.status_label, events.fmt(e.starts_at), f"/events/{e.id}"])

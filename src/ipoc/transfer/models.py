@@ -4,6 +4,7 @@ column so that every reader goes through ``service.can_see_confidential`` before
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,10 +15,37 @@ from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Patent
 from ipoc.reference.models import Industry
+from ipoc.workflow import check_constraint
 
 MODES = {"transfer": "转让", "licence": "许可", "joint_rd": "合作研发", "equity": "作价入股"}
-DEMAND_STATES = {"draft": "草稿", "published": "已发布", "closed": "已关闭"}
-OFFER_STATES = {"draft": "草稿", "published": "已发布", "withdrawn": "已撤回"}
+
+
+class DemandState(StrEnum):
+    """A demand's states; the steps between them are ``ipoc.transfer.flows``."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+
+class OfferState(StrEnum):
+    """An offer's states; the steps between them are ``ipoc.transfer.flows``."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+DEMAND_STATES: dict[str, str] = {
+    DemandState.DRAFT: "草稿",
+    DemandState.PUBLISHED: "已发布",
+    DemandState.CLOSED: "已关闭",
+}
+OFFER_STATES: dict[str, str] = {
+    OfferState.DRAFT: "草稿",
+    OfferState.PUBLISHED: "已发布",
+    OfferState.WITHDRAWN: "已撤回",
+}
 TRL_LABELS = {
     1: "1 级：发现基本原理",
     2: "2 级：形成技术概念",
@@ -67,8 +95,9 @@ class Demand(Base, Timestamped):
         public_summary="公开摘要",
         confidential_detail="保密详情",
     )
-    __value_labels__ = coded(status=DEMAND_STATES, modes=MODES)
-    __state_field__ = "status"
+    __value_labels__ = coded(state=DEMAND_STATES, modes=MODES)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(DemandState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -86,7 +115,7 @@ class Demand(Base, Timestamped):
     deadline: Mapped[date | None] = mapped_column(Date)
     public_summary: Mapped[str] = mapped_column(Text)
     confidential_detail: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=DemandState.DRAFT, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -94,8 +123,8 @@ class Demand(Base, Timestamped):
     industry: Mapped[Industry | None] = relationship(lazy="joined")
 
     @property
-    def status_label(self) -> str:
-        return DEMAND_STATES.get(self.status, self.status)
+    def state_label(self) -> str:
+        return DEMAND_STATES.get(self.state, self.state)
 
     @property
     def modes_label(self) -> str:
@@ -125,8 +154,9 @@ class Offer(Base, Timestamped):
         price_min_yuan="价格下限",
         price_max_yuan="价格上限",
     )
-    __value_labels__ = coded(status=OFFER_STATES, modes=MODES, trl=TRL_LABELS)
-    __state_field__ = "status"
+    __value_labels__ = coded(state=OFFER_STATES, modes=MODES, trl=TRL_LABELS)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(OfferState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -141,7 +171,7 @@ class Offer(Base, Timestamped):
     modes: Mapped[list[str]] = mapped_column(JSON, default=list)
     price_min_yuan: Mapped[int | None] = mapped_column(Integer)
     price_max_yuan: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=OfferState.DRAFT, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -156,8 +186,8 @@ class Offer(Base, Timestamped):
         return [link.patent for link in self.patent_links]
 
     @property
-    def status_label(self) -> str:
-        return OFFER_STATES.get(self.status, self.status)
+    def state_label(self) -> str:
+        return OFFER_STATES.get(self.state, self.state)
 
     @property
     def modes_label(self) -> str:

@@ -86,7 +86,8 @@ class DemandOut(BaseModel):
     modes: list[str]
     deadline: date | None
     public_summary: str
-    status: str
+    state: str
+    status: str  # = state, the key API clients read before
     confidential_detail: str | None  # None: not for this caller
 
 
@@ -113,7 +114,8 @@ class OfferOut(BaseModel):
     price_max_yuan: int | None
     application_nos: list[str]
     patents: list[OfferPatentOut]
-    status: str
+    state: str
+    status: str  # = state, the key API clients read before
 
 
 class InboxMatch(BaseModel):

@@ -26,9 +26,11 @@ from ipoc.orgs.service import require_verified
 from ipoc.patents import rights
 from ipoc.patents.models import Patent
 from ipoc.patents.service import get_patent
-from ipoc.transfer.models import Demand, Offer, OfferPatent
+from ipoc.transfer import flows
+from ipoc.transfer.models import Demand, DemandState, Offer, OfferPatent, OfferState
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from ipoc.web.export import wan_cell
+from ipoc.workflow import take
 
 OFFER_ORG_TYPES = {"university", "research_institute", "enterprise"}
 ON_BEHALF = (Role.CENTER_STAFF,)  # may record a demand for a member organisation
@@ -73,7 +75,8 @@ def public_fields(p: Principal, d: Demand) -> dict[str, Any]:
         "modes": list(d.modes),
         "deadline": d.deadline,
         "public_summary": d.public_summary,
-        "status": d.status,
+        "state": d.state,
+        "status": d.state,  # the key before the state column had one name everywhere
         "confidential_detail": d.confidential_detail if can_see_confidential(p, d) else None,
     }
 
@@ -95,7 +98,7 @@ def visible_demands(p: Principal) -> Select[Demand]:
     stmt = select(Demand).order_by(Demand.id.desc())
     if p.is_(Role.REGION_ADMIN):
         return stmt
-    scope = [Demand.status == "published"]
+    scope = [Demand.state == DemandState.PUBLISHED]
     if p.is_(Role.MEMBER) and p.org_id:
         scope.append(Demand.org_id == p.org_id)
     if p.is_(Role.CENTER_STAFF) and p.center_id:
@@ -109,14 +112,14 @@ def _filtered(
     model: type[Demand] | type[Offer],
     industry_id: int | None,
     mode: str | None,
-    status: str | None,
+    state: str | None,
 ) -> list:
-    """Industry and status narrow the query itself; the mode is looked up in the JSON list of each row,
+    """Industry and state narrow the query itself; the mode is looked up in the JSON list of each row,
     which SQLite and PostgreSQL would each query their own way."""
     if industry_id is not None:
         stmt = stmt.where(model.industry_id == industry_id)
-    if status:
-        stmt = stmt.where(model.status == status)
+    if state:
+        stmt = stmt.where(model.state == state)
     return [item for item in session.scalars(stmt) if not mode or mode in item.modes]
 
 
@@ -126,9 +129,9 @@ def list_demands(
     *,
     industry_id: int | None = None,
     mode: str | None = None,
-    status: str | None = None,
+    state: str | None = None,
 ) -> list[Demand]:
-    return _filtered(session, visible_demands(p), Demand, industry_id, mode, status)
+    return _filtered(session, visible_demands(p), Demand, industry_id, mode, state)
 
 
 def get_demand(session: Session, p: Principal, demand_id: int) -> Demand:
@@ -196,7 +199,7 @@ def managed_demand(session: Session, p: Principal, demand_id: int) -> Demand:
 
 def update_demand(session: Session, p: Principal, demand_id: int, data: DemandIn, today: date | None = None) -> Demand:
     demand = managed_demand(session, p, demand_id)
-    if demand.status == "closed":
+    if demand.state == DemandState.CLOSED:
         raise Conflict("需求已关闭，不能修改")
     values = _demand_values(data, today or clock.today())
     if _owns(p, demand.org_id):
@@ -227,14 +230,11 @@ def demand_input(d: Demand) -> dict[str, Any]:
 
 def publish_demand(session: Session, p: Principal, demand_id: int, today: date | None = None) -> Demand:
     demand = managed_demand(session, p, demand_id)
-    if demand.status != "draft":
-        raise Conflict("只有草稿可以发布")
+    flows.DEMANDS.check(demand, "publish", owners=None)  # managed_demand checked the rights; 409 from a wrong state
     require_verified(demand.org)
     if demand.deadline is not None and demand.deadline < (today or clock.today()):
         raise InvalidInput("截止日期已过，请先修改截止日期", field="deadline")
-    audit.set_reason(session, "发布技术需求")
-    demand.status = "published"
-    demand.published_at = utcnow()
+    take(session, flows.DEMANDS, demand, "publish", owners=None, actor=p, changes={"published_at": utcnow()})
     _tell_owner(session, p, demand.org_id, f"您单位的技术需求“{demand.title}”已发布", f"/demands/{demand.id}")
     session.flush()
     return demand
@@ -242,10 +242,7 @@ def publish_demand(session: Session, p: Principal, demand_id: int, today: date |
 
 def close_demand(session: Session, p: Principal, demand_id: int) -> Demand:
     demand = managed_demand(session, p, demand_id)
-    if demand.status == "closed":
-        raise Conflict("需求已关闭")
-    audit.set_reason(session, "关闭技术需求")
-    demand.status = "closed"
+    take(session, flows.DEMANDS, demand, "close", owners=None, actor=p)  # managed_demand checked the rights
     _tell_owner(session, p, demand.org_id, f"您单位的技术需求“{demand.title}”已关闭", f"/demands/{demand.id}")
     session.flush()
     return demand
@@ -265,10 +262,10 @@ def visible_offers(p: Principal) -> Select[Offer]:
     member who prepared the draft on the owner's behalf."""
     stmt = select(Offer).order_by(Offer.id.desc())
     if p.is_(Role.MEMBER) and p.org_id:
-        return stmt.where(or_(Offer.status == "published", Offer.org_id == p.org_id))
+        return stmt.where(or_(Offer.state == OfferState.PUBLISHED, Offer.org_id == p.org_id))
     if p.is_(Role.CENTER_STAFF) and p.user_id is not None:
-        return stmt.where(or_(Offer.status == "published", Offer.created_by_id == p.user_id))
-    return stmt.where(Offer.status == "published")
+        return stmt.where(or_(Offer.state == OfferState.PUBLISHED, Offer.created_by_id == p.user_id))
+    return stmt.where(Offer.state == OfferState.PUBLISHED)
 
 
 def list_offers(
@@ -277,9 +274,9 @@ def list_offers(
     *,
     industry_id: int | None = None,
     mode: str | None = None,
-    status: str | None = None,
+    state: str | None = None,
 ) -> list[Offer]:
-    return _filtered(session, visible_offers(p), Offer, industry_id, mode, status)
+    return _filtered(session, visible_offers(p), Offer, industry_id, mode, state)
 
 
 def get_offer(session: Session, p: Principal, offer_id: int) -> Offer:
@@ -368,7 +365,7 @@ def managed_offer(session: Session, p: Principal, offer_id: int) -> Offer:
 
 def update_offer(session: Session, p: Principal, offer_id: int, data: OfferIn) -> Offer:
     offer = managed_offer(session, p, offer_id)
-    if offer.status == "withdrawn":
+    if offer.state == OfferState.WITHDRAWN:
         raise Conflict("技术供给已撤回，不能修改")
     values, links = _offer_values(session, data)
     refuse_unless_entitled(session, offer.org_id, [link.patent for link in links])
@@ -398,13 +395,10 @@ def offer_input(o: Offer) -> dict[str, Any]:
 
 def publish_offer(session: Session, p: Principal, offer_id: int) -> Offer:
     offer = managed_offer(session, p, offer_id)
-    if offer.status != "draft":
-        raise Conflict("只有草稿可以发布")
+    flows.OFFERS.check(offer, "publish", owners=None)  # managed_offer checked the rights; 409 from a wrong state
     require_verified(offer.org)
     refuse_unless_entitled(session, offer.org_id, offer.patents)  # the facts may have changed since the draft
-    audit.set_reason(session, "发布技术供给")
-    offer.status = "published"
-    offer.published_at = utcnow()
+    take(session, flows.OFFERS, offer, "publish", owners=None, actor=p, changes={"published_at": utcnow()})
     _tell_owner(session, p, offer.org_id, f"您单位的技术供给“{offer.title}”已发布", f"/offers/{offer.id}")
     session.flush()
     return offer
@@ -412,10 +406,7 @@ def publish_offer(session: Session, p: Principal, offer_id: int) -> Offer:
 
 def withdraw_offer(session: Session, p: Principal, offer_id: int) -> Offer:
     offer = managed_offer(session, p, offer_id)
-    if offer.status == "withdrawn":
-        raise Conflict("技术供给已撤回")
-    audit.set_reason(session, "撤回技术供给")
-    offer.status = "withdrawn"
+    take(session, flows.OFFERS, offer, "withdraw", owners=None, actor=p)  # managed_offer checked the rights
     _tell_owner(session, p, offer.org_id, f"您单位的技术供给“{offer.title}”已撤回", f"/offers/{offer.id}")
     session.flush()
     return offer
@@ -454,7 +445,7 @@ def demand_rows(demands: list[Demand]) -> list[list[object]]:
     """Public fields only: a list export is meant to be passed around, so no confidential detail."""
     return [
         [d.id, d.title, d.org.name, d.industry.name if d.industry else "", d.modes_label, wan_cell(d.budget_min_yuan),
-         wan_cell(d.budget_max_yuan), d.deadline, d.status_label, d.public_summary]
+         wan_cell(d.budget_max_yuan), d.deadline, d.state_label, d.public_summary]
         for d in demands
     ]  # fmt: skip
 
@@ -464,6 +455,6 @@ def offer_rows(session: Session, offers: list[Offer]) -> list[list[object]]:
     return [
         [o.id, o.title, o.org.name, o.industry.name if o.industry else "", o.trl_label, o.modes_label,
          "、".join(pt.application_no for pt in o.patents), holders_line(o, patentees), wan_cell(o.price_min_yuan),
-         wan_cell(o.price_max_yuan), o.status_label]
+         wan_cell(o.price_max_yuan), o.state_label]
         for o in offers
     ]  # fmt: skip

@@ -36,7 +36,7 @@ def _choices(session: DB) -> dict[str, Any]:
 
 
 def _filters(industry_id: int | None, mode: str, status: str) -> dict[str, Any]:
-    return {"industry_id": industry_id, "mode": mode or None, "status": status or None}
+    return {"industry_id": industry_id, "mode": mode or None, "state": status or None}
 
 
 def _described(session: DB, industry_id: int | None, mode: str, status: str, states: dict[str, str]) -> dict:
