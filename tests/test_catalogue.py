@@ -159,7 +159,7 @@ def test_a_plan_is_made_once_for_a_year_of_the_period_and_tracked_to_done(sessio
         session, staff, c, 2025, a.id, PlanItemDone(done_on=date(2025, 6, 28), outcome="培训 120 人次"), today=IN_2025
     )
     catalogue.drop_plan_item(session, staff, c, 2025, d.id, PlanItemDrop(reason="企业意向不足，改在下一年度"))
-    assert (a.status, a.outcome, d.status, d.outcome) == (
+    assert (a.state, a.outcome, d.state, d.outcome) == (
         "done",
         "培训 120 人次",
         "dropped",
@@ -274,7 +274,7 @@ def test_a_revoked_center_refuses_every_change_and_keeps_its_records(session, wo
     session.expire_all()
     assert [_count(session, m) for m in (ServiceItem, WorkPlan, PlanItem, FundingProject)] == before
     assert session.get(ServiceItem, item.id).title == "专利导航分析" and not session.get(ServiceItem, item.id).published
-    assert session.get(PlanItem, planned.id).status == "planned"
+    assert session.get(PlanItem, planned.id).state == "planned"
     assert catalogue.list_service_items(session, world.bureau, c), "the records stay readable"
 
 
@@ -296,9 +296,9 @@ def test_center_figures_count_what_the_center_recorded_that_year(session, world)
     )
     plan = WorkPlan(center_id=c, year=2025)
     plan.items = [
-        PlanItem(title="p1", duty=1, due_on=date(2025, 3, 1), status="done", done_on=date(2025, 3, 1), outcome="ok"),
+        PlanItem(title="p1", duty=1, due_on=date(2025, 3, 1), state="done", done_on=date(2025, 3, 1), outcome="ok"),
         PlanItem(title="p2", duty=1, due_on=date(2025, 4, 1)),
-        PlanItem(title="p3", duty=1, due_on=date(2025, 5, 1), status="dropped", outcome="取消"),
+        PlanItem(title="p3", duty=1, due_on=date(2025, 5, 1), state="dropped", outcome="取消"),
     ]
     session.add(plan)
     session.commit()

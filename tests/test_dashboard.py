@@ -117,7 +117,7 @@ def test_a_center_sees_its_status_period_evaluation_plan_and_what_is_due(client,
     center = make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市", start=START)
     plan = WorkPlan(center_id=center.id, year=THIS_YEAR, published=True)
     plan.items = [
-        PlanItem(title="培训", duty=8, due_on=date(THIS_YEAR, 1, 2), status="done", done_on=date(THIS_YEAR, 1, 2)),
+        PlanItem(title="培训", duty=8, due_on=date(THIS_YEAR, 1, 2), state="done", done_on=date(THIS_YEAR, 1, 2)),
         PlanItem(title="导航", duty=6, due_on=date(THIS_YEAR, 12, 30)),
     ]
     session.add(plan)

@@ -119,7 +119,7 @@ def test_center_staff_see_returned_evaluations_rectifications_missing_plans_and_
     plan.items = [
         PlanItem(title="专利培训", duty=8, due_on=date(2026, 4, 1)),
         PlanItem(title="导航报告", duty=6, due_on=date(2026, 9, 1)),
-        PlanItem(title="已办", duty=6, due_on=date(2026, 3, 1), status="done", done_on=date(2026, 3, 1)),
+        PlanItem(title="已办", duty=6, due_on=date(2026, 3, 1), state="done", done_on=date(2026, 3, 1)),
     ]
     session.add(plan)
     session.flush()

@@ -4,12 +4,14 @@ plan (Art. 12), each item mapped to Art. 4 duties, and the funding projects that
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped
 from ipoc.labels import coded, named
+from ipoc.workflow import check_constraint
 
 # Art. 4: the nine duties every catalogue item and plan item maps to.
 DUTIES = {
@@ -25,7 +27,21 @@ DUTIES = {
 }
 
 FUNDING_SOURCES = {"region_fund": "自治区知识产权专项资金", "league_matching": "盟市配套资金", "other": "其他"}
-PLAN_ITEM_STATUS = {"planned": "计划中", "done": "已完成", "dropped": "已取消"}
+
+
+class PlanItemState(StrEnum):
+    """A work-plan item's states; the steps between them are ``ipoc.catalogue.flows``."""
+
+    PLANNED = "planned"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+PLAN_ITEM_STATES: dict[str, str] = {
+    PlanItemState.PLANNED: "计划中",
+    PlanItemState.DONE: "已完成",
+    PlanItemState.DROPPED: "已取消",
+}
 
 
 class ServiceItem(Base, Timestamped):
@@ -83,8 +99,9 @@ class PlanItem(Base, Timestamped):
         done_on="完成日期",
         outcome="完成情况",
     )
-    __value_labels__ = coded(status=PLAN_ITEM_STATUS, duty=DUTIES)
-    __state_field__ = "status"
+    __value_labels__ = coded(state=PLAN_ITEM_STATES, duty=DUTIES)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(PlanItemState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("work_plans.id"), index=True)
@@ -92,15 +109,15 @@ class PlanItem(Base, Timestamped):
     duty: Mapped[int] = mapped_column(Integer)
     target: Mapped[str] = mapped_column(String(200), default="")
     due_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(8), default="planned")
+    state: Mapped[str] = mapped_column(String(8), default=PlanItemState.PLANNED)
     done_on: Mapped[date | None] = mapped_column(Date)
     outcome: Mapped[str] = mapped_column(Text, default="")
 
     plan: Mapped[WorkPlan] = relationship(back_populates="items")
 
     @property
-    def status_label(self) -> str:
-        return PLAN_ITEM_STATUS.get(self.status, self.status)
+    def state_label(self) -> str:
+        return PLAN_ITEM_STATES.get(self.state, self.state)
 
 
 class FundingProject(Base, Timestamped):

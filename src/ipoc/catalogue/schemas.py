@@ -134,10 +134,21 @@ class PlanItemOut(BaseModel):
     duty: int
     target: str
     due_on: date
-    status: str
-    status_label: str
+    state: str
+    state_label: str
     done_on: date | None
     outcome: str
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy has no plugin here
+    @property
+    def status(self) -> str:
+        """= state, the key API clients read before the state column had one name everywhere."""
+        return self.state
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy has no plugin here
+    @property
+    def status_label(self) -> str:
+        return self.state_label
 
 
 class WorkPlanOut(BaseModel):

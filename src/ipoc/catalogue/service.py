@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session
 from ipoc import clock
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
-from ipoc.catalogue.models import DUTIES, FUNDING_SOURCES, FundingProject, PlanItem, ServiceItem, WorkPlan
+from ipoc.catalogue import flows
+from ipoc.catalogue.models import (
+    DUTIES,
+    FUNDING_SOURCES,
+    FundingProject,
+    PlanItem,
+    PlanItemState,
+    ServiceItem,
+    WorkPlan,
+)
 from ipoc.catalogue.schemas import (
     FundingIn,
     PlanItemDone,
@@ -32,6 +41,7 @@ from ipoc.centers import records as centers
 from ipoc.centers.models import Center
 from ipoc.deals.service import ConversionYear, conversion_by_year
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.workflow import take
 
 # --- who may do what ----------------------------------------------------------------------------------
 
@@ -212,8 +222,8 @@ def _planned_item(session: Session, principal: Principal, center_id: int, year: 
     item = session.get(PlanItem, item_id)
     if item is None or item.plan_id != plan.id:
         raise NotFound("工作事项不存在")
-    if item.status != "planned":
-        raise Conflict(f"该工作事项已是“{item.status_label}”状态")
+    if item.state != PlanItemState.PLANNED:  # done and dropped items are part of the record
+        raise Conflict(f"该工作事项已是“{item.state_label}”状态")
     return item
 
 
@@ -230,9 +240,8 @@ def complete_plan_item(
     item = _planned_item(session, principal, center_id, year, item_id)
     if data.done_on > (today or clock.today()):
         raise InvalidInput("完成日期不能晚于今天", field="done_on")
-    audit.set_reason(session, data.outcome)
-    item.status, item.done_on, item.outcome = "done", data.done_on, data.outcome
-    session.flush()
+    done = {"done_on": data.done_on, "outcome": data.outcome}
+    take(session, flows.PLAN_ITEMS, item, "complete", owners=None, actor=principal, reason=data.outcome, changes=done)
     return item
 
 
@@ -241,9 +250,8 @@ def drop_plan_item(
 ) -> PlanItem:
     """Drop an item, with the reason, kept in ``outcome`` so that the plan still shows why."""
     item = _planned_item(session, principal, center_id, year, item_id)
-    audit.set_reason(session, data.reason)
-    item.status, item.outcome = "dropped", data.reason
-    session.flush()
+    dropped = {"outcome": data.reason}
+    take(session, flows.PLAN_ITEMS, item, "drop", owners=None, actor=principal, reason=data.reason, changes=dropped)
     return item
 
 
@@ -257,8 +265,8 @@ def delete_plan_item(session: Session, principal: Principal, center_id: int, yea
 
 def plan_progress(plan: WorkPlan) -> tuple[int, int]:
     """(done, total) where dropped items no longer count towards the total."""
-    live = [i for i in plan.items if i.status != "dropped"]
-    return sum(1 for i in live if i.status == "done"), len(live)
+    live = [i for i in plan.items if i.state != PlanItemState.DROPPED]
+    return sum(1 for i in live if i.state == PlanItemState.DONE), len(live)
 
 
 # --- funding projects ---------------------------------------------------------------------------------

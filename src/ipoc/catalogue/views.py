@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ipoc import clock
 from ipoc.auth.roles import Principal
 from ipoc.catalogue import service as catalogue
-from ipoc.catalogue.models import DUTIES, FUNDING_SOURCES, PLAN_ITEM_STATUS, ServiceItem
+from ipoc.catalogue.models import DUTIES, FUNDING_SOURCES, ServiceItem
 from ipoc.catalogue.schemas import (
     FundingIn,
     PlanItemDone,
@@ -178,7 +178,7 @@ def plan_export(center_id: PathId, year: Year, session: DB, p: LoggedIn):
     center, _ = catalogue.open_center(session, p, center_id)
     plan = catalogue.get_plan(session, p, center_id, year)
     rows = [
-        [i.title, DUTIES.get(i.duty, ""), i.target, i.due_on, PLAN_ITEM_STATUS[i.status], i.done_on, i.outcome]
+        [i.title, DUTIES.get(i.duty, ""), i.target, i.due_on, i.state_label, i.done_on, i.outcome]
         for i in (plan.items if plan else [])
     ]
     headers = ["工作事项", "对应职责", "预期目标", "计划完成日期", "状态", "完成日期", "完成情况或取消原因"]

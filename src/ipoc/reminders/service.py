@@ -19,7 +19,7 @@ from ipoc.applications.models import Application
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal, Role
 from ipoc.auth.service import principal_for
-from ipoc.catalogue.models import PlanItem, WorkPlan
+from ipoc.catalogue.models import PlanItem, PlanItemState, WorkPlan
 from ipoc.catalogue.service import plan_years
 from ipoc.centers import service as centers
 from ipoc.centers.models import ACTIVE_STATUSES, Center, Rectification, SelfEvaluation
@@ -99,7 +99,7 @@ def _center_staff(session: Session, center: Center, today: date) -> Iterable[Due
     soon = (
         select(PlanItem, WorkPlan.year)
         .join(WorkPlan, PlanItem.plan_id == WorkPlan.id)
-        .where(WorkPlan.center_id == center.id, PlanItem.status == "planned", PlanItem.due_on <= horizon)
+        .where(WorkPlan.center_id == center.id, PlanItem.state == PlanItemState.PLANNED, PlanItem.due_on <= horizon)
     )
     for item, year in session.execute(soon.order_by(PlanItem.due_on)):
         yield _due(

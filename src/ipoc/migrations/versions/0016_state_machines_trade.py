@@ -1,5 +1,5 @@
-"""state machines of trade: demands, offers, matches, open-licence declarations and licences name their column
-``state`` and admit only their machine's states
+"""state machines of trade: demands, offers, matches, open-licence declarations, licences and work-plan items
+name their column ``state`` and admit only their machine's states
 
 Revision ID: 0016
 Revises: 0014
@@ -25,6 +25,7 @@ STATES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "tech_matches": ("status", True, ("proposed", "accepted", "rejected", "forwarded")),
     "open_licence_declarations": ("state", True, ("draft", "submitted", "announced", "withdrawn")),
     "open_licences": ("status", False, ("effective", "recorded")),
+    "plan_items": ("status", False, ("planned", "done", "dropped")),
 }
 
 
