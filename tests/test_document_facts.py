@@ -83,7 +83,7 @@ def test_the_recognition_decision_states_the_record(session, world: World):
 
     def second_objection() -> str:
         later = Objection(notice_id=drafted.id, application_id=app.id, filer_name="李四", filer_contact="13800002222",
-                          content="团队人员不足", status="dismissed", resolution="经核实，人员充足")  # fmt: skip
+                          content="团队人员不足", state="dismissed", resolution="经核实，人员充足")  # fmt: skip
         session.add(later)
         session.flush()
         return f"公示期间收到异议2件，经核查，{first.receipt_no}号异议成立；{later.receipt_no}号异议不成立"
@@ -97,7 +97,7 @@ def test_the_recognition_decision_states_the_record(session, world: World):
         return "并于2025年9月26日至2025年10月13日（6个工作日）向社会公示"
 
     def outcome() -> str:
-        first.status = "upheld"
+        first.state = "upheld"
         return f"{first.receipt_no}号异议成立"
 
     assert_each_fact_shows(

@@ -134,7 +134,7 @@ def test_objections_are_received_during_the_window_only(session, world):
 
     last_day = date(2025, 10, 9)
     filed = notices.file_objection(session, ANONYMOUS, notice.id, _objection(app), today=last_day)
-    assert filed.status == "open" and filed.receipt_no
+    assert filed.state == "open" and filed.receipt_no
     assert app.state == "objection_handling"
     [event] = _events(session, app, "object")
     assert (event.reason, event.actor_label) == ("收到异议", "社会公众")
@@ -194,7 +194,7 @@ def test_an_upheld_objection_rejects_the_dossier(session, world):
     with pytest.raises(Forbidden):
         notices.resolve_objection(session, world.bureau, objection.id, "upheld", "情况属实")
     notices.resolve_objection(session, world.admin, objection.id, "upheld", "经核实，该单位无固定办公场所")
-    assert app.state == "rejected" and objection.status == "upheld"
+    assert app.state == "rejected" and objection.state == "upheld"
     assert _events(session, app, "reject_objection")[0].reason == "经核实，该单位无固定办公场所"
     with pytest.raises(Conflict):
         notices.recognise(session, world.admin, app.id, today=date(2025, 10, 10))

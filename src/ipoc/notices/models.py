@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ipoc.db import Base, Timestamped
 from ipoc.labels import coded, named
+from ipoc.workflow import check_constraint
 
-OBJECTION_STATUS = {"open": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}
+
+class ObjectionState(StrEnum):
+    """An objection's states; the steps between them are ``ipoc.notices.flows``."""
+
+    OPEN = "open"
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+OBJECTION_STATES: dict[str, str] = {
+    ObjectionState.OPEN: "待处理",
+    ObjectionState.UPHELD: "异议成立",
+    ObjectionState.DISMISSED: "异议不成立",
+}
 FIRST_DAY = {"counts": "发布当日计入公示期", "excluded": "自发布次日起算"}
 
 
@@ -75,8 +90,9 @@ class Objection(Base, Timestamped):
         resolved_at="处理时间",
         outcome="处理结果",
     )
-    __value_labels__ = coded(status=OBJECTION_STATUS, outcome=OBJECTION_STATUS)
-    __state_field__ = "status"
+    __value_labels__ = coded(state=OBJECTION_STATES, outcome=OBJECTION_STATES)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(ObjectionState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("public_notices.id"), index=True)
@@ -84,14 +100,14 @@ class Objection(Base, Timestamped):
     filer_name: Mapped[str] = mapped_column(String(80))
     filer_contact: Mapped[str] = mapped_column(String(120))
     content: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    state: Mapped[str] = mapped_column(String(12), default=ObjectionState.OPEN)
     resolution: Mapped[str] = mapped_column(Text, default="")
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     @property
-    def status_label(self) -> str:
-        return OBJECTION_STATUS.get(self.status, self.status)
+    def state_label(self) -> str:
+        return OBJECTION_STATES.get(self.state, self.state)
 
     @property
     def receipt_no(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from ipoc.schemas import Id, Input, Timestamp
 
@@ -92,9 +92,15 @@ class ObjectionOut(ObjectionReceipt):
     filer_name: str
     filer_contact: str
     content: str
-    status: str
+    state: str
     resolution: str
     resolved_at: Timestamp | None
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy has no plugin here
+    @property
+    def status(self) -> str:
+        """= state, the key API clients read before the state column had one name everywhere."""
+        return self.state
 
 
 class NoticeAdminOut(NoticeOut):

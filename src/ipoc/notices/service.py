@@ -27,9 +27,11 @@ from ipoc.db import utcnow
 from ipoc.documents.model import Document, Section, Table
 from ipoc.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from ipoc.messages import service as messages
-from ipoc.notices.models import Objection, PublicNotice, zh_date
+from ipoc.notices import flows
+from ipoc.notices.models import Objection, ObjectionState, PublicNotice, zh_date
 from ipoc.notices.schemas import NoticeFields, ObjectionIn
 from ipoc.workdays.service import MissingCalendar, add_workdays
+from ipoc.workflow import take
 
 ISSUER = "内蒙古自治区市场监督管理局（知识产权局）"
 DEFAULT_CONTACT = f"{ISSUER}知识产权运用促进处"
@@ -308,21 +310,23 @@ def resolve_objection(
 ) -> Objection:
     """The region admin decides an objection. An upheld one ends the dossier's recognition."""
     objection = get_objection(session, principal, objection_id)
-    if objection.status != "open":
-        raise Conflict(f"该异议已处理（{objection.status_label}）")
-    if outcome not in ("dismissed", "upheld"):
+    if objection.state != ObjectionState.OPEN:  # before the outcome is read, as the machine would say
+        raise Conflict(flows.OBJECTIONS.wrong_state.format(state=objection.state_label))
+    action = flows.ACTION_OF_OUTCOME.get(outcome)
+    if action is None:
         raise InvalidInput("处理结论应为异议成立或异议不成立", field="outcome")
     resolution = resolution.strip()
     if not resolution:
         raise InvalidInput("请填写处理意见", field="resolution")
-    audit.set_reason(session, resolution, outcome=outcome)
-    objection.status, objection.resolution = outcome, resolution
-    objection.resolved_by_id, objection.resolved_at = principal.user_id, utcnow()
-    session.flush()
+    decision = {"resolution": resolution, "resolved_by_id": principal.user_id, "resolved_at": utcnow()}
+    # owners None: get_objection admitted the region admin only
+    take(
+        session, flows.OBJECTIONS, objection, action, owners=None, actor=principal, reason=resolution, changes=decision
+    )
     app = session.get_one(Application, objection.application_id)
-    said = f"对您单位申报的公示异议已处理：{objection.status_label}。处理意见：{resolution}"
+    said = f"对您单位申报的公示异议已处理：{objection.state_label}。处理意见：{resolution}"
     messages.tell(session, text=said, link=f"/applications/{app.id}", organisations=[app.org_id])
-    if outcome == "upheld" and app.state == "objection_handling":
+    if objection.state == ObjectionState.UPHELD and app.state == "objection_handling":
         transition(session, principal, app, "reject_objection", reason=resolution)
     return objection
 
@@ -341,17 +345,17 @@ def objection_account(objections: Sequence[Objection]) -> str:
     how each was decided, by receipt number. The filer and the content stay out: they are not public."""
     if not objections:
         return "公示期满无异议"
-    decided = "；".join(f"{o.receipt_no}号{o.status_label}" for o in objections)
+    decided = "；".join(f"{o.receipt_no}号{o.state_label}" for o in objections)
     return f"公示期间收到异议{len(objections)}件，经核查，{decided}"
 
 
 def _objection_counts(session: Session, application_id: int) -> dict[str, int]:
     stmt = (
-        select(Objection.status, func.count())
+        select(Objection.state, func.count())
         .where(Objection.application_id == application_id)
-        .group_by(Objection.status)
+        .group_by(Objection.state)
     )
-    return {status: n for status, n in session.execute(stmt)}
+    return {state: n for state, n in session.execute(stmt)}
 
 
 def recognition_problem(session: Session, app: Application, today: date) -> str | None:
@@ -363,9 +367,9 @@ def recognition_problem(session: Session, app: Application, today: date) -> str 
     if today <= notice.ends_on:
         return f"公示期至{zh_date(notice.ends_on)}，期满后方可认定"
     counts = _objection_counts(session, app.id)
-    if counts.get("open"):
-        return f"尚有 {counts['open']} 条异议未处理"
-    if counts.get("upheld"):
+    if counts.get(ObjectionState.OPEN):
+        return f"尚有 {counts[ObjectionState.OPEN]} 条异议未处理"
+    if counts.get(ObjectionState.UPHELD):
         return "异议成立，不能认定"
     return None
 

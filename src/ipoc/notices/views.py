@@ -193,7 +193,7 @@ def objections_export(notice_id: PathId, session: DB, p: CurrentPrincipal):
             o.filer_contact,
             clock.beijing_at(o.created_at),
             o.content,
-            o.status_label,
+            o.state_label,
             o.resolution,
         ]
         for o in found
