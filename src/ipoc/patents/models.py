@@ -4,6 +4,7 @@ each center's core-domain database (Art. 4(6))."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -13,6 +14,7 @@ from ipoc.db import Base, Timestamped, utcnow
 from ipoc.labels import coded, named
 from ipoc.patents.numbers import is_application_key
 from ipoc.reference.models import Industry, Region
+from ipoc.workflow import check_constraint
 
 if TYPE_CHECKING:
     from ipoc.orgs.models import Organisation
@@ -245,7 +247,21 @@ ACT_LABELS = {
     "pledge": "质押",
     "open_licence": "开放许可声明",
 }
-AUTHORISATION_STATES = {"pending": "待确认", "confirmed": "已确认", "rejected": "未通过"}
+
+
+class AuthorisationState(StrEnum):
+    """A written authorisation's states; the steps between them are ``ipoc.patents.flows``."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+AUTHORISATION_STATES: dict[str, str] = {
+    AuthorisationState.PENDING: "待确认",
+    AuthorisationState.CONFIRMED: "已确认",
+    AuthorisationState.REJECTED: "未通过",
+}
 
 
 class RightsAuthorisation(Base, Timestamped):
@@ -264,6 +280,7 @@ class RightsAuthorisation(Base, Timestamped):
     )
     __value_labels__ = coded(state=AUTHORISATION_STATES, acts=rights_acts)
     __state_field__ = "state"
+    __table_args__ = (check_constraint(AuthorisationState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
@@ -272,7 +289,7 @@ class RightsAuthorisation(Base, Timestamped):
     acts: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys of patents.rights.ACTS
     valid_until: Mapped[date | None] = mapped_column(Date)
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=AuthorisationState.PENDING)
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

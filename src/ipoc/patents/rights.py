@@ -35,6 +35,7 @@ from ipoc.patents.models import (
     ACT_LABELS,
     LICENCE_TYPES,
     SUSPENSION_REASONS,
+    AuthorisationState,
     LegalEvent,
     Patent,
     RightsAuthorisation,
@@ -520,7 +521,7 @@ def _authorisation(
         select(RightsAuthorisation).where(
             RightsAuthorisation.patent_id == patent.id,
             RightsAuthorisation.organisation_id == organisation_id,
-            RightsAuthorisation.state == "confirmed",
+            RightsAuthorisation.state == AuthorisationState.CONFIRMED,
         )
     )
     for auth in rows:

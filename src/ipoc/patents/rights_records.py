@@ -25,8 +25,9 @@ from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.files import service as files
 from ipoc.orgs.models import Organisation
 from ipoc.orgs.names import normalise_name
-from ipoc.patents import rights
+from ipoc.patents import flows, rights
 from ipoc.patents.models import EVENT_LABELS, LICENCE_TYPES, LegalEvent, Patent, RightsAuthorisation, RightsConsent
+from ipoc.workflow import take
 
 R = TypeVar("R", RightsAuthorisation, RightsConsent)
 STAFF_ONLY = "只有运营中心工作人员或自治区局可以登记"
@@ -166,16 +167,13 @@ def decide_authorisation(
     """A center's staff (or the region bureau) confirms the authorisation after reading the document."""
     _staff(p)
     auth = _authorisation_owner(session, p, auth_id)
-    if auth.state != "pending":
-        raise Conflict(f"该授权已是“{auth.state_label}”状态")
-    if not approve and len(note.strip()) < 2:
+    action = "confirm" if approve else "reject"
+    flows.AUTHORISATIONS.check(auth, action, owners=None)  # _staff checked the rights; 409 once decided
+    note = note.strip()
+    if not approve and len(note) < 2:
         raise InvalidInput("不予确认时必须填写原因", field="note")
-    audit.set_reason(session, ("确认" if approve else "不予确认") + f"书面授权：{note.strip()}".rstrip("："))
-    auth.state = "confirmed" if approve else "rejected"
-    auth.note = note.strip()
-    auth.decided_by_id = p.user_id
-    auth.decided_at = utcnow()
-    session.flush()
+    decision = {"note": note, "decided_by_id": p.user_id, "decided_at": utcnow()}
+    take(session, flows.AUTHORISATIONS, auth, action, owners=None, actor=p, reason=note, changes=decision)
     return auth
 
 

@@ -1,5 +1,5 @@
-"""state machines of trade: demands, offers, matches, open-licence declarations, licences, work-plan items and
-objections name their column ``state`` and admit only their machine's states
+"""state machines of trade: demands, offers, matches, open-licence declarations, licences, work-plan items,
+objections and written authorisations name their column ``state`` and admit only their machine's states
 
 Revision ID: 0016
 Revises: 0014
@@ -27,6 +27,7 @@ STATES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "open_licences": ("status", False, ("effective", "recorded")),
     "plan_items": ("status", False, ("planned", "done", "dropped")),
     "objections": ("status", False, ("open", "upheld", "dismissed")),
+    "rights_authorisations": ("state", False, ("pending", "confirmed", "rejected")),
 }
 
 
