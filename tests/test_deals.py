@@ -515,8 +515,8 @@ def test_a_contact_from_an_accepted_match(client, world: World):
 def test_a_contact_from_an_event_is_listed_for_the_event(world: World):
     session = world.session
     where = {"center_id": world.center.id, "starts_at": datetime(2026, 5, 1, 9), "place": "包头", "organisers": "中心"}
-    event = TechEvent(kind="roadshow", title="新能源专利路演", status="held", **where)
-    cancelled = TechEvent(kind="matchmaking", title="取消的对接会", status="cancelled", **where)
+    event = TechEvent(kind="roadshow", title="新能源专利路演", state="held", **where)
+    cancelled = TechEvent(kind="matchmaking", title="取消的对接会", state="cancelled", **where)
     session.add_all([event, cancelled])
     session.commit()
     defaults = svc.contact_defaults(session, world.staff, event_id=event.id, today=TODAY)

@@ -30,8 +30,9 @@ What :func:`take` does, in this order (a refusal changes nothing):
 1. refuses an unknown action (422, field ``action``), an owner the caller does not hold (403), a state the
    step does not leave from or a route it does not serve (409), a missing reason, evidence or confirmation
    (422, field ``reason`` / ``evidence`` / ``confirm``);
-2. attaches the reason (else the step's label) and the action to the audit records of the flush that follows
-   (:func:`ipoc.audit.service.set_reason`: the record's own change is audited like any other change);
+2. attaches the reason (worded by ``Machine.audit_text``; else the step's label) and the action to the audit
+   records of the flush that follows (:func:`ipoc.audit.service.set_reason`; the record's change itself is
+   audited like any other);
 3. sets the extra ``changes``, then the state column (``Machine.column``, ``state`` by default);
 4. calls the machine's ``record_step`` hook, which writes the domain's own timeline row, if it keeps one;
 5. flushes, so that a following step's reason does not overwrite this one in the audit trail.
@@ -39,8 +40,8 @@ What :func:`take` does, in this order (a refusal changes nothing):
 Rights are decided by the domain: it says which owner roles the caller holds *for this record* (``owners``), or
 passes ``owners=None`` where the step is taken by the system or inside a larger step it already checked.
 
-The database holds the states too: ``machine.check_constraint()`` in the model's ``__table_args__`` (and the
-same text, :meth:`Machine.check_sql`, in the migration) refuses any other value.
+The database holds the states too: :func:`check_constraint` of the states' enum in the model's ``__table_args__``
+(and the same text, :func:`check_sql`, in the migration) refuses any other value.
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ class Machine:
     ``owners`` names each owner role in Chinese (refusals and the generated docs say who takes a step).
     ``wrong_state`` and ``wrong_owner`` are the refusals' texts, with ``{state}`` (the current state's label),
     ``{action}`` (the step's label) and ``{owner}`` (the owning role's label).
+    ``audit_text``: the audit reason when a reason is given, with ``{reason}`` and ``{action}`` (the step's label);
+    without one the audit reason is the step's label.
     ``returned``: a "returned for correction" state; entering it keeps the source in ``record.returned_from``
     and a step with target None goes back there, else to ``resume_fallback``.
     """
@@ -147,6 +150,7 @@ class Machine:
     column: str = "state"
     wrong_state: str = "当前为“{state}”状态，不能“{action}”"
     wrong_owner: str = "“{action}”由{owner}办理"
+    audit_text: str = "{reason}"
     returned: str | None = None
     resume_fallback: str | None = None
     record_step: StepHook | None = None
@@ -208,18 +212,46 @@ class Machine:
             raise ValueError(f"{self.name}.{t.action}: nowhere to go back to")
         return back
 
+    # --- the generated page (docs/workflows/<name>.md) ------------------------------------------------
+
+    def describe(self) -> str:
+        """The machine as a Markdown page: its states, then its steps with who takes them and what they need."""
+        lines = [
+            f"# {self.title} (`{self.name}`)",
+            "",
+            "Generated from the machine by `ipoc docs workflows`; `tests/test_docs.py` fails when it is out of date.",
+            "",
+            "| state | 中文 | |",
+            "|---|---|---|",
+        ]
+        for s in self.states:
+            mark = "initial" if s == self.initial else "terminal" if s in self.terminal else ""
+            lines.append(f"| `{s}` | {self.labels[s]} | {mark} |")
+        lines += ["", "| action | 中文 | from | to | who | needs |", "|---|---|---|---|---|---|"]
+        for t in self.transitions:
+            sources = ", ".join(f"`{s}`" for s in self.states if s in t.sources)
+            target = f"`{t.target}`" if t.target is not None else "(the state it was returned from)"
+            lines.append(
+                f"| `{t.action}` | {t.label} | {sources} | {target} | {self.owners[t.owner]} (`{t.owner}`) "
+                f"| {_needs(t)} |"
+            )
+        return "\n".join(lines) + "\n"
+
     # --- the database's guard --------------------------------------------------------------------------
 
     def check_sql(self, column: str = "state") -> str:
-        """The CHECK text that admits exactly the machine's states, in declaration order."""
-        values = ", ".join("'" + s.value.replace("'", "''") + "'" for s in self.states)
-        return f"{column} IN ({values})"
+        return check_sql(self.states, column)
 
     def check_constraint(self, column: str = "state") -> CheckConstraint:
-        """For ``__table_args__``: named ``ck_<table>_<column>`` by the metadata's naming convention."""
-        return CheckConstraint(self.check_sql(column), name=column)
+        return check_constraint(self.states, column)
 
     # --- moving ----------------------------------------------------------------------------------------
+
+    def check_state(self, record: Any, t: Transition, route: str | None = None) -> None:
+        """409 unless ``record`` is in a state ``t`` leaves from (for a domain that checks more before the rest)."""
+        state = self.state_of(record)
+        if not self.applies(t, state, route):
+            raise Conflict(self.wrong_state.format(state=self.label(state), action=t.label))
 
     def check(
         self,
@@ -236,9 +268,7 @@ class Machine:
         t = self.transition(action)
         if owners is not None and t.owner not in owners:
             raise Forbidden(self.wrong_owner.format(action=t.label, owner=self.owners[t.owner]))
-        state = self.state_of(record)
-        if not self.applies(t, state, route):
-            raise Conflict(self.wrong_state.format(state=self.label(state), action=t.label))
+        self.check_state(record, t, route)
         if t.needs_reason and not reason.strip():
             raise InvalidInput(f"“{t.label}”必须填写理由", field="reason")
         if t.needs_evidence and not evidence:
@@ -246,6 +276,31 @@ class Machine:
         if t.needs_confirmation and not confirmed:
             raise InvalidInput(f"请确认“{t.label}”", field="confirm")
         return t
+
+
+def _needs(t: Transition) -> str:
+    needs = [
+        *(["reason"] if t.needs_reason else []),
+        *(["evidence"] if t.needs_evidence else []),
+        *(["confirmation"] if t.needs_confirmation else []),
+        *([f"route `{t.route}`"] if t.route else []),
+        *(f"`{name}`" for name in t.requires),
+    ]
+    return ", ".join(needs)
+
+
+def check_sql(states: type[StrEnum], column: str = "state") -> str:
+    """The CHECK text that admits exactly ``states``, in declaration order (also pasted into the migrations)."""
+    values = ", ".join("'" + s.value.replace("'", "''") + "'" for s in states)
+    return f"{column} IN ({values})"
+
+
+def check_constraint(states: type[StrEnum], column: str = "state") -> CheckConstraint:
+    """For a model's ``__table_args__``: named ``ck_<table>_<column>`` by the metadata's naming convention.
+
+    Takes the enum rather than the machine so that a model can hold its states while the machine (whose
+    timeline hook writes the domain's history rows) imports the models."""
+    return CheckConstraint(check_sql(states, column), name=column)
 
 
 def take(
@@ -271,7 +326,8 @@ def take(
     reason = reason.strip()
     source = machine.state_of(record)
     target = machine.target_of(t, record)
-    audit.set_reason(session, reason or t.label, action=action)
+    audited = machine.audit_text.format(reason=reason, action=t.label) if reason else t.label
+    audit.set_reason(session, audited, action=action)
     for name, value in (changes or {}).items():
         setattr(record, name, value)
     if machine.returned is not None:

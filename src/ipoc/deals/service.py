@@ -35,7 +35,7 @@ from ipoc.deals import flows
 from ipoc.deals.models import Contact, Deal, DealPatent, DealStep
 from ipoc.deals.schemas import ContactIn, DealEditIn, DealIn, StepIn
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ipoc.events.models import TechEvent
+from ipoc.events.models import EventState, TechEvent
 from ipoc.matching.models import Match
 from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
@@ -216,7 +216,7 @@ def _event(session: Session, event_id: int) -> TechEvent:
     event = session.get(TechEvent, event_id)
     if event is None:
         raise InvalidInput("对接活动不存在", field="event_id")
-    if event.status in ("draft", "cancelled"):
+    if event.state in (EventState.DRAFT, EventState.CANCELLED):
         raise Conflict("该对接活动尚未发布或已取消，不能登记对接成果", field="event_id")
     return event
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ipoc import clock
 from ipoc.applications.models import Application, Call
+from ipoc.applications.models import ApplicationState as S
 from ipoc.applications.service import get_application, transition
 from ipoc.audit import service as audit
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
@@ -34,7 +35,7 @@ from ipoc.workdays.service import MissingCalendar, add_workdays
 ISSUER = "内蒙古自治区市场监督管理局（知识产权局）"
 DEFAULT_CONTACT = f"{ISSUER}知识产权运用促进处"
 # States a dossier on a published notice is still "in play" in: recognition and objections concern these.
-IN_NOTICE = ("public_notice", "objection_handling")
+IN_NOTICE = (S.PUBLIC_NOTICE, S.OBJECTION_HANDLING)
 # List order on a notice: expert ranking first, then filing order.
 _LIST_ORDER = (Application.expert_rank.is_(None), Application.expert_rank, Application.id)
 
@@ -81,7 +82,7 @@ def _free(call_id: int, notice_id: int | None) -> Select[Application]:
     free: ColumnElement[bool] = Application.notice_id.is_(None)
     if notice_id is not None:
         free = free | (Application.notice_id == notice_id)
-    stmt = select(Application).where(Application.call_id == call_id, Application.state == "shortlisted", free)
+    stmt = select(Application).where(Application.call_id == call_id, Application.state == S.SHORTLISTED, free)
     return stmt.order_by(*_LIST_ORDER)
 
 
@@ -93,7 +94,7 @@ def candidates(session: Session, principal: Principal, call_id: int, notice_id: 
 
 def calls_with_candidates(session: Session, principal: Principal) -> list[Call]:
     _require_admin(principal, "公示")
-    has = select(Application.call_id).where(Application.state == "shortlisted", Application.notice_id.is_(None))
+    has = select(Application.call_id).where(Application.state == S.SHORTLISTED, Application.notice_id.is_(None))
     return list(session.scalars(select(Call).where(Call.id.in_(has)).order_by(Call.year.desc(), Call.id.desc())))
 
 
@@ -294,7 +295,7 @@ def file_objection(
     )
     session.add(objection)
     session.flush()
-    if app.state == "public_notice":
+    if app.state == S.PUBLIC_NOTICE:
         # The dossier's timeline is read by the applicant, its bureau and the experts: it names the public,
         # never the filer (who may be logged in), whose identity is for the region admin only.
         transition(session, ANONYMOUS, app, "object", reason="收到异议")
@@ -322,7 +323,7 @@ def resolve_objection(
     app = session.get_one(Application, objection.application_id)
     said = f"对您单位申报的公示异议已处理：{objection.status_label}。处理意见：{resolution}"
     messages.tell(session, text=said, link=f"/applications/{app.id}", organisations=[app.org_id])
-    if outcome == "upheld" and app.state == "objection_handling":
+    if outcome == "upheld" and app.state == S.OBJECTION_HANDLING:
         transition(session, principal, app, "reject_objection", reason=resolution)
     return objection
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ipoc import clock
 from ipoc.applications import service as applications
 from ipoc.applications.models import Application
+from ipoc.applications.models import ApplicationState as S
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal, Role
 from ipoc.auth.service import principal_for
@@ -139,7 +140,7 @@ def _region_admin(session: Session, today: date) -> Iterable[DueItem]:
         select(PublicNotice)
         .where(
             PublicNotice.ends_on < today,
-            exists().where(Application.notice_id == PublicNotice.id, Application.state == "public_notice"),
+            exists().where(Application.notice_id == PublicNotice.id, Application.state == S.PUBLIC_NOTICE),
         )
         .order_by(PublicNotice.ends_on)
     )

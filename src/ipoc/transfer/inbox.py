@@ -17,12 +17,12 @@ from ipoc.deals import service as deals
 from ipoc.deals.models import Deal
 from ipoc.errors import Forbidden
 from ipoc.events import service as events
-from ipoc.events.models import TechEvent
+from ipoc.events.models import EventState, TechEvent
 from ipoc.matching import service as matching
 from ipoc.matching.models import Match
 from ipoc.transfer.models import Demand
 
-COMING_EVENT_STATES = ("draft", "open", "closed")
+COMING_EVENT_STATES = (EventState.DRAFT, EventState.OPEN, EventState.CLOSED)
 T = TypeVar("T")
 
 
@@ -68,7 +68,7 @@ def _unmatched_query(p: Principal) -> Select[Demand]:
 
 
 def _coming_query(p: Principal, now: datetime) -> Select[TechEvent]:
-    stmt = select(TechEvent).where(TechEvent.status.in_(COMING_EVENT_STATES), TechEvent.starts_at >= now)
+    stmt = select(TechEvent).where(TechEvent.state.in_(COMING_EVENT_STATES), TechEvent.starts_at >= now)
     return _scoped(stmt, TechEvent.center_id, p).order_by(TechEvent.starts_at)
 
 
@@ -123,5 +123,5 @@ def export_rows(box: Inbox) -> list[list[object]]:
             ["尚未匹配的需求", demand.title, demand.org.name, demand.status_label, "", f"/demands/{demand.id}/matches"]
         )
     for e in box.events:
-        rows.append(["近期活动", e.title, e.place, e.status_label, events.fmt(e.starts_at), f"/events/{e.id}"])
+        rows.append(["近期活动", e.title, e.place, e.state_label, events.fmt(e.starts_at), f"/events/{e.id}"])
     return rows
