@@ -249,7 +249,7 @@ def _contracts(session, center: Center, signed: dict[int, tuple[int, int]], stag
         for i in range(n):
             day = date(year, 6, 1)
             session.add(
-                Deal(center_id=center.id, title=f"合同{year}-{i}", mode="transfer", stage=stage, rights_state="passed",
+                Deal(center_id=center.id, title=f"合同{year}-{i}", mode="transfer", state=stage, rights_state="passed",
                      amount_yuan=amount if i == 0 else 0, signed_on=day, intention_on=day, last_step_on=day)
             )  # fmt: skip
     session.commit()

@@ -246,7 +246,7 @@ def test_a_second_overlapping_exclusive_licence_is_refused_and_counted_nowhere(c
         in (refused.json()["detail"])
     )
     w.session.expire_all()
-    assert w.session.get(Deal, second.id).stage == "intention", "nothing written"
+    assert w.session.get(Deal, second.id).state == "intention", "nothing written"
     elsewhere = client.post(f"/api/v1/deals/{second.id}/transition", headers={"x-csrf-token": csrf_of(client)},
                             json=step | {"territory": "北京市"})  # fmt: skip
     assert elsewhere.status_code == 200, "another territory does not overlap"
@@ -260,7 +260,7 @@ def test_a_second_overlapping_exclusive_licence_is_refused_and_counted_nowhere(c
         assert f"与交易 #{first.id}（合同编号 HT-A）是同一份合同" in exc.message
     w.session.rollback()
     day = date(2026, 4, 1)
-    legacy = Deal(center_id=w.center.id, title="历史合同", mode="licence_exclusive", stage="signed",
+    legacy = Deal(center_id=w.center.id, title="历史合同", mode="licence_exclusive", state="signed",
                   amount_yuan=9_000_000, signed_on=day, intention_on=day, last_step_on=day,
                   provider_org_id=w.univ.id, seeker_name="历史被许可人",
                   patent_links=[DealPatent(patent_id=patent(w, 1).id)])  # fmt: skip

@@ -316,18 +316,20 @@ def take(
     evidence: Collection[Any] = (),
     confirmed: bool = False,
     changes: Mapping[str, Any] | None = None,
+    meta: Mapping[str, Any] | None = None,
 ) -> Step:
     """Move ``record`` along ``machine``'s step ``action``: check, audit reason, state, timeline, flush.
 
     ``owners``: the owner roles ``actor`` holds for this record (None: the system, or a step inside a larger
-    one whose rights the caller checked). ``changes``: other columns set with the step (a decision's note …).
+    one whose rights the caller checked). ``changes``: other columns set with the step (a decision's note …);
+    ``meta``: more context for the audit records (the patents a contract names …).
     """
     t = machine.check(record, action, owners=owners, reason=reason, route=route, evidence=evidence, confirmed=confirmed)
     reason = reason.strip()
     source = machine.state_of(record)
     target = machine.target_of(t, record)
     audited = machine.audit_text.format(reason=reason, action=t.label) if reason else t.label
-    audit.set_reason(session, audited, action=action)
+    audit.set_reason(session, audited, action=action, **(meta or {}))
     for name, value in (changes or {}).items():
         setattr(record, name, value)
     if machine.returned is not None:

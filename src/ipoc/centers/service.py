@@ -29,10 +29,13 @@ from ipoc.centers.models import (
     OUTCOMES,
     REVOCATION_REASONS,
     Center,
+    CenterState,
     PerformanceEvaluation,
     Rectification,
+    RectificationState,
     Revocation,
     SelfEvaluation,
+    SelfEvaluationState,
 )
 from ipoc.centers.records import ISSUER as ISSUER
 from ipoc.centers.records import NOT_FOUND as NOT_FOUND
@@ -218,7 +221,11 @@ def view_self_evaluation(session: Session, principal: Principal, eval_id: int) -
 
 
 def may_edit(principal: Principal, ev: SelfEvaluation) -> bool:
-    return ev.center.is_active and _is_staff_of(principal, ev.center) and ev.status in ("draft", "returned")
+    return (
+        ev.center.is_active
+        and _is_staff_of(principal, ev.center)
+        and ev.status in (SelfEvaluationState.DRAFT, SelfEvaluationState.RETURNED)
+    )
 
 
 def start_self_evaluation(
@@ -244,7 +251,7 @@ def start_self_evaluation(
         center_id=center.id,
         year=year,
         deadline=deadline_for(center, year),
-        status="draft",
+        status=SelfEvaluationState.DRAFT,
         figures=figures,
         # Pre-filled from the deal ledger; the center may still correct what it reports.
         conversion_amount_yuan=figures.get("ledger_conversion_yuan", 0),
@@ -266,7 +273,7 @@ def save_self_evaluation(
     session: Session, principal: Principal, eval_id: int, data: SelfEvaluationIn
 ) -> SelfEvaluation:
     ev = _editable(session, principal, eval_id, "自我评价")
-    if ev.status not in ("draft", "returned"):
+    if ev.status not in (SelfEvaluationState.DRAFT, SelfEvaluationState.RETURNED):
         raise Conflict(f"自我评价为“{ev.status_label}”状态，不能修改")
     audit.set_reason(session, "修改自我评价")
     for key, value in data.model_dump().items():
@@ -289,7 +296,7 @@ def submit_self_evaluation(
         ev,
         flows.SELF_EVALUATION_STEPS,
         "submit",
-        "重新报送" if ev.status == "returned" else "",
+        "重新报送" if ev.status == SelfEvaluationState.RETURNED else "",
         figures=center_figures(session, ev.center_id, ev.year),
         submitted_at=utcnow(),
         submitted_on=ev.submitted_on or _today(today),
@@ -306,7 +313,7 @@ def audit_self_evaluation(
     has ended: an ended center's report may still be approved, but no longer returned (nobody could act
     on it). A revoked center's records stay read-only."""
     ev = get_self_evaluation(session, principal, eval_id)
-    if ev.center.status != "cycle_ended" or not approve:
+    if ev.center.status != CenterState.CYCLE_ENDED or not approve:
         require_active(ev.center)
     role = audit_role(principal, ev.center)
     if role != "audit":
@@ -458,7 +465,7 @@ def decide_rectification(
         return rect
     flows.check(rect, flows.RECTIFICATION_STEPS, "fail")
     flows.check(center, flows.CENTER_STEPS, "revoke")
-    if rect.status == "open" and _today(today) <= rect.deadline:
+    if rect.status == RectificationState.OPEN and _today(today) <= rect.deadline:
         raise Conflict(f"整改期限（{zh_date(rect.deadline)}）未到且尚未提交整改报告，暂不能判定")
     if not note:
         raise InvalidInput("判定整改不合格必须写明理由", field="note")
@@ -592,7 +599,7 @@ class NationalRow:
 
 def _reported(session: Session, center_id: int) -> tuple[SelfEvaluation | None, int]:
     """The latest audited self-evaluation and the projects summed over all audited ones."""
-    audited = (SelfEvaluation.center_id == center_id, SelfEvaluation.status == "audited")
+    audited = (SelfEvaluation.center_id == center_id, SelfEvaluation.status == SelfEvaluationState.AUDITED)
     last = session.scalar(select(SelfEvaluation).where(*audited).order_by(SelfEvaluation.year.desc()).limit(1))
     projects = session.scalar(select(func.coalesce(func.sum(SelfEvaluation.conversion_projects), 0)).where(*audited))
     return last, int(projects or 0)
@@ -608,13 +615,14 @@ def national_bars(session: Session, center: Center, latest: PerformanceEvaluatio
     a rectification in progress, or a latest performance evaluation that ordered rectification (even one
     since passed: the bureau recommends on the latest evaluation, and that one found the center wanting)."""
     bars = []
-    if center.status == "revoked":
+    if center.status == CenterState.REVOKED:
         revocation = revocation_of(session, center)
         when = f"（{revocation.reason_label}，{zh_date(revocation.decided_on)}）" if revocation else ""
         bars.append(f"已取消资格{when}")
-    if center.status == "rectifying":
+    if center.status == CenterState.RECTIFYING:
         stmt = select(Rectification).where(
-            Rectification.center_id == center.id, Rectification.status.in_(("open", "reported"))
+            Rectification.center_id == center.id,
+            Rectification.status.in_((RectificationState.OPEN, RectificationState.REPORTED)),
         )
         rect = session.scalar(stmt.order_by(Rectification.id.desc()).limit(1))
         deadline = f"（整改期限{zh_date(rect.deadline)}，{rect.status_label}）" if rect else ""
@@ -634,7 +642,7 @@ def national_ranking(session: Session, principal: Principal, today: date | None 
     _require_region(principal, "国家级推荐名单")
     settings = get_settings()
     rows = []
-    listed = Center.status.in_(ACTIVE_STATUSES | {"revoked"})
+    listed = Center.status.in_(ACTIVE_STATUSES | {CenterState.REVOKED})
     for center in session.scalars(select(Center).where(listed)):
         latest = _latest_evaluation(session, center.id)
         year = deals.threshold_year(session, center.id, today)
@@ -803,7 +811,7 @@ def revocation_decision_document(session: Session, center_id: int) -> Document:
     if revocation.reason == "failed_rectification":
         failed = session.scalar(
             select(Rectification)
-            .where(Rectification.center_id == center.id, Rectification.status == "failed")
+            .where(Rectification.center_id == center.id, Rectification.status == RectificationState.FAILED)
             .order_by(Rectification.id.desc())
             .limit(1)
         )

@@ -16,7 +16,7 @@ from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.catalogue.service import public_view
 from ipoc.centers import service as centers
-from ipoc.centers.models import CENTER_STATUS, OUTCOMES, REVOCATION_REASONS, Center
+from ipoc.centers.models import CENTER_STATUS, OUTCOMES, REVOCATION_REASONS, Center, RectificationState
 from ipoc.centers.schemas import (
     AuditIn,
     CenterRegistration,
@@ -412,7 +412,7 @@ def _rectification_ctx(session: Session, p: Principal, rect_id: int, **extra: An
         "center": center,
         "may_report": center.is_active and p.role is Role.CENTER_STAFF and p.center_id == center.id,
         "may_decide": center.is_active and p.role is Role.REGION_ADMIN,
-        "overdue": rect.status == "open" and clock.today() > rect.deadline,
+        "overdue": rect.status == RectificationState.OPEN and clock.today() > rect.deadline,
         "history": audit.history(session, "rectifications", rect.id),
         **extra,
     }

@@ -6,10 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from ipoc.applications.flows import APPLICATIONS
+from ipoc.centers.flows import CENTER_STEPS, RECTIFICATION_STEPS, SELF_EVALUATION_STEPS
+from ipoc.deals.flows import DEALS
 from ipoc.events.flows import EVENTS
 from ipoc.workflow import Machine
 
-MACHINES: tuple[Machine, ...] = (APPLICATIONS, EVENTS)
+MACHINES: tuple[Machine, ...] = (
+    APPLICATIONS,
+    CENTER_STEPS,
+    SELF_EVALUATION_STEPS,
+    RECTIFICATION_STEPS,
+    DEALS,
+    EVENTS,
+)
 
 
 def pages() -> dict[str, str]:

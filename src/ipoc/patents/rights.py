@@ -208,7 +208,7 @@ def _by_patent(session: Session, query: Select, ids: list[int]) -> dict[int, lis
 
 
 def _deal_records(session: Session, ids: list[int], on: date, exclude_deal_id: int | None, into: _Records) -> None:
-    from ipoc.deals.models import Deal, DealPatent
+    from ipoc.deals.models import Deal, DealPatent, DealState
 
     # the seeker (d.seeker) is all a holding reads of a deal's relations: the others load if someone reads them
     unread = [lazyload(r) for r in (Deal.center, Deal.provider_org, Deal.patent_links, Deal.steps)]
@@ -221,12 +221,18 @@ def _deal_records(session: Session, ids: list[int], on: date, exclude_deal_id: i
     other = Deal.id != (exclude_deal_id or 0)
     not_refused = or_(Deal.rights_state.is_(None), Deal.rights_state != "refused")
     transfers = deals.where(
-        Deal.mode.in_(("transfer", "equity")), Deal.stage == "recorded", Deal.recorded_on <= on, not_refused, other
+        Deal.mode.in_(("transfer", "equity")),
+        Deal.state == DealState.RECORDED,
+        Deal.recorded_on <= on,
+        not_refused,
+        other,
     )
     into.transfer_deals = _by_patent(session, transfers, ids)
-    licences = deals.where(Deal.mode.like("licence_%"), Deal.stage.in_(("signed", "recorded")), not_refused, other)
+    licences = deals.where(
+        Deal.mode.like("licence_%"), Deal.state.in_((DealState.SIGNED, DealState.RECORDED)), not_refused, other
+    )
     into.licence_deals = _by_patent(session, licences, ids)
-    pledges = deals.where(Deal.mode == "pledge", Deal.stage == "recorded", Deal.recorded_on <= on, other)
+    pledges = deals.where(Deal.mode == "pledge", Deal.state == DealState.RECORDED, Deal.recorded_on <= on, other)
     into.pledge_deals = _by_patent(session, pledges, ids)
 
 

@@ -23,7 +23,15 @@ from ipoc.auth.service import principal_for
 from ipoc.catalogue.models import PlanItem, WorkPlan
 from ipoc.catalogue.service import plan_years
 from ipoc.centers import service as centers
-from ipoc.centers.models import ACTIVE_STATUSES, Center, Rectification, SelfEvaluation
+from ipoc.centers.models import (
+    ACTIVE_STATUSES,
+    Center,
+    CenterState,
+    Rectification,
+    RectificationState,
+    SelfEvaluation,
+    SelfEvaluationState,
+)
 from ipoc.config import get_settings
 from ipoc.messages import service as messages
 from ipoc.messages.models import Notification
@@ -78,15 +86,17 @@ def _center_staff(session: Session, center: Center, today: date) -> Iterable[Due
         return
     for row in centers.year_rows(session, center, today):
         se = row.evaluation
-        if row.year > today.year or (se is not None and se.status not in ("draft", "returned")):
+        if row.year > today.year or (
+            se is not None and se.status not in (SelfEvaluationState.DRAFT, SelfEvaluationState.RETURNED)
+        ):
             continue
         title = f"报送 {row.year} 年度自我评价" + (
-            "（已退回，请修改后重新报送）" if se and se.status == "returned" else ""
+            "（已退回，请修改后重新报送）" if se and se.status == SelfEvaluationState.RETURNED else ""
         )
         page = f"/self-evaluations/{se.id}" if se else f"/centers/{center.id}"
         yield _due("self_evaluation", f"{center.id}:{row.year}", title, row.deadline, page, today)
     open_rectifications = select(Rectification).where(
-        Rectification.center_id == center.id, Rectification.status == "open"
+        Rectification.center_id == center.id, Rectification.status == RectificationState.OPEN
     )
     for r in session.scalars(open_rectifications):
         page = f"/rectifications/{r.id}"
@@ -116,9 +126,9 @@ def _to_audit(session: Session, *, direct: bool, region_ids: Iterable[int] | Non
         select(SelfEvaluation)
         .join(Center, SelfEvaluation.center_id == Center.id)
         .where(
-            SelfEvaluation.status == "submitted",
+            SelfEvaluation.status == SelfEvaluationState.SUBMITTED,
             Center.direct.is_(direct),
-            Center.status != "revoked",
+            Center.status != CenterState.REVOKED,
         )
         .order_by(SelfEvaluation.deadline)
     )
@@ -151,7 +161,7 @@ def _region_admin(session: Session, today: date) -> Iterable[DueItem]:
         select(Rectification)
         .join(Center, Rectification.center_id == Center.id)
         .where(
-            Rectification.status.in_(("open", "reported")),
+            Rectification.status.in_((RectificationState.OPEN, RectificationState.REPORTED)),
             Rectification.deadline < today,
             Center.status.in_(ACTIVE_STATUSES),  # a revoked or ended center's are read-only (409)
         )

@@ -12,7 +12,7 @@ from ipoc.applications.models import Application, ApplicationEvent
 from ipoc.applications.models import ApplicationState as S
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal
-from ipoc.centers.models import Center, Revocation
+from ipoc.centers.models import Center, CenterState, Revocation
 from ipoc.reviews.models import Panel, PanelConflict, PanelMember, Score
 
 # A dossier is a subject of its call's recognition panels once it reaches expert review, and stays one
@@ -45,7 +45,7 @@ def active_in(year: Any) -> ColumnElement[bool]:
         Center.period_start.is_not(None),
         first_year <= year,
         extract("year", Center.period_end) >= year,
-        or_(Center.status != "revoked", revoked_later),
+        or_(Center.status != CenterState.REVOKED, revoked_later),
     )
 
 

@@ -140,7 +140,7 @@ def member_records(session: Session, org_id: int) -> dict[str, list[Row]]:
         "技术需求": [Row(d.title, d.status_label, f"/demands/{d.id}") for d in demands],
         "技术供给": [Row(o.title, o.status_label, f"/offers/{o.id}") for o in offers],
         "转交的匹配": [_match_row(m) for m in matches],
-        "技术合同": [Row(d.title, d.stage_label, f"/deals/{d.id}") for d in deals],
+        "技术合同": [Row(d.title, d.state_label, f"/deals/{d.id}") for d in deals],
         "活动报名": [Row(s.event.title, s.event.state_label, f"/events/{s.event_id}") for s in signups],
     }
 

@@ -117,7 +117,7 @@ def export_rows(box: Inbox) -> list[list[object]]:
     for r in box.deals:
         d = r.deal
         note = f"{d.mode_label}，{d.amount_wan} 万元，{r.idle_days} 天未推进"
-        rows.append(["跟进中的交易", d.title, f"{d.provider} → {d.seeker}", d.stage_label, note, f"/deals/{d.id}"])
+        rows.append(["跟进中的交易", d.title, f"{d.provider} → {d.seeker}", d.state_label, note, f"/deals/{d.id}"])
     for demand in box.unmatched:
         rows.append(
             ["尚未匹配的需求", demand.title, demand.org.name, demand.status_label, "", f"/demands/{demand.id}/matches"]

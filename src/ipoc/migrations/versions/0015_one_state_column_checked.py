@@ -17,9 +17,10 @@ down_revision = "0014"
 branch_labels = None
 depends_on = None
 
-# table -> (old column name, whether it is indexed, its states); the column is ``state`` afterwards
-STATES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+# table -> (column before, column after, whether it is indexed, its states)
+STATES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
     "applications": (
+        "state",
         "state",
         True,
         (
@@ -39,12 +40,17 @@ STATES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
             "withdrawn",
         ),
     ),
-    "tech_events": ("status", True, ("draft", "open", "closed", "held", "cancelled")),
+    "tech_events": ("status", "state", True, ("draft", "open", "closed", "held", "cancelled")),
+    "tech_deals": ("stage", "state", True, ("intention", "negotiation", "signed", "recorded", "abandoned")),
+    # The center's three machines keep ``status`` until their services are reorganised (the lifecycle package).
+    "centers": ("status", "status", False, ("recognized", "rectifying", "revoked", "cycle_ended")),
+    "self_evaluations": ("status", "status", False, ("draft", "submitted", "returned", "audited")),
+    "rectifications": ("status", "status", False, ("open", "reported", "passed", "failed")),
 }
 
 
-def _check(states: tuple[str, ...]) -> str:
-    return "state IN (" + ", ".join(f"'{s}'" for s in states) + ")"
+def _check(column: str, states: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{s}'" for s in states) + ")"
 
 
 def _rename(table: str, old: str, new: str, indexed: bool) -> None:
@@ -59,16 +65,16 @@ def _rename(table: str, old: str, new: str, indexed: bool) -> None:
 
 
 def upgrade() -> None:
-    for table, (old, indexed, states) in STATES.items():
-        if old != "state":
-            _rename(table, old, "state", indexed)
+    for table, (before, after, indexed, states) in STATES.items():
+        if before != after:
+            _rename(table, before, after, indexed)
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_check_constraint(op.f(f"ck_{table}_state"), _check(states))
+            batch_op.create_check_constraint(op.f(f"ck_{table}_{after}"), _check(after, states))
 
 
 def downgrade() -> None:
-    for table, (old, indexed, _states) in STATES.items():
+    for table, (before, after, indexed, _states) in STATES.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(op.f(f"ck_{table}_state"), type_="check")
-        if old != "state":
-            _rename(table, "state", old, indexed)
+            batch_op.drop_constraint(op.f(f"ck_{table}_{after}"), type_="check")
+        if before != after:
+            _rename(table, after, before, indexed)
