@@ -273,7 +273,7 @@ def test_the_score_comes_from_the_performance_panel_and_its_experts_read_the_sel
     sheet = ScoreSheet(name="绩效评估表", kind="performance", indicators=[])
     session.add(sheet)
     session.flush()
-    panel = Panel(kind="performance", name="2026 年度绩效评估", year=2026, sheet_id=sheet.id, status="open")
+    panel = Panel(kind="performance", name="2026 年度绩效评估", year=2026, sheet_id=sheet.id, state="open")
     session.add(panel)
     session.flush()
     experts = [who(session, f"expert{i}", Role.EXPERT) for i in (1, 2)]
@@ -292,7 +292,7 @@ def test_the_score_comes_from_the_performance_panel_and_its_experts_read_the_sel
     data = EvaluationIn(year=2026, outcome="pass", panel_id=panel.id)
     with pytest.raises(InvalidInput, match="尚未结束"):
         centers.evaluate(session, admin, center.id, data, TODAY)
-    panel.status = "closed"
+    panel.state = "closed"
     session.flush()
     assert centers.evaluate(session, admin, center.id, data, TODAY).score == 85.5
     assert centers.performance_panels(session) == [panel]

@@ -211,7 +211,7 @@ def scored(session, center) -> Score:
     sheet = ScoreSheet(name="绩效评估评分表", kind="performance", indicators=indicators)
     session.add(sheet)
     session.flush()
-    panel = Panel(kind="performance", name="2026 年度绩效评估", year=2026, sheet_id=sheet.id, status="closed")
+    panel = Panel(kind="performance", name="2026 年度绩效评估", year=2026, sheet_id=sheet.id, state="closed")
     session.add(panel)
     session.flush()
     expert = who(session, "expert1", Role.EXPERT)

@@ -64,7 +64,7 @@ from ipoc.money import wan
 from ipoc.notices.models import PublicNotice, zh_date
 from ipoc.notices.service import objection_account, objections_against
 from ipoc.reviews.assignments import assigned_center_ids
-from ipoc.reviews.models import Panel
+from ipoc.reviews.models import Panel, PanelState
 from ipoc.reviews.service import center_results
 
 GUIDELINE = "《内蒙古自治区产业知识产权运营中心建设工作指引》"
@@ -355,7 +355,7 @@ def rectifications(session: Session, center: Center) -> list[Rectification]:
 
 def performance_panels(session: Session) -> list[Panel]:
     """Closed performance panels, whose results may give an evaluation its score."""
-    stmt = select(Panel).where(Panel.kind == "performance", Panel.status == "closed")
+    stmt = select(Panel).where(Panel.kind == "performance", Panel.state == PanelState.CLOSED)
     return list(session.scalars(stmt.order_by(Panel.year.desc(), Panel.id.desc())))
 
 
@@ -366,7 +366,7 @@ def _panel_score(session: Session, panel_id: int, center: Center, year: int) -> 
         raise InvalidInput("请选择绩效评估专家组", field="panel_id")
     if panel.year != year:
         raise InvalidInput(f"该专家组评估的是 {panel.year} 年度", field="panel_id")
-    if panel.status != "closed":
+    if panel.state != PanelState.CLOSED:
         raise InvalidInput("该专家组尚未结束评分", field="panel_id")
     for result in center_results(session, panel_id):
         if result.subject_id == center.id and result.n:

@@ -9,6 +9,8 @@ from ipoc.applications.flows import APPLICATIONS
 from ipoc.centers.flows import CENTER_STEPS, RECTIFICATION_STEPS, SELF_EVALUATION_STEPS
 from ipoc.deals.flows import DEALS
 from ipoc.events.flows import EVENTS
+from ipoc.orgs.flows import ORGS
+from ipoc.reviews.flows import PANELS
 from ipoc.workflow import Machine
 
 MACHINES: tuple[Machine, ...] = (
@@ -18,6 +20,8 @@ MACHINES: tuple[Machine, ...] = (
     RECTIFICATION_STEPS,
     DEALS,
     EVENTS,
+    PANELS,
+    ORGS,
 )
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ipoc import clock
 from ipoc.errors import Conflict, Forbidden
-from ipoc.orgs.models import Organisation, OrganisationName
+from ipoc.orgs.models import Organisation, OrganisationName, OrgState
 from ipoc.orgs.names import normalise_name
 from ipoc.patents.models import (
     ACT_LABELS,
@@ -268,7 +268,7 @@ def _name_records(session: Session, names: Iterable[str], into: _Records) -> Non
     into.verified_names = list(
         session.execute(
             select(Organisation.name, Organisation.id)
-            .where(Organisation.name.in_(names | wanted), Organisation.status == "verified")
+            .where(Organisation.name.in_(names | wanted), Organisation.state == OrgState.VERIFIED)
             .order_by(Organisation.id)
         )
     )

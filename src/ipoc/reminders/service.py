@@ -37,6 +37,7 @@ from ipoc.messages import service as messages
 from ipoc.messages.models import Notification
 from ipoc.notices.models import PublicNotice
 from ipoc.reviews import service as reviews
+from ipoc.reviews.models import PanelState
 from ipoc.workdays import service as workdays
 
 KIND_LABELS = {
@@ -178,7 +179,7 @@ def _region_admin(session: Session, today: date) -> Iterable[DueItem]:
 def _expert(session: Session, principal: Principal, today: date) -> Iterable[DueItem]:
     """Subjects of the expert's open panels they have not submitted a score for."""
     for a in reviews.assignments(session, principal):
-        if a.panel.status != "open":
+        if a.panel.state != PanelState.OPEN:
             continue
         for subject, score in a.subjects:
             if score is None or score.submitted_at is None:

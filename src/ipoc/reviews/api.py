@@ -44,7 +44,8 @@ def _panel_out(session: Session, p: Principal, panel: Panel) -> PanelOut:
         name=panel.name,
         call_id=panel.call_id,
         year=panel.year,
-        status=panel.status,
+        state=panel.state,
+        status=panel.state,
         closed_at=panel.closed_at,
         min_scores=panel.min_scores,
         sheet=SheetOut.model_validate(panel.sheet),
@@ -176,7 +177,8 @@ def my_assignments(session: DB, p: LoggedIn):
             panel_id=a.panel.id,
             panel_name=a.panel.name,
             kind=cast(PanelKind, a.panel.kind),  # set only from PanelIn.kind, a PanelKind
-            status=a.panel.status,
+            state=a.panel.state,
+            status=a.panel.state,
             declared=a.member.declared_at is not None,
             subjects=[
                 SubjectOut(

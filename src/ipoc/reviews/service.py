@@ -38,8 +38,10 @@ from ipoc.orgs.models import Organisation
 from ipoc.reviews.assignments import SUBJECT, active_in, pairs, reviewed
 from ipoc.reviews.assignments import assigned_application_ids as assigned_application_ids  # part of this API
 from ipoc.reviews.assignments import assigned_center_ids as assigned_center_ids
-from ipoc.reviews.models import PANEL_KINDS, Panel, PanelConflict, PanelMember, Score, ScoreSheet
+from ipoc.reviews.flows import PANELS
+from ipoc.reviews.models import PANEL_KINDS, Panel, PanelConflict, PanelMember, PanelState, Score, ScoreSheet
 from ipoc.reviews.schemas import ConflictIn, ConflictLift, IndicatorIn, PanelIn, ScoreIn, SheetIn, SheetRevision
+from ipoc.workflow import take
 
 # An expert whose total is this far from the mean of the other experts' totals is flagged.
 OUTLIER_GAP = 15.0
@@ -211,7 +213,7 @@ def get_panel(session: Session, principal: Principal, panel_id: int) -> Panel:
 def _open_panel(session: Session, principal: Principal, panel_id: int) -> Panel:
     _require_admin(principal)
     panel = get_panel(session, principal, panel_id)
-    if panel.status != "open":
+    if panel.state != PanelState.OPEN:
         raise Conflict("评审组已结束，不能再变更")
     return panel
 
@@ -243,7 +245,9 @@ def create_panel(session: Session, principal: Principal, data: PanelIn) -> Panel
             raise InvalidInput("绩效评估须填写评估年度", field="year")
         scope = {"call_id": None, "year": data.year}
     min_scores = data.min_scores or get_settings().review_min_scores
-    panel = Panel(kind=data.kind, name=data.name, sheet_id=sheet.id, status="open", min_scores=min_scores, **scope)
+    panel = Panel(
+        kind=data.kind, name=data.name, sheet_id=sheet.id, state=PanelState.OPEN, min_scores=min_scores, **scope
+    )
     session.add(panel)
     session.flush()
     for expert_id in dict.fromkeys(data.expert_ids):
@@ -301,7 +305,7 @@ def declare_conflicts(session: Session, principal: Principal, panel_id: int, dat
     conflict stays: only the region bureau may lift it (:func:`lift_conflict`), or an expert could declare,
     withdraw and then score the very dossier they declared."""
     panel, member = own_member(session, principal, panel_id)
-    if panel.status != "open":
+    if panel.state != PanelState.OPEN:
         raise Conflict("评审已结束，不能再申报回避")
     wanted = set(data.org_ids)
     if len(set(session.scalars(select(Organisation.id).where(Organisation.id.in_(wanted))))) != len(wanted):
@@ -411,7 +415,7 @@ def save_score(session: Session, principal: Principal, panel_id: int, subject_id
     """Save (or, with ``data.submit``, submit for good) the expert's own score of one assigned subject."""
     panel, member = own_member(session, principal, panel_id)
     _assigned_subject(session, panel, member.expert_id, subject_id)
-    if panel.status != "open":
+    if panel.state != PanelState.OPEN:
         raise Conflict("评审已结束，不能再评分")
     if member.declared_at is None:
         raise Conflict("请先申报利益冲突（回避）情况，再评分")
@@ -634,7 +638,7 @@ def panel_results(session: Session, principal: Principal, panel_id: int) -> tupl
     experts (专家1…n, in the order they joined) except themselves. An expert sees only the subjects they
     were given: the others' scores and comments on a subject they had to avoid stay hidden from them."""
     panel = get_panel(session, principal, panel_id)
-    if panel.status != "closed":
+    if panel.state != PanelState.CLOSED:
         raise Conflict("评审尚未结束，评分结果暂不公开")
     if principal.role is Role.REGION_ADMIN:
         return panel, _results(session, panel, _names(panel))
@@ -670,9 +674,7 @@ def close_panel(session: Session, principal: Principal, panel_id: int) -> list[R
         raise Conflict(f"以下评审对象的有效评分不足 {panel.min_scores} 份，不能结束评审：{names}")
     if not counts:
         raise Conflict("评审组没有评审对象，不能结束评审")
-    audit.set_reason(session, "结束评审", panel_id=panel.id)
-    panel.status = "closed"
-    panel.closed_at = utcnow()
+    take(session, PANELS, panel, "close", owners=None, meta={"panel_id": panel.id}, changes={"closed_at": utcnow()})
     found = _results(session, panel, _names(panel))
     if panel.kind == "recognition":
         for result in found:
@@ -696,7 +698,7 @@ def _reviewed_dossier(session: Session, principal: Principal, application_id: in
             Score.application_id == app.id,
             Score.submitted_at.is_not(None),
             Panel.kind == "recognition",
-            Panel.status == "closed",
+            Panel.state == PanelState.CLOSED,
             Panel.call_id == app.call_id,
         )
         .limit(1)
@@ -728,7 +730,7 @@ def score_for_document(session: Session, principal: Principal, score_id: int) ->
         return score
     if score is None or principal.role is not Role.REGION_ADMIN:
         raise NotFound("评分记录不存在或无权查看")
-    if get_panel(session, principal, score.panel_id).status != "closed":
+    if get_panel(session, principal, score.panel_id).state != PanelState.CLOSED:
         raise Conflict("评审结束后方可查看专家评分表")
     return score
 

@@ -93,7 +93,7 @@ def panels_export(session: DB, p: Admin):
             panel.sheet.name,
             panel.sheet.version,
             len(panel.members),
-            PANEL_STATUS[panel.status],
+            PANEL_STATUS[panel.state],
         ]
         for panel in reviews.list_panels(session, p)
     ]

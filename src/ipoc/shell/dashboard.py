@@ -37,9 +37,9 @@ HOME_ROWS = 6
 def orgs_by_region(session: Session, region_ids: set[int] | None = None) -> list[tuple[str, int, int]]:
     """(region, verified, pending) for the chart of registrations by league/city."""
     stmt = (
-        select(Region.name, Organisation.status, func.count(Organisation.id))
+        select(Region.name, Organisation.state, func.count(Organisation.id))
         .join(Organisation, Organisation.region_id == Region.id, isouter=True)
-        .group_by(Region.name, Region.sort_order, Organisation.status)
+        .group_by(Region.name, Region.sort_order, Organisation.state)
         .order_by(Region.sort_order)
     )
     if region_ids is not None:

@@ -42,6 +42,8 @@ STATES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
     ),
     "tech_events": ("status", "state", True, ("draft", "open", "closed", "held", "cancelled")),
     "tech_deals": ("stage", "state", True, ("intention", "negotiation", "signed", "recorded", "abandoned")),
+    "panels": ("status", "state", False, ("open", "closed")),
+    "organisations": ("status", "state", True, ("pending", "verified", "rejected")),
     # The center's three machines keep ``status`` until their services are reorganised (the lifecycle package).
     "centers": ("status", "status", False, ("recognized", "rectifying", "revoked", "cycle_ended")),
     "self_evaluations": ("status", "status", False, ("draft", "submitted", "returned", "audited")),
