@@ -20,7 +20,7 @@ from ipoc.centers.models import PerformanceEvaluation, Rectification
 from ipoc.centers.schemas import EvaluationIn, SelfEvaluationIn
 from ipoc.documents.model import Document
 from ipoc.documents.render import to_docx, to_pdf
-from ipoc.lifecycle import cycle, decisions
+from ipoc.lifecycle import cycle, decisions, recognition
 from ipoc.notices import service as notices
 from ipoc.notices.models import Objection
 from ipoc.notices.schemas import NoticeFields
@@ -71,11 +71,11 @@ def assert_each_fact_shows(build: Callable[[], Document], facts: list[Fact]) -> 
 
 def test_the_recognition_decision_states_the_record(session, world: World):
     drafted = notices.create_notice(session, world.admin, world.call.id, _fields(FRI), [world.apps[0].id], today=FRI)
-    notices.publish(session, world.admin, drafted.id, today=FRI)
+    recognition.publish(session, world.admin, drafted.id, today=FRI)
     app = world.apps[0]
     first = notices.file_objection(session, ANONYMOUS, drafted.id, _objection(app), today=FRI)
     notices.resolve_objection(session, world.admin, first.id, "dismissed", "经核实，办公场所符合要求")
-    center = notices.recognise(session, world.admin, app.id, today=date(2025, 10, 10))
+    center = recognition.recognise(session, world.admin, app.id, today=date(2025, 10, 10))
     session.flush()
     build = lambda: decisions.recognition_document(session, center.id)  # noqa: E731
     said = text_of(build())
