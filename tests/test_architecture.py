@@ -33,8 +33,9 @@ def import_cycles(graph: grimp.ImportGraph) -> set[frozenset[str]]:
 
 def contract_modules() -> set[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    layers = [layer for c in config["tool"]["importlinter"]["contracts"] for layer in c["layers"]]
-    return {name for layer in layers for name in re.findall(r"ipoc(?:\.\w+)*", layer)}
+    keys = ("layers", "source_modules", "forbidden_modules")
+    entries = [entry for c in config["tool"]["importlinter"]["contracts"] for key in keys for entry in c.get(key, [])]
+    return {name for entry in entries for name in re.findall(r"ipoc(?:\.\w+)*", entry)}
 
 
 def test_the_import_contracts_are_kept():
