@@ -57,7 +57,6 @@ from ipoc.notices.models import zh_date
 from ipoc.reviews.assignments import assigned_center_ids
 
 INTERNAL_NOT_FOUND = "记录不存在或无权查看"
-SELF_REPORTED = "自报"
 
 
 def as_of(today: date | None) -> date:
