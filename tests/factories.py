@@ -37,7 +37,7 @@ def make_org(
     session, name: str, *, city: str = "包头市", type_code: str = "enterprise", status: str = "verified"
 ) -> Organisation:
     """A new organisation (a verified enterprise in 包头 unless said otherwise)."""
-    org = Organisation(name=name, type_code=type_code, region_id=find_region(session, city).id, status=status)
+    org = Organisation(name=name, type_code=type_code, region_id=find_region(session, city).id, state=status)
     session.add(org)
     session.flush()
     return org

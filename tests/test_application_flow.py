@@ -64,7 +64,7 @@ def test_every_transition_from_every_state_by_every_role(world: World):
                     tried += 1
                     if want is None:
                         assert t.action in available, (route, state, role, t.action)
-                        if not t.reason_required:
+                        if not t.needs_reason:
                             continue
                         want = InvalidInput  # allowed, but not without a reason
                     else:

@@ -63,11 +63,11 @@ def _refusal(w: World, principal: Principal, data: ApplicationIn, **kw) -> Excep
 def test_who_may_open_a_dossier_and_for_what(world):
     for p in (world.bureau, world.region, world.expert, world.anonymous):
         assert isinstance(_refusal(world, p, dossier_in(world)), Forbidden)
-    world.org.status = "pending"
+    world.org.state = "pending"
     world.session.commit()
     unverified = _refusal(world, world.applicant, dossier_in(world))
     assert isinstance(unverified, Forbidden) and "尚未通过" in unverified.message
-    world.org.status, world.org.type_code = "verified", "service_agency"
+    world.org.state, world.org.type_code = "verified", "service_agency"
     world.session.commit()
     agency = _refusal(world, world.applicant, dossier_in(world))
     assert agency.message == "知识产权服务机构仅可作为参与单位参与建设（第五条）" and agency.field == "builder_type"
@@ -165,10 +165,10 @@ def test_submission_needs_route_proof_the_window_and_a_verified_applicant(world)
     for day in (late, world.call.opens_on - timedelta(days=1)):
         with pytest.raises(InvalidInput, match="不在申报期内"):
             applications.take_action(world.session, world.applicant, app.id, "submit", today=day)
-    world.org.status = "rejected"
+    world.org.state = "rejected"
     with pytest.raises(Forbidden):
         applications.take_action(world.session, world.applicant, app.id, "submit")
-    world.org.status = "verified"
+    world.org.state = "verified"
     applications.take_action(world.session, world.applicant, app.id, "submit", today=world.call.closes_on)
     assert app.state == "submitted" and app.submitted_at is not None
     # A dossier returned for correction may be resubmitted after the window closed.

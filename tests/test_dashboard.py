@@ -156,7 +156,7 @@ def test_an_expert_sees_how_many_subjects_wait_for_a_score(client, session):
 def test_a_member_sees_its_records_with_their_states(client, session):
     owner, people, dossier, match, deal = make_world(session)
     matching.decide(session, people["staff"], match.id, "forward")
-    event = TechEvent(kind="roadshow", title="稀土专利路演", status="open", place="包头", organisers="运营中心",
+    event = TechEvent(kind="roadshow", title="稀土专利路演", state="open", place="包头", organisers="运营中心",
                       starts_at=datetime(THIS_YEAR + 1, 5, 1, 9))  # fmt: skip
     session.add(event)
     session.flush()
@@ -205,9 +205,9 @@ def test_the_home_page_shows_current_public_records_only(client, session):
     revoked.status = "revoked"
     soon = clock.beijing_now().replace(microsecond=0) + timedelta(days=10)
     where = {"kind": "roadshow", "place": "包头", "organisers": "运营中心", "starts_at": soon}
-    public = TechEvent(title="公开的专利路演", status="open", **where)
-    members = TechEvent(title="会员专场对接会", status="open", public=False, **where)
-    drafted = TechEvent(title="尚未发布的活动", status="draft", **where)
+    public = TechEvent(title="公开的专利路演", state="open", **where)
+    members = TechEvent(title="会员专场对接会", state="open", public=False, **where)
+    drafted = TechEvent(title="尚未发布的活动", state="draft", **where)
     session.add_all([shown, draft, ended, public, members, drafted])
     session.commit()
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import CheckConstraint, inspect, select, text
 
 import ipoc.models  # noqa: F401
 from ipoc.config import Settings
@@ -79,3 +81,27 @@ def test_defaults_live_in_the_data_dir(tmp_path):
     assert (tmp_path / "inst" / "secret.key").read_text() == key
     assert Settings(data_dir=tmp_path / "inst").resolved_secret_key == key, "the generated key is kept"
     assert (tmp_path / "inst" / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def _quoted(sql: str) -> set[str]:
+    return set(re.findall(r"'([^']*)'", sql))
+
+
+def test_the_migrations_hold_the_models_check_constraints(instance):
+    """compare_metadata does not compare CHECKs: every named one of the models (the state machines' among them)
+    is in the migrated database, admitting the same values."""
+    wanted = {
+        (table.name, str(c.name)): _quoted(str(c.sqltext))
+        for table in Base.metadata.tables.values()
+        for c in table.constraints
+        if isinstance(c, CheckConstraint) and c.name
+    }
+    assert ("applications", "ck_applications_state") in wanted
+    with get_engine().connect() as conn:
+        db = inspect(conn)
+        found = {
+            (table, c["name"]): _quoted(c["sqltext"])
+            for table in {t for t, _ in wanted}
+            for c in db.get_check_constraints(table)
+        }
+    assert {key: found.get(key) for key in wanted} == wanted

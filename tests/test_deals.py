@@ -14,7 +14,6 @@ from ipoc.audit import service as audit
 from ipoc.audit.models import AuditRecord
 from ipoc.auth.roles import Role
 from ipoc.catalogue import service as catalogue
-from ipoc.centers import service as centers
 from ipoc.centers.models import Center
 from ipoc.deals import flows
 from ipoc.deals import service as svc
@@ -22,6 +21,7 @@ from ipoc.deals.models import STAGES, Contact, Deal, DealStep
 from ipoc.deals.schemas import ContactIn, StepIn
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.events.models import TechEvent
+from ipoc.lifecycle import cycle, decisions, ranking
 from ipoc.matching.models import Match
 from ipoc.patents.models import Applicant, Patent, PatentApplicant, RightsConsent
 from ipoc.transfer.models import Demand
@@ -61,7 +61,7 @@ def test_every_step_from_every_stage_by_every_role(world: World):
     deal = new_deal(world)
     tried = refused = 0
     for stage in STAGES:
-        deal.stage = stage
+        deal.state = stage
         deal.signed_on = date(2026, 4, 1) if stage in ("signed", "recorded") else None
         session.commit()
         before = counts(session, deal)
@@ -81,7 +81,7 @@ def test_every_step_from_every_stage_by_every_role(world: World):
                 if want is InvalidInput:
                     assert exc.value.field == t.requires[0], (stage, t.action)
                 refused += 1
-                assert deal.stage == stage
+                assert deal.state == stage
                 assert not session.new and not session.dirty, (stage, role, t.action)
         assert counts(session, deal) == before, stage
     assert tried == refused == len(STAGES) * len(ROLES) * len(flows.TRANSITIONS)
@@ -103,7 +103,7 @@ def test_a_deal_walks_to_recordal_with_its_timeline_and_an_audit_record_per_chan
         session, world.staff, deal_in(world, contact_id=contact.id, amount_wan=None, application_nos=None), TODAY
     )
     session.commit()
-    assert (contact.status, deal.stage, deal.amount_yuan, deal.patent_links) == ("deal", "intention", None, [])
+    assert (contact.status, deal.state, deal.amount_yuan, deal.patent_links) == ("deal", "intention", None, [])
     steps = [
         StepIn(action="negotiate", negotiation_on=date(2026, 4, 1)),
         StepIn(
@@ -116,7 +116,7 @@ def test_a_deal_walks_to_recordal_with_its_timeline_and_an_audit_record_per_chan
         session.commit()
     session.expire_all()
     deal = session.get(Deal, deal.id)
-    assert (deal.stage, deal.signed_on, deal.recorded_on, deal.amount_yuan) == (
+    assert (deal.state, deal.signed_on, deal.recorded_on, deal.amount_yuan) == (
         "recorded", date(2026, 5, 6), date(2026, 6, 1), 885_000
     )  # fmt: skip
     assert [pt.application_no for pt in deal.patents] == [number(1), number(2)]
@@ -130,7 +130,7 @@ def test_a_deal_walks_to_recordal_with_its_timeline_and_an_audit_record_per_chan
     reasons = [audit.decode(r)["meta"]["reason"] for r in records]
     assert reasons == ["登记交易意向", "进入洽谈", "合同签订", "备案/登记"]
     assert audit.decode(records[2])["meta"]["application_nos"] == [number(1), number(2)]
-    assert [audit.decode(r)["after"].get("stage") for r in records[1:]] == ["negotiation", "signed", "recorded"]
+    assert [audit.decode(r)["after"].get("state") for r in records[1:]] == ["negotiation", "signed", "recorded"]
     assert [r.action for r in audit.history(session, "tech_contacts", contact.id)] == [
         "create",
         "transition:open->deal",
@@ -153,7 +153,7 @@ def test_abandoned_from_any_open_stage_with_a_reason_and_then_final(world: World
         assert exc.value.field == "reason"
         svc.transition(session, world.staff, deal.id, StepIn(action="abandon", reason="受让方资金未落实"), TODAY)
         session.commit()
-        assert (deal.stage, deal.abandon_reason, deal.abandoned_on) == ("abandoned", "受让方资金未落实", TODAY)
+        assert (deal.state, deal.abandon_reason, deal.abandoned_on) == ("abandoned", "受让方资金未落实", TODAY)
         assert deal.steps[-1].note == "受让方资金未落实"
         assert "受让方资金未落实" in audit.decode(audit.history(session, "tech_deals", deal.id)[-1])["meta"]["reason"]
         for action in ("negotiate", "sign", "record", "abandon"):
@@ -191,14 +191,14 @@ def test_bad_step_input_is_refused_and_writes_nothing(world: World, stage, step,
             session, world.staff, deal.id, StepIn(action="negotiate", negotiation_on=date(2026, 4, 1)), TODAY
         )
     session.commit()
-    before = counts(session, deal), deal.stage, deal.signed_on, deal.recorded_on
+    before = counts(session, deal), deal.state, deal.signed_on, deal.recorded_on
     with pytest.raises(InvalidInput) as exc:
         svc.transition(session, world.staff, deal.id, StepIn.model_validate(step), TODAY)
     assert exc.value.field == field and message in exc.value.message
     assert not session.new and not session.dirty
     session.rollback()
     session.expire_all()
-    assert (counts(session, deal), deal.stage, deal.signed_on, deal.recorded_on) == before
+    assert (counts(session, deal), deal.state, deal.signed_on, deal.recorded_on) == before
     assert [pt.application_no for pt in deal.patents] == [number(2)]
 
 
@@ -214,7 +214,7 @@ def test_a_deal_needs_its_contract_data_to_be_signed(world: World):
                 world.session, world.staff, deal.id, StepIn(action="sign", signed_on=date(2026, 5, 1), **given), TODAY
             )
         assert exc.value.field == missing
-    assert deal.stage == "intention" and deal.amount_yuan is None
+    assert deal.state == "intention" and deal.amount_yuan is None
 
 
 def test_bad_deal_and_contact_input_over_http_writes_nothing(client, world: World):
@@ -254,7 +254,7 @@ def test_bad_deal_and_contact_input_over_http_writes_nothing(client, world: Worl
     )
     assert api.status_code == 422 and api.json()["field"] == "reason"
     session.expire_all()
-    assert deal.stage == "intention" and len(deal.steps) == 1
+    assert deal.state == "intention" and len(deal.steps) == 1
 
 
 # --- money ----------------------------------------------------------------------------------------------
@@ -288,7 +288,7 @@ def test_the_ledger_counts_contracts_by_signing_year(world: World):
     talks = new_deal(world, amount_wan="888")
     svc.transition(session, world.staff, talks.id, StepIn(action="negotiate", negotiation_on=date(2026, 4, 1)), TODAY)
     session.add(  # another center's contract
-        Deal(center_id=world.other_center.id, title="x", mode="transfer", stage="signed", amount_yuan=10**9,
+        Deal(center_id=world.other_center.id, title="x", mode="transfer", state="signed", amount_yuan=10**9,
              signed_on=date(2026, 1, 5), intention_on=date(2026, 1, 5), last_step_on=date(2026, 1, 5))
     )  # fmt: skip
     session.commit()
@@ -326,7 +326,7 @@ def test_the_national_threshold_uses_the_ledger(world: World, last_year, this_ye
     new_deal(world, amount_wan="9000")
     session.commit()
     admin = world.admin
-    [row] = [r for r in centers.national_ranking(session, admin, today=TODAY) if r.center.id == world.center.id]
+    [row] = [r for r in ranking.national_ranking(session, admin, today=TODAY) if r.center.id == world.center.id]
     assert (row.eligible, row.conversion_year, row.source) == (eligible, year, "台账")
     assert row.conversion_projects == max(projects, 3)
     assert row.reported_year is None and row.reported_source == "—"
@@ -347,7 +347,7 @@ def test_the_national_page_labels_the_ledger_and_keeps_the_self_reported_figures
     page = client.get("/centers/national").text
     assert "台账" in page and "自报（对照）" in page
     assert "520（2025 年）" in page and "123（2025 年，自评报告（审核通过））" in page
-    [row] = [r for r in centers.national_ranking(session, world.admin) if r.center.id == world.center.id]
+    [row] = [r for r in ranking.national_ranking(session, world.admin) if r.center.id == world.center.id]
     assert (row.conversion_amount_yuan, row.reported_amount_yuan, row.reported_projects) == (5_200_000, 1_230_000, 4)
 
 
@@ -355,10 +355,10 @@ def test_the_self_evaluation_is_prefilled_from_the_ledger(world: World):
     session = world.session
     signed(world, date(2025, 8, 1), "520")
     signed(world, date(2025, 9, 1), "30")
-    ev = centers.start_self_evaluation(session, world.staff, world.center.id, 2025, date(2025, 12, 1))
+    ev = cycle.start_self_evaluation(session, world.staff, world.center.id, 2025, date(2025, 12, 1))
     assert (ev.conversion_amount_yuan, ev.conversion_projects) == (5_500_000, 2)
     assert (ev.figures["ledger_conversion_yuan"], ev.figures["ledger_conversion_deals"]) == (5_500_000, 2)
-    assert ("技术合同台账：本年度转化运营金额（万元）", "550") in centers.figure_rows(ev.figures)
+    assert ("技术合同台账：本年度转化运营金额（万元）", "550") in decisions.figure_rows(ev.figures)
 
 
 # --- who sees what --------------------------------------------------------------------------------------
@@ -440,7 +440,7 @@ def test_pages_and_api_per_role(client, world: World):
         if steps:
             svc_deal = session.get(Deal, deal.id)
             session.refresh(svc_deal)
-            svc_deal.stage, svc_deal.negotiation_on = "intention", None  # back for the next role
+            svc_deal.state, svc_deal.negotiation_on = "intention", None  # back for the next role
             session.commit()
         client.post("/logout", data={"csrf_token": csrf_of(client)})
     client.cookies.clear()
@@ -515,8 +515,8 @@ def test_a_contact_from_an_accepted_match(client, world: World):
 def test_a_contact_from_an_event_is_listed_for_the_event(world: World):
     session = world.session
     where = {"center_id": world.center.id, "starts_at": datetime(2026, 5, 1, 9), "place": "包头", "organisers": "中心"}
-    event = TechEvent(kind="roadshow", title="新能源专利路演", status="held", **where)
-    cancelled = TechEvent(kind="matchmaking", title="取消的对接会", status="cancelled", **where)
+    event = TechEvent(kind="roadshow", title="新能源专利路演", state="held", **where)
+    cancelled = TechEvent(kind="matchmaking", title="取消的对接会", state="cancelled", **where)
     session.add_all([event, cancelled])
     session.commit()
     defaults = svc.contact_defaults(session, world.staff, event_id=event.id, today=TODAY)
@@ -625,7 +625,7 @@ def test_the_demo_deals_load_once(demo):
     demo.commit()
     assert demo_deals.load(demo, TODAY) is True
     demo.commit()
-    stages = sorted(d.stage for d in demo.scalars(select(Deal)))
+    stages = sorted(d.state for d in demo.scalars(select(Deal)))
     assert stages == ["abandoned", "negotiation", "recorded", "signed"]
     center_id = demo.scalar(select(Deal.center_id).limit(1))
     years = svc.conversion_by_year(demo, center_id)

@@ -70,3 +70,12 @@ def test_the_workflow_document_lists_every_state_and_transition():
     for t in flows.TRANSITIONS:
         row = next(r for r in rows if r[0] == f"`{t.action}`")
         assert row[1] == t.label and all(f"`{s}`" in row[2] for s in t.sources), t.action
+
+
+def test_every_state_machine_has_its_generated_page_up_to_date():
+    """docs/workflows/ holds exactly the pages `ipoc docs workflows` writes, as it writes them."""
+    from ipoc.ops.workflow_docs import pages
+
+    folder = ROOT / "docs" / "workflows"
+    committed = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.md")}
+    assert committed == pages(), "run `ipoc docs workflows` and commit docs/workflows/"

@@ -140,7 +140,7 @@ def test_every_step_from_a_wrong_state_is_409_and_writes_nothing(session, world)
             with pytest.raises(Conflict, match="不能"):
                 svc.transition(session, staff, event.id, step.action, "理由充分", now=world.now + timedelta(days=30))
             session.rollback()
-            assert session.get(TechEvent, event.id).status == state
+            assert session.get(TechEvent, event.id).state == state
             assert len(audit.history(session, "tech_events", event.id)) == before
             refused += 1
     assert refused == 16  # 5 steps × 5 states − 9 allowed pairs
@@ -161,11 +161,11 @@ def test_time_rules_of_the_steps(session, world):
         svc.transition(session, staff, event.id, "cancel", " ", now=world.now)
     assert exc.value.field == "reason"
     session.rollback()
-    assert session.get(TechEvent, event.id).status == "draft"
+    assert session.get(TechEvent, event.id).state == "draft"
     svc.transition(session, staff, event.id, "open", now=world.now)
     svc.transition(session, staff, event.id, "close", now=world.now)
     svc.transition(session, staff, event.id, "reopen", now=world.now)
-    assert svc.transition(session, staff, event.id, "hold", now=event.starts_at).status == "held"
+    assert svc.transition(session, staff, event.id, "hold", now=event.starts_at).state == "held"
 
 
 def test_every_state_change_and_signup_is_audited_with_its_reason(session, world):
@@ -453,7 +453,7 @@ def test_only_the_organising_staff_create_and_change_events(client, session, wor
     no_reason = client.post(f"/api/v1/events/{event.id}/cancel", json={}, headers=_csrf(client))
     assert no_reason.status_code == 422
     session.expire_all()
-    assert session.get(TechEvent, event.id).status == "closed"
+    assert session.get(TechEvent, event.id).state == "closed"
 
 
 # --- bad input ----------------------------------------------------------------------------------------
@@ -551,7 +551,7 @@ def test_cancel_form_needs_a_reason(client, session, world):
     act_as(client, "staff")
     response = post_form(client, f"/events/{event.id}/cancel", {"reason": ""})
     assert response.status_code == 422 and 'data-field="reason"' in response.text and "请填写取消原因" in response.text
-    assert session.get(TechEvent, event.id).status == "open"
+    assert session.get(TechEvent, event.id).state == "open"
     assert post_form(client, f"/events/{event.id}/cancel", {"reason": "主讲专家行程冲突"}).status_code == 303
     session.expire_all()
     assert session.get(TechEvent, event.id).cancel_reason == "主讲专家行程冲突"
@@ -622,7 +622,7 @@ def test_demo_events_load_once(client, demo):
     demo.commit()
     assert demo_events.load(demo) is False
     events = list(demo.scalars(select(TechEvent).order_by(TechEvent.starts_at)))
-    assert [(e.kind, e.status) for e in events] == [("roadshow", "held"), ("matchmaking", "open")]
+    assert [(e.kind, e.state) for e in events] == [("roadshow", "held"), ("matchmaking", "open")]
     held, upcoming = events
     assert held.attendance_rate is not None and held.attended_count == 2 and held.signup_count == 3
     assert upcoming.items and all(svc.item_fields(i)["summary"] for i in upcoming.items)

@@ -44,7 +44,7 @@ def test_the_desk_gathers_what_the_staff_must_act_on(client, full_demo):
         staff = demo_principal(session, "center")
         proposed = set(session.scalars(select(Match.id).where(Match.state == "proposed")))
         open_deals = session.scalars(
-            select(Deal).where(Deal.center_id == staff.center_id, Deal.stage.in_(OPEN_STAGES))
+            select(Deal).where(Deal.center_id == staff.center_id, Deal.state.in_(OPEN_STAGES))
         ).all()
     assert proposed and open_deals
     login(client, "center")
@@ -98,7 +98,7 @@ def test_the_region_follows_every_centers_deals_and_the_public_is_sent_to_log_in
     login(client, "admin")
     box = client.get("/api/v1/inbox").json()
     with session_scope() as session:
-        open_deals = set(session.scalars(select(Deal.id).where(Deal.stage.in_(OPEN_STAGES))))
+        open_deals = set(session.scalars(select(Deal.id).where(Deal.state.in_(OPEN_STAGES))))
     assert {d["id"] for d in box["deals"]} == open_deals
 
 

@@ -51,7 +51,7 @@ def _registration(session, **over) -> OrgRegistration:
 
 def test_registration_normalises_the_code(session):
     org, user = orgs.register(session, _registration(session, uscc="91110000600037341l"))
-    assert org.uscc == VALID and org.status == "pending"
+    assert org.uscc == VALID and org.state == "pending"
     assert user.role == Role.MEMBER and user.org_id == org.id and not user.must_change_password
 
 
@@ -77,7 +77,7 @@ def test_only_the_bureau_of_the_area_verifies(session):
     with pytest.raises(InvalidInput):
         orgs.review(session, baotou, org.id, approve=False, note=" ")
     orgs.review(session, baotou, org.id, approve=True, note="")
-    assert org.status == "verified" and org.reviewed_by_id == baotou.user_id
+    assert org.state == "verified" and org.reviewed_by_id == baotou.user_id
     with pytest.raises(Conflict):
         orgs.review(session, baotou, org.id, approve=True, note="")
 
@@ -86,7 +86,7 @@ def test_an_unverified_organisation_cannot_apply_or_publish(session):
     org, _ = orgs.register(session, _registration(session))
     with pytest.raises(Forbidden):
         orgs.require_verified(org)
-    org.status = "verified"
+    org.state = "verified"
     assert orgs.require_verified(org) is org
 
 

@@ -31,7 +31,7 @@ def test_an_officer_gets_404_for_another_citys_non_public_record(officer, demo):
     review = post_form(officer, f"/orgs/{chifeng_pending.id}/review", {"approve": "true"})
     assert review.status_code == 404
     demo.refresh(chifeng_pending)
-    assert chifeng_pending.status == "pending", "nothing changed"
+    assert chifeng_pending.state == "pending", "nothing changed"
 
 
 def test_an_officer_sees_public_fields_only_of_other_cities(officer, demo):
@@ -46,7 +46,7 @@ def test_an_officer_verifies_in_their_own_area_and_it_is_audited(officer, demo):
     pending = _org(demo, "包头示例风电装备有限公司")
     assert post_form(officer, f"/orgs/{pending.id}/review", {"approve": "true"}).status_code == 303
     demo.refresh(pending)
-    assert pending.status == "verified"
+    assert pending.state == "verified"
     record = demo.scalars(
         select(AuditRecord).where(AuditRecord.entity_type == "organisations", AuditRecord.entity_id == str(pending.id))
     ).all()[-1]

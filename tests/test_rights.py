@@ -14,12 +14,12 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from ipoc.centers import service as centers
 from ipoc.deals import service as svc
 from ipoc.deals.models import Deal, DealPatent
 from ipoc.deals.schemas import StepIn
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.licensing.models import OpenLicenceDeclaration
+from ipoc.lifecycle import cycle, ranking
 from ipoc.orgs import names
 from ipoc.orgs.models import OrganisationName
 from ipoc.patents import rights, rights_records
@@ -246,7 +246,7 @@ def test_a_second_overlapping_exclusive_licence_is_refused_and_counted_nowhere(c
         in (refused.json()["detail"])
     )
     w.session.expire_all()
-    assert w.session.get(Deal, second.id).stage == "intention", "nothing written"
+    assert w.session.get(Deal, second.id).state == "intention", "nothing written"
     elsewhere = client.post(f"/api/v1/deals/{second.id}/transition", headers={"x-csrf-token": csrf_of(client)},
                             json=step | {"territory": "北京市"})  # fmt: skip
     assert elsewhere.status_code == 200, "another territory does not overlap"
@@ -260,7 +260,7 @@ def test_a_second_overlapping_exclusive_licence_is_refused_and_counted_nowhere(c
         assert f"与交易 #{first.id}（合同编号 HT-A）是同一份合同" in exc.message
     w.session.rollback()
     day = date(2026, 4, 1)
-    legacy = Deal(center_id=w.center.id, title="历史合同", mode="licence_exclusive", stage="signed",
+    legacy = Deal(center_id=w.center.id, title="历史合同", mode="licence_exclusive", state="signed",
                   amount_yuan=9_000_000, signed_on=day, intention_on=day, last_step_on=day,
                   provider_org_id=w.univ.id, seeker_name="历史被许可人",
                   patent_links=[DealPatent(patent_id=patent(w, 1).id)])  # fmt: skip
@@ -273,10 +273,10 @@ def test_a_second_overlapping_exclusive_licence_is_refused_and_counted_nowhere(c
     w.session.expire_all()
     assert legacy.rights_state == "refused" and "在期限和地域上重叠" in legacy.rights_note
     assert svc.conversion_by_year(w.session, w.center.id)[2026].amount_yuan == 2_400_000
-    ev = centers.start_self_evaluation(w.session, w.staff, w.center.id, 2026, TODAY)
+    ev = cycle.start_self_evaluation(w.session, w.staff, w.center.id, 2026, TODAY)
     assert (ev.conversion_amount_yuan, ev.conversion_projects) == (2_400_000, 2)
     assert ev.figures["ledger_excluded_deals"] == 1
-    [row] = [r for r in centers.national_ranking(w.session, w.admin, today=TODAY) if r.center.id == w.center.id]
+    [row] = [r for r in ranking.national_ranking(w.session, w.admin, today=TODAY) if r.center.id == w.center.id]
     assert (row.conversion_amount_yuan, row.conversion_projects) == (2_400_000, 2)
     page = client.get("/deals").text
     assert "核验未通过，不计入台账" in page

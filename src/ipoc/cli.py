@@ -31,6 +31,7 @@ audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 patents_app = typer.Typer(help="The industry patent database.", no_args_is_help=True)
 index_app = typer.Typer(help="Search indexes (rebuilt from the database, never re-embedding).", no_args_is_help=True)
 embed_app = typer.Typer(help="Semantic vectors of patent passages.", no_args_is_help=True)
+docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 for sub, name in [
     (workdays_app, "workdays"),
     (reminders_app, "reminders"),
@@ -42,6 +43,7 @@ for sub, name in [
     (user_app, "user"),
     (token_app, "token"),
     (audit_app, "audit"),
+    (docs_app, "docs"),
 ]:
     app.add_typer(sub, name=name)
 
@@ -108,6 +110,15 @@ def worker(
     from ipoc.jobs import worker as job_worker
 
     raise typer.Exit(job_worker.run(concurrency, grace))
+
+
+@docs_app.command("workflows")
+def docs_workflows(folder: Path = Path("docs/workflows")) -> None:
+    """Write one page per state machine (states, steps, who takes them) into FOLDER."""
+    from ipoc.ops.workflow_docs import write
+
+    for path in write(folder):
+        typer.echo(path)
 
 
 @db_app.command("upgrade")

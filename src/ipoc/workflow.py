@@ -212,6 +212,31 @@ class Machine:
             raise ValueError(f"{self.name}.{t.action}: nowhere to go back to")
         return back
 
+    # --- the generated page (docs/workflows/<name>.md) ------------------------------------------------
+
+    def describe(self) -> str:
+        """The machine as a Markdown page: its states, then its steps with who takes them and what they need."""
+        lines = [
+            f"# {self.title} (`{self.name}`)",
+            "",
+            "Generated from the machine by `ipoc docs workflows`; `tests/test_docs.py` fails when it is out of date.",
+            "",
+            "| state | 中文 | |",
+            "|---|---|---|",
+        ]
+        for s in self.states:
+            mark = "initial" if s == self.initial else "terminal" if s in self.terminal else ""
+            lines.append(f"| `{s}` | {self.labels[s]} | {mark} |")
+        lines += ["", "| action | 中文 | from | to | who | needs |", "|---|---|---|---|---|---|"]
+        for t in self.transitions:
+            sources = ", ".join(f"`{s}`" for s in self.states if s in t.sources)
+            target = f"`{t.target}`" if t.target is not None else "(the state it was returned from)"
+            lines.append(
+                f"| `{t.action}` | {t.label} | {sources} | {target} | {self.owners[t.owner]} (`{t.owner}`) "
+                f"| {_needs(t)} |"
+            )
+        return "\n".join(lines) + "\n"
+
     # --- the database's guard --------------------------------------------------------------------------
 
     def check_sql(self, column: str = "state") -> str:
@@ -221,6 +246,12 @@ class Machine:
         return check_constraint(self.states, column)
 
     # --- moving ----------------------------------------------------------------------------------------
+
+    def check_state(self, record: Any, t: Transition, route: str | None = None) -> None:
+        """409 unless ``record`` is in a state ``t`` leaves from (for a domain that checks more before the rest)."""
+        state = self.state_of(record)
+        if not self.applies(t, state, route):
+            raise Conflict(self.wrong_state.format(state=self.label(state), action=t.label))
 
     def check(
         self,
@@ -237,9 +268,7 @@ class Machine:
         t = self.transition(action)
         if owners is not None and t.owner not in owners:
             raise Forbidden(self.wrong_owner.format(action=t.label, owner=self.owners[t.owner]))
-        state = self.state_of(record)
-        if not self.applies(t, state, route):
-            raise Conflict(self.wrong_state.format(state=self.label(state), action=t.label))
+        self.check_state(record, t, route)
         if t.needs_reason and not reason.strip():
             raise InvalidInput(f"“{t.label}”必须填写理由", field="reason")
         if t.needs_evidence and not evidence:
@@ -247,6 +276,17 @@ class Machine:
         if t.needs_confirmation and not confirmed:
             raise InvalidInput(f"请确认“{t.label}”", field="confirm")
         return t
+
+
+def _needs(t: Transition) -> str:
+    needs = [
+        *(["reason"] if t.needs_reason else []),
+        *(["evidence"] if t.needs_evidence else []),
+        *(["confirmation"] if t.needs_confirmation else []),
+        *([f"route `{t.route}`"] if t.route else []),
+        *(f"`{name}`" for name in t.requires),
+    ]
+    return ", ".join(needs)
 
 
 def check_sql(states: type[StrEnum], column: str = "state") -> str:
@@ -276,18 +316,20 @@ def take(
     evidence: Collection[Any] = (),
     confirmed: bool = False,
     changes: Mapping[str, Any] | None = None,
+    meta: Mapping[str, Any] | None = None,
 ) -> Step:
     """Move ``record`` along ``machine``'s step ``action``: check, audit reason, state, timeline, flush.
 
     ``owners``: the owner roles ``actor`` holds for this record (None: the system, or a step inside a larger
-    one whose rights the caller checked). ``changes``: other columns set with the step (a decision's note …).
+    one whose rights the caller checked). ``changes``: other columns set with the step (a decision's note …);
+    ``meta``: more context for the audit records (the patents a contract names …).
     """
     t = machine.check(record, action, owners=owners, reason=reason, route=route, evidence=evidence, confirmed=confirmed)
     reason = reason.strip()
     source = machine.state_of(record)
     target = machine.target_of(t, record)
     audited = machine.audit_text.format(reason=reason, action=t.label) if reason else t.label
-    audit.set_reason(session, audited, action=action)
+    audit.set_reason(session, audited, action=action, **(meta or {}))
     for name, value in (changes or {}).items():
         setattr(record, name, value)
     if machine.returned is not None:

@@ -110,7 +110,7 @@ def _detail(session: Session, p: Principal, app: Application) -> ApplicationOut:
             for e in applications.timeline(session, app)
         ],
         actions=[
-            ActionOut(action=t.action, label=t.label, reason_required=t.reason_required)
+            ActionOut(action=t.action, label=t.label, reason_required=t.needs_reason)
             for t in applications.decision_actions(p, app)
         ],
     )

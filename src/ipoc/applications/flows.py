@@ -7,72 +7,94 @@ the ordinary route; on the direct route their bureau holds a filing copy it may 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy.orm import Session
+
+from ipoc.applications.models import STATE_LABELS, ApplicationEvent, ApplicationState
 from ipoc.auth.roles import Principal, Role
+from ipoc.workflow import Machine, Step, Transition
 
-STATE_LABELS = {
-    "draft": "草稿",
-    "submitted": "已提交",
-    "prefecture_review": "盟市局资格审核",
-    "recommended": "盟市局已推荐",
-    "not_recommended": "盟市局不予推荐",
-    "region_recheck": "自治区局复核",
-    "expert_review": "专家评审",
-    "shortlisted": "拟认定名单",
-    "public_notice": "公示中",
-    "objection_handling": "异议处理",
-    "recognized": "已认定",
-    "rejected": "不予认定",
-    "returned": "退回补正",
-    "withdrawn": "已撤回",
-}
-TERMINAL = frozenset({"not_recommended", "recognized", "rejected", "withdrawn"})
+S = ApplicationState
+TERMINAL = frozenset({S.NOT_RECOMMENDED, S.RECOGNIZED, S.REJECTED, S.WITHDRAWN})
 # States in which the applicant may still withdraw: anything before the list is published.
 WITHDRAWABLE = frozenset(
-    {"submitted", "prefecture_review", "recommended", "region_recheck", "expert_review", "shortlisted", "returned"}
+    {S.SUBMITTED, S.PREFECTURE_REVIEW, S.RECOMMENDED, S.REGION_RECHECK, S.EXPERT_REVIEW, S.SHORTLISTED, S.RETURNED}
 )
 
 OWNER_LABELS = {"applicant": "申报单位", "bureau": "盟市局", "region": "自治区局", "public": "社会公众"}
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    label: str
-    sources: frozenset[str]
-    target: str | None  # None: back to the state the dossier was returned from
-    owner: str  # applicant | bureau | region | public
-    reason_required: bool = False
-    route: str | None = None  # only dossiers on this route take it
-
-
-def _t(action, label, sources, target, owner, *, reason=False, route=None) -> Transition:
-    return Transition(action, label, frozenset(sources), target, owner, reason, route)
+VIA_BUREAU, DIRECT = "via_bureau", "direct"
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    _t("submit", "提交申报", {"draft"}, "submitted", "applicant"),
-    _t("resubmit", "补正后重新提交", {"returned"}, None, "applicant"),
-    _t("withdraw", "撤回申报", WITHDRAWABLE, "withdrawn", "applicant"),
-    _t("accept", "受理并审核资格", {"submitted"}, "prefecture_review", "bureau", route="via_bureau"),
-    _t("return", "退回补正", {"submitted", "prefecture_review"}, "returned", "bureau", reason=True, route="via_bureau"),
-    _t("recommend", "择优推荐", {"prefecture_review"}, "recommended", "bureau"),
-    _t("not_recommend", "不予推荐", {"prefecture_review"}, "not_recommended", "bureau", reason=True),
-    _t("accept_direct", "受理直报并复核", {"submitted"}, "region_recheck", "region", route="direct"),
-    _t("start_recheck", "开始复核", {"recommended"}, "region_recheck", "region"),
-    _t("return_recheck", "退回补正", {"region_recheck"}, "returned", "region", reason=True),
-    _t("return_direct", "退回补正", {"submitted"}, "returned", "region", reason=True, route="direct"),
-    _t("pass_recheck", "复核通过，提交专家评审", {"region_recheck"}, "expert_review", "region"),
-    _t("reject_recheck", "复核不通过", {"region_recheck"}, "rejected", "region", reason=True),
-    _t("shortlist", "列入拟认定名单", {"expert_review"}, "shortlisted", "region"),
-    _t("reject_review", "评审未通过", {"expert_review"}, "rejected", "region", reason=True),
-    _t("publish", "发布公示", {"shortlisted"}, "public_notice", "region"),
-    _t("object", "提出异议", {"public_notice"}, "objection_handling", "public", reason=True),
-    _t("recognize", "正式认定", {"public_notice", "objection_handling"}, "recognized", "region"),
-    _t("reject_objection", "异议成立，不予认定", {"objection_handling"}, "rejected", "region", reason=True),
+    Transition("submit", "提交申报", {S.DRAFT}, S.SUBMITTED, "applicant"),
+    Transition("resubmit", "补正后重新提交", {S.RETURNED}, None, "applicant"),
+    Transition("withdraw", "撤回申报", WITHDRAWABLE, S.WITHDRAWN, "applicant"),
+    Transition("accept", "受理并审核资格", {S.SUBMITTED}, S.PREFECTURE_REVIEW, "bureau", route=VIA_BUREAU),
+    Transition(
+        "return",
+        "退回补正",
+        {S.SUBMITTED, S.PREFECTURE_REVIEW},
+        S.RETURNED,
+        "bureau",
+        needs_reason=True,
+        route=VIA_BUREAU,
+    ),
+    Transition("recommend", "择优推荐", {S.PREFECTURE_REVIEW}, S.RECOMMENDED, "bureau"),
+    Transition("not_recommend", "不予推荐", {S.PREFECTURE_REVIEW}, S.NOT_RECOMMENDED, "bureau", needs_reason=True),
+    Transition("accept_direct", "受理直报并复核", {S.SUBMITTED}, S.REGION_RECHECK, "region", route=DIRECT),
+    Transition("start_recheck", "开始复核", {S.RECOMMENDED}, S.REGION_RECHECK, "region"),
+    Transition("return_recheck", "退回补正", {S.REGION_RECHECK}, S.RETURNED, "region", needs_reason=True),
+    Transition("return_direct", "退回补正", {S.SUBMITTED}, S.RETURNED, "region", needs_reason=True, route=DIRECT),
+    Transition("pass_recheck", "复核通过，提交专家评审", {S.REGION_RECHECK}, S.EXPERT_REVIEW, "region"),
+    Transition("reject_recheck", "复核不通过", {S.REGION_RECHECK}, S.REJECTED, "region", needs_reason=True),
+    Transition("shortlist", "列入拟认定名单", {S.EXPERT_REVIEW}, S.SHORTLISTED, "region"),
+    Transition("reject_review", "评审未通过", {S.EXPERT_REVIEW}, S.REJECTED, "region", needs_reason=True),
+    Transition("publish", "发布公示", {S.SHORTLISTED}, S.PUBLIC_NOTICE, "region"),
+    Transition("object", "提出异议", {S.PUBLIC_NOTICE}, S.OBJECTION_HANDLING, "public", needs_reason=True),
+    Transition("recognize", "正式认定", {S.PUBLIC_NOTICE, S.OBJECTION_HANDLING}, S.RECOGNIZED, "region"),
+    Transition(
+        "reject_objection", "异议成立，不予认定", {S.OBJECTION_HANDLING}, S.REJECTED, "region", needs_reason=True
+    ),
 )
-BY_ACTION = {t.action: t for t in TRANSITIONS}
+
+
+def write_event(
+    session: Session, app: Any, principal: Principal, action: str, source: str, target: str, reason: str = ""
+) -> None:
+    """One row of the dossier's timeline, shown to the applicant (its creation, then every step)."""
+    session.add(
+        ApplicationEvent(
+            application_id=app.id,
+            action=action,
+            from_state=source,
+            to_state=target,
+            reason=reason,
+            actor_id=principal.user_id,
+            actor_label=principal.label if principal.is_authenticated else "社会公众",
+        )
+    )
+
+
+def _record(session: Session, app: Any, step: Step) -> None:
+    write_event(session, app, step.actor, step.transition.action, step.source, step.target, step.reason)
+
+
+APPLICATIONS = Machine(
+    name="applications",
+    title="运营中心认定申报",
+    states=ApplicationState,
+    labels=STATE_LABELS,
+    owners=OWNER_LABELS,
+    transitions=TRANSITIONS,
+    initial=S.DRAFT,
+    terminal=TERMINAL,
+    wrong_state="申报当前为“{state}”状态，不能“{action}”",
+    returned=S.RETURNED,
+    resume_fallback=S.SUBMITTED,
+    record_step=_record,
+)
+BY_ACTION = APPLICATIONS.by_action
 # Actions other services take as part of a larger step (deciding on a closed expert review, publishing a
 # notice, filing an objection, recognising with a generated center); the generic endpoint refuses them.
 COMPOUND_ACTIONS = frozenset({"publish", "object", "recognize", "shortlist", "reject_review"})
@@ -83,24 +105,8 @@ def owners_for(principal: Principal, *, org_id: int, region_id: int, route: str)
     owners = {"public"}
     if principal.role is Role.MEMBER and principal.org_id == org_id:
         owners.add("applicant")
-    if principal.role is Role.BUREAU_OFFICER and region_id in principal.region_ids and route == "via_bureau":
+    if principal.role is Role.BUREAU_OFFICER and region_id in principal.region_ids and route == VIA_BUREAU:
         owners.add("bureau")
     if principal.role is Role.REGION_ADMIN:
         owners.add("region")
     return owners
-
-
-def applies(t: Transition, state: str, route: str) -> bool:
-    """Whether ``t`` can be taken from ``state`` by a dossier on ``route`` (role aside)."""
-    if state not in t.sources:
-        return False
-    return t.route is None or t.route == route
-
-
-def available(state: str, route: str, owners: set[str]) -> list[Transition]:
-    """Transitions a caller holding ``owners`` may take now, in table order."""
-    return [t for t in TRANSITIONS if t.owner in owners and applies(t, state, route)]
-
-
-def target_of(t: Transition, returned_from: str | None) -> str:
-    return t.target if t.target is not None else (returned_from or "submitted")

@@ -3,15 +3,54 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ipoc.applications.flows import STATE_LABELS
 from ipoc.db import Base, Timestamped, utcnow
 from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry, Region
+from ipoc.workflow import check_constraint
+
+
+class ApplicationState(StrEnum):
+    """A dossier's states (domain-rules §0); the steps between them are ``ipoc.applications.flows``."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    PREFECTURE_REVIEW = "prefecture_review"
+    RECOMMENDED = "recommended"
+    NOT_RECOMMENDED = "not_recommended"
+    REGION_RECHECK = "region_recheck"
+    EXPERT_REVIEW = "expert_review"
+    SHORTLISTED = "shortlisted"
+    PUBLIC_NOTICE = "public_notice"
+    OBJECTION_HANDLING = "objection_handling"
+    RECOGNIZED = "recognized"
+    REJECTED = "rejected"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+
+
+S = ApplicationState
+STATE_LABELS: dict[str, str] = {
+    S.DRAFT: "草稿",
+    S.SUBMITTED: "已提交",
+    S.PREFECTURE_REVIEW: "盟市局资格审核",
+    S.RECOMMENDED: "盟市局已推荐",
+    S.NOT_RECOMMENDED: "盟市局不予推荐",
+    S.REGION_RECHECK: "自治区局复核",
+    S.EXPERT_REVIEW: "专家评审",
+    S.SHORTLISTED: "拟认定名单",
+    S.PUBLIC_NOTICE: "公示中",
+    S.OBJECTION_HANDLING: "异议处理",
+    S.RECOGNIZED: "已认定",
+    S.REJECTED: "不予认定",
+    S.RETURNED: "退回补正",
+    S.WITHDRAWN: "已撤回",
+}
 
 # Art. 5: who may build a center. Service agencies only take part (as participants), never apply.
 BUILDER_TYPES = {
@@ -75,6 +114,7 @@ class Application(Base, Timestamped):
     )
     __value_labels__ = coded(state=STATE_LABELS, returned_from=STATE_LABELS, builder_type=BUILDER_TYPES, route=ROUTES)
     __state_field__ = "state"
+    __table_args__ = (check_constraint(ApplicationState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
@@ -91,7 +131,7 @@ class Application(Base, Timestamped):
     team_size: Mapped[int] = mapped_column(Integer, default=0)
     funds_yuan: Mapped[int] = mapped_column(BigInteger, default=0)
     funds_note: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(24), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(24), default=S.DRAFT, index=True)
     # Where a dossier returned for correction (退回补正) goes back to when it is resubmitted.
     returned_from: Mapped[str | None] = mapped_column(String(24))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 from ipoc import clock
 from ipoc.applications import flows
 from ipoc.applications.models import CONDITIONS, Application, ApplicationEvent, Call, ConditionStatement
+from ipoc.applications.models import ApplicationState as S
 from ipoc.applications.schemas import ApplicationIn, ApplicationPatch, CallIn, DossierIn
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
@@ -25,6 +26,7 @@ from ipoc.orgs.service import require_verified
 from ipoc.reference.models import INDUSTRY_CATEGORIES, Industry
 from ipoc.reference.service import visible_region_ids
 from ipoc.reviews.assignments import assigned_application_ids
+from ipoc.workflow import Transition, take
 
 
 def _expert_subjects(principal: Principal) -> Select[tuple[int]]:
@@ -58,58 +60,36 @@ def owners(principal: Principal, app: Application) -> set[str]:
     return flows.owners_for(principal, org_id=app.org_id, region_id=app.region_id, route=app.route)
 
 
-def available_actions(principal: Principal, app: Application) -> list[flows.Transition]:
-    return flows.available(app.state, app.route, owners(principal, app))
+def available_actions(principal: Principal, app: Application) -> list[Transition]:
+    return flows.APPLICATIONS.available(app.state, owners(principal, app), app.route)
 
 
-def check_transition(principal: Principal, app: Application, action: str, reason: str = "") -> flows.Transition:
+def check_transition(principal: Principal, app: Application, action: str, reason: str = "") -> Transition:
     """Refuse a step the caller may not take now: the owning role only (403), from a state it applies to
     (409), with a reason where one is required (422)."""
-    t = flows.BY_ACTION.get(action)
-    if t is None:
-        raise InvalidInput(f"未知的操作：{action}", field="action")
-    if t.owner not in owners(principal, app):
-        raise Forbidden(f"“{t.label}”由{flows.OWNER_LABELS[t.owner]}办理")
-    if not flows.applies(t, app.state, app.route):
-        raise Conflict(f"申报当前为“{app.state_label}”状态，不能“{t.label}”")
-    if t.reason_required and not reason.strip():
-        raise InvalidInput(f"“{t.label}”必须填写理由", field="reason")
-    return t
+    return flows.APPLICATIONS.check(app, action, owners=owners(principal, app), reason=reason, route=app.route)
 
 
 def transition(session: Session, principal: Principal, app: Application, action: str, reason: str = "") -> Application:
     """Take one workflow step, leaving a timeline entry and an audit record with the reason.
     Refusals (see :func:`check_transition`) change nothing."""
-    t = check_transition(principal, app, action, reason)
-    reason = reason.strip()
-    source = app.state
-    target = flows.target_of(t, app.returned_from)
-    app.returned_from = source if target == "returned" else None
-    audit.set_reason(session, reason or t.label, action=action)
-    app.state = target
-    _record(session, principal, app, action, source, target, reason)
-    if t.owner != "applicant":  # the applicant is told of every step others take on its dossier
-        said = f"您单位的运营中心申报（{app.call.title}）：{t.label}，当前状态为“{flows.STATE_LABELS[target]}”"
-        said += f"。理由：{reason}" if reason else ""
-        messages.tell(session, text=said, link=f"/applications/{app.id}", organisations=[app.org_id])
-    session.flush()
-    return app
-
-
-def _record(
-    session: Session, principal: Principal, app: Application, action: str, source: str, target: str, reason: str
-) -> None:
-    session.add(
-        ApplicationEvent(
-            application_id=app.id,
-            action=action,
-            from_state=source,
-            to_state=target,
-            reason=reason,
-            actor_id=principal.user_id,
-            actor_label=principal.label if principal.is_authenticated else "社会公众",
-        )
+    step = take(
+        session,
+        flows.APPLICATIONS,
+        app,
+        action,
+        owners=owners(principal, app),
+        actor=principal,
+        reason=reason,
+        route=app.route,
     )
+    t = step.transition
+    if t.owner != "applicant":  # the applicant is told of every step others take on its dossier
+        said = f"您单位的运营中心申报（{app.call.title}）：{t.label}，当前状态为“{flows.STATE_LABELS[step.target]}”"
+        said += f"。理由：{step.reason}" if step.reason else ""
+        messages.tell(session, text=said, link=f"/applications/{app.id}", organisations=[app.org_id])
+        session.flush()
+    return app
 
 
 def timeline(session: Session, app: Application) -> list[ApplicationEvent]:
@@ -167,9 +147,9 @@ def save_call(session: Session, principal: Principal, data: CallIn, call_id: int
 
 # --- the dossier ----------------------------------------------------------------------------------------
 
-EDITABLE = frozenset({"draft", "returned"})
+EDITABLE = frozenset({S.DRAFT, S.RETURNED})
 # A dossier in any other state blocks a second one of the same organisation in the same call.
-CLOSED_FOR_REAPPLYING = frozenset({"withdrawn", "rejected"})
+CLOSED_FOR_REAPPLYING = frozenset({S.WITHDRAWN, S.REJECTED})
 SERVICE_AGENCY = "service_agency"
 NUMERALS = dict(zip(CONDITIONS, "一二三四五", strict=True))
 PURPOSES = {
@@ -240,14 +220,14 @@ def create_application(
         call_id=call.id,
         org_id=org.id,
         region_id=_recommending_region(org),
-        state="draft",
+        state=S.DRAFT,
         created_by_id=principal.user_id,
         conditions=[ConditionStatement(number=n, statement=data.conditions.get(n, "")) for n in CONDITIONS],
         **fields,
     )
     session.add(app)
     session.flush()
-    _record(session, principal, app, "create", "", "draft", "")
+    flows.write_event(session, app, principal, "create", "", S.DRAFT)
     session.flush()
     return app
 
@@ -276,7 +256,7 @@ def update_application(
     if full:
         statements = {n: statements.get(n, "") for n in CONDITIONS}
     changes = {k: v for k, v in changes.items() if v is not None}
-    if changes.get("route", app.route) != app.route and app.state != "draft":
+    if changes.get("route", app.route) != app.route and app.state != S.DRAFT:
         raise Conflict("申报提交后不能更改申报路径", field="route")
     if "industry_id" in changes:
         _check_industry(session, changes["industry_id"])

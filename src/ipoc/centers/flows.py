@@ -7,65 +7,83 @@ Center: recognized ⇄ rectifying → revoked; recognized/rectifying → cycle_e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ipoc.audit import service as audit
-from ipoc.centers.models import ACTIVE_STATUSES
-from ipoc.errors import Conflict
+from ipoc.centers.models import (
+    ACTIVE_STATUSES,
+    CENTER_STATUS,
+    RECTIFICATION_STATUS,
+    SELF_EVAL_STATUS,
+    CenterState,
+    RectificationState,
+    SelfEvaluationState,
+)
+from ipoc.workflow import Machine, Transition
+from ipoc.workflow import take as take_step
+
+C, E, R = CenterState, SelfEvaluationState, RectificationState
+REGION, CENTER, AUDITOR, SYSTEM = "region", "center", "auditor", "system"
+
+CENTER_STEPS = Machine(
+    name="centers",
+    title="运营中心",
+    states=CenterState,
+    labels=CENTER_STATUS,
+    owners={REGION: "自治区局", SYSTEM: "平台（建设期届满时）"},
+    transitions=(
+        Transition("order_rectification", "责令限期整改", {C.RECOGNIZED}, C.RECTIFYING, REGION),
+        Transition("pass_rectification", "整改合格，恢复建设期", {C.RECTIFYING}, C.RECOGNIZED, REGION),
+        Transition("revoke", "取消资格", ACTIVE_STATUSES, C.REVOKED, REGION),
+        Transition("end_cycle", "建设期届满", ACTIVE_STATUSES, C.CYCLE_ENDED, SYSTEM),
+    ),
+    initial=C.RECOGNIZED,
+    terminal=frozenset({C.REVOKED, C.CYCLE_ENDED}),
+    column="status",
+)
+
+SELF_EVALUATION_STEPS = Machine(
+    name="self_evaluations",
+    title="年度自我评价",
+    states=SelfEvaluationState,
+    labels=SELF_EVAL_STATUS,
+    owners={CENTER: "运营中心工作人员", AUDITOR: "中心所在盟市局（直接申报的：自治区局）"},
+    transitions=(
+        Transition("submit", "报送自我评价", {E.DRAFT, E.RETURNED}, E.SUBMITTED, CENTER),
+        Transition("approve", "审核通过", {E.SUBMITTED}, E.AUDITED, AUDITOR),
+        Transition("return", "退回修改", {E.SUBMITTED}, E.RETURNED, AUDITOR, needs_reason=True),
+    ),
+    initial=E.DRAFT,
+    terminal=frozenset({E.AUDITED}),
+    column="status",
+)
+
+RECTIFICATION_STEPS = Machine(
+    name="rectifications",
+    title="整改",
+    states=RectificationState,
+    labels=RECTIFICATION_STATUS,
+    owners={CENTER: "运营中心工作人员", REGION: "自治区局"},
+    transitions=(
+        Transition("report", "提交整改报告", {R.OPEN}, R.REPORTED, CENTER),
+        Transition("pass", "整改合格", {R.REPORTED}, R.PASSED, REGION),
+        # An open rectification may be failed only once its deadline passed with no report (service checks).
+        Transition("fail", "整改不合格", {R.OPEN, R.REPORTED}, R.FAILED, REGION),
+    ),
+    initial=R.OPEN,
+    terminal=frozenset({R.PASSED, R.FAILED}),
+    column="status",
+)
 
 
-@dataclass(frozen=True)
-class Step:
-    label: str
-    sources: frozenset[str]
-    target: str
+def check(record: Any, machine: Machine, action: str) -> Transition:
+    """The step, if ``record`` is in a state it leaves from (409 otherwise); who acts is checked by the service."""
+    t = machine.transition(action)
+    machine.check_state(record, t)
+    return t
 
 
-def _s(label: str, sources: set[str] | frozenset[str], target: str) -> Step:
-    return Step(label, frozenset(sources), target)
-
-
-CENTER_STEPS = {
-    "order_rectification": _s("责令限期整改", {"recognized"}, "rectifying"),
-    "pass_rectification": _s("整改合格，恢复建设期", {"rectifying"}, "recognized"),
-    "revoke": _s("取消资格", ACTIVE_STATUSES, "revoked"),
-    "end_cycle": _s("建设期届满", ACTIVE_STATUSES, "cycle_ended"),
-}
-
-SELF_EVALUATION_STEPS = {
-    "submit": _s("报送自我评价", {"draft", "returned"}, "submitted"),
-    "approve": _s("审核通过", {"submitted"}, "audited"),
-    "return": _s("退回修改", {"submitted"}, "returned"),
-}
-
-RECTIFICATION_STEPS = {
-    "report": _s("提交整改报告", {"open"}, "reported"),
-    "pass": _s("整改合格", {"reported"}, "passed"),
-    # An open rectification may be failed only once its deadline passed with no report (service checks).
-    "fail": _s("整改不合格", {"open", "reported"}, "failed"),
-}
-
-
-def check(record: Any, steps: dict[str, Step], action: str) -> Step:
-    """The step, if ``record`` (a model with ``status`` and ``status_label``) is in a state it leaves from."""
-    step = steps[action]
-    if record.status not in step.sources:
-        raise Conflict(f"当前为“{record.status_label}”状态，不能“{step.label}”")
-    return step
-
-
-def take(session: Session, record: Any, steps: dict[str, Step], action: str, reason: str = "", **fields: Any) -> None:
-    """Move ``record`` along ``steps[action]``, setting ``fields`` with it.
-
-    A wrong state is a 409 and changes nothing; the change is flushed at once with its reason, so that a
-    following step's reason does not overwrite this one in the audit trail.
-    """
-    step = check(record, steps, action)
-    audit.set_reason(session, reason.strip() or step.label, action=action)
-    for name, value in fields.items():
-        setattr(record, name, value)
-    record.status = step.target
-    session.flush()
+def take(session: Session, record: Any, machine: Machine, action: str, reason: str = "", **fields: Any) -> None:
+    """:func:`ipoc.workflow.take` for the service's steps, whose rights and reasons it checked itself."""
+    take_step(session, machine, record, action, owners=None, reason=reason, changes=fields)

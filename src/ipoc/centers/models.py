@@ -4,6 +4,7 @@ performance evaluation, rectification, revocation."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -27,14 +28,39 @@ from ipoc.db import Base, Timestamped
 from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry, Region
+from ipoc.workflow import check_constraint
 
-CENTER_STATUS = {
-    "recognized": "建设期",
-    "rectifying": "整改中",
-    "revoked": "已取消资格",
-    "cycle_ended": "建设期届满",
+
+class CenterState(StrEnum):
+    """A recognised center's life (Arts. 11, 18); the steps are ``ipoc.centers.flows``."""
+
+    RECOGNIZED = "recognized"
+    RECTIFYING = "rectifying"
+    REVOKED = "revoked"
+    CYCLE_ENDED = "cycle_ended"
+
+
+class SelfEvaluationState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    AUDITED = "audited"
+
+
+class RectificationState(StrEnum):
+    OPEN = "open"
+    REPORTED = "reported"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+CENTER_STATUS: dict[str, str] = {
+    CenterState.RECOGNIZED: "建设期",
+    CenterState.RECTIFYING: "整改中",
+    CenterState.REVOKED: "已取消资格",
+    CenterState.CYCLE_ENDED: "建设期届满",
 }
-ACTIVE_STATUSES = frozenset({"recognized", "rectifying"})
+ACTIVE_STATUSES = frozenset({CenterState.RECOGNIZED, CenterState.RECTIFYING})
 
 REVOCATION_REASONS = {
     "dishonesty": "严重失信",
@@ -46,9 +72,19 @@ REVOCATION_REASONS = {
     "failed_rectification": "整改不合格",
 }
 
-SELF_EVAL_STATUS = {"draft": "填报中", "submitted": "已报送待审核", "returned": "退回修改", "audited": "审核通过"}
+SELF_EVAL_STATUS: dict[str, str] = {
+    SelfEvaluationState.DRAFT: "填报中",
+    SelfEvaluationState.SUBMITTED: "已报送待审核",
+    SelfEvaluationState.RETURNED: "退回修改",
+    SelfEvaluationState.AUDITED: "审核通过",
+}
 OUTCOMES = {"showcase": "优秀（典型案例宣传）", "pass": "合格", "rectify": "责令限期整改"}
-RECTIFICATION_STATUS = {"open": "整改中", "reported": "已提交整改报告", "passed": "整改合格", "failed": "整改不合格"}
+RECTIFICATION_STATUS: dict[str, str] = {
+    RectificationState.OPEN: "整改中",
+    RectificationState.REPORTED: "已提交整改报告",
+    RectificationState.PASSED: "整改合格",
+    RectificationState.FAILED: "整改不合格",
+}
 
 
 class Center(Base, Timestamped):
@@ -79,6 +115,7 @@ class Center(Base, Timestamped):
             sqlite_where=text("status <> 'revoked'"),
             postgresql_where=text("status <> 'revoked'"),
         ),
+        check_constraint(CenterState, "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,7 +123,7 @@ class Center(Base, Timestamped):
     industry_id: Mapped[int] = mapped_column(ForeignKey("industries.id"))
     builder_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="recognized")
+    status: Mapped[str] = mapped_column(String(16), default=CenterState.RECOGNIZED)
     recognised_on: Mapped[date | None] = mapped_column(Date)
     # 发文字号 of the recognition decision, given when the platform recognised the center (none for one
     # recognised before the platform: its original decision has its own).
@@ -142,13 +179,13 @@ class SelfEvaluation(Base, Timestamped):
     )
     __value_labels__ = coded(status=SELF_EVAL_STATUS)
     __state_field__ = "status"
-    __table_args__ = (UniqueConstraint("center_id", "year"),)
+    __table_args__ = (UniqueConstraint("center_id", "year"), check_constraint(SelfEvaluationState, "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     deadline: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), default="draft")
+    status: Mapped[str] = mapped_column(String(12), default=SelfEvaluationState.DRAFT)
     # Counts pre-filled from what the center recorded on the platform, as they were when submitted.
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -221,13 +258,14 @@ class Rectification(Base, Timestamped):
     )
     __value_labels__ = coded(status=RECTIFICATION_STATUS)
     __state_field__ = "status"
+    __table_args__ = (check_constraint(RectificationState, "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("performance_evaluations.id"))
     requirements: Mapped[str] = mapped_column(Text)
     deadline: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[str] = mapped_column(String(12), default=RectificationState.OPEN)
     report: Mapped[str] = mapped_column(Text, default="")
     reported_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision_note: Mapped[str] = mapped_column(Text, default="")

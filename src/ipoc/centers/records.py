@@ -1,5 +1,6 @@
 """A center as a record (Arts. 8, 10, 13): its name, its period, its creation and who may read it. The
-domains beside centers (catalogue, notices) build on these; the center's yearly cycle is ``centers.service``."""
+domains beside centers (catalogue, notices) build on these; the center's yearly cycle is ``centers.service``
+and, where it reads other domains, ``ipoc.lifecycle``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ipoc import clock
 from ipoc.applications.models import Application
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
-from ipoc.centers.models import ACTIVE_STATUSES, Center
+from ipoc.centers.models import ACTIVE_STATUSES, Center, CenterState
 from ipoc.centers.schemas import SUB_CENTER_REFUSAL, CenterRegistration
 from ipoc.config import get_settings
 from ipoc.documents.numbering import document_number
@@ -37,7 +38,7 @@ def check_center_name(session: Session, name: str, exclude_id: int | None = None
     """No sub-centers (Art. 13); a name is unique among centers that are not revoked (Art. 8)."""
     if "分中心" in name:
         raise InvalidInput(SUB_CENTER_REFUSAL, field="name")
-    stmt = select(Center.id).where(Center.name == name, Center.status != "revoked")
+    stmt = select(Center.id).where(Center.name == name, Center.status != CenterState.REVOKED)
     if exclude_id is not None:
         stmt = stmt.where(Center.id != exclude_id)
     if session.scalar(stmt.limit(1)) is not None:
@@ -96,7 +97,7 @@ def _new_center(
         region_id=region_id,
         application_id=application_id,
         direct=direct,
-        status="recognized",
+        status=CenterState.RECOGNIZED,
         **period_fields(recognised_on),
     )
     session.add(center)

@@ -57,7 +57,8 @@ def deal_out(d: Deal) -> DealOut:
         center_id=d.center_id,
         contact_id=d.contact_id,
         title=d.title,
-        stage=d.stage,
+        state=d.state,
+        stage=d.state,
         mode=d.mode,
         amount_yuan=d.amount_yuan,
         amount_wan=None if d.amount_yuan is None else money.wan(d.amount_yuan),
@@ -110,7 +111,7 @@ def close_contact(contact_id: PathId, data: CloseContactIn, session: DB, p: Logg
 
 @router.get("/deals", response_model=list[DealOut])
 def list_deals(session: DB, p: CurrentPrincipal, stage: str = "", mode: str = "", year: Year = None):
-    return [deal_out(d) for d in svc.list_deals(session, p, stage=stage or None, mode=mode or None, year=year)]
+    return [deal_out(d) for d in svc.list_deals(session, p, state=stage or None, mode=mode or None, year=year)]
 
 
 @router.post("/deals", status_code=http.HTTP_201_CREATED, response_model=DealOut)

@@ -10,14 +10,20 @@ previous stage) are checked in the service.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from ipoc.auth.roles import Principal, Role
+from ipoc.deals.models import STAGES, DealState, DealStep
+from ipoc.workflow import Machine, Step, Transition
 
-OPEN_STAGES = frozenset({"intention", "negotiation", "signed"})
-CLOSED_STAGES = frozenset({"recorded", "abandoned"})
+S = DealState
+OPEN_STAGES = frozenset({S.INTENTION, S.NEGOTIATION, S.SIGNED})
+CLOSED_STAGES = frozenset({S.RECORDED, S.ABANDONED})
 # Stages whose deals are contracts: they feed the center's conversion figures (when the mode counts).
-CONTRACT_STAGES = frozenset({"signed", "recorded"})
+CONTRACT_STAGES = frozenset({S.SIGNED, S.RECORDED})
+STAFF_ONLY = "只有本运营中心的工作人员可以办理"
 
 FIELD_LABELS = {
     "negotiation_on": "洽谈日期",
@@ -33,33 +39,75 @@ FIELD_LABELS = {
     "licence_end": "许可期限止",
     "territory": "许可地域范围",
 }
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    label: str
-    sources: frozenset[str]
-    target: str
-    date_field: str  # the day the step happened; defaults to today where not required
-    requires: tuple[str, ...] = ()
-    owner: str = "center"
-
+CONTRACT_DATA = ("signed_on", "amount_wan", "contract_no", "application_nos")
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("negotiate", "进入洽谈", frozenset({"intention"}), "negotiation", "negotiation_on", ("negotiation_on",)),
+    Transition(
+        "negotiate",
+        "进入洽谈",
+        {S.INTENTION},
+        S.NEGOTIATION,
+        "center",
+        date_field="negotiation_on",
+        requires=("negotiation_on",),
+    ),
     Transition(
         "sign",
         "合同签订",
-        frozenset({"intention", "negotiation"}),
-        "signed",
-        "signed_on",
-        ("signed_on", "amount_wan", "contract_no", "application_nos"),
+        {S.INTENTION, S.NEGOTIATION},
+        S.SIGNED,
+        "center",
+        date_field="signed_on",
+        requires=CONTRACT_DATA,
     ),
-    Transition("record", "备案/登记", frozenset({"signed"}), "recorded", "recorded_on", ("recorded_on", "record_no")),
-    Transition("abandon", "终止", OPEN_STAGES, "abandoned", "abandoned_on", ("reason",)),
+    Transition(
+        "record",
+        "备案/登记",
+        {S.SIGNED},
+        S.RECORDED,
+        "center",
+        date_field="recorded_on",
+        requires=("recorded_on", "record_no"),
+    ),
+    Transition("abandon", "终止", OPEN_STAGES, S.ABANDONED, "center", date_field="abandoned_on", requires=("reason",)),
 )
-BY_ACTION = {t.action: t for t in TRANSITIONS}
+
+
+def date_field(t: Transition) -> str:
+    """The input naming the day ``t`` happened: every deal step has one."""
+    assert t.date_field is not None, t.action  # the table above gives each step its date_field
+    return t.date_field
+
+
+def _record(_session: Session, deal: Any, step: Step) -> None:
+    """The deal's timeline row: the business day of the step (``last_step_on``, set with it) and its note."""
+    deal.steps.append(
+        DealStep(
+            action=step.transition.action,
+            from_stage=step.source,
+            to_stage=step.target,
+            on=deal.last_step_on,
+            note=step.reason,
+            by_id=step.actor.user_id,
+        )
+    )
+
+
+DEALS = Machine(
+    name="deals",
+    title="技术合同交易",
+    states=DealState,
+    labels=STAGES,
+    owners={"center": "承办运营中心工作人员"},
+    transitions=TRANSITIONS,
+    initial=S.INTENTION,
+    terminal=CLOSED_STAGES,
+    wrong_state="交易处于“{state}”阶段，不能{action}",
+    wrong_owner=STAFF_ONLY,
+    audit_text="{action}：{reason}",
+    record_step=_record,
+)
+BY_ACTION = DEALS.by_action
 
 
 def owners_for(principal: Principal, center_id: int) -> set[str]:
@@ -67,8 +115,3 @@ def owners_for(principal: Principal, center_id: int) -> set[str]:
     if principal.role is Role.CENTER_STAFF and principal.center_id == center_id:
         return {"center"}
     return set()
-
-
-def available(stage: str, owners: set[str]) -> list[Transition]:
-    """Steps a caller holding ``owners`` may take from ``stage``, in table order."""
-    return [t for t in TRANSITIONS if t.owner in owners and stage in t.sources]

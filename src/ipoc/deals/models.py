@@ -9,6 +9,7 @@ timeline; the audit trail keeps the field-level history besides."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,15 +20,28 @@ from ipoc.db import Base, Timestamped, utcnow
 from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
 from ipoc.patents.models import Patent
+from ipoc.workflow import check_constraint
 
 CHANNELS = {"meeting": "面谈", "phone": "电话", "online": "线上", "visit": "上门走访", "event": "对接活动"}
 CONTACT_STATES = {"open": "跟进中", "deal": "已形成交易", "closed": "已关闭"}
-STAGES = {
-    "intention": "意向",
-    "negotiation": "洽谈",
-    "signed": "合同签订",
-    "recorded": "备案/登记",
-    "abandoned": "终止",
+
+
+class DealState(StrEnum):
+    """A deal's stages; the steps between them are ``ipoc.deals.flows``."""
+
+    INTENTION = "intention"
+    NEGOTIATION = "negotiation"
+    SIGNED = "signed"
+    RECORDED = "recorded"
+    ABANDONED = "abandoned"
+
+
+STAGES: dict[str, str] = {
+    DealState.INTENTION: "意向",
+    DealState.NEGOTIATION: "洽谈",
+    DealState.SIGNED: "合同签订",
+    DealState.RECORDED: "备案/登记",
+    DealState.ABANDONED: "终止",
 }
 MODES = {
     "transfer": "转让",
@@ -123,7 +137,7 @@ class Deal(Base, Timestamped):
     __labels__ = named(
         contact_id="来源对接",
         title="项目名称",
-        stage="阶段",
+        state="阶段",
         mode="交易方式",
         amount_yuan="金额",
         signed_on="签订日期",
@@ -146,14 +160,15 @@ class Deal(Base, Timestamped):
         rights_note="权利核验说明",
         rights_checked_on="权利核验日期",
     )
-    __value_labels__ = coded(stage=STAGES, mode=MODES, rights_state=RIGHTS_STATES)
-    __state_field__ = "stage"
+    __value_labels__ = coded(state=STAGES, mode=MODES, rights_state=RIGHTS_STATES)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(DealState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("tech_contacts.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
-    stage: Mapped[str] = mapped_column(String(16), default="intention", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=DealState.INTENTION, index=True)
     mode: Mapped[str] = mapped_column(String(24))
     amount_yuan: Mapped[int | None] = mapped_column(BigInteger)
     signed_on: Mapped[date | None] = mapped_column(Date, index=True)
@@ -203,8 +218,8 @@ class Deal(Base, Timestamped):
         return _party(self.seeker_org, self.seeker_name)
 
     @property
-    def stage_label(self) -> str:
-        return STAGES.get(self.stage, self.stage)
+    def state_label(self) -> str:
+        return STAGES.get(self.state, self.state)
 
     @property
     def mode_label(self) -> str:

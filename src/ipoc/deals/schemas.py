@@ -114,7 +114,8 @@ class DealOut(BaseModel):
     center_id: int
     contact_id: int | None
     title: str
-    stage: str
+    state: str
+    stage: str  # = state, the key API clients read before
     mode: str
     amount_yuan: int | None
     amount_wan: str | None

@@ -32,10 +32,10 @@ from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import Center
 from ipoc.deals import flows
-from ipoc.deals.models import Contact, Deal, DealPatent, DealStep
+from ipoc.deals.models import Contact, Deal, DealPatent, DealState, DealStep
 from ipoc.deals.schemas import ContactIn, DealEditIn, DealIn, StepIn
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
-from ipoc.events.models import TechEvent
+from ipoc.events.models import EventState, TechEvent
 from ipoc.matching.models import Match, MatchState
 from ipoc.messages import service as messages
 from ipoc.orgs.models import Organisation
@@ -46,6 +46,7 @@ from ipoc.patents.numbers import normalise_application_no
 from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand, Offer
 from ipoc.web.export import wan_cell
+from ipoc.workflow import Transition, take
 
 # Every mode the ledger knows counts (domain-rules §1: 转让、许可、作价入股、投融资); listed on purpose so that a
 # mode added later (say, technical services) is not counted by accident.
@@ -63,7 +64,7 @@ ACT_OF_MODE = {
 }
 CONTACT_NOT_FOUND = "对接记录不存在"
 DEAL_NOT_FOUND = "交易记录不存在"
-STAFF_ONLY = "只有本运营中心的工作人员可以办理"
+STAFF_ONLY = flows.STAFF_ONLY
 
 
 # --- who sees what ------------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ def _event(session: Session, event_id: int) -> TechEvent:
     event = session.get(TechEvent, event_id)
     if event is None:
         raise InvalidInput("对接活动不存在", field="event_id")
-    if event.status in ("draft", "cancelled"):
+    if event.state in (EventState.DRAFT, EventState.CANCELLED):
         raise Conflict("该对接活动尚未发布或已取消，不能登记对接成果", field="event_id")
     return event
 
@@ -314,12 +315,12 @@ def visible_deals(p: Principal) -> Select[Deal]:
 
 
 def list_deals(
-    session: Session, p: Principal, *, stage: str | None = None, mode: str | None = None, year: int | None = None
+    session: Session, p: Principal, *, state: str | None = None, mode: str | None = None, year: int | None = None
 ) -> list[Deal]:
     """``year`` is the contract's signing year, the year the ledger counts it in."""
     stmt = visible_deals(p)
-    if stage:
-        stmt = stmt.where(Deal.stage == stage)
+    if state:
+        stmt = stmt.where(Deal.state == state)
     if mode:
         stmt = stmt.where(Deal.mode == mode)
     if year:
@@ -342,7 +343,7 @@ class Totals:
 
 def totals(deals: Iterable[Deal]) -> Totals:
     deals = list(deals)
-    contracts = [d for d in deals if d.stage in flows.CONTRACT_STAGES]
+    contracts = [d for d in deals if d.state in flows.CONTRACT_STAGES]
     return Totals(len(deals), len(contracts), sum(d.amount_yuan or 0 for d in contracts))
 
 
@@ -355,8 +356,8 @@ def get_deal(session: Session, p: Principal, deal_id: int) -> Deal:
     return deal
 
 
-def available_steps(p: Principal, deal: Deal) -> list[flows.Transition]:
-    return flows.available(deal.stage, flows.owners_for(p, deal.center_id))
+def available_steps(p: Principal, deal: Deal) -> list[Transition]:
+    return flows.DEALS.available(deal.state, flows.owners_for(p, deal.center_id))
 
 
 def _patent_links(session: Session, numbers: Iterable[str]) -> tuple[list[DealPatent], list[str]]:
@@ -439,7 +440,9 @@ def create_deal(session: Session, p: Principal, data: DealIn, today: date | None
         notes=data.notes,
         created_by_id=p.user_id,
         patent_links=links,
-        steps=[DealStep(action="create", from_stage=None, to_stage="intention", on=intention_on, by_id=p.user_id)],
+        steps=[
+            DealStep(action="create", from_stage=None, to_stage=DealState.INTENTION, on=intention_on, by_id=p.user_id)
+        ],
         **parties,
     )
     audit.set_reason(session, "登记交易意向", application_nos=numbers)
@@ -471,8 +474,8 @@ def update_deal(session: Session, p: Principal, deal_id: int, data: DealEditIn) 
     deal = get_deal(session, p, deal_id)
     if not manages(p, deal.center_id):
         raise Forbidden("只有承办该交易的运营中心工作人员可以修改")
-    if deal.stage not in flows.OPEN_STAGES:
-        raise Conflict(f"交易已{deal.stage_label}，不能再修改")
+    if deal.state not in flows.OPEN_STAGES:
+        raise Conflict(f"交易已{deal.state_label}，不能再修改")
     values = {"title": data.title, "mode": data.mode, "notes": data.notes}
     values |= _parties(session, data.model_dump(include=PARTY_FIELDS))
     for name, value in values.items():
@@ -507,7 +510,7 @@ def _present(deal: Deal, data: StepIn, name: str) -> bool:
     return name in stored and stored[name] not in (None, "", [])
 
 
-def _earliest(deal: Deal, t: flows.Transition) -> tuple[date, str]:
+def _earliest(deal: Deal, t: Transition) -> tuple[date, str]:
     """The day a step may not precede, and what that day is, for the message."""
     if t.action == "record":
         return deal.signed_on or deal.intention_on, "合同签订日期"
@@ -518,7 +521,7 @@ def _earliest(deal: Deal, t: flows.Transition) -> tuple[date, str]:
     return deal.intention_on, "意向日期"
 
 
-def _check_step(deal: Deal, t: flows.Transition, data: StepIn, today: date) -> date:
+def _check_step(deal: Deal, t: Transition, data: StepIn, today: date) -> date:
     """Everything a step needs, checked before anything changes."""
     for name in t.requires:
         if not _present(deal, data, name):
@@ -527,11 +530,12 @@ def _check_step(deal: Deal, t: flows.Transition, data: StepIn, today: date) -> d
         raise InvalidInput("请填写终止原因", field="reason")
     if data.licence_start and data.licence_end and data.licence_end < data.licence_start:
         raise InvalidInput("许可期限止不能早于期限起", field="licence_end")
-    on = getattr(data, t.date_field) or today
-    _not_future(on, today, t.date_field, flows.FIELD_LABELS[t.date_field])
+    field = flows.date_field(t)
+    on = getattr(data, field) or today
+    _not_future(on, today, field, flows.FIELD_LABELS[field])
     earliest, what = _earliest(deal, t)
     if on < earliest:
-        raise InvalidInput(f"{flows.FIELD_LABELS[t.date_field]}不能早于{what}（{earliest}）", field=t.date_field)
+        raise InvalidInput(f"{flows.FIELD_LABELS[field]}不能早于{what}（{earliest}）", field=field)
     return on
 
 
@@ -539,40 +543,31 @@ def transition(session: Session, p: Principal, deal_id: int, data: StepIn, today
     """Take one step of ``flows.TRANSITIONS``: 404 out of scope, 403 for a reader, 409 from the wrong stage,
     422 naming the missing or wrong field; nothing is written unless the whole step holds."""
     deal = get_deal(session, p, deal_id)
-    t = flows.BY_ACTION[data.action]
-    if t.owner not in flows.owners_for(p, deal.center_id):
-        raise Forbidden(STAFF_ONLY)
-    if deal.stage not in t.sources:
-        raise Conflict(f"交易处于“{deal.stage_label}”阶段，不能{t.label}")
+    owners = flows.owners_for(p, deal.center_id)
+    t = flows.DEALS.check(deal, data.action, owners=owners)
     on = _check_step(deal, t, data, _today(today))
     links, numbers = _patent_links(session, data.application_nos) if data.application_nos else (None, [])
+    changes: dict[str, Any] = {"last_step_on": on}
     if t.action in ("sign", "record"):
         contract = _contract(deal, t.action, data, on, links)
         rights.raise_for(contract_refusals(session, contract), "合同未通过权利核验：")
-        deal.rights_state, deal.rights_note, deal.rights_checked_on = "passed", "", on
+        changes |= {"rights_state": "passed", "rights_note": "", "rights_checked_on": on}
     note = data.reason if t.action == "abandon" else ""
-    meta = {"application_nos": numbers} if numbers else {}
-    audit.set_reason(session, f"{t.label}：{note}" if note else t.label, **meta)
     if t.action == "negotiate":
-        deal.negotiation_on = on
+        changes["negotiation_on"] = on
     elif t.action == "sign":
-        deal.signed_on = on
-        deal.amount_yuan = money.yuan(data.amount_wan) if data.amount_wan is not None else deal.amount_yuan
-        deal.contract_no = data.contract_no or deal.contract_no
-        deal.licence_start, deal.licence_end = data.licence_start, data.licence_end
-        deal.territory = data.territory
+        amount = money.yuan(data.amount_wan) if data.amount_wan is not None else deal.amount_yuan
+        changes |= {"signed_on": on, "amount_yuan": amount, "contract_no": data.contract_no or deal.contract_no}
+        changes |= {"licence_start": data.licence_start, "licence_end": data.licence_end, "territory": data.territory}
     elif t.action == "record":
-        deal.recorded_on, deal.record_no = on, data.record_no
+        changes |= {"recorded_on": on, "record_no": data.record_no}
     else:
-        deal.abandoned_on, deal.abandon_reason = on, data.reason
+        changes |= {"abandoned_on": on, "abandon_reason": data.reason}
     if links is not None:
         _replace_patents(deal, links)
-    deal.steps.append(
-        DealStep(action=t.action, from_stage=deal.stage, to_stage=t.target, on=on, note=note, by_id=p.user_id)
-    )
-    deal.stage = t.target
-    deal.last_step_on = on
-    said = f"技术合同交易“{deal.title}”：{t.label}（{on}），当前阶段为“{deal.stage_label}”"
+    meta = {"application_nos": numbers} if numbers else {}
+    take(session, flows.DEALS, deal, t.action, owners=owners, actor=p, reason=note, meta=meta, changes=changes)
+    said = f"技术合同交易“{deal.title}”：{t.label}（{on}），当前阶段为“{deal.state_label}”"
     _tell_parties(session, deal, said + (f"。{note}" if note else ""))
     session.flush()
     return deal
@@ -621,7 +616,7 @@ def _duplicate(session: Session, c: Contract) -> list[rights.Refusal]:
             DealPatent.patent_id.in_(c.patent_ids or [0]),
             Deal.id != (c.deal.id or 0),
             Deal.mode == c.deal.mode,
-            Deal.stage.in_(flows.CONTRACT_STAGES),
+            Deal.state.in_(flows.CONTRACT_STAGES),
             or_(Deal.rights_state.is_(None), Deal.rights_state != "refused"),
         )
         .distinct()
@@ -674,7 +669,7 @@ def recheck(session: Session, p: Principal, deal_id: int, today: date | None = N
     deal = get_deal(session, p, deal_id)
     if not manages(p, deal.center_id):
         raise Forbidden(STAFF_ONLY)
-    if deal.stage not in flows.CONTRACT_STAGES or deal.signed_on is None:
+    if deal.state not in flows.CONTRACT_STAGES or deal.signed_on is None:
         raise Conflict("只有已签订的合同需要权利核验")
     contract = Contract(deal, deal.signed_on, deal.contract_no, [x.patent_id for x in deal.patent_links],
                         _stored_terms(deal))  # fmt: skip
@@ -699,7 +694,7 @@ def recheck_unchecked(session: Session, p: Principal, today: date | None = None)
     first, so that of two conflicting contracts the later one is the one refused; how many were checked."""
     center_id = _require_staff(p, "核验合同")
     stmt = select(Deal.id).where(
-        Deal.center_id == center_id, Deal.stage.in_(flows.CONTRACT_STAGES), Deal.rights_state.is_(None)
+        Deal.center_id == center_id, Deal.state.in_(flows.CONTRACT_STAGES), Deal.rights_state.is_(None)
     )
     ids = list(session.scalars(stmt.order_by(Deal.signed_on, Deal.id)))
     for deal_id in ids:
@@ -710,7 +705,7 @@ def recheck_unchecked(session: Session, p: Principal, today: date | None = None)
 def follow_query(p: Principal) -> Select[Deal] | None:
     """Open deals, stalest first (longest since their last stage): the staff's own center, every center for
     the region admin; None for anyone else."""
-    stmt = select(Deal).where(Deal.stage.in_(flows.OPEN_STAGES)).order_by(Deal.last_step_on, Deal.id)
+    stmt = select(Deal).where(Deal.state.in_(flows.OPEN_STAGES)).order_by(Deal.last_step_on, Deal.id)
     if p.is_(Role.CENTER_STAFF) and p.center_id:
         return stmt.where(Deal.center_id == p.center_id)
     return stmt if p.is_(Role.REGION_ADMIN) else None
@@ -738,7 +733,7 @@ class ConversionYear:
 def _ledger(center_id: int) -> Select:
     return select(Deal.signed_on, Deal.amount_yuan).where(
         Deal.center_id == center_id,
-        Deal.stage.in_(flows.CONTRACT_STAGES),
+        Deal.state.in_(flows.CONTRACT_STAGES),
         Deal.mode.in_(COUNTED_MODES),
         Deal.signed_on.is_not(None),
         Deal.rights_state == "passed",
@@ -750,7 +745,7 @@ def excluded_contracts(session: Session, center_id: int, year: int | None = None
     the rights check."""
     stmt = select(Deal).where(
         Deal.center_id == center_id,
-        Deal.stage.in_(flows.CONTRACT_STAGES),
+        Deal.state.in_(flows.CONTRACT_STAGES),
         Deal.mode.in_(COUNTED_MODES),
         or_(Deal.rights_state.is_(None), Deal.rights_state != "passed"),
     )
@@ -832,7 +827,7 @@ def contact_rows(contacts: list[Contact]) -> list[list[object]]:
 
 def deal_rows(deals: list[Deal]) -> list[list[object]]:
     return [
-        [d.id, d.title, d.center.name, d.mode_label, d.stage_label, d.provider, d.seeker,
+        [d.id, d.title, d.center.name, d.mode_label, d.state_label, d.provider, d.seeker,
          wan_cell(d.amount_yuan), d.intention_on, d.signed_on, d.recorded_on,
          d.contract_no, d.record_no, "、".join(pt.application_no for pt in d.patents)]
         for d in deals

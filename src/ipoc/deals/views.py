@@ -122,7 +122,7 @@ def close_contact(contact_id: PathId, request: Request, posted: Posted, session:
 
 
 def _deal_filters(stage: str, mode: str, year: int | None) -> dict[str, Any]:
-    return {"stage": stage or None, "mode": mode or None, "year": year}
+    return {"state": stage or None, "mode": mode or None, "year": year}
 
 
 @router.get("/deals")
@@ -199,7 +199,7 @@ def _deal_page(request: Request, session: DB, p: CurrentPrincipal, deal: Deal, f
         "errors": form.errors if form else {},
         "values": form.values if form else {},
         "failed": form.values.get("action") if form else None,
-        "may_recheck": svc.manages(p, deal.center_id) and deal.stage in flows.CONTRACT_STAGES,
+        "may_recheck": svc.manages(p, deal.center_id) and deal.state in flows.CONTRACT_STAGES,
     }
     return render(request, "deals/deal.html", ctx, status_code=form.status if form else 200)
 

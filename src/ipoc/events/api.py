@@ -44,8 +44,10 @@ def event_out(e: TechEvent) -> EventOut:
         capacity=e.capacity,
         signup_deadline=e.signup_deadline,
         public=e.public,
-        status=e.status,
-        status_label=e.status_label,
+        state=e.state,
+        state_label=e.state_label,
+        status=e.state,  # the key before the state column had one name everywhere
+        status_label=e.state_label,
         cancel_reason=e.cancel_reason,
         signups=e.signup_count,
         attended=e.attended_count,
@@ -59,7 +61,7 @@ def _attendance(e: TechEvent) -> AttendanceOut:
 
 @router.get("/events", response_model=list[EventOut])
 def list_events(session: DB, p: CurrentPrincipal, kind: str = "", status: str = "", center_id: QueryId = None):
-    rows = svc.list_events(session, p, kind=kind or None, status=status or None, center_id=center_id)
+    rows = svc.list_events(session, p, kind=kind or None, state=status or None, center_id=center_id)
     return [event_out(e) for e in rows]
 
 

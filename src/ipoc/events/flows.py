@@ -4,43 +4,33 @@ time conditions (a sign-up window still ahead, a start already past) are checked
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ipoc.events.models import EVENT_STATES, EventState
+from ipoc.workflow import Machine, Transition
 
-from ipoc.events.models import EVENT_STATES
-
-EDITABLE = frozenset({"draft", "open", "closed"})  # details and presented items may still change
-PUBLISHED = frozenset({"open", "closed", "held"})  # announced and not cancelled
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    label: str
-    sources: frozenset[str]
-    target: str
-    reason_required: bool = False
-
-
-def _t(action: str, label: str, sources: set[str], target: str, *, reason: bool = False) -> Transition:
-    return Transition(action, label, frozenset(sources), target, reason)
-
+S = EventState
+EDITABLE = frozenset({S.DRAFT, S.OPEN, S.CLOSED})  # details and presented items may still change
+PUBLISHED = frozenset({S.OPEN, S.CLOSED, S.HELD})  # announced and not cancelled
+SIGNED_UP_MAY_WITHDRAW = frozenset({S.OPEN, S.CLOSED})
 
 TRANSITIONS: tuple[Transition, ...] = (
-    _t("open", "开放报名", {"draft"}, "open"),
-    _t("close", "截止报名", {"open"}, "closed"),
-    _t("reopen", "重新开放报名", {"closed"}, "open"),
+    Transition("open", "开放报名", {S.DRAFT}, S.OPEN, "center"),
+    Transition("close", "截止报名", {S.OPEN}, S.CLOSED, "center"),
+    Transition("reopen", "重新开放报名", {S.CLOSED}, S.OPEN, "center"),
     # A draft may be marked held directly: the staff record an event held before it was entered here.
-    _t("hold", "标记为已举办", {"draft", "open", "closed"}, "held"),
-    _t("cancel", "取消活动", {"draft", "open", "closed"}, "cancelled", reason=True),
+    Transition("hold", "标记为已举办", {S.DRAFT, S.OPEN, S.CLOSED}, S.HELD, "center"),
+    Transition("cancel", "取消活动", {S.DRAFT, S.OPEN, S.CLOSED}, S.CANCELLED, "center", needs_reason=True),
 )
-BY_ACTION = {t.action: t for t in TRANSITIONS}
 
-
-def available(state: str) -> list[Transition]:
-    """The steps the organising staff may take from ``state``, in table order."""
-    return [t for t in TRANSITIONS if state in t.sources]
-
-
-def refusal(t: Transition, state: str) -> str:
-    """Why ``t`` cannot be taken from ``state`` (a 409 message)."""
-    return f"活动当前为「{EVENT_STATES.get(state, state)}」，不能{t.label}"
+EVENTS = Machine(
+    name="events",
+    title="对接活动",
+    states=EventState,
+    labels=EVENT_STATES,
+    owners={"center": "主办运营中心工作人员"},
+    transitions=TRANSITIONS,
+    initial=S.DRAFT,
+    terminal=frozenset({S.HELD, S.CANCELLED}),
+    wrong_state="活动当前为「{state}」，不能{action}",
+    audit_text="{action}：{reason}",
+)
+BY_ACTION = EVENTS.by_action

@@ -6,6 +6,7 @@ the server runs); the service compares them with China's current time, never the
 from __future__ import annotations
 
 from datetime import datetime, time
+from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,9 +15,28 @@ from ipoc.centers.models import Center
 from ipoc.db import Base, Timestamped
 from ipoc.labels import coded, named
 from ipoc.transfer.models import Demand, Offer
+from ipoc.workflow import check_constraint
 
 EVENT_KINDS = {"matchmaking": "对接会", "roadshow": "路演"}
-EVENT_STATES = {"draft": "草稿", "open": "报名中", "closed": "报名截止", "held": "已举办", "cancelled": "已取消"}
+
+
+class EventState(StrEnum):
+    """An event's states; the steps between them are ``ipoc.events.flows``."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+EVENT_STATES: dict[str, str] = {
+    EventState.DRAFT: "草稿",
+    EventState.OPEN: "报名中",
+    EventState.CLOSED: "报名截止",
+    EventState.HELD: "已举办",
+    EventState.CANCELLED: "已取消",
+}
 PARTICIPANT_ROLES = {"seeker": "需求方", "provider": "供给方", "investor": "投资方", "audience": "观众"}
 SIGNUP_SOURCES = {"signup": "网上报名", "walk_in": "现场登记"}
 
@@ -39,8 +59,9 @@ class TechEvent(Base, Timestamped):
         opened_at="开放报名时间",
         cancel_reason="取消原因",
     )
-    __value_labels__ = coded(kind=EVENT_KINDS, status=EVENT_STATES)
-    __state_field__ = "status"
+    __value_labels__ = coded(kind=EVENT_KINDS, state=EVENT_STATES)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(EventState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int | None] = mapped_column(ForeignKey("centers.id"), index=True)
@@ -54,7 +75,7 @@ class TechEvent(Base, Timestamped):
     capacity: Mapped[int | None] = mapped_column(Integer)
     signup_deadline: Mapped[datetime | None] = mapped_column(DateTime)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=EventState.DRAFT, index=True)
     # Set when the event is first opened for sign-up: a cancelled event that was announced stays visible
     # (with its reason) to those who could see it, a cancelled draft does not.
     opened_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -74,8 +95,8 @@ class TechEvent(Base, Timestamped):
         return EVENT_KINDS.get(self.kind, self.kind)
 
     @property
-    def status_label(self) -> str:
-        return EVENT_STATES.get(self.status, self.status)
+    def state_label(self) -> str:
+        return EVENT_STATES.get(self.state, self.state)
 
     @property
     def audience_label(self) -> str:

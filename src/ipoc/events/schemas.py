@@ -156,7 +156,9 @@ class EventOut(BaseModel):
     capacity: int | None
     signup_deadline: BeijingTime | None
     public: bool
-    status: str
+    state: str
+    state_label: str
+    status: str  # = state, the key API clients read before
     status_label: str
     cancel_reason: str
     signups: int

@@ -25,6 +25,7 @@ from ipoc.deals.models import Contact
 from ipoc.deals.service import contacts_for_event
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.events import flows
+from ipoc.events.models import EventState as S
 from ipoc.events.models import TechEvent, TechEventItem, TechEventSignup
 from ipoc.events.schemas import AttendanceIn, EventIn, ItemIn, SignupIn, WalkInIn
 from ipoc.messages import service as messages
@@ -33,6 +34,7 @@ from ipoc.orgs.service import require_verified
 from ipoc.transfer import service as transfer
 from ipoc.transfer.models import Demand, DemandState, Offer, OfferState
 from ipoc.web.export import percent_cell
+from ipoc.workflow import take
 
 NOT_FOUND = "活动不存在"
 FULL, ORGS, OWN, NONE = "full", "orgs", "own", "none"  # how much of the participant list a caller sees
@@ -70,8 +72,8 @@ def sees_contacts(p: Principal, e: TechEvent) -> bool:
 
 def _announced() -> Any:
     return or_(
-        TechEvent.status.in_(flows.PUBLISHED),
-        and_(TechEvent.status == "cancelled", TechEvent.opened_at.is_not(None)),
+        TechEvent.state.in_(flows.PUBLISHED),
+        and_(TechEvent.state == S.CANCELLED, TechEvent.opened_at.is_not(None)),
     )
 
 
@@ -90,14 +92,14 @@ def list_events(
     p: Principal,
     *,
     kind: str | None = None,
-    status: str | None = None,
+    state: str | None = None,
     center_id: int | None = None,
 ) -> list[TechEvent]:
     stmt = visible_events(p)
     if kind:
         stmt = stmt.where(TechEvent.kind == kind)
-    if status:
-        stmt = stmt.where(TechEvent.status == status)
+    if state:
+        stmt = stmt.where(TechEvent.state == state)
     if center_id is not None:
         stmt = stmt.where(TechEvent.center_id == center_id)
     return list(session.scalars(stmt))
@@ -126,8 +128,8 @@ def managed_event(session: Session, p: Principal, event_id: int) -> TechEvent:
 
 
 def _editable(event: TechEvent, what: str) -> None:
-    if event.status not in flows.EDITABLE:
-        raise Conflict(f"活动{event.status_label}，不能{what}")
+    if event.state not in flows.EDITABLE:
+        raise Conflict(f"活动{event.state_label}，不能{what}")
 
 
 # --- the event ----------------------------------------------------------------------------------------
@@ -152,7 +154,7 @@ def _organising_center(session: Session, p: Principal) -> Center:
 
 def create_event(session: Session, p: Principal, data: EventIn) -> TechEvent:
     center = _organising_center(session, p)
-    event = TechEvent(center_id=center.id, created_by_id=p.user_id, status="draft", **_event_values(data))
+    event = TechEvent(center_id=center.id, created_by_id=p.user_id, state=S.DRAFT, **_event_values(data))
     audit.set_reason(session, "创建对接活动")
     session.add(event)
     session.flush()
@@ -200,28 +202,27 @@ def signup_closes_at(e: TechEvent) -> datetime:
 def transition(
     session: Session, p: Principal, event_id: int, action: str, reason: str = "", now: datetime | None = None
 ) -> TechEvent:
-    step = flows.BY_ACTION.get(action)
-    if step is None:
+    if action not in flows.BY_ACTION:
         raise NotFound("页面不存在")
     event = managed_event(session, p, event_id)
-    if event.status not in step.sources:
-        raise Conflict(flows.refusal(step, event.status))
+    t = flows.BY_ACTION[action]
+    flows.EVENTS.check_state(event, t)  # managed_event checked the staff
     now = now or clock.beijing_now()
     reason = reason.strip()
     if action in ("open", "reopen") and signup_closes_at(event) <= now:
         raise InvalidInput("报名截止时间已过，请先修改报名截止时间或开始时间", field="signup_deadline")
     if action == "hold" and event.starts_at > now:
         raise Conflict("活动尚未开始，不能标记为已举办")
-    if step.reason_required and len(reason) < 2:
+    if t.needs_reason and len(reason) < 2:
         raise InvalidInput("请填写取消原因（至少 2 个字符）", field="reason")
-    audit.set_reason(session, f"{step.label}：{reason}" if reason else step.label)
-    event.status = step.target
-    if step.target == "open" and event.opened_at is None:
-        event.opened_at = utcnow()
-    if step.target == "cancelled":
-        event.cancel_reason = reason
-    if step.target in ("cancelled", "open", "closed"):  # those signed up hear that it is off, or of sign-up
-        said = f"您单位报名的活动“{event.title}”：{step.label}" + (f"。原因：{reason}" if reason else "")
+    changes: dict[str, Any] = {}
+    if t.target == S.OPEN and event.opened_at is None:
+        changes["opened_at"] = utcnow()
+    if t.target == S.CANCELLED:
+        changes["cancel_reason"] = reason
+    step = take(session, flows.EVENTS, event, action, owners=None, actor=p, reason=reason, changes=changes)
+    if step.target in (S.CANCELLED, S.OPEN, S.CLOSED):  # those signed up hear that it is off, or of sign-up
+        said = f"您单位报名的活动“{event.title}”：{t.label}" + (f"。原因：{reason}" if reason else "")
         signed = [s.org_id for s in event.signups]
         messages.tell(session, text=said, link=f"/events/{event.id}", organisations=signed)
     session.flush()
@@ -354,8 +355,8 @@ def presentable(session: Session) -> dict[str, list[tuple[int, str]]]:
 
 
 def _check_signup_window(event: TechEvent, now: datetime) -> None:
-    if event.status != "open":
-        raise Conflict(f"活动{event.status_label}，当前不接受报名")
+    if event.state != S.OPEN:
+        raise Conflict(f"活动{event.state_label}，当前不接受报名")
     if signup_closes_at(event) <= now:
         raise Conflict(f"报名已于 {fmt(signup_closes_at(event))} 截止")
 
@@ -398,8 +399,8 @@ def withdraw_signup(session: Session, p: Principal, event_id: int, now: datetime
     entry = next((s for s in event.signups if s.org_id == p.org_id and s.source == "signup"), None)
     if entry is None:
         raise NotFound("本单位未报名该活动")
-    if event.status not in ("open", "closed") or event.starts_at <= (now or clock.beijing_now()):
-        raise Conflict(f"活动{event.status_label}，已不能撤回报名")
+    if event.state not in flows.SIGNED_UP_MAY_WITHDRAW or event.starts_at <= (now or clock.beijing_now()):
+        raise Conflict(f"活动{event.state_label}，已不能撤回报名")
     audit.set_reason(session, "撤回报名")
     session.delete(entry)
     session.flush()
@@ -409,13 +410,13 @@ def withdraw_signup(session: Session, p: Principal, event_id: int, now: datetime
 
 def attendance_open(event: TechEvent, now: datetime | None = None) -> bool:
     """Whether attendance and walk-ins may be recorded now: an announced event, on its day or after."""
-    return event.status in flows.PUBLISHED and (now or clock.beijing_now()).date() >= event.starts_at.date()
+    return event.state in flows.PUBLISHED and (now or clock.beijing_now()).date() >= event.starts_at.date()
 
 
 def _check_on_the_day(event: TechEvent, now: datetime, what: str) -> None:
     """Attendance and walk-ins: an announced event, on its day or after."""
-    if event.status not in flows.PUBLISHED:
-        raise Conflict(f"活动{event.status_label}，不能{what}")
+    if event.state not in flows.PUBLISHED:
+        raise Conflict(f"活动{event.state_label}，不能{what}")
     if now.date() < event.starts_at.date():
         raise Conflict(f"活动当天或举办后才能{what}")
 
@@ -522,7 +523,7 @@ def event_rows(events: list[TechEvent]) -> list[list[object]]:
     return [
         [e.id, e.title, e.kind_label, e.starts_at, e.ends_at, e.place, e.organisers,
          e.center.name if e.center else "", e.audience_label, e.capacity or "不限",
-         e.signup_deadline, e.status_label, e.signup_count, e.attended_count, percent_cell(e.attendance_rate)]
+         e.signup_deadline, e.state_label, e.signup_count, e.attended_count, percent_cell(e.attendance_rate)]
         for e in events
     ]  # fmt: skip
 

@@ -25,7 +25,7 @@ router = APIRouter()
 
 
 def _filters(kind: str, status: str, center_id: int | None) -> dict[str, Any]:
-    return {"kind": kind or None, "status": status or None, "center_id": center_id}
+    return {"kind": kind or None, "state": status or None, "center_id": center_id}
 
 
 @router.get("/events")
@@ -98,12 +98,12 @@ def _detail(request: Request, session: DB, p, event_id: int, form_name: str = ""
         "people": [svc.signup_fields(s, view) for s in svc.participants(p, event)],
         "own_signup": any(s.org_id == p.org_id for s in event.signups) if p.org_id else False,
         "manage": manage,
-        "steps": flows.available(event.status) if manage else [],
+        "steps": flows.EVENTS.available(event.state, None) if manage else [],
         "on_the_day": manage and svc.attendance_open(event),
         "roles": list(PARTICIPANT_ROLES.items()),
         "contacts": svc.event_contacts(session, p, event),
         "sees_contacts": svc.sees_contacts(p, event),
-        "presentable": svc.presentable(session) if manage and event.status in flows.EDITABLE else None,
+        "presentable": svc.presentable(session) if manage and event.state in flows.EDITABLE else None,
         "form_name": form_name,
         "errors": form.errors if form else {},
         "values": form.values if form else {},

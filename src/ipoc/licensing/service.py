@@ -424,7 +424,8 @@ def announce(
         raise InvalidInput("公告日不能晚于今天", field="announced_on")
     _refuse_if_barred(session, d.patent, *declaration_texts(d), today=data.announced_on, org_id=d.org_id)
     announcement = {"announced_on": data.announced_on, "announcement_no": data.announcement_no}
-    take(session, flows.DECLARATIONS, d, "announce", owners={"staff"}, actor=p, changes=announcement)
+    meta = {"announcement_no": data.announcement_no}
+    take(session, flows.DECLARATIONS, d, "announce", owners={"staff"}, actor=p, changes=announcement, meta=meta)
     said = f"您单位的开放许可声明（专利 {d.patent.application_no}）已登记公告（{data.announcement_no}），自公告日起生效"
     messages.tell(session, text=said, link=f"/open-licences/{d.id}", organisations=[d.org_id])
     session.flush()
@@ -503,7 +504,8 @@ def record_recordal(session: Session, p: Principal, licence_id: int, data: Recor
     if data.recorded_on < licence.notice_date:
         raise InvalidInput("备案日不能早于许可生效日", field="recorded_on")
     recordal = {"recorded_on": data.recorded_on, "recordal_no": data.recordal_no}
-    take(session, flows.LICENCES, licence, "record", owners=None, actor=p, changes=recordal)
+    meta = {"recordal_no": data.recordal_no}
+    take(session, flows.LICENCES, licence, "record", owners=None, actor=p, changes=recordal, meta=meta)
     return licence
 
 

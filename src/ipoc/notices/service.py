@@ -4,12 +4,12 @@ The window is counted on the Chinese working-day calendar and stored as explicit
 one notice at a time: ``Application.notice_id`` is set when it is put on a draft, so a second draft
 cannot take it. Publishing moves every listed dossier to ``public_notice``; objections are received on
 every day of the window; recognition waits until the window has closed with no objection open or upheld.
+Publishing and recognising move dossiers and create centers: they are in ``ipoc.lifecycle.recognition``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session
 
 from ipoc import clock
 from ipoc.applications.models import Application, Call
-from ipoc.applications.service import get_application, transition
+from ipoc.applications.models import ApplicationState as S
+from ipoc.applications.service import transition
 from ipoc.audit import service as audit
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
-from ipoc.centers.models import Center
-from ipoc.centers.records import center_name, create_from_application
+from ipoc.centers.records import center_name
 from ipoc.config import get_settings
 from ipoc.db import utcnow
 from ipoc.documents.model import Document, Section, Table
-from ipoc.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.messages import service as messages
 from ipoc.notices import flows
 from ipoc.notices.models import Objection, ObjectionState, PublicNotice, zh_date
@@ -36,7 +36,7 @@ from ipoc.workflow import take
 ISSUER = "内蒙古自治区市场监督管理局（知识产权局）"
 DEFAULT_CONTACT = f"{ISSUER}知识产权运用促进处"
 # States a dossier on a published notice is still "in play" in: recognition and objections concern these.
-IN_NOTICE = ("public_notice", "objection_handling")
+IN_NOTICE = (S.PUBLIC_NOTICE, S.OBJECTION_HANDLING)
 # List order on a notice: expert ranking first, then filing order.
 _LIST_ORDER = (Application.expert_rank.is_(None), Application.expert_rank, Application.id)
 
@@ -45,7 +45,7 @@ def default_title(year: int) -> str:
     return f"关于{year}年度内蒙古自治区产业知识产权运营中心拟认定名单的公示"
 
 
-def _require_admin(principal: Principal, what: str) -> None:
+def require_admin(principal: Principal, what: str) -> None:
     if principal.role is not Role.REGION_ADMIN:
         raise Forbidden(f"{what}由自治区局办理")
 
@@ -83,25 +83,25 @@ def _free(call_id: int, notice_id: int | None) -> Select[Application]:
     free: ColumnElement[bool] = Application.notice_id.is_(None)
     if notice_id is not None:
         free = free | (Application.notice_id == notice_id)
-    stmt = select(Application).where(Application.call_id == call_id, Application.state == "shortlisted", free)
+    stmt = select(Application).where(Application.call_id == call_id, Application.state == S.SHORTLISTED, free)
     return stmt.order_by(*_LIST_ORDER)
 
 
 def candidates(session: Session, principal: Principal, call_id: int, notice_id: int | None = None) -> list[Application]:
     """Dossiers of a call that may go on a new notice (or stay on draft ``notice_id``)."""
-    _require_admin(principal, "公示")
+    require_admin(principal, "公示")
     return list(session.scalars(_free(call_id, notice_id)))
 
 
 def calls_with_candidates(session: Session, principal: Principal) -> list[Call]:
-    _require_admin(principal, "公示")
-    has = select(Application.call_id).where(Application.state == "shortlisted", Application.notice_id.is_(None))
+    require_admin(principal, "公示")
+    has = select(Application.call_id).where(Application.state == S.SHORTLISTED, Application.notice_id.is_(None))
     return list(session.scalars(select(Call).where(Call.id.in_(has)).order_by(Call.year.desc(), Call.id.desc())))
 
 
 def objections_for(session: Session, principal: Principal, notice_id: int) -> list[Objection]:
     """Objections and who filed them are for the region admin only; reading them is recorded."""
-    _require_admin(principal, "异议查阅")
+    require_admin(principal, "异议查阅")
     stmt = select(Objection).where(Objection.notice_id == notice_id)
     found = list(session.scalars(stmt.order_by(Objection.created_at, Objection.id)))
     if found:
@@ -110,7 +110,7 @@ def objections_for(session: Session, principal: Principal, notice_id: int) -> li
 
 
 def get_objection(session: Session, principal: Principal, objection_id: int) -> Objection:
-    _require_admin(principal, "异议处理")
+    require_admin(principal, "异议处理")
     objection = session.get(Objection, objection_id)
     if objection is None:
         raise NotFound("异议不存在")
@@ -120,7 +120,7 @@ def get_objection(session: Session, principal: Principal, objection_id: int) -> 
 # --- drafting and publishing ---------------------------------------------------------------------------
 
 
-def _schedule(session: Session, notice: PublicNotice, starts_on: date) -> None:
+def schedule_window(session: Session, notice: PublicNotice, starts_on: date) -> None:
     """Set the window from the current settings; a year without calendar data is an error on the start date."""
     settings = get_settings()
     try:
@@ -175,7 +175,7 @@ def _save(
     starts_on = fields.starts_on or today
     if starts_on < today:
         raise InvalidInput("公示开始日期不能早于今天", field="starts_on")
-    _schedule(session, notice, starts_on)
+    schedule_window(session, notice, starts_on)
     notice.title = fields.title or default_title(call.year)
     notice.contact = fields.contact
     notice.body = compose_body(call.year, apps, notice)
@@ -200,7 +200,7 @@ def create_notice(
     today: date | None = None,
 ) -> PublicNotice:
     """A draft notice for some of a call's shortlisted dossiers; nothing is public until it is published."""
-    _require_admin(principal, "公示")
+    require_admin(principal, "公示")
     call = session.get(Call, call_id)
     if call is None:
         raise NotFound("申报批次不存在")
@@ -209,8 +209,8 @@ def create_notice(
     return _save(session, notice, call, fields, application_ids, today or clock.today())
 
 
-def _draft(session: Session, principal: Principal, notice_id: int) -> PublicNotice:
-    _require_admin(principal, "公示")
+def draft_notice(session: Session, principal: Principal, notice_id: int) -> PublicNotice:
+    require_admin(principal, "公示")
     notice = get_notice(session, principal, notice_id)
     if notice.is_published:
         raise Conflict("公示已发布，不能再修改")
@@ -226,7 +226,7 @@ def update_notice(
     today: date | None = None,
 ) -> PublicNotice:
     """Edit a draft; the window and the text are recomputed."""
-    notice = _draft(session, principal, notice_id)
+    notice = draft_notice(session, principal, notice_id)
     audit.set_reason(session, "修改公示草稿")
     return _save(
         session, notice, session.get_one(Call, notice.call_id), fields, application_ids, today or clock.today()
@@ -235,35 +235,13 @@ def update_notice(
 
 def delete_draft(session: Session, principal: Principal, notice_id: int) -> None:
     """Drop a draft; its dossiers become free for another notice."""
-    notice = _draft(session, principal, notice_id)
+    notice = draft_notice(session, principal, notice_id)
     audit.set_reason(session, "删除公示草稿")
     for app in entries(session, notice):
         app.notice_id = None
     session.flush()
     session.delete(notice)
     session.flush()
-
-
-def publish(session: Session, principal: Principal, notice_id: int, today: date | None = None) -> PublicNotice:
-    """Publish a draft: its dates are recomputed on today's calendar data, and every dossier on it goes
-    to public notice. A start date already past would shorten the window, so it is refused."""
-    notice = _draft(session, principal, notice_id)
-    today = today or clock.today()
-    if notice.starts_on < today:
-        raise Conflict(f"公示开始日期{zh_date(notice.starts_on)}已过，请修改开始日期后再发布")
-    apps = entries(session, notice)
-    if not apps:
-        raise Conflict("公示名单为空，不能发布")
-    call = session.get_one(Call, notice.call_id)
-    _schedule(session, notice, notice.starts_on)
-    notice.body = compose_body(call.year, apps, notice)
-    audit.set_reason(session, "发布公示")
-    notice.published_at = utcnow()
-    notice.published_by_id = principal.user_id
-    session.flush()
-    for app in apps:
-        transition(session, principal, app, "publish", reason=f"列入公示：{notice.title}")
-    return notice
 
 
 # --- objections ----------------------------------------------------------------------------------------
@@ -296,7 +274,7 @@ def file_objection(
     )
     session.add(objection)
     session.flush()
-    if app.state == "public_notice":
+    if app.state == S.PUBLIC_NOTICE:
         # The dossier's timeline is read by the applicant, its bureau and the experts: it names the public,
         # never the filer (who may be logged in), whose identity is for the region admin only.
         transition(session, ANONYMOUS, app, "object", reason="收到异议")
@@ -320,13 +298,12 @@ def resolve_objection(
         raise InvalidInput("请填写处理意见", field="resolution")
     decision = {"resolution": resolution, "resolved_by_id": principal.user_id, "resolved_at": utcnow()}
     # owners None: get_objection admitted the region admin only
-    take(
-        session, flows.OBJECTIONS, objection, action, owners=None, actor=principal, reason=resolution, changes=decision
-    )
+    take(session, flows.OBJECTIONS, objection, action, owners=None, actor=principal, reason=resolution,
+         changes=decision, meta={"outcome": outcome})  # fmt: skip
     app = session.get_one(Application, objection.application_id)
     said = f"对您单位申报的公示异议已处理：{objection.state_label}。处理意见：{resolution}"
     messages.tell(session, text=said, link=f"/applications/{app.id}", organisations=[app.org_id])
-    if objection.state == ObjectionState.UPHELD and app.state == "objection_handling":
+    if objection.state == ObjectionState.UPHELD and app.state == S.OBJECTION_HANDLING:
         transition(session, principal, app, "reject_objection", reason=resolution)
     return objection
 
@@ -372,54 +349,6 @@ def recognition_problem(session: Session, app: Application, today: date) -> str 
     if counts.get(ObjectionState.UPHELD):
         return "异议成立，不能认定"
     return None
-
-
-def recognise(
-    session: Session,
-    principal: Principal,
-    application_id: int,
-    today: date | None = None,
-    *,
-    notice_id: int | None = None,
-) -> Center:
-    """Recognise a dossier once its notice has run its course (Art. 7(3)): the center is created with its
-    generated name and construction period, then the dossier is marked recognised. ``notice_id``, when
-    given, must be the dossier's notice (the pages and the API address a dossier through its notice)."""
-    _require_admin(principal, "正式认定")
-    today = today or clock.today()
-    app = get_application(session, principal, application_id)
-    if notice_id is not None and app.notice_id != notice_id:
-        raise NotFound("该申报不在本公示名单中")
-    problem = recognition_problem(session, app, today)
-    if problem:
-        raise Conflict(problem)
-    reason = f"{objection_account(objections_against(session, app.id))}，正式认定"
-    center = create_from_application(session, app, recognised_on=today)
-    transition(session, principal, app, "recognize", reason=reason)
-    return center
-
-
-@dataclass
-class RecognitionReport:
-    recognised: list[tuple[Application, Center]] = field(default_factory=list)
-    skipped: list[tuple[Application, str]] = field(default_factory=list)
-
-
-def recognise_all(
-    session: Session, principal: Principal, notice_id: int, today: date | None = None
-) -> RecognitionReport:
-    """Recognise every eligible dossier on a notice, each on its own check; the others are reported."""
-    _require_admin(principal, "正式认定")
-    notice = get_notice(session, principal, notice_id)
-    report = RecognitionReport()
-    for app in entries(session, notice):
-        if app.state not in IN_NOTICE:
-            continue
-        try:
-            report.recognised.append((app, recognise(session, principal, app.id, today, notice_id=notice.id)))
-        except DomainError as exc:
-            report.skipped.append((app, exc.message))
-    return report
 
 
 # --- the printed notice ----------------------------------------------------------------------------------

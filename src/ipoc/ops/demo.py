@@ -21,7 +21,7 @@ from ipoc.centers.models import Center
 from ipoc.centers.schemas import CenterRegistration
 from ipoc.db import session_scope, utcnow
 from ipoc.jobs.service import Progress
-from ipoc.orgs.models import Organisation
+from ipoc.orgs.models import Organisation, OrgState
 from ipoc.patents import service as patents
 from ipoc.patents.importer import ImportResult
 from ipoc.patents.models import IndustryDatabase, Patent
@@ -81,7 +81,7 @@ def _orgs(session: Session) -> dict[str, Organisation]:
             address=f"{regions[region_code].name}示例路 {n} 号",
             contact_name="联系人",
             contact_phone=f"0471-{6000000 + n}",
-            status="verified" if verified else "pending",
+            state=OrgState.VERIFIED if verified else OrgState.PENDING,
             reviewed_at=utcnow() if verified else None,
         )
         session.add(org)

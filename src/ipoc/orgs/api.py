@@ -41,7 +41,7 @@ def list_orgs(
     status: OrgStatus | None = None,
     region_id: QueryId = None,
 ):
-    return [_out(p, o) for o in orgs.list_orgs(session, p, status=status, region_id=region_id)]
+    return [_out(p, o) for o in orgs.list_orgs(session, p, state=status, region_id=region_id)]
 
 
 @router.get("/orgs/{org_id}", response_model=OrgDetail | OrgPublic)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,8 +11,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ipoc.db import Base, Timestamped
 from ipoc.labels import coded, named
 from ipoc.reference.models import OrgType, Region
+from ipoc.workflow import check_constraint
 
-ORG_STATUS = {"pending": "待核验", "verified": "已核验", "rejected": "未通过"}
+
+class OrgState(StrEnum):
+    """An organisation's registration check; the steps are ``ipoc.orgs.flows``."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+ORG_STATUS: dict[str, str] = {OrgState.PENDING: "待核验", OrgState.VERIFIED: "已核验", OrgState.REJECTED: "未通过"}
 
 
 class Organisation(Base, Timestamped):
@@ -30,8 +41,9 @@ class Organisation(Base, Timestamped):
         reviewed_at="核验时间",
         region_id="所在盟市",
     )
-    __value_labels__ = coded(status=ORG_STATUS)
-    __state_field__ = "status"
+    __value_labels__ = coded(state=ORG_STATUS)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(OrgState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -41,7 +53,7 @@ class Organisation(Base, Timestamped):
     address: Mapped[str] = mapped_column(String(200), default="")
     contact_name: Mapped[str] = mapped_column(String(40), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=OrgState.PENDING, index=True)
     review_note: Mapped[str] = mapped_column(Text, default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -50,12 +62,12 @@ class Organisation(Base, Timestamped):
     type: Mapped[OrgType] = relationship(lazy="joined")
 
     @property
-    def status_label(self) -> str:
-        return ORG_STATUS.get(self.status, self.status)
+    def state_label(self) -> str:
+        return ORG_STATUS.get(self.state, self.state)
 
     @property
     def is_verified(self) -> bool:
-        return self.status == "verified"
+        return self.state == OrgState.VERIFIED
 
 
 NAME_LINK_STATES = {"proposed": "待确认", "confirmed": "已确认", "rejected": "未通过"}

@@ -48,7 +48,8 @@ class OrgPublic(BaseModel):
     name: str
     type_code: str
     region_id: int
-    status: str
+    state: str
+    status: str = Field(validation_alias="state", serialization_alias="status")  # = state, the key clients read before
 
 
 class OrgDetail(OrgPublic):

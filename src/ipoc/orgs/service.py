@@ -14,9 +14,11 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.messages import service as messages
-from ipoc.orgs.models import Organisation
+from ipoc.orgs.flows import ORGS
+from ipoc.orgs.models import Organisation, OrgState
 from ipoc.orgs.schemas import OrgRegistration
 from ipoc.reference.models import OrgType, Region
+from ipoc.workflow import take
 
 
 def register(session: Session, data: OrgRegistration) -> tuple[Organisation, User]:
@@ -35,7 +37,7 @@ def register(session: Session, data: OrgRegistration) -> tuple[Organisation, Use
         address=data.address,
         contact_name=data.contact_name,
         contact_phone=data.contact_phone,
-        status="pending",
+        state=OrgState.PENDING,
     )
     session.add(org)
     session.flush()
@@ -66,7 +68,7 @@ def _visible(principal: Principal) -> Select[Organisation]:
     stmt = select(Organisation)
     if principal.role is Role.REGION_ADMIN:
         return stmt
-    public = Organisation.status == "verified"
+    public = Organisation.state == OrgState.VERIFIED
     if principal.role is Role.BUREAU_OFFICER:
         return stmt.where(or_(public, Organisation.region_id.in_(principal.region_ids or [-1])))
     if principal.role is Role.MEMBER and principal.org_id:
@@ -75,11 +77,11 @@ def _visible(principal: Principal) -> Select[Organisation]:
 
 
 def list_orgs(
-    session: Session, principal: Principal, *, status: str | None = None, region_id: int | None = None
+    session: Session, principal: Principal, *, state: str | None = None, region_id: int | None = None
 ) -> list[Organisation]:
-    stmt = _visible(principal).order_by(Organisation.status, Organisation.name)
-    if status:
-        stmt = stmt.where(Organisation.status == status)
+    stmt = _visible(principal).order_by(Organisation.state, Organisation.name)
+    if state:
+        stmt = stmt.where(Organisation.state == state)
     if region_id:
         stmt = stmt.where(Organisation.region_id == region_id)
     return list(session.scalars(stmt))
@@ -121,7 +123,7 @@ def pending_for(session: Session, principal: Principal) -> list[Organisation]:
     """What waits on this bureau: registrations in its area not yet verified."""
     if principal.role not in (Role.BUREAU_OFFICER, Role.REGION_ADMIN):
         return []
-    stmt = _visible(principal).where(Organisation.status == "pending")
+    stmt = _visible(principal).where(Organisation.state == OrgState.PENDING)
     if principal.role is Role.BUREAU_OFFICER:
         stmt = stmt.where(Organisation.region_id.in_(principal.region_ids or [-1]))
     return list(session.scalars(stmt.order_by(Organisation.created_at)))
@@ -149,14 +151,18 @@ def review(session: Session, principal: Principal, org_id: int, *, approve: bool
         raise Forbidden("只有单位所在盟市的主管部门可以核验")
     if not approve and not note.strip():
         raise InvalidInput("不予通过时必须填写原因", field="note")
-    if org.status == ("verified" if approve else "rejected"):
-        raise Conflict(f"该单位已是“{org.status_label}”状态")
-    audit.set_reason(session, note.strip() or "核验通过")
-    org.status = "verified" if approve else "rejected"
-    org.review_note = note.strip()
-    org.reviewed_by_id = principal.user_id
-    org.reviewed_at = utcnow()
-    said = f"您单位的注册核验结果：{org.status_label}" + (f"。意见：{org.review_note}" if org.review_note else "")
+    decided = {"review_note": note.strip(), "reviewed_by_id": principal.user_id, "reviewed_at": utcnow()}
+    take(
+        session,
+        ORGS,
+        org,
+        "verify" if approve else "reject",
+        owners=None,
+        actor=principal,
+        reason=note,
+        changes=decided,
+    )
+    said = f"您单位的注册核验结果：{org.state_label}" + (f"。意见：{org.review_note}" if org.review_note else "")
     messages.tell(session, text=said, link=f"/orgs/{org.id}", organisations=[org.id])
     session.flush()
     return org

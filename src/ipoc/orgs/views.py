@@ -68,7 +68,7 @@ def directory(request: Request, session: DB, p: CurrentPrincipal, region_id: Que
 def directory_export(session: DB, p: CurrentPrincipal, region_id: QueryId = None):
     """The directory as the caller sees it; registration details only where the caller may see them."""
     rows = [
-        [o.name, o.type.label, o.region.name, o.status_label]
+        [o.name, o.type.label, o.region.name, o.state_label]
         + ([o.uscc, o.contact_name, o.contact_phone] if orgs.can_see_details(p, o) else ["", "", ""])
         for o in orgs.list_orgs(session, p, region_id=region_id)
     ]

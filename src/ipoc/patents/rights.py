@@ -21,15 +21,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, inspect, or_, select
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ipoc import clock
+from ipoc.deals.models import Deal, DealPatent, DealState
 from ipoc.errors import Conflict, Forbidden
-from ipoc.orgs.models import Organisation, OrganisationName
+from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
+from ipoc.orgs.models import Organisation, OrganisationName, OrgState
 from ipoc.orgs.names import normalise_name
 from ipoc.patents.models import (
     ACT_LABELS,
@@ -42,10 +43,6 @@ from ipoc.patents.models import (
     RightsConsent,
 )
 from ipoc.patents.parsing import split_names
-
-if TYPE_CHECKING:  # deals and licensing build on patents: their models are read at run time, never at import
-    from ipoc.deals.models import Deal
-    from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
 
 ACTS: dict[str, str] = ACT_LABELS  # act -> Chinese label
 # The act as a verb phrase, for the reasons ("不能给予独占许可").
@@ -200,8 +197,6 @@ class _Records:
 
 def _by_patent(session: Session, query: Select, ids: list[int]) -> dict[int, list[Deal]]:
     """Patent id → its deals that ``query`` selects, in id order."""
-    from ipoc.deals.models import Deal, DealPatent
-
     found: dict[int, list[Deal]] = {}
     for patent_id, deal in session.execute(query.where(DealPatent.patent_id.in_(ids)).order_by(Deal.id)):
         found.setdefault(patent_id, []).append(deal)
@@ -209,8 +204,6 @@ def _by_patent(session: Session, query: Select, ids: list[int]) -> dict[int, lis
 
 
 def _deal_records(session: Session, ids: list[int], on: date, exclude_deal_id: int | None, into: _Records) -> None:
-    from ipoc.deals.models import Deal, DealPatent
-
     # the seeker (d.seeker) is all a holding reads of a deal's relations: the others load if someone reads them
     unread = [lazyload(r) for r in (Deal.center, Deal.provider_org, Deal.patent_links, Deal.steps)]
     deals = (
@@ -222,18 +215,22 @@ def _deal_records(session: Session, ids: list[int], on: date, exclude_deal_id: i
     other = Deal.id != (exclude_deal_id or 0)
     not_refused = or_(Deal.rights_state.is_(None), Deal.rights_state != "refused")
     transfers = deals.where(
-        Deal.mode.in_(("transfer", "equity")), Deal.stage == "recorded", Deal.recorded_on <= on, not_refused, other
+        Deal.mode.in_(("transfer", "equity")),
+        Deal.state == DealState.RECORDED,
+        Deal.recorded_on <= on,
+        not_refused,
+        other,
     )
     into.transfer_deals = _by_patent(session, transfers, ids)
-    licences = deals.where(Deal.mode.like("licence_%"), Deal.stage.in_(("signed", "recorded")), not_refused, other)
+    licences = deals.where(
+        Deal.mode.like("licence_%"), Deal.state.in_((DealState.SIGNED, DealState.RECORDED)), not_refused, other
+    )
     into.licence_deals = _by_patent(session, licences, ids)
-    pledges = deals.where(Deal.mode == "pledge", Deal.stage == "recorded", Deal.recorded_on <= on, other)
+    pledges = deals.where(Deal.mode == "pledge", Deal.state == DealState.RECORDED, Deal.recorded_on <= on, other)
     into.pledge_deals = _by_patent(session, pledges, ids)
 
 
 def _open_licence_records(session: Session, ids: list[int], into: _Records) -> None:
-    from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
-
     query = (
         select(OpenLicenceDeclaration)
         .where(OpenLicenceDeclaration.patent_id.in_(ids))
@@ -263,7 +260,7 @@ def _name_records(session: Session, names: Iterable[str], into: _Records) -> Non
     into.verified_names = list(
         session.execute(
             select(Organisation.name, Organisation.id)
-            .where(Organisation.name.in_(names | wanted), Organisation.status == "verified")
+            .where(Organisation.name.in_(names | wanted), Organisation.state == OrgState.VERIFIED)
             .order_by(Organisation.id)
         )
     )

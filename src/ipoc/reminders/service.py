@@ -16,18 +16,28 @@ from sqlalchemy.orm import Session
 from ipoc import clock
 from ipoc.applications import service as applications
 from ipoc.applications.models import Application
+from ipoc.applications.models import ApplicationState as S
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal, Role
 from ipoc.auth.service import principal_for
 from ipoc.catalogue.models import PlanItem, PlanItemState, WorkPlan
 from ipoc.catalogue.service import plan_years
 from ipoc.centers import service as centers
-from ipoc.centers.models import ACTIVE_STATUSES, Center, Rectification, SelfEvaluation
+from ipoc.centers.models import (
+    ACTIVE_STATUSES,
+    Center,
+    CenterState,
+    Rectification,
+    RectificationState,
+    SelfEvaluation,
+    SelfEvaluationState,
+)
 from ipoc.config import get_settings
 from ipoc.messages import service as messages
 from ipoc.messages.models import Notification
 from ipoc.notices.models import PublicNotice
 from ipoc.reviews import service as reviews
+from ipoc.reviews.models import PanelState
 from ipoc.workdays import service as workdays
 
 KIND_LABELS = {
@@ -77,15 +87,17 @@ def _center_staff(session: Session, center: Center, today: date) -> Iterable[Due
         return
     for row in centers.year_rows(session, center, today):
         se = row.evaluation
-        if row.year > today.year or (se is not None and se.status not in ("draft", "returned")):
+        if row.year > today.year or (
+            se is not None and se.status not in (SelfEvaluationState.DRAFT, SelfEvaluationState.RETURNED)
+        ):
             continue
         title = f"报送 {row.year} 年度自我评价" + (
-            "（已退回，请修改后重新报送）" if se and se.status == "returned" else ""
+            "（已退回，请修改后重新报送）" if se and se.status == SelfEvaluationState.RETURNED else ""
         )
         page = f"/self-evaluations/{se.id}" if se else f"/centers/{center.id}"
         yield _due("self_evaluation", f"{center.id}:{row.year}", title, row.deadline, page, today)
     open_rectifications = select(Rectification).where(
-        Rectification.center_id == center.id, Rectification.status == "open"
+        Rectification.center_id == center.id, Rectification.status == RectificationState.OPEN
     )
     for r in session.scalars(open_rectifications):
         page = f"/rectifications/{r.id}"
@@ -115,9 +127,9 @@ def _to_audit(session: Session, *, direct: bool, region_ids: Iterable[int] | Non
         select(SelfEvaluation)
         .join(Center, SelfEvaluation.center_id == Center.id)
         .where(
-            SelfEvaluation.status == "submitted",
+            SelfEvaluation.status == SelfEvaluationState.SUBMITTED,
             Center.direct.is_(direct),
-            Center.status != "revoked",
+            Center.status != CenterState.REVOKED,
         )
         .order_by(SelfEvaluation.deadline)
     )
@@ -139,7 +151,7 @@ def _region_admin(session: Session, today: date) -> Iterable[DueItem]:
         select(PublicNotice)
         .where(
             PublicNotice.ends_on < today,
-            exists().where(Application.notice_id == PublicNotice.id, Application.state == "public_notice"),
+            exists().where(Application.notice_id == PublicNotice.id, Application.state == S.PUBLIC_NOTICE),
         )
         .order_by(PublicNotice.ends_on)
     )
@@ -150,7 +162,7 @@ def _region_admin(session: Session, today: date) -> Iterable[DueItem]:
         select(Rectification)
         .join(Center, Rectification.center_id == Center.id)
         .where(
-            Rectification.status.in_(("open", "reported")),
+            Rectification.status.in_((RectificationState.OPEN, RectificationState.REPORTED)),
             Rectification.deadline < today,
             Center.status.in_(ACTIVE_STATUSES),  # a revoked or ended center's are read-only (409)
         )
@@ -167,7 +179,7 @@ def _region_admin(session: Session, today: date) -> Iterable[DueItem]:
 def _expert(session: Session, principal: Principal, today: date) -> Iterable[DueItem]:
     """Subjects of the expert's open panels they have not submitted a score for."""
     for a in reviews.assignments(session, principal):
-        if a.panel.status != "open":
+        if a.panel.state != PanelState.OPEN:
             continue
         for subject, score in a.subjects:
             if score is None or score.submitted_at is None:

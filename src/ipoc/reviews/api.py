@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
 from ipoc.auth.roles import Principal, Role
+from ipoc.lifecycle import recognition
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import Panel
 from ipoc.reviews.schemas import (
@@ -44,7 +45,8 @@ def _panel_out(session: Session, p: Principal, panel: Panel) -> PanelOut:
         name=panel.name,
         call_id=panel.call_id,
         year=panel.year,
-        status=panel.status,
+        state=panel.state,
+        status=panel.state,
         closed_at=panel.closed_at,
         min_scores=panel.min_scores,
         sheet=SheetOut.model_validate(panel.sheet),
@@ -176,7 +178,8 @@ def my_assignments(session: DB, p: LoggedIn):
             panel_id=a.panel.id,
             panel_name=a.panel.name,
             kind=cast(PanelKind, a.panel.kind),  # set only from PanelIn.kind, a PanelKind
-            status=a.panel.status,
+            state=a.panel.state,
+            status=a.panel.state,
             declared=a.member.declared_at is not None,
             subjects=[
                 SubjectOut(
@@ -216,11 +219,11 @@ def results(panel_id: PathId, session: DB, p: LoggedIn):
 
 @router.post("/reviews/applications/{application_id}/shortlist")
 def shortlist(application_id: PathId, data: DecisionIn, session: DB, p: LoggedIn) -> dict[str, object]:
-    app = reviews.shortlist(session, p, application_id, data.reason)
+    app = recognition.shortlist(session, p, application_id, data.reason)
     return {"id": app.id, "state": app.state}
 
 
 @router.post("/reviews/applications/{application_id}/reject")
 def reject(application_id: PathId, data: DecisionIn, session: DB, p: LoggedIn) -> dict[str, object]:
-    app = reviews.reject_after_review(session, p, application_id, data.reason)
+    app = recognition.reject_after_review(session, p, application_id, data.reason)
     return {"id": app.id, "state": app.state}

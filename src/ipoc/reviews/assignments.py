@@ -9,14 +9,15 @@ from sqlalchemy import ColumnElement, Select, and_, exists, extract, func, or_, 
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ipoc.applications.models import Application, ApplicationEvent
+from ipoc.applications.models import ApplicationState as S
 from ipoc.auth.models import User
 from ipoc.auth.roles import Principal
-from ipoc.centers.models import Center, Revocation
+from ipoc.centers.models import Center, CenterState, Revocation
 from ipoc.reviews.models import Panel, PanelConflict, PanelMember, Score
 
 # A dossier is a subject of its call's recognition panels once it reaches expert review, and stays one
 # (read access for the experts) through the later states; a rejection counts only at or after review.
-REVIEWED_STATES = frozenset({"expert_review", "shortlisted", "public_notice", "objection_handling", "recognized"})
+REVIEWED_STATES = frozenset({S.EXPERT_REVIEW, S.SHORTLISTED, S.PUBLIC_NOTICE, S.OBJECTION_HANDLING, S.RECOGNIZED})
 
 
 # --- who is assigned what -----------------------------------------------------------------------------
@@ -32,7 +33,7 @@ def reviewed() -> ColumnElement[bool]:
     after_review = exists().where(
         ApplicationEvent.application_id == Application.id, ApplicationEvent.from_state.in_(REVIEWED_STATES)
     )
-    return or_(Application.state.in_(REVIEWED_STATES), and_(Application.state == "rejected", after_review))
+    return or_(Application.state.in_(REVIEWED_STATES), and_(Application.state == S.REJECTED, after_review))
 
 
 def active_in(year: Any) -> ColumnElement[bool]:
@@ -44,7 +45,7 @@ def active_in(year: Any) -> ColumnElement[bool]:
         Center.period_start.is_not(None),
         first_year <= year,
         extract("year", Center.period_end) >= year,
-        or_(Center.status != "revoked", revoked_later),
+        or_(Center.status != CenterState.REVOKED, revoked_later),
     )
 
 

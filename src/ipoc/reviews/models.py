@@ -4,6 +4,7 @@ independent scores that stay sealed until the panel closes."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -13,9 +14,19 @@ from ipoc.auth.models import User
 from ipoc.db import Base, Timestamped
 from ipoc.labels import coded, named
 from ipoc.orgs.models import Organisation
+from ipoc.workflow import check_constraint
 
 PANEL_KINDS = {"recognition": "认定评审", "performance": "绩效评估"}
-PANEL_STATUS = {"open": "评审中", "closed": "已结束"}
+
+
+class PanelState(StrEnum):
+    """A panel's states; its one step is ``ipoc.reviews.flows``."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+PANEL_STATUS: dict[str, str] = {PanelState.OPEN: "评审中", PanelState.CLOSED: "已结束"}
 
 
 class ScoreSheet(Base, Timestamped):
@@ -51,8 +62,9 @@ class Panel(Base, Timestamped):
         year="评估年度",
         min_scores="每份材料最少有效评分数",
     )
-    __value_labels__ = coded(kind=PANEL_KINDS, status=PANEL_STATUS)
-    __state_field__ = "status"
+    __value_labels__ = coded(kind=PANEL_KINDS, state=PANEL_STATUS)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(PanelState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default="recognition")
@@ -60,7 +72,7 @@ class Panel(Base, Timestamped):
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)  # recognition panels
     year: Mapped[int | None] = mapped_column(Integer)  # performance panels
     sheet_id: Mapped[int] = mapped_column(ForeignKey("score_sheets.id"))
-    status: Mapped[str] = mapped_column(String(8), default="open")
+    state: Mapped[str] = mapped_column(String(8), default=PanelState.OPEN)
     # The fewest valid (submitted, not conflicted) scores each subject needs before the panel may close.
     min_scores: Mapped[int] = mapped_column(Integer, default=3)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -148,7 +148,8 @@ class PanelOut(BaseModel):
     name: str
     call_id: int | None
     year: int | None
-    status: str
+    state: str
+    status: str  # = state, the key API clients read before
     closed_at: Timestamp | None
     min_scores: int
     sheet: SheetOut
@@ -169,7 +170,8 @@ class AssignmentOut(BaseModel):
     panel_id: int
     panel_name: str
     kind: PanelKind
-    status: str
+    state: str
+    status: str  # = state, the key API clients read before
     declared: bool
     subjects: list[SubjectOut]
 

@@ -5,7 +5,8 @@ with spread and outliers. Every permission rule of the domain is here.
 Who is assigned what is one SQL query (``reviews.assignments.pairs``): a panel's subjects (the call's dossiers that
 reached expert review, or the centers active in the year) minus, for each expert, the organisations they
 are conflicted with (their own, always, and those they declared). The dossier pages use it too, so an
-expert never opens a dossier they must not score.
+expert never opens a dossier they must not score. The decisions after review (shortlist, reject) are steps of
+the recognition procedure, in ``ipoc.lifecycle.recognition``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from ipoc import clock
-from ipoc.applications import service as applications
 from ipoc.applications.models import Application, Call
 from ipoc.audit import service as audit
 from ipoc.auth.models import User
@@ -38,8 +38,10 @@ from ipoc.orgs.models import Organisation
 from ipoc.reviews.assignments import SUBJECT, active_in, pairs, reviewed
 from ipoc.reviews.assignments import assigned_application_ids as assigned_application_ids  # part of this API
 from ipoc.reviews.assignments import assigned_center_ids as assigned_center_ids
-from ipoc.reviews.models import PANEL_KINDS, Panel, PanelConflict, PanelMember, Score, ScoreSheet
+from ipoc.reviews.flows import PANELS
+from ipoc.reviews.models import PANEL_KINDS, Panel, PanelConflict, PanelMember, PanelState, Score, ScoreSheet
 from ipoc.reviews.schemas import ConflictIn, ConflictLift, IndicatorIn, PanelIn, ScoreIn, SheetIn, SheetRevision
+from ipoc.workflow import take
 
 # An expert whose total is this far from the mean of the other experts' totals is flagged.
 OUTLIER_GAP = 15.0
@@ -74,7 +76,7 @@ DEFAULT_SHEETS: tuple[tuple[str, str, tuple[tuple[str, str, int], ...]], ...] = 
 )
 
 
-def _require_admin(principal: Principal) -> None:
+def require_admin(principal: Principal) -> None:
     if principal.role is not Role.REGION_ADMIN:
         raise Forbidden("此操作由自治区局办理")
 
@@ -130,14 +132,14 @@ def ensure_default_sheets(session: Session) -> list[ScoreSheet]:
 
 def list_sheets(session: Session, principal: Principal) -> list[ScoreSheet]:
     """Every version of every sheet, newest version first within a name."""
-    _require_admin(principal)
+    require_admin(principal)
     ensure_default_sheets(session)
     stmt = select(ScoreSheet).order_by(ScoreSheet.kind, ScoreSheet.name, ScoreSheet.version.desc())
     return list(session.scalars(stmt))
 
 
 def get_sheet(session: Session, principal: Principal, sheet_id: int) -> ScoreSheet:
-    _require_admin(principal)
+    require_admin(principal)
     sheet = session.get(ScoreSheet, sheet_id)
     if sheet is None:
         raise NotFound("评分表不存在")
@@ -145,7 +147,7 @@ def get_sheet(session: Session, principal: Principal, sheet_id: int) -> ScoreShe
 
 
 def create_sheet(session: Session, principal: Principal, data: SheetIn) -> ScoreSheet:
-    _require_admin(principal)
+    require_admin(principal)
     indicators = check_indicators(data.indicators)
     if session.scalar(select(ScoreSheet.id).where(ScoreSheet.name == data.name).limit(1)) is not None:
         raise Conflict("已有同名评分表；请在该评分表上修改，修改将保存为新版本", field="name")
@@ -193,7 +195,7 @@ def list_panels(session: Session, principal: Principal) -> list[Panel]:
     if principal.role is Role.EXPERT:
         mine = select(PanelMember.panel_id).where(PanelMember.expert_id == principal.user_id)
         return list(session.scalars(stmt.where(Panel.id.in_(mine))))
-    _require_admin(principal)
+    require_admin(principal)
     return list(session.scalars(stmt))
 
 
@@ -209,9 +211,9 @@ def get_panel(session: Session, principal: Principal, panel_id: int) -> Panel:
 
 
 def _open_panel(session: Session, principal: Principal, panel_id: int) -> Panel:
-    _require_admin(principal)
+    require_admin(principal)
     panel = get_panel(session, principal, panel_id)
-    if panel.status != "open":
+    if panel.state != PanelState.OPEN:
         raise Conflict("评审组已结束，不能再变更")
     return panel
 
@@ -228,7 +230,7 @@ def expert_choices(session: Session, panel: Panel) -> list[User]:
 
 
 def create_panel(session: Session, principal: Principal, data: PanelIn) -> Panel:
-    _require_admin(principal)
+    require_admin(principal)
     sheet = session.get(ScoreSheet, data.sheet_id)
     if sheet is None:
         raise InvalidInput("评分表不存在", field="sheet_id")
@@ -243,7 +245,9 @@ def create_panel(session: Session, principal: Principal, data: PanelIn) -> Panel
             raise InvalidInput("绩效评估须填写评估年度", field="year")
         scope = {"call_id": None, "year": data.year}
     min_scores = data.min_scores or get_settings().review_min_scores
-    panel = Panel(kind=data.kind, name=data.name, sheet_id=sheet.id, status="open", min_scores=min_scores, **scope)
+    panel = Panel(
+        kind=data.kind, name=data.name, sheet_id=sheet.id, state=PanelState.OPEN, min_scores=min_scores, **scope
+    )
     session.add(panel)
     session.flush()
     for expert_id in dict.fromkeys(data.expert_ids):
@@ -301,7 +305,7 @@ def declare_conflicts(session: Session, principal: Principal, panel_id: int, dat
     conflict stays: only the region bureau may lift it (:func:`lift_conflict`), or an expert could declare,
     withdraw and then score the very dossier they declared."""
     panel, member = own_member(session, principal, panel_id)
-    if panel.status != "open":
+    if panel.state != PanelState.OPEN:
         raise Conflict("评审已结束，不能再申报回避")
     wanted = set(data.org_ids)
     if len(set(session.scalars(select(Organisation.id).where(Organisation.id.in_(wanted))))) != len(wanted):
@@ -411,7 +415,7 @@ def save_score(session: Session, principal: Principal, panel_id: int, subject_id
     """Save (or, with ``data.submit``, submit for good) the expert's own score of one assigned subject."""
     panel, member = own_member(session, principal, panel_id)
     _assigned_subject(session, panel, member.expert_id, subject_id)
-    if panel.status != "open":
+    if panel.state != PanelState.OPEN:
         raise Conflict("评审已结束，不能再评分")
     if member.declared_at is None:
         raise Conflict("请先申报利益冲突（回避）情况，再评分")
@@ -486,7 +490,7 @@ class Progress:
 
 
 def progress(session: Session, principal: Principal, panel_id: int) -> list[Progress]:
-    _require_admin(principal)
+    require_admin(principal)
     panel = get_panel(session, principal, panel_id)
     model = SUBJECT[panel.kind][0]
     assigned_stmt = (
@@ -634,7 +638,7 @@ def panel_results(session: Session, principal: Principal, panel_id: int) -> tupl
     experts (专家1…n, in the order they joined) except themselves. An expert sees only the subjects they
     were given: the others' scores and comments on a subject they had to avoid stay hidden from them."""
     panel = get_panel(session, principal, panel_id)
-    if panel.status != "closed":
+    if panel.state != PanelState.CLOSED:
         raise Conflict("评审尚未结束，评分结果暂不公开")
     if principal.role is Role.REGION_ADMIN:
         return panel, _results(session, panel, _names(panel))
@@ -670,9 +674,7 @@ def close_panel(session: Session, principal: Principal, panel_id: int) -> list[R
         raise Conflict(f"以下评审对象的有效评分不足 {panel.min_scores} 份，不能结束评审：{names}")
     if not counts:
         raise Conflict("评审组没有评审对象，不能结束评审")
-    audit.set_reason(session, "结束评审", panel_id=panel.id)
-    panel.status = "closed"
-    panel.closed_at = utcnow()
+    take(session, PANELS, panel, "close", owners=None, meta={"panel_id": panel.id}, changes={"closed_at": utcnow()})
     found = _results(session, panel, _names(panel))
     if panel.kind == "recognition":
         for result in found:
@@ -680,42 +682,6 @@ def close_panel(session: Session, principal: Principal, panel_id: int) -> list[R
             result.subject.expert_rank = result.rank
     session.flush()
     return found
-
-
-# --- decisions after review ---------------------------------------------------------------------------
-
-
-def _reviewed_dossier(session: Session, principal: Principal, application_id: int) -> Application:
-    """The dossier, if a closed recognition panel of its call holds a submitted score for it."""
-    _require_admin(principal)
-    app = applications.get_application(session, principal, application_id)
-    scored = (
-        select(Score.id)
-        .join(Panel, Panel.id == Score.panel_id)
-        .where(
-            Score.application_id == app.id,
-            Score.submitted_at.is_not(None),
-            Panel.kind == "recognition",
-            Panel.status == "closed",
-            Panel.call_id == app.call_id,
-        )
-        .limit(1)
-    )
-    if session.scalar(scored) is None:
-        raise Conflict("该申报尚无已结束的专家评审结果，不能据此决定")
-    return app
-
-
-def shortlist(session: Session, principal: Principal, application_id: int, reason: str = "") -> Application:
-    """Put a reviewed dossier on the proposed list (拟认定名单)."""
-    app = _reviewed_dossier(session, principal, application_id)
-    return applications.transition(session, principal, app, "shortlist", reason)
-
-
-def reject_after_review(session: Session, principal: Principal, application_id: int, reason: str) -> Application:
-    """Reject a reviewed dossier (评审未通过); the reason is required and shown to the applicant."""
-    app = _reviewed_dossier(session, principal, application_id)
-    return applications.transition(session, principal, app, "reject_review", reason)
 
 
 # --- the expert's score sheet document ----------------------------------------------------------------
@@ -728,7 +694,7 @@ def score_for_document(session: Session, principal: Principal, score_id: int) ->
         return score
     if score is None or principal.role is not Role.REGION_ADMIN:
         raise NotFound("评分记录不存在或无权查看")
-    if get_panel(session, principal, score.panel_id).status != "closed":
+    if get_panel(session, principal, score.panel_id).state != PanelState.CLOSED:
         raise Conflict("评审结束后方可查看专家评分表")
     return score
 

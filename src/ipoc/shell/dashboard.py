@@ -20,7 +20,7 @@ from ipoc.centers import service as centers
 from ipoc.centers.models import ACTIVE_STATUSES, CENTER_STATUS, Center, SelfEvaluation
 from ipoc.deals.models import Deal
 from ipoc.events import service as events
-from ipoc.events.models import TechEvent, TechEventSignup
+from ipoc.events.models import EventState, TechEvent, TechEventSignup
 from ipoc.matching.models import Match, MatchState
 from ipoc.notices.models import PublicNotice
 from ipoc.orgs import service as orgs
@@ -37,9 +37,9 @@ HOME_ROWS = 6
 def orgs_by_region(session: Session, region_ids: set[int] | None = None) -> list[tuple[str, int, int]]:
     """(region, verified, pending) for the chart of registrations by league/city."""
     stmt = (
-        select(Region.name, Organisation.status, func.count(Organisation.id))
+        select(Region.name, Organisation.state, func.count(Organisation.id))
         .join(Organisation, Organisation.region_id == Region.id, isouter=True)
-        .group_by(Region.name, Region.sort_order, Organisation.status)
+        .group_by(Region.name, Region.sort_order, Organisation.state)
         .order_by(Region.sort_order)
     )
     if region_ids is not None:
@@ -140,8 +140,8 @@ def member_records(session: Session, org_id: int) -> dict[str, list[Row]]:
         "技术需求": [Row(d.title, d.state_label, f"/demands/{d.id}") for d in demands],
         "技术供给": [Row(o.title, o.state_label, f"/offers/{o.id}") for o in offers],
         "转交的匹配": [_match_row(m) for m in matches],
-        "技术合同": [Row(d.title, d.stage_label, f"/deals/{d.id}") for d in deals],
-        "活动报名": [Row(s.event.title, s.event.status_label, f"/events/{s.event_id}") for s in signups],
+        "技术合同": [Row(d.title, d.state_label, f"/deals/{d.id}") for d in deals],
+        "活动报名": [Row(s.event.title, s.event.state_label, f"/events/{s.event_id}") for s in signups],
     }
 
 
@@ -151,7 +151,7 @@ def public_home(session: Session, today: date | None = None) -> dict[str, Any]:
     today = today or clock.today()
     notices = select(PublicNotice).where(PublicNotice.published_at.is_not(None), PublicNotice.ends_on >= today)
     centers_ = select(Center).where(Center.status.in_(ACTIVE_STATUSES))
-    coming = events.visible_events(ANONYMOUS).where(TechEvent.status != "cancelled")
+    coming = events.visible_events(ANONYMOUS).where(TechEvent.state != EventState.CANCELLED)
     upcoming, _past = events.split_by_time(list(session.scalars(coming)))
     return {
         "notices": list(session.scalars(notices.order_by(PublicNotice.starts_on.desc()).limit(HOME_ROWS))),

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import ACTIVE_STATUSES, Center
 from ipoc.errors import DomainError, InvalidInput, PayloadTooLarge
-from ipoc.orgs.models import Organisation
+from ipoc.orgs.models import Organisation, OrgState
 from ipoc.patents.ipc import IPC_SECTIONS, section_label
 from ipoc.patents.models import KIND_LABELS, STATUS_LABELS
 from ipoc.schemas import PathId
@@ -49,7 +49,7 @@ def batches(request: Request, session: DB, p: LoggedIn):
 def _batch_form(request: Request, session: Session, p: Principal, form: FormResult | None = None):
     orgs = session.scalars(
         select(Organisation)
-        .where(Organisation.type_code.in_(svc.STOCK_ORG_TYPES), Organisation.status == "verified")
+        .where(Organisation.type_code.in_(svc.STOCK_ORG_TYPES), Organisation.state == OrgState.VERIFIED)
         .order_by(Organisation.name)
     )
     centers = session.scalars(select(Center).where(Center.status.in_(ACTIVE_STATUSES)).order_by(Center.id))

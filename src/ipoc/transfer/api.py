@@ -146,7 +146,7 @@ def inbox(session: DB, p: LoggedIn):
             for r in box.matches
         ],
         deals=[
-            InboxDeal(id=r.deal.id, title=r.deal.title, stage=r.deal.stage, idle_days=r.idle_days) for r in box.deals
+            InboxDeal(id=r.deal.id, title=r.deal.title, stage=r.deal.state, idle_days=r.idle_days) for r in box.deals
         ],
         unmatched_demands=[InboxItem(id=d.id, title=d.title) for d in box.unmatched],
         events=[InboxItem(id=e.id, title=e.title) for e in box.events],

@@ -17,12 +17,12 @@ from ipoc.deals import service as deals
 from ipoc.deals.models import Deal
 from ipoc.errors import Forbidden
 from ipoc.events import service as events
-from ipoc.events.models import TechEvent
+from ipoc.events.models import EventState, TechEvent
 from ipoc.matching import service as matching
 from ipoc.matching.models import Match
 from ipoc.transfer.models import Demand, DemandState
 
-COMING_EVENT_STATES = ("draft", "open", "closed")
+COMING_EVENT_STATES = (EventState.DRAFT, EventState.OPEN, EventState.CLOSED)
 T = TypeVar("T")
 
 
@@ -68,7 +68,7 @@ def _unmatched_query(p: Principal) -> Select[Demand]:
 
 
 def _coming_query(p: Principal, now: datetime) -> Select[TechEvent]:
-    stmt = select(TechEvent).where(TechEvent.status.in_(COMING_EVENT_STATES), TechEvent.starts_at >= now)
+    stmt = select(TechEvent).where(TechEvent.state.in_(COMING_EVENT_STATES), TechEvent.starts_at >= now)
     return _scoped(stmt, TechEvent.center_id, p).order_by(TechEvent.starts_at)
 
 
@@ -117,11 +117,11 @@ def export_rows(box: Inbox) -> list[list[object]]:
     for r in box.deals:
         d = r.deal
         note = f"{d.mode_label}，{d.amount_wan} 万元，{r.idle_days} 天未推进"
-        rows.append(["跟进中的交易", d.title, f"{d.provider} → {d.seeker}", d.stage_label, note, f"/deals/{d.id}"])
+        rows.append(["跟进中的交易", d.title, f"{d.provider} → {d.seeker}", d.state_label, note, f"/deals/{d.id}"])
     for demand in box.unmatched:
         rows.append(
             ["尚未匹配的需求", demand.title, demand.org.name, demand.state_label, "", f"/demands/{demand.id}/matches"]
         )
     for e in box.events:
-        rows.append(["近期活动", e.title, e.place, e.status_label, events.fmt(e.starts_at), f"/events/{e.id}"])
+        rows.append(["近期活动", e.title, e.place, e.state_label, events.fmt(e.starts_at), f"/events/{e.id}"])
     return rows

@@ -2,7 +2,7 @@
 objections and written authorisations name their column ``state`` and admit only their machine's states
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-07 11:30:00
 
 The CHECK texts are the values of the states' enums on the day of this migration (``ipoc.workflow.check_sql``);
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
