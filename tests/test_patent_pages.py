@@ -149,7 +149,7 @@ def test_staff_upload_runs_the_import_and_shows_counts_and_report(admin, tmp_pat
 def test_refused_uploads_say_why(admin, monkeypatch):
     wrong_type = upload(admin, "notes.pdf", b"%PDF-1.4")
     assert wrong_type.status_code == 422
-    assert 'data-field="file">只接受 CSV、XLSX、XLS 或 JSONL 文件<' in wrong_type.text
+    assert 'data-field="file">只接受 CSV、XLSX、XLS、JSONL 或 ZIP（图格式专利集）文件<' in wrong_type.text
     monkeypatch.setattr("ipoc.patents.service.MAX_UPLOAD", 1 << 20)
     too_big = upload(admin, "big.csv", b"x" * ((1 << 20) + 1))
     assert too_big.status_code == 422 and 'data-field="file">文件超过 1 MB 上限<' in too_big.text

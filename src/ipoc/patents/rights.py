@@ -640,7 +640,9 @@ def check(
     """Every reason the actor (a registered organisation, or a party known only by ``name``) may not do ``act``
     on ``patent`` on ``on``; [] when it may. A licence's ``terms`` default to from ``on``, open-ended, nationwide."""
     on = on or clock.today()
-    _doing(act)
+    label = _doing(act)
+    if not patent.has_number:  # nobody holds, offers or signs a right on a document without a number
+        return [Refusal(f"该文献没有专利号（仅有来源编号），无法核实专利权，不能{label}", standing=True)]
     h = holding(session, patent, on, exclude_deal_id=exclude_deal_id)
     if organisation_id is not None and not name:
         name = session.scalar(select(Organisation.name).where(Organisation.id == organisation_id)) or ""
