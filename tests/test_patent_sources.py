@@ -17,6 +17,7 @@ from ipoc.cli import app as cli
 from ipoc.db import session_scope
 from ipoc.jobs.models import Job
 from ipoc.patents import service as patents
+from ipoc.patents.export import COLUMNS
 from ipoc.patents.models import Patent
 from ipoc.patents.numbers import check_char, priority_key, strip_kind
 from ipoc.patents.parsing import split_names
@@ -407,6 +408,8 @@ def test_records_without_any_number_are_known_by_their_own_id(instance, tmp_path
     assert record.source_id == "538f267d2e6fba48b1286fb7f1499fe7" and record.extra["label_id"] == "3"
     assert (record.office, record.publication_no, record.publication_key, record.family_key) == ("CN", None, None, None)
     assert patent(record.application_no.lower()).id == record.id  # the page's address finds it
+    exported = {name: value(record) for name, value in COLUMNS if name in ("申请号", "公开（公告）号", "来源编号")}
+    assert exported == {"申请号": None, "公开（公告）号": None, "来源编号": "538f267d2e6fba48b1286fb7f1499fe7"}
     again = imported(tmp_path / "ids.jsonl")
     assert (again["imported"], again["updated"], again["unchanged"]) == (0, 0, 3)
     changed = [HASHED[0] | {"label_id": "4"}, *HASHED[1:]]
@@ -434,17 +437,24 @@ def test_a_google_id_is_still_the_publication_number(instance, tmp_path):
 
 
 def test_rights_refuse_a_record_without_a_number(instance, tmp_path):
-    from ipoc.patents import rights
+    """Offers, licences, transfers, pledges and open licensing all ask rights.check; recording asks require_number."""
+    from datetime import date
+
+    from ipoc.auth.roles import Role
+    from ipoc.errors import Conflict
+    from ipoc.patents import rights, rights_records
+    from tests.factories import who
 
     imported(write_jsonl(tmp_path / "ids.jsonl", HASHED[:1]))
     with session_scope() as session:
         record = session.scalars(select(Patent)).one()
         for act in rights.ACTS:
             found = rights.check(session, record, act, name="某通信公司")
-            assert [r.reason for r in found] == [
-                f"该文献没有专利号（仅有来源编号），无法核实专利权，不能{rights.DOING[act]}"
-            ]
-            assert found[0].standing
+            reason = f"该文献没有专利号（仅有来源编号），无法核实专利权，不能{rights.DOING[act]}"
+            assert [r.reason for r in found] == [reason] and found[0].standing
+        staff = who(session, "regionadmin", Role.REGION_ADMIN)
+        with pytest.raises(Conflict, match="没有专利号"):
+            rights_records.record_event(session, staff, record, "transfer", date(2024, 1, 2), {"to": "某公司"})
 
 
 # ---- a node/relationship graph set ---------------------------------------------------------------------
