@@ -348,6 +348,11 @@ def create_declaration(
     return declaration
 
 
+def owner_roles(p: Principal) -> set[str]:
+    """The declaration machine's roles of a caller who may manage the declaration (``may_manage``)."""
+    return {"patentee", "staff"} if p.is_(*STAFF) else {"patentee"}
+
+
 def may_manage(session: Session, p: Principal, d: OpenLicenceDeclaration) -> bool:
     return p.is_(*STAFF) or (p.org_id is not None and p.org_id == d.org_id) or is_patentee(session, p, d.patent)
 
@@ -419,13 +424,13 @@ def announce(
     if not p.is_(*STAFF):
         raise Forbidden("只有自治区局管理员或运营中心工作人员可以登记公告")
     d = get_declaration(session, p, declaration_id)
-    flows.DECLARATIONS.check(d, "announce", owners={"staff"})
+    flows.DECLARATIONS.check(d, "announce", owners=owner_roles(p))
     if data.announced_on > today:
         raise InvalidInput("公告日不能晚于今天", field="announced_on")
     _refuse_if_barred(session, d.patent, *declaration_texts(d), today=data.announced_on, org_id=d.org_id)
     announcement = {"announced_on": data.announced_on, "announcement_no": data.announcement_no}
     meta = {"announcement_no": data.announcement_no}
-    take(session, flows.DECLARATIONS, d, "announce", owners={"staff"}, actor=p, changes=announcement, meta=meta)
+    take(session, flows.DECLARATIONS, d, "announce", owners=owner_roles(p), actor=p, changes=announcement, meta=meta)
     said = f"您单位的开放许可声明（专利 {d.patent.application_no}）已登记公告（{data.announcement_no}），自公告日起生效"
     messages.tell(session, text=said, link=f"/open-licences/{d.id}", organisations=[d.org_id])
     session.flush()

@@ -116,8 +116,9 @@ def _detail(request: Request, session: DB, p: CurrentPrincipal, declaration_id: 
         "fee_errors": errors,
         "fee_values": dict(request.query_params),
         "manage": manage,
-        "staff": p.is_(*lic.STAFF),
+        "steps": {t.action for t in flows.DECLARATIONS.available(d.state, lic.owner_roles(p))},  # for manage
         "licences": lic.licences_visible_to(session, p, d),
+        "recordable": flows.LICENCES.by_action["record"].sources,  # a licence's states that show the form
         "bars": lic.bars(session, d.patent, *lic.declaration_texts(d), org_id=d.org_id)
         if manage and d.state in flows.UNDECIDED
         else [],

@@ -13,6 +13,7 @@ from ipoc.errors import Conflict, DomainError, Forbidden, NotFound
 from ipoc.matching import service as matching
 from ipoc.reference.models import Industry
 from ipoc.schemas import PathId, QueryId
+from ipoc.transfer import flows
 from ipoc.transfer import inbox as desk
 from ipoc.transfer import service as svc
 from ipoc.transfer.models import DEMAND_STATES, MODES, OFFER_STATES, TRL_LABELS
@@ -115,6 +116,8 @@ def demand_detail(demand_id: PathId, request: Request, session: DB, p: CurrentPr
         "d": demand,
         "confidential": svc.reveal(session, p, demand),
         "manage": svc.may_manage_demand(p, demand),
+        "steps": {t.action for t in flows.DEMANDS.available(demand.state, None)},  # the buttons, for manage
+        "editable": demand.state not in flows.DEMANDS.terminal,
         "matches": matching.may_view_demand_matches(p, demand),
         # the history holds the confidential detail: only for those who manage the demand (all in its circle)
         "history": audit.history(session, "tech_demands", demand.id) if svc.may_manage_demand(p, demand) else [],
@@ -212,6 +215,8 @@ def _offer_page(request: Request, session: DB, p: CurrentPrincipal, offer_id: in
         "o": offer,
         "patentees": {pid: "、".join(names) for pid, names in svc.patentees_of(session, [offer]).items()},
         "manage": svc.may_manage_offer(p, offer),
+        "steps": {t.action for t in flows.OFFERS.available(offer.state, None)},  # the buttons, for manage
+        "editable": offer.state not in flows.OFFERS.terminal,
         "matches": matching.may_view_offer_matches(session, p, offer),
         "history": audit.history(session, "tech_offers", offer.id) if svc.may_manage_offer(p, offer) else [],
         "refusal": refusal.message if refusal else None,
