@@ -20,7 +20,7 @@ from ipoc.reference.service import list_industries, recommending_regions
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, LoggedIn, role_required
 from ipoc.web.export import named, xlsx_response
-from ipoc.web.forms import Posted, attempt, parse_form, see_other, submit
+from ipoc.web.forms import Posted, attempt, parse_form, refusable, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -240,8 +240,7 @@ def _detail_ctx(session: DB, p: Principal, app: Application, **extra) -> dict:
 
 
 def _refused(request: Request, session: DB, p: Principal, app_id: int, exc: DomainError):
-    """Show a refused step on the dossier page with the status it deserves; nothing was kept."""
-    session.rollback()
+    """Show a refused step on the dossier page with the status it deserves; nothing of it was kept."""
     if exc.status_code in (403, 404):
         raise exc
     app = applications.get_application(session, p, app_id)
@@ -261,7 +260,8 @@ def act(app_id: PathId, action: ActionName, request: Request, posted: Posted, se
     if not form.ok or form.data is None:
         return _refused(request, session, p, app_id, InvalidInput(next(iter(form.errors.values())), field="reason"))
     try:
-        applications.take_action(session, p, app_id, action, form.data.reason)
+        with refusable(session):
+            applications.take_action(session, p, app_id, action, form.data.reason)
     except DomainError as exc:
         return _refused(request, session, p, app_id, exc)
     return see_other(f"/applications/{app_id}")
@@ -273,7 +273,8 @@ def upload(app_id: PathId, request: Request, posted: Posted, session: DB, p: Log
     try:
         if not isinstance(file, UploadFile) or not isinstance(purpose, str):
             raise InvalidInput("请选择要上传的文件", field="file")
-        applications.add_attachment(session, p, app_id, file, purpose)
+        with refusable(session):
+            applications.add_attachment(session, p, app_id, file, purpose)
     except DomainError as exc:
         return _refused(request, session, p, app_id, exc)
     return see_other(f"/applications/{app_id}#evidence")

@@ -37,7 +37,7 @@ from ipoc.reference.service import list_industries, list_regions
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
 from ipoc.web.export import named, wan_cell, xlsx_response
-from ipoc.web.forms import FormResult, Posted, parse_form, see_other
+from ipoc.web.forms import FormResult, Posted, parse_form, refusable, see_other
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -48,13 +48,13 @@ MANUAL_REASONS = [(k, v) for k, v in REVOCATION_REASONS.items() if k != "failed_
 def _run(session: Session, form: FormResult, action: Callable[[Any], Any]) -> tuple[Any, int]:
     """``forms.attempt`` that keeps the refusal's status: the form is shown again with a wrong state as 409
     and bad input as 422, while a record the caller may not see or a step they may not take is answered as
-    the 404 / 403 it is. A refusal rolls back what was written. Returns (what the action returned, status)."""
+    the 404 / 403 it is. A refusal undoes what the action wrote. Returns (what the action returned, status)."""
     if not form.ok:
         return None, 422
     try:
-        value = action(form.data)
+        with refusable(session):
+            value = action(form.data)
     except DomainError as exc:
-        session.rollback()
         if isinstance(exc, NotFound | Forbidden):
             raise
         form.fail(exc)

@@ -94,7 +94,6 @@ def upload_import(request: Request, session: DB, p: Staff, file: Annotated[Uploa
     passages (its result names the ``embed`` job as ``embedding_job``); search answers count what is still pending
     in ``pending_embeddings``."""
     job, _path = patents.receive_upload(session, file, owner_id=p.user_id)
-    session.commit()  # the committed job wakes this process's job runner, where there is one
     return JobOut.model_validate(job)
 
 

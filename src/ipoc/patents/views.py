@@ -32,7 +32,7 @@ from ipoc.search import index_sync
 from ipoc.search import service as search
 from ipoc.web.deps import DB, PATENT_STAFF, CurrentPrincipal, LoggedIn
 from ipoc.web.deps import PatentStaff as Staff
-from ipoc.web.forms import Posted, attempt, parse_form
+from ipoc.web.forms import Posted, attempt, parse_form, refusable
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -63,11 +63,10 @@ def import_upload(request: Request, posted: Posted, session: DB, p: Staff):
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput("请选择要导入的文件", field="file")
-        job, _path = patents.receive_upload(session, upload, owner_id=p.user_id)
+        with refusable(session):
+            job, _path = patents.receive_upload(session, upload, owner_id=p.user_id)
     except DomainError as exc:
-        session.rollback()
         return _import_page(request, session, p, 422, errors={exc.field or "__all__": exc.message})
-    session.commit()  # the committed job wakes this process's job runner, where there is one
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -212,9 +211,9 @@ def _rights_post(request: Request, session: Session, p: Principal, application_n
     """Run one rights record form: back to the page on success, the page with the reason on refusal."""
     patent = _patent(session, application_no)
     try:
-        action(patent)
+        with refusable(session):
+            action(patent)
     except DomainError as exc:
-        session.rollback()
         patent = _patent(session, application_no)
         return _patent_page(request, session, p, patent, exc.status_code, rights_error=exc.message)
     return RedirectResponse(f"/patents/{patent.application_no}#rights", status_code=303)

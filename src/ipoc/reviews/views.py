@@ -27,7 +27,7 @@ from ipoc.reviews.schemas import (
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, Posted, attempt, parse_form, see_other, submit, zh_message
+from ipoc.web.forms import FormResult, Posted, attempt, parse_form, refusable, see_other, submit, zh_message
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -236,9 +236,9 @@ def remove_member(panel_id: PathId, member_id: PathId, session: DB, p: Admin):
 def close_panel(panel_id: PathId, request: Request, session: DB, p: Admin):
     """Refused with the list of subjects still unscored; the panel page says which."""
     try:
-        reviews.close_panel(session, p, panel_id)
+        with refusable(session):
+            reviews.close_panel(session, p, panel_id)
     except Conflict as exc:
-        session.rollback()
         return _panel_page(request, session, p, panel_id, exc.status_code, errors={"__all__": exc.message})
     return see_other(f"/reviews/panels/{panel_id}/results")
 
