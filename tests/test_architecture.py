@@ -36,7 +36,8 @@ def import_cycles(graph: grimp.ImportGraph) -> set[frozenset[str]]:
 
 def contract_modules() -> set[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    layers = [layer for c in config["tool"]["importlinter"]["contracts"] for layer in c["layers"]]
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layers = [layer for c in contracts if c["type"] == "layers" for layer in c["layers"]]
     return {name for layer in layers for name in re.findall(r"ipoc(?:\.\w+)*", layer)}
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.applications import flows
@@ -20,7 +19,7 @@ from ipoc.reference.service import list_industries, recommending_regions
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, LoggedIn, role_required
 from ipoc.web.export import named, xlsx_response
-from ipoc.web.forms import Posted, attempt, parse_form, refusable, see_other, submit
+from ipoc.web.forms import Posted, attempt, parse_form, posted_upload, refusable, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -269,9 +268,9 @@ def act(app_id: PathId, action: ActionName, request: Request, posted: Posted, se
 
 @router.post("/applications/{app_id}/attachments")
 def upload(app_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
-    file, purpose = posted.get("file"), posted.get("purpose")
+    file, purpose = posted_upload(posted.get("file")), posted.get("purpose")
     try:
-        if not isinstance(file, UploadFile) or not isinstance(purpose, str):
+        if file is None or not isinstance(purpose, str):
             raise InvalidInput("请选择要上传的文件", field="file")
         with refusable(session):
             applications.add_attachment(session, p, app_id, file, purpose)

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.applications.models import Application
@@ -63,6 +62,7 @@ from ipoc.notices.service import objection_account, objections_against
 from ipoc.reviews.assignments import assigned_center_ids
 from ipoc.reviews.models import Panel
 from ipoc.reviews.service import center_results
+from ipoc.uploads import Upload
 
 GUIDELINE = "《内蒙古自治区产业知识产权运营中心建设工作指引》"
 INTERNAL_NOT_FOUND = "记录不存在或无权查看"
@@ -505,7 +505,7 @@ def revoke(
     *,
     reason: str,
     detail: str,
-    evidence: Sequence[UploadFile],
+    evidence: Sequence[Upload],
     today: date | None = None,
 ) -> Revocation:
     """The region bureau takes the status away for one of the guideline's reasons, on evidence."""
@@ -516,7 +516,7 @@ def revoke(
         raise InvalidInput("请从列表中选择取消资格的原因（整改不合格在整改验收中判定）", field="reason")
     if not detail.strip():
         raise InvalidInput("请写明事实与依据", field="detail")
-    uploads = [u for u in evidence if u.filename]
+    uploads = [u for u in evidence if u.name]
     if not uploads:
         raise InvalidInput("取消资格必须附证据材料", field="evidence")
     revocation = _revoke(session, principal, center, reason, detail.strip(), _today(today))

@@ -37,7 +37,7 @@ from ipoc.reference.service import list_industries, list_regions
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
 from ipoc.web.export import named, wan_cell, xlsx_response
-from ipoc.web.forms import FormResult, Posted, parse_form, refusable, see_other
+from ipoc.web.forms import FormResult, Posted, parse_form, posted_upload, refusable, see_other
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -320,7 +320,7 @@ def revoke_page(center_id: PathId, request: Request, session: DB, p: RegionAdmin
 @router.post("/centers/{center_id}/revoke")
 def revoke(center_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
     form = parse_form(posted, RevocationIn)
-    evidence = [f for f in posted.getlist("evidence") if not isinstance(f, str)]
+    evidence = [u for u in map(posted_upload, posted.getlist("evidence")) if u is not None]
     _, status = _run(
         session,
         form,

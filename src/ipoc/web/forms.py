@@ -12,12 +12,13 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from ipoc.auth.roles import Principal
 from ipoc.errors import DomainError
 from ipoc.orgs import service as org_service
 from ipoc.orgs.models import Organisation
+from ipoc.uploads import Upload
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -121,6 +122,16 @@ async def posted_form(request: Request) -> FormData:
 
 
 Posted = Annotated[FormData, Depends(posted_form)]
+
+
+def as_upload(file: UploadFile) -> Upload:
+    """The framework's upload as services take it."""
+    return Upload(file.filename or "", file.size, file.file)
+
+
+def posted_upload(value: object) -> Upload | None:
+    """A posted form field's file (named "" when none was chosen); None when the field holds no file at all."""
+    return as_upload(value) if isinstance(value, UploadFile) else None
 
 
 @dataclass(frozen=True)
