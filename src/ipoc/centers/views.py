@@ -15,6 +15,7 @@ from ipoc import clock
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.catalogue.service import public_view
+from ipoc.centers import documents as center_documents
 from ipoc.centers import service as centers
 from ipoc.centers.models import CENTER_STATUS, OUTCOMES, REVOCATION_REASONS, Center
 from ipoc.centers.schemas import (
@@ -259,7 +260,7 @@ def _center_ctx(session: Session, p: Principal, center: Center, **extra: Any) ->
 def decision(center_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
     center = centers.get_center(session, p, center_id)
     return document_response(
-        centers.recognition_document(session, center.id), fmt, f"{center.name}认定决定", session=session
+        center_documents.recognition_document(session, center.id), fmt, f"{center.name}认定决定", session=session
     )
 
 
@@ -267,7 +268,7 @@ def decision(center_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
 def revocation_decision(center_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
     """取消资格决定: public, as the revocation shown on the center's page is."""
     center = centers.get_center(session, p, center_id)
-    doc = centers.revocation_decision_document(session, center.id)
+    doc = center_documents.revocation_decision_document(session, center.id)
     return document_response(doc, fmt, f"{center.name}取消资格决定", session=session)
 
 
@@ -356,7 +357,7 @@ def _evaluation_ctx(session: Session, p: Principal, ev_id: int, **extra: Any) ->
 @router.get("/self-evaluations/{ev_id}.{fmt}")
 def self_evaluation_file(ev_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
     ev = centers.view_self_evaluation(session, p, ev_id)
-    doc = centers.self_evaluation_document(session, ev.id)
+    doc = center_documents.self_evaluation_document(session, ev.id)
     return document_response(doc, fmt, f"{ev.center.name}{ev.year}年度自我评价报告")
 
 
@@ -422,7 +423,7 @@ def _rectification_ctx(session: Session, p: Principal, rect_id: int, **extra: An
 def rectification_notice(rect_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
     """整改通知书: an internal record of the center, as the rectification is."""
     rect = centers.get_rectification(session, p, rect_id)
-    doc = centers.rectification_notice_document(session, rect.id)
+    doc = center_documents.rectification_notice_document(session, rect.id)
     return document_response(doc, fmt, f"{rect.center.name}整改通知书", session=session)
 
 

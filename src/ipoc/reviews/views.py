@@ -12,6 +12,7 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.config import get_settings
 from ipoc.documents.render import document_response
 from ipoc.errors import Conflict
+from ipoc.reviews import documents as review_documents
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import PANEL_KINDS, PANEL_STATUS
 from ipoc.reviews.schemas import (
@@ -325,7 +326,7 @@ def score_document(score_id: PathId, fmt: str, session: DB, p: LoggedIn):
     """The expert's score sheet to print and sign, as PDF or DOCX: 404 for anyone but its expert and the
     region admin."""
     score = reviews.score_for_document(session, p, score_id)
-    return document_response(reviews.score_sheet_document(session, score.id), fmt, f"专家评分表-{score.id}")
+    return document_response(review_documents.score_sheet_document(session, score.id), fmt, f"专家评分表-{score.id}")
 
 
 # --- results and decisions ----------------------------------------------------------------------------
