@@ -17,6 +17,7 @@ from ipoc.centers.models import Center, Rectification, Revocation, SelfEvaluatio
 from ipoc.centers.schemas import EvaluationIn, SelfEvaluationIn
 from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.lifecycle import cycle
 from ipoc.reviews.models import Panel, PanelMember, Score, ScoreSheet
 from tests.conftest import login, make_user, post_form, token
 from tests.factories import recognised_center, who
@@ -38,9 +39,9 @@ def roles(session):
 
 
 def _filed(session, r, year: int = 2026, today: date = TODAY) -> SelfEvaluation:
-    ev = centers.start_self_evaluation(session, r["staff"], r["center"].id, year, today)
+    ev = cycle.start_self_evaluation(session, r["staff"], r["center"].id, year, today)
     centers.save_self_evaluation(session, r["staff"], ev.id, SelfEvaluationIn(summary="总体情况良好"))
-    return centers.submit_self_evaluation(session, r["staff"], ev.id, today)
+    return cycle.submit_self_evaluation(session, r["staff"], ev.id, today)
 
 
 def test_evaluation_years_and_deadlines(session, instance):
@@ -62,18 +63,18 @@ def test_the_staff_files_only_the_years_of_the_period(session, roles):
     center, staff = roles["center"], roles["staff"]
     for year in (2025, 2027):  # before the first year; not begun yet
         with pytest.raises(InvalidInput):
-            centers.start_self_evaluation(session, staff, center.id, year, TODAY)
+            cycle.start_self_evaluation(session, staff, center.id, year, TODAY)
     with pytest.raises(Forbidden):
-        centers.start_self_evaluation(session, roles["bureau"], center.id, 2026, TODAY)
+        cycle.start_self_evaluation(session, roles["bureau"], center.id, 2026, TODAY)
     with pytest.raises(NotFound):
-        centers.start_self_evaluation(session, roles["other_bureau"], center.id, 2026, TODAY)
-    ev = centers.start_self_evaluation(session, staff, center.id, 2026, TODAY)
+        cycle.start_self_evaluation(session, roles["other_bureau"], center.id, 2026, TODAY)
+    ev = cycle.start_self_evaluation(session, staff, center.id, 2026, TODAY)
     assert ev.deadline == date(2026, 12, 31) and ev.status == "draft"
     assert {"service_items_published", "plan_items_done"} <= set(ev.figures), "pre-filled from the catalogue"
     with pytest.raises(Conflict):
-        centers.start_self_evaluation(session, staff, center.id, 2026, TODAY)
+        cycle.start_self_evaluation(session, staff, center.id, 2026, TODAY)
     with pytest.raises(InvalidInput) as exc:
-        centers.submit_self_evaluation(session, staff, ev.id, TODAY)
+        cycle.submit_self_evaluation(session, staff, ev.id, TODAY)
     assert exc.value.field == "summary" and ev.status == "draft"
 
 
@@ -139,7 +140,7 @@ def test_return_and_resubmit(session, roles):
     assert ev.status == "returned" and ev.audit_note == "请补充转化数据"
     data = SelfEvaluationIn(summary="总体情况良好", conversion_amount_yuan=1_200_000, conversion_projects=3)
     centers.save_self_evaluation(session, roles["staff"], ev.id, data)
-    centers.submit_self_evaluation(session, roles["staff"], ev.id, date(2027, 2, 1))
+    cycle.submit_self_evaluation(session, roles["staff"], ev.id, date(2027, 2, 1))
     assert ev.status == "submitted" and ev.submitted_on == TODAY, "the first submission counts for the deadline"
     assert not ev.late
     centers.audit_self_evaluation(session, roles["bureau"], ev.id, approve=True, note="同意")
@@ -189,26 +190,26 @@ def test_the_cycle_over_the_web(client, session):
 def test_outcomes_of_the_performance_evaluation(session, roles):
     center, admin = roles["center"], roles["admin"]
     with pytest.raises(Forbidden):
-        centers.evaluate(session, roles["bureau"], center.id, EvaluationIn(year=2026, outcome="pass"), TODAY)
+        cycle.evaluate(session, roles["bureau"], center.id, EvaluationIn(year=2026, outcome="pass"), TODAY)
     with pytest.raises(InvalidInput):
-        centers.evaluate(session, admin, center.id, EvaluationIn(year=2026, outcome="rectify"), TODAY)
+        cycle.evaluate(session, admin, center.id, EvaluationIn(year=2026, outcome="rectify"), TODAY)
     no_time = EvaluationIn(year=2026, outcome="rectify", requirements="补齐", deadline=TODAY)
     with pytest.raises(InvalidInput) as exc:
-        centers.evaluate(session, admin, center.id, no_time, TODAY)
+        cycle.evaluate(session, admin, center.id, no_time, TODAY)
     assert exc.value.field == "deadline"
-    ev = centers.evaluate(session, admin, center.id, EvaluationIn(year=2026, outcome="showcase"), TODAY)
+    ev = cycle.evaluate(session, admin, center.id, EvaluationIn(year=2026, outcome="showcase"), TODAY)
     assert ev.outcome_label.startswith("优秀") and center.status == "recognized"
     with pytest.raises(Conflict):
-        centers.evaluate(session, admin, center.id, EvaluationIn(year=2026, outcome="pass"), TODAY)
+        cycle.evaluate(session, admin, center.id, EvaluationIn(year=2026, outcome="pass"), TODAY)
     rectify = EvaluationIn(year=2027, outcome="rectify", requirements="补齐人才队伍", deadline=date(2027, 9, 1))
-    centers.evaluate(session, admin, center.id, rectify, date(2027, 6, 1))
+    cycle.evaluate(session, admin, center.id, rectify, date(2027, 6, 1))
     rect = session.scalar(select(Rectification))
     assert center.status == "rectifying" and rect.status == "open" and rect.deadline == date(2027, 9, 1)
 
 
 def _rectifying(session, r, deadline: date = date(2026, 9, 1)) -> Rectification:
     data = EvaluationIn(year=2026, outcome="rectify", requirements="补齐人才队伍", deadline=deadline)
-    centers.evaluate(session, r["admin"], r["center"].id, data, TODAY)
+    cycle.evaluate(session, r["admin"], r["center"].id, data, TODAY)
     return session.scalar(select(Rectification))
 
 
@@ -291,11 +292,11 @@ def test_the_score_comes_from_the_performance_panel_and_its_experts_read_the_sel
         centers.get_self_evaluation(session, outsider, ev.id)
     data = EvaluationIn(year=2026, outcome="pass", panel_id=panel.id)
     with pytest.raises(InvalidInput, match="尚未结束"):
-        centers.evaluate(session, admin, center.id, data, TODAY)
+        cycle.evaluate(session, admin, center.id, data, TODAY)
     panel.status = "closed"
     session.flush()
-    assert centers.evaluate(session, admin, center.id, data, TODAY).score == 85.5
-    assert centers.performance_panels(session) == [panel]
+    assert cycle.evaluate(session, admin, center.id, data, TODAY).score == 85.5
+    assert cycle.performance_panels(session) == [panel]
 
 
 def test_rectification_over_the_web(client, session):

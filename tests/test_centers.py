@@ -27,6 +27,8 @@ from ipoc.deals.models import Deal
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.files import service as files
 from ipoc.files.models import Attachment
+from ipoc.lifecycle import cycle, ranking
+from ipoc.money import wan
 from ipoc.uploads import Upload
 from tests.conftest import login, make_user, post_form, token
 from tests.factories import PDF, application, industry, org_named, recognised_center, revoke, who
@@ -182,12 +184,12 @@ def test_a_revoked_center_is_read_only(client, session):
     center = recognised_center(session, date(2025, 3, 1))
     staff = who(session, "staff", Role.CENTER_STAFF, str(center.id))
     admin = who(session, "admin1", Role.REGION_ADMIN)
-    submitted = centers.start_self_evaluation(session, staff, center.id, 2025, today)
+    submitted = cycle.start_self_evaluation(session, staff, center.id, 2025, today)
     centers.save_self_evaluation(session, staff, submitted.id, SelfEvaluationIn(summary="总体情况"))
-    centers.submit_self_evaluation(session, staff, submitted.id, today)
-    draft = centers.start_self_evaluation(session, staff, center.id, 2026, today)
+    cycle.submit_self_evaluation(session, staff, submitted.id, today)
+    draft = cycle.start_self_evaluation(session, staff, center.id, 2026, today)
     data = EvaluationIn(year=2025, outcome="rectify", requirements="补齐人才队伍", deadline=date(2026, 9, 1))
-    centers.evaluate(session, admin, center.id, data, today)
+    cycle.evaluate(session, admin, center.id, data, today)
     rect = session.scalar(select(Rectification))
     revoke(session, admin, center)
     session.commit()
@@ -273,11 +275,11 @@ def test_the_national_threshold_boundaries(session, signed, eligible, year):
     _contracts(session, center, signed)
     _contracts(session, center, {2026: (9_000_000, 20)}, stage="negotiation")  # not signed: never counted
     _audited(session, center, 2025, 9_000_000, 20)  # self-reported: shown, never counted
-    [row] = centers.national_ranking(session, who(session, "admin1", Role.REGION_ADMIN), today=date(2026, 11, 30))
+    [row] = ranking.national_ranking(session, who(session, "admin1", Role.REGION_ADMIN), today=date(2026, 11, 30))
     assert row.eligible is eligible and row.conversion_year == year and row.source == "台账"
     assert row.conversion_projects == sum(n for _, n in signed.values())
     assert (row.reported_amount_yuan, row.reported_year, row.reported_projects) == (9_000_000, 2025, 20)
-    assert centers.wan(4_999_999) == "499.9999" and centers.wan(5_000_000) == "500"
+    assert wan(4_999_999) == "499.9999" and wan(5_000_000) == "500"
 
 
 def test_the_national_list_puts_showcases_first_then_scores(client, session):
@@ -291,11 +293,11 @@ def test_the_national_list_puts_showcases_first_then_scores(client, session):
     ended = recognised_center(session, date(2025, 3, 1), term="现代煤化工")
     ended.status = "cycle_ended"
     session.commit()
-    rows = centers.national_ranking(session, who(session, "admin1", Role.REGION_ADMIN))
+    rows = ranking.national_ranking(session, who(session, "admin1", Role.REGION_ADMIN))
     assert [r.center.id for r in rows] == [made[t].id for t in ("风电装备", "种业", "新能源", "乳业")] + [gone.id]
     assert rows[-1].bars == ("已取消资格",) and not rows[-1].eligible, "revoked: shown last, 不符合"
     with pytest.raises(Forbidden):
-        centers.national_ranking(session, who(session, "bt", Role.BUREAU_OFFICER, "包头市"))
+        ranking.national_ranking(session, who(session, "bt", Role.BUREAU_OFFICER, "包头市"))
     admin = token(session, "admin_t", Role.REGION_ADMIN)
     listed = client.get("/api/v1/centers/national", headers=admin).json()
     assert [r["center_id"] for r in listed] == [r.center.id for r in rows]
@@ -317,15 +319,15 @@ def test_a_barred_center_is_never_recommended_whatever_its_figures(client, sessi
     session.add(PerformanceEvaluation(center_id=ordinary.id, year=2025, outcome="pass", score=60.0))
     session.add(PerformanceEvaluation(center_id=best.id, year=2025, outcome="showcase", score=99.0))
     rectify = {"outcome": "rectify", "requirements": "补齐专职人员", "deadline": date(2027, 3, 31)}
-    centers.evaluate(session, admin, best.id, EvaluationIn(year=2026, **rectify), today)
-    centers.evaluate(session, admin, passed.id, EvaluationIn(year=2026, **rectify), today)
+    cycle.evaluate(session, admin, best.id, EvaluationIn(year=2026, **rectify), today)
+    cycle.evaluate(session, admin, passed.id, EvaluationIn(year=2026, **rectify), today)
     [rect] = session.scalars(select(Rectification).where(Rectification.center_id == passed.id))
     centers.report_rectification(session, who(session, "staff", Role.CENTER_STAFF, str(passed.id)), rect.id, "已补齐")
     centers.decide_rectification(session, admin, rect.id, passed=True, note="整改到位", today=today)
     revoke(session, admin, revoked, today=date(2026, 5, 6))
     session.commit()
 
-    rows = centers.national_ranking(session, admin, today=today)
+    rows = ranking.national_ranking(session, admin, today=today)
     assert rows[0].center.id == ordinary.id and {r.center.id for r in rows[1:]} == {best.id, passed.id, revoked.id}
     assert rows[0].eligible and rows[0].reasons == []
     by_id = {r.center.id: r for r in rows}
@@ -365,7 +367,7 @@ def test_a_barred_center_is_never_recommended_whatever_its_figures(client, sessi
 def test_anyone_sees_the_public_page_without_internal_data(client, session):
     center = recognised_center(session, date(2025, 3, 1))
     staff = who(session, "staff", Role.CENTER_STAFF, str(center.id))
-    ev = centers.start_self_evaluation(session, staff, center.id, 2025, date(2025, 6, 1))
+    ev = cycle.start_self_evaluation(session, staff, center.id, 2025, date(2025, 6, 1))
     centers.save_self_evaluation(session, staff, ev.id, SelfEvaluationIn(summary="内部总结XYZ"))
     session.commit()
     page = client.get(f"/centers/{center.id}")

@@ -14,7 +14,6 @@ from ipoc.audit import service as audit
 from ipoc.audit.models import AuditRecord
 from ipoc.auth.roles import Role
 from ipoc.catalogue import service as catalogue
-from ipoc.centers import service as centers
 from ipoc.centers.models import Center
 from ipoc.deals import flows
 from ipoc.deals import service as svc
@@ -22,6 +21,7 @@ from ipoc.deals.models import STAGES, Contact, Deal, DealStep
 from ipoc.deals.schemas import ContactIn, StepIn
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.events.models import TechEvent
+from ipoc.lifecycle import cycle, decisions, ranking
 from ipoc.matching.models import Match
 from ipoc.patents.models import Applicant, Patent, PatentApplicant, RightsConsent
 from ipoc.transfer.models import Demand
@@ -326,7 +326,7 @@ def test_the_national_threshold_uses_the_ledger(world: World, last_year, this_ye
     new_deal(world, amount_wan="9000")
     session.commit()
     admin = world.admin
-    [row] = [r for r in centers.national_ranking(session, admin, today=TODAY) if r.center.id == world.center.id]
+    [row] = [r for r in ranking.national_ranking(session, admin, today=TODAY) if r.center.id == world.center.id]
     assert (row.eligible, row.conversion_year, row.source) == (eligible, year, "台账")
     assert row.conversion_projects == max(projects, 3)
     assert row.reported_year is None and row.reported_source == "—"
@@ -347,7 +347,7 @@ def test_the_national_page_labels_the_ledger_and_keeps_the_self_reported_figures
     page = client.get("/centers/national").text
     assert "台账" in page and "自报（对照）" in page
     assert "520（2025 年）" in page and "123（2025 年，自评报告（审核通过））" in page
-    [row] = [r for r in centers.national_ranking(session, world.admin) if r.center.id == world.center.id]
+    [row] = [r for r in ranking.national_ranking(session, world.admin) if r.center.id == world.center.id]
     assert (row.conversion_amount_yuan, row.reported_amount_yuan, row.reported_projects) == (5_200_000, 1_230_000, 4)
 
 
@@ -355,10 +355,10 @@ def test_the_self_evaluation_is_prefilled_from_the_ledger(world: World):
     session = world.session
     signed(world, date(2025, 8, 1), "520")
     signed(world, date(2025, 9, 1), "30")
-    ev = centers.start_self_evaluation(session, world.staff, world.center.id, 2025, date(2025, 12, 1))
+    ev = cycle.start_self_evaluation(session, world.staff, world.center.id, 2025, date(2025, 12, 1))
     assert (ev.conversion_amount_yuan, ev.conversion_projects) == (5_500_000, 2)
     assert (ev.figures["ledger_conversion_yuan"], ev.figures["ledger_conversion_deals"]) == (5_500_000, 2)
-    assert ("技术合同台账：本年度转化运营金额（万元）", "550") in centers.figure_rows(ev.figures)
+    assert ("技术合同台账：本年度转化运营金额（万元）", "550") in decisions.figure_rows(ev.figures)
 
 
 # --- who sees what --------------------------------------------------------------------------------------

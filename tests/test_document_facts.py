@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from ipoc.auth.models import User
 from ipoc.auth.roles import ANONYMOUS, Role
-from ipoc.centers import documents as center_documents
 from ipoc.centers import service as centers
 from ipoc.centers.models import PerformanceEvaluation, Rectification
 from ipoc.centers.schemas import EvaluationIn, SelfEvaluationIn
 from ipoc.documents.model import Document
 from ipoc.documents.render import to_docx, to_pdf
+from ipoc.lifecycle import cycle, decisions, recognition
 from ipoc.notices import documents as notice_documents
 from ipoc.notices import service as notices
 from ipoc.notices.models import Objection
@@ -72,13 +72,13 @@ def assert_each_fact_shows(build: Callable[[], Document], facts: list[Fact]) -> 
 
 def test_the_recognition_decision_states_the_record(session, world: World):
     drafted = notices.create_notice(session, world.admin, world.call.id, _fields(FRI), [world.apps[0].id], today=FRI)
-    notices.publish(session, world.admin, drafted.id, today=FRI)
+    recognition.publish(session, world.admin, drafted.id, today=FRI)
     app = world.apps[0]
     first = notices.file_objection(session, ANONYMOUS, drafted.id, _objection(app), today=FRI)
     notices.resolve_objection(session, world.admin, first.id, "dismissed", "经核实，办公场所符合要求")
-    center = notices.recognise(session, world.admin, app.id, today=date(2025, 10, 10))
+    center = recognition.recognise(session, world.admin, app.id, today=date(2025, 10, 10))
     session.flush()
-    build = lambda: center_documents.recognition_document(session, center.id)  # noqa: E731
+    build = lambda: decisions.recognition_document(session, center.id)  # noqa: E731
     said = text_of(build())
     assert f"公示期间收到异议1件，经核查，{first.receipt_no}号异议不成立。决定认定" in said
     assert "公示期满无异议" not in said and "2025年9月26日至2025年10月9日（5个工作日）" in said
@@ -163,11 +163,11 @@ def test_the_public_notice_states_the_record(session, world: World):
 def test_the_self_evaluation_report_states_the_record(session):
     center = recognised_center(session)
     staff = who(session, "staff", Role.CENTER_STAFF, str(center.id))
-    ev = centers.start_self_evaluation(session, staff, center.id, 2026, date(2026, 6, 1))
+    ev = cycle.start_self_evaluation(session, staff, center.id, 2026, date(2026, 6, 1))
     centers.save_self_evaluation(session, staff, ev.id, SelfEvaluationIn(summary="总体良好"))
-    centers.submit_self_evaluation(session, staff, ev.id, date(2026, 6, 1))
+    cycle.submit_self_evaluation(session, staff, ev.id, date(2026, 6, 1))
     session.flush()
-    build = lambda: center_documents.self_evaluation_document(session, ev.id)  # noqa: E731
+    build = lambda: decisions.self_evaluation_document(session, ev.id)  # noqa: E731
     said = text_of(build())
     assert "与平台技术合同台账一致" in said and "审核单位（包头市市场监管局（知识产权局））意见（盖章）" in said
 
@@ -259,7 +259,7 @@ TODAY = date(2026, 6, 1)
 def _rectification(session, center, admin) -> Rectification:
     requirements, deadline = "补齐专职人员\n完善服务台账", date(2026, 9, 1)
     data = EvaluationIn(year=2026, outcome="rectify", requirements=requirements, deadline=deadline)
-    ev = centers.evaluate(session, admin, center.id, data, TODAY)
+    ev = cycle.evaluate(session, admin, center.id, data, TODAY)
     return session.scalar(select(Rectification).where(Rectification.evaluation_id == ev.id))
 
 
@@ -267,7 +267,7 @@ def test_the_rectification_notice_states_the_record(session):
     center = recognised_center(session)
     admin = who(session, "admin1", Role.REGION_ADMIN)
     rect = _rectification(session, center, admin)
-    build = lambda: center_documents.rectification_notice_document(session, rect.id)  # noqa: E731
+    build = lambda: decisions.rectification_notice_document(session, rect.id)  # noqa: E731
     said = text_of(build())
     for expected in ("补齐专职人员\n完善服务台账", "2026年9月1日前完成整改", "2026年度绩效评估", "2026年6月1日"):
         assert expected in said, expected
@@ -293,7 +293,7 @@ def test_the_revocation_decision_states_the_record(session):
     center = recognised_center(session)
     admin = who(session, "admin1", Role.REGION_ADMIN)
     revocation = revoke(session, admin, center, reason="dishonesty", detail="列入严重失信主体名单", today=TODAY)
-    build = lambda: center_documents.revocation_decision_document(session, center.id)  # noqa: E731
+    build = lambda: decisions.revocation_decision_document(session, center.id)  # noqa: E731
     said = text_of(build())
     assert "严重失信" in said and "第十一条" in said and "列入严重失信主体名单" in said and "2026年6月1日" in said
     assert_each_fact_shows(
@@ -315,7 +315,7 @@ def test_a_failed_rectification_is_cited_by_the_revocation_decision(session):
     admin = who(session, "admin1", Role.REGION_ADMIN)
     rect = _rectification(session, center, admin)
     centers.decide_rectification(session, admin, rect.id, passed=False, note="逾期未整改", today=date(2026, 9, 2))
-    said = text_of(center_documents.revocation_decision_document(session, center.id))
+    said = text_of(decisions.revocation_decision_document(session, center.id))
     assert f"限期整改（{rect.notice_number}），整改期限至2026年9月1日" in said and "第十条" in said
     assert "逾期未整改" in said and "2026年9月2日" in said
 
@@ -327,18 +327,18 @@ def test_every_document_kind_renders_with_every_glyph_and_no_lone_date_page(sess
     center = recognised_center(session)
     admin = who(session, "admin1", Role.REGION_ADMIN)
     staff = who(session, "staff", Role.CENTER_STAFF, str(center.id))
-    ev = centers.start_self_evaluation(session, staff, center.id, 2026, TODAY)
+    ev = cycle.start_self_evaluation(session, staff, center.id, 2026, TODAY)
     centers.save_self_evaluation(session, staff, ev.id, SelfEvaluationIn(summary="总体良好"))
     rect = _rectification(session, center, admin)
     centers.decide_rectification(session, admin, rect.id, passed=False, note="逾期未整改", today=date(2026, 9, 2))
     drafted = notices.create_notice(session, world.admin, world.call.id, _fields(FRI), [world.apps[0].id], today=FRI)
     kinds = {
-        "recognition": center_documents.recognition_document(session, center.id),
+        "recognition": decisions.recognition_document(session, center.id),
         "notice": notice_documents.notice_document(session, drafted.id),
-        "self-evaluation": center_documents.self_evaluation_document(session, ev.id),
+        "self-evaluation": decisions.self_evaluation_document(session, ev.id),
         "score-sheet": review_documents.score_sheet_document(session, scored(session, center).id),
-        "rectification": center_documents.rectification_notice_document(session, rect.id),
-        "revocation": center_documents.revocation_decision_document(session, center.id),
+        "rectification": decisions.rectification_notice_document(session, rect.id),
+        "revocation": decisions.revocation_decision_document(session, center.id),
     }
     for name, doc in kinds.items():
         pages = check_pdf(to_pdf(doc), doc, tmp_path / name)

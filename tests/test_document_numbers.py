@@ -10,12 +10,12 @@ from datetime import date
 from sqlalchemy import select
 
 from ipoc.auth.roles import Role
-from ipoc.centers import documents as center_documents
 from ipoc.centers import service as centers
 from ipoc.centers.models import Rectification
 from ipoc.centers.schemas import EvaluationIn
 from ipoc.db import session_factory
 from ipoc.documents.numbering import document_number, next_number
+from ipoc.lifecycle import cycle, decisions
 from tests.conftest import login, make_user
 from tests.factories import recognised_center, revoke, who
 
@@ -64,13 +64,13 @@ def test_a_rolled_back_decision_gives_its_number_back(session):
 def test_each_decision_keeps_the_number_it_was_issued_with(session):
     center = recognised_center(session)
     assert center.decision_number == "内市监知发〔2026〕1号"
-    assert center_documents.recognition_document(session, center.id).number == center.decision_number
+    assert decisions.recognition_document(session, center.id).number == center.decision_number
     admin = who(session, "admin1", Role.REGION_ADMIN)
     data = EvaluationIn(year=2026, outcome="rectify", requirements="补齐人才队伍", deadline=date(2026, 9, 1))
-    centers.evaluate(session, admin, center.id, data, TODAY)
+    cycle.evaluate(session, admin, center.id, data, TODAY)
     rect = session.scalar(select(Rectification))
     assert rect.notice_number == "内市监知发〔2026〕2号" and rect.issued_on == TODAY
-    printed = [center_documents.rectification_notice_document(session, rect.id).number for _ in range(2)]
+    printed = [decisions.rectification_notice_document(session, rect.id).number for _ in range(2)]
     assert printed == ["内市监知发〔2026〕2号"] * 2, "printing again shows the same number"
     centers.decide_rectification(session, admin, rect.id, passed=False, note="逾期未整改", today=date(2026, 9, 2))
     revocation = centers.revocation_of(session, center)
@@ -84,7 +84,7 @@ def test_the_notice_and_the_decision_download_from_their_pages(client, session):
     center = recognised_center(session)
     admin = who(session, "admin1", Role.REGION_ADMIN)
     data = EvaluationIn(year=2026, outcome="rectify", requirements="补齐人才队伍", deadline=date(2026, 9, 1))
-    centers.evaluate(session, admin, center.id, data, TODAY)
+    cycle.evaluate(session, admin, center.id, data, TODAY)
     rect = session.scalar(select(Rectification))
     session.commit()
     make_user(session, "admin1x", Role.REGION_ADMIN)

@@ -24,7 +24,7 @@ from ipoc.auth.roles import Role
 from ipoc.cli import app as cli
 from ipoc.config import Settings
 from ipoc.db import session_scope, utcnow
-from ipoc.jobs import queue
+from ipoc.jobs import heartbeat, queue
 from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job, Worker
 from ipoc.patents import service as patents
@@ -125,29 +125,29 @@ def test_the_next_worker_marks_dead_workers_jobs_interrupted_and_leaves_live_one
     live = queue.Heartbeat("worker").start()
     add_worker("elsewhere:1:worker:a", hostname="elsewhere", pid=1, beat_seconds_ago=2)
     add_worker("elsewhere:2:worker:b", hostname="elsewhere", pid=2, beat_seconds_ago=queue.STALE_S + 60)
-    add_worker(f"{queue.HOSTNAME}:x:worker:c", hostname=queue.HOSTNAME, pid=dead_pid(), beat_seconds_ago=1)
-    add_worker(f"{queue.HOSTNAME}:y:worker:e", hostname=queue.HOSTNAME, pid=os.getpid(), beat_seconds_ago=120)
+    add_worker(f"{heartbeat.HOSTNAME}:x:worker:c", hostname=heartbeat.HOSTNAME, pid=dead_pid(), beat_seconds_ago=1)
+    add_worker(f"{heartbeat.HOSTNAME}:y:worker:e", hostname=heartbeat.HOSTNAME, pid=os.getpid(), beat_seconds_ago=120)
     mine = running_job(live.id)
     remote = running_job("elsewhere:1:worker:a")
     stale = running_job("elsewhere:2:worker:b")
-    killed = running_job(f"{queue.HOSTNAME}:x:worker:c")
+    killed = running_job(f"{heartbeat.HOSTNAME}:x:worker:c")
     vanished = running_job("nowhere:9:worker:d")  # its worker row is already gone
-    held_up = running_job(f"{queue.HOSTNAME}:y:worker:e")  # alive here, its heartbeat held up (the GIL)
+    held_up = running_job(f"{heartbeat.HOSTNAME}:y:worker:e")  # alive here, its heartbeat held up (the GIL)
     waiting = queue_jobs(1)[0]
 
-    monkeypatch.setattr(queue, "HEARTBEAT_S", 0.1)
+    monkeypatch.setattr(heartbeat, "HEARTBEAT_S", 0.1)
     monkeypatch.setattr(queue, "SWEEP_S", 0.2)
     runner = queue.Runner("worker").start()
     try:
         for dead in (stale, killed, vanished):
-            assert (job(dead).status, job(dead).message) == ("interrupted", jobs.INTERRUPTED)
+            assert (job(dead).status, job(dead).message) == ("interrupted", heartbeat.INTERRUPTED)
         for alive in (mine, remote, held_up):
             assert job(alive).status == "running", "a live worker's job is never touched"
         assert jobs.wait(waiting, TIMEOUT_S).status == "done", "the next worker runs what was queued"
         with session_scope() as session:
             workers = set(session.scalars(select(Worker.id)))
         assert {live.id, "elsewhere:1:worker:a", runner.id} <= workers
-        assert not workers & {"elsewhere:2:worker:b", f"{queue.HOSTNAME}:x:worker:c"}
+        assert not workers & {"elsewhere:2:worker:b", f"{heartbeat.HOSTNAME}:x:worker:c"}
 
         live.stop()  # killed: its row gone, as after the timeout; the periodic sweep finds its job
         until(lambda: job(mine).status == "interrupted", timeout=10)
@@ -164,7 +164,7 @@ def test_an_inline_cli_import_belongs_to_its_process_and_is_not_swept(instance, 
     progress = jobs.Progress(made.id)
     progress.start()
     owner = job(made.id).worker_id
-    assert owner and owner.startswith(f"{queue.HOSTNAME}:{os.getpid()}:inline:")
+    assert owner and owner.startswith(f"{heartbeat.HOSTNAME}:{os.getpid()}:inline:")
     with session_scope() as session:
         assert queue.sweep(session) == 0
     progress.finish({"imported": 0})
@@ -249,7 +249,7 @@ def test_a_worker_killed_mid_job_has_its_job_marked_interrupted_by_the_next_work
         first.kill()
         fifo.unlink()
     interrupted = job(stuck.id)
-    assert interrupted.message == jobs.INTERRUPTED and interrupted.worker_id.split(":")[1] == str(first.pid)
+    assert interrupted.message == heartbeat.INTERRUPTED and interrupted.worker_id.split(":")[1] == str(first.pid)
 
 
 def test_sigterm_releases_a_job_that_outlasts_the_grace_period(instance):

@@ -23,6 +23,7 @@ from ipoc.auth.roles import ANONYMOUS, Role
 from ipoc.centers.models import Center
 from ipoc.config import get_settings
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.lifecycle import recognition
 from ipoc.notices import documents as notice_documents
 from ipoc.notices import service as notices
 from ipoc.notices.models import Objection, PublicNotice
@@ -102,9 +103,9 @@ def test_a_dossier_is_on_one_notice_at_a_time_and_publishing_puts_it_on_notice(s
         notices.create_notice(session, world.admin, world.call.id, _fields(FRI), [world.apps[0].id], today=FRI)
     assert refused.value.field == "application_ids"
     with pytest.raises(Forbidden):
-        notices.publish(session, world.bureau, notice.id, today=FRI)
+        recognition.publish(session, world.bureau, notice.id, today=FRI)
 
-    notices.publish(session, world.admin, notice.id, today=FRI)
+    recognition.publish(session, world.admin, notice.id, today=FRI)
     assert notice.published_at is not None and notice.published_by_id == world.admin.user_id
     for app in world.apps:
         assert (app.state, app.notice_id) == ("public_notice", notice.id)
@@ -162,14 +163,14 @@ def test_recognition_waits_for_the_window_and_for_open_objections(session, world
     clean, objected = world.apps
     notices.file_objection(session, ANONYMOUS, notice.id, _objection(objected), today=FRI)
     with pytest.raises(Conflict, match="公示期至2025年10月9日，期满后方可认定"):
-        notices.recognise(session, world.admin, clean.id, today=date(2025, 10, 9))
+        recognition.recognise(session, world.admin, clean.id, today=date(2025, 10, 9))
     with pytest.raises(Forbidden):
-        notices.recognise(session, world.bureau, clean.id, today=date(2025, 10, 10))
+        recognition.recognise(session, world.bureau, clean.id, today=date(2025, 10, 10))
     with pytest.raises(Conflict, match="异议未处理"):
-        notices.recognise(session, world.admin, objected.id, today=date(2025, 10, 10))
+        recognition.recognise(session, world.admin, objected.id, today=date(2025, 10, 10))
     assert _count(session, Center) == 0 and clean.state == "public_notice"
 
-    center = notices.recognise(session, world.admin, clean.id, today=date(2025, 10, 10))
+    center = recognition.recognise(session, world.admin, clean.id, today=date(2025, 10, 10))
     assert center.name == "内蒙古自治区稀土新材料知识产权运营中心" and center.application_id == clean.id
     assert center.recognised_on == date(2025, 10, 10) and clean.state == "recognized"
     [event] = _events(session, clean, "recognize")
@@ -181,7 +182,7 @@ def test_recognition_waits_for_the_window_and_for_open_objections(session, world
     notices.resolve_objection(session, world.admin, objection.id, "dismissed", "经核实，该单位办公场所符合要求")
     with pytest.raises(Conflict):
         notices.resolve_objection(session, world.admin, objection.id, "upheld", "再次处理")
-    notices.recognise(session, world.admin, objected.id, today=date(2025, 10, 10))
+    recognition.recognise(session, world.admin, objected.id, today=date(2025, 10, 10))
     assert objected.state == "recognized"
     assert _events(session, objected, "recognize")[0].reason == (
         f"公示期间收到异议1件，经核查，{objection.receipt_no}号异议不成立，正式认定"
@@ -198,7 +199,7 @@ def test_an_upheld_objection_rejects_the_dossier(session, world):
     assert app.state == "rejected" and objection.status == "upheld"
     assert _events(session, app, "reject_objection")[0].reason == "经核实，该单位无固定办公场所"
     with pytest.raises(Conflict):
-        notices.recognise(session, world.admin, app.id, today=date(2025, 10, 10))
+        recognition.recognise(session, world.admin, app.id, today=date(2025, 10, 10))
     assert _count(session, Center) == 0
 
 
@@ -209,7 +210,7 @@ def test_recognising_a_whole_notice_reports_each_skipped_dossier(session, world)
     objected = world.apps[1]
     notices.file_objection(session, ANONYMOUS, notice.id, _objection(objected), today=FRI)
 
-    report = notices.recognise_all(session, world.admin, notice.id, today=date(2025, 10, 10))
+    report = recognition.recognise_all(session, world.admin, notice.id, today=date(2025, 10, 10))
     assert [a.id for a, _center in report.recognised] == [world.apps[0].id]
     skipped = dict((a.id, why) for a, why in report.skipped)
     assert "异议未处理" in skipped[objected.id]
@@ -307,7 +308,7 @@ def test_the_recognition_decision_says_how_each_objection_was_decided(client, se
     )
     for objection in (first, second):
         notices.resolve_objection(session, world.admin, objection.id, "dismissed", "经核实，异议不成立")
-    recognised = notices.recognise_all(session, world.admin, notice.id, today=date(2025, 10, 10)).recognised
+    recognised = recognition.recognise_all(session, world.admin, notice.id, today=date(2025, 10, 10)).recognised
     session.commit()
     centers = {app.id: center for app, center in recognised}
 

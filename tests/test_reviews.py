@@ -19,6 +19,7 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center, Revocation
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.lifecycle import recognition
 from ipoc.reviews import documents as review_documents
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import PanelConflict, ScoreSheet
@@ -352,16 +353,16 @@ def test_shortlisting_needs_a_closed_panel_with_a_score(session, client):
     _score(session, w.experts[0], panel, d1.id, 80)
     _score(session, w.experts[0], panel, d2.id, 55)
     with pytest.raises(Conflict, match="尚无已结束的专家评审结果"):
-        reviews.shortlist(session, w.admin, d1.id)
+        recognition.shortlist(session, w.admin, d1.id)
     with pytest.raises(Forbidden):
-        reviews.shortlist(session, w.officer, d1.id)
+        recognition.shortlist(session, w.officer, d1.id)
     reviews.close_panel(session, w.admin, panel.id)
     late = _dossier(session, w.call, w.orgs[0])  # reached review after the panel closed: no score
     session.commit()
     with pytest.raises(Conflict):
-        reviews.shortlist(session, w.admin, late.id)
+        recognition.shortlist(session, w.admin, late.id)
     with pytest.raises(Forbidden):
-        reviews.shortlist(session, w.experts[0], d1.id)
+        recognition.shortlist(session, w.experts[0], d1.id)
 
     login(client, "region")
     results = client.get(f"/reviews/panels/{panel.id}/results").text

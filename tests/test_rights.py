@@ -12,12 +12,12 @@ from datetime import date
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from ipoc.centers import service as centers
 from ipoc.deals import service as svc
 from ipoc.deals.models import Deal, DealPatent
 from ipoc.deals.schemas import StepIn
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.licensing.models import OpenLicenceDeclaration
+from ipoc.lifecycle import cycle, ranking
 from ipoc.orgs import names
 from ipoc.orgs.models import OrganisationName
 from ipoc.patents import rights, rights_records
@@ -272,10 +272,10 @@ def test_a_second_overlapping_exclusive_licence_is_refused_and_counted_nowhere(c
     w.session.expire_all()
     assert legacy.rights_state == "refused" and "在期限和地域上重叠" in legacy.rights_note
     assert svc.conversion_by_year(w.session, w.center.id)[2026].amount_yuan == 2_400_000
-    ev = centers.start_self_evaluation(w.session, w.staff, w.center.id, 2026, TODAY)
+    ev = cycle.start_self_evaluation(w.session, w.staff, w.center.id, 2026, TODAY)
     assert (ev.conversion_amount_yuan, ev.conversion_projects) == (2_400_000, 2)
     assert ev.figures["ledger_excluded_deals"] == 1
-    [row] = [r for r in centers.national_ranking(w.session, w.admin, today=TODAY) if r.center.id == w.center.id]
+    [row] = [r for r in ranking.national_ranking(w.session, w.admin, today=TODAY) if r.center.id == w.center.id]
     assert (row.conversion_amount_yuan, row.conversion_projects) == (2_400_000, 2)
     page = client.get("/deals").text
     assert "核验未通过，不计入台账" in page

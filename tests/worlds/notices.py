@@ -9,6 +9,7 @@ from datetime import date
 from ipoc.applications.models import Application, Call
 from ipoc.applications.service import transition
 from ipoc.auth.roles import Principal, Role
+from ipoc.lifecycle import recognition
 from ipoc.notices import service as notices
 from ipoc.notices.models import PublicNotice
 from ipoc.notices.schemas import NoticeFields, ObjectionIn
@@ -73,7 +74,7 @@ def _draft(session, w: World, starts_on: date, today: date | None = None) -> Pub
 
 def _published(session, w: World, starts_on: date) -> PublicNotice:
     notice = _draft(session, w, starts_on)
-    notices.publish(session, w.admin, notice.id, today=starts_on)
+    recognition.publish(session, w.admin, notice.id, today=starts_on)
     session.commit()
     return notice
 

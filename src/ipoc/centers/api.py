@@ -28,6 +28,7 @@ from ipoc.centers.schemas import (
     SelfEvaluationOut,
     SelfEvaluationStart,
 )
+from ipoc.lifecycle import cycle, ranking
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.forms import as_upload
@@ -112,7 +113,7 @@ def national(session: DB, p: LoggedIn):
             reported_year=r.reported_year,
             reported_projects=r.reported_projects,
         )
-        for r in centers.national_ranking(session, p)
+        for r in ranking.national_ranking(session, p)
     ]
 
 
@@ -125,12 +126,12 @@ def get_center(center_id: PathId, session: DB, p: CurrentPrincipal):
     "/centers/{center_id}/self-evaluations", status_code=status.HTTP_201_CREATED, response_model=SelfEvaluationOut
 )
 def start_self_evaluation(center_id: PathId, data: SelfEvaluationStart, session: DB, p: LoggedIn):
-    return SelfEvaluationOut.model_validate(centers.start_self_evaluation(session, p, center_id, data.year))
+    return SelfEvaluationOut.model_validate(cycle.start_self_evaluation(session, p, center_id, data.year))
 
 
 @router.post("/centers/{center_id}/evaluations", status_code=status.HTTP_201_CREATED, response_model=EvaluationOut)
 def evaluate(center_id: PathId, data: EvaluationIn, session: DB, p: LoggedIn):
-    return EvaluationOut.model_validate(centers.evaluate(session, p, center_id, data))
+    return EvaluationOut.model_validate(cycle.evaluate(session, p, center_id, data))
 
 
 @router.post("/centers/{center_id}/revoke", status_code=status.HTTP_201_CREATED, response_model=RevocationOut)
@@ -160,7 +161,7 @@ def save_self_evaluation(ev_id: PathId, data: SelfEvaluationIn, session: DB, p: 
 
 @router.post("/self-evaluations/{ev_id}/submit", response_model=SelfEvaluationOut)
 def submit_self_evaluation(ev_id: PathId, session: DB, p: LoggedIn):
-    return SelfEvaluationOut.model_validate(centers.submit_self_evaluation(session, p, ev_id))
+    return SelfEvaluationOut.model_validate(cycle.submit_self_evaluation(session, p, ev_id))
 
 
 @router.post("/self-evaluations/{ev_id}/audit", response_model=SelfEvaluationOut)

@@ -1,5 +1,6 @@
 """A center as a record (Arts. 8, 10, 13): its name, its period, its creation and who may read it. The
-domains beside centers (catalogue, notices) build on these; the center's yearly cycle is ``centers.service``."""
+domains beside centers (catalogue, notices) build on these; the center's yearly cycle is ``centers.service``
+and, where it reads other domains, ``ipoc.lifecycle``."""
 
 from __future__ import annotations
 

@@ -15,7 +15,6 @@ from ipoc import clock
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.catalogue.service import public_view
-from ipoc.centers import documents as center_documents
 from ipoc.centers import service as centers
 from ipoc.centers.models import CENTER_STATUS, OUTCOMES, REVOCATION_REASONS, Center
 from ipoc.centers.schemas import (
@@ -32,6 +31,8 @@ from ipoc.centers.schemas import (
 from ipoc.config import get_settings
 from ipoc.documents.render import document_response
 from ipoc.errors import DomainError, Forbidden, InvalidInput, NotFound
+from ipoc.lifecycle import cycle, decisions, ranking
+from ipoc.money import wan
 from ipoc.orgs.models import Organisation
 from ipoc.reference.models import Industry, Region
 from ipoc.reference.service import list_industries, list_regions
@@ -172,9 +173,9 @@ def national(request: Request, session: DB, p: RegionAdmin):
     settings = get_settings()
     ctx = {
         "title": "国家级运营中心推荐名单",
-        "rows": centers.national_ranking(session, p),
-        "wan": centers.wan,
-        "min_wan": centers.wan(settings.national_min_conversion_yuan),
+        "rows": ranking.national_ranking(session, p),
+        "wan": wan,
+        "min_wan": wan(settings.national_min_conversion_yuan),
         "min_projects": settings.national_min_projects,
     }
     return render(request, "centers/national.html", ctx)
@@ -197,7 +198,7 @@ def national_export(session: DB, p: RegionAdmin):
             wan_cell(r.reported_amount_yuan),
             r.reported_projects if r.reported_year is not None else "",
         ]
-        for rank, r in enumerate(centers.national_ranking(session, p), start=1)
+        for rank, r in enumerate(ranking.national_ranking(session, p), start=1)
     ]
     headers = [
         "序号",
@@ -247,7 +248,7 @@ def _center_ctx(session: Session, p: Principal, center: Center, **extra: Any) ->
         "may_evaluate": region_acts,
         "may_revoke": region_acts,
         "year_options": [(y, str(y)) for y in centers.evaluation_years(center) if y <= this_year],
-        "panel_options": [(x.id, f"{x.year} 年 {x.name}") for x in centers.performance_panels(session)]
+        "panel_options": [(x.id, f"{x.year} 年 {x.name}") for x in cycle.performance_panels(session)]
         if region_acts
         else [],
         "outcomes": OUTCOMES,
@@ -260,7 +261,7 @@ def _center_ctx(session: Session, p: Principal, center: Center, **extra: Any) ->
 def decision(center_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
     center = centers.get_center(session, p, center_id)
     return document_response(
-        center_documents.recognition_document(session, center.id), fmt, f"{center.name}认定决定", session=session
+        decisions.recognition_document(session, center.id), fmt, f"{center.name}认定决定", session=session
     )
 
 
@@ -268,7 +269,7 @@ def decision(center_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
 def revocation_decision(center_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
     """取消资格决定: public, as the revocation shown on the center's page is."""
     center = centers.get_center(session, p, center_id)
-    doc = center_documents.revocation_decision_document(session, center.id)
+    doc = decisions.revocation_decision_document(session, center.id)
     return document_response(doc, fmt, f"{center.name}取消资格决定", session=session)
 
 
@@ -289,7 +290,7 @@ def _center_form_failed(
 @router.post("/centers/{center_id}/self-evaluations")
 def start_self_evaluation(center_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
     form = parse_form(posted, SelfEvaluationStart)
-    ev, status = _run(session, form, lambda d: centers.start_self_evaluation(session, p, center_id, d.year))
+    ev, status = _run(session, form, lambda d: cycle.start_self_evaluation(session, p, center_id, d.year))
     if form.errors:
         return _center_form_failed(request, session, p, center_id, form, status)
     return see_other(f"/self-evaluations/{ev.id}")
@@ -298,7 +299,7 @@ def start_self_evaluation(center_id: PathId, request: Request, posted: Posted, s
 @router.post("/centers/{center_id}/evaluations")
 def evaluate(center_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
     form = parse_form(posted, EvaluationIn)
-    _, status = _run(session, form, lambda d: centers.evaluate(session, p, center_id, d))
+    _, status = _run(session, form, lambda d: cycle.evaluate(session, p, center_id, d))
     if form.errors:
         return _center_form_failed(request, session, p, center_id, form, status)
     return see_other(f"/centers/{center_id}")
@@ -344,11 +345,11 @@ def _evaluation_ctx(session: Session, p: Principal, ev_id: int, **extra: Any) ->
         "title": f"{ev.year} 年度自我评价",
         "ev": ev,
         "center": ev.center,
-        "figures": centers.figure_rows(ev.figures),
+        "figures": decisions.figure_rows(ev.figures),
         "may_edit": centers.may_edit(p, ev),
         "audit_role": centers.audit_role(p, ev.center) if ev.center.is_active else None,
         "history": audit.history(session, "self_evaluations", ev.id),
-        "wan": centers.wan,
+        "wan": wan,
         "values": values,
         **extra,
     }
@@ -357,7 +358,7 @@ def _evaluation_ctx(session: Session, p: Principal, ev_id: int, **extra: Any) ->
 @router.get("/self-evaluations/{ev_id}.{fmt}")
 def self_evaluation_file(ev_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
     ev = centers.view_self_evaluation(session, p, ev_id)
-    doc = center_documents.self_evaluation_document(session, ev.id)
+    doc = decisions.self_evaluation_document(session, ev.id)
     return document_response(doc, fmt, f"{ev.center.name}{ev.year}年度自我评价报告")
 
 
@@ -384,7 +385,7 @@ def save_self_evaluation(ev_id: PathId, request: Request, posted: Posted, sessio
 @router.post("/self-evaluations/{ev_id}/submit")
 def submit_self_evaluation(ev_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
     form = parse_form(posted, NoFields)
-    _, status = _run(session, form, lambda _d: centers.submit_self_evaluation(session, p, ev_id))
+    _, status = _run(session, form, lambda _d: cycle.submit_self_evaluation(session, p, ev_id))
     if form.errors:
         return _evaluation_failed(request, session, p, ev_id, form, status)
     return see_other(f"/self-evaluations/{ev_id}")
@@ -423,7 +424,7 @@ def _rectification_ctx(session: Session, p: Principal, rect_id: int, **extra: An
 def rectification_notice(rect_id: PathId, fmt: str, session: DB, p: CurrentPrincipal):
     """整改通知书: an internal record of the center, as the rectification is."""
     rect = centers.get_rectification(session, p, rect_id)
-    doc = center_documents.rectification_notice_document(session, rect.id)
+    doc = decisions.rectification_notice_document(session, rect.id)
     return document_response(doc, fmt, f"{rect.center.name}整改通知书", session=session)
 
 

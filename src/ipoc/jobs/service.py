@@ -21,10 +21,10 @@ from ipoc.audit.context import Actor, current_actor
 from ipoc.auth.roles import Principal, Role
 from ipoc.db import session_scope, utcnow
 from ipoc.errors import NotFound
+from ipoc.jobs import heartbeat
 from ipoc.jobs.models import Job
 
 log = logging.getLogger(__name__)
-INTERRUPTED = "执行任务的进程已停止，任务被中断，可重新发起（已完成部分不会重复）"
 
 # Wakes this process's job slots as soon as a new job is committed (they also poll the table).
 _wakeup = threading.Condition()
@@ -159,11 +159,9 @@ class Progress:
 
     def start(self, total: int | None = None, message: str = "") -> None:
         """Run an inline job here: it belongs to this process's heartbeat until ``finish`` or ``fail``."""
-        from ipoc.jobs import queue
-
         values: dict[str, Any] = {"status": "running", "total": total, "started_at": utcnow(), "message": message}
         if self.job_id is not None and not self._inline:
-            values["worker_id"] = queue.inline_acquire()
+            values["worker_id"] = heartbeat.inline_acquire()
             self._inline = True
         self._set(**values)
 
@@ -188,10 +186,8 @@ class Progress:
 
     def _release(self) -> None:
         if self._inline:
-            from ipoc.jobs import queue
-
             self._inline = False
-            queue.inline_release()
+            heartbeat.inline_release()
 
     def _set(self, **values: Any) -> None:
         if self.job_id is None:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ipoc import clock
 from ipoc.auth.roles import Principal, Role
+from ipoc.lifecycle import recognition
 from ipoc.notices import service as notices
 from ipoc.notices.models import PublicNotice
 from ipoc.notices.schemas import (
@@ -74,7 +75,7 @@ def create_notice(data: NoticeCreate, session: DB, p: LoggedIn):
 @router.post("/notices/{notice_id}/publish", response_model=NoticeAdminOut)
 def publish_notice(notice_id: PathId, session: DB, p: LoggedIn):
     """Publish a draft: every dossier on it goes to public notice."""
-    return _out(session, p, notices.publish(session, p, notice_id))
+    return _out(session, p, recognition.publish(session, p, notice_id))
 
 
 @router.post("/notices/{notice_id}/objections", status_code=status.HTTP_201_CREATED, response_model=ObjectionReceipt)
@@ -93,7 +94,7 @@ def resolve_objection(objection_id: PathId, data: ObjectionResolve, session: DB,
 @router.post("/notices/{notice_id}/recognise/{application_id}", response_model=RecognitionOut)
 def recognise(notice_id: PathId, application_id: PathId, session: DB, p: LoggedIn):
     """Recognise a dossier after the window has closed with no objection open or upheld (409 otherwise)."""
-    center = notices.recognise(session, p, application_id, notice_id=notice_id)
+    center = recognition.recognise(session, p, application_id, notice_id=notice_id)
     return RecognitionOut(
         application_id=application_id, state="recognized", center_id=center.id, center_name=center.name
     )

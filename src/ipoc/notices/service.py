@@ -4,12 +4,12 @@ The window is counted on the Chinese working-day calendar and stored as explicit
 one notice at a time: ``Application.notice_id`` is set when it is put on a draft, so a second draft
 cannot take it. Publishing moves every listed dossier to ``public_notice``; objections are received on
 every day of the window; recognition waits until the window has closed with no objection open or upheld.
+Publishing and recognising move dossiers and create centers: they are in ``ipoc.lifecycle.recognition``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -17,14 +17,13 @@ from sqlalchemy.orm import Session
 
 from ipoc import clock
 from ipoc.applications.models import Application, Call
-from ipoc.applications.service import get_application, transition
+from ipoc.applications.service import transition
 from ipoc.audit import service as audit
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
-from ipoc.centers.models import Center
-from ipoc.centers.records import center_name, create_from_application
+from ipoc.centers.records import center_name
 from ipoc.config import get_settings
 from ipoc.db import utcnow
-from ipoc.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.messages import service as messages
 from ipoc.notices.models import Objection, PublicNotice, zh_date
 from ipoc.notices.schemas import NoticeFields, ObjectionIn
@@ -42,7 +41,7 @@ def default_title(year: int) -> str:
     return f"关于{year}年度内蒙古自治区产业知识产权运营中心拟认定名单的公示"
 
 
-def _require_admin(principal: Principal, what: str) -> None:
+def require_admin(principal: Principal, what: str) -> None:
     if principal.role is not Role.REGION_ADMIN:
         raise Forbidden(f"{what}由自治区局办理")
 
@@ -86,19 +85,19 @@ def _free(call_id: int, notice_id: int | None) -> Select[Application]:
 
 def candidates(session: Session, principal: Principal, call_id: int, notice_id: int | None = None) -> list[Application]:
     """Dossiers of a call that may go on a new notice (or stay on draft ``notice_id``)."""
-    _require_admin(principal, "公示")
+    require_admin(principal, "公示")
     return list(session.scalars(_free(call_id, notice_id)))
 
 
 def calls_with_candidates(session: Session, principal: Principal) -> list[Call]:
-    _require_admin(principal, "公示")
+    require_admin(principal, "公示")
     has = select(Application.call_id).where(Application.state == "shortlisted", Application.notice_id.is_(None))
     return list(session.scalars(select(Call).where(Call.id.in_(has)).order_by(Call.year.desc(), Call.id.desc())))
 
 
 def objections_for(session: Session, principal: Principal, notice_id: int) -> list[Objection]:
     """Objections and who filed them are for the region admin only; reading them is recorded."""
-    _require_admin(principal, "异议查阅")
+    require_admin(principal, "异议查阅")
     stmt = select(Objection).where(Objection.notice_id == notice_id)
     found = list(session.scalars(stmt.order_by(Objection.created_at, Objection.id)))
     if found:
@@ -107,7 +106,7 @@ def objections_for(session: Session, principal: Principal, notice_id: int) -> li
 
 
 def get_objection(session: Session, principal: Principal, objection_id: int) -> Objection:
-    _require_admin(principal, "异议处理")
+    require_admin(principal, "异议处理")
     objection = session.get(Objection, objection_id)
     if objection is None:
         raise NotFound("异议不存在")
@@ -117,7 +116,7 @@ def get_objection(session: Session, principal: Principal, objection_id: int) -> 
 # --- drafting and publishing ---------------------------------------------------------------------------
 
 
-def _schedule(session: Session, notice: PublicNotice, starts_on: date) -> None:
+def schedule_window(session: Session, notice: PublicNotice, starts_on: date) -> None:
     """Set the window from the current settings; a year without calendar data is an error on the start date."""
     settings = get_settings()
     try:
@@ -172,7 +171,7 @@ def _save(
     starts_on = fields.starts_on or today
     if starts_on < today:
         raise InvalidInput("公示开始日期不能早于今天", field="starts_on")
-    _schedule(session, notice, starts_on)
+    schedule_window(session, notice, starts_on)
     notice.title = fields.title or default_title(call.year)
     notice.contact = fields.contact
     notice.body = compose_body(call.year, apps, notice)
@@ -197,7 +196,7 @@ def create_notice(
     today: date | None = None,
 ) -> PublicNotice:
     """A draft notice for some of a call's shortlisted dossiers; nothing is public until it is published."""
-    _require_admin(principal, "公示")
+    require_admin(principal, "公示")
     call = session.get(Call, call_id)
     if call is None:
         raise NotFound("申报批次不存在")
@@ -206,8 +205,8 @@ def create_notice(
     return _save(session, notice, call, fields, application_ids, today or clock.today())
 
 
-def _draft(session: Session, principal: Principal, notice_id: int) -> PublicNotice:
-    _require_admin(principal, "公示")
+def draft_notice(session: Session, principal: Principal, notice_id: int) -> PublicNotice:
+    require_admin(principal, "公示")
     notice = get_notice(session, principal, notice_id)
     if notice.is_published:
         raise Conflict("公示已发布，不能再修改")
@@ -223,7 +222,7 @@ def update_notice(
     today: date | None = None,
 ) -> PublicNotice:
     """Edit a draft; the window and the text are recomputed."""
-    notice = _draft(session, principal, notice_id)
+    notice = draft_notice(session, principal, notice_id)
     audit.set_reason(session, "修改公示草稿")
     return _save(
         session, notice, session.get_one(Call, notice.call_id), fields, application_ids, today or clock.today()
@@ -232,35 +231,13 @@ def update_notice(
 
 def delete_draft(session: Session, principal: Principal, notice_id: int) -> None:
     """Drop a draft; its dossiers become free for another notice."""
-    notice = _draft(session, principal, notice_id)
+    notice = draft_notice(session, principal, notice_id)
     audit.set_reason(session, "删除公示草稿")
     for app in entries(session, notice):
         app.notice_id = None
     session.flush()
     session.delete(notice)
     session.flush()
-
-
-def publish(session: Session, principal: Principal, notice_id: int, today: date | None = None) -> PublicNotice:
-    """Publish a draft: its dates are recomputed on today's calendar data, and every dossier on it goes
-    to public notice. A start date already past would shorten the window, so it is refused."""
-    notice = _draft(session, principal, notice_id)
-    today = today or clock.today()
-    if notice.starts_on < today:
-        raise Conflict(f"公示开始日期{zh_date(notice.starts_on)}已过，请修改开始日期后再发布")
-    apps = entries(session, notice)
-    if not apps:
-        raise Conflict("公示名单为空，不能发布")
-    call = session.get_one(Call, notice.call_id)
-    _schedule(session, notice, notice.starts_on)
-    notice.body = compose_body(call.year, apps, notice)
-    audit.set_reason(session, "发布公示")
-    notice.published_at = utcnow()
-    notice.published_by_id = principal.user_id
-    session.flush()
-    for app in apps:
-        transition(session, principal, app, "publish", reason=f"列入公示：{notice.title}")
-    return notice
 
 
 # --- objections ----------------------------------------------------------------------------------------
@@ -367,51 +344,3 @@ def recognition_problem(session: Session, app: Application, today: date) -> str 
     if counts.get("upheld"):
         return "异议成立，不能认定"
     return None
-
-
-def recognise(
-    session: Session,
-    principal: Principal,
-    application_id: int,
-    today: date | None = None,
-    *,
-    notice_id: int | None = None,
-) -> Center:
-    """Recognise a dossier once its notice has run its course (Art. 7(3)): the center is created with its
-    generated name and construction period, then the dossier is marked recognised. ``notice_id``, when
-    given, must be the dossier's notice (the pages and the API address a dossier through its notice)."""
-    _require_admin(principal, "正式认定")
-    today = today or clock.today()
-    app = get_application(session, principal, application_id)
-    if notice_id is not None and app.notice_id != notice_id:
-        raise NotFound("该申报不在本公示名单中")
-    problem = recognition_problem(session, app, today)
-    if problem:
-        raise Conflict(problem)
-    reason = f"{objection_account(objections_against(session, app.id))}，正式认定"
-    center = create_from_application(session, app, recognised_on=today)
-    transition(session, principal, app, "recognize", reason=reason)
-    return center
-
-
-@dataclass
-class RecognitionReport:
-    recognised: list[tuple[Application, Center]] = field(default_factory=list)
-    skipped: list[tuple[Application, str]] = field(default_factory=list)
-
-
-def recognise_all(
-    session: Session, principal: Principal, notice_id: int, today: date | None = None
-) -> RecognitionReport:
-    """Recognise every eligible dossier on a notice, each on its own check; the others are reported."""
-    _require_admin(principal, "正式认定")
-    notice = get_notice(session, principal, notice_id)
-    report = RecognitionReport()
-    for app in entries(session, notice):
-        if app.state not in IN_NOTICE:
-            continue
-        try:
-            report.recognised.append((app, recognise(session, principal, app.id, today, notice_id=notice.id)))
-        except DomainError as exc:
-            report.skipped.append((app, exc.message))
-    return report

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from ipoc import clock
 from ipoc.auth.roles import Principal, Role
 from ipoc.documents.render import document_response
+from ipoc.lifecycle import recognition
 from ipoc.notices import documents as notice_documents
 from ipoc.notices import service as notices
 from ipoc.notices.models import PublicNotice
@@ -121,7 +122,7 @@ def delete_notice(notice_id: PathId, request: Request, posted: Posted, session: 
 @router.post("/notices/{notice_id}/publish")
 def publish_notice(notice_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
     form = parse_form(posted, Confirm)
-    attempt(session, form, lambda: notices.publish(session, p, notice_id))
+    attempt(session, form, lambda: recognition.publish(session, p, notice_id))
     if form.errors:
         return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
     return see_other(f"/notices/{notice_id}")
@@ -225,7 +226,7 @@ def resolve_objection(objection_id: PathId, request: Request, posted: Posted, se
 @router.post("/notices/{notice_id}/recognise/{application_id}")
 def recognise_one(notice_id: PathId, application_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
     form = parse_form(posted, Confirm)
-    attempt(session, form, lambda: notices.recognise(session, p, application_id, notice_id=notice_id))
+    attempt(session, form, lambda: recognition.recognise(session, p, application_id, notice_id=notice_id))
     if form.errors:
         return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
     return see_other(f"/notices/{notice_id}#entries")
@@ -233,7 +234,7 @@ def recognise_one(notice_id: PathId, application_id: PathId, request: Request, p
 
 @router.post("/notices/{notice_id}/recognise")
 def recognise_all(notice_id: PathId, request: Request, posted: Posted, session: DB, p: Admin):
-    form, report = submit(posted, session, Confirm, lambda _: notices.recognise_all(session, p, notice_id))
+    form, report = submit(posted, session, Confirm, lambda _: recognition.recognise_all(session, p, notice_id))
     if form.errors:
         return _detail(request, session, p, notice_id, errors=_above(form.errors), status_code=409)
     return _detail(request, session, p, notice_id, report=report)

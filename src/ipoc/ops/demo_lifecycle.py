@@ -22,6 +22,7 @@ from ipoc.catalogue import service as catalogue
 from ipoc.catalogue.schemas import FundingIn, PlanItemDone, PlanItemIn, ServiceItemIn, WorkPlanIn
 from ipoc.centers import service as centers
 from ipoc.centers.models import Center
+from ipoc.lifecycle import cycle
 from ipoc.reference.models import Industry
 from ipoc.reviews.service import ensure_default_sheets
 from ipoc.uploads import Upload
@@ -150,7 +151,7 @@ def _center_records(session: Session, center: Center, today: date) -> None:
         FundingIn(title="盟市配套资金", year=year, source="league_matching", amount_wan=Decimal(50)),
     )
     if year in centers.evaluation_years(center):
-        centers.start_self_evaluation(session, staff, center.id, year, today)
+        cycle.start_self_evaluation(session, staff, center.id, year, today)
 
 
 def load_lifecycle(session: Session, today: date | None = None) -> bool:

@@ -38,6 +38,7 @@ from ipoc.patents.parsing import parse_row
 from ipoc.patents.reading import RowSource, load_synonyms, open_rows
 from ipoc.patents.records import PatentRecord, RowIssue
 from ipoc.reference.models import Region
+from ipoc.search import index_sync  # noqa: F401  (its after-commit listener must be installed in this process)
 from ipoc.search.changes import next_rev
 from ipoc.search.semantic import passage_key
 from ipoc.web.export import Sheet, safe_cell, write_sheet

@@ -44,13 +44,6 @@ EVENT_SOURCES = {"import": "导入", "manual": "手工登记"}
 YES_NO = {"yes": "是", "no": "否"}
 
 
-def rights_acts() -> dict[str, str]:
-    """The acts a right is checked for (patents.rights.ACTS), read when a history is shown (rights imports us)."""
-    from ipoc.patents.rights import ACTS
-
-    return ACTS
-
-
 DETAIL_LABELS = {
     "type": "许可类型",
     "term_start": "期限起",
@@ -262,7 +255,7 @@ class RightsAuthorisation(Base, Timestamped):
         valid_until="有效期至",
         attachment_id="授权书",
     )
-    __value_labels__ = coded(state=AUTHORISATION_STATES, acts=rights_acts)
+    __value_labels__ = coded(state=AUTHORISATION_STATES, acts=ACT_LABELS)
     __state_field__ = "state"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -303,7 +296,7 @@ class RightsConsent(Base, Timestamped):
     __labels__ = named(
         act="同意事项", role="同意人身份", party="同意人", attachment_id="同意书", recorded_by_id="登记人"
     )
-    __value_labels__ = coded(role=CONSENT_ROLES, act=rights_acts)
+    __value_labels__ = coded(role=CONSENT_ROLES, act=ACT_LABELS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)

@@ -21,14 +21,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, inspect, or_, select
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ipoc import clock
+from ipoc.deals.models import Deal, DealPatent
 from ipoc.errors import Conflict, Forbidden
+from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
 from ipoc.orgs.models import Organisation, OrganisationName
 from ipoc.orgs.names import normalise_name
 from ipoc.patents.models import (
@@ -41,10 +42,6 @@ from ipoc.patents.models import (
     RightsConsent,
 )
 from ipoc.patents.parsing import split_names
-
-if TYPE_CHECKING:  # deals and licensing build on patents: their models are read at run time, never at import
-    from ipoc.deals.models import Deal
-    from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
 
 ACTS: dict[str, str] = ACT_LABELS  # act -> Chinese label
 # The act as a verb phrase, for the reasons ("不能给予独占许可").
@@ -199,8 +196,6 @@ class _Records:
 
 def _by_patent(session: Session, query: Select, ids: list[int]) -> dict[int, list[Deal]]:
     """Patent id → its deals that ``query`` selects, in id order."""
-    from ipoc.deals.models import Deal, DealPatent
-
     found: dict[int, list[Deal]] = {}
     for patent_id, deal in session.execute(query.where(DealPatent.patent_id.in_(ids)).order_by(Deal.id)):
         found.setdefault(patent_id, []).append(deal)
@@ -208,8 +203,6 @@ def _by_patent(session: Session, query: Select, ids: list[int]) -> dict[int, lis
 
 
 def _deal_records(session: Session, ids: list[int], on: date, exclude_deal_id: int | None, into: _Records) -> None:
-    from ipoc.deals.models import Deal, DealPatent
-
     # the seeker (d.seeker) is all a holding reads of a deal's relations: the others load if someone reads them
     unread = [lazyload(r) for r in (Deal.center, Deal.provider_org, Deal.patent_links, Deal.steps)]
     deals = (
@@ -231,8 +224,6 @@ def _deal_records(session: Session, ids: list[int], on: date, exclude_deal_id: i
 
 
 def _open_licence_records(session: Session, ids: list[int], into: _Records) -> None:
-    from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
-
     query = (
         select(OpenLicenceDeclaration)
         .where(OpenLicenceDeclaration.patent_id.in_(ids))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
 from ipoc.auth.roles import Principal, Role
+from ipoc.lifecycle import recognition
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import Panel
 from ipoc.reviews.schemas import (
@@ -216,11 +217,11 @@ def results(panel_id: PathId, session: DB, p: LoggedIn):
 
 @router.post("/reviews/applications/{application_id}/shortlist")
 def shortlist(application_id: PathId, data: DecisionIn, session: DB, p: LoggedIn) -> dict[str, object]:
-    app = reviews.shortlist(session, p, application_id, data.reason)
+    app = recognition.shortlist(session, p, application_id, data.reason)
     return {"id": app.id, "state": app.state}
 
 
 @router.post("/reviews/applications/{application_id}/reject")
 def reject(application_id: PathId, data: DecisionIn, session: DB, p: LoggedIn) -> dict[str, object]:
-    app = reviews.reject_after_review(session, p, application_id, data.reason)
+    app = recognition.reject_after_review(session, p, application_id, data.reason)
     return {"id": app.id, "state": app.state}

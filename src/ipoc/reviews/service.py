@@ -5,7 +5,8 @@ with spread and outliers. Every permission rule of the domain is here.
 Who is assigned what is one SQL query (``reviews.assignments.pairs``): a panel's subjects (the call's dossiers that
 reached expert review, or the centers active in the year) minus, for each expert, the organisations they
 are conflicted with (their own, always, and those they declared). The dossier pages use it too, so an
-expert never opens a dossier they must not score.
+expert never opens a dossier they must not score. The decisions after review (shortlist, reject) are steps of
+the recognition procedure, in ``ipoc.lifecycle.recognition``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from ipoc.applications import service as applications
 from ipoc.applications.models import Application, Call
 from ipoc.audit import service as audit
 from ipoc.auth.models import User
@@ -69,7 +69,7 @@ DEFAULT_SHEETS: tuple[tuple[str, str, tuple[tuple[str, str, int], ...]], ...] = 
 )
 
 
-def _require_admin(principal: Principal) -> None:
+def require_admin(principal: Principal) -> None:
     if principal.role is not Role.REGION_ADMIN:
         raise Forbidden("此操作由自治区局办理")
 
@@ -125,14 +125,14 @@ def ensure_default_sheets(session: Session) -> list[ScoreSheet]:
 
 def list_sheets(session: Session, principal: Principal) -> list[ScoreSheet]:
     """Every version of every sheet, newest version first within a name."""
-    _require_admin(principal)
+    require_admin(principal)
     ensure_default_sheets(session)
     stmt = select(ScoreSheet).order_by(ScoreSheet.kind, ScoreSheet.name, ScoreSheet.version.desc())
     return list(session.scalars(stmt))
 
 
 def get_sheet(session: Session, principal: Principal, sheet_id: int) -> ScoreSheet:
-    _require_admin(principal)
+    require_admin(principal)
     sheet = session.get(ScoreSheet, sheet_id)
     if sheet is None:
         raise NotFound("评分表不存在")
@@ -140,7 +140,7 @@ def get_sheet(session: Session, principal: Principal, sheet_id: int) -> ScoreShe
 
 
 def create_sheet(session: Session, principal: Principal, data: SheetIn) -> ScoreSheet:
-    _require_admin(principal)
+    require_admin(principal)
     indicators = check_indicators(data.indicators)
     if session.scalar(select(ScoreSheet.id).where(ScoreSheet.name == data.name).limit(1)) is not None:
         raise Conflict("已有同名评分表；请在该评分表上修改，修改将保存为新版本", field="name")
@@ -188,7 +188,7 @@ def list_panels(session: Session, principal: Principal) -> list[Panel]:
     if principal.role is Role.EXPERT:
         mine = select(PanelMember.panel_id).where(PanelMember.expert_id == principal.user_id)
         return list(session.scalars(stmt.where(Panel.id.in_(mine))))
-    _require_admin(principal)
+    require_admin(principal)
     return list(session.scalars(stmt))
 
 
@@ -204,7 +204,7 @@ def get_panel(session: Session, principal: Principal, panel_id: int) -> Panel:
 
 
 def _open_panel(session: Session, principal: Principal, panel_id: int) -> Panel:
-    _require_admin(principal)
+    require_admin(principal)
     panel = get_panel(session, principal, panel_id)
     if panel.status != "open":
         raise Conflict("评审组已结束，不能再变更")
@@ -223,7 +223,7 @@ def expert_choices(session: Session, panel: Panel) -> list[User]:
 
 
 def create_panel(session: Session, principal: Principal, data: PanelIn) -> Panel:
-    _require_admin(principal)
+    require_admin(principal)
     sheet = session.get(ScoreSheet, data.sheet_id)
     if sheet is None:
         raise InvalidInput("评分表不存在", field="sheet_id")
@@ -481,7 +481,7 @@ class Progress:
 
 
 def progress(session: Session, principal: Principal, panel_id: int) -> list[Progress]:
-    _require_admin(principal)
+    require_admin(principal)
     panel = get_panel(session, principal, panel_id)
     model = SUBJECT[panel.kind][0]
     assigned_stmt = (
@@ -675,42 +675,6 @@ def close_panel(session: Session, principal: Principal, panel_id: int) -> list[R
             result.subject.expert_rank = result.rank
     session.flush()
     return found
-
-
-# --- decisions after review ---------------------------------------------------------------------------
-
-
-def _reviewed_dossier(session: Session, principal: Principal, application_id: int) -> Application:
-    """The dossier, if a closed recognition panel of its call holds a submitted score for it."""
-    _require_admin(principal)
-    app = applications.get_application(session, principal, application_id)
-    scored = (
-        select(Score.id)
-        .join(Panel, Panel.id == Score.panel_id)
-        .where(
-            Score.application_id == app.id,
-            Score.submitted_at.is_not(None),
-            Panel.kind == "recognition",
-            Panel.status == "closed",
-            Panel.call_id == app.call_id,
-        )
-        .limit(1)
-    )
-    if session.scalar(scored) is None:
-        raise Conflict("该申报尚无已结束的专家评审结果，不能据此决定")
-    return app
-
-
-def shortlist(session: Session, principal: Principal, application_id: int, reason: str = "") -> Application:
-    """Put a reviewed dossier on the proposed list (拟认定名单)."""
-    app = _reviewed_dossier(session, principal, application_id)
-    return applications.transition(session, principal, app, "shortlist", reason)
-
-
-def reject_after_review(session: Session, principal: Principal, application_id: int, reason: str) -> Application:
-    """Reject a reviewed dossier (评审未通过); the reason is required and shown to the applicant."""
-    app = _reviewed_dossier(session, principal, application_id)
-    return applications.transition(session, principal, app, "reject_review", reason)
 
 
 # --- the expert's score sheet document ----------------------------------------------------------------

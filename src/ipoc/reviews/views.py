@@ -12,6 +12,7 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.config import get_settings
 from ipoc.documents.render import document_response
 from ipoc.errors import Conflict
+from ipoc.lifecycle import recognition
 from ipoc.reviews import documents as review_documents
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import PANEL_KINDS, PANEL_STATUS
@@ -396,7 +397,7 @@ def decide(panel_id: PathId, application_id: PathId, request: Request, posted: P
     form = parse_form(posted, DecisionForm)
     if form.ok and form.data is not None:
         data = form.data
-        decide_on = reviews.shortlist if data.action == "shortlist" else reviews.reject_after_review
+        decide_on = recognition.shortlist if data.action == "shortlist" else recognition.reject_after_review
         attempt(session, form, lambda: decide_on(session, p, application_id, data.reason))
     if form.errors:
         errors = {"__all__": "；".join(form.errors.values())}

@@ -4,7 +4,7 @@ the revision it holds, so that an index behind the database knows it and catches
 learns that its vector index is behind.
 
 A session that took a patent revision is marked (``session.info[REV_KEY]``); when it commits, the index writer
-catches up (``ipoc.search.index_sync`` listens for that commit)."""
+catches up (``ipoc.search.index_sync`` listens for that commit: a module that takes revisions imports it)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,6 @@ REV_KEY = "ipoc.patents_rev"  # in session.info: the revision this transaction t
 
 def next_rev(session: Session) -> int:
     """Lock the counter row until commit, so that revisions become visible in the order they were taken."""
-    import ipoc.search.index_sync  # noqa: F401  (its after-commit listener must be installed in this process)
-
     current = session.scalar(select(ChangeCounter.value).where(ChangeCounter.name == PATENTS).with_for_update())
     rev = (current or 0) + 1
     session.execute(update(ChangeCounter).where(ChangeCounter.name == PATENTS).values(value=rev))

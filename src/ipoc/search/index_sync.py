@@ -39,10 +39,11 @@ import numpy as np
 from sqlalchemy import CompoundSelect, Integer, Select, String, event, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from ipoc.config import get_settings
+import ipoc.models  # noqa: F401  (every table known before the child's first query)
+from ipoc.config import Settings, get_settings, set_settings
 from ipoc.db import session_scope, utcnow
 from ipoc.errors import Conflict
-from ipoc.jobs.queue import pid_alive
+from ipoc.jobs.heartbeat import pid_alive
 from ipoc.patents.models import Applicant, Patent, PatentApplicant
 from ipoc.reference.models import Region
 from ipoc.search.changes import PATENTS, REV_KEY, current_rev, revisions
@@ -623,11 +624,7 @@ class _IndexingProcess:
 
 
 def _index_in_child(settings: dict, root: str, queue: multiprocessing.Queue, errors: multiprocessing.Queue) -> None:
-    from ipoc.config import Settings, set_settings
-
     set_settings(Settings(**settings))
-    import ipoc.models  # noqa: F401  (every table known before the first query)
-
     try:
         handle: _LexicalWriter | None = None
         done = False

@@ -1,5 +1,5 @@
-"""The center cycle's documents, built from the record they certify: 认定决定 (Arts. 7–8, 10), 整改通知书 (Art. 10),
-取消资格决定 (Arts. 10, 11, 18) and the self-evaluation report. ``ipoc.documents.render`` prints them."""
+"""The papers of a center's life: the recognition decision (it recounts the notice and the objections of the
+recognition procedure), the rectification notice, the revocation decision and the self-evaluation report."""
 
 from __future__ import annotations
 
@@ -12,13 +12,26 @@ from ipoc import clock
 from ipoc.applications.models import Application
 from ipoc.centers.models import OUTCOMES, Center, PerformanceEvaluation, Rectification, SelfEvaluation
 from ipoc.centers.records import ISSUER, NOT_FOUND
-from ipoc.centers.service import GUIDELINE, INTERNAL_NOT_FOUND, figure_rows, revocation_of
+from ipoc.centers.service import INTERNAL_NOT_FOUND, revocation_of
 from ipoc.config import get_settings
 from ipoc.documents.model import Document, Section, Table
 from ipoc.errors import NotFound
 from ipoc.money import wan
 from ipoc.notices.models import PublicNotice, zh_date
 from ipoc.notices.service import objection_account, objections_against
+
+GUIDELINE = "《内蒙古自治区产业知识产权运营中心建设工作指引》"
+# What catalogue.service.center_figures counts; a key it adds later shows under its own name.
+FIGURE_LABELS = {
+    "service_items_published": "已公布的公共服务事项（项）",
+    "plan_items_total": "年度工作计划事项（项）",
+    "plan_items_done": "其中已完成（项）",
+    "funding_projects": "专项资金支持项目（个）",
+    "funding_yuan": "专项资金金额（万元）",
+    "ledger_conversion_yuan": "技术合同台账：本年度转化运营金额（万元）",
+    "ledger_conversion_deals": "技术合同台账：本年度签订合同（项）",
+    "ledger_excluded_deals": "本年度未通过权利核验、未计入台账的合同（项）",
+}
 
 
 def _cn_number(n: int) -> str:
@@ -186,6 +199,14 @@ def revocation_decision_document(session: Session, center_id: int) -> Document:
         signatures=[("", ISSUER)],
         date_line=zh_date(revocation.decided_on),
     )
+
+
+def figure_rows(figures: dict[str, int]) -> list[tuple[str, str]]:
+    """(label, value) of the pre-filled figures, money in 万元."""
+    return [
+        (FIGURE_LABELS.get(key, key), wan(value) if key.endswith("_yuan") else str(value))
+        for key, value in figures.items()
+    ]
 
 
 def _conversion_caption(ev: SelfEvaluation) -> str:
