@@ -71,6 +71,7 @@ def record_event(
 ) -> LegalEvent:
     """A legal event entered by hand (source "manual": a re-import keeps it)."""
     _staff(p)
+    rights.require_number(patent)
     if kind not in RECORDABLE:
         raise InvalidInput("不能手工登记该类法律事件", field="kind")
     if on > clock.today():
@@ -146,6 +147,7 @@ def submit_authorisation(
     once a center confirms it."""
     if not (p.is_(Role.CENTER_STAFF, Role.REGION_ADMIN) or (p.is_(Role.MEMBER) and p.org_id == organisation_id)):
         raise Forbidden("只能为本单位上传授权书")
+    rights.require_number(patent)
     if session.get(Organisation, organisation_id) is None:
         raise InvalidInput("单位不存在", field="organisation_id")
     holders = rights.holding(session, patent).patentees
@@ -201,6 +203,7 @@ def record_consent(
     """A co-owner's consent to an act (专利法 第十四条) or the pledgee's (民法典 第四百四十四条), with the
     signed document: recorded by a center's staff or the region bureau."""
     _staff(p)
+    rights.require_number(patent)
     if act not in rights.ACTS or act == "offer":
         raise InvalidInput("请选择同意的事项", field="act")
     h = rights.holding(session, patent)

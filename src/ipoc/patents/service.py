@@ -22,15 +22,17 @@ from ipoc.db import session_scope
 from ipoc.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job
+from ipoc.patents.graph import export_size
 from ipoc.patents.importer import ImportResult, import_file
 from ipoc.patents.ipc import normalise_ipc
 from ipoc.patents.models import KIND_LABELS, IndustryDatabase, IndustryDatabasePatent, Patent
 from ipoc.patents.numbers import (
-    OFFICE_NAMES,
+    is_source_key,
     kind_code,
     kind_from_cn_publication,
     normalise_application_no,
     normalise_publication_no,
+    office_name,
     strip_kind,
 )
 from ipoc.patents.provenance import FIELD_LABELS, TOOLS
@@ -44,7 +46,7 @@ from ipoc.web.export import XLSX
 
 log = logging.getLogger(__name__)
 
-ALLOWED_SUFFIXES = {".csv", ".xlsx", ".xls", ".jsonl", ".txt"}
+ALLOWED_SUFFIXES = {".csv", ".xlsx", ".xls", ".jsonl", ".txt", ".zip"}  # .zip: a node/relationship graph set
 MAX_UPLOAD = 2 << 30  # bytes; the import streams, so the limit is about disk and patience, not memory
 
 
@@ -52,7 +54,13 @@ def get_patent(session: Session, application_no: str) -> Patent:
     """By application number in any notation (prefixes, no dot, full-width digits …), or by publication or grant
     number of any office and stage (``CN-105389980-B``, ``US 8271025 B2``) for what has one.
 
-    InvalidInput when the text is neither (the application-number reason is given, as CN numbers are the rule)."""
+    InvalidInput when the text is neither (the application-number reason is given, as CN numbers are the rule). A
+    record known by no number is found by its source key (``SRC-…``), as its page's address carries it."""
+    if is_source_key(key := application_no.strip().upper()):
+        found = session.scalar(select(Patent).where(Patent.application_no == key))
+        if found is None:
+            raise NotFound("专利不存在")
+        return found
     try:
         key = normalise_application_no(application_no)
     except InvalidInput as not_application:
@@ -97,7 +105,7 @@ def _upload_path(name: str, filename: str) -> Path:
     """Where an uploaded export is kept, under ``name`` with the upload's own (allowed) suffix."""
     suffix = Path(filename).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
-        raise InvalidInput("只接受 CSV、XLSX、XLS 或 JSONL 文件", field="file")
+        raise InvalidInput("只接受 CSV、XLSX、XLS、JSONL 或 ZIP（图格式专利集）文件", field="file")
     return get_settings().uploads_dir / "imports" / f"{name}{suffix}"
 
 
@@ -119,7 +127,7 @@ def run_import(path: Path, job: Job, progress: jobs.Progress | None = None) -> I
         if progress:
             progress.update(done, total)
 
-    with index_sync.bulk(path.stat().st_size):
+    with index_sync.bulk(export_size(path)):
         result = import_file(path, report_path=report_path_for(job.id), job_id=job.id, on_progress=report_progress)
     if index_sync.wait_until_current(INDEX_WAIT):
         with session_scope() as session:
@@ -291,7 +299,7 @@ def _stored_member(patent: Patent) -> FamilyMember:
     number = patent.publication_no or patent.application_no
     return FamilyMember(
         office=patent.office,
-        office_name=OFFICE_NAMES.get(patent.office, patent.office),
+        office_name=office_name(patent.office),
         number=number,
         kind_code=kind_code(number) if patent.publication_no or not patent.has_application_no else "",
         kind_label=patent.kind_label,
@@ -304,7 +312,7 @@ def _listed_member(number: str) -> FamilyMember:
     office = number[:2]
     return FamilyMember(
         office=office,
-        office_name=OFFICE_NAMES.get(office, office),
+        office_name=office_name(office),
         number=number,
         kind_code=kind_code(number),
         kind_label=KIND_LABELS.get(kind_from_cn_publication(number) or "", ""),
@@ -364,7 +372,7 @@ _FILE_FIELD_LABELS = FIELD_LABELS | {
     "licence_term_end": "许可期限止", "licence_info": "许可信息", "pledge_date": "质押日", "pledgee": "质权人",
     "pledgor": "出质人", "pledge_release_date": "质押解除日", "pledge_info": "质押信息",
     "invalidation_date": "无效宣告日", "invalidation_decision": "无效宣告决定", "invalidation_info": "无效宣告信息",
-    "text_bundle": "名称、关键词和摘要（合并的一列）",
+    "text_bundle": "名称、关键词和摘要（合并的一列）", "record_id": "记录编号（无专利号时作来源编号）",
 }  # fmt: skip
 COLUMN_STATUS = {"mapped": "已映射", "kept": "原样保留", "empty": "全空"}
 

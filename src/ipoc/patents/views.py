@@ -24,7 +24,7 @@ from ipoc.patents.models import (
     SUSPENSION_REASONS,
     Patent,
 )
-from ipoc.patents.numbers import OFFICE_NAMES
+from ipoc.patents.numbers import office_name
 from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.service import list_industries
 from ipoc.schemas import PathId
@@ -193,7 +193,7 @@ def _patent_page(request: Request, session: Session, p: Principal, patent: Paten
         "similar": search.similar(session, patent, limit=10),
         "has_vector": _has_vector(patent),
         "rights_error": "",
-        "office_name": OFFICE_NAMES.get(patent.office, patent.office),
+        "office_name": office_name(patent.office),
         "family": patents.family_of(session, patent),
         "sources": patents.field_sources(session, patent),
     }
