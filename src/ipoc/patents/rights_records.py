@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.audit import service as audit
@@ -27,6 +26,7 @@ from ipoc.orgs.models import Organisation
 from ipoc.orgs.names import normalise_name
 from ipoc.patents import flows, rights
 from ipoc.patents.models import EVENT_LABELS, LICENCE_TYPES, LegalEvent, Patent, RightsAuthorisation, RightsConsent
+from ipoc.uploads import Upload
 from ipoc.workflow import take
 
 R = TypeVar("R", RightsAuthorisation, RightsConsent)
@@ -122,7 +122,7 @@ files.register_owner("rights_authorisation", _authorisation_owner)
 files.register_owner("rights_consent", _consent_owner)
 
 
-def _with_document(session: Session, p: Principal, record: R, upload: UploadFile, owner_type: str) -> R:
+def _with_document(session: Session, p: Principal, record: R, upload: Upload, owner_type: str) -> R:
     """Keep the record with its signed document; a refused file leaves neither."""
     session.add(record)
     session.flush()
@@ -142,7 +142,7 @@ def submit_authorisation(
     grantor: str,
     acts: list[str],
     valid_until: date | None,
-    upload: UploadFile,
+    upload: Upload,
 ) -> RightsAuthorisation:
     """The organisation (or a center's staff for it) uploads a patentee's written authorisation; it counts
     once a center confirms it."""
@@ -195,7 +195,7 @@ def record_consent(
     act: str,
     role: str,
     party: str,
-    upload: UploadFile,
+    upload: Upload,
     note: str = "",
 ) -> RightsConsent:
     """A co-owner's consent to an act (专利法 第十四条) or the pledgee's (民法典 第四百四十四条), with the

@@ -9,11 +9,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.auth.roles import Principal
@@ -42,6 +41,7 @@ from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.models import Industry
 from ipoc.search import index_sync, saved, semantic
 from ipoc.search.text import fold
+from ipoc.uploads import Upload
 from ipoc.web.export import XLSX
 
 log = logging.getLogger(__name__)
@@ -398,15 +398,15 @@ def _destination(column: dict[str, Any]) -> str:
 UPLOAD_CHUNK = 1 << 20
 
 
-def receive_upload(session: Session, upload: UploadFile, *, owner_id: int | None) -> tuple[Job, Path]:
+def receive_upload(session: Session, upload: Upload, *, owner_id: int | None) -> tuple[Job, Path]:
     """Store an uploaded export and create its import job.
 
     The file is written before the job row, so no database transaction stays open (on SQLite: holding the
     write lock) while a large upload streams in; a refused upload leaves nothing behind.
     """
-    filename = upload.filename or ""
+    filename = upload.name
     incoming = _upload_path(f"incoming-{uuid.uuid4().hex}", filename)
-    _save_upload(upload, incoming, limit=MAX_UPLOAD)
+    _save_upload(upload.stream, incoming, limit=MAX_UPLOAD)
     try:
         job = start_import(session, owner_id=owner_id, filename=filename, queued=True)
         path = _upload_path(f"import-{job.id}", filename)
@@ -417,14 +417,14 @@ def receive_upload(session: Session, upload: UploadFile, *, owner_id: int | None
     return job, path
 
 
-def _save_upload(upload: UploadFile, target: Path, *, limit: int) -> None:
+def _save_upload(stream: BinaryIO, target: Path, *, limit: int) -> None:
     """Stream an upload to disk, refusing it (and leaving nothing behind) past ``limit`` bytes (in the thread
     pool: the spooled upload is read synchronously)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     try:
         with target.open("wb") as out:
-            while chunk := upload.file.read(UPLOAD_CHUNK):
+            while chunk := stream.read(UPLOAD_CHUNK):
                 written += len(chunk)
                 if written > limit:
                     raise PayloadTooLarge(f"文件超过 {limit >> 20} MB 上限", field="file")
