@@ -4,10 +4,8 @@ them live in tests/worlds/."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, timedelta
 
-from fastapi import UploadFile
 from sqlalchemy import select
 
 from ipoc.applications.models import Application, Call
@@ -21,6 +19,7 @@ from ipoc.patents.models import Patent, RightsAuthorisation
 from ipoc.patents.numbers import check_char
 from ipoc.reference.models import Industry
 from ipoc.reference.service import find_region
+from ipoc.uploads import Upload
 from tests.conftest import make_user
 
 START = date(2025, 3, 1)  # a center made by hand: period 2025-03-01 .. 2028-02-29, plans for 2025..2028
@@ -135,11 +134,11 @@ def recognised_center(session, recognised_on: date = date(2026, 3, 2), **dossier
     return center
 
 
-def evidence(name: str = "证据.pdf", content: bytes = PDF) -> UploadFile:
-    return UploadFile(io.BytesIO(content), filename=name)
+def evidence(name: str = "证据.pdf", content: bytes = PDF) -> Upload:
+    return Upload.of_bytes(name, content)
 
 
-def revoke(session, admin: Principal, center: Center, files_: list[UploadFile] | None = None, **kw) -> Revocation:
+def revoke(session, admin: Principal, center: Center, files_: list[Upload] | None = None, **kw) -> Revocation:
     kw = {"reason": "dishonesty", "detail": "经核查存在严重失信行为", **kw}
     files_ = [evidence()] if files_ is None else files_
     return centers.revoke(session, admin, center.id, evidence=files_, **kw)

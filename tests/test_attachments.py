@@ -11,7 +11,6 @@ from pathlib import Path
 
 import docx
 import pytest
-from fastapi import UploadFile
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -19,6 +18,7 @@ from ipoc.applications import service as applications
 from ipoc.errors import InvalidInput
 from ipoc.files import service as files
 from ipoc.files.models import Attachment
+from ipoc.uploads import Upload
 from tests.conftest import csrf_of, login, post_form
 from tests.worlds.dossiers import World, make_dossier, make_world
 
@@ -63,7 +63,7 @@ def _zip(members: dict[str, str]) -> bytes:
 
 
 def _store(w: World, app_id: int, filename: str, content: bytes, purpose: str = "condition:1") -> Attachment:
-    upload = UploadFile(file=io.BytesIO(content), filename=filename)
+    upload = Upload.of_bytes(filename, content)
     return applications.add_attachment(w.session, w.applicant, app_id, upload, purpose)
 
 

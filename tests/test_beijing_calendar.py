@@ -32,6 +32,7 @@ from ipoc.auth.roles import Role
 from ipoc.auth.service import principal_for
 from ipoc.db import Base, utcnow
 from ipoc.documents.render import to_html
+from ipoc.reviews import documents as review_documents
 from ipoc.reviews import service as reviews
 from ipoc.reviews.schemas import ConflictIn, PanelIn, SheetIn
 from ipoc.schemas import BeijingTime, Timestamp
@@ -162,7 +163,7 @@ def test_at_half_past_midnight_in_beijing_every_output_carries_the_beijing_day(i
             assert score["submitted_at"].startswith("2026-12-07T00:3") and score["submitted_at"].endswith("+08:00")
             text = _docx_text(signer.get(f"/reviews/scores/{score['id']}.docx"))
             assert "已提交（2026年12月7日）" in text and text.splitlines()[-1] == "2026年12月7日"
-            doc = reviews.score_sheet_document(session, score["id"])
+            doc = review_documents.score_sheet_document(session, score["id"])
             assert doc.date_line == "2026年12月7日" and "已提交（2026年12月7日）" in to_html(doc), "the PDF's text"
             _utc_day_absent(text, http.get(f"/notices/{notice.id}").text)
 

@@ -9,7 +9,6 @@ import zipfile
 from datetime import date
 
 import pytest
-from fastapi import UploadFile
 from openpyxl import load_workbook
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -30,6 +29,7 @@ from ipoc.files import service as files
 from ipoc.files.models import Attachment
 from ipoc.lifecycle import cycle, ranking
 from ipoc.money import wan
+from ipoc.uploads import Upload
 from tests.conftest import login, make_user, post_form, token
 from tests.factories import PDF, application, industry, org_named, recognised_center, revoke, who
 
@@ -130,7 +130,7 @@ def test_revocation_without_evidence_is_refused(session):
     center = recognised_center(session)
     admin = who(session, "admin1", Role.REGION_ADMIN)
     with pytest.raises(InvalidInput) as exc:
-        revoke(session, admin, center, files_=[UploadFile(io.BytesIO(b""), filename="")])
+        revoke(session, admin, center, files_=[Upload.of_bytes("", b"")])
     assert exc.value.field == "evidence"
     with pytest.raises(InvalidInput):
         revoke(session, admin, center, reason="failed_rectification")

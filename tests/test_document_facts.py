@@ -21,10 +21,11 @@ from ipoc.centers.schemas import EvaluationIn, SelfEvaluationIn
 from ipoc.documents.model import Document
 from ipoc.documents.render import to_docx, to_pdf
 from ipoc.lifecycle import cycle, decisions, recognition
+from ipoc.notices import documents as notice_documents
 from ipoc.notices import service as notices
 from ipoc.notices.models import Objection
 from ipoc.notices.schemas import NoticeFields
-from ipoc.reviews import service as reviews
+from ipoc.reviews import documents as review_documents
 from ipoc.reviews.models import Panel, Score, ScoreSheet
 from tests.factories import recognised_center, revoke, who
 from tests.printed import check_pdf, needs_poppler
@@ -120,7 +121,7 @@ def test_the_recognition_decision_states_the_record(session, world: World):
 
 def test_the_public_notice_states_the_record(session, world: World):
     drafted = notices.create_notice(session, world.admin, world.call.id, _fields(FRI), [world.apps[0].id], today=FRI)
-    build = lambda: notices.notice_document(session, drafted.id)  # noqa: E731
+    build = lambda: notice_documents.notice_document(session, drafted.id)  # noqa: E731
     ids = [world.apps[0].id]
 
     def update(**fields) -> None:
@@ -228,7 +229,7 @@ def test_the_score_sheet_states_the_record(session):
     score = scored(session, center)
     panel = session.get(Panel, score.panel_id)
     sheet, indicators = panel.sheet, panel.sheet.indicators
-    build = lambda: reviews.score_sheet_document(session, score.id)  # noqa: E731
+    build = lambda: review_documents.score_sheet_document(session, score.id)  # noqa: E731
     assert "1\t运营成效\t60\t100\t80\t48" in text_of(build())
 
     def indicators_relabelled() -> str:
@@ -333,9 +334,9 @@ def test_every_document_kind_renders_with_every_glyph_and_no_lone_date_page(sess
     drafted = notices.create_notice(session, world.admin, world.call.id, _fields(FRI), [world.apps[0].id], today=FRI)
     kinds = {
         "recognition": decisions.recognition_document(session, center.id),
-        "notice": notices.notice_document(session, drafted.id),
+        "notice": notice_documents.notice_document(session, drafted.id),
         "self-evaluation": decisions.self_evaluation_document(session, ev.id),
-        "score-sheet": reviews.score_sheet_document(session, scored(session, center).id),
+        "score-sheet": review_documents.score_sheet_document(session, scored(session, center).id),
         "rectification": decisions.rectification_notice_document(session, rect.id),
         "revocation": decisions.revocation_decision_document(session, center.id),
     }

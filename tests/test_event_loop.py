@@ -30,7 +30,7 @@ ASYNC_ALLOWED: dict[tuple[str, str], str] = {
     ("web/admission.py", "__call__"): "the admission limit: waits for a slot on the loop, holding nothing",
     ("web/admission.py", "send_releasing"): "passes a message on, giving the slot back at the response start",
     ("web/admission.py", "_busy"): "sends a fixed 503 answer",
-    ("shell/app.py", "__call__"): "the request-context middleware: request id and refusals, no I/O of its own",
+    ("shell/app.py", "__call__"): "request-context middleware: request id, refusals; the session closes in a thread",
     ("shell/app.py", "send_with_headers"): "passes a message on, adding the request id and security headers",
     ("shell/app.py", "_lifespan"): "the application's lifespan (startup and shutdown), not a request",
 }

@@ -24,6 +24,7 @@ from ipoc.centers.models import Center
 from ipoc.config import get_settings
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.lifecycle import recognition
+from ipoc.notices import documents as notice_documents
 from ipoc.notices import service as notices
 from ipoc.notices.models import Objection, PublicNotice
 from tests.conftest import login, make_user, post_form
@@ -289,7 +290,7 @@ def test_the_notice_downloads_as_pdf_and_docx(client, session, world):
         docx.headers["content-disposition"].startswith("attachment;")
         and "filename*=UTF-8''" in docx.headers["content-disposition"]
     )
-    doc = notices.notice_document(session, notice.id)
+    doc = notice_documents.notice_document(session, notice.id)
     table = next(s.table for s in doc.annexes if s.table)  # the list is the notice's 附件
     assert table.headers == ["序号", "拟认定名称", "建设主体", "所属产业", "所在盟市"]
     assert table.rows[0][:3] == ["1", "内蒙古自治区稀土新材料知识产权运营中心", "包头稀土研究院有限公司"]

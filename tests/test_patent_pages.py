@@ -149,7 +149,7 @@ def test_staff_upload_runs_the_import_and_shows_counts_and_report(admin, tmp_pat
 def test_refused_uploads_say_why(admin, monkeypatch):
     wrong_type = upload(admin, "notes.pdf", b"%PDF-1.4")
     assert wrong_type.status_code == 422
-    assert 'data-field="file">只接受 CSV、XLSX、XLS 或 JSONL 文件<' in wrong_type.text
+    assert 'data-field="file">只接受 CSV、XLSX、XLS、JSONL 或 ZIP（图格式专利集）文件<' in wrong_type.text
     monkeypatch.setattr("ipoc.patents.service.MAX_UPLOAD", 1 << 20)
     too_big = upload(admin, "big.csv", b"x" * ((1 << 20) + 1))
     assert too_big.status_code == 422 and 'data-field="file">文件超过 1 MB 上限<' in too_big.text
@@ -257,3 +257,22 @@ def test_industry_database_form_and_search_within_it(corpus, admin, client):
     assert edited.status_code == 303
     within = admin.get("/patents/search", params={"mode": "lexical", "database_id": database_id}).text
     assert result_count(within) == 1
+
+
+def test_a_record_without_a_number_shows_as_such_and_a_graph_zip_uploads(admin, tmp_path):
+    """Through the real upload: the ZIP of a graph set is imported; its record's page says 无专利号 with its
+    来源编号 and offers no rights forms, and the API says the same."""
+    from tests.test_patent_sources import numberless, write_graph, zipped
+
+    archive = zipped(write_graph(tmp_path / "graph"), tmp_path / "graph.zip")
+    response = upload(admin, "graph.zip", archive.read_bytes())
+    assert response.status_code == 303, response.text
+    done = wait_for_job(admin, response.headers["location"])
+    assert count_of(done, "imported") == 2 and count_of(done, "rejected") == 0
+    record = numberless("新型酶以及系統")
+    page = admin.get(f"/patents/{record.application_no}")
+    assert page.status_code == 200
+    assert 'data-testid="numberless"' in page.text and "21db563b-5b9f-42a6-a167-f64ba356a4f8" in page.text
+    assert 'data-testid="application-no"' not in page.text and 'data-testid="rights-numberless"' in page.text
+    out = admin.get(f"/api/v1/patents/{record.application_no}").json()
+    assert (out["number_label"], out["source_id"], out["office"]) == ("无专利号", record.source_id, "TW")

@@ -82,7 +82,7 @@ STYLES = {
     "Google Patents": (
         ["application number", "id", "title", "assignee", "inventor/author", "priority date",
          "filing/creation date", "publication date", "grant date", "result link", "representative figure link"],
-        {"id": "publication_no", "title": "title", "assignee": "applicants", "inventor/author": "inventors",
+        {"id": "record_id", "title": "title", "assignee": "applicants", "inventor/author": "inventors",
          "priority date": "priority_date", "filing/creation date": "application_date",
          "publication date": "publication_date", "grant date": "grant_date", "result link": "link"},
     ),
@@ -120,11 +120,11 @@ def test_google_export_skips_search_url_line(tmp_path: Path) -> None:
         "https://patents.google.com/patent/CN105389980B/en\n"
     )
     path = write(tmp_path, "gp.csv", text)
-    items = read_all(open_rows(path))  # known by its publication number (id), no application-number column needed
+    items = read_all(open_rows(path))  # the id is the record's own id (its publication number, see parsing)
     assert items == [
         (
             3,  # the spreadsheet's row: the search URL line and the header come first
-            {"publication_no": "CN-105389980-B", "title": "Traffic flow", "applicants": "上海交通大学",
+            {"record_id": "CN-105389980-B", "title": "Traffic flow", "applicants": "上海交通大学",
              "inventors": "潘理, 田永学", "priority_date": "2015-11-09", "application_date": "2015-11-09",
              "publication_date": "2018-01-19", "grant_date": "2018-01-19",
              "link": "https://patents.google.com/patent/CN105389980B/en"},

@@ -17,6 +17,7 @@ from ipoc.cli import app as cli
 from ipoc.db import session_scope
 from ipoc.jobs.models import Job
 from ipoc.patents import service as patents
+from ipoc.patents.export import COLUMNS
 from ipoc.patents.models import Patent
 from ipoc.patents.numbers import check_char, priority_key, strip_kind
 from ipoc.patents.parsing import split_names
@@ -364,3 +365,151 @@ def test_every_field_a_column_can_map_to_has_a_chinese_name():
 
     fields = set(load_synonyms().values())
     assert {f for f in fields if not any("\u4e00" <= ch <= "\u9fff" for ch in field_label(f))} == set()
+
+
+# ---- records known by no patent number (无号文献) ---------------------------------------------------------
+
+
+def write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+HASHED = [
+    {
+        "id": "538f267d2e6fba48b1286fb7f1499fe7",
+        "title": "一种信号的发送方法",
+        "assignee": "某通信公司",
+        "label_id": "3",
+    },
+    {
+        "id": "635a7d4b6358b6ff24a324bb871505db",
+        "title": "一种电缆故障监控系统",
+        "assignee": "某电气公司",
+        "label_id": "7",
+    },
+    {"id": "aaf98d6bfe1932cf1a262812ca59d1ba", "title": "一种测试方法", "assignee": "某科技公司", "label_id": "1"},
+]
+
+
+def numberless(title: str) -> Patent:
+    with session_scope() as session:
+        found = session.scalars(select(Patent).where(Patent.title == title)).one()
+        session.expunge(found)
+        return found
+
+
+def test_records_without_any_number_are_known_by_their_own_id(instance, tmp_path):
+    first = imported(write_jsonl(tmp_path / "ids.jsonl", HASHED))
+    assert (first["imported"], first["rejected"]) == (3, 0)
+    record = numberless("一种信号的发送方法")
+    assert record.application_no.startswith("SRC-") and len(record.application_no) <= 32
+    assert not record.has_number and not record.has_application_no and record.number_label == "无专利号"
+    assert record.source_id == "538f267d2e6fba48b1286fb7f1499fe7" and record.extra["label_id"] == "3"
+    assert (record.office, record.publication_no, record.publication_key, record.family_key) == ("CN", None, None, None)
+    assert patent(record.application_no.lower()).id == record.id  # the page's address finds it
+    exported = {name: value(record) for name, value in COLUMNS if name in ("申请号", "公开（公告）号", "来源编号")}
+    assert exported == {"申请号": None, "公开（公告）号": None, "来源编号": "538f267d2e6fba48b1286fb7f1499fe7"}
+    again = imported(tmp_path / "ids.jsonl")
+    assert (again["imported"], again["updated"], again["unchanged"]) == (0, 0, 3)
+    changed = [HASHED[0] | {"label_id": "4"}, *HASHED[1:]]
+    later = imported(write_jsonl(tmp_path / "ids-2.jsonl", changed))  # another file, the same ids: the same records
+    assert (later["imported"], later["updated"], later["unchanged"]) == (0, 1, 2)
+    assert numberless("一种信号的发送方法").id == record.id
+    assert numberless("一种信号的发送方法").extra["label_id"] == "4"
+
+
+def test_an_id_that_is_a_row_counter_or_beside_a_bad_number_keys_nothing(instance, tmp_path):
+    short = imported(write_jsonl(tmp_path / "short.jsonl", [{"id": "17", "title": "序号不是来源编号"}]))
+    assert (short["imported"], short["rejected"]) == (0, 1)
+    rows = [["1234abcd5678", "CN1", "公开号写错的记录"]]
+    typo = imported(write_csv(tmp_path / "typo.csv", ["记录号", "公开号", "标题"], rows))
+    assert (typo["imported"], typo["rejected"]) == (0, 1)  # a number given but unreadable is an error to fix
+    with session_scope() as session:
+        assert session.scalar(select(Patent.id)) is None
+
+
+def test_a_google_id_is_still_the_publication_number(instance, tmp_path):
+    result = imported(write_csv(tmp_path / "g.csv", GOOGLE, [google_row("US-8271025-B2", "Device network")]))
+    assert result["imported"] == 1
+    record = patent("US8271025B2")
+    assert record.has_number and record.source_id is None and "id" not in record.extra
+
+
+def test_rights_refuse_a_record_without_a_number(instance, tmp_path):
+    """Offers, licences, transfers, pledges and open licensing all ask rights.check; recording asks require_number."""
+    from datetime import date
+
+    from ipoc.auth.roles import Role
+    from ipoc.errors import Conflict
+    from ipoc.patents import rights, rights_records
+    from tests.factories import who
+
+    imported(write_jsonl(tmp_path / "ids.jsonl", HASHED[:1]))
+    with session_scope() as session:
+        record = session.scalars(select(Patent)).one()
+        for act in rights.ACTS:
+            found = rights.check(session, record, act, name="某通信公司")
+            reason = f"该文献没有专利号（仅有来源编号），无法核实专利权，不能{rights.DOING[act]}"
+            assert [r.reason for r in found] == [reason] and found[0].standing
+        staff = who(session, "regionadmin", Role.REGION_ADMIN)
+        with pytest.raises(Conflict, match="没有专利号"):
+            rights_records.record_event(session, staff, record, "transfer", date(2024, 1, 2), {"to": "某公司"})
+
+
+# ---- a node/relationship graph set ---------------------------------------------------------------------
+
+
+def write_graph(root: Path) -> Path:
+    """A tiny graph set as the Taiwan set lays it out: patent nodes, links by uuid, years in files of their own."""
+    ids = ["21db563b-5b9f-42a6-a167-f64ba356a4f8", "43028371-051f-44e3-83d3-5292427aa9bd"]
+    files = {
+        "node/patent.csv": [["title", "uuid"], ["新型酶以及系統", ids[0]], ["雙肽衍生物用於治療", ids[1]]],
+        "node/applicant.csv": [["name"], ["麻省理工學院"], ["國立成功大學"]],
+        "relationship/applicant_patent.csv": [["uuid", "applicant"], [ids[0], "麻省理工學院"], [ids[0], "哈佛大學"],
+                                              [ids[1], "國立成功大學"]],
+        "relationship/inventor_patent.csv": [["uuid", "inventor"], [ids[0], "任恩方"], [ids[1], "林大明"]],
+        "relationship/ipc_patent.csv": [["ipc", "uuid"], ["C12N", ids[0]], ["A61K", ids[1]]],
+        "app_year.csv": [["app_year", "UUID"], ["2016", ids[0]], ["2015", ids[1]]],
+        "pub_year.csv": [["pub_year", "UUID"], ["2017", ids[0]], ["2017", ids[1]]],
+    }  # fmt: skip
+    for name, rows in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        with (root / name).open("w", encoding="utf-8", newline="") as stream:
+            csv.writer(stream).writerows(rows)
+    return root
+
+
+def zipped(folder: Path, target: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(target, "w") as archive:
+        for file in sorted(folder.rglob("*.csv")):
+            archive.write(file, Path(folder.name) / file.relative_to(folder))
+    return target
+
+
+def test_a_graph_set_imports_as_one_record_per_patent_node(instance, tmp_path):
+    folder = write_graph(tmp_path / "tw-graph")
+    result = imported(folder)
+    assert (result["imported"], result["rejected"], result["warnings"]) == (2, 0, 0)
+    where = {c["header"]: (c["status"], c["field"]) for c in result["columns"]}
+    assert where == {
+        "title": ("mapped", "title"), "uuid": ("mapped", "record_id"), "申请年": ("kept", None),
+        "公开年": ("kept", None), "申请人": ("mapped", "applicants"), "发明人": ("mapped", "inventors"),
+        "IPC小类": ("kept", None),
+    }  # fmt: skip
+    record = numberless("新型酶以及系統")
+    assert record.office == "TW" and record.source_id == "21db563b-5b9f-42a6-a167-f64ba356a4f8"
+    assert [a.name for a in patent(record.application_no).applicants] == ["麻省理工學院", "哈佛大學"]
+    assert record.inventors == ["任恩方"] and record.application_date is None  # a year is no date: kept, not invented
+    assert (record.extra["申请年"], record.extra["公开年"], record.extra["IPC小类"]) == ("2016", "2017", "C12N")
+    again = imported(zipped(folder, tmp_path / "tw-graph.zip"))  # the same set zipped: the same records
+    assert (again["imported"], again["updated"], again["unchanged"]) == (0, 0, 2)
+
+
+def test_a_folder_or_zip_without_patent_nodes_is_refused(instance, tmp_path):
+    (tmp_path / "empty" / "node").mkdir(parents=True)
+    for target in (tmp_path / "empty", zipped(write_graph(tmp_path / "g") / "relationship", tmp_path / "r.zip")):
+        refused = CliRunner().invoke(cli, ["patents", "import", str(target)])
+        assert refused.exit_code == 2 and "没有 node/patent.csv" in refused.output

@@ -68,9 +68,9 @@ def test_google_patents_export(name: str) -> None:
     source, rows = read(SHARED / "google-patents-exports" / name)
     header_row, count = GOOGLE[name]
     assert (source.header_row, len(rows), rows[0][0]) == (header_row, count, header_row + 1)
-    for field in ("publication_no", "title", "applicants", "inventors", "application_date", "link"):
+    for field in ("record_id", "title", "applicants", "inventors", "application_date", "link"):
         assert field in source.headers_by_field, field
-    assert all(re.fullmatch(r"[A-Z]{2}-\w+-[A-Z]\d?", fields["publication_no"]) for _, fields in rows)
+    assert all(re.fullmatch(r"[A-Z]{2}-\w+-[A-Z]\d?", fields["record_id"]) for _, fields in rows)  # a publication no.
     assert all(fields["link"].startswith("https://patents.google.com/patent/") for _, fields in rows)
 
 
@@ -92,8 +92,8 @@ def test_ccf2022_jsonl(name: str, count: int) -> None:
 
 def test_taiwan_patent_nodes() -> None:
     source, rows = read(SHARED / "tw-patents" / "node" / "patent.csv")
-    assert (source.headers_by_field, len(rows)) == ({"title": "title"}, 8665)
-    assert rows[0] == (2, {"title": "新型ＣＲＩＳＰＲ酶以及系統", "extra:uuid": "21db563b-5b9f-42a6-a167-f64ba356a4f8"})
+    assert (source.headers_by_field, len(rows)) == ({"title": "title", "record_id": "uuid"}, 8665)
+    assert rows[0] == (2, {"title": "新型ＣＲＩＳＰＲ酶以及系統", "record_id": "21db563b-5b9f-42a6-a167-f64ba356a4f8"})
 
 
 # ---- the 60-column commercial export, as the CSV, XLSX and XLS a person would save it ----------------

@@ -20,6 +20,7 @@ from ipoc.auth.service import principal_for
 from ipoc.centers.models import Center, Revocation
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.lifecycle import recognition
+from ipoc.reviews import documents as review_documents
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import PanelConflict, ScoreSheet
 from ipoc.reviews.schemas import ConflictIn, IndicatorIn, PanelIn, ScoreIn, SheetIn, SheetRevision
@@ -389,7 +390,7 @@ def test_only_its_expert_and_the_region_admin_download_a_score_sheet(session, cl
     panel = _panel(session, w)
     score = _score(session, w.experts[0], panel, w.dossiers[0].id, 66.5)
     _score(session, w.experts[1], panel, w.dossiers[0].id, 70)
-    doc = reviews.score_sheet_document(session, score.id)
+    doc = review_documents.score_sheet_document(session, score.id)
     table = doc.sections[1].table
     assert table.rows[0][1:] == ["综合评价", "100", "100", "66.5", "66.5"] and table.rows[-1][-1] == "66.5"
     assert doc.signatures[0][0] == "评审专家（签字）" and "expert1" in doc.sections[0].paragraphs[1]

@@ -5,14 +5,12 @@ they conflict, and only checked contracts in the ledger, the self-evaluation pre
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from starlette.datastructures import UploadFile
 
 from ipoc.deals import service as svc
 from ipoc.deals.models import Deal, DealPatent
@@ -26,6 +24,7 @@ from ipoc.patents import rights, rights_records
 from ipoc.patents.models import Applicant, LegalEvent, Patent, RightsAuthorisation
 from ipoc.patents.parsing import parse_row
 from ipoc.patents.reading import field_for_header, load_synonyms
+from ipoc.uploads import Upload
 from tests.conftest import csrf_of, login, post_form
 from tests.factories import number
 from tests.worlds.deals import TODAY, World, make_world, new_deal, signed
@@ -34,8 +33,8 @@ WORLD = make_world  # the conftest's `world`: the deal tests' center, organisati
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
-def pdf(name: str = "同意书.pdf") -> UploadFile:
-    return UploadFile(io.BytesIO(PDF), filename=name)
+def pdf(name: str = "同意书.pdf") -> Upload:
+    return Upload.of_bytes(name, PDF)
 
 
 def patent(w: World, serial: int) -> Patent:

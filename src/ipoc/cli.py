@@ -313,7 +313,13 @@ def _column_summary(columns: list[dict]) -> str:
 
 @patents_app.command("import")
 def patents_import(
-    file: Annotated[Path, typer.Argument(help="CSV (UTF-8/GBK/GB18030), XLSX or JSONL export")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (UTF-8/GBK/GB18030), XLSX, XLS or JSONL export, or a node/relationship graph set (a folder or a"
+            " ZIP holding node/patent.csv)"
+        ),
+    ],
     report: Annotated[
         Path | None, typer.Option(help="where to write the rejected-row report (XLSX if PATH ends in .xlsx, else CSV)")
     ] = None,
@@ -332,12 +338,13 @@ def patents_import(
     from ipoc.db import session_scope
     from ipoc.jobs.service import Progress
     from ipoc.patents import service as patents
+    from ipoc.patents.graph import export_size
 
-    if not file.is_file():
+    if not file.exists():
         _fail(f"文件不存在：{file}", 2)
     with session_scope() as session:
         job = patents.start_import(session, owner_id=None, filename=file.name)
-    bar = tqdm(total=file.stat().st_size, unit="B", unit_scale=True, desc="导入", file=sys.stderr, leave=False)
+    bar = tqdm(total=export_size(file), unit="B", unit_scale=True, desc="导入", file=sys.stderr, leave=False)
 
     class _BarProgress(Progress):
         def update(self, done: int, total: int | None = None, message: str | None = None) -> None:

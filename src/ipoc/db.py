@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, create_engine, event
+from sqlalchemy import Connection, CursorResult, DateTime, Engine, MetaData, Result, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from ipoc.config import get_settings
@@ -43,6 +43,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_savepoint_inside_transaction(connection: Connection, _name: str | None) -> None:
+    """Open the transaction before a savepoint that would otherwise be the outermost one.
+
+    The sqlite3 driver begins a transaction only before a data-changing statement, so a SAVEPOINT issued first
+    (a refusable action that is the request's first write) would start one itself, and its RELEASE would commit
+    the request's work at once. Beginning here keeps the savepoint nested: it is committed or rolled back with the
+    session. IMMEDIATE takes the write lock now (waiting ``busy_timeout`` for it), as the driver's own BEGIN before
+    the first write would: a deferred one would read the action's first rows from a snapshot that a concurrent
+    commit could make impossible to write from (SQLITE_BUSY_SNAPSHOT, which no waiting cures)."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
 _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
 
@@ -60,6 +74,7 @@ def engine_for(url: str) -> Engine:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"check_same_thread": False}, **_pool_args())
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "savepoint", _sqlite_savepoint_inside_transaction)
         else:
             engine = create_engine(url, pool_pre_ping=True, **_pool_args())
         _engines[url] = engine

@@ -27,6 +27,7 @@ from ipoc.auth.roles import Principal
 from ipoc.files.schemas import AttachmentOut
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, LoggedIn
+from ipoc.web.forms import as_upload
 
 router = APIRouter(tags=["认定申报"])
 StateFilter = Annotated[str | None, Query(max_length=24)]
@@ -173,7 +174,7 @@ def upload_attachment(
     file: UploadFile,
     purpose: Annotated[str, Form(max_length=40, description="condition:1 … condition:5、route 或 other")],
 ):
-    att = applications.add_attachment(session, p, app_id, file, purpose)
+    att = applications.add_attachment(session, p, app_id, as_upload(file), purpose)
     return AttachmentOut.model_validate(att)
 
 

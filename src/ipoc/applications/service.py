@@ -7,7 +7,6 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.applications import flows
@@ -26,6 +25,7 @@ from ipoc.orgs.service import require_verified
 from ipoc.reference.models import INDUSTRY_CATEGORIES, Industry
 from ipoc.reference.service import visible_region_ids
 from ipoc.reviews.assignments import assigned_application_ids
+from ipoc.uploads import Upload
 from ipoc.workflow import Transition, take
 
 
@@ -298,7 +298,7 @@ def attachments(session: Session, app: Application) -> dict[str, list[Attachment
     return grouped
 
 
-def add_attachment(session: Session, principal: Principal, app_id: int, upload: UploadFile, purpose: str) -> Attachment:
+def add_attachment(session: Session, principal: Principal, app_id: int, upload: Upload, purpose: str) -> Attachment:
     app = get_application(session, principal, app_id)
     require_editable(principal, app)
     if purpose not in PURPOSES:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.applications import flows
@@ -20,7 +19,7 @@ from ipoc.reference.service import list_industries, recommending_regions
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, LoggedIn, role_required
 from ipoc.web.export import named, xlsx_response
-from ipoc.web.forms import Posted, attempt, parse_form, see_other, submit
+from ipoc.web.forms import Posted, attempt, parse_form, posted_upload, refusable, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -240,8 +239,7 @@ def _detail_ctx(session: DB, p: Principal, app: Application, **extra) -> dict:
 
 
 def _refused(request: Request, session: DB, p: Principal, app_id: int, exc: DomainError):
-    """Show a refused step on the dossier page with the status it deserves; nothing was kept."""
-    session.rollback()
+    """Show a refused step on the dossier page with the status it deserves; nothing of it was kept."""
     if exc.status_code in (403, 404):
         raise exc
     app = applications.get_application(session, p, app_id)
@@ -261,7 +259,8 @@ def act(app_id: PathId, action: ActionName, request: Request, posted: Posted, se
     if not form.ok or form.data is None:
         return _refused(request, session, p, app_id, InvalidInput(next(iter(form.errors.values())), field="reason"))
     try:
-        applications.take_action(session, p, app_id, action, form.data.reason)
+        with refusable(session):
+            applications.take_action(session, p, app_id, action, form.data.reason)
     except DomainError as exc:
         return _refused(request, session, p, app_id, exc)
     return see_other(f"/applications/{app_id}")
@@ -269,11 +268,12 @@ def act(app_id: PathId, action: ActionName, request: Request, posted: Posted, se
 
 @router.post("/applications/{app_id}/attachments")
 def upload(app_id: PathId, request: Request, posted: Posted, session: DB, p: LoggedIn):
-    file, purpose = posted.get("file"), posted.get("purpose")
+    file, purpose = posted_upload(posted.get("file")), posted.get("purpose")
     try:
-        if not isinstance(file, UploadFile) or not isinstance(purpose, str):
+        if file is None or not isinstance(purpose, str):
             raise InvalidInput("请选择要上传的文件", field="file")
-        applications.add_attachment(session, p, app_id, file, purpose)
+        with refusable(session):
+            applications.add_attachment(session, p, app_id, file, purpose)
     except DomainError as exc:
         return _refused(request, session, p, app_id, exc)
     return see_other(f"/applications/{app_id}#evidence")

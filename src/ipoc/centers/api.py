@@ -31,6 +31,7 @@ from ipoc.centers.schemas import (
 from ipoc.lifecycle import cycle, ranking
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
+from ipoc.web.forms import as_upload
 
 router = APIRouter(tags=["运营中心"])
 
@@ -143,7 +144,8 @@ def revoke(
     evidence: Annotated[list[UploadFile], File()] = [],  # noqa: B006 (FastAPI copies defaults)
 ):
     """Multipart: ``reason`` (a key of REVOCATION_REASONS), ``detail``, one or more ``evidence`` files."""
-    revocation = centers.revoke(session, p, center_id, reason=reason, detail=detail, evidence=evidence)
+    uploads = [as_upload(f) for f in evidence]
+    revocation = centers.revoke(session, p, center_id, reason=reason, detail=detail, evidence=uploads)
     return _revocation(session, revocation)
 
 

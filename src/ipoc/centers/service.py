@@ -17,7 +17,6 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.audit import service as audit
@@ -58,6 +57,7 @@ from ipoc.files.models import Attachment
 from ipoc.messages import service as messages
 from ipoc.notices.models import zh_date
 from ipoc.reviews.assignments import assigned_center_ids
+from ipoc.uploads import Upload
 
 INTERNAL_NOT_FOUND = "记录不存在或无权查看"
 
@@ -360,7 +360,7 @@ def revoke(
     *,
     reason: str,
     detail: str,
-    evidence: Sequence[UploadFile],
+    evidence: Sequence[Upload],
     today: date | None = None,
 ) -> Revocation:
     """The region bureau takes the status away for one of the guideline's reasons, on evidence."""
@@ -371,7 +371,7 @@ def revoke(
         raise InvalidInput("请从列表中选择取消资格的原因（整改不合格在整改验收中判定）", field="reason")
     if not detail.strip():
         raise InvalidInput("请写明事实与依据", field="detail")
-    uploads = [u for u in evidence if u.filename]
+    uploads = [u for u in evidence if u.name]
     if not uploads:
         raise InvalidInput("取消资格必须附证据材料", field="evidence")
     revocation = _revoke(session, principal, center, reason, detail.strip(), as_of(today))

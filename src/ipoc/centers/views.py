@@ -39,7 +39,7 @@ from ipoc.reference.service import list_industries, list_regions
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, CurrentPrincipal, role_required
 from ipoc.web.export import named, wan_cell, xlsx_response
-from ipoc.web.forms import FormResult, Posted, parse_form, see_other
+from ipoc.web.forms import FormResult, Posted, parse_form, posted_upload, refusable, see_other
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -50,13 +50,13 @@ MANUAL_REASONS = [(k, v) for k, v in REVOCATION_REASONS.items() if k != "failed_
 def _run(session: Session, form: FormResult, action: Callable[[Any], Any]) -> tuple[Any, int]:
     """``forms.attempt`` that keeps the refusal's status: the form is shown again with a wrong state as 409
     and bad input as 422, while a record the caller may not see or a step they may not take is answered as
-    the 404 / 403 it is. A refusal rolls back what was written. Returns (what the action returned, status)."""
+    the 404 / 403 it is. A refusal undoes what the action wrote. Returns (what the action returned, status)."""
     if not form.ok:
         return None, 422
     try:
-        value = action(form.data)
+        with refusable(session):
+            value = action(form.data)
     except DomainError as exc:
-        session.rollback()
         if isinstance(exc, NotFound | Forbidden):
             raise
         form.fail(exc)
@@ -322,7 +322,7 @@ def revoke_page(center_id: PathId, request: Request, session: DB, p: RegionAdmin
 @router.post("/centers/{center_id}/revoke")
 def revoke(center_id: PathId, request: Request, posted: Posted, session: DB, p: CurrentPrincipal):
     form = parse_form(posted, RevocationIn)
-    evidence = [f for f in posted.getlist("evidence") if not isinstance(f, str)]
+    evidence = [u for u in map(posted_upload, posted.getlist("evidence")) if u is not None]
     _, status = _run(
         session,
         form,

@@ -9,12 +9,12 @@ import io
 from docx import Document as open_docx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from ipoc.auth.roles import Principal, Role
 from ipoc.errors import Forbidden, InvalidInput, NotFound
 from ipoc.files import service as files
 from ipoc.files.models import Attachment
+from ipoc.uploads import Upload
 
 OWNER = "letterhead"
 OWNER_ID = 1  # one letterhead, the region bureau's (the issuer of every numbered decision)
@@ -41,11 +41,11 @@ def current_bytes(session: Session) -> bytes | None:
         return None
 
 
-def upload(session: Session, principal: Principal, file: UploadFile | None) -> Attachment:
+def upload(session: Session, principal: Principal, file: Upload | None) -> Attachment:
     _require_admin(principal)
-    if file is None or not file.filename:
+    if file is None or not file.name:
         raise InvalidInput("请选择 .docx 版头文件", field="file")
-    if not file.filename.lower().endswith(".docx"):
+    if not file.name.lower().endswith(".docx"):
         raise InvalidInput("版头文件应为 Word 文档（.docx）", field="file")
     att = files.store(
         session, file, owner_type=OWNER, owner_id=OWNER_ID, purpose="letterhead", uploader_id=principal.user_id

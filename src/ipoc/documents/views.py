@@ -10,7 +10,7 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.documents import letterhead
 from ipoc.errors import DomainError
 from ipoc.web.deps import DB, role_required
-from ipoc.web.forms import Posted, see_other
+from ipoc.web.forms import Posted, posted_upload, refusable, see_other
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -31,9 +31,9 @@ def letterhead_page(request: Request, session: DB, _p: Admin):
 def upload_letterhead(request: Request, posted: Posted, session: DB, p: Admin):
     file = posted.get("file")
     try:
-        letterhead.upload(session, p, None if isinstance(file, str) else file)
+        with refusable(session):
+            letterhead.upload(session, p, posted_upload(file))
     except DomainError as exc:
-        session.rollback()
         return _page(request, session, exc.status_code, errors={"file": exc.message})
     return see_other("/letterhead")
 

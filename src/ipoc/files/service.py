@@ -20,19 +20,18 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from typing import BinaryIO
 
 import filetype
-from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal
 from ipoc.config import get_settings
 from ipoc.errors import InvalidInput, NotFound, PayloadTooLarge
 from ipoc.files.models import Attachment
+from ipoc.uploads import Upload
 
 CHUNK = 1024 * 1024
 SCAN_TIMEOUT_S = 120
@@ -101,7 +100,7 @@ def _extension(filename: str) -> str:
     return ext
 
 
-def _spool(upload: UploadFile, limit: int) -> tuple[Path, int, str]:
+def _spool(stream: BinaryIO, limit: int) -> tuple[Path, int, str]:
     """Copy the upload to a temporary file next to the store, refusing it as soon as it passes the limit.
 
     Reads the spooled upload synchronously: callers run in the thread pool, never on the event loop."""
@@ -110,7 +109,7 @@ def _spool(upload: UploadFile, limit: int) -> tuple[Path, int, str]:
     digest, size = hashlib.sha256(), 0
     try:
         with os.fdopen(fd, "wb") as out:
-            while chunk := upload.file.read(CHUNK):
+            while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(f"文件超过 {limit // (1024 * 1024)} MB 的大小上限", field="file")
@@ -155,14 +154,14 @@ def scan(path: Path) -> None:
 
 
 def store(
-    session: Session, upload: UploadFile, *, owner_type: str, owner_id: int, purpose: str, uploader_id: int | None
+    session: Session, upload: Upload, *, owner_type: str, owner_id: int, purpose: str, uploader_id: int | None
 ) -> Attachment:
     """Check and keep one uploaded file; a refused file leaves nothing behind."""
-    filename = clean_filename(upload.filename)
+    filename = clean_filename(upload.name)
     if not filename:
         raise InvalidInput("请选择要上传的文件", field="file")
     kind = KINDS[_extension(filename)]
-    tmp, size, sha256 = _spool(upload, get_settings().attachment_max_mb * 1024 * 1024)
+    tmp, size, sha256 = _spool(upload.stream, get_settings().attachment_max_mb * 1024 * 1024)
     try:
         if size == 0:
             raise InvalidInput("文件为空", field="file")
@@ -212,26 +211,24 @@ def delete(session: Session, att: Attachment) -> None:
     session.flush()
 
 
-def _disposition(filename: str) -> str:
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+@dataclass(frozen=True)
+class Download:
+    """A stored file to send: where it is, the name it is sent under and its content type (the web layer sends it
+    as a download, never rendered)."""
+
+    path: Path
+    filename: str
+    content_type: str
 
 
-def download(att: Attachment) -> Response:
-    """Always a download, never rendered: attachment disposition, no sniffing, sandboxed if opened."""
+def download(att: Attachment) -> Download:
     path = path_of(att)
     if not path.is_file():
         raise NotFound("文件已不在存储中，请联系管理员")
-    headers = {
-        "Content-Disposition": _disposition(att.filename),
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox",
-        "Cache-Control": "private, no-store",
-    }
-    return FileResponse(path, media_type=att.content_type, headers=headers)
+    return Download(path, att.filename, att.content_type)
 
 
-def serve(session: Session, principal: Principal, att_id: int) -> Response:
+def serve(session: Session, principal: Principal, att_id: int) -> Download:
     """A download for a caller allowed to see the owner, recorded in the audit trail."""
     att = get_attachment(session, principal, att_id)
     audit.log(session, "download", "attachments", att.id)

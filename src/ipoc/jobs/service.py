@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ipoc.audit.context import Actor, current_actor
 from ipoc.auth.roles import Principal, Role
@@ -71,8 +71,8 @@ def create(
     actor: Actor | None = None,
     inline: bool = False,
 ) -> Job:
-    """Queue a job (claimed by a worker once the session commits), or, ``inline``, record one that the caller
-    runs itself (created ``running`` so that no worker takes it). A queued job acts as ``actor``, by default
+    """Queue a job (``launch``: claimed by a worker once the session commits), or, ``inline``, record one that the
+    caller runs itself (created ``running`` so that no worker takes it). A queued job acts as ``actor``, by default
     the one bound to the session (the request's user)."""
     actor = actor or current_actor(session.info)
     job = Job(
@@ -83,11 +83,38 @@ def create(
         status="running" if inline else "queued",
         started_at=utcnow() if inline else None,
     )
+    if inline:
+        session.add(job)
+        session.flush()
+        return job
+    return launch(session, job)
+
+
+_LAUNCHED = "ipoc_jobs_launched"  # session.info: the open transaction queued a job
+
+
+def launch(session: Session, job: Job) -> Job:
+    """Queue ``job`` in the session's transaction: this process's job runner is woken once that transaction
+    commits, never before, so the work starts only with the commit that created it. Nobody commits to launch a
+    job; one whose transaction rolls back never existed and never runs."""
     session.add(job)
     session.flush()
-    if not inline:
-        event.listen(session, "after_commit", lambda _s: wake(), once=True)
+    session.info[_LAUNCHED] = True
     return job
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_launching_commit(session: Session) -> None:
+    """Fired by a savepoint's release too: only the outermost commit makes the job visible to the runner."""
+    if not session.in_nested_transaction() and session.info.pop(_LAUNCHED, False):
+        wake()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_launches_of_ended_transaction(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without committing (rolled back, closed) launched nothing."""
+    if transaction.parent is None:
+        session.info.pop(_LAUNCHED, None)
 
 
 def wait(job_id: int, timeout: float = 30.0, *, poll: float = 0.05) -> Job:

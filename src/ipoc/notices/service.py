@@ -24,7 +24,6 @@ from ipoc.auth.roles import ANONYMOUS, Principal, Role
 from ipoc.centers.records import center_name
 from ipoc.config import get_settings
 from ipoc.db import utcnow
-from ipoc.documents.model import Document, Section, Table
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.messages import service as messages
 from ipoc.notices.models import Objection, PublicNotice, zh_date
@@ -346,25 +345,3 @@ def recognition_problem(session: Session, app: Application, today: date) -> str 
     if counts.get("upheld"):
         return "异议成立，不能认定"
     return None
-
-
-# --- the printed notice ----------------------------------------------------------------------------------
-
-
-def notice_document(session: Session, notice_id: int) -> Document:
-    """The notice as issued: text, the proposed list as a table, the window and where objections go."""
-    notice = session.get(PublicNotice, notice_id)
-    if notice is None:
-        raise NotFound("公示不存在")
-    apps = entries(session, notice)
-    rows = [[str(n), proposed_name(a), a.org.name, a.industry.name, a.region.name] for n, a in enumerate(apps, start=1)]
-    table = Table(headers=["序号", "拟认定名称", "建设主体", "所属产业", "所在盟市"], rows=rows)
-    return Document(
-        title=notice.title,
-        issuer=ISSUER,
-        official=True,
-        sections=[Section(paragraphs=notice.body.splitlines())],
-        annexes=[Section(heading="拟认定名单", table=table)],
-        signatures=[("", ISSUER)],
-        date_line=zh_date(notice.starts_on),
-    )

@@ -12,6 +12,7 @@ from ipoc import clock
 from ipoc.auth.roles import Principal, Role
 from ipoc.documents.render import document_response
 from ipoc.lifecycle import recognition
+from ipoc.notices import documents as notice_documents
 from ipoc.notices import service as notices
 from ipoc.notices.models import PublicNotice
 from ipoc.notices.schemas import NoticeFields, ObjectionIn, ObjectionResolve
@@ -158,7 +159,9 @@ def _detail(request: Request, session: DB, p: Principal, notice_id: int, status_
 def notice_file(notice_id: PathId, fmt: Annotated[Literal["pdf", "docx"], Path()], session: DB, p: CurrentPrincipal):
     """The notice as PDF or Word; public once published, like the page."""
     notice = notices.get_notice(session, p, notice_id)
-    return document_response(notices.notice_document(session, notice.id), fmt, f"公示-{notice.title}", session=session)
+    return document_response(
+        notice_documents.notice_document(session, notice.id), fmt, f"公示-{notice.title}", session=session
+    )
 
 
 @router.get("/notices/{notice_id}")

@@ -5,14 +5,12 @@ names the patents it covers."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.auth.models import User
@@ -23,6 +21,7 @@ from ipoc.ops.demo_lifecycle import demo_principal
 from ipoc.orgs.models import Organisation
 from ipoc.patents import rights, rights_records
 from ipoc.patents.models import Patent
+from ipoc.uploads import Upload
 
 UNIVERSITY = "内蒙古示例大学"
 RARE_EARTH = "包头示例稀土新材料有限公司"
@@ -136,7 +135,7 @@ def _co_owner_consent(session: Session, staff) -> None:
     patent = session.scalar(select(Patent).where(Patent.application_no == PATENTS[0]))
     if patent is None or CO_OWNER not in {h.name for h in rights.holding(session, patent).patentees}:
         return
-    upload = UploadFile(io.BytesIO(CONSENT_PDF), filename="共有专利权人同意书.pdf")
+    upload = Upload.of_bytes("共有专利权人同意书.pdf", CONSENT_PDF)
     rights_records.record_consent(session, staff, patent, act="exclusive_licence", role="co_owner", party=CO_OWNER,
                                   upload=upload, note="同意内蒙古示例大学以独占许可方式许可本专利")  # fmt: skip
 

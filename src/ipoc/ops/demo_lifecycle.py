@@ -4,12 +4,10 @@ the default score sheets, and the demo center's catalogue, work plan, funding an
 
 from __future__ import annotations
 
-import io
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypedDict
 
-from fastapi import UploadFile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +25,7 @@ from ipoc.centers.models import Center
 from ipoc.lifecycle import cycle
 from ipoc.reference.models import Industry
 from ipoc.reviews.service import ensure_default_sheets
+from ipoc.uploads import Upload
 
 # The smallest file the evidence check accepts as a PDF; the demo's evidence is a placeholder.
 PLACEHOLDER_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -65,8 +64,8 @@ def demo_principal(session: Session, username: str) -> Principal:
     return accounts.principal_for(session, session.scalar(select(User).where(User.username == username)))
 
 
-def _upload(name: str) -> UploadFile:
-    return UploadFile(file=io.BytesIO(PLACEHOLDER_PDF), filename=name)
+def _upload(name: str) -> Upload:
+    return Upload.of_bytes(name, PLACEHOLDER_PDF)
 
 
 def _call(session: Session, admin: Principal, today: date) -> Call:

@@ -20,7 +20,7 @@ from ipoc.reference.service import list_org_types, list_regions
 from ipoc.schemas import PathId, QueryId
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn, role_required
 from ipoc.web.export import named, xlsx_response
-from ipoc.web.forms import Posted, attempt, parse_form
+from ipoc.web.forms import Posted, attempt, parse_form, refusable
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -152,9 +152,9 @@ def names_page(org_id: PathId, request: Request, session: DB, p: LoggedIn):
 
 def _names_action(request: Request, session: Session, p: Principal, org_id: int, action) -> Response:
     try:
-        action()
+        with refusable(session):
+            action()
     except DomainError as exc:
-        session.rollback()
         return _names_page(request, session, p, org_id, exc.status_code, exc.message)
     return RedirectResponse(f"/orgs/{org_id}/names", status_code=303)
 

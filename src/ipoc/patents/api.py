@@ -26,6 +26,7 @@ from ipoc.search import service as search
 from ipoc.search.schemas import SearchHit
 from ipoc.web.deps import DB, CurrentPrincipal
 from ipoc.web.deps import PatentStaff as Staff
+from ipoc.web.forms import as_upload
 
 router = APIRouter(tags=["专利"])
 
@@ -93,8 +94,7 @@ def upload_import(request: Request, session: DB, p: Staff, file: Annotated[Uploa
     synonym column won, ``instead``. An import that writes new or changed patents queues the embedding of their
     passages (its result names the ``embed`` job as ``embedding_job``); search answers count what is still pending
     in ``pending_embeddings``."""
-    job, _path = patents.receive_upload(session, file, owner_id=p.user_id)
-    session.commit()  # the committed job wakes this process's job runner, where there is one
+    job, _path = patents.receive_upload(session, as_upload(file), owner_id=p.user_id)
     return JobOut.model_validate(job)
 
 

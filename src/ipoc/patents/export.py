@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ipoc.config import get_settings
 from ipoc.db import session_scope
 from ipoc.patents.models import Patent
-from ipoc.patents.numbers import OFFICE_NAMES
+from ipoc.patents.numbers import office_name
 from ipoc.web.export import Sheet, safe_cell, write_sheet
 
 MAX_EXPORT_ROWS = 100_000
@@ -26,7 +26,10 @@ CHUNK = 1000
 
 COLUMNS: list[tuple[str, Callable[[Patent], object]]] = [
     ("申请号", lambda p: p.application_no if p.has_application_no else None),  # never a publication number
-    ("公开（公告）号", lambda p: p.publication_no or (None if p.has_application_no else p.application_no)),
+    (
+        "公开（公告）号",
+        lambda p: p.publication_no or (None if p.has_application_no or not p.has_number else p.application_no),
+    ),
     ("授权公告号", lambda p: p.grant_no),
     ("专利类型", lambda p: p.kind_label),
     ("发明名称", lambda p: p.title),
@@ -45,7 +48,8 @@ COLUMNS: list[tuple[str, Callable[[Patent], object]]] = [
     ("年费缴至", lambda p: p.fee_paid_through),
     ("被引证次数", lambda p: p.cited_count),
     ("引证次数", lambda p: p.citing_count),
-    ("受理局", lambda p: OFFICE_NAMES.get(p.office, p.office)),  # last: column positions before it stay as they were
+    ("受理局", lambda p: office_name(p.office)),  # from here on: column positions before them stay as they were
+    ("来源编号", lambda p: p.source_id),  # the export's own id of a record known by no patent number
 ]
 HEADERS = [name for name, _ in COLUMNS]
 

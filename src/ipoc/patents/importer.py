@@ -32,10 +32,11 @@ from ipoc.config import get_settings
 from ipoc.db import session_scope, utcnow
 from ipoc.jobs.models import Job
 from ipoc.patents import provenance
+from ipoc.patents.graph import open_export
 from ipoc.patents.models import Applicant, LegalEvent, Patent, PatentApplicant
 from ipoc.patents.numbers import is_application_key, office_of
 from ipoc.patents.parsing import parse_row
-from ipoc.patents.reading import RowSource, load_synonyms, open_rows
+from ipoc.patents.reading import RowSource, load_synonyms
 from ipoc.patents.records import PatentRecord, RowIssue
 from ipoc.reference.models import Region
 from ipoc.search import index_sync  # noqa: F401  (its after-commit listener must be installed in this process)
@@ -162,7 +163,7 @@ def import_file(
     batch_size = batch_size or BATCH_SIZE
     result = ImportResult(report_path=str(report_path))
     synonyms = load_synonyms(get_settings().resolved_data_dir / SYNONYMS_FILE)
-    with open_rows(path, synonyms=synonyms) as source, _report_file(report_path, source) as report:
+    with open_export(path, synonyms=synonyms) as source, _report_file(report_path, source) as report:
         headers_by_field = {canonical: header for header, canonical in source.mapping.items()}
         result.tool = provenance.detect_tool(source.headers)
         run = _Import(job_id, result.tool, provenance.carried(headers_by_field))
@@ -409,11 +410,12 @@ def _merge_changed(
         relink |= {row.id} if "applicants" in taken else set()
         reevent |= {row.id} if "events" in taken else set()
         key = _merged_key(row.application_no, pending.record.application_no)
+        office = pending.record.office if key == pending.record.application_no else office_of(key)
         values = {k: v for k, v in merged.items() if k not in ("applicants", "events")}
         updates.append(
             columns
             | values
-            | {"id": row.id, "application_no": key, "office": office_of(key)}
+            | {"id": row.id, "application_no": key, "office": office}
             | {"passage_hash": passage_key(values["title"], values["abstract"])}
         )
     session.execute(update(Patent), updates)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ipoc.db import Base, Timestamped, utcnow
 from ipoc.labels import coded, named
-from ipoc.patents.numbers import is_application_key
+from ipoc.patents.numbers import is_application_key, is_source_key
+from ipoc.patents.records import SOURCE_ID
 from ipoc.reference.models import Industry, Region
 
 if TYPE_CHECKING:
@@ -94,7 +95,9 @@ class Patent(Base, Timestamped):
     """One patent document of any office; ``rev`` orders changes so the search indexes can catch up after any crash.
 
     ``application_no`` is the record's key: the canonical CN application number where an export gave one, else the
-    normalised publication number (``US8271025B2``); ``number_label`` says which. ``publication_key`` (publication
+    normalised publication number (``US8271025B2``), else, for a record that carries no patent number at all, a
+    source key (``SRC-…``, patents.numbers.source_key) with the export's own id kept as ``source_id``;
+    ``number_label`` says which. ``publication_key`` (publication
     number without kind code) lets a later export that writes the number another way, or another stage of the same
     document, find it; ``family_key`` links simple-family members. ``extra`` keeps the columns no field carries,
     verbatim; ``sources`` names the import job each field last came from (patents.provenance).
@@ -165,9 +168,22 @@ class Patent(Base, Timestamped):
         return is_application_key(self.application_no)
 
     @property
+    def has_number(self) -> bool:
+        """False for a record known by no patent number (无号文献): its key is a source key, not a number."""
+        return not is_source_key(self.application_no)
+
+    @property
     def number_label(self) -> str:
-        """What the key shown as the record's number is: 申请号, or 公开号 for a document known only by that."""
+        """What the key shown as the record's number is: 申请号, or 公开号 for a document known only by that; 无专利号
+        for a record the export gave only its own id (来源编号) for."""
+        if not self.has_number:
+            return "无专利号"
         return "申请号" if self.has_application_no else "公开号"
+
+    @property
+    def source_id(self) -> str | None:
+        """The export's own id of a record known by no patent number, as written (None for a numbered patent)."""
+        return None if self.has_number else (self.extra or {}).get(SOURCE_ID)
 
 
 class LegalEvent(Base):

@@ -11,6 +11,7 @@ carry typos).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import unicodedata
 
@@ -113,6 +114,11 @@ OFFICE_NAMES = {
 }  # fmt: skip
 
 
+def office_name(code: str) -> str:
+    """The office's Chinese name (its code where we have none); 未知 for a record whose office nothing tells."""
+    return OFFICE_NAMES.get(code, code) if code else "未知"
+
+
 def strip_kind(publication: str) -> str:
     """``CN105389980B`` → ``CN105389980``: one CN number names every stage (A publication, B/C grant)."""
     return publication[:2] + _KIND_CODE.sub("", publication[2:])
@@ -133,6 +139,23 @@ def is_application_key(key: str) -> bool:
 def office_of(key: str) -> str:
     """The office of a record from its key: CN for an application number, else the publication number's prefix."""
     return "CN" if is_application_key(key) else key[:2]
+
+
+SOURCE_KEY_PREFIX = "SRC-"  # no office is "SR", and a hyphen never survives normalisation: never a patent number
+SOURCE_ID_MIN = 8  # characters: shorter ids (1, 2, 3 …) are row counters, which identify nothing across files
+
+
+def source_key(column: str, record_id: str) -> str:
+    """The key of a record that carries no patent number, only the export's own record id: a stable digest of the
+    id and the (folded) column that holds it, so that re-importing the file finds the same records."""
+    folded_column = "".join(unicodedata.normalize("NFKC", column).casefold().split())
+    digest = hashlib.sha256(f"{folded_column}\x1f{record_id.strip()}".encode()).hexdigest()
+    return SOURCE_KEY_PREFIX + digest[:16].upper()
+
+
+def is_source_key(key: str) -> bool:
+    """Whether a record's key is a source key (a record known by no patent number, 无号文献)."""
+    return key.startswith(SOURCE_KEY_PREFIX)
 
 
 _CN_KIND_CODES = {"A": "invention", "B": "invention", "C": "invention", "U": "utility_model", "Y": "utility_model",

@@ -16,16 +16,20 @@ from functools import lru_cache
 from ipoc.errors import InvalidInput
 from ipoc.patents.ipc import normalise_ipc, split_ipc_list
 from ipoc.patents.numbers import (
+    OFFICE_NAMES,
+    SOURCE_ID_MIN,
     is_application_key,
+    is_source_key,
     kind_from_cn_publication,
     kind_of_canonical,
     normalise_application_no,
     normalise_publication_no,
     office_of,
     priority_key,
+    source_key,
     strip_kind,
 )
-from ipoc.patents.records import EXTRA, LegalEventRecord, PatentRecord, RowIssue
+from ipoc.patents.records import EXTRA, SOURCE_ID, LegalEventRecord, PatentRecord, RowIssue
 
 # ---- dates -------------------------------------------------------------------------------------------
 
@@ -402,7 +406,8 @@ _FOREIGN_APPLICATION = re.compile(r"^(?!CN|ZL)[A-Z]{2}")
 
 
 def _key(row: _Row, number: str | None) -> str | None:
-    """The record's key: its CN application number (check character validated), else its publication number.
+    """The record's key: its CN application number (check character validated), else its publication number, else,
+    for a record that carries no patent number at all, a source key made from the export's own record id.
 
     An application number of another office (US14/514,255) identifies nothing here: the record is then known by
     its publication number, and the cell is kept verbatim with the record.
@@ -414,9 +419,17 @@ def _key(row: _Row, number: str | None) -> str | None:
         except InvalidInput as exc:
             row.issue("application_no", exc.message)
             return None
-    if number is None:
+    if number is not None:
+        return number
+    record_id = row.get("record_id")
+    if record_id is None or raw or row.get("publication_no") or row.get("grant_no"):
+        # a number the row gives but that cannot be read is an error to fix, not a record to key by its id
         row.issue("application_no", "申请号为空，也没有可识别的公开号或授权公告号")
-    return number
+        return None
+    if len(record_id) < SOURCE_ID_MIN:
+        row.issue("record_id", f"没有专利号，记录编号过短（不足 {SOURCE_ID_MIN} 个字符），不能作为来源编号")
+        return None
+    return source_key(row.headers.get("record_id", "record_id"), record_id)
 
 
 def _normalised(raw: str | None) -> str | None:
@@ -502,8 +515,18 @@ def _priority(row: _Row) -> str | None:
 def _publication_no(row: _Row) -> str | None:
     if row.get("publication_no"):
         return row.publication("publication_no")
+    if numbered := _record_id_number(row.get("record_id")):
+        return numbered
     match = _LINK_PUBLICATION.search(row.get("link") or "")
     return match.group(1) if match else None
+
+
+def _record_id_number(record_id: str | None) -> str | None:
+    """The publication number a record id is (Google Patents' ``US-8271025-B2``): only with a known office's code
+    in front, so that a hash or a UUID is never read as a number."""
+    if not record_id or _fold(record_id)[:2].upper() not in OFFICE_NAMES:
+        return None
+    return _normalised(record_id)
 
 
 def _family_key(row: _Row, key: str) -> str | None:
@@ -516,11 +539,35 @@ def _family_key(row: _Row, key: str) -> str | None:
 
 def _kept(row: _Row, key: str) -> dict[str, str]:
     """The cells of the columns no field carries, under the file's headers; with them another office's application
-    number, which does not key the record."""
+    number, which does not key the record, and the export's own id of a record known by no number (来源编号)."""
     kept = {name.removeprefix(EXTRA): value.strip() for name, value in row.raw.items() if name.startswith(EXTRA)}
     if not is_application_key(key) and (foreign := row.get("application_no")):
         kept[row.headers.get("application_no", "申请号")] = foreign
+    if is_source_key(key):
+        kept[SOURCE_ID] = row.get("record_id") or ""
+    elif (record_id := row.get("record_id")) and _record_id_number(record_id) is None:
+        kept[row.headers.get("record_id", SOURCE_ID)] = record_id  # an id beside a number: nothing dropped
     return kept
+
+
+def _office_without_number(*texts: str | None) -> str:
+    """The office of a record known by no number, from its script: TW where its Chinese has more Traditional-only
+    characters (outside GB2312) than Simplified-only ones (outside Big5), else CN; empty (unknown) for text without
+    Chinese. A number, where there is one, always names the office instead."""
+    han = [char for text in texts for char in (text or "") if "\u4e00" <= char <= "\u9fff"]
+    if not han:
+        return ""
+    traditional = sum(1 for char in han if not _encodes(char, "gb2312"))
+    simplified = sum(1 for char in han if not _encodes(char, "big5"))
+    return "TW" if traditional > simplified else "CN"
+
+
+def _encodes(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _build(row: _Row, application_no: str, title: str, publication_no: str | None, number: str | None) -> PatentRecord:
@@ -533,10 +580,12 @@ def _build(row: _Row, application_no: str, title: str, publication_no: str | Non
     claims = row.get("claims")
     ipc_main, ipc_codes, ipc_invalid = _ipc(row)
     by_number = kind_of_canonical(application_no) if is_application_key(application_no) else None
+    numberless = is_source_key(application_no)
+    office = _office_without_number(title, row.get("abstract"), *applicants) if numberless else None
     return PatentRecord(
         application_no=application_no,
         title=title,
-        office=office_of(application_no),
+        office=office_of(application_no) if office is None else office,
         publication_key=strip_kind(number) if number else None,
         family_key=_family_key(row, application_no),
         kind=by_number or _kind_from_text(row.get("kind")) or kind_from_cn_publication(number),

@@ -49,11 +49,11 @@ _EVENT_FIELDS = (
     "pledgee", "pledgor", "pledge_release_date", "pledge_info", "invalidation_date", "invalidation_decision",
     "invalidation_info", "legal_events",
 )  # fmt: skip
-_NUMBERS = ("publication_no", "link", "grant_no")
+_NUMBERS = ("publication_no", "link", "grant_no", "record_id")  # a record id may be a publication number (Google)
 
 # A stored attribute → the file fields that feed it; an attribute not listed is fed by the field of its name.
 FED_BY: dict[str, tuple[str, ...]] = {
-    "publication_no": ("publication_no", "link"),
+    "publication_no": ("publication_no", "link", "record_id"),
     "publication_key": _NUMBERS,
     "kind": ("kind", "application_no", *_NUMBERS),
     "title": ("title", "text_bundle"),

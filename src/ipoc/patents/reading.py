@@ -432,7 +432,7 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return encoding
 
 
-def _encoding(head: bytes) -> str:
+def sniff_encoding(head: bytes) -> str:
     """UTF-8 (BOM or not) when the first chunk decodes as UTF-8, else GB18030 (a superset of GBK).
 
     UTF-16 (Excel's "Unicode text" export) is recognised by its BOM, or without one by where its NULs fall.
@@ -468,7 +468,7 @@ def _open_csv(path: Path, synonyms: Mapping[str, str]) -> RowSource:
     raw = path.open("rb")
     try:
         head = raw.read(_SNIFF_BYTES)
-        encoding = _encoding(head)
+        encoding = sniff_encoding(head)
         if not encoding.startswith("utf-16") and _looks_binary(head):
             raise FileRefused("文件不是文本表格（看起来是二进制文件），无法按 CSV 读取")
         raw.seek(0)
@@ -664,12 +664,12 @@ def _open_jsonl(path: Path, synonyms: Mapping[str, str]) -> RowSource | None:
 # ---- entry point -------------------------------------------------------------------------------------
 
 
-_NUMBER_FIELDS = ("application_no", "publication_no", "grant_no", "link")
+_NUMBER_FIELDS = ("application_no", "publication_no", "grant_no", "link", "record_id")
 
 
-def _refuse_without_application_no(source: RowSource) -> None:
-    """A file with no column that can identify a patent (application, publication or grant number, or a link that
-    carries one) cannot be imported."""
+def refuse_without_identity(source: RowSource) -> None:
+    """A file with no column that can identify a record (application, publication or grant number, a link that
+    carries one, or the export's own record id) cannot be imported."""
     if any(field in source.headers_by_field for field in _NUMBER_FIELDS):
         return
     source.close()
@@ -708,5 +708,5 @@ def open_rows(
                 raise FileRefused(f"文件不是有效的 {expected} 文件，也无法按 CSV 读取：{exc.message}") from exc
             raise
     if require_application_no:
-        _refuse_without_application_no(source)
+        refuse_without_identity(source)
     return source

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 
 EXTRA = "extra:"  # row keys of the columns kept verbatim with the record: EXTRA + the file's own header
+SOURCE_ID = "来源编号"  # the kept key of the export's own id of a record known by no patent number
 
 
 @dataclass(slots=True)

@@ -488,6 +488,16 @@ def is_current_patentee(session: Session, organisation_id: int, patent: Patent) 
 # --- may this organisation act? -------------------------------------------------------------------------
 
 
+NUMBERLESS = "该文献没有专利号（仅有来源编号），无法核实专利权"
+
+
+def require_number(patent: Patent) -> None:
+    """Rights are recorded only on a patent with a number: a record known only by its source's id (无专利号) names
+    no right anyone can hold, so no event, authorisation or consent is recorded on it (409)."""
+    if not patent.has_number:
+        raise Conflict(f"{NUMBERLESS}，不能登记权利事项")
+
+
 def _doing(act: str) -> str:
     if act not in ACTS:
         raise ValueError(f"unknown act {act!r}")
@@ -637,7 +647,9 @@ def check(
     """Every reason the actor (a registered organisation, or a party known only by ``name``) may not do ``act``
     on ``patent`` on ``on``; [] when it may. A licence's ``terms`` default to from ``on``, open-ended, nationwide."""
     on = on or clock.today()
-    _doing(act)
+    label = _doing(act)
+    if not patent.has_number:  # nobody holds, offers or signs a right on a document without a number
+        return [Refusal(f"{NUMBERLESS}，不能{label}", standing=True)]
     h = holding(session, patent, on, exclude_deal_id=exclude_deal_id)
     if organisation_id is not None and not name:
         name = session.scalar(select(Organisation.name).where(Organisation.id == organisation_id)) or ""

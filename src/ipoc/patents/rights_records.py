@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.audit import service as audit
@@ -27,6 +26,7 @@ from ipoc.orgs.models import Organisation
 from ipoc.orgs.names import normalise_name
 from ipoc.patents import rights
 from ipoc.patents.models import EVENT_LABELS, LICENCE_TYPES, LegalEvent, Patent, RightsAuthorisation, RightsConsent
+from ipoc.uploads import Upload
 
 R = TypeVar("R", RightsAuthorisation, RightsConsent)
 STAFF_ONLY = "只有运营中心工作人员或自治区局可以登记"
@@ -71,6 +71,7 @@ def record_event(
 ) -> LegalEvent:
     """A legal event entered by hand (source "manual": a re-import keeps it)."""
     _staff(p)
+    rights.require_number(patent)
     if kind not in RECORDABLE:
         raise InvalidInput("不能手工登记该类法律事件", field="kind")
     if on > clock.today():
@@ -120,7 +121,7 @@ files.register_owner("rights_authorisation", _authorisation_owner)
 files.register_owner("rights_consent", _consent_owner)
 
 
-def _with_document(session: Session, p: Principal, record: R, upload: UploadFile, owner_type: str) -> R:
+def _with_document(session: Session, p: Principal, record: R, upload: Upload, owner_type: str) -> R:
     """Keep the record with its signed document; a refused file leaves neither."""
     session.add(record)
     session.flush()
@@ -140,12 +141,13 @@ def submit_authorisation(
     grantor: str,
     acts: list[str],
     valid_until: date | None,
-    upload: UploadFile,
+    upload: Upload,
 ) -> RightsAuthorisation:
     """The organisation (or a center's staff for it) uploads a patentee's written authorisation; it counts
     once a center confirms it."""
     if not (p.is_(Role.CENTER_STAFF, Role.REGION_ADMIN) or (p.is_(Role.MEMBER) and p.org_id == organisation_id)):
         raise Forbidden("只能为本单位上传授权书")
+    rights.require_number(patent)
     if session.get(Organisation, organisation_id) is None:
         raise InvalidInput("单位不存在", field="organisation_id")
     holders = rights.holding(session, patent).patentees
@@ -195,12 +197,13 @@ def record_consent(
     act: str,
     role: str,
     party: str,
-    upload: UploadFile,
+    upload: Upload,
     note: str = "",
 ) -> RightsConsent:
     """A co-owner's consent to an act (专利法 第十四条) or the pledgee's (民法典 第四百四十四条), with the
     signed document: recorded by a center's staff or the region bureau."""
     _staff(p)
+    rights.require_number(patent)
     if act not in rights.ACTS or act == "offer":
         raise InvalidInput("请选择同意的事项", field="act")
     h = rights.holding(session, patent)

@@ -72,10 +72,17 @@ class PatentOut(BaseModel):
 
     id: int
     application_no: str = Field(
-        description="the record's key: the CN application number, else the publication number (see number_label)"
+        description="the record's key: the CN application number, else the publication number, else a source key"
+        " (SRC-…) for a record that carries no patent number (see number_label)"
     )
-    number_label: str = Field(description="申请号, or 公开号 for a document known only by its publication number")
-    office: str = Field(description="the office's code: CN, US, EP, WO, JP, KR, TW …")
+    number_label: str = Field(
+        description="申请号, or 公开号 for a document known only by its publication number, or 无专利号 for a record"
+        " known only by the export's own id (source_id)"
+    )
+    source_id: str | None = Field(
+        default=None, description="the export's own id of a record known by no patent number (来源编号), as written"
+    )
+    office: str = Field(description="the office's code: CN, US, EP, WO, JP, KR, TW …; empty when nothing tells")
     family_key: str | None = Field(description="shared by the members of one simple family")
     publication_no: str | None
     grant_no: str | None

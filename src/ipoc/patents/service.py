@@ -9,11 +9,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from ipoc import clock
 from ipoc.auth.roles import Principal
@@ -23,15 +22,17 @@ from ipoc.db import session_scope
 from ipoc.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from ipoc.jobs import service as jobs
 from ipoc.jobs.models import Job
+from ipoc.patents.graph import export_size
 from ipoc.patents.importer import ImportResult, import_file
 from ipoc.patents.ipc import normalise_ipc
 from ipoc.patents.models import KIND_LABELS, IndustryDatabase, IndustryDatabasePatent, Patent
 from ipoc.patents.numbers import (
-    OFFICE_NAMES,
+    is_source_key,
     kind_code,
     kind_from_cn_publication,
     normalise_application_no,
     normalise_publication_no,
+    office_name,
     strip_kind,
 )
 from ipoc.patents.provenance import FIELD_LABELS, TOOLS
@@ -40,11 +41,12 @@ from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.models import Industry
 from ipoc.search import index_sync, saved, semantic
 from ipoc.search.text import fold
+from ipoc.uploads import Upload
 from ipoc.web.export import XLSX
 
 log = logging.getLogger(__name__)
 
-ALLOWED_SUFFIXES = {".csv", ".xlsx", ".xls", ".jsonl", ".txt"}
+ALLOWED_SUFFIXES = {".csv", ".xlsx", ".xls", ".jsonl", ".txt", ".zip"}  # .zip: a node/relationship graph set
 MAX_UPLOAD = 2 << 30  # bytes; the import streams, so the limit is about disk and patience, not memory
 
 
@@ -52,7 +54,13 @@ def get_patent(session: Session, application_no: str) -> Patent:
     """By application number in any notation (prefixes, no dot, full-width digits …), or by publication or grant
     number of any office and stage (``CN-105389980-B``, ``US 8271025 B2``) for what has one.
 
-    InvalidInput when the text is neither (the application-number reason is given, as CN numbers are the rule)."""
+    InvalidInput when the text is neither (the application-number reason is given, as CN numbers are the rule). A
+    record known by no number is found by its source key (``SRC-…``), as its page's address carries it."""
+    if is_source_key(key := application_no.strip().upper()):
+        found = session.scalar(select(Patent).where(Patent.application_no == key))
+        if found is None:
+            raise NotFound("专利不存在")
+        return found
     try:
         key = normalise_application_no(application_no)
     except InvalidInput as not_application:
@@ -97,7 +105,7 @@ def _upload_path(name: str, filename: str) -> Path:
     """Where an uploaded export is kept, under ``name`` with the upload's own (allowed) suffix."""
     suffix = Path(filename).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
-        raise InvalidInput("只接受 CSV、XLSX、XLS 或 JSONL 文件", field="file")
+        raise InvalidInput("只接受 CSV、XLSX、XLS、JSONL 或 ZIP（图格式专利集）文件", field="file")
     return get_settings().uploads_dir / "imports" / f"{name}{suffix}"
 
 
@@ -119,7 +127,7 @@ def run_import(path: Path, job: Job, progress: jobs.Progress | None = None) -> I
         if progress:
             progress.update(done, total)
 
-    with index_sync.bulk(path.stat().st_size):
+    with index_sync.bulk(export_size(path)):
         result = import_file(path, report_path=report_path_for(job.id), job_id=job.id, on_progress=report_progress)
     if index_sync.wait_until_current(INDEX_WAIT):
         with session_scope() as session:
@@ -291,7 +299,7 @@ def _stored_member(patent: Patent) -> FamilyMember:
     number = patent.publication_no or patent.application_no
     return FamilyMember(
         office=patent.office,
-        office_name=OFFICE_NAMES.get(patent.office, patent.office),
+        office_name=office_name(patent.office),
         number=number,
         kind_code=kind_code(number) if patent.publication_no or not patent.has_application_no else "",
         kind_label=patent.kind_label,
@@ -304,7 +312,7 @@ def _listed_member(number: str) -> FamilyMember:
     office = number[:2]
     return FamilyMember(
         office=office,
-        office_name=OFFICE_NAMES.get(office, office),
+        office_name=office_name(office),
         number=number,
         kind_code=kind_code(number),
         kind_label=KIND_LABELS.get(kind_from_cn_publication(number) or "", ""),
@@ -364,7 +372,7 @@ _FILE_FIELD_LABELS = FIELD_LABELS | {
     "licence_term_end": "许可期限止", "licence_info": "许可信息", "pledge_date": "质押日", "pledgee": "质权人",
     "pledgor": "出质人", "pledge_release_date": "质押解除日", "pledge_info": "质押信息",
     "invalidation_date": "无效宣告日", "invalidation_decision": "无效宣告决定", "invalidation_info": "无效宣告信息",
-    "text_bundle": "名称、关键词和摘要（合并的一列）",
+    "text_bundle": "名称、关键词和摘要（合并的一列）", "record_id": "记录编号（无专利号时作来源编号）",
 }  # fmt: skip
 COLUMN_STATUS = {"mapped": "已映射", "kept": "原样保留", "empty": "全空"}
 
@@ -390,15 +398,15 @@ def _destination(column: dict[str, Any]) -> str:
 UPLOAD_CHUNK = 1 << 20
 
 
-def receive_upload(session: Session, upload: UploadFile, *, owner_id: int | None) -> tuple[Job, Path]:
+def receive_upload(session: Session, upload: Upload, *, owner_id: int | None) -> tuple[Job, Path]:
     """Store an uploaded export and create its import job.
 
     The file is written before the job row, so no database transaction stays open (on SQLite: holding the
     write lock) while a large upload streams in; a refused upload leaves nothing behind.
     """
-    filename = upload.filename or ""
+    filename = upload.name
     incoming = _upload_path(f"incoming-{uuid.uuid4().hex}", filename)
-    _save_upload(upload, incoming, limit=MAX_UPLOAD)
+    _save_upload(upload.stream, incoming, limit=MAX_UPLOAD)
     try:
         job = start_import(session, owner_id=owner_id, filename=filename, queued=True)
         path = _upload_path(f"import-{job.id}", filename)
@@ -409,14 +417,14 @@ def receive_upload(session: Session, upload: UploadFile, *, owner_id: int | None
     return job, path
 
 
-def _save_upload(upload: UploadFile, target: Path, *, limit: int) -> None:
+def _save_upload(stream: BinaryIO, target: Path, *, limit: int) -> None:
     """Stream an upload to disk, refusing it (and leaving nothing behind) past ``limit`` bytes (in the thread
     pool: the spooled upload is read synchronously)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     try:
         with target.open("wb") as out:
-            while chunk := upload.file.read(UPLOAD_CHUNK):
+            while chunk := stream.read(UPLOAD_CHUNK):
                 written += len(chunk)
                 if written > limit:
                     raise PayloadTooLarge(f"文件超过 {limit >> 20} MB 上限", field="file")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import Center
@@ -24,15 +24,16 @@ from ipoc.patents.models import (
     SUSPENSION_REASONS,
     Patent,
 )
-from ipoc.patents.numbers import OFFICE_NAMES
+from ipoc.patents.numbers import office_name
 from ipoc.patents.schemas import IndustryDatabaseIn
 from ipoc.reference.service import list_industries
 from ipoc.schemas import PathId
 from ipoc.search import index_sync
 from ipoc.search import service as search
+from ipoc.uploads import Upload
 from ipoc.web.deps import DB, PATENT_STAFF, CurrentPrincipal, LoggedIn
 from ipoc.web.deps import PatentStaff as Staff
-from ipoc.web.forms import Posted, attempt, parse_form
+from ipoc.web.forms import Posted, attempt, parse_form, posted_upload, refusable
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -59,15 +60,14 @@ def import_page(request: Request, session: DB, p: Staff):
 @router.post("/patents/import")
 def import_upload(request: Request, posted: Posted, session: DB, p: Staff):
     """Store the upload, start the import job and show its progress page."""
-    upload = posted.get("file")
+    upload = posted_upload(posted.get("file"))
     try:
-        if not isinstance(upload, UploadFile) or not upload.filename:
+        if upload is None or not upload.name:
             raise InvalidInput("请选择要导入的文件", field="file")
-        job, _path = patents.receive_upload(session, upload, owner_id=p.user_id)
+        with refusable(session):
+            job, _path = patents.receive_upload(session, upload, owner_id=p.user_id)
     except DomainError as exc:
-        session.rollback()
         return _import_page(request, session, p, 422, errors={exc.field or "__all__": exc.message})
-    session.commit()  # the committed job wakes this process's job runner, where there is one
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -193,7 +193,7 @@ def _patent_page(request: Request, session: Session, p: Principal, patent: Paten
         "similar": search.similar(session, patent, limit=10),
         "has_vector": _has_vector(patent),
         "rights_error": "",
-        "office_name": OFFICE_NAMES.get(patent.office, patent.office),
+        "office_name": office_name(patent.office),
         "family": patents.family_of(session, patent),
         "sources": patents.field_sources(session, patent),
     }
@@ -212,9 +212,9 @@ def _rights_post(request: Request, session: Session, p: Principal, application_n
     """Run one rights record form: back to the page on success, the page with the reason on refusal."""
     patent = _patent(session, application_no)
     try:
-        action(patent)
+        with refusable(session):
+            action(patent)
     except DomainError as exc:
-        session.rollback()
         patent = _patent(session, application_no)
         return _patent_page(request, session, p, patent, exc.status_code, rights_error=exc.message)
     return RedirectResponse(f"/patents/{patent.application_no}#rights", status_code=303)
@@ -225,9 +225,9 @@ def _text(posted: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _upload(posted: FormData) -> UploadFile:
-    upload = posted.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+def _upload(posted: FormData) -> Upload:
+    upload = posted_upload(posted.get("file"))
+    if upload is None or not upload.name:
         raise InvalidInput("请上传签章的书面文件", field="file")
     return upload
 

@@ -15,13 +15,11 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from ipoc import clock
 from ipoc.applications.models import Application, Call
 from ipoc.audit import service as audit
 from ipoc.auth.models import User
@@ -29,11 +27,8 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import Center
 from ipoc.config import get_settings
 from ipoc.db import utcnow
-from ipoc.documents.model import Document, Section, Table
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.messages import service as messages
-from ipoc.notices.models import zh_date
-from ipoc.notices.service import ISSUER
 from ipoc.orgs.models import Organisation
 from ipoc.reviews.assignments import SUBJECT, active_in, pairs, reviewed
 from ipoc.reviews.assignments import assigned_application_ids as assigned_application_ids  # part of this API
@@ -697,45 +692,3 @@ def score_for_document(session: Session, principal: Principal, score_id: int) ->
     if get_panel(session, principal, score.panel_id).state != PanelState.CLOSED:
         raise Conflict("评审结束后方可查看专家评分表")
     return score
-
-
-def score_sheet_document(session: Session, score_id: int, today: date | None = None) -> Document:
-    """The expert's score sheet as printed and signed: each indicator's weight, points and weighted points."""
-    score = session.get(Score, score_id)
-    if score is None:
-        raise NotFound("评分记录不存在")
-    panel = session.get(Panel, score.panel_id)
-    assert panel is not None
-    sheet = panel.sheet
-    model, column, _ = SUBJECT[panel.kind]
-    subject = session.get(model, getattr(score, column.key))
-    expert = session.get(User, score.expert_id)
-    assert isinstance(subject, Application | Center) and expert is not None
-    rows = []
-    for number, ind in enumerate(sheet.indicators, 1):
-        points = score.items.get(ind["code"])
-        weighted = None if points is None else ind["weight"] * points / ind["max"]
-        rows.append([str(number), ind["label"], fmt(ind["weight"]), fmt(ind["max"]), fmt(points), fmt(weighted)])
-    rows.append(["", "合计", "100", "", "", fmt(score.total)])
-    state = f"已提交（{zh_date(clock.beijing_date(score.submitted_at))}）" if score.submitted_at else "未提交（草稿）"
-    return Document(
-        title=sheet.name,
-        issuer=ISSUER,
-        reference=f"{panel.name} · {PANEL_KINDS[panel.kind]} · 评分表第 {sheet.version} 版",
-        sections=[
-            Section(
-                paragraphs=[f"评审对象：{subject_label(subject)}", f"评审专家：{expert.display_name}", f"状态：{state}"]
-            ),
-            Section(
-                heading="评分",
-                table=Table(
-                    headers=["序号", "评价指标", "权重", "满分", "得分", "折算得分"],
-                    rows=rows,
-                    caption="折算得分 = 权重 × 得分 ÷ 满分，合计满分 100 分",
-                ),
-            ),
-            Section(heading="评审意见", paragraphs=[score.comment or "（无）"]),
-        ],
-        signatures=[("评审专家（签字）", ""), ("专家姓名", expert.display_name)],
-        date_line=zh_date(clock.beijing_date(score.submitted_at) if score.submitted_at else today or clock.today()),
-    )

@@ -13,6 +13,7 @@ from ipoc.config import get_settings
 from ipoc.documents.render import document_response
 from ipoc.errors import Conflict
 from ipoc.lifecycle import recognition
+from ipoc.reviews import documents as review_documents
 from ipoc.reviews import service as reviews
 from ipoc.reviews.models import PANEL_KINDS, PANEL_STATUS
 from ipoc.reviews.schemas import (
@@ -28,7 +29,7 @@ from ipoc.reviews.schemas import (
 from ipoc.schemas import PathId
 from ipoc.web.deps import DB, LoggedIn, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import FormResult, Posted, attempt, parse_form, see_other, submit, zh_message
+from ipoc.web.forms import FormResult, Posted, attempt, parse_form, refusable, see_other, submit, zh_message
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -237,9 +238,9 @@ def remove_member(panel_id: PathId, member_id: PathId, session: DB, p: Admin):
 def close_panel(panel_id: PathId, request: Request, session: DB, p: Admin):
     """Refused with the list of subjects still unscored; the panel page says which."""
     try:
-        reviews.close_panel(session, p, panel_id)
+        with refusable(session):
+            reviews.close_panel(session, p, panel_id)
     except Conflict as exc:
-        session.rollback()
         return _panel_page(request, session, p, panel_id, exc.status_code, errors={"__all__": exc.message})
     return see_other(f"/reviews/panels/{panel_id}/results")
 
@@ -326,7 +327,7 @@ def score_document(score_id: PathId, fmt: str, session: DB, p: LoggedIn):
     """The expert's score sheet to print and sign, as PDF or DOCX: 404 for anyone but its expert and the
     region admin."""
     score = reviews.score_for_document(session, p, score_id)
-    return document_response(reviews.score_sheet_document(session, score.id), fmt, f"专家评分表-{score.id}")
+    return document_response(review_documents.score_sheet_document(session, score.id), fmt, f"专家评分表-{score.id}")
 
 
 # --- results and decisions ----------------------------------------------------------------------------

@@ -506,7 +506,8 @@ _bulk: ContextVar[bool] = ContextVar("ipoc_index_bulk", default=False)
 
 
 def _after_commit(session: Session) -> None:
-    if session.info.pop(REV_KEY, None) is None:
+    """A savepoint's release fires this too: the revision is caught up with once the transaction commits."""
+    if session.in_nested_transaction() or session.info.pop(REV_KEY, None) is None:
         return
     try:
         _patents_committed()
@@ -515,7 +516,10 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    session.info.pop(REV_KEY, None)
+    """A savepoint's rollback keeps the mark: a revision taken before it still commits (a spurious catch-up, when
+    the revision was taken inside it, finds nothing new)."""
+    if not session.in_nested_transaction():
+        session.info.pop(REV_KEY, None)
 
 
 def _patents_committed() -> None:

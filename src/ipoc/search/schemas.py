@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from ipoc.patents.numbers import is_source_key
 from ipoc.schemas import Id, Input
 
 Mode = Literal["lexical", "semantic", "hybrid"]
@@ -63,6 +64,11 @@ class SearchHit(BaseModel):
     lexical_rank: int | None = None
     semantic_rank: int | None = None
     similarity: float | None = None
+
+    @property
+    def has_number(self) -> bool:
+        """False for a record known by no patent number (its key is a source key, never shown as a number)."""
+        return not is_source_key(self.application_no)
 
 
 class FacetValue(BaseModel):

@@ -102,9 +102,7 @@ def queue_embedding(session: Session, *, owner_id: int | None, label: str = EMBE
 def launch_embedding(session: Session, owner_id: int | None) -> Job:
     """Start ``embed_missing`` as a background job (the same work as ``ipoc embed run``), the caller's own so that
     its page is theirs to follow; behind another one it waits its turn and finds little left."""
-    job = jobs.create(session, "embed", owner_id=owner_id, label=EMBED_LABEL, params={})
-    session.commit()
-    return job
+    return jobs.create(session, "embed", owner_id=owner_id, label=EMBED_LABEL, params={})
 
 
 def pending_job(session: Session) -> Job | None:

@@ -205,15 +205,13 @@ def _facets(facets: dict[str, list[tuple[str, int]]]) -> dict[str, list[FacetVal
 def launch_export(session: Session, request: SearchRequest, fmt: str, owner_id: int | None) -> Job:
     if fmt not in FORMATS:
         raise InvalidInput("导出格式只能是 xlsx 或 csv", field="format")
-    job = jobs.create(
+    return jobs.create(
         session,
         "export",
         owner_id=owner_id,
         label=request.q or "全部专利",
         params={"format": fmt, **request.model_dump(mode="json")},
     )
-    session.commit()
-    return job
 
 
 def _described(request: SearchRequest) -> str:

@@ -38,7 +38,7 @@ from ipoc.search.schemas import (
 )
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.deps import PatentStaff as Staff
-from ipoc.web.forms import Posted, attempt, field_errors, parse_form
+from ipoc.web.forms import Posted, attempt, field_errors, parse_form, refusable
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -246,11 +246,11 @@ def saved_create(request: Request, posted: Posted, session: DB, p: LoggedIn):
     }
     problem = None
     try:
-        saved.create(session, p, SavedSearchIn.model_validate(raw))
+        with refusable(session):
+            saved.create(session, p, SavedSearchIn.model_validate(raw))
     except ValidationError as exc:
         problem = "；".join(f"{SAVED_FIELDS.get(k, k)}：{v}" for k, v in field_errors(exc).items())
     except DomainError as exc:
-        session.rollback()
         problem = f"检索式：{exc.message}"
     if problem:
         return _saved_page(request, session, p, 422, errors={"__all__": f"检索未保存。{problem}"})
@@ -263,7 +263,6 @@ def saved_new(saved_id: PathId, request: Request, session: DB, p: LoggedIn):
     hits = saved.take_new(session, p, saved_id)
     entry = session.get(SavedSearch, saved_id)
     assert entry is not None  # take_new found it among the caller's own, or raised NotFound
-    session.commit()  # the navigation's unread badge is counted in its own session
     ctx = {
         "title": entry.name,
         "entry": entry,
@@ -320,9 +319,7 @@ def dictionary_remove(term_id: PathId, session: DB, _staff: Staff):
 
 def launch_rebuild(session: Session, owner_id: int | None) -> Job:
     """``ipoc index rebuild`` as a background job: from the database and stored vectors, never re-embedding."""
-    job = jobs.create(session, "reindex", owner_id=owner_id, label="重建检索索引", params={})
-    session.commit()
-    return job
+    return jobs.create(session, "reindex", owner_id=owner_id, label="重建检索索引", params={})
 
 
 def rebuild_job(_job: Job, progress: jobs.Progress) -> dict:

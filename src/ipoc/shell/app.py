@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -74,7 +75,7 @@ from ipoc.stock.views import router as stock_router
 from ipoc.transfer.api import router as transfer_api
 from ipoc.transfer.views import router as transfer_router
 from ipoc.web.admission import BUSY, RETRY_AFTER_S, AdmissionLimit
-from ipoc.web.deps import SESSION_COOKIE, PasswordChangeRequired, csrf_protect
+from ipoc.web.deps import SESSION_COOKIE, PasswordChangeRequired, close_request_session, csrf_protect
 from ipoc.web.forms import zh_message
 from ipoc.web.problems import TITLES, document, domain_code, problem
 from ipoc.web.templating import render
@@ -355,7 +356,10 @@ class _RequestContext:
                     headers.setdefault(name, value)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            await run_in_threadpool(close_request_session, request)  # after the error page read its badges
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

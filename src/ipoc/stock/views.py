@@ -28,7 +28,7 @@ from ipoc.stock.screening import CRITERION_STATES, HIGH_VALUE_LABELS
 from ipoc.transfer.models import MODES, TRL_LABELS
 from ipoc.web.deps import DB, LoggedIn
 from ipoc.web.export import xlsx_workbook_response
-from ipoc.web.forms import FormResult, Posted, attempt, parse_form, see_other, submit
+from ipoc.web.forms import FormResult, Posted, attempt, parse_form, refusable, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -129,16 +129,16 @@ def intake_page(batch_id: PathId, request: Request, posted: Posted, session: DB,
     batch = svc.managed_batch(session, p, batch_id)
     upload, text = posted.get("file"), posted.get("text")
     try:
-        if isinstance(upload, UploadFile) and upload.filename:
-            with tempfile.TemporaryDirectory() as folder:
-                path = save_upload(upload, Path(folder))
-                record = svc.intake_file(session, p, batch.id, path, upload.filename)
-        elif isinstance(text, str) and text.strip():
-            record = svc.intake_text(session, p, batch.id, text)
-        else:
-            raise InvalidInput("请选择文件或粘贴申请号清单", field="file")
+        with refusable(session):
+            if isinstance(upload, UploadFile) and upload.filename:
+                with tempfile.TemporaryDirectory() as folder:
+                    path = save_upload(upload, Path(folder))
+                    record = svc.intake_file(session, p, batch.id, path, upload.filename)
+            elif isinstance(text, str) and text.strip():
+                record = svc.intake_text(session, p, batch.id, text)
+            else:
+                raise InvalidInput("请选择文件或粘贴申请号清单", field="file")
     except DomainError as exc:
-        session.rollback()
         batch = svc.managed_batch(session, p, batch_id)
         values = {"text": text if isinstance(text, str) else ""}
         errors = {exc.field or "file": exc.message}

@@ -19,7 +19,7 @@ from ipoc.transfer.models import DEMAND_STATES, MODES, OFFER_STATES, TRL_LABELS
 from ipoc.transfer.schemas import DemandIn, OfferIn
 from ipoc.web.deps import DB, CurrentPrincipal, LoggedIn
 from ipoc.web.export import named, xlsx_response
-from ipoc.web.forms import FormResult, OrgFields, Posted, see_other, submit
+from ipoc.web.forms import FormResult, OrgFields, Posted, refusable, see_other, submit
 from ipoc.web.templating import render
 
 router = APIRouter()
@@ -248,9 +248,9 @@ def offer_action(offer_id: PathId, verb: str, request: Request, session: DB, p: 
     if verb not in actions:
         raise NotFound("页面不存在")
     try:
-        actions[verb](session, p, offer_id)
+        with refusable(session):
+            actions[verb](session, p, offer_id)
     except (Forbidden, Conflict) as exc:
-        session.rollback()
         return _offer_page(request, session, p, offer_id, exc)
     return see_other(f"/offers/{offer_id}")
 

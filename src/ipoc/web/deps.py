@@ -34,17 +34,25 @@ class PasswordChangeRequired(DomainError):
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent (see ``scope='function'``)."""
+    """One transaction per request, committed before the response is sent (see ``scope='function'``), rolled back
+    when the route fails. The session stays the request's until its response is done (``close_request_session``):
+    every page, an error page included, reads the navigation's counts through it, never through a second one."""
     session = session_factory()()
     bind_actor(session.info, Actor(None, "anonymous", _client_ip(request), request.state.request_id))
-    request.state.db = session  # pages rendered by the request read through it (one connection per request)
+    request.state.db = session
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    finally:
+
+
+def close_request_session(request: Request) -> None:
+    """End the request's session once its response is sent (committed or rolled back by then, it holds no
+    connection unless an error page read through it)."""
+    session = getattr(request.state, "db", None)
+    if session is not None:
         request.state.db = None
         session.close()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -11,12 +12,13 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from ipoc.auth.roles import Principal
 from ipoc.errors import DomainError
 from ipoc.orgs import service as org_service
 from ipoc.orgs.models import Organisation
+from ipoc.uploads import Upload
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -86,19 +88,25 @@ class FormResult(Generic[M]):
         self._refusal_status = exc.status_code
 
 
-def attempt(session: Session, form: FormResult[Any], action: Callable[[], T]) -> T | None:
-    """Run a service call for a valid form and answer what it returned; on refusal undo whatever it wrote,
-    show why on the form and answer None (``form.errors`` tells a refusal from a call that returns nothing).
+@contextmanager
+def refusable(session: Session) -> Iterator[None]:
+    """Run an action a service may refuse inside a savepoint: a refusal (any error) undoes exactly the action's
+    writes, while what the request wrote before it stays and is committed with the request. This is the one way a
+    view recovers from a refusal; no view rolls the request back by hand."""
+    with session.begin_nested():
+        yield
 
-    The request's transaction is committed after the view returns, so a refusal must roll it back
-    here or a half-done change would be kept.
-    """
+
+def attempt(session: Session, form: FormResult[Any], action: Callable[[], T]) -> T | None:
+    """Run a service call for a valid form and answer what it returned; on refusal undo what it wrote (see
+    ``refusable``), show why on the form and answer None (``form.errors`` tells a refusal from a call that returns
+    nothing)."""
     if not form.ok:
         return None
     try:
-        return action()
+        with refusable(session):
+            return action()
     except DomainError as exc:
-        session.rollback()
         form.fail(exc)
         return None
 
@@ -114,6 +122,16 @@ async def posted_form(request: Request) -> FormData:
 
 
 Posted = Annotated[FormData, Depends(posted_form)]
+
+
+def as_upload(file: UploadFile) -> Upload:
+    """The framework's upload as services take it."""
+    return Upload(file.filename or "", file.size, file.file)
+
+
+def posted_upload(value: object) -> Upload | None:
+    """A posted form field's file (named "" when none was chosen); None when the field holds no file at all."""
+    return as_upload(value) if isinstance(value, UploadFile) else None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from ipoc import clock
 from ipoc.audit.present import described, readable
 from ipoc.auth.roles import ANONYMOUS, Principal, Role
-from ipoc.db import session_scope
 from ipoc.messages.service import unread_count as unread_messages
 from ipoc.search.saved import unread_count as unread_matches
 from ipoc.web.deps import csrf_token
@@ -77,23 +76,18 @@ def nav_for(principal: Principal) -> list[NavItem]:
     return [item for item in NAV if item.roles is None or principal.role in item.roles]
 
 
-def _unread_count(
-    counter: Callable[[Session, Principal], int], principal: Principal, request_session: Session | None = None
-) -> int:
-    """A badge's count (new matches of saved searches, unread messages): read through the request's own session
-    where it is still open, so a request never holds two pooled connections at once."""
-    if not principal.is_authenticated:
+def _unread_count(counter: Callable[[Session, Principal], int], principal: Principal, session: Session | None) -> int:
+    """A badge's count (new matches of saved searches, unread messages), read through the request's own session:
+    a request never opens a second one. None without it (a page before the caller is known, a crash page)."""
+    if not principal.is_authenticated or session is None:
         return 0
     try:
-        if request_session is not None:
-            return counter(request_session, principal)
-        with session_scope() as session:
-            return counter(session, principal)
+        return counter(session, principal)
     except SQLAlchemyError:  # an error page for a database that is down must still render
         return 0
 
 
-def nav_with_badges(principal: Principal, request_session: Session | None = None) -> list[NavItem]:
+def nav_with_badges(principal: Principal, request_session: Session | None) -> list[NavItem]:
     items = nav_for(principal)
     count = _unread_count(unread_matches, principal, request_session)
     if not count:
@@ -106,10 +100,11 @@ def nav_with_badges(principal: Principal, request_session: Session | None = None
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200):
     principal = getattr(request.state, "principal", None) or ANONYMOUS
+    session = getattr(request.state, "db", None)  # the request's own (ipoc.web.deps.get_db)
     ctx = {
         "principal": principal,
-        "nav": nav_with_badges(principal, getattr(request.state, "db", None)),
-        "unread_messages": _unread_count(unread_messages, principal, getattr(request.state, "db", None)),
+        "nav": nav_with_badges(principal, session),
+        "unread_messages": _unread_count(unread_messages, principal, session),
         "csrf": csrf_token(request),
         "errors": {},
         "values": {},

@@ -17,7 +17,7 @@ from ipoc.config import get_settings
 from ipoc.errors import DomainError, InvalidInput, PayloadTooLarge
 from ipoc.web.deps import DB, role_required
 from ipoc.web.export import xlsx_response
-from ipoc.web.forms import Posted, attempt, field_errors, parse_form, see_other
+from ipoc.web.forms import Posted, attempt, field_errors, parse_form, refusable, see_other
 from ipoc.web.templating import render
 from ipoc.workdays import service as workdays
 from ipoc.workdays.models import DAY_KINDS
@@ -131,11 +131,10 @@ def upload(request: Request, posted: Posted, session: DB, p: Admin):
         raw = upload.file.read(MAX_UPLOAD + 1)
         if len(raw) > MAX_UPLOAD:
             raise PayloadTooLarge("文件过大：一年的节假日安排不应超过 1 MB", field="file")
-        report = workdays.upload_csv(session, p, raw, upload.filename)
+        with refusable(session):
+            report = workdays.upload_csv(session, p, raw, upload.filename)
     except workdays.CalendarFileRejected as exc:
-        session.rollback()
         return _page(request, session, None, 422, problems=exc.problems, errors={"file": "文件未导入，请修正以下各行"})
     except DomainError as exc:
-        session.rollback()
         return _page(request, session, None, 422, errors={exc.field or "__all__": exc.message})
     return _page(request, session, report.years[0], flash=report.summary())
