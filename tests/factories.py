@@ -87,7 +87,7 @@ def make_center(
         industry_id=session.scalars(select(Industry).order_by(Industry.id)).first().id,
         builder_org_id=builder.id,
         region_id=builder.region_id,
-        status=status,
+        state=status,
         recognised_on=start,
         period_start=start,
         period_end=start.replace(year=start.year + 3) - timedelta(days=1),

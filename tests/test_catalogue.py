@@ -244,7 +244,7 @@ def test_a_revoked_center_refuses_every_change_and_keeps_its_records(session, wo
     )
     project = catalogue.create_funding(session, admin, c, _funding())
     session.commit()
-    world.center.status = "revoked"
+    world.center.state = "revoked"
     session.commit()
     before = [_count(session, m) for m in (ServiceItem, WorkPlan, PlanItem, FundingProject)]
 
@@ -374,7 +374,7 @@ def test_the_pages_keep_out_the_wrong_people_and_a_revoked_center_is_read_only(c
     assert page.status_code == 200 and 'data-testid="service-item-form"' not in page.text, "the bureau only reads"
     assert _count(session, ServiceItem) == 0
 
-    world.center.status = "revoked"
+    world.center.state = "revoked"
     session.commit()
     login(client, "staff")
     page = client.get(f"/centers/{c}/catalogue")

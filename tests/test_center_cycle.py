@@ -69,18 +69,18 @@ def test_the_staff_files_only_the_years_of_the_period(session, roles):
     with pytest.raises(NotFound):
         cycle.start_self_evaluation(session, roles["other_bureau"], center.id, 2026, TODAY)
     ev = cycle.start_self_evaluation(session, staff, center.id, 2026, TODAY)
-    assert ev.deadline == date(2026, 12, 31) and ev.status == "draft"
+    assert ev.deadline == date(2026, 12, 31) and ev.state == "draft"
     assert {"service_items_published", "plan_items_done"} <= set(ev.figures), "pre-filled from the catalogue"
     with pytest.raises(Conflict):
         cycle.start_self_evaluation(session, staff, center.id, 2026, TODAY)
     with pytest.raises(InvalidInput) as exc:
         cycle.submit_self_evaluation(session, staff, ev.id, TODAY)
-    assert exc.value.field == "summary" and ev.status == "draft"
+    assert exc.value.field == "summary" and ev.state == "draft"
 
 
 def test_an_ordinary_center_is_audited_by_its_bureau(session, roles):
     ev = _filed(session, roles)
-    assert ev.status == "submitted" and ev.submitted_on == TODAY and not ev.late
+    assert ev.state == "submitted" and ev.submitted_on == TODAY and not ev.late
     assert centers.audit_role(roles["admin"], roles["center"]) is None
     with pytest.raises(Forbidden):
         centers.audit_self_evaluation(session, roles["admin"], ev.id, approve=True, note="")
@@ -89,7 +89,7 @@ def test_an_ordinary_center_is_audited_by_its_bureau(session, roles):
     with pytest.raises(Forbidden):
         centers.audit_self_evaluation(session, roles["staff"], ev.id, approve=True, note="")
     centers.audit_self_evaluation(session, roles["bureau"], ev.id, approve=True, note="")
-    assert ev.status == "audited" and ev.audited_by_id == roles["bureau"].user_id
+    assert ev.state == "audited" and ev.audited_by_id == roles["bureau"].user_id
     with pytest.raises(Conflict):
         centers.audit_self_evaluation(session, roles["bureau"], ev.id, approve=False, note="再看看")
 
@@ -99,16 +99,16 @@ def test_the_last_report_is_audited_after_the_period_has_ended(session, roles):
     earlier = _filed(session, roles, 2027, date(2027, 12, 20))
     ev = _filed(session, roles, 2028, date(2028, 12, 20))
     centers.close_ended_periods(session, date(2029, 3, 2))
-    assert roles["center"].status == "cycle_ended"
+    assert roles["center"].state == "cycle_ended"
     with pytest.raises(Conflict):
         centers.audit_self_evaluation(session, roles["bureau"], ev.id, approve=False, note="请补充")
-    assert ev.status == "submitted"
+    assert ev.state == "submitted"
     centers.audit_self_evaluation(session, roles["bureau"], ev.id, approve=True, note="")
-    assert ev.status == "audited"
-    roles["center"].status = "revoked"
+    assert ev.state == "audited"
+    roles["center"].state = "revoked"
     with pytest.raises(Conflict):
         centers.audit_self_evaluation(session, roles["bureau"], earlier.id, approve=True, note="")
-    assert earlier.status == "submitted"
+    assert earlier.state == "submitted"
 
 
 def test_a_direct_center_is_audited_by_the_region_and_copied_to_its_bureau(client, session):
@@ -123,7 +123,7 @@ def test_a_direct_center_is_audited_by_the_region_and_copied_to_its_bureau(clien
     other = token(session, "cf", Role.BUREAU_OFFICER, "赤峰市")
     assert client.get(f"/api/v1/self-evaluations/{ev.id}", headers=other).status_code == 404
     session.expire_all()
-    assert session.get(SelfEvaluation, ev.id).status == "submitted", "nothing changed"
+    assert session.get(SelfEvaluation, ev.id).state == "submitted", "nothing changed"
     admin = token(session, "admin1", Role.REGION_ADMIN)
     done = client.post(f"/api/v1/self-evaluations/{ev.id}/audit", json={"approve": True}, headers=admin)
     assert done.status_code == 200 and done.json()["status"] == "audited"
@@ -133,25 +133,25 @@ def test_return_and_resubmit(session, roles):
     ev = _filed(session, roles)
     with pytest.raises(InvalidInput) as exc:
         centers.audit_self_evaluation(session, roles["bureau"], ev.id, approve=False, note="  ")
-    assert exc.value.field == "note" and ev.status == "submitted"
+    assert exc.value.field == "note" and ev.state == "submitted"
     with pytest.raises(Conflict):
         centers.save_self_evaluation(session, roles["staff"], ev.id, SelfEvaluationIn(summary="改"))
     centers.audit_self_evaluation(session, roles["bureau"], ev.id, approve=False, note="请补充转化数据")
-    assert ev.status == "returned" and ev.audit_note == "请补充转化数据"
+    assert ev.state == "returned" and ev.audit_note == "请补充转化数据"
     data = SelfEvaluationIn(summary="总体情况良好", conversion_amount_yuan=1_200_000, conversion_projects=3)
     centers.save_self_evaluation(session, roles["staff"], ev.id, data)
     cycle.submit_self_evaluation(session, roles["staff"], ev.id, date(2027, 2, 1))
-    assert ev.status == "submitted" and ev.submitted_on == TODAY, "the first submission counts for the deadline"
+    assert ev.state == "submitted" and ev.submitted_on == TODAY, "the first submission counts for the deadline"
     assert not ev.late
     centers.audit_self_evaluation(session, roles["bureau"], ev.id, approve=True, note="同意")
-    assert (ev.status, ev.conversion_amount_yuan) == ("audited", 1_200_000)
+    assert (ev.state, ev.conversion_amount_yuan) == ("audited", 1_200_000)
 
 
 def test_a_late_submission_is_accepted_and_marked(session, roles):
     [row] = [r for r in centers.year_rows(session, roles["center"], date(2027, 1, 5)) if r.year == 2026]
     assert row.evaluation is None and row.overdue
     ev = _filed(session, roles, today=date(2027, 1, 5))
-    assert ev.status == "submitted" and ev.late
+    assert ev.state == "submitted" and ev.late
     [row] = [r for r in centers.year_rows(session, roles["center"], date(2027, 1, 5)) if r.year == 2026]
     assert row.overdue
 
@@ -178,7 +178,7 @@ def test_the_cycle_over_the_web(client, session):
     assert post_form(client, f"{path}/audit", {"approve": "true", "note": "同意"}).status_code == 303
     session.expire_all()
     ev = session.scalar(select(SelfEvaluation))
-    assert ev.status == "audited" and ev.conversion_amount_yuan == 5_000_000
+    assert ev.state == "audited" and ev.conversion_amount_yuan == 5_000_000
     center_page = client.get(f"/centers/{center.id}")
     assert f'data-testid="year-{this_year}"' in center_page.text and "审核通过" in center_page.text
     assert client.get(f"{path}.docx").status_code == 200
@@ -198,13 +198,13 @@ def test_outcomes_of_the_performance_evaluation(session, roles):
         cycle.evaluate(session, admin, center.id, no_time, TODAY)
     assert exc.value.field == "deadline"
     ev = cycle.evaluate(session, admin, center.id, EvaluationIn(year=2026, outcome="showcase"), TODAY)
-    assert ev.outcome_label.startswith("优秀") and center.status == "recognized"
+    assert ev.outcome_label.startswith("优秀") and center.state == "recognized"
     with pytest.raises(Conflict):
         cycle.evaluate(session, admin, center.id, EvaluationIn(year=2026, outcome="pass"), TODAY)
     rectify = EvaluationIn(year=2027, outcome="rectify", requirements="补齐人才队伍", deadline=date(2027, 9, 1))
     cycle.evaluate(session, admin, center.id, rectify, date(2027, 6, 1))
     rect = session.scalar(select(Rectification))
-    assert center.status == "rectifying" and rect.status == "open" and rect.deadline == date(2027, 9, 1)
+    assert center.state == "rectifying" and rect.state == "open" and rect.deadline == date(2027, 9, 1)
 
 
 def _rectifying(session, r, deadline: date = date(2026, 9, 1)) -> Rectification:
@@ -220,11 +220,11 @@ def test_a_passed_rectification_returns_the_center_to_its_period(session, roles)
     with pytest.raises(Forbidden):
         centers.report_rectification(session, roles["bureau"], rect.id, "已整改")
     centers.report_rectification(session, roles["staff"], rect.id, "已引进 5 名专职人员")
-    assert rect.status == "reported" and rect.reported_at is not None
+    assert rect.state == "reported" and rect.reported_at is not None
     with pytest.raises(Forbidden):
         centers.decide_rectification(session, roles["bureau"], rect.id, passed=True, note="", today=TODAY)
     centers.decide_rectification(session, roles["admin"], rect.id, passed=True, note="整改到位", today=TODAY)
-    assert rect.status == "passed" and roles["center"].status == "recognized"
+    assert rect.state == "passed" and roles["center"].state == "recognized"
 
 
 def test_a_failed_rectification_revokes_the_status(session, roles):
@@ -232,10 +232,10 @@ def test_a_failed_rectification_revokes_the_status(session, roles):
     centers.report_rectification(session, roles["staff"], rect.id, "部分整改")
     with pytest.raises(InvalidInput):
         centers.decide_rectification(session, roles["admin"], rect.id, passed=False, note="", today=TODAY)
-    assert roles["center"].status == "rectifying"
+    assert roles["center"].state == "rectifying"
     centers.decide_rectification(session, roles["admin"], rect.id, passed=False, note="人才队伍仍未到位", today=TODAY)
     revocation = session.scalar(select(Revocation))
-    assert rect.status == "failed" and roles["center"].status == "revoked"
+    assert rect.state == "failed" and roles["center"].state == "revoked"
     assert revocation.reason == "failed_rectification" and revocation.reason_label == "整改不合格"
     assert "人才队伍仍未到位" in revocation.detail and revocation.decided_on == TODAY
     with pytest.raises(Conflict, match="只读"):
@@ -248,24 +248,24 @@ def test_an_overdue_rectification_without_report_can_be_failed_directly(session,
         centers.decide_rectification(
             session, roles["admin"], rect.id, passed=False, note="未整改", today=date(2026, 9, 1)
         )
-    assert rect.status == "open" and roles["center"].status == "rectifying"
+    assert rect.state == "open" and roles["center"].state == "rectifying"
     centers.decide_rectification(
         session, roles["admin"], rect.id, passed=False, note="逾期未整改", today=date(2026, 9, 2)
     )
-    assert rect.status == "failed" and roles["center"].status == "revoked"
+    assert rect.state == "failed" and roles["center"].state == "revoked"
 
 
 def test_periods_that_passed_end_the_cycle(client, session):
     ending = recognised_center(session, date(2023, 1, 10))
     running = recognised_center(session, date(2023, 1, 11), term="乳业")
     assert centers.close_ended_periods(session, date(2026, 1, 10)) == [ending]
-    assert (ending.status, running.status) == ("cycle_ended", "recognized")
+    assert (ending.state, running.state) == ("cycle_ended", "recognized")
     with pytest.raises(Conflict):
         centers.require_active(ending)
     session.commit()
     assert client.get("/centers").status_code == 200  # the list closes what has passed since
     session.expire_all()
-    assert session.get(Center, running.id).status == "cycle_ended"
+    assert session.get(Center, running.id).state == "cycle_ended"
 
 
 def test_the_score_comes_from_the_performance_panel_and_its_experts_read_the_self_evaluations(session, roles):
@@ -323,6 +323,6 @@ def test_rectification_over_the_web(client, session):
     assert 'data-testid="decide-form"' in client.get(f"/rectifications/{rect.id}").text
     assert post_form(client, f"/rectifications/{rect.id}/decide", {"passed": "true", "note": "到位"}).status_code == 303
     session.expire_all()
-    assert session.get(Center, center.id).status == "recognized"
+    assert session.get(Center, center.id).state == "recognized"
     reasons = [r.meta_json for r in audit.history(session, "centers", center.id) if r.action.startswith("transition")]
     assert len(reasons) == 2 and "补齐人才队伍" in reasons[0] and "到位" in reasons[1]

@@ -45,7 +45,7 @@ def test_the_name_comes_from_the_naming_term_and_the_dossier(session):
     assert industry(session, "新能源").name == "新能源（风光氢储）", "display name differs from the naming term"
     assert center.name == "内蒙古自治区新能源知识产权运营中心"
     assert (center.builder_org_id, center.region_id, center.industry_id) == (app.org_id, app.region_id, app.industry_id)
-    assert center.application_id == app.id and center.direct and center.status == "recognized"
+    assert center.application_id == app.id and center.direct and center.state == "recognized"
 
 
 def test_a_name_in_use_conflicts_until_its_center_is_revoked(session):
@@ -57,7 +57,7 @@ def test_a_name_in_use_conflicts_until_its_center_is_revoked(session):
     revoke(session, admin, first)
     session.commit()
     second = recognised_center(session, org_name="另一家新能源企业")
-    assert second.name == first.name and first.status == "revoked" and second.status == "recognized"
+    assert second.name == first.name and first.state == "revoked" and second.state == "recognized"
 
 
 def test_sub_centers_are_refused_by_name_and_by_parent(session):
@@ -137,7 +137,7 @@ def test_revocation_without_evidence_is_refused(session):
     with pytest.raises(Forbidden):
         revoke(session, who(session, "bt", Role.BUREAU_OFFICER, "包头市"), center)
     session.rollback()
-    assert center.status == "recognized" and session.scalar(select(func.count(Revocation.id))) == 0
+    assert center.state == "recognized" and session.scalar(select(func.count(Revocation.id))) == 0
 
 
 def test_revocation_over_the_web_keeps_evidence_for_insiders_only(client, session):
@@ -150,14 +150,14 @@ def test_revocation_over_the_web_keeps_evidence_for_insiders_only(client, sessio
     refused = client.post(f"/centers/{center.id}/revoke", data=form, files={"evidence": ("", b"", "application/pdf")})
     assert refused.status_code == 422 and "证据" in refused.text
     session.expire_all()
-    assert session.get(Center, center.id).status == "recognized"
+    assert session.get(Center, center.id).state == "recognized"
     done = client.post(
         f"/centers/{center.id}/revoke", data=form, files={"evidence": ("核查报告.pdf", PDF, "application/pdf")}
     )
     assert done.status_code == 303
     session.expire_all()
     revocation = session.scalar(select(Revocation))
-    assert session.get(Center, center.id).status == "revoked" and revocation.reason == "data_falsification"
+    assert session.get(Center, center.id).state == "revoked" and revocation.reason == "data_falsification"
     att = session.scalar(select(Attachment).where(Attachment.owner_type == "revocation"))
     assert att.owner_id == revocation.id and att.filename == "核查报告.pdf"
     assert files.get_attachment(session, who(session, "bt", Role.BUREAU_OFFICER, "包头市"), att.id) == att
@@ -173,7 +173,7 @@ def test_revocation_over_the_web_keeps_evidence_for_insiders_only(client, sessio
 
 def _snapshot(session, center_id: int) -> list[tuple]:
     session.expire_all()
-    rows: list[tuple] = [(session.get(Center, center_id).status,)]
+    rows: list[tuple] = [(session.get(Center, center_id).state,)]
     for model in (SelfEvaluation, PerformanceEvaluation, Rectification, Revocation, Attachment):
         rows += [tuple(getattr(r, c.key) for c in model.__table__.columns) for r in session.scalars(select(model))]
     return rows
@@ -237,7 +237,7 @@ def _audited(session, center: Center, year: int, amount: int, projects: int) -> 
             center_id=center.id,
             year=year,
             deadline=date(year, 12, 31),
-            status="audited",
+            state="audited",
             conversion_amount_yuan=amount,
             conversion_projects=projects,
         )
@@ -289,9 +289,9 @@ def test_the_national_list_puts_showcases_first_then_scores(client, session):
         session.add(PerformanceEvaluation(center_id=made[term].id, year=2025, outcome=outcome, score=score))
     made["乳业"] = recognised_center(session, date(2025, 3, 1), term="乳业")
     gone = recognised_center(session, date(2025, 3, 1), term="绒毛纺织")
-    gone.status = "revoked"
+    gone.state = "revoked"
     ended = recognised_center(session, date(2025, 3, 1), term="现代煤化工")
-    ended.status = "cycle_ended"
+    ended.state = "cycle_ended"
     session.commit()
     rows = ranking.national_ranking(session, who(session, "admin1", Role.REGION_ADMIN))
     assert [r.center.id for r in rows] == [made[t].id for t in ("风电装备", "种业", "新能源", "乳业")] + [gone.id]

@@ -62,7 +62,7 @@ def _call(session, year: int = THIS_YEAR) -> Call:
 def test_the_region_dashboard_charts_centers_by_status_region_and_industry(client, session):
     make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市", start=START)
     revoked = make_center(session, "内蒙古自治区乳业测试知识产权运营中心", region="赤峰市", start=START)
-    revoked.status = "revoked"
+    revoked.state = "revoked"
     make_center(session, "内蒙古自治区风电测试知识产权运营中心", region="包头市", start=START)
     session.commit()
     _call(session, THIS_YEAR - 1)
@@ -97,9 +97,7 @@ def test_a_bureau_sees_its_inbox_and_not_another_citys_dossiers(client, session)
     theirs = _dossier(session, call, "赤峰市", "赤峰收件测试有限公司", "submitted")
     center = make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市", start=START)
     session.add(
-        SelfEvaluation(
-            center_id=center.id, year=THIS_YEAR - 1, deadline=date(THIS_YEAR - 1, 12, 31), status="submitted"
-        )
+        SelfEvaluation(center_id=center.id, year=THIS_YEAR - 1, deadline=date(THIS_YEAR - 1, 12, 31), state="submitted")
     )
     session.commit()
     make_user(session, "baotou", Role.BUREAU_OFFICER, "包头市")
@@ -202,7 +200,7 @@ def test_the_home_page_shows_current_public_records_only(client, session):
                          ends_on=today - timedelta(days=10), published_at=datetime(THIS_YEAR, 1, 1))  # fmt: skip
     center = make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市", start=START)
     revoked = make_center(session, "内蒙古自治区乳业撤销测试知识产权运营中心", region="赤峰市", start=START)
-    revoked.status = "revoked"
+    revoked.state = "revoked"
     soon = clock.beijing_now().replace(microsecond=0) + timedelta(days=10)
     where = {"kind": "roadshow", "place": "包头", "organisers": "运营中心", "starts_at": soon}
     public = TechEvent(title="公开的专利路演", state="open", **where)

@@ -338,7 +338,7 @@ def test_the_national_page_labels_the_ledger_and_keeps_the_self_reported_figures
     from ipoc.centers.models import SelfEvaluation
 
     session.add(
-        SelfEvaluation(center_id=world.center.id, year=2025, deadline=date(2025, 12, 31), status="audited",
+        SelfEvaluation(center_id=world.center.id, year=2025, deadline=date(2025, 12, 31), state="audited",
                        conversion_amount_yuan=1_230_000, conversion_projects=4)
     )  # fmt: skip
     session.commit()

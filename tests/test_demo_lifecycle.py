@@ -33,5 +33,5 @@ def test_the_demo_lifecycle_loads_once_and_follows_the_rules(session):
     assert session.scalar(select(func.count(ServiceItem.id)).where(ServiceItem.published)) == 3
     assert session.scalars(select(WorkPlan)).one().published
     assert session.scalar(select(func.sum(FundingProject.amount_yuan))) == 3_500_000
-    assert session.scalars(select(SelfEvaluation)).one().status == "draft"
+    assert session.scalars(select(SelfEvaluation)).one().state == "draft"
     assert session.scalar(select(func.count(ScoreSheet.id))) == 2

@@ -187,7 +187,7 @@ def test_the_self_evaluation_report_states_the_record(session):
         [
             ("year", setting(ev, "year", 2027, "2027年度自我评价报告")),
             ("deadline", setting(ev, "deadline", date(2026, 12, 20), "报送截止日期：2026年12月20日")),
-            ("status", setting(ev, "status", "audited", "状态：审核通过")),
+            ("status", setting(ev, "state", "audited", "状态：审核通过")),
             ("figures", setting(ev, "figures", {**ev.figures, "plan_items_total": 17}, "（项）\t17")),
             ("amount", amount),
             ("projects", setting(ev, "conversion_projects", 7, "转化、产业化项目数（个）\t7")),

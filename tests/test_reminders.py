@@ -78,7 +78,7 @@ def test_a_self_evaluation_is_reminded_30_days_before_and_once_when_overdue(sess
     reminders.send_reminders(session, date(2027, 1, 5))
     assert len(_notes(session, "staff")) == 2, "an overdue item is notified once, not every day"
 
-    session.add(SelfEvaluation(center_id=center.id, year=2026, deadline=DUE, status="submitted"))
+    session.add(SelfEvaluation(center_id=center.id, year=2026, deadline=DUE, state="submitted"))
     session.flush()
     assert "self_evaluation" not in _kinds(reminders.due_items(session, staff, date(2026, 12, 30)))
 
@@ -89,7 +89,7 @@ def test_a_self_evaluation_is_reminded_30_days_before_and_once_when_overdue(sess
 
     reminders.send_reminders(session, date(2029, 1, 10))  # the day after the period ends
     session.refresh(center)
-    assert center.status == "cycle_ended"
+    assert center.state == "cycle_ended"
 
 
 # --- per role -----------------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def test_a_self_evaluation_is_reminded_30_days_before_and_once_when_overdue(sess
 def test_center_staff_see_returned_evaluations_rectifications_missing_plans_and_items_due(session):
     center = make_center(session, "内蒙古自治区稀土测试知识产权运营中心", region="包头市", start=date(2025, 3, 1))
     staff = who(session, "staff", Role.CENTER_STAFF, center.name)
-    returned = SelfEvaluation(center_id=center.id, year=2025, deadline=date(2025, 12, 31), status="returned")
+    returned = SelfEvaluation(center_id=center.id, year=2025, deadline=date(2025, 12, 31), state="returned")
     evaluation = PerformanceEvaluation(center_id=center.id, year=2025, outcome="rectify")
     session.add_all([returned, evaluation])
     session.flush()
@@ -127,14 +127,14 @@ def test_center_staff_see_returned_evaluations_rectifications_missing_plans_and_
     assert _kinds(items) == ["self_evaluation", "plan_item", "rectification", "self_evaluation"]
     assert items[1].title == "计划事项：专利培训" and items[1].link == f"/centers/{center.id}/plans/2026"
 
-    center.status = "revoked"
+    center.state = "revoked"
     session.flush()
     assert reminders.due_items(session, staff, today) == [], "a revoked center has nothing due"
 
 
 def _center_with_submission(session, region: str, name: str, *, direct: bool = False) -> SelfEvaluation:
     center = make_center(session, name, region=region, direct=direct)
-    se = SelfEvaluation(center_id=center.id, year=2025, deadline=date(2025, 12, 31), status="submitted")
+    se = SelfEvaluation(center_id=center.id, year=2025, deadline=date(2025, 12, 31), state="submitted")
     session.add(se)
     session.flush()
     return se
@@ -188,8 +188,8 @@ def test_bureaus_audit_their_ordinary_centers_and_the_region_the_direct_ones(ses
     ]
     audits = [i.link for i in reminders.due_items(session, admin, today) if i.kind == "audit_self_evaluation"]
     assert audits == [f"/self-evaluations/{direct.id}"]
-    direct.center.status = "cycle_ended"  # the last report is audited after the period: still due
-    ordinary.center.status = "revoked"  # read-only: the audit would be a 409
+    direct.center.state = "cycle_ended"  # the last report is audited after the period: still due
+    ordinary.center.state = "revoked"  # read-only: the audit would be a 409
     session.flush()
     assert [i.kind for i in reminders.due_items(session, baotou, today)] == ["application"]
     audits = [i.link for i in reminders.due_items(session, admin, today) if i.kind == "audit_self_evaluation"]
@@ -221,12 +221,12 @@ def test_the_region_admin_is_told_of_ended_notices_late_rectifications_and_a_mis
     assert [(i.kind, i.link, i.due_on) for i in items] == [("recognise", f"/notices/{notice.id}", date(2025, 10, 9))]
     items = reminders.due_items(session, admin, date(2025, 10, 21))
     assert _kinds(items) == ["recognise", "rectification_decision"] and items[1].link == f"/rectifications/{rect.id}"
-    center.status = "revoked"  # revoked for another reason while the rectification was open: nothing to decide
+    center.state = "revoked"  # revoked for another reason while the rectification was open: nothing to decide
     session.flush()
     assert _kinds(reminders.due_items(session, admin, date(2025, 10, 21))) == ["recognise"]
-    center.status = "rectifying"
+    center.state = "rectifying"
     on_notice.state = "recognized"
-    rect.status = "failed"
+    rect.state = "failed"
     session.flush()
     assert reminders.due_items(session, admin, date(2025, 10, 21)) == []
 

@@ -47,8 +47,8 @@ def _public(session: Session, center: Center) -> dict:
         "builder": center.builder.name,
         "region_id": center.region_id,
         "region": center.region.name,
-        "status": center.status,
-        "status_label": center.status_label,
+        "state": center.state,
+        "state_label": center.state_label,
         "direct": center.direct,
         "recognised_on": center.recognised_on,
         "period_start": center.period_start,
@@ -83,7 +83,7 @@ def list_centers(
     region_id: QueryId = None,
     industry_id: QueryId = None,
 ):
-    found = centers.list_centers(session, p, status=status, region_id=region_id, industry_id=industry_id)
+    found = centers.list_centers(session, p, state=status, region_id=region_id, industry_id=industry_id)
     return [CenterOut(**_public(session, c)) for c in found]
 
 
@@ -99,7 +99,7 @@ def national(session: DB, p: LoggedIn):
         NationalRowOut(
             center_id=r.center.id,
             name=r.center.name,
-            status=r.center.status,
+            status=r.center.state,
             outcome=r.evaluation.outcome if r.evaluation else None,
             score=r.evaluation.score if r.evaluation else None,
             conversion_amount_yuan=r.conversion_amount_yuan,

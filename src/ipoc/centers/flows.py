@@ -40,7 +40,6 @@ CENTER_STEPS = Machine(
     ),
     initial=C.RECOGNIZED,
     terminal=frozenset({C.REVOKED, C.CYCLE_ENDED}),
-    column="status",
 )
 
 SELF_EVALUATION_STEPS = Machine(
@@ -56,7 +55,6 @@ SELF_EVALUATION_STEPS = Machine(
     ),
     initial=E.DRAFT,
     terminal=frozenset({E.AUDITED}),
-    column="status",
 )
 
 RECTIFICATION_STEPS = Machine(
@@ -73,7 +71,6 @@ RECTIFICATION_STEPS = Machine(
     ),
     initial=R.OPEN,
     terminal=frozenset({R.PASSED, R.FAILED}),
-    column="status",
 )
 
 

@@ -104,18 +104,18 @@ class Center(Base, Timestamped):
         summary="简介",
         region_id="所在盟市",
     )
-    __value_labels__ = coded(status=CENTER_STATUS)
-    __state_field__ = "status"
+    __value_labels__ = coded(state=CENTER_STATUS)
+    __state_field__ = "state"
     # Art. 8: a name is unique among centers that are not revoked; a revoked center's name may be reused.
     __table_args__ = (
         Index(
             "uq_centers_name_unrevoked",
             "name",
             unique=True,
-            sqlite_where=text("status <> 'revoked'"),
-            postgresql_where=text("status <> 'revoked'"),
+            sqlite_where=text("state <> 'revoked'"),
+            postgresql_where=text("state <> 'revoked'"),
         ),
-        check_constraint(CenterState, "status"),
+        check_constraint(CenterState),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,7 +123,7 @@ class Center(Base, Timestamped):
     industry_id: Mapped[int] = mapped_column(ForeignKey("industries.id"))
     builder_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default=CenterState.RECOGNIZED)
+    state: Mapped[str] = mapped_column(String(16), default=CenterState.RECOGNIZED)
     recognised_on: Mapped[date | None] = mapped_column(Date)
     # 发文字号 of the recognition decision, given when the platform recognised the center (none for one
     # recognised before the platform: its original decision has its own).
@@ -142,12 +142,12 @@ class Center(Base, Timestamped):
     region: Mapped[Region] = relationship(lazy="joined")
 
     @property
-    def status_label(self) -> str:
-        return CENTER_STATUS.get(self.status, self.status)
+    def state_label(self) -> str:
+        return CENTER_STATUS.get(self.state, self.state)
 
     @property
     def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
+        return self.state in ACTIVE_STATUSES
 
 
 class SelfEvaluation(Base, Timestamped):
@@ -177,15 +177,15 @@ class SelfEvaluation(Base, Timestamped):
         ledger_conversion_yuan="台账转化运营金额",
         ledger_conversion_deals="台账签订合同数",
     )
-    __value_labels__ = coded(status=SELF_EVAL_STATUS)
-    __state_field__ = "status"
-    __table_args__ = (UniqueConstraint("center_id", "year"), check_constraint(SelfEvaluationState, "status"))
+    __value_labels__ = coded(state=SELF_EVAL_STATUS)
+    __state_field__ = "state"
+    __table_args__ = (UniqueConstraint("center_id", "year"), check_constraint(SelfEvaluationState))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     deadline: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), default=SelfEvaluationState.DRAFT)
+    state: Mapped[str] = mapped_column(String(12), default=SelfEvaluationState.DRAFT)
     # Counts pre-filled from what the center recorded on the platform, as they were when submitted.
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -205,8 +205,8 @@ class SelfEvaluation(Base, Timestamped):
     center: Mapped[Center] = relationship(lazy="joined")
 
     @property
-    def status_label(self) -> str:
-        return SELF_EVAL_STATUS.get(self.status, self.status)
+    def state_label(self) -> str:
+        return SELF_EVAL_STATUS.get(self.state, self.state)
 
     @property
     def late(self) -> bool:
@@ -256,16 +256,16 @@ class Rectification(Base, Timestamped):
         notice_number="整改通知书文号",
         issued_on="整改通知日期",
     )
-    __value_labels__ = coded(status=RECTIFICATION_STATUS)
-    __state_field__ = "status"
-    __table_args__ = (check_constraint(RectificationState, "status"),)
+    __value_labels__ = coded(state=RECTIFICATION_STATUS)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(RectificationState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("performance_evaluations.id"))
     requirements: Mapped[str] = mapped_column(Text)
     deadline: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), default=RectificationState.OPEN)
+    state: Mapped[str] = mapped_column(String(12), default=RectificationState.OPEN)
     report: Mapped[str] = mapped_column(Text, default="")
     reported_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision_note: Mapped[str] = mapped_column(Text, default="")
@@ -277,8 +277,8 @@ class Rectification(Base, Timestamped):
     center: Mapped[Center] = relationship(lazy="joined")
 
     @property
-    def status_label(self) -> str:
-        return RECTIFICATION_STATUS.get(self.status, self.status)
+    def state_label(self) -> str:
+        return RECTIFICATION_STATUS.get(self.state, self.state)
 
 
 class Revocation(Base, Timestamped):

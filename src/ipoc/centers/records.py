@@ -38,7 +38,7 @@ def check_center_name(session: Session, name: str, exclude_id: int | None = None
     """No sub-centers (Art. 13); a name is unique among centers that are not revoked (Art. 8)."""
     if "分中心" in name:
         raise InvalidInput(SUB_CENTER_REFUSAL, field="name")
-    stmt = select(Center.id).where(Center.name == name, Center.status != CenterState.REVOKED)
+    stmt = select(Center.id).where(Center.name == name, Center.state != CenterState.REVOKED)
     if exclude_id is not None:
         stmt = stmt.where(Center.id != exclude_id)
     if session.scalar(stmt.limit(1)) is not None:
@@ -97,7 +97,7 @@ def _new_center(
         region_id=region_id,
         application_id=application_id,
         direct=direct,
-        status=CenterState.RECOGNIZED,
+        state=CenterState.RECOGNIZED,
         **period_fields(recognised_on),
     )
     session.add(center)
@@ -151,7 +151,7 @@ def register_existing(
 
 def require_active(center: Center) -> None:
     """A revoked or ended center keeps its records, read-only: every change is refused."""
-    if center.status not in ACTIVE_STATUSES:
+    if center.state not in ACTIVE_STATUSES:
         raise Conflict(READ_ONLY)
 
 

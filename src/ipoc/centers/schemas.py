@@ -118,8 +118,11 @@ class SelfEvaluationOut(Out):
     center_id: int
     year: int
     deadline: date
-    status: str
-    status_label: str
+    state: str
+    state_label: str
+    # = state and its label, the keys API clients read before
+    status: str = Field(validation_alias="state", serialization_alias="status")
+    status_label: str = Field(validation_alias="state_label", serialization_alias="status_label")
     late: bool
     figures: dict[str, Any]
     summary: str
@@ -151,8 +154,11 @@ class RectificationOut(Out):
     evaluation_id: int
     requirements: str
     deadline: date
-    status: str
-    status_label: str
+    state: str
+    state_label: str
+    # = state and its label, the keys API clients read before
+    status: str = Field(validation_alias="state", serialization_alias="status")
+    status_label: str = Field(validation_alias="state_label", serialization_alias="status_label")
     report: str
     reported_at: Timestamp | None
     decision_note: str
@@ -170,8 +176,11 @@ class CenterOut(Out):
     builder: str
     region_id: int
     region: str
-    status: str
-    status_label: str
+    state: str
+    state_label: str
+    # = state and its label, the keys API clients read before
+    status: str = Field(validation_alias="state", serialization_alias="status")
+    status_label: str = Field(validation_alias="state_label", serialization_alias="status_label")
     direct: bool
     recognised_on: date | None
     period_start: date | None

@@ -69,7 +69,7 @@ def as_of(today: date | None) -> date:
 
 def close_ended_periods(session: Session, today: date | None = None) -> list[Center]:
     """Active centers whose period has passed become cycle_ended (run daily and on the centers list)."""
-    stmt = select(Center).where(Center.status.in_(ACTIVE_STATUSES), Center.period_end < as_of(today))
+    stmt = select(Center).where(Center.state.in_(ACTIVE_STATUSES), Center.period_end < as_of(today))
     ended = list(session.scalars(stmt.order_by(Center.id)))
     for center in ended:
         assert center.period_end is not None  # the query compared it
@@ -84,13 +84,13 @@ def list_centers(
     session: Session,
     principal: Principal,
     *,
-    status: str | None = None,
+    state: str | None = None,
     region_id: int | None = None,
     industry_id: int | None = None,
 ) -> list[Center]:
     stmt = visible_centers(principal)
-    if status:
-        stmt = stmt.where(Center.status == status)
+    if state:
+        stmt = stmt.where(Center.state == state)
     if region_id:
         stmt = stmt.where(Center.region_id == region_id)
     if industry_id:
@@ -202,7 +202,7 @@ def may_edit(principal: Principal, ev: SelfEvaluation) -> bool:
     return (
         ev.center.is_active
         and _is_staff_of(principal, ev.center)
-        and ev.status in (SelfEvaluationState.DRAFT, SelfEvaluationState.RETURNED)
+        and ev.state in (SelfEvaluationState.DRAFT, SelfEvaluationState.RETURNED)
     )
 
 
@@ -217,8 +217,8 @@ def save_self_evaluation(
     session: Session, principal: Principal, eval_id: int, data: SelfEvaluationIn
 ) -> SelfEvaluation:
     ev = editable_self_evaluation(session, principal, eval_id, "自我评价")
-    if ev.status not in (SelfEvaluationState.DRAFT, SelfEvaluationState.RETURNED):
-        raise Conflict(f"自我评价为“{ev.status_label}”状态，不能修改")
+    if ev.state not in (SelfEvaluationState.DRAFT, SelfEvaluationState.RETURNED):
+        raise Conflict(f"自我评价为“{ev.state_label}”状态，不能修改")
     audit.set_reason(session, "修改自我评价")
     for key, value in data.model_dump().items():
         setattr(ev, key, value.strip() if isinstance(value, str) else value)
@@ -235,7 +235,7 @@ def audit_self_evaluation(
     has ended: an ended center's report may still be approved, but no longer returned (nobody could act
     on it). A revoked center's records stay read-only."""
     ev = get_self_evaluation(session, principal, eval_id)
-    if ev.center.status != CenterState.CYCLE_ENDED or not approve:
+    if ev.center.state != CenterState.CYCLE_ENDED or not approve:
         require_active(ev.center)
     role = audit_role(principal, ev.center)
     if role != "audit":
@@ -313,7 +313,7 @@ def decide_rectification(
         return rect
     flows.check(rect, flows.RECTIFICATION_STEPS, "fail")
     flows.check(center, flows.CENTER_STEPS, "revoke")
-    if rect.status == RectificationState.OPEN and as_of(today) <= rect.deadline:
+    if rect.state == RectificationState.OPEN and as_of(today) <= rect.deadline:
         raise Conflict(f"整改期限（{zh_date(rect.deadline)}）未到且尚未提交整改报告，暂不能判定")
     if not note:
         raise InvalidInput("判定整改不合格必须写明理由", field="note")

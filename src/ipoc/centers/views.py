@@ -87,7 +87,7 @@ class Filters:
 
     def listing(self, session: Session, p: Principal) -> list[Center]:
         return centers.list_centers(
-            session, p, status=self.status, region_id=self.region_id, industry_id=self.industry_id
+            session, p, state=self.status, region_id=self.region_id, industry_id=self.industry_id
         )
 
     @property
@@ -116,7 +116,7 @@ def center_list(request: Request, session: DB, p: CurrentPrincipal, f: CenterFil
 @router.get("/centers.xlsx")
 def center_export(session: DB, p: CurrentPrincipal, f: CenterFilters):
     rows = [
-        [c.name, c.industry.name, c.builder.name, c.region.name, c.status_label, c.period_start, c.period_end]
+        [c.name, c.industry.name, c.builder.name, c.region.name, c.state_label, c.period_start, c.period_end]
         for c in f.listing(session, p)
     ]
     headers = ["名称", "所属产业", "建设主体", "所在盟市", "状态", "建设期起", "建设期止"]
@@ -187,7 +187,7 @@ def national_export(session: DB, p: RegionAdmin):
         [
             rank,
             r.center.name,
-            r.center.status_label,
+            r.center.state_label,
             r.evaluation.outcome_label if r.evaluation else "",
             r.evaluation.score if r.evaluation else None,
             wan_cell(r.conversion_amount_yuan),
@@ -414,7 +414,7 @@ def _rectification_ctx(session: Session, p: Principal, rect_id: int, **extra: An
         "center": center,
         "may_report": center.is_active and p.role is Role.CENTER_STAFF and p.center_id == center.id,
         "may_decide": center.is_active and p.role is Role.REGION_ADMIN,
-        "overdue": rect.status == RectificationState.OPEN and clock.today() > rect.deadline,
+        "overdue": rect.state == RectificationState.OPEN and clock.today() > rect.deadline,
         "history": audit.history(session, "rectifications", rect.id),
         **extra,
     }

@@ -147,7 +147,7 @@ def _organising_center(session: Session, p: Principal) -> Center:
     if not (p.is_(Role.CENTER_STAFF) and p.center_id):
         raise Forbidden("只有运营中心工作人员可以组织对接活动")
     center = session.get(Center, p.center_id)
-    if center is None or center.status not in ACTIVE_STATUSES:
+    if center is None or center.state not in ACTIVE_STATUSES:
         raise Conflict("运营中心不在认定有效期内，不能组织新的活动")
     return center
 

@@ -65,7 +65,7 @@ def start_self_evaluation(
         center_id=center.id,
         year=year,
         deadline=deadline_for(center, year),
-        status=SelfEvaluationState.DRAFT,
+        state=SelfEvaluationState.DRAFT,
         figures=figures,
         # Pre-filled from the deal ledger; the center may still correct what it reports.
         conversion_amount_yuan=figures.get("ledger_conversion_yuan", 0),
@@ -90,7 +90,7 @@ def submit_self_evaluation(
         ev,
         flows.SELF_EVALUATION_STEPS,
         "submit",
-        "重新报送" if ev.status == SelfEvaluationState.RETURNED else "",
+        "重新报送" if ev.state == SelfEvaluationState.RETURNED else "",
         figures=center_figures(session, ev.center_id, ev.year),
         submitted_at=utcnow(),
         submitted_on=ev.submitted_on or as_of(today),

@@ -177,7 +177,7 @@ def revocation_decision_document(session: Session, center_id: int) -> Document:
     if revocation.reason == "failed_rectification":
         failed = session.scalar(
             select(Rectification)
-            .where(Rectification.center_id == center.id, Rectification.status == RectificationState.FAILED)
+            .where(Rectification.center_id == center.id, Rectification.state == RectificationState.FAILED)
             .order_by(Rectification.id.desc())
             .limit(1)
         )
@@ -234,7 +234,7 @@ def self_evaluation_document(session: Session, eval_id: int) -> Document:
     if ev is None:
         raise NotFound(INTERNAL_NOT_FOUND)
     center = ev.center
-    status = ev.status_label + ("（逾期报送）" if ev.late else "")
+    status = ev.state_label + ("（逾期报送）" if ev.late else "")
     sections = [
         Section(heading="一、基本情况", table=_basics(center)),
         Section(

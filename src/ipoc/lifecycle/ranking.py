@@ -76,7 +76,7 @@ class NationalRow:
 
 def _reported(session: Session, center_id: int) -> tuple[SelfEvaluation | None, int]:
     """The latest audited self-evaluation and the projects summed over all audited ones."""
-    audited = (SelfEvaluation.center_id == center_id, SelfEvaluation.status == SelfEvaluationState.AUDITED)
+    audited = (SelfEvaluation.center_id == center_id, SelfEvaluation.state == SelfEvaluationState.AUDITED)
     last = session.scalar(select(SelfEvaluation).where(*audited).order_by(SelfEvaluation.year.desc()).limit(1))
     projects = session.scalar(select(func.coalesce(func.sum(SelfEvaluation.conversion_projects), 0)).where(*audited))
     return last, int(projects or 0)
@@ -92,17 +92,17 @@ def national_bars(session: Session, center: Center, latest: PerformanceEvaluatio
     a rectification in progress, or a latest performance evaluation that ordered rectification (even one
     since passed: the bureau recommends on the latest evaluation, and that one found the center wanting)."""
     bars = []
-    if center.status == CenterState.REVOKED:
+    if center.state == CenterState.REVOKED:
         revocation = revocation_of(session, center)
         when = f"（{revocation.reason_label}，{zh_date(revocation.decided_on)}）" if revocation else ""
         bars.append(f"已取消资格{when}")
-    if center.status == CenterState.RECTIFYING:
+    if center.state == CenterState.RECTIFYING:
         stmt = select(Rectification).where(
             Rectification.center_id == center.id,
-            Rectification.status.in_((RectificationState.OPEN, RectificationState.REPORTED)),
+            Rectification.state.in_((RectificationState.OPEN, RectificationState.REPORTED)),
         )
         rect = session.scalar(stmt.order_by(Rectification.id.desc()).limit(1))
-        deadline = f"（整改期限{zh_date(rect.deadline)}，{rect.status_label}）" if rect else ""
+        deadline = f"（整改期限{zh_date(rect.deadline)}，{rect.state_label}）" if rect else ""
         bars.append(f"责令限期整改中{deadline}")
     if latest is not None and latest.outcome == "rectify":
         bars.append(f"最近一次绩效评估（{latest.year}年度）结论为责令限期整改")
@@ -119,7 +119,7 @@ def national_ranking(session: Session, principal: Principal, today: date | None 
     require_region(principal, "国家级推荐名单")
     settings = get_settings()
     rows = []
-    listed = Center.status.in_(ACTIVE_STATUSES | {CenterState.REVOKED})
+    listed = Center.state.in_(ACTIVE_STATUSES | {CenterState.REVOKED})
     for center in session.scalars(select(Center).where(listed)):
         latest = _latest_evaluation(session, center.id)
         year = deals.threshold_year(session, center.id, today)

@@ -439,7 +439,7 @@ def _matching_center(session: Session, p: Principal, offer: Offer) -> Center | N
     if not p.is_(Role.CENTER_STAFF) or p.center_id is None:
         return None
     center = session.get(Center, p.center_id)
-    if center is None or center.status not in ACTIVE_STATUSES or center.industry_id != offer.industry_id:
+    if center is None or center.state not in ACTIVE_STATUSES or center.industry_id != offer.industry_id:
         return None
     return center
 

@@ -88,16 +88,16 @@ def _center_staff(session: Session, center: Center, today: date) -> Iterable[Due
     for row in centers.year_rows(session, center, today):
         se = row.evaluation
         if row.year > today.year or (
-            se is not None and se.status not in (SelfEvaluationState.DRAFT, SelfEvaluationState.RETURNED)
+            se is not None and se.state not in (SelfEvaluationState.DRAFT, SelfEvaluationState.RETURNED)
         ):
             continue
         title = f"报送 {row.year} 年度自我评价" + (
-            "（已退回，请修改后重新报送）" if se and se.status == SelfEvaluationState.RETURNED else ""
+            "（已退回，请修改后重新报送）" if se and se.state == SelfEvaluationState.RETURNED else ""
         )
         page = f"/self-evaluations/{se.id}" if se else f"/centers/{center.id}"
         yield _due("self_evaluation", f"{center.id}:{row.year}", title, row.deadline, page, today)
     open_rectifications = select(Rectification).where(
-        Rectification.center_id == center.id, Rectification.status == RectificationState.OPEN
+        Rectification.center_id == center.id, Rectification.state == RectificationState.OPEN
     )
     for r in session.scalars(open_rectifications):
         page = f"/rectifications/{r.id}"
@@ -127,9 +127,9 @@ def _to_audit(session: Session, *, direct: bool, region_ids: Iterable[int] | Non
         select(SelfEvaluation)
         .join(Center, SelfEvaluation.center_id == Center.id)
         .where(
-            SelfEvaluation.status == SelfEvaluationState.SUBMITTED,
+            SelfEvaluation.state == SelfEvaluationState.SUBMITTED,
             Center.direct.is_(direct),
-            Center.status != CenterState.REVOKED,
+            Center.state != CenterState.REVOKED,
         )
         .order_by(SelfEvaluation.deadline)
     )
@@ -162,9 +162,9 @@ def _region_admin(session: Session, today: date) -> Iterable[DueItem]:
         select(Rectification)
         .join(Center, Rectification.center_id == Center.id)
         .where(
-            Rectification.status.in_((RectificationState.OPEN, RectificationState.REPORTED)),
+            Rectification.state.in_((RectificationState.OPEN, RectificationState.REPORTED)),
             Rectification.deadline < today,
-            Center.status.in_(ACTIVE_STATUSES),  # a revoked or ended center's are read-only (409)
+            Center.state.in_(ACTIVE_STATUSES),  # a revoked or ended center's are read-only (409)
         )
         .order_by(Rectification.deadline)
     )

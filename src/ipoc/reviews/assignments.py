@@ -45,7 +45,7 @@ def active_in(year: Any) -> ColumnElement[bool]:
         Center.period_start.is_not(None),
         first_year <= year,
         extract("year", Center.period_end) >= year,
-        or_(Center.status != CenterState.REVOKED, revoked_later),
+        or_(Center.state != CenterState.REVOKED, revoked_later),
     )
 
 

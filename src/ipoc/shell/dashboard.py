@@ -57,7 +57,7 @@ def orgs_by_region(session: Session, region_ids: set[int] | None = None) -> list
 def centers_by(session: Session) -> dict[str, list[tuple[str, int]]]:
     """Centers counted by status, by league/city and by industry (every category, zeros included), for the
     region dashboard's charts."""
-    by_status = dict(session.execute(select(Center.status, func.count(Center.id)).group_by(Center.status)).all())
+    by_status = dict(session.execute(select(Center.state, func.count(Center.id)).group_by(Center.state)).all())
     by_region = session.execute(
         select(Region.name, func.count(Center.id))
         .join(Center, Center.region_id == Region.id, isouter=True)
@@ -150,7 +150,7 @@ def public_home(session: Session, today: date | None = None) -> dict[str, Any]:
     and coming public events."""
     today = today or clock.today()
     notices = select(PublicNotice).where(PublicNotice.published_at.is_not(None), PublicNotice.ends_on >= today)
-    centers_ = select(Center).where(Center.status.in_(ACTIVE_STATUSES))
+    centers_ = select(Center).where(Center.state.in_(ACTIVE_STATUSES))
     coming = events.visible_events(ANONYMOUS).where(TechEvent.state != EventState.CANCELLED)
     upcoming, _past = events.split_by_time(list(session.scalars(coming)))
     return {

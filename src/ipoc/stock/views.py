@@ -52,7 +52,7 @@ def _batch_form(request: Request, session: Session, p: Principal, form: FormResu
         .where(Organisation.type_code.in_(svc.STOCK_ORG_TYPES), Organisation.state == OrgState.VERIFIED)
         .order_by(Organisation.name)
     )
-    centers = session.scalars(select(Center).where(Center.status.in_(ACTIVE_STATUSES)).order_by(Center.id))
+    centers = session.scalars(select(Center).where(Center.state.in_(ACTIVE_STATUSES)).order_by(Center.id))
     ctx = {
         "title": "登记存量专利批次",
         "staff": p.is_(Role.CENTER_STAFF),

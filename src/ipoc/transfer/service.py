@@ -151,7 +151,7 @@ def _check_center(session: Session, center_id: int | None) -> int | None:
     if center_id is None:
         return None
     center = session.get(Center, center_id)
-    if center is None or center.status not in ACTIVE_STATUSES:
+    if center is None or center.state not in ACTIVE_STATUSES:
         raise InvalidInput("请选择在认定有效期内的运营中心", field="center_id")
     return center_id
 

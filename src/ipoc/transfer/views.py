@@ -27,7 +27,7 @@ router = APIRouter()
 
 
 def _choices(session: DB) -> dict[str, Any]:
-    centers = session.query(Center).filter(Center.status.in_(ACTIVE_STATUSES)).order_by(Center.id)
+    centers = session.query(Center).filter(Center.state.in_(ACTIVE_STATUSES)).order_by(Center.id)
     return {
         "industries": [(i.id, i.name) for i in session.query(Industry).order_by(Industry.id)],
         "centers": [(c.id, c.name) for c in centers],

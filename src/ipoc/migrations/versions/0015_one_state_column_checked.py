@@ -10,6 +10,7 @@ a later change of states changes its constraint in a migration of its own.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
@@ -44,10 +45,9 @@ STATES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
     "tech_deals": ("stage", "state", True, ("intention", "negotiation", "signed", "recorded", "abandoned")),
     "panels": ("status", "state", False, ("open", "closed")),
     "organisations": ("status", "state", True, ("pending", "verified", "rejected")),
-    # The center's three machines keep ``status`` until their services are reorganised (the lifecycle package).
-    "centers": ("status", "status", False, ("recognized", "rectifying", "revoked", "cycle_ended")),
-    "self_evaluations": ("status", "status", False, ("draft", "submitted", "returned", "audited")),
-    "rectifications": ("status", "status", False, ("open", "reported", "passed", "failed")),
+    "centers": ("status", "state", False, ("recognized", "rectifying", "revoked", "cycle_ended")),
+    "self_evaluations": ("status", "state", False, ("draft", "submitted", "returned", "audited")),
+    "rectifications": ("status", "state", False, ("open", "reported", "passed", "failed")),
 }
 
 
@@ -66,17 +66,29 @@ def _rename(table: str, old: str, new: str, indexed: bool) -> None:
             batch_op.create_index(op.f(f"ix_{table}_{new}"), [new], unique=False)
 
 
+def _unrevoked_names_index(column: str) -> None:
+    """Art. 8: a center's name is unique among the centers not revoked (the index names the state column)."""
+    where = sa.text(f"{column} <> 'revoked'")
+    op.create_index(
+        "uq_centers_name_unrevoked", "centers", ["name"], unique=True, sqlite_where=where, postgresql_where=where
+    )
+
+
 def upgrade() -> None:
+    op.drop_index("uq_centers_name_unrevoked", table_name="centers")
     for table, (before, after, indexed, states) in STATES.items():
         if before != after:
             _rename(table, before, after, indexed)
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_check_constraint(op.f(f"ck_{table}_{after}"), _check(after, states))
+    _unrevoked_names_index("state")
 
 
 def downgrade() -> None:
+    op.drop_index("uq_centers_name_unrevoked", table_name="centers")
     for table, (before, after, indexed, _states) in STATES.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(op.f(f"ck_{table}_{after}"), type_="check")
         if before != after:
             _rename(table, after, before, indexed)
+    _unrevoked_names_index("status")
