@@ -18,6 +18,7 @@ from ipoc.web.export import XLSX
 from tests.conftest import login, make_user, post_form
 from tests.exported import assert_office_ready, table, title
 from tests.factories import number
+from tests.graph_sets import numberless, write_graph, zipped
 from tests.import_files import counts, run_import
 from tests.patent_corpus import CORPUS, FORMULA, row, write_csv
 from tests.vectors_held import leave_embedding_undone
@@ -262,8 +263,6 @@ def test_industry_database_form_and_search_within_it(corpus, admin, client):
 def test_a_record_without_a_number_shows_as_such_and_a_graph_zip_uploads(admin, tmp_path):
     """Through the real upload: the ZIP of a graph set is imported; its record's page says 无专利号 with its
     来源编号 and offers no rights forms, and the API says the same."""
-    from tests.test_patent_sources import numberless, write_graph, zipped
-
     archive = zipped(write_graph(tmp_path / "graph"), tmp_path / "graph.zip")
     response = upload(admin, "graph.zip", archive.read_bytes())
     assert response.status_code == 303, response.text
