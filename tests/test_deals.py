@@ -103,7 +103,7 @@ def test_a_deal_walks_to_recordal_with_its_timeline_and_an_audit_record_per_chan
         session, world.staff, deal_in(world, contact_id=contact.id, amount_wan=None, application_nos=None), TODAY
     )
     session.commit()
-    assert (contact.status, deal.state, deal.amount_yuan, deal.patent_links) == ("deal", "intention", None, [])
+    assert (contact.state, deal.state, deal.amount_yuan, deal.patent_links) == ("deal", "intention", None, [])
     steps = [
         StepIn(action="negotiate", negotiation_on=date(2026, 4, 1)),
         StepIn(

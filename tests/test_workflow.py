@@ -4,16 +4,20 @@ the machine's states."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert
 from sqlalchemy.exc import IntegrityError
 
+import ipoc
 from ipoc.db import NAMING
 from ipoc.errors import Conflict, Forbidden, InvalidInput
+from ipoc.ops.workflow_docs import MACHINES
 from ipoc.workflow import Machine, Step, Transition, take
 
 
@@ -194,3 +198,35 @@ def test_the_check_constraint_admits_exactly_the_states():
         assert next(iter(table.constraints - {table.primary_key})).name == "ck_docs_state"
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(insert(table).values(state="lost"))
+
+
+# ---- the machines and the code that reads them -------------------------------------------------------------
+
+SRC = Path(ipoc.__file__).parent
+# `x.state == "open"`, `x.state != 'open'` and `x.state in ("open", "closed")` in a page
+COMPARED_IN_PAGES = re.compile(r"\w\.state\s*(?:==|!=)\s*[\"'](\w+)[\"']|\w\.state\s+(?:not\s+)?in\s+\(([^)]*)\)")
+
+
+def test_every_state_a_page_compares_with_is_a_state_of_a_machine():
+    """A page that shows a button by state would silently never show it after a typo or a renamed state."""
+    known = {str(state) for machine in MACHINES for state in machine.states}
+    compared: dict[str, set[str]] = {}
+    for page in (SRC / "web" / "templates").rglob("*.html"):
+        for match in COMPARED_IN_PAGES.finditer(page.read_text(encoding="utf-8")):
+            values = [match[1]] if match[1] else re.findall(r"[\"'](\w+)[\"']", match[2])
+            for value in values:
+                compared.setdefault(value, set()).add(page.name)
+    assert len(compared) > 10, "the pattern still finds the pages' comparisons"
+    assert {value: pages for value, pages in compared.items() if value not in known} == {}
+
+
+def test_no_module_compares_a_state_with_a_bare_string():
+    """Python code names states by their enum members, so a renamed or removed state fails at import."""
+    bare = re.compile(r"\.state\s*(?:==|!=)\s*[\"']|\.state\s+(?:not\s+)?in\s+[({][\"']")
+    offending = [
+        f"{path.relative_to(SRC)}:{number}"
+        for path in SRC.rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if bare.search(line)
+    ]
+    assert offending == []

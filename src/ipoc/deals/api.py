@@ -46,7 +46,9 @@ def contact_out(c: Contact) -> ContactOut:
         contacted_on=c.contacted_on,
         channel=c.channel,
         notes=c.notes,
-        status=c.status,
+        state=c.state,
+        state_label=c.state_label,
+        status=c.state,
         close_reason=c.close_reason,
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ipoc.auth.roles import Principal, Role
-from ipoc.deals.models import STAGES, DealState, DealStep
+from ipoc.deals.models import CONTACT_STATES, STAGES, ContactState, DealState, DealStep
 from ipoc.workflow import Machine, Step, Transition
 
 S = DealState
@@ -108,6 +108,26 @@ DEALS = Machine(
     record_step=_record,
 )
 BY_ACTION = DEALS.by_action
+
+
+C = ContactState
+# A contact (对接记录) is followed up by its center's staff until it becomes a deal or is closed with a reason.
+CONTACTS = Machine(
+    name="contacts",
+    title="对接记录",
+    states=ContactState,
+    labels=CONTACT_STATES,
+    owners={"center": "承办运营中心工作人员"},
+    transitions=(
+        Transition("close", "关闭对接", {C.OPEN}, C.CLOSED, "center", needs_reason=True),
+        Transition("to_deal", "形成交易", {C.OPEN}, C.DEAL, "center"),
+    ),
+    initial=C.OPEN,
+    terminal=frozenset({C.DEAL, C.CLOSED}),
+    wrong_state="对接为“{state}”状态，不能{action}",
+    wrong_owner=STAFF_ONLY,
+    audit_text="{action}：{reason}",
+)
 
 
 def owners_for(principal: Principal, center_id: int) -> set[str]:

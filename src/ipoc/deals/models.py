@@ -23,7 +23,21 @@ from ipoc.patents.models import Patent
 from ipoc.workflow import check_constraint
 
 CHANNELS = {"meeting": "面谈", "phone": "电话", "online": "线上", "visit": "上门走访", "event": "对接活动"}
-CONTACT_STATES = {"open": "跟进中", "deal": "已形成交易", "closed": "已关闭"}
+
+
+class ContactState(StrEnum):
+    """A contact's states; the steps between them are ``ipoc.deals.flows.CONTACTS``."""
+
+    OPEN = "open"
+    DEAL = "deal"
+    CLOSED = "closed"
+
+
+CONTACT_STATES: dict[str, str] = {
+    ContactState.OPEN: "跟进中",
+    ContactState.DEAL: "已形成交易",
+    ContactState.CLOSED: "已关闭",
+}
 
 
 class DealState(StrEnum):
@@ -78,8 +92,9 @@ class Contact(Base, Timestamped):
         channel="对接方式",
         close_reason="关闭原因",
     )
-    __value_labels__ = coded(status=CONTACT_STATES, channel=CHANNELS)
-    __state_field__ = "status"
+    __value_labels__ = coded(state=CONTACT_STATES, channel=CHANNELS)
+    __state_field__ = "state"
+    __table_args__ = (check_constraint(ContactState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id"), index=True)
@@ -96,7 +111,7 @@ class Contact(Base, Timestamped):
     contacted_on: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(16))
     notes: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=ContactState.OPEN, index=True)
     close_reason: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -122,8 +137,8 @@ class Contact(Base, Timestamped):
         return "自行来访"
 
     @property
-    def status_label(self) -> str:
-        return CONTACT_STATES.get(self.status, self.status)
+    def state_label(self) -> str:
+        return CONTACT_STATES.get(self.state, self.state)
 
     @property
     def channel_label(self) -> str:

@@ -97,7 +97,9 @@ class ContactOut(BaseModel):
     contacted_on: date
     channel: str
     notes: str
-    status: str
+    state: str
+    state_label: str
+    status: str  # = state, the key API clients read before
     close_reason: str
 
 

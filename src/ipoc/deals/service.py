@@ -32,7 +32,8 @@ from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import Center
 from ipoc.deals import flows
-from ipoc.deals.models import Contact, Deal, DealPatent, DealState, DealStep
+from ipoc.deals.flows import CONTACTS
+from ipoc.deals.models import Contact, ContactState, Deal, DealPatent, DealState, DealStep
 from ipoc.deals.schemas import ContactIn, DealEditIn, DealIn, StepIn
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ipoc.events.models import EventState, TechEvent
@@ -147,7 +148,7 @@ def list_contacts(
 ) -> list[Contact]:
     stmt = visible_contacts(p)
     if status:
-        stmt = stmt.where(Contact.status == status)
+        stmt = stmt.where(Contact.state == status)
     if channel:
         stmt = stmt.where(Contact.channel == channel)
     if year:
@@ -296,14 +297,19 @@ def managed_contact(session: Session, p: Principal, contact_id: int) -> Contact:
 
 def close_contact(session: Session, p: Principal, contact_id: int, reason: str) -> Contact:
     contact = managed_contact(session, p, contact_id)
-    if contact.status != "open":
-        raise Conflict(f"对接为“{contact.status_label}”状态，不能关闭")
+    CONTACTS.check_state(contact, CONTACTS.transition("close"))
     if len(reason.strip()) < 2:
         raise InvalidInput("请填写关闭原因", field="reason")
-    audit.set_reason(session, f"关闭对接：{reason.strip()}")
-    contact.status = "closed"
-    contact.close_reason = reason.strip()
-    session.flush()
+    take(
+        session,
+        CONTACTS,
+        contact,
+        "close",
+        owners=None,
+        actor=p,
+        reason=reason,
+        changes={"close_reason": reason.strip()},
+    )
     return contact
 
 
@@ -386,7 +392,7 @@ def _source_contact(session: Session, p: Principal, contact_id: int | None) -> C
         contact = managed_contact(session, p, contact_id)
     except NotFound:
         raise InvalidInput(CONTACT_NOT_FOUND, field="contact_id") from None
-    if contact.status == "closed":
+    if contact.state == ContactState.CLOSED:
         raise Conflict("对接已关闭，不能转为交易", field="contact_id")
     return contact
 
@@ -447,9 +453,9 @@ def create_deal(session: Session, p: Principal, data: DealIn, today: date | None
     )
     audit.set_reason(session, "登记交易意向", application_nos=numbers)
     session.add(deal)
-    if contact is not None and contact.status == "open":
-        contact.status = "deal"
-    session.flush()
+    session.flush()  # the deal's own audit reason, before the contact's step words its own
+    if contact is not None and contact.state == ContactState.OPEN:
+        take(session, CONTACTS, contact, "to_deal", owners=None, actor=p)
     _tell_parties(session, deal, f"运营中心登记了与您单位有关的技术合同交易“{deal.title}”（意向）")
     return deal
 
@@ -820,7 +826,7 @@ DEAL_HEADERS = [
 def contact_rows(contacts: list[Contact]) -> list[list[object]]:
     """Without the notes: a list export travels further than the center."""
     return [
-        [c.id, c.subject, c.source_label, c.seeker, c.provider, c.contacted_on, c.channel_label, c.status_label]
+        [c.id, c.subject, c.source_label, c.seeker, c.provider, c.contacted_on, c.channel_label, c.state_label]
         for c in contacts
     ]
 

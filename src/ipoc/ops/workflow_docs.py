@@ -8,12 +8,12 @@ from pathlib import Path
 from ipoc.applications.flows import APPLICATIONS
 from ipoc.catalogue.flows import PLAN_ITEMS
 from ipoc.centers.flows import CENTER_STEPS, RECTIFICATION_STEPS, SELF_EVALUATION_STEPS
-from ipoc.deals.flows import DEALS
+from ipoc.deals.flows import CONTACTS, DEALS
 from ipoc.events.flows import EVENTS
 from ipoc.licensing.flows import DECLARATIONS, LICENCES
 from ipoc.matching.flows import MATCHES
 from ipoc.notices.flows import OBJECTIONS
-from ipoc.orgs.flows import ORGS
+from ipoc.orgs.flows import NAMES, ORGS
 from ipoc.patents.flows import AUTHORISATIONS
 from ipoc.reviews.flows import PANELS
 from ipoc.transfer.flows import DEMANDS, OFFERS
@@ -25,9 +25,11 @@ MACHINES: tuple[Machine, ...] = (
     SELF_EVALUATION_STEPS,
     RECTIFICATION_STEPS,
     DEALS,
+    CONTACTS,
     EVENTS,
     PANELS,
     ORGS,
+    NAMES,
     DEMANDS,
     OFFERS,
     MATCHES,

@@ -70,7 +70,19 @@ class Organisation(Base, Timestamped):
         return self.state == OrgState.VERIFIED
 
 
-NAME_LINK_STATES = {"proposed": "待确认", "confirmed": "已确认", "rejected": "未通过"}
+class NameState(StrEnum):
+    """Whether an applicant name counts for its organisation; the steps are ``ipoc.orgs.flows.NAMES``."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+NAME_LINK_STATES: dict[str, str] = {
+    NameState.PROPOSED: "待确认",
+    NameState.CONFIRMED: "已确认",
+    NameState.REJECTED: "未通过",
+}
 NAME_LINK_SOURCES = {"org": "单位申报", "name_match": "名称匹配", "staff": "工作人员登记"}
 
 
@@ -80,7 +92,10 @@ class OrganisationName(Base, Timestamped):
     bureau, the region bureau or a center of its area confirmed it."""
 
     __tablename__ = "organisation_names"
-    __table_args__ = (UniqueConstraint("organisation_id", "normalised", name="uq_organisation_names_org_name"),)
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "normalised", name="uq_organisation_names_org_name"),
+        check_constraint(NameState),
+    )
     __audited__ = True
     __label__ = "单位的申请人名称"
     __labels__ = named(
@@ -98,7 +113,7 @@ class OrganisationName(Base, Timestamped):
     name: Mapped[str] = mapped_column(String(200))
     normalised: Mapped[str] = mapped_column(String(200), index=True)
     source: Mapped[str] = mapped_column(String(16), default="org")
-    state: Mapped[str] = mapped_column(String(16), default="proposed")
+    state: Mapped[str] = mapped_column(String(16), default=NameState.PROPOSED)
     note: Mapped[str] = mapped_column(Text, default="")
     proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -14,8 +14,10 @@ from ipoc.auth.roles import Principal, Role
 from ipoc.centers.models import Center
 from ipoc.db import utcnow
 from ipoc.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ipoc.orgs.flows import NAMES
 from ipoc.orgs.models import Organisation, OrganisationName
 from ipoc.patents.models import Applicant
+from ipoc.workflow import take
 
 _SPACE = re.compile(r"\s+")
 
@@ -83,11 +85,9 @@ def decide(session: Session, p: Principal, link_id: int, *, approve: bool, note:
         raise Forbidden("只有单位所在盟市的主管部门、自治区局或当地运营中心可以确认名称")
     if not approve and len(note.strip()) < 2:
         raise InvalidInput("不予确认时必须填写原因", field="note")
-    audit.set_reason(session, ("确认" if approve else "不予确认") + f"申请人/专利权人名称：{link.name} {note.strip()}")
-    link.state = "confirmed" if approve else "rejected"
-    link.note = note.strip()
-    link.decided_by_id = p.user_id
-    link.decided_at = utcnow()
+    decided = {"note": note.strip(), "decided_by_id": p.user_id, "decided_at": utcnow()}
+    said = ("确认" if approve else "不予确认") + f"申请人/专利权人名称：{link.name} {note.strip()}"
+    take(session, NAMES, link, "confirm" if approve else "reject", owners=None, actor=p, reason=said, changes=decided)
     if approve:  # the applicant rows of that name now point at the organisation (facets, matching)
         chunk = _SPACE.sub("", link.name)[:4]  # narrows the query; the normalised name decides
         named = Applicant.name.contains(chunk, autoescape=True)

@@ -29,8 +29,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ipoc import clock
 from ipoc.deals.models import Deal, DealPatent, DealState
 from ipoc.errors import Conflict, Forbidden
-from ipoc.licensing.models import OpenLicence, OpenLicenceDeclaration
-from ipoc.orgs.models import Organisation, OrganisationName, OrgState
+from ipoc.licensing.models import DeclarationState, OpenLicence, OpenLicenceDeclaration
+from ipoc.orgs.models import NameState, Organisation, OrganisationName, OrgState
 from ipoc.orgs.names import normalise_name
 from ipoc.patents.models import (
     ACT_LABELS,
@@ -253,7 +253,7 @@ def _name_records(session: Session, names: Iterable[str], into: _Records) -> Non
     into.confirmed_names = list(
         session.execute(
             select(OrganisationName.normalised, OrganisationName.organisation_id)
-            .where(OrganisationName.normalised.in_(wanted), OrganisationName.state == "confirmed")
+            .where(OrganisationName.normalised.in_(wanted), OrganisationName.state == NameState.CONFIRMED)
             .order_by(OrganisationName.id)
         )
     )
@@ -383,7 +383,9 @@ def _deal_licences(patent: Patent, on: date, records: _Records) -> list[Licence]
 def _open_licences(patent: Patent, on: date, records: _Records) -> tuple[list[Licence], bool]:
     declarations = records.declarations.get(patent.id, [])
     # a withdrawal ends the offer to license, not the licences already taken under it
-    in_force = any(d.state == "announced" and (d.announced_on is None or d.announced_on <= on) for d in declarations)
+    in_force = any(
+        d.state == DeclarationState.ANNOUNCED and (d.announced_on is None or d.announced_on <= on) for d in declarations
+    )
     rows = [x for d in declarations for x in records.open_licences.get(d.id, [])]
     licences = [
         Licence("ordinary", x.licensee, x.start_date, x.ends_on, "", SOURCE_OPEN_LICENCE, x.notice_date, f"open:{x.id}")

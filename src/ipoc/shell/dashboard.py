@@ -24,7 +24,7 @@ from ipoc.events.models import EventState, TechEvent, TechEventSignup
 from ipoc.matching.models import Match, MatchState
 from ipoc.notices.models import PublicNotice
 from ipoc.orgs import service as orgs
-from ipoc.orgs.models import Organisation
+from ipoc.orgs.models import Organisation, OrgState
 from ipoc.reference.models import Industry, Region
 from ipoc.reminders.service import due_items
 from ipoc.transfer import inbox as desk
@@ -47,9 +47,9 @@ def orgs_by_region(session: Session, region_ids: set[int] | None = None) -> list
     counts: dict[str, list[int]] = {}
     for name, status, n in session.execute(stmt):
         row = counts.setdefault(name, [0, 0])
-        if status == "verified":
+        if status == OrgState.VERIFIED:
             row[0] += n
-        elif status == "pending":
+        elif status == OrgState.PENDING:
             row[1] += n
     return [(name, v, p) for name, (v, p) in counts.items()]
 

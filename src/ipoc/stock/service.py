@@ -24,7 +24,7 @@ from ipoc.orgs.models import Organisation
 from ipoc.orgs.service import require_verified
 from ipoc.patents import rights
 from ipoc.patents.ipc import section_label
-from ipoc.patents.models import KIND_LABELS, STATUS_LABELS, Patent, RightsAuthorisation
+from ipoc.patents.models import KIND_LABELS, STATUS_LABELS, AuthorisationState, Patent, RightsAuthorisation
 from ipoc.patents.reading import FileRefused
 from ipoc.stock import intake
 from ipoc.stock.models import ACTIONS, UNLINKED_LABEL, StockBatch, StockIntake, StockPatent
@@ -160,7 +160,7 @@ def holder_states(session: Session, org_id: int, patents: Iterable[Patent]) -> d
         confirmed = select(RightsAuthorisation.patent_id).where(
             RightsAuthorisation.patent_id.in_(others or [0]),
             RightsAuthorisation.organisation_id == org_id,
-            RightsAuthorisation.state == "confirmed",
+            RightsAuthorisation.state == AuthorisationState.CONFIRMED,
         )
         authorised = set(session.scalars(confirmed))
         for pt in chunk:
