@@ -13,15 +13,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from ipoc.migrations.state_columns import checked, unchecked
+
 revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None
 
-# table -> (column before, column after, whether it is indexed, its states)
-STATES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
+# table -> (column before, whether it is indexed, its states); the column is ``state`` afterwards
+STATES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "applications": (
-        "state",
         "state",
         True,
         (
@@ -41,29 +42,14 @@ STATES: dict[str, tuple[str, str, bool, tuple[str, ...]]] = {
             "withdrawn",
         ),
     ),
-    "tech_events": ("status", "state", True, ("draft", "open", "closed", "held", "cancelled")),
-    "tech_deals": ("stage", "state", True, ("intention", "negotiation", "signed", "recorded", "abandoned")),
-    "panels": ("status", "state", False, ("open", "closed")),
-    "organisations": ("status", "state", True, ("pending", "verified", "rejected")),
-    "centers": ("status", "state", False, ("recognized", "rectifying", "revoked", "cycle_ended")),
-    "self_evaluations": ("status", "state", False, ("draft", "submitted", "returned", "audited")),
-    "rectifications": ("status", "state", False, ("open", "reported", "passed", "failed")),
+    "tech_events": ("status", True, ("draft", "open", "closed", "held", "cancelled")),
+    "tech_deals": ("stage", True, ("intention", "negotiation", "signed", "recorded", "abandoned")),
+    "panels": ("status", False, ("open", "closed")),
+    "organisations": ("status", True, ("pending", "verified", "rejected")),
+    "centers": ("status", False, ("recognized", "rectifying", "revoked", "cycle_ended")),
+    "self_evaluations": ("status", False, ("draft", "submitted", "returned", "audited")),
+    "rectifications": ("status", False, ("open", "reported", "passed", "failed")),
 }
-
-
-def _check(column: str, states: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{s}'" for s in states) + ")"
-
-
-def _rename(table: str, old: str, new: str, indexed: bool) -> None:
-    """Two batches: SQLite's batch mode cannot index a column under the name it is given in the same batch."""
-    with op.batch_alter_table(table, schema=None) as batch_op:
-        if indexed:
-            batch_op.drop_index(op.f(f"ix_{table}_{old}"))
-        batch_op.alter_column(old, new_column_name=new)
-    if indexed:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_index(op.f(f"ix_{table}_{new}"), [new], unique=False)
 
 
 def _unrevoked_names_index(column: str) -> None:
@@ -76,19 +62,13 @@ def _unrevoked_names_index(column: str) -> None:
 
 def upgrade() -> None:
     op.drop_index("uq_centers_name_unrevoked", table_name="centers")
-    for table, (before, after, indexed, states) in STATES.items():
-        if before != after:
-            _rename(table, before, after, indexed)
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_check_constraint(op.f(f"ck_{table}_{after}"), _check(after, states))
+    for table, (before, indexed, states) in STATES.items():
+        checked(table, before, states, indexed=indexed)
     _unrevoked_names_index("state")
 
 
 def downgrade() -> None:
     op.drop_index("uq_centers_name_unrevoked", table_name="centers")
-    for table, (before, after, indexed, _states) in STATES.items():
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(op.f(f"ck_{table}_{after}"), type_="check")
-        if before != after:
-            _rename(table, after, before, indexed)
+    for table, (before, indexed, _states) in STATES.items():
+        unchecked(table, before, indexed=indexed)
     _unrevoked_names_index("status")

@@ -11,7 +11,7 @@ a later change of states changes its constraint in a migration of its own.
 
 from __future__ import annotations
 
-from alembic import op
+from ipoc.migrations.state_columns import checked, unchecked
 
 revision = "0016"
 down_revision = "0015"
@@ -31,32 +31,11 @@ STATES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
 }
 
 
-def _check(states: tuple[str, ...]) -> str:
-    return "state IN (" + ", ".join(f"'{s}'" for s in states) + ")"
-
-
-def _rename(table: str, old: str, new: str, indexed: bool) -> None:
-    """Two batches: SQLite's batch mode cannot index a column under the name it is given in the same batch."""
-    with op.batch_alter_table(table, schema=None) as batch_op:
-        if indexed:
-            batch_op.drop_index(op.f(f"ix_{table}_{old}"))
-        batch_op.alter_column(old, new_column_name=new)
-    if indexed:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_index(op.f(f"ix_{table}_{new}"), [new], unique=False)
-
-
 def upgrade() -> None:
-    for table, (old, indexed, states) in STATES.items():
-        if old != "state":
-            _rename(table, old, "state", indexed)
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_check_constraint(op.f(f"ck_{table}_state"), _check(states))
+    for table, (before, indexed, states) in STATES.items():
+        checked(table, before, states, indexed=indexed)
 
 
 def downgrade() -> None:
-    for table, (old, indexed, _states) in STATES.items():
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(op.f(f"ck_{table}_state"), type_="check")
-        if old != "state":
-            _rename(table, "state", old, indexed)
+    for table, (before, indexed, _states) in STATES.items():
+        unchecked(table, before, indexed=indexed)
