@@ -105,3 +105,23 @@ def test_the_migrations_hold_the_models_check_constraints(instance):
             for c in db.get_check_constraints(table)
         }
     assert {key: found.get(key) for key in wanted} == wanted
+
+
+def test_the_state_migrations_go_down_and_up_again(instance):
+    """0015–0017 renamed columns and added CHECKs: downgrading past them restores the old columns, and upgrading
+    again gives back the schema of the models."""
+    from alembic import command
+
+    from ipoc.ops.migrate import alembic_config
+
+    config = alembic_config()
+    command.downgrade(config, "0014")
+    with get_engine().connect() as conn:
+        db = inspect(conn)
+        assert "status" in {c["name"] for c in db.get_columns("tech_contacts")}
+        assert "stage" in {c["name"] for c in db.get_columns("tech_deals")}
+        assert db.get_check_constraints("tech_events") == []
+    command.upgrade(config, "head")
+    with get_engine().connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
