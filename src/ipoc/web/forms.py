@@ -126,7 +126,7 @@ Posted = Annotated[FormData, Depends(posted_form)]
 
 def as_upload(file: UploadFile) -> Upload:
     """The framework's upload as services take it."""
-    return Upload(file.filename or "", file.size, file.file)
+    return Upload(file.filename or "", file.file)
 
 
 def posted_upload(value: object) -> Upload | None:
