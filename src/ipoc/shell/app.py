@@ -358,8 +358,9 @@ class _RequestContext:
 
         try:
             await self.app(scope, receive, send_with_headers)
-        finally:
-            await run_in_threadpool(close_request_session, request)  # after the error page read its badges
+        finally:  # after the error page read its badges; static files and refusals never opened a session
+            if getattr(request.state, "db", None) is not None:
+                await run_in_threadpool(close_request_session, request)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
