@@ -44,7 +44,7 @@ from ipoc.errors import DomainError
 from ipoc.events.api import router as events_api
 from ipoc.events.views import router as events_router
 from ipoc.files.views import router as files_router
-from ipoc.jobs import queue
+from ipoc.jobs import heartbeat, queue
 from ipoc.jobs.api import router as jobs_api
 from ipoc.jobs.views import router as jobs_router
 from ipoc.licensing.api import router as licensing_api
@@ -302,7 +302,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
             queue.start_in_process(settings.web_job_slots)
         else:
             with session_scope() as session:
-                queue.sweep(session)
+                heartbeat.sweep(session)
     except (OperationalError, ProgrammingError):  # database not migrated yet: nothing can have run
         log.warning("jobs table not available; run `ipoc db upgrade`")
         runs_jobs = False
