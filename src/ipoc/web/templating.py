@@ -78,7 +78,7 @@ def nav_for(principal: Principal) -> list[NavItem]:
 
 def _unread_count(counter: Callable[[Session, Principal], int], principal: Principal, session: Session | None) -> int:
     """A badge's count (new matches of saved searches, unread messages), read through the request's own session:
-    a request never opens a second one. None without it (a page before the caller is known, a crash page)."""
+    a request never opens a second one. 0 without it (a page before the caller is known, a crash page)."""
     if not principal.is_authenticated or session is None:
         return 0
     try:
