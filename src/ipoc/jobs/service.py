@@ -61,9 +61,6 @@ def actor_of(job: Job) -> Actor:
     )
 
 
-_LAUNCHED = "ipoc_jobs_launched"  # session.info: the open transaction queued a job
-
-
 def create(
     session: Session,
     kind: str,
@@ -74,10 +71,9 @@ def create(
     actor: Actor | None = None,
     inline: bool = False,
 ) -> Job:
-    """Queue a job in the session's transaction, or, ``inline``, record one that the caller runs itself (created
-    ``running`` so that no worker takes it). A queued job acts as ``actor``, by default the one bound to the session
-    (the request's user). This process's job runner is woken once that transaction commits, never before: nobody
-    commits to launch a job, and one whose transaction rolls back never existed and never runs."""
+    """Queue a job (``launch``: claimed by a worker once the session commits), or, ``inline``, record one that the
+    caller runs itself (created ``running`` so that no worker takes it). A queued job acts as ``actor``, by default
+    the one bound to the session (the request's user)."""
     actor = actor or current_actor(session.info)
     job = Job(
         kind=kind,
@@ -87,10 +83,23 @@ def create(
         status="running" if inline else "queued",
         started_at=utcnow() if inline else None,
     )
+    if inline:
+        session.add(job)
+        session.flush()
+        return job
+    return launch(session, job)
+
+
+_LAUNCHED = "ipoc_jobs_launched"  # session.info: the open transaction queued a job
+
+
+def launch(session: Session, job: Job) -> Job:
+    """Queue ``job`` in the session's transaction: this process's job runner is woken once that transaction
+    commits, never before, so the work starts only with the commit that created it. Nobody commits to launch a
+    job; one whose transaction rolls back never existed and never runs."""
     session.add(job)
     session.flush()
-    if not inline:
-        session.info[_LAUNCHED] = True
+    session.info[_LAUNCHED] = True
     return job
 
 
