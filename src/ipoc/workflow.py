@@ -33,7 +33,7 @@ What :func:`take` does, in this order (a refusal changes nothing):
 2. attaches the reason (worded by ``Machine.audit_text``; else the step's label) and the action to the audit
    records of the flush that follows (:func:`ipoc.audit.service.set_reason`; the record's change itself is
    audited like any other);
-3. sets the extra ``changes``, then the state column (``Machine.column``, ``state`` by default);
+3. sets the extra ``changes``, then the record's ``state`` column;
 4. calls the machine's ``record_step`` hook, which writes the domain's own timeline row, if it keeps one;
 5. flushes, so that a following step's reason does not overwrite this one in the audit trail.
 
@@ -147,7 +147,6 @@ class Machine:
     transitions: tuple[Transition, ...]
     initial: str | None = None
     terminal: frozenset[str] = frozenset()
-    column: str = "state"
     wrong_state: str = "当前为“{state}”状态，不能“{action}”"
     wrong_owner: str = "“{action}”由{owner}办理"
     audit_text: str = "{reason}"
@@ -187,7 +186,7 @@ class Machine:
         return self.labels.get(state, state) if state else ""
 
     def state_of(self, record: Any) -> str:
-        return getattr(record, self.column)
+        return record.state
 
     def transition(self, action: str) -> Transition:
         """The step named ``action``; an unknown one is the caller's input error."""
@@ -334,7 +333,7 @@ def take(
         setattr(record, name, value)
     if machine.returned is not None:
         record.returned_from = source if target == machine.returned else None
-    setattr(record, machine.column, target)
+    record.state = target
     step = Step(t, source, target, reason, actor)
     if machine.record_step is not None:
         machine.record_step(session, record, step)
