@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from ipoc.centers.models import (
     ACTIVE_STATUSES,
     CENTER_STATUS,
@@ -21,7 +19,6 @@ from ipoc.centers.models import (
     SelfEvaluationState,
 )
 from ipoc.workflow import Machine, Transition
-from ipoc.workflow import take as take_step
 
 C, E, R = CenterState, SelfEvaluationState, RectificationState
 REGION, CENTER, AUDITOR, SYSTEM = "region", "center", "auditor", "system"
@@ -79,8 +76,3 @@ def check(record: Any, machine: Machine, action: str) -> Transition:
     t = machine.transition(action)
     machine.check_state(record, t)
     return t
-
-
-def take(session: Session, record: Any, machine: Machine, action: str, reason: str = "", **fields: Any) -> None:
-    """:func:`ipoc.workflow.take` for the service's steps, whose rights and reasons it checked itself."""
-    take_step(session, machine, record, action, owners=None, reason=reason, changes=fields)

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ipoc import workflow
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal
 from ipoc.catalogue.service import center_figures
@@ -85,15 +86,18 @@ def submit_self_evaluation(
     flows.check(ev, flows.SELF_EVALUATION_STEPS, "submit")
     if not ev.summary.strip():
         raise InvalidInput("请先填写总体情况", field="summary")
-    flows.take(
+    workflow.take(
         session,
-        ev,
         flows.SELF_EVALUATION_STEPS,
+        ev,
         "submit",
-        "重新报送" if ev.state == SelfEvaluationState.RETURNED else "",
-        figures=center_figures(session, ev.center_id, ev.year),
-        submitted_at=utcnow(),
-        submitted_on=ev.submitted_on or as_of(today),
+        owners=None,
+        reason="重新报送" if ev.state == SelfEvaluationState.RETURNED else "",
+        changes={
+            "figures": center_figures(session, ev.center_id, ev.year),
+            "submitted_at": utcnow(),
+            "submitted_on": ev.submitted_on or as_of(today),
+        },
     )
     return ev
 
@@ -165,7 +169,7 @@ def evaluate(
                 issued_on=today,
             )
         )
-        flows.take(session, center, flows.CENTER_STEPS, "order_rectification", requirements)
+        workflow.take(session, flows.CENTER_STEPS, center, "order_rectification", owners=None, reason=requirements)
     said = f"{data.year} 年度绩效评估结果：{OUTCOMES[data.outcome]}"
     said += f"，请于 {data.deadline} 前完成整改" if data.outcome == "rectify" else ""
     messages.tell(session, text=said, link=f"/centers/{center.id}", centers=[center.id])
