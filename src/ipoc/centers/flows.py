@@ -7,8 +7,6 @@ Center: recognized ⇄ rectifying → revoked; recognized/rectifying → cycle_e
 
 from __future__ import annotations
 
-from typing import Any
-
 from ipoc.centers.models import (
     ACTIVE_STATUSES,
     CENTER_STATUS,
@@ -69,10 +67,3 @@ RECTIFICATION_STEPS = Machine(
     initial=R.OPEN,
     terminal=frozenset({R.PASSED, R.FAILED}),
 )
-
-
-def check(record: Any, machine: Machine, action: str) -> Transition:
-    """The step, if ``record`` is in a state it leaves from (409 otherwise); who acts is checked by the service."""
-    t = machine.transition(action)
-    machine.check_state(record, t)
-    return t

@@ -250,7 +250,8 @@ def audit_self_evaluation(
             raise Forbidden("直接申报单位的自我评价由自治区局审核，盟市局仅抄送备查")
         raise Forbidden("该自我评价由" + ("自治区局" if ev.center.direct else "中心所在盟市局") + "审核")
     action = "approve" if approve else "return"
-    flows.check(ev, flows.SELF_EVALUATION_STEPS, action)
+    steps = flows.SELF_EVALUATION_STEPS
+    steps.check_state(ev, steps.transition(action))  # not check(): an empty note is refused below, as a note
     note = note.strip()
     if not approve and not note:
         raise InvalidInput("退回修改必须填写意见", field="note")
@@ -292,7 +293,7 @@ def report_rectification(session: Session, principal: Principal, rect_id: int, r
     rect = get_rectification(session, principal, rect_id)
     require_active(rect.center)
     require_staff(principal, rect.center, "整改报告")
-    flows.check(rect, flows.RECTIFICATION_STEPS, "report")
+    flows.RECTIFICATION_STEPS.check(rect, "report", owners=None)
     if not report.strip():
         raise InvalidInput("请填写整改报告", field="report")
     workflow.take(
@@ -317,8 +318,8 @@ def decide_rectification(
     require_region(principal, "整改验收")
     note = note.strip()
     if passed:
-        flows.check(rect, flows.RECTIFICATION_STEPS, "pass")
-        flows.check(center, flows.CENTER_STEPS, "pass_rectification")
+        flows.RECTIFICATION_STEPS.check(rect, "pass", owners=None)
+        flows.CENTER_STEPS.check(center, "pass_rectification", owners=None)
         workflow.take(
             session,
             flows.RECTIFICATION_STEPS,
@@ -332,8 +333,8 @@ def decide_rectification(
         said = "整改验收结论：整改合格，恢复建设期" + (f"。意见：{note}" if note else "")
         messages.tell(session, text=said, link=f"/rectifications/{rect.id}", centers=[center.id])
         return rect
-    flows.check(rect, flows.RECTIFICATION_STEPS, "fail")
-    flows.check(center, flows.CENTER_STEPS, "revoke")
+    flows.RECTIFICATION_STEPS.check(rect, "fail", owners=None)
+    flows.CENTER_STEPS.check(center, "revoke", owners=None)
     if rect.state == RectificationState.OPEN and as_of(today) <= rect.deadline:
         raise Conflict(f"整改期限（{zh_date(rect.deadline)}）未到且尚未提交整改报告，暂不能判定")
     if not note:

@@ -83,7 +83,7 @@ def submit_self_evaluation(
     """Report it for audit; the figures are refreshed to what the platform holds now. A late submission
     is accepted (and shown as 逾期): the first submission's day is what counts against the deadline."""
     ev = editable_self_evaluation(session, principal, eval_id, "自我评价")
-    flows.check(ev, flows.SELF_EVALUATION_STEPS, "submit")
+    flows.SELF_EVALUATION_STEPS.check(ev, "submit", owners=None)
     if not ev.summary.strip():
         raise InvalidInput("请先填写总体情况", field="summary")
     workflow.take(
@@ -140,7 +140,7 @@ def evaluate(
         raise Conflict(f"{data.year} 年度绩效评估已有结果", field="year")
     requirements = data.requirements.strip()
     if data.outcome == "rectify":
-        flows.check(center, flows.CENTER_STEPS, "order_rectification")
+        flows.CENTER_STEPS.check(center, "order_rectification", owners=None)
         if not requirements:
             raise InvalidInput("责令整改必须写明整改要求", field="requirements")
         if data.deadline is None or data.deadline <= today:
