@@ -236,14 +236,6 @@ class Machine:
             )
         return "\n".join(lines) + "\n"
 
-    # --- the database's guard --------------------------------------------------------------------------
-
-    def check_sql(self, column: str = "state") -> str:
-        return check_sql(self.states, column)
-
-    def check_constraint(self, column: str = "state") -> CheckConstraint:
-        return check_constraint(self.states, column)
-
     # --- moving ----------------------------------------------------------------------------------------
 
     def check_state(self, record: Any, t: Transition, route: str | None = None) -> None:
