@@ -125,17 +125,19 @@ def _id_column(node_headers: list[str], linked: dict[PurePosixPath, list[str]], 
     return (shared or named)[0]
 
 
-def _joined(tree: _Tree, name: PurePosixPath, id_header: str) -> tuple[str, dict[str, list[str]]] | None:
+def _joined(
+    tree: _Tree, name: PurePosixPath, header: list[str], id_header: str
+) -> tuple[str, dict[str, list[str]]] | None:
     """(the value column's header, id → its values in file order) of a two-column file naming patents by their id;
-    None for any other file."""
+    None for any other file, which is then not opened again (``header``: its header, already read)."""
+    keys = [header_key(h) for h in header]
+    if len(header) != 2 or header_key(id_header) not in keys:
+        return None
+    at = keys.index(header_key(id_header))
+    values: dict[str, list[str]] = {}
     raw, rows = _csv_rows(tree, name)
     with raw:
-        header = [cell.strip() for cell in next(rows, [])]
-        keys = [header_key(h) for h in header]
-        if len(header) != 2 or header_key(id_header) not in keys:
-            return None
-        at = keys.index(header_key(id_header))
-        values: dict[str, list[str]] = {}
+        next(rows, None)
         for row in rows:
             if len(row) == 2 and row[at].strip() and (value := row[1 - at].strip()):
                 found = values.setdefault(row[at].strip(), [])
@@ -163,7 +165,7 @@ def _graph_source(tree: _Tree, synonyms: Mapping[str, str]) -> RowSource:
     at = _id_column(node_headers, linked, synonyms)
     columns: list[tuple[str, dict[str, list[str]]]] = []
     for name in others:
-        found = _joined(tree, name, node_headers[at])
+        found = _joined(tree, name, linked[name], node_headers[at])
         if found is not None:
             header, values = found
             columns.append((_unique(_column_name(header, values, synonyms), columns, name), values))
