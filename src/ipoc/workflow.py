@@ -280,18 +280,18 @@ def _needs(t: Transition) -> str:
     return ", ".join(needs)
 
 
-def check_sql(states: type[StrEnum], column: str = "state") -> str:
+def check_sql(states: type[StrEnum]) -> str:
     """The CHECK text that admits exactly ``states``, in declaration order (also pasted into the migrations)."""
     values = ", ".join("'" + s.value.replace("'", "''") + "'" for s in states)
-    return f"{column} IN ({values})"
+    return f"state IN ({values})"
 
 
-def check_constraint(states: type[StrEnum], column: str = "state") -> CheckConstraint:
-    """For a model's ``__table_args__``: named ``ck_<table>_<column>`` by the metadata's naming convention.
+def check_constraint(states: type[StrEnum]) -> CheckConstraint:
+    """For a model's ``__table_args__``: named ``ck_<table>_state`` by the metadata's naming convention.
 
     Takes the enum rather than the machine so that a model can hold its states while the machine (whose
     timeline hook writes the domain's history rows) imports the models."""
-    return CheckConstraint(check_sql(states, column), name=column)
+    return CheckConstraint(check_sql(states), name="state")
 
 
 def take(

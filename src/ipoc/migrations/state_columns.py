@@ -12,8 +12,8 @@ from alembic import op
 Tables = Mapping[str, tuple[str, bool, tuple[str, ...]]]
 
 
-def check_text(states: Iterable[str], column: str = "state") -> str:
-    return f"{column} IN (" + ", ".join(f"'{s}'" for s in states) + ")"
+def check_text(states: Iterable[str]) -> str:
+    return "state IN (" + ", ".join(f"'{s}'" for s in states) + ")"
 
 
 def rename(table: str, old: str, new: str, *, indexed: bool) -> None:
