@@ -18,7 +18,7 @@ import ipoc
 from ipoc.db import NAMING
 from ipoc.errors import Conflict, Forbidden, InvalidInput
 from ipoc.ops.workflow_docs import MACHINES
-from ipoc.workflow import Machine, Step, Transition, take
+from ipoc.workflow import Machine, Step, Transition, check_constraint, check_sql, take
 
 
 class Doc(StrEnum):
@@ -187,10 +187,10 @@ def test_a_table_naming_an_unknown_state_or_owner_fails_at_import():
 
 
 def test_the_check_constraint_admits_exactly_the_states():
-    assert DOCS.check_sql() == "state IN ('draft', 'submitted', 'returned', 'checked', 'done', 'dropped')"
+    assert check_sql(DOCS.states) == "state IN ('draft', 'submitted', 'returned', 'checked', 'done', 'dropped')"
     metadata = MetaData(naming_convention=NAMING)
     table = Table("docs", metadata, Column("id", Integer, primary_key=True), Column("state", String(20)))
-    table.append_constraint(DOCS.check_constraint())
+    table.append_constraint(check_constraint(DOCS.states))
     engine = create_engine("sqlite://")
     metadata.create_all(engine)
     with engine.begin() as conn:

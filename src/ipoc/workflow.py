@@ -33,7 +33,7 @@ What :func:`take` does, in this order (a refusal changes nothing):
 2. attaches the reason (worded by ``Machine.audit_text``; else the step's label) and the action to the audit
    records of the flush that follows (:func:`ipoc.audit.service.set_reason`; the record's change itself is
    audited like any other);
-3. sets the extra ``changes``, then the state column (``Machine.column``, ``state`` by default);
+3. sets the extra ``changes``, then the record's ``state`` column;
 4. calls the machine's ``record_step`` hook, which writes the domain's own timeline row, if it keeps one;
 5. flushes, so that a following step's reason does not overwrite this one in the audit trail.
 
@@ -147,7 +147,6 @@ class Machine:
     transitions: tuple[Transition, ...]
     initial: str | None = None
     terminal: frozenset[str] = frozenset()
-    column: str = "state"
     wrong_state: str = "当前为“{state}”状态，不能“{action}”"
     wrong_owner: str = "“{action}”由{owner}办理"
     audit_text: str = "{reason}"
@@ -187,7 +186,7 @@ class Machine:
         return self.labels.get(state, state) if state else ""
 
     def state_of(self, record: Any) -> str:
-        return getattr(record, self.column)
+        return record.state
 
     def transition(self, action: str) -> Transition:
         """The step named ``action``; an unknown one is the caller's input error."""
@@ -237,14 +236,6 @@ class Machine:
             )
         return "\n".join(lines) + "\n"
 
-    # --- the database's guard --------------------------------------------------------------------------
-
-    def check_sql(self, column: str = "state") -> str:
-        return check_sql(self.states, column)
-
-    def check_constraint(self, column: str = "state") -> CheckConstraint:
-        return check_constraint(self.states, column)
-
     # --- moving ----------------------------------------------------------------------------------------
 
     def check_state(self, record: Any, t: Transition, route: str | None = None) -> None:
@@ -289,18 +280,18 @@ def _needs(t: Transition) -> str:
     return ", ".join(needs)
 
 
-def check_sql(states: type[StrEnum], column: str = "state") -> str:
+def check_sql(states: type[StrEnum]) -> str:
     """The CHECK text that admits exactly ``states``, in declaration order (also pasted into the migrations)."""
     values = ", ".join("'" + s.value.replace("'", "''") + "'" for s in states)
-    return f"{column} IN ({values})"
+    return f"state IN ({values})"
 
 
-def check_constraint(states: type[StrEnum], column: str = "state") -> CheckConstraint:
-    """For a model's ``__table_args__``: named ``ck_<table>_<column>`` by the metadata's naming convention.
+def check_constraint(states: type[StrEnum]) -> CheckConstraint:
+    """For a model's ``__table_args__``: named ``ck_<table>_state`` by the metadata's naming convention.
 
     Takes the enum rather than the machine so that a model can hold its states while the machine (whose
     timeline hook writes the domain's history rows) imports the models."""
-    return CheckConstraint(check_sql(states, column), name=column)
+    return CheckConstraint(check_sql(states), name="state")
 
 
 def take(
@@ -334,7 +325,7 @@ def take(
         setattr(record, name, value)
     if machine.returned is not None:
         record.returned_from = source if target == machine.returned else None
-    setattr(record, machine.column, target)
+    record.state = target
     step = Step(t, source, target, reason, actor)
     if machine.record_step is not None:
         machine.record_step(session, record, step)

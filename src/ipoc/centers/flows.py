@@ -7,10 +7,6 @@ Center: recognized ⇄ rectifying → revoked; recognized/rectifying → cycle_e
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.orm import Session
-
 from ipoc.centers.models import (
     ACTIVE_STATUSES,
     CENTER_STATUS,
@@ -21,7 +17,6 @@ from ipoc.centers.models import (
     SelfEvaluationState,
 )
 from ipoc.workflow import Machine, Transition
-from ipoc.workflow import take as take_step
 
 C, E, R = CenterState, SelfEvaluationState, RectificationState
 REGION, CENTER, AUDITOR, SYSTEM = "region", "center", "auditor", "system"
@@ -72,15 +67,3 @@ RECTIFICATION_STEPS = Machine(
     initial=R.OPEN,
     terminal=frozenset({R.PASSED, R.FAILED}),
 )
-
-
-def check(record: Any, machine: Machine, action: str) -> Transition:
-    """The step, if ``record`` is in a state it leaves from (409 otherwise); who acts is checked by the service."""
-    t = machine.transition(action)
-    machine.check_state(record, t)
-    return t
-
-
-def take(session: Session, record: Any, machine: Machine, action: str, reason: str = "", **fields: Any) -> None:
-    """:func:`ipoc.workflow.take` for the service's steps, whose rights and reasons it checked itself."""
-    take_step(session, machine, record, action, owners=None, reason=reason, changes=fields)

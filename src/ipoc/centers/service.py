@@ -18,7 +18,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ipoc import clock
+from ipoc import clock, workflow
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal, Role
 from ipoc.centers import flows
@@ -73,7 +73,14 @@ def close_ended_periods(session: Session, today: date | None = None) -> list[Cen
     ended = list(session.scalars(stmt.order_by(Center.id)))
     for center in ended:
         assert center.period_end is not None  # the query compared it
-        flows.take(session, center, flows.CENTER_STEPS, "end_cycle", f"建设期已于{zh_date(center.period_end)}届满")
+        workflow.take(
+            session,
+            flows.CENTER_STEPS,
+            center,
+            "end_cycle",
+            owners=None,
+            reason=f"建设期已于{zh_date(center.period_end)}届满",
+        )
     return ended
 
 
@@ -243,19 +250,19 @@ def audit_self_evaluation(
             raise Forbidden("直接申报单位的自我评价由自治区局审核，盟市局仅抄送备查")
         raise Forbidden("该自我评价由" + ("自治区局" if ev.center.direct else "中心所在盟市局") + "审核")
     action = "approve" if approve else "return"
-    flows.check(ev, flows.SELF_EVALUATION_STEPS, action)
+    steps = flows.SELF_EVALUATION_STEPS
+    steps.check_state(ev, steps.transition(action))  # not check(): an empty note is refused below, as a note
     note = note.strip()
     if not approve and not note:
         raise InvalidInput("退回修改必须填写意见", field="note")
-    flows.take(
+    workflow.take(
         session,
-        ev,
         flows.SELF_EVALUATION_STEPS,
+        ev,
         action,
-        note,
-        audit_note=note,
-        audited_by_id=principal.user_id,
-        audited_at=utcnow(),
+        owners=None,
+        reason=note,
+        changes={"audit_note": note, "audited_by_id": principal.user_id, "audited_at": utcnow()},
     )
     said = f"{ev.year} 年度自我评价：{'审核通过' if approve else '退回修改'}" + (f"。意见：{note}" if note else "")
     messages.tell(session, text=said, link=f"/self-evaluations/{ev.id}", centers=[ev.center_id])
@@ -286,10 +293,17 @@ def report_rectification(session: Session, principal: Principal, rect_id: int, r
     rect = get_rectification(session, principal, rect_id)
     require_active(rect.center)
     require_staff(principal, rect.center, "整改报告")
-    flows.check(rect, flows.RECTIFICATION_STEPS, "report")
+    flows.RECTIFICATION_STEPS.check(rect, "report", owners=None)
     if not report.strip():
         raise InvalidInput("请填写整改报告", field="report")
-    flows.take(session, rect, flows.RECTIFICATION_STEPS, "report", report=report.strip(), reported_at=utcnow())
+    workflow.take(
+        session,
+        flows.RECTIFICATION_STEPS,
+        rect,
+        "report",
+        owners=None,
+        changes={"report": report.strip(), "reported_at": utcnow()},
+    )
     return rect
 
 
@@ -304,20 +318,36 @@ def decide_rectification(
     require_region(principal, "整改验收")
     note = note.strip()
     if passed:
-        flows.check(rect, flows.RECTIFICATION_STEPS, "pass")
-        flows.check(center, flows.CENTER_STEPS, "pass_rectification")
-        flows.take(session, rect, flows.RECTIFICATION_STEPS, "pass", note, decision_note=note, decided_at=utcnow())
-        flows.take(session, center, flows.CENTER_STEPS, "pass_rectification", note)
+        flows.RECTIFICATION_STEPS.check(rect, "pass", owners=None)
+        flows.CENTER_STEPS.check(center, "pass_rectification", owners=None)
+        workflow.take(
+            session,
+            flows.RECTIFICATION_STEPS,
+            rect,
+            "pass",
+            owners=None,
+            reason=note,
+            changes={"decision_note": note, "decided_at": utcnow()},
+        )
+        workflow.take(session, flows.CENTER_STEPS, center, "pass_rectification", owners=None, reason=note)
         said = "整改验收结论：整改合格，恢复建设期" + (f"。意见：{note}" if note else "")
         messages.tell(session, text=said, link=f"/rectifications/{rect.id}", centers=[center.id])
         return rect
-    flows.check(rect, flows.RECTIFICATION_STEPS, "fail")
-    flows.check(center, flows.CENTER_STEPS, "revoke")
+    flows.RECTIFICATION_STEPS.check(rect, "fail", owners=None)
+    flows.CENTER_STEPS.check(center, "revoke", owners=None)
     if rect.state == RectificationState.OPEN and as_of(today) <= rect.deadline:
         raise Conflict(f"整改期限（{zh_date(rect.deadline)}）未到且尚未提交整改报告，暂不能判定")
     if not note:
         raise InvalidInput("判定整改不合格必须写明理由", field="note")
-    flows.take(session, rect, flows.RECTIFICATION_STEPS, "fail", note, decision_note=note, decided_at=utcnow())
+    workflow.take(
+        session,
+        flows.RECTIFICATION_STEPS,
+        rect,
+        "fail",
+        owners=None,
+        reason=note,
+        changes={"decision_note": note, "decided_at": utcnow()},
+    )
     _revoke(session, principal, center, "failed_rectification", f"整改不合格：{note}", as_of(today))
     return rect
 
@@ -347,7 +377,9 @@ def _revoke(
     )
     session.add(revocation)
     session.flush()
-    flows.take(session, center, flows.CENTER_STEPS, "revoke", f"取消资格：{REVOCATION_REASONS[reason]}")
+    workflow.take(
+        session, flows.CENTER_STEPS, center, "revoke", owners=None, reason=f"取消资格：{REVOCATION_REASONS[reason]}"
+    )
     said, link = f"{center.name}被取消运营中心资格：{REVOCATION_REASONS[reason]}", f"/centers/{center.id}"
     messages.tell(session, text=said, link=link, centers=[center.id], organisations=[center.builder_org_id])
     return revocation

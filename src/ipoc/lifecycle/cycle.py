@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ipoc import workflow
 from ipoc.audit import service as audit
 from ipoc.auth.roles import Principal
 from ipoc.catalogue.service import center_figures
@@ -82,18 +83,21 @@ def submit_self_evaluation(
     """Report it for audit; the figures are refreshed to what the platform holds now. A late submission
     is accepted (and shown as 逾期): the first submission's day is what counts against the deadline."""
     ev = editable_self_evaluation(session, principal, eval_id, "自我评价")
-    flows.check(ev, flows.SELF_EVALUATION_STEPS, "submit")
+    flows.SELF_EVALUATION_STEPS.check(ev, "submit", owners=None)
     if not ev.summary.strip():
         raise InvalidInput("请先填写总体情况", field="summary")
-    flows.take(
+    workflow.take(
         session,
-        ev,
         flows.SELF_EVALUATION_STEPS,
+        ev,
         "submit",
-        "重新报送" if ev.state == SelfEvaluationState.RETURNED else "",
-        figures=center_figures(session, ev.center_id, ev.year),
-        submitted_at=utcnow(),
-        submitted_on=ev.submitted_on or as_of(today),
+        owners=None,
+        reason="重新报送" if ev.state == SelfEvaluationState.RETURNED else "",
+        changes={
+            "figures": center_figures(session, ev.center_id, ev.year),
+            "submitted_at": utcnow(),
+            "submitted_on": ev.submitted_on or as_of(today),
+        },
     )
     return ev
 
@@ -136,7 +140,7 @@ def evaluate(
         raise Conflict(f"{data.year} 年度绩效评估已有结果", field="year")
     requirements = data.requirements.strip()
     if data.outcome == "rectify":
-        flows.check(center, flows.CENTER_STEPS, "order_rectification")
+        flows.CENTER_STEPS.check(center, "order_rectification", owners=None)
         if not requirements:
             raise InvalidInput("责令整改必须写明整改要求", field="requirements")
         if data.deadline is None or data.deadline <= today:
@@ -165,7 +169,7 @@ def evaluate(
                 issued_on=today,
             )
         )
-        flows.take(session, center, flows.CENTER_STEPS, "order_rectification", requirements)
+        workflow.take(session, flows.CENTER_STEPS, center, "order_rectification", owners=None, reason=requirements)
     said = f"{data.year} 年度绩效评估结果：{OUTCOMES[data.outcome]}"
     said += f"，请于 {data.deadline} 前完成整改" if data.outcome == "rectify" else ""
     messages.tell(session, text=said, link=f"/centers/{center.id}", centers=[center.id])

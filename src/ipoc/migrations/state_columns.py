@@ -4,13 +4,16 @@ change of states changes its constraint in a migration of its own)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from alembic import op
 
+# table -> (its column before, whether that column is indexed, its states): what a migration declares
+Tables = Mapping[str, tuple[str, bool, tuple[str, ...]]]
 
-def check_text(states: Iterable[str], column: str = "state") -> str:
-    return f"{column} IN (" + ", ".join(f"'{s}'" for s in states) + ")"
+
+def check_text(states: Iterable[str]) -> str:
+    return "state IN (" + ", ".join(f"'{s}'" for s in states) + ")"
 
 
 def rename(table: str, old: str, new: str, *, indexed: bool) -> None:
@@ -38,3 +41,15 @@ def unchecked(table: str, before: str, *, indexed: bool) -> None:
         batch_op.drop_constraint(op.f(f"ck_{table}_state"), type_="check")
     if before != "state":
         rename(table, "state", before, indexed=indexed)
+
+
+def check_all(tables: Tables) -> None:
+    """:func:`checked` for every table a migration declares."""
+    for table, (before, indexed, states) in tables.items():
+        checked(table, before, states, indexed=indexed)
+
+
+def uncheck_all(tables: Tables) -> None:
+    """:func:`unchecked` for every table a migration declares."""
+    for table, (before, indexed, _states) in tables.items():
+        unchecked(table, before, indexed=indexed)

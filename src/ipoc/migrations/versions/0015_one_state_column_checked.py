@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from ipoc.migrations.state_columns import checked, unchecked
+from ipoc.migrations.state_columns import Tables, check_all, uncheck_all
 
 revision = "0015"
 down_revision = "0014"
@@ -21,7 +21,7 @@ branch_labels = None
 depends_on = None
 
 # table -> (column before, whether it is indexed, its states); the column is ``state`` afterwards
-STATES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+STATES: Tables = {
     "applications": (
         "state",
         True,
@@ -62,13 +62,11 @@ def _unrevoked_names_index(column: str) -> None:
 
 def upgrade() -> None:
     op.drop_index("uq_centers_name_unrevoked", table_name="centers")
-    for table, (before, indexed, states) in STATES.items():
-        checked(table, before, states, indexed=indexed)
+    check_all(STATES)
     _unrevoked_names_index("state")
 
 
 def downgrade() -> None:
     op.drop_index("uq_centers_name_unrevoked", table_name="centers")
-    for table, (before, indexed, _states) in STATES.items():
-        unchecked(table, before, indexed=indexed)
+    uncheck_all(STATES)
     _unrevoked_names_index("status")

@@ -11,7 +11,7 @@ a later change of states changes its constraint in a migration of its own.
 
 from __future__ import annotations
 
-from ipoc.migrations.state_columns import checked, unchecked
+from ipoc.migrations.state_columns import Tables, check_all, uncheck_all
 
 revision = "0016"
 down_revision = "0015"
@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 # table -> (old column name, whether it is indexed, its states); the column is ``state`` afterwards
-STATES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+STATES: Tables = {
     "tech_demands": ("status", True, ("draft", "published", "closed")),
     "tech_offers": ("status", True, ("draft", "published", "withdrawn")),
     "tech_matches": ("status", True, ("proposed", "accepted", "rejected", "forwarded")),
@@ -32,10 +32,8 @@ STATES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
 
 
 def upgrade() -> None:
-    for table, (before, indexed, states) in STATES.items():
-        checked(table, before, states, indexed=indexed)
+    check_all(STATES)
 
 
 def downgrade() -> None:
-    for table, (before, indexed, _states) in STATES.items():
-        unchecked(table, before, indexed=indexed)
+    uncheck_all(STATES)

@@ -11,7 +11,7 @@ changes its constraint in a migration of its own.
 
 from __future__ import annotations
 
-from ipoc.migrations.state_columns import checked, unchecked
+from ipoc.migrations.state_columns import Tables, check_all, uncheck_all
 
 revision = "0017"
 down_revision = "0016"
@@ -19,17 +19,15 @@ branch_labels = None
 depends_on = None
 
 # table -> (column before, whether it is indexed, its states); the column is ``state`` afterwards
-STATES: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+STATES: Tables = {
     "tech_contacts": ("status", True, ("open", "deal", "closed")),
     "organisation_names": ("state", False, ("proposed", "confirmed", "rejected")),
 }
 
 
 def upgrade() -> None:
-    for table, (before, indexed, states) in STATES.items():
-        checked(table, before, states, indexed=indexed)
+    check_all(STATES)
 
 
 def downgrade() -> None:
-    for table, (before, indexed, _states) in STATES.items():
-        unchecked(table, before, indexed=indexed)
+    uncheck_all(STATES)
